@@ -1,0 +1,38 @@
+/**
+ * The `tsnb` command line: dispatches to the subcommands and documents them in `--help`.
+ * Each subcommand module exports one async function that returns the process exit status.
+ */
+
+const HELP = `tsnb — a notebook for TypeScript and machine learning
+
+Usage:
+  tsnb run FILE.tsnb [--continue-on-error] [--write]
+      Evaluate every code cell top to bottom in a fresh kernel and print, per cell, its
+      console output and its result.
+        --continue-on-error  keep going after a failing cell (the exit status is still 1)
+        --write              save the outputs into the notebook (atomically)
+      Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
+
+  tsnb serve [DIR] [--port N] [--host H] [--no-open]
+      Serve the notebooks under DIR (default: the current folder) to a browser. Prints the
+      URL with its access token on a line of its own. Ctrl+C stops it.
+
+  tsnb help | --help | -h
+      Show this help.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      process.stderr.write(`tsnb: unknown command '${command}'\n\n${HELP}`);
+      return 2;
+  }
+  void rest;
+}

@@ -1,0 +1,197 @@
+/**
+ * What a cell shows: the tagged union of outputs (DESIGN.md §4), shared by the kernel that
+ * produces them, the server that stores them and the renderer that draws them.
+ *
+ * Invariants: every output is plain JSON (it crosses process boundaries and may be saved);
+ * outputs that can change later (`frame`, `vega-lite` with `id`, `progress`, `table`, `input`)
+ * carry an `id` unique within the kernel's lifetime, and later `OutputUpdate`s name that id.
+ * Volume is bounded where outputs are produced (terminal text is capped and folded, tables send
+ * one page, charts keep a window of points).
+ */
+
+export type Output =
+  | TerminalOutput
+  | MarkdownOutput
+  | HtmlOutput
+  | ImageOutput
+  | VegaLiteOutput
+  | TableOutput
+  | TensorOutput
+  | ValueOutput
+  | ErrorOutput
+  | FrameOutput
+  | ProgressOutput
+  | InputOutput;
+
+/** Console text. Consecutive chunks of one stream are merged; `\r` rewrites are collapsed. */
+export interface TerminalOutput {
+  type: "terminal";
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
+/** Markdown rendered (and sanitized) by the renderer. */
+export interface MarkdownOutput {
+  type: "markdown";
+  text: string;
+}
+
+/** Arbitrary HTML: the renderer shows it only inside a sandboxed iframe. */
+export interface HtmlOutput {
+  type: "html";
+  html: string;
+}
+
+export interface ImageOutput {
+  type: "image";
+  /** e.g. "image/png", "image/svg+xml" (SVG is shown as an <img>, never inlined). */
+  mime: string;
+  /** base64 data. */
+  data: string;
+  alt?: string;
+}
+
+/** A Vega-Lite spec; when `id` is set, the kernel may push more rows to `dataset` later. */
+export interface VegaLiteOutput {
+  type: "vega-lite";
+  spec: unknown;
+  id?: string;
+  /** Name of the spec's named dataset that pushed rows go into. */
+  dataset?: string;
+}
+
+/** A table paged from the kernel: only `rows` (one page) crosses the wire. */
+export interface TableOutput {
+  type: "table";
+  id: string;
+  name?: string;
+  columns: string[];
+  rows: unknown[][];
+  /** Index of rows[0] in the whole table. */
+  offset: number;
+  totalRows: number;
+}
+
+/** An nx tensor, formatted the way Nx inspects tensors. */
+export interface TensorOutput {
+  type: "tensor";
+  dtype: string;
+  shape: number[];
+  /** Nested, elided text of the values, e.g. "[[1, 2], [3, 4]]". */
+  text: string;
+}
+
+/** A JS value as an expandable inspector tree (bounded depth and breadth). */
+export interface ValueOutput {
+  type: "value";
+  preview: ValuePreview;
+}
+
+export type ValuePreview =
+  | { kind: "primitive"; text: string; jsType: string }
+  | {
+      kind: "object";
+      /** e.g. "Array(3)", "Map(2)", "Object", "Point" */
+      label: string;
+      entries: Array<{ key: string; value: ValuePreview }>;
+      /** How many entries were left out. */
+      more: number;
+    };
+
+/** A failed evaluation. `location` is in the notebook file when known (1-based line and column). */
+export interface ErrorOutput {
+  type: "error";
+  name: string;
+  message: string;
+  stack: string;
+  location?: { line: number; column: number };
+  /** True when the cell was stopped by the user (interrupt). */
+  interrupted?: boolean;
+}
+
+/** A replaceable region (Kino.Frame): updates replace or append to its outputs. */
+export interface FrameOutput {
+  type: "frame";
+  id: string;
+  outputs: Output[];
+}
+
+export interface ProgressOutput {
+  type: "progress";
+  id: string;
+  /** 0..1, or null when indeterminate. */
+  fraction: number | null;
+  label: string;
+}
+
+/** An input control living in the kernel; a cell reads its current value. */
+export interface InputOutput {
+  type: "input";
+  id: string;
+  input: InputSpec;
+}
+
+export type InputSpec =
+  | { kind: "text"; label: string; value: string }
+  | { kind: "number"; label: string; value: number; min?: number; max?: number }
+  | { kind: "slider"; label: string; value: number; min: number; max: number; step: number }
+  | { kind: "select"; label: string; value: string; options: Array<{ value: string; label: string }> }
+  | { kind: "checkbox"; label: string; value: boolean }
+  | { kind: "button"; label: string; value: number }
+  | { kind: "file"; label: string; value: null | { name: string; size: number } }
+  | { kind: "form"; label: string; fields: Record<string, InputSpec>; submit: string; value: Record<string, unknown> };
+
+/** A change to an output already shown, addressed by its `id`. */
+export type OutputUpdate =
+  | { type: "frame-replace"; id: string; outputs: Output[] }
+  | { type: "frame-append"; id: string; outputs: Output[] }
+  | { type: "vega-lite-push"; id: string; rows: unknown[]; /** keep at most this many rows */ window?: number }
+  | { type: "progress-set"; id: string; fraction: number | null; label: string }
+  | { type: "table-page"; id: string; offset: number; rows: unknown[][] }
+  | { type: "input-value"; id: string; value: unknown };
+
+/** Upper bound of terminal text kept per cell; older text is dropped with a marker. */
+export const MAX_TERMINAL_CHARS = 1_000_000;
+
+/**
+ * Append console text to a list of outputs: merge into the last terminal output of the same
+ * stream, collapse `\r` rewrites (a progress line updates in place), and cap the total size.
+ */
+export function appendTerminalText(
+  outputs: readonly Output[],
+  stream: "stdout" | "stderr",
+  text: string,
+): Output[] {
+  const next = outputs.slice();
+  const last = next[next.length - 1];
+  if (last && last.type === "terminal" && last.stream === stream) {
+    next[next.length - 1] = { ...last, text: collapseCarriageReturns(last.text + text) };
+  } else {
+    next.push({ type: "terminal", stream, text: collapseCarriageReturns(text) });
+  }
+  const merged = next[next.length - 1] as TerminalOutput;
+  if (merged.text.length > MAX_TERMINAL_CHARS) {
+    const cut = merged.text.length - MAX_TERMINAL_CHARS;
+    const nl = merged.text.indexOf("\n", cut);
+    merged.text = "… (earlier output dropped)\n" + merged.text.slice(nl >= 0 ? nl + 1 : cut);
+  }
+  return next;
+}
+
+/** "a\rb\n" → "b\n": within each line, text before the last `\r` (not part of `\r\n`) is overwritten. */
+export function collapseCarriageReturns(text: string): string {
+  if (!text.includes("\r")) return text;
+  return text
+    .replace(/\r\n/g, "\n")
+    .split("\n")
+    .map((line) => {
+      const i = line.lastIndexOf("\r");
+      // A trailing \r means "the next write replaces this line": keep the line and the \r.
+      if (i === line.length - 1) {
+        const j = line.lastIndexOf("\r", i - 1);
+        return line.slice(j + 1);
+      }
+      return i >= 0 ? line.slice(i + 1) : line;
+    })
+    .join("\n");
+}
