@@ -26,6 +26,23 @@ const targets = [
       js: "import { createRequire as __tsnbCreateRequire } from 'node:module'; const require = __tsnbCreateRequire(import.meta.url);",
     },
   },
+  // The notebook standard library that cells import: "tsnb" (stdlib/index.ts) and "tsnb/nx"
+  // (tensor/index.ts). One build with code splitting, so both share one Tensor class.
+  {
+    entryPoints: { tsnb: r("stdlib/index.ts"), nx: r("tensor/index.ts") },
+    outdir: r("dist/lib"),
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    bundle: true,
+    splitting: true,
+    packages: "external",
+    sourcemap: "linked",
+    outExtension: { ".js": ".mjs" },
+    banner: {
+      js: "import { createRequire as __tsnbCreateRequire } from 'node:module'; const require = __tsnbCreateRequire(import.meta.url);",
+    },
+  },
   {
     entryPoints: { main: r("electron/main.ts") },
     outdir: r("dist/electron"),
