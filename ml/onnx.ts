@@ -1,0 +1,319 @@
+/**
+ * ONNX interop (Ortex's role): load any `.onnx` model, show its inputs and outputs, run it on
+ * tensors by input name, get tensors back by output name.
+ *
+ * Invariants: sessions are cached per (model bytes or path, options) and never churned — ONNX
+ * Runtime leaks a little per created session, and creation costs milliseconds. Sessions default to
+ * one intra-op thread without spinning (a notebook kernel shares the machine with everything
+ * else). Inputs are checked against the model's metadata before ONNX Runtime sees them, so a
+ * wrong name, dtype or shape gives an error in tsnb's terms that lists what the model expects.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import ort from "onnxruntime-node";
+import type { Output } from "../core/outputs.ts";
+import { DISPLAY, type HostData, type HostTensor, fromHost, isHostTensor, toHost } from "./host.ts";
+
+/** The dtypes ONNX Runtime tensors use (ort's `Tensor.Type`). */
+export type OrtType = ort.Tensor.Type;
+
+/** A model input or output as the model declares it. */
+export interface ValueSpec {
+  name: string;
+  /** tsnb dtype name when tsnb has one (f32, f64, i32, i64, u8, bool), else ORT's (float16, string, …). */
+  dtype: string;
+  /** Dimensions: a number is fixed, a string is a named dynamic dimension, null an unnamed one. */
+  shape: Array<number | string | null> | null;
+  /** False for sequences and maps (shown, but run() only feeds tensors). */
+  isTensor: boolean;
+}
+
+/** Options for {@link load}. */
+export interface LoadOptions {
+  /** ONNX Runtime execution providers, in preference order. Default ["cpu"]. */
+  executionProviders?: string[];
+  /** Intra-op threads of this session. Default 1. */
+  intraOpThreads?: number;
+  /** Graph optimisation level. Default "all". */
+  graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+}
+
+/** What `run` accepts for one input: an nx tensor, a host tensor, a typed array, a number or an array of numbers. */
+export type FeedValue = HostTensor | HostData | number | bigint | boolean | number[] | { toHost(): Promise<HostTensor> } | unknown;
+
+const ORT_TO_DTYPE: Record<string, string> = {
+  float32: "f32",
+  float64: "f64",
+  int32: "i32",
+  int64: "i64",
+  uint8: "u8",
+  bool: "bool",
+  int8: "i8",
+  int16: "i16",
+  uint16: "u16",
+  uint32: "u32",
+  uint64: "u64",
+  float16: "f16",
+  string: "string",
+};
+const DTYPE_TO_ORT: Record<string, OrtType> = Object.fromEntries(
+  Object.entries(ORT_TO_DTYPE).map(([k, v]) => [v, k as OrtType]),
+) as Record<string, OrtType>;
+
+/** tsnb's dtype name for an ORT tensor type. */
+export function dtypeOfOrt(t: string): string {
+  return ORT_TO_DTYPE[t] ?? t;
+}
+
+/** ORT's tensor type for a tsnb dtype name. */
+export function ortOfDtype(d: string): OrtType {
+  const t = DTYPE_TO_ORT[d];
+  if (t === undefined) throw new Error(`onnx: dtype '${d}' has no ONNX Runtime equivalent`);
+  return t;
+}
+
+function formatShape(shape: ValueSpec["shape"]): string {
+  if (shape === null) return "unknown";
+  return "[" + shape.map((d) => (typeof d === "number" && d >= 0 ? String(d) : `${d ?? "?"}*`)).join(", ") + "]";
+}
+
+function describe(specs: readonly ValueSpec[]): string {
+  return specs.map((s) => `  ${s.name}: ${s.dtype} ${formatShape(s.shape)}`).join("\n");
+}
+
+function specOf(m: ort.InferenceSession.ValueMetadata): ValueSpec {
+  if (!m.isTensor) return { name: m.name, dtype: "non-tensor", shape: null, isTensor: false };
+  const shape = m.shape.map((d) => (typeof d === "number" ? (d >= 0 ? d : null) : d === "" ? null : d));
+  return { name: m.name, dtype: dtypeOfOrt(m.type), shape, isTensor: true };
+}
+
+const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
+
+function sessionOptions(o: LoadOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: o.executionProviders ?? ["cpu"],
+    intraOpNumThreads: o.intraOpThreads ?? 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: o.graphOptimizationLevel ?? "all",
+    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+  };
+}
+
+/**
+ * A cached ONNX Runtime session for model bytes (keyed by content hash and options).
+ * Used by the training compiler too, so that a recompiled identical graph reuses its session.
+ */
+export function cachedSession(bytes: Uint8Array, o: LoadOptions = {}): Promise<ort.InferenceSession> {
+  const key = createHash("sha1").update(bytes).digest("hex") + JSON.stringify(o);
+  let s = sessionCache.get(key);
+  if (!s) {
+    s = ort.InferenceSession.create(bytes, sessionOptions(o));
+    s.catch(() => sessionCache.delete(key));
+    sessionCache.set(key, s);
+  }
+  return s;
+}
+
+/** A loaded ONNX model. Display it in a cell to see its inputs and outputs. */
+export class OnnxModel {
+  /** The inputs the model expects, in order. */
+  readonly inputs: readonly ValueSpec[];
+  /** The outputs the model produces, in order. */
+  readonly outputs: readonly ValueSpec[];
+
+  constructor(
+    /** The underlying ONNX Runtime session (for advanced use; shared through the cache). */
+    readonly session: ort.InferenceSession,
+    /** Where the model came from (a path, or "bytes"). */
+    readonly source: string,
+  ) {
+    this.inputs = session.inputMetadata.map(specOf);
+    this.outputs = session.outputMetadata.map(specOf);
+  }
+
+  /** The expected inputs and outputs as text, used in error messages. */
+  signature(): string {
+    return `inputs:\n${describe(this.inputs)}\noutputs:\n${describe(this.outputs)}`;
+  }
+
+  /**
+   * Check feeds against the model and convert them to ORT tensors. Dynamic dimensions that share
+   * a name (e.g. "batch") must agree across inputs. Throws listing the expected inputs.
+   */
+  async prepare(feeds: Record<string, FeedValue>): Promise<Record<string, ort.Tensor>> {
+    const fail = (msg: string): never => {
+      throw new Error(`onnx.run: ${msg}\nThe model (${this.source}) expects\n${describe(this.inputs)}`);
+    };
+    if (feeds === null || typeof feeds !== "object") fail(`expected an object of inputs by name, got ${feeds === null ? "null" : typeof feeds}`);
+    const expected = new Map(this.inputs.map((s) => [s.name, s]));
+    for (const name of Object.keys(feeds)) if (!expected.has(name)) fail(`unknown input '${name}'`);
+    const missing = this.inputs.filter((s) => !(s.name in feeds)).map((s) => s.name);
+    if (missing.length > 0) fail(`missing input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`);
+    const symbols = new Map<string, { size: number; input: string }>();
+    const out: Record<string, ort.Tensor> = {};
+    for (const spec of this.inputs) {
+      if (!spec.isTensor) fail(`input '${spec.name}' is not a tensor; tsnb only feeds tensors`);
+      const host = await toHostFeed(feeds[spec.name], spec, fail);
+      if (host.dtype !== spec.dtype)
+        fail(`input '${spec.name}' has dtype ${host.dtype}, expected ${spec.dtype}${spec.dtype in DTYPE_TO_ORT ? ` (cast it first, e.g. nx.cast(x, "${spec.dtype}"))` : ""}`);
+      if (spec.shape !== null) {
+        if (host.shape.length !== spec.shape.length)
+          fail(`input '${spec.name}' has shape [${host.shape.join(", ")}] (rank ${host.shape.length}), expected rank ${spec.shape.length} ${formatShape(spec.shape)}`);
+        spec.shape.forEach((d, i) => {
+          const got = host.shape[i]!;
+          if (typeof d === "number" && d !== got)
+            fail(`input '${spec.name}' has shape [${host.shape.join(", ")}], expected ${formatShape(spec.shape)} (dimension ${i} must be ${d})`);
+          if (typeof d === "string") {
+            const seen = symbols.get(d);
+            if (seen && seen.size !== got)
+              fail(`input '${spec.name}' has ${d}=${got} (dimension ${i}) but input '${seen.input}' has ${d}=${seen.size}`);
+            symbols.set(d, { size: got, input: spec.name });
+          }
+        });
+      }
+      out[spec.name] = new ort.Tensor(ortOfDtype(host.dtype), host.data as never, host.shape);
+    }
+    return out;
+  }
+
+  /** Run the model: inputs by name (nx tensors, typed arrays, numbers), outputs by name as nx tensors. */
+  async run(feeds: Record<string, FeedValue>): Promise<Record<string, HostTensor>> {
+    const prepared = await this.prepare(feeds);
+    const res = await this.session.run(prepared);
+    const out: Record<string, HostTensor> = {};
+    for (const name of this.session.outputNames) {
+      const v = res[name]!;
+      out[name] = fromHost({ dtype: dtypeOfOrt(v.type), shape: [...v.dims], data: v.data as HostData });
+    }
+    return out;
+  }
+
+  /** A Markdown summary: the inputs and outputs with dtypes and dimensions (dynamic ones marked *). */
+  toMarkdown(): string {
+    const rows = (specs: readonly ValueSpec[], kind: string) =>
+      specs.map((s) => `| ${kind} | \`${s.name}\` | ${s.dtype} | ${formatShape(s.shape).replace(/\*/g, "\\*")} |`).join("\n");
+    return (
+      `**ONNX model** ${this.source === "bytes" ? "" : `\`${this.source}\``}\n\n` +
+      `| | name | dtype | shape |\n|---|---|---|---|\n${rows(this.inputs, "input")}\n${rows(this.outputs, "output")}\n\n` +
+      `*dynamic dimension (any size)`
+    );
+  }
+
+  [DISPLAY](): Output {
+    return { type: "markdown", text: this.toMarkdown() };
+  }
+
+  toString(): string {
+    return `OnnxModel(${this.source})\n${this.signature()}`;
+  }
+}
+
+const TYPED: Array<[new (...a: never[]) => ArrayBufferView, string]> = [
+  [Float32Array, "f32"],
+  [Float64Array, "f64"],
+  [Int32Array, "i32"],
+  [BigInt64Array, "i64"],
+  [Uint8Array, "u8"],
+  [Int8Array, "i8"],
+  [Int16Array, "i16"],
+  [Uint16Array, "u16"],
+  [Uint32Array, "u32"],
+  [BigUint64Array, "u64"],
+];
+
+/** The dtype a typed array holds (by its constructor name, so arrays from another vm realm work). */
+function dtypeOfTypedArray(a: ArrayBufferView): string | undefined {
+  const name = a.constructor?.name;
+  for (const [ctor, d] of TYPED) if (ctor.name === name) return d;
+  return undefined;
+}
+
+function castArray(values: number[], dtype: string): HostData {
+  switch (dtype) {
+    case "f32":
+      return Float32Array.from(values);
+    case "f64":
+      return Float64Array.from(values);
+    case "i32":
+      return Int32Array.from(values);
+    case "i64":
+      return BigInt64Array.from(values, (v) => BigInt(Math.trunc(v)));
+    case "u8":
+    case "bool":
+      return Uint8Array.from(values);
+    default:
+      throw new Error(`cannot build a ${dtype} tensor from numbers`);
+  }
+}
+
+async function toHostFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): Promise<HostTensor> {
+  const host = await toHost(v);
+  if (host) return host;
+  // Plain values: numbers, bigints, booleans and (nested) arrays take the model's dtype.
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") {
+    const n = typeof v === "boolean" ? (v ? 1 : 0) : Number(v);
+    const shape = spec.shape && spec.shape.length > 0 ? spec.shape.map(() => 1) : [];
+    return { dtype: spec.dtype, shape, data: castArray([n], spec.dtype) };
+  }
+  if (Array.isArray(v)) {
+    const shape: number[] = [];
+    let cur: unknown = v;
+    while (Array.isArray(cur)) {
+      shape.push(cur.length);
+      cur = cur[0];
+    }
+    const flat = (v as unknown[]).flat(Infinity) as number[];
+    if (flat.some((x) => typeof x !== "number" && typeof x !== "boolean")) fail(`input '${spec.name}' must hold numbers`);
+    if (flat.length !== shape.reduce((a, b) => a * b, 1)) fail(`input '${spec.name}' is a ragged array`);
+    return { dtype: spec.dtype, shape, data: castArray(flat.map(Number), spec.dtype) };
+  }
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    const dtype = dtypeOfTypedArray(v) ?? "unknown";
+    const len = (v as unknown as { length: number }).length;
+    // A bare typed array has no shape: infer it from the model's dimensions.
+    const dims = spec.shape ?? [len];
+    const known = dims.filter((d): d is number => typeof d === "number").reduce((a, b) => a * b, 1);
+    const unknown = dims.filter((d) => typeof d !== "number").length;
+    let shape: number[];
+    if (unknown === 0) shape = dims as number[];
+    else if (unknown === 1 && known > 0 && len % known === 0) shape = dims.map((d) => (typeof d === "number" ? d : len / known));
+    else return fail(`input '${spec.name}' is a bare ${dtype} array of ${len} values and ${formatShape(spec.shape)} has several dynamic dimensions: pass a tensor with a shape (nx.tensor(data).reshape([...]))`);
+    if (shape.reduce((a, b) => a * b, 1) !== len)
+      fail(`input '${spec.name}' has ${len} values, expected ${formatShape(spec.shape)} (${shape.reduce((a, b) => a * b, 1)} values)`);
+    return { dtype, shape, data: v as unknown as HostData };
+  }
+  return fail(`input '${spec.name}' must be a tensor, a typed array or numbers, got ${v === null ? "null" : typeof v}`);
+}
+
+/**
+ * Load an ONNX model from a file path or its bytes. Sessions are cached: loading the same model
+ * again with the same options is free.
+ */
+export async function load(pathOrBytes: string | Uint8Array | ArrayBuffer, options: LoadOptions = {}): Promise<OnnxModel> {
+  let bytes: Uint8Array;
+  let source: string;
+  if (typeof pathOrBytes === "string") {
+    try {
+      bytes = readFileSync(pathOrBytes);
+    } catch (e) {
+      throw new Error(`onnx.load: cannot read '${pathOrBytes}': ${(e as Error).message}`);
+    }
+    source = pathOrBytes;
+  } else if (pathOrBytes instanceof Uint8Array || ArrayBuffer.isView(pathOrBytes)) {
+    const v = pathOrBytes as ArrayBufferView;
+    bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    source = "bytes";
+  } else if (pathOrBytes instanceof ArrayBuffer || Object.prototype.toString.call(pathOrBytes) === "[object ArrayBuffer]") {
+    bytes = new Uint8Array(pathOrBytes as ArrayBuffer);
+    source = "bytes";
+  } else throw new Error(`onnx.load: expected a file path or the model's bytes, got ${typeof pathOrBytes}`);
+  let session: ort.InferenceSession;
+  try {
+    session = await cachedSession(bytes, options);
+  } catch (e) {
+    throw new Error(`onnx.load: '${source}' is not a model ONNX Runtime can load: ${(e as Error).message.split("\n")[0]}`);
+  }
+  return new OnnxModel(session, source);
+}
+
+export { isHostTensor };
