@@ -1,0 +1,202 @@
+/**
+ * The WebSocket protocol between the notebook server (`server/`) and a renderer window.
+ *
+ * Owns: every message either side sends, as discriminated unions with a literal `type`, the
+ * protocol version, and runtime validation of what the server receives.
+ *
+ * The conversation:
+ * 1. The renderer connects to `ws://HOST:PORT/ws` (authenticated by the token cookie) and
+ *    sends `hello {protocolVersion, clientId?, sessionId?}`. The server answers `welcome` with
+ *    the client's id (the one it asked for when given, so a reconnecting window keeps its id),
+ *    the open sessions and the notebooks recovered from the app data folder; and, when
+ *    `sessionId` names an open session, `joined` with that session's snapshot.
+ * 2. The renderer opens a notebook (`open-file`, `new-notebook`, `open-recovered`, `join`).
+ *    The server answers `joined {sessionId, snapshot}`; the snapshot is the whole
+ *    `SessionData` at `snapshot.revision`, outputs included. A window is joined to at most
+ *    one session at a time; joining another leaves the first.
+ * 3. The renderer sends `apply {op}`; the server stamps `clientId` and `at`, applies it to the
+ *    authoritative data and broadcasts `applied {sessionId, op, revision}` to every window
+ *    joined to that session (the sender included). Renderers apply ops only from `applied`,
+ *    in arrival order, with the same reducer (`applyOperation`). If `revision` is not their
+ *    revision + 1 they resynchronise by sending `join` again. A refused op yields `error`
+ *    to the sender only, and nothing is broadcast.
+ * 4. Requests that are not operations (files, save, table pages) carry an optional
+ *    `requestId` that the answer (or `error`) echoes.
+ */
+import { assertNever } from "./notebook.ts";
+import type { Operation } from "./session/operations.ts";
+import type { SessionData } from "./session/data.ts";
+import { isRecord } from "./session/operations.ts";
+
+/** Bumped on any incompatible change; `hello` with another version is refused. */
+export const APP_PROTOCOL_VERSION = 1;
+
+/** Path of the WebSocket endpoint on the server. */
+export const WS_PATH = "/ws";
+
+// ---- renderer → server ----
+
+export type ClientMessage =
+  | { type: "hello"; protocolVersion: number; clientId?: string; sessionId?: string }
+  /** Send one operation (without `clientId`/`at`: the server sets them). */
+  | { type: "apply"; sessionId: string; op: Record<string, unknown>; requestId?: string }
+  /** Join an open session (also the way to resynchronise). */
+  | { type: "join"; sessionId: string; requestId?: string }
+  | { type: "leave"; sessionId: string }
+  /** Open a notebook file (path relative to the served folder); joins its session (one session per file). */
+  | { type: "open-file"; path: string; requestId?: string }
+  /** Create an unsaved notebook (kept in the app data folder until saved). */
+  | { type: "new-notebook"; requestId?: string }
+  /** Reopen a notebook recovered from the app data folder (see `welcome.recovered`). */
+  | { type: "open-recovered"; id: string; requestId?: string }
+  /** List a folder (relative to the served folder; "" is the folder itself). */
+  | { type: "list-files"; path: string; requestId?: string }
+  | { type: "list-sessions"; requestId?: string }
+  /** Write the notebook to its file now. Fails with code "no-path" for an unsaved notebook. */
+  | { type: "save"; sessionId: string; requestId?: string }
+  /** Write the notebook to a new path (relative, must end in .tsnb or .md); `overwrite` to replace an existing file. */
+  | { type: "save-as"; sessionId: string; path: string; overwrite?: boolean; requestId?: string }
+  /** Answer to a `diskConflict`: re-read the file (losing unsaved changes) or overwrite it with ours. */
+  | { type: "resolve-conflict"; sessionId: string; choice: "reload" | "keep-mine"; requestId?: string }
+  /** Close a session: its kernel stops (after a final save of a notebook with a path). */
+  | { type: "close-session"; sessionId: string; requestId?: string }
+  /** Ask the kernel for rows of a paged table output. */
+  | { type: "table-page"; sessionId: string; tableId: string; offset: number; limit: number; requestId?: string };
+
+// ---- server → renderer ----
+
+export interface SessionSummary {
+  sessionId: string;
+  title: string;
+  /** Display path, null when unsaved. */
+  path: string | null;
+  dirty: boolean;
+  clients: number;
+}
+
+export interface RecoveredNotebook {
+  /** Pass to `open-recovered`. */
+  id: string;
+  title: string;
+  /** When it was last autosaved (epoch ms). */
+  savedAt: number;
+}
+
+export interface FileEntry {
+  name: string;
+  /** Relative to the served folder, "/"-separated. */
+  path: string;
+  kind: "directory" | "notebook" | "file";
+  size: number;
+  mtimeMs: number;
+}
+
+export type ErrorCode =
+  | "bad-message"
+  | "protocol-version"
+  | "unknown-session"
+  | "not-joined"
+  | "invalid-operation"
+  | "forbidden-path"
+  | "not-found"
+  | "exists"
+  | "import-failed"
+  | "no-path"
+  | "io"
+  | "kernel";
+
+export type ServerMessage =
+  | {
+      type: "welcome";
+      protocolVersion: number;
+      clientId: string;
+      /** Name of the served folder (for display). */
+      rootName: string;
+      sessions: SessionSummary[];
+      recovered: RecoveredNotebook[];
+    }
+  /** The whole state of a session; replaces whatever the window had. `snapshot.revision` is its revision. */
+  | { type: "joined"; sessionId: string; snapshot: SessionData; requestId?: string }
+  /** An operation applied by the server, in order; `revision` is the session's revision after it. */
+  | { type: "applied"; sessionId: string; op: Operation; revision: number }
+  | { type: "file-list"; path: string; entries: FileEntry[]; requestId?: string }
+  | { type: "sessions"; sessions: SessionSummary[]; requestId?: string }
+  /** A save/save-as/resolve finished (the state change itself arrives as `applied` ops). */
+  | { type: "done"; requestId?: string }
+  | { type: "table-page"; sessionId: string; tableId: string; offset: number; rows: unknown[][]; totalRows: number; requestId?: string }
+  /** The session was closed by someone; the window should go back to the file browser. */
+  | { type: "session-closed"; sessionId: string }
+  /** A request or operation was refused. `line` (1-based) for a file that failed to import. */
+  | { type: "error"; code: ErrorCode; message: string; requestId?: string; line?: number };
+
+/** Validate a message from a renderer: its type and the types of its fields. */
+export function parseClientMessage(raw: string): { ok: true; message: ClientMessage } | { ok: false; error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: "message is not JSON" };
+  }
+  if (!isRecord(v)) return { ok: false, error: "message must be a JSON object" };
+  const type = v["type"];
+  if (typeof type !== "string") return { ok: false, error: "message.type must be a string" };
+  if (v["requestId"] !== undefined && typeof v["requestId"] !== "string") return { ok: false, error: "requestId must be a string" };
+  const problem = checkMessage(type as ClientMessage["type"], v);
+  if (problem !== null) return { ok: false, error: `${type}: ${problem}` };
+  return { ok: true, message: v as unknown as ClientMessage };
+}
+
+function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): string | null {
+  const str = (k: string) => (typeof v[k] === "string" ? null : `${k} must be a string`);
+  const optStr = (k: string) => (v[k] === undefined || typeof v[k] === "string" ? null : `${k} must be a string`);
+  const first = (...checks: Array<string | null>) => checks.find((c) => c !== null) ?? null;
+  switch (type) {
+    case "hello":
+      return first(
+        Number.isInteger(v["protocolVersion"]) ? null : "protocolVersion must be an integer",
+        optStr("clientId"),
+        optStr("sessionId"),
+      );
+    case "apply":
+      return first(str("sessionId"), isRecord(v["op"]) ? null : "op must be an object");
+    case "join":
+    case "leave":
+    case "save":
+    case "close-session":
+      return str("sessionId");
+    case "open-file":
+    case "list-files":
+      return str("path");
+    case "new-notebook":
+    case "list-sessions":
+      return null;
+    case "open-recovered":
+      return str("id");
+    case "save-as":
+      return first(
+        str("sessionId"),
+        str("path"),
+        v["overwrite"] === undefined || typeof v["overwrite"] === "boolean" ? null : "overwrite must be a boolean",
+      );
+    case "resolve-conflict":
+      return first(str("sessionId"), v["choice"] === "reload" || v["choice"] === "keep-mine" ? null : "choice must be reload or keep-mine");
+    case "table-page":
+      return first(
+        str("sessionId"),
+        str("tableId"),
+        Number.isInteger(v["offset"]) && (v["offset"] as number) >= 0 ? null : "offset must be a non-negative integer",
+        Number.isInteger(v["limit"]) && (v["limit"] as number) > 0 ? null : "limit must be a positive integer",
+      );
+    default:
+      assertNeverType(type);
+      return `unknown message type '${String(type)}'`;
+  }
+}
+
+/** Unknown types reach the default branch at run time; at compile time the switch is exhaustive. */
+function assertNeverType(_type: never): void {}
+
+/** Exhaustiveness helper for renderers' dispatch over `ServerMessage`. */
+export function assertNeverMessage(message: never): never {
+  return assertNever(message, "server message");
+}

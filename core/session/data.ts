@@ -1,0 +1,622 @@
+/**
+ * The state of one notebook session and the pure reducer that changes it (Livebook's
+ * `Session.Data`).
+ *
+ * Owns: `SessionData` — the saved document (`Notebook`) plus session-only state (per-cell
+ * evaluation status, validity, live outputs, defines/uses, the evaluation queue, kernel status,
+ * revisions, dirty flag) — and `applyOperation(data, op) → {data, actions}`.
+ *
+ * Invariants:
+ * - `applyOperation` is pure: no I/O, no clock (time comes from `op.at`), no randomness; it
+ *   never mutates its input and never throws on a bad operation (it returns `{ok: false}`).
+ *   The server and every renderer apply the same operations in the same order, so their
+ *   copies are equal.
+ * - `cells` has exactly one entry per cell of `notebook` (Markdown cells included).
+ * - At most one cell is running (`running`); queued cells are in `queue` in order, and a cell
+ *   is in `queue` iff its status is "queued".
+ * - `revision` counts applied operations; `docRevision` counts those that changed the saved
+ *   document; `dirty` ⇔ `docRevision !== savedDocRevision`.
+ */
+import {
+  allCells,
+  assertNever,
+  findCell,
+  isEvaluable,
+  type Cell,
+  type Notebook,
+  type Section,
+} from "../notebook.ts";
+import { appendTerminalText, type Output } from "../outputs.ts";
+import type { Action, KernelStatus, Operation } from "./operations.ts";
+import { applyOutputUpdate, outputsFromPersisted, outputsToPersisted } from "./output-updates.ts";
+
+/** Where a cell is in its evaluation life. */
+export type EvaluationStatus =
+  | { type: "idle" }
+  | { type: "queued" }
+  /** `source` is what was sent to the kernel (the cell may be edited while it runs). */
+  | { type: "running"; evaluationId: number; startedAt: number; source: string }
+  | { type: "done"; durationMs: number }
+  | { type: "error"; durationMs: number }
+  /** Stopped before finishing: interrupted, the kernel died or restarted, or an earlier queued cell failed. */
+  | { type: "aborted"; reason: string };
+
+/**
+ * Livebook's validity: "fresh" — evaluated and nothing it depends on changed since;
+ * "stale" — its source changed after evaluation, or a cell defining a name it uses was
+ * re-evaluated after it, or the kernel lost its bindings; "never-evaluated".
+ */
+export type Validity = "never-evaluated" | "fresh" | "stale";
+
+/** Session-only state of one cell (Markdown cells have one too, always idle with no outputs). */
+export interface CellSessionState {
+  status: EvaluationStatus;
+  validity: Validity;
+  /** Live outputs, in order; console text merged with `appendTerminalText`. */
+  outputs: Output[];
+  /** Top-level names the last finished evaluation defined. */
+  defines: string[];
+  /** Free names the last finished evaluation used. */
+  uses: string[];
+  /** Order of the last finished evaluation in this session (higher = later), null if never. */
+  evaluationSeq: number | null;
+  /** The source as it was last evaluated, null if never. */
+  evaluatedSource: string | null;
+  /** Bumped by every change of the cell's source (set-cell-source, set-smart-cell-attrs). */
+  sourceRevision: number;
+}
+
+export interface SessionData {
+  notebook: Notebook;
+  /** Display path of the file (relative to the served folder when inside it), null when never saved. */
+  path: string | null;
+  /** Per-cell session state, keyed by cell id. */
+  cells: Record<string, CellSessionState>;
+  /** Cell ids waiting to be evaluated, in order. */
+  queue: string[];
+  /** The evaluation in progress. */
+  running: { cellId: string; evaluationId: number } | null;
+  kernel: { status: KernelStatus; reason: string | null };
+  /** Number of operations applied. */
+  revision: number;
+  /** Number of operations that changed the saved document. */
+  docRevision: number;
+  /** `docRevision` at the last successful save (to the notebook's file). */
+  savedDocRevision: number;
+  /** True when the document has changes not yet written to its file. */
+  dirty: boolean;
+  lastSavedAt: number | null;
+  /** Set when another program changed the file: autosave waits for the user's choice. */
+  diskConflict: { detectedAt: number } | null;
+  /** Next id for an evaluation (ids are unique within the session). */
+  nextEvaluationId: number;
+  /** Number of evaluations finished so far (source of `evaluationSeq`). */
+  evaluationCount: number;
+}
+
+export type ApplyResult = { ok: true; data: SessionData; actions: Action[] } | { ok: false; error: string };
+
+function newCellState(cell: Cell): CellSessionState {
+  return {
+    status: { type: "idle" },
+    validity: "never-evaluated",
+    outputs: cell.type === "markdown" ? [] : outputsFromPersisted(cell.outputs),
+    defines: [],
+    uses: [],
+    evaluationSeq: null,
+    evaluatedSource: null,
+    sourceRevision: 0,
+  };
+}
+
+/** A fresh session for a notebook just opened or created; outputs saved in the file are shown. */
+export function createSessionData(notebook: Notebook, path: string | null = null): SessionData {
+  const cells: Record<string, CellSessionState> = {};
+  for (const cell of allCells(notebook)) cells[cell.id] = newCellState(cell);
+  return {
+    notebook,
+    path,
+    cells,
+    queue: [],
+    running: null,
+    kernel: { status: "not-started", reason: null },
+    revision: 0,
+    docRevision: 0,
+    savedDocRevision: 0,
+    dirty: false,
+    lastSavedAt: null,
+    diskConflict: null,
+    nextEvaluationId: 1,
+    evaluationCount: 0,
+  };
+}
+
+/** The notebook as it should be written: outputs persisted only when `metadata.persistOutputs`. */
+export function notebookForSave(data: SessionData): Notebook {
+  const persist = data.notebook.metadata.persistOutputs === true;
+  return {
+    ...data.notebook,
+    sections: data.notebook.sections.map((s) => ({
+      ...s,
+      cells: s.cells.map((c): Cell => {
+        if (c.type === "markdown") return c;
+        const { outputs: _old, ...rest } = c;
+        const outputs = persist ? outputsToPersisted(data.cells[c.id]?.outputs ?? []) : [];
+        return outputs.length > 0 ? { ...rest, outputs } : rest;
+      }),
+    })),
+  };
+}
+
+/** The state of one cell (throws if the id is unknown: for callers that know it exists). */
+export function cellState(data: SessionData, cellId: string): CellSessionState {
+  const s = data.cells[cellId];
+  if (!s) throw new Error(`unknown cell ${cellId}`);
+  return s;
+}
+
+/** Apply one operation. Pure; see the module comment. */
+export function applyOperation(data: SessionData, op: Operation): ApplyResult {
+  const r = reduce(data, op);
+  if (typeof r === "string") return { ok: false, error: r };
+  let next = { ...r.data, revision: data.revision + 1 };
+  const actions = r.actions;
+  if (r.docChanged) {
+    next.docRevision = data.docRevision + 1;
+    next.dirty = next.docRevision !== next.savedDocRevision;
+    actions.push({ type: "schedule-autosave" });
+  }
+  next = dispatchNext(next, op.at, actions);
+  next = syncKernelBusy(next);
+  return { ok: true, data: next, actions };
+}
+
+/** Apply a list of operations in order, stopping at the first failure (handy in tests and replays). */
+export function applyOperations(data: SessionData, ops: readonly Operation[]): ApplyResult {
+  let cur = data;
+  const actions: Action[] = [];
+  for (const op of ops) {
+    const r = applyOperation(cur, op);
+    if (!r.ok) return { ok: false, error: `${op.type}: ${r.error}` };
+    cur = r.data;
+    actions.push(...r.actions);
+  }
+  return { ok: true, data: cur, actions };
+}
+
+interface Reduced {
+  data: SessionData;
+  actions: Action[];
+  docChanged: boolean;
+}
+
+const doc = (data: SessionData, actions: Action[] = []): Reduced => ({ data, actions, docChanged: true });
+const session = (data: SessionData, actions: Action[] = []): Reduced => ({ data, actions, docChanged: false });
+
+function reduce(data: SessionData, op: Operation): Reduced | string {
+  switch (op.type) {
+    case "insert-cell": {
+      const si = data.notebook.sections.findIndex((s) => s.id === op.sectionId);
+      if (si < 0) return `unknown section ${op.sectionId}`;
+      const section = data.notebook.sections[si]!;
+      if (op.index < 0 || op.index > section.cells.length) return `index ${op.index} out of range`;
+      if (data.cells[op.cellId]) return `cell id ${op.cellId} already exists`;
+      const source = op.source ?? "";
+      let cell: Cell;
+      switch (op.cellType) {
+        case "code":
+          cell = { type: "code", id: op.cellId, source };
+          break;
+        case "markdown":
+          cell = { type: "markdown", id: op.cellId, source };
+          break;
+        case "smart":
+          if (op.kind === undefined || op.attrs === undefined) return "a smart cell needs kind and attrs";
+          cell = { type: "smart", id: op.cellId, kind: op.kind, attrs: op.attrs, source };
+          break;
+        default:
+          return assertNever(op.cellType, "cell type");
+      }
+      const cells = section.cells.slice();
+      cells.splice(op.index, 0, cell);
+      const next = withSection(data, si, { ...section, cells });
+      return doc({ ...next, cells: { ...data.cells, [cell.id]: newCellState(cell) } });
+    }
+    case "insert-section": {
+      if (op.index < 0 || op.index > data.notebook.sections.length) return `index ${op.index} out of range`;
+      if (data.notebook.sections.some((s) => s.id === op.sectionId)) return `section id ${op.sectionId} already exists`;
+      const sections = data.notebook.sections.slice();
+      sections.splice(op.index, 0, { id: op.sectionId, title: op.title, cells: [] });
+      return doc(withSections(data, sections));
+    }
+    case "rename-section": {
+      const si = data.notebook.sections.findIndex((s) => s.id === op.sectionId);
+      if (si < 0) return `unknown section ${op.sectionId}`;
+      return doc(withSection(data, si, { ...data.notebook.sections[si]!, title: op.title }));
+    }
+    case "delete-section": {
+      const si = data.notebook.sections.findIndex((s) => s.id === op.sectionId);
+      if (si < 0) return `unknown section ${op.sectionId}`;
+      if (data.notebook.sections.length === 1) return "cannot delete the only section";
+      let next = data;
+      const actions: Action[] = [];
+      for (const cell of data.notebook.sections[si]!.cells) next = forgetCell(next, cell.id, actions);
+      const sections = next.notebook.sections.filter((s) => s.id !== op.sectionId);
+      return doc(withSections(next, sections), actions);
+    }
+    case "set-title":
+      return doc({ ...data, notebook: { ...data.notebook, title: op.title } });
+    case "set-cell-source": {
+      const found = findCell(data.notebook, op.cellId);
+      if (!found) return `unknown cell ${op.cellId}`;
+      const next = withCell(data, found.sectionIndex, found.cellIndex, { ...found.cell, source: op.source });
+      return doc(withSourceChanged(next, op.cellId, op.source));
+    }
+    case "move-cell": {
+      const found = findCell(data.notebook, op.cellId);
+      if (!found) return `unknown cell ${op.cellId}`;
+      return doc(withSections(data, moveCell(data.notebook.sections, found.sectionIndex, found.cellIndex, op.offset)));
+    }
+    case "delete-cell": {
+      const found = findCell(data.notebook, op.cellId);
+      if (!found) return `unknown cell ${op.cellId}`;
+      const actions: Action[] = [];
+      const next = forgetCell(data, op.cellId, actions);
+      const section = next.notebook.sections[found.sectionIndex]!;
+      const cells = section.cells.filter((c) => c.id !== op.cellId);
+      return doc(withSection(next, found.sectionIndex, { ...section, cells }), actions);
+    }
+    case "set-cell-options": {
+      const found = findCell(data.notebook, op.cellId);
+      if (!found) return `unknown cell ${op.cellId}`;
+      if (found.cell.type !== "code") return `cell ${op.cellId} is not a code cell`;
+      const options = { ...op.options };
+      const cell = { ...found.cell };
+      if (Object.keys(options).length > 0) cell.options = options;
+      else delete cell.options;
+      return doc(withCell(data, found.sectionIndex, found.cellIndex, cell));
+    }
+    case "set-smart-cell-attrs": {
+      const found = findCell(data.notebook, op.cellId);
+      if (!found) return `unknown cell ${op.cellId}`;
+      if (found.cell.type !== "smart") return `cell ${op.cellId} is not a smart cell`;
+      const next = withCell(data, found.sectionIndex, found.cellIndex, { ...found.cell, attrs: op.attrs, source: op.source });
+      return doc(withSourceChanged(next, op.cellId, op.source));
+    }
+    case "convert-smart-cell": {
+      const found = findCell(data.notebook, op.cellId);
+      if (!found) return `unknown cell ${op.cellId}`;
+      if (found.cell.type !== "smart") return `cell ${op.cellId} is not a smart cell`;
+      const { kind: _k, attrs: _a, type: _t, ...rest } = found.cell;
+      return doc(withCell(data, found.sectionIndex, found.cellIndex, { ...rest, type: "code" }));
+    }
+    case "set-persist-outputs": {
+      const metadata = { ...data.notebook.metadata };
+      if (op.persistOutputs) metadata.persistOutputs = true;
+      else delete metadata.persistOutputs;
+      return doc({ ...data, notebook: { ...data.notebook, metadata } });
+    }
+    case "evaluate-cell": {
+      const found = findCell(data.notebook, op.cellId);
+      if (!found) return `unknown cell ${op.cellId}`;
+      if (!isEvaluable(found.cell)) return `cell ${op.cellId} is a Markdown cell`;
+      return session(enqueue(data, [op.cellId]));
+    }
+    case "evaluate-all":
+      return session(enqueue(data, allCells(data.notebook).filter(isEvaluable).map((c) => c.id)));
+    case "interrupt": {
+      const actions: Action[] = data.running ? [{ type: "interrupt-kernel" }] : [];
+      return session(clearQueue(data, { type: "idle" }), actions);
+    }
+    case "restart-kernel": {
+      let next = clearQueue(data, { type: "idle" });
+      next = abortRunning(next, "the kernel was restarted");
+      next = { ...next, cells: mapCells(next.cells, (s) => (s.validity === "fresh" ? { ...s, validity: "stale" } : s)) };
+      return session(next, [{ type: "restart-kernel" }]);
+    }
+    case "clear-outputs": {
+      if (op.cellId !== undefined) {
+        const s = data.cells[op.cellId];
+        if (!s) return `unknown cell ${op.cellId}`;
+        return session({ ...data, cells: { ...data.cells, [op.cellId]: { ...s, outputs: [] } } });
+      }
+      return session({ ...data, cells: mapCells(data.cells, (s) => (s.outputs.length ? { ...s, outputs: [] } : s)) });
+    }
+    case "set-input-value": {
+      const updated = updateOutputAnywhere(data, { type: "input-value", id: op.inputId, value: op.value });
+      if (!updated) return `unknown input ${op.inputId}`;
+      return session(updated, [{ type: "set-input-value", inputId: op.inputId, value: op.value }]);
+    }
+    case "evaluation-started": {
+      const s = data.cells[op.cellId];
+      if (!s || s.status.type !== "running" || s.status.evaluationId !== op.evaluationId)
+        return `evaluation ${op.evaluationId} of cell ${op.cellId} is not running`;
+      return session(setCell(data, op.cellId, { ...s, status: { ...s.status, startedAt: op.at } }));
+    }
+    case "output-appended": {
+      const s = data.cells[op.cellId];
+      if (!s) return `unknown cell ${op.cellId}`;
+      const outputs =
+        op.output.type === "terminal"
+          ? appendTerminalText(s.outputs, op.output.stream, op.output.text)
+          : [...s.outputs, op.output];
+      return session(setCell(data, op.cellId, { ...s, outputs }));
+    }
+    case "output-updated": {
+      const updated = updateOutputAnywhere(data, op.update, op.cellId);
+      if (!updated) return `no output with id ${op.update.id}`;
+      return session(updated);
+    }
+    case "evaluation-finished":
+      return finishEvaluation(data, op);
+    case "kernel-status": {
+      let next: SessionData = { ...data, kernel: { status: op.status, reason: op.reason ?? null } };
+      if (op.status === "dead") {
+        const reason = `the kernel died${op.reason ? `: ${op.reason}` : ""}`;
+        next = clearQueue(next, { type: "idle" });
+        next = abortRunning(next, reason);
+        next = { ...next, cells: mapCells(next.cells, (s) => (s.validity === "fresh" ? { ...s, validity: "stale" } : s)) };
+      }
+      return session(next);
+    }
+    case "notebook-saved": {
+      const dirty = data.docRevision !== op.docRevision;
+      return session({
+        ...data,
+        savedDocRevision: op.docRevision,
+        dirty,
+        lastSavedAt: op.at,
+        diskConflict: null,
+      });
+    }
+    case "set-path":
+      return session({ ...data, path: op.path });
+    case "file-changed-on-disk":
+      return session({ ...data, diskConflict: { detectedAt: op.at } });
+    case "notebook-replaced": {
+      const fresh = createSessionData(op.notebook, data.path);
+      const actions: Action[] = data.running ? [{ type: "interrupt-kernel" }] : [];
+      const docRevision = data.docRevision + 1;
+      return session(
+        {
+          ...fresh,
+          kernel: data.kernel,
+          revision: data.revision,
+          docRevision,
+          savedDocRevision: docRevision,
+          dirty: false,
+          lastSavedAt: op.at,
+          nextEvaluationId: data.nextEvaluationId,
+          evaluationCount: data.evaluationCount,
+        },
+        actions,
+      );
+    }
+    default:
+      return assertNever(op, "operation");
+  }
+}
+
+function finishEvaluation(data: SessionData, op: Extract<Operation, { type: "evaluation-finished" }>): Reduced | string {
+  const s = data.cells[op.cellId];
+  if (!s || s.status.type !== "running" || s.status.evaluationId !== op.evaluationId || data.running?.cellId !== op.cellId)
+    return `evaluation ${op.evaluationId} of cell ${op.cellId} is not running`;
+  const found = findCell(data.notebook, op.cellId);
+  const currentSource = found ? found.cell.source : s.status.source;
+  const evaluatedSource = s.status.source;
+  const outputs = op.result ? [...s.outputs, op.result] : s.outputs;
+  let next: SessionData = { ...data, running: null };
+  if (op.status === "interrupted") {
+    next = setCell(next, op.cellId, {
+      ...s,
+      outputs,
+      status: { type: "aborted", reason: "interrupted" },
+    });
+    return session(next);
+  }
+  const seq = data.evaluationCount + 1;
+  next = setCell({ ...next, evaluationCount: seq }, op.cellId, {
+    ...s,
+    outputs,
+    status: op.status === "ok" ? { type: "done", durationMs: op.durationMs } : { type: "error", durationMs: op.durationMs },
+    validity: currentSource === evaluatedSource ? "fresh" : "stale",
+    defines: op.defines.slice(),
+    uses: op.uses.slice(),
+    evaluationSeq: seq,
+    evaluatedSource,
+  });
+  next = markDependentsStale(next, op.cellId, seq);
+  if (op.status === "error") next = clearQueue(next, { type: "aborted", reason: "not run: an earlier cell failed" });
+  // Outputs are part of the saved document only when the notebook persists them.
+  const persisted = data.notebook.metadata.persistOutputs === true;
+  return persisted ? doc(next) : session(next);
+}
+
+/**
+ * Cells evaluated before `seq` that use a name the cell defines become stale, and so,
+ * transitively, do cells using names those define. Stale cells with `autoRun` are queued.
+ */
+function markDependentsStale(data: SessionData, cellId: string, seq: number): SessionData {
+  const names = new Set(data.cells[cellId]?.defines ?? []);
+  if (names.size === 0) return data;
+  const cells = { ...data.cells };
+  const newlyStale: string[] = [];
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const [id, s] of Object.entries(cells)) {
+      if (id === cellId || s.validity !== "fresh" || s.evaluationSeq === null || s.evaluationSeq >= seq) continue;
+      if (!s.uses.some((u) => names.has(u))) continue;
+      cells[id] = { ...s, validity: "stale" };
+      newlyStale.push(id);
+      for (const d of s.defines) names.add(d);
+      changed = true;
+    }
+  }
+  let next = { ...data, cells };
+  const order = allCells(next.notebook);
+  const autoRun = order
+    .filter((c) => newlyStale.includes(c.id) && c.type === "code" && c.options?.autoRun === true)
+    .map((c) => c.id);
+  if (autoRun.length > 0) next = enqueue(next, autoRun);
+  return next;
+}
+
+/** Queue cells (skipping those already queued or running). */
+function enqueue(data: SessionData, cellIds: readonly string[]): SessionData {
+  const queue = data.queue.slice();
+  const cells = { ...data.cells };
+  for (const id of cellIds) {
+    const s = cells[id];
+    if (!s || s.status.type === "queued" || s.status.type === "running") continue;
+    cells[id] = { ...s, status: { type: "queued" } };
+    queue.push(id);
+  }
+  return { ...data, queue, cells };
+}
+
+/** Empty the queue, giving the cells that were waiting `status`. */
+function clearQueue(data: SessionData, status: EvaluationStatus): SessionData {
+  if (data.queue.length === 0) return data;
+  const cells = { ...data.cells };
+  for (const id of data.queue) {
+    const s = cells[id];
+    if (s) cells[id] = { ...s, status };
+  }
+  return { ...data, queue: [], cells };
+}
+
+function abortRunning(data: SessionData, reason: string): SessionData {
+  if (!data.running) return data;
+  const s = data.cells[data.running.cellId];
+  const next = { ...data, running: null };
+  return s ? setCell(next, data.running.cellId, { ...s, status: { type: "aborted", reason } }) : next;
+}
+
+/** Start the next queued evaluation when nothing runs. */
+function dispatchNext(data: SessionData, at: number, actions: Action[]): SessionData {
+  let next = data;
+  while (!next.running && next.queue.length > 0) {
+    const [cellId, ...rest] = next.queue;
+    next = { ...next, queue: rest };
+    const found = findCell(next.notebook, cellId!);
+    const s = next.cells[cellId!];
+    if (!found || !s || !isEvaluable(found.cell)) continue;
+    const evaluationId = next.nextEvaluationId;
+    next = setCell({ ...next, nextEvaluationId: evaluationId + 1, running: { cellId: cellId!, evaluationId } }, cellId!, {
+      ...s,
+      outputs: [],
+      status: { type: "running", evaluationId, startedAt: at, source: found.cell.source },
+    });
+    actions.push({ type: "start-evaluation", cellId: cellId!, evaluationId, code: found.cell.source });
+  }
+  return next;
+}
+
+/** "busy" while a cell runs on a started kernel, "idle" when it is done. */
+function syncKernelBusy(data: SessionData): SessionData {
+  const st = data.kernel.status;
+  if (data.running && st === "idle") return { ...data, kernel: { status: "busy", reason: null } };
+  if (!data.running && st === "busy") return { ...data, kernel: { status: "idle", reason: null } };
+  return data;
+}
+
+/** Remove a cell's session state, cancelling its evaluation. */
+function forgetCell(data: SessionData, cellId: string, actions: Action[]): SessionData {
+  let next = data;
+  if (next.running?.cellId === cellId) {
+    actions.push({ type: "interrupt-kernel" });
+    next = { ...next, running: null };
+  }
+  const cells = { ...next.cells };
+  delete cells[cellId];
+  return { ...next, cells, queue: next.queue.filter((id) => id !== cellId) };
+}
+
+function withSourceChanged(data: SessionData, cellId: string, source: string): SessionData {
+  const s = data.cells[cellId];
+  if (!s) return data;
+  const edited = s.evaluatedSource !== null && source !== s.evaluatedSource;
+  return setCell(data, cellId, {
+    ...s,
+    sourceRevision: s.sourceRevision + 1,
+    validity: edited ? "stale" : s.validity,
+  });
+}
+
+function updateOutputAnywhere(
+  data: SessionData,
+  update: Parameters<typeof applyOutputUpdate>[1],
+  hintCellId?: string,
+): SessionData | null {
+  const ids = hintCellId !== undefined ? [hintCellId, ...Object.keys(data.cells)] : Object.keys(data.cells);
+  for (const id of ids) {
+    const s = data.cells[id];
+    if (!s || s.outputs.length === 0) continue;
+    const r = applyOutputUpdate(s.outputs, update);
+    if (r.found) return setCell(data, id, { ...s, outputs: r.outputs });
+  }
+  return null;
+}
+
+function moveCell(sections: readonly Section[], si: number, ci: number, offset: number): Section[] {
+  const next = sections.map((s) => ({ ...s, cells: s.cells.slice() }));
+  let s = si;
+  let c = ci;
+  const step = Math.sign(offset);
+  for (let i = 0; i < Math.abs(offset); i++) {
+    const cells = next[s]!.cells;
+    if (step < 0) {
+      if (c > 0) {
+        [cells[c - 1], cells[c]] = [cells[c]!, cells[c - 1]!];
+        c--;
+      } else if (s > 0) {
+        const [cell] = cells.splice(c, 1);
+        s--;
+        next[s]!.cells.push(cell!);
+        c = next[s]!.cells.length - 1;
+      } else break;
+    } else {
+      if (c < cells.length - 1) {
+        [cells[c + 1], cells[c]] = [cells[c]!, cells[c + 1]!];
+        c++;
+      } else if (s < next.length - 1) {
+        const [cell] = cells.splice(c, 1);
+        s++;
+        next[s]!.cells.unshift(cell!);
+        c = 0;
+      } else break;
+    }
+  }
+  return next;
+}
+
+function setCell(data: SessionData, cellId: string, state: CellSessionState): SessionData {
+  return { ...data, cells: { ...data.cells, [cellId]: state } };
+}
+
+function mapCells(
+  cells: Record<string, CellSessionState>,
+  fn: (s: CellSessionState) => CellSessionState,
+): Record<string, CellSessionState> {
+  const out: Record<string, CellSessionState> = {};
+  for (const [id, s] of Object.entries(cells)) out[id] = fn(s);
+  return out;
+}
+
+function withSections(data: SessionData, sections: Section[]): SessionData {
+  return { ...data, notebook: { ...data.notebook, sections } };
+}
+
+function withSection(data: SessionData, index: number, section: Section): SessionData {
+  const sections = data.notebook.sections.slice();
+  sections[index] = section;
+  return withSections(data, sections);
+}
+
+function withCell(data: SessionData, si: number, ci: number, cell: Cell): SessionData {
+  const section = data.notebook.sections[si]!;
+  const cells = section.cells.slice();
+  cells[ci] = cell;
+  return withSection(data, si, { ...section, cells });
+}

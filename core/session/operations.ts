@@ -1,0 +1,390 @@
+/**
+ * Every change to a notebook session, as data (Livebook's `Session.Data` operations).
+ *
+ * Owns: the `Operation` union (what a renderer or the kernel asks to change) and the `Action`
+ * union (the side effects the reducer asks its caller to perform), plus their runtime
+ * validator for operations arriving over the WebSocket.
+ *
+ * Invariants:
+ * - An operation is plain JSON. It carries the id of the client that made it (`clientId`;
+ *   "server" for operations the server makes itself, "kernel" for kernel events) and the time
+ *   it was accepted (`at`, epoch ms). The server overwrites both on every operation it
+ *   receives from a renderer, so every copy of the reducer sees the same values and stays pure.
+ * - Ops a renderer may send are `ClientOperation`s; kernel/server-originated ops are refused
+ *   when they arrive from a renderer (see `isClientOperationType`).
+ * - Cell source editing is whole-source, last-writer-wins, with a per-cell revision
+ *   (`SessionData.cells[id].sourceRevision`) that every `set-cell-source` bumps.
+ */
+import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
+import type { Output, OutputUpdate } from "../outputs.ts";
+
+/** Fields every operation carries. */
+export interface OperationBase {
+  /** Who made the change: a renderer's client id, "server" or "kernel". */
+  clientId: string;
+  /** When the server accepted the operation (epoch ms). Set by the server. */
+  at: number;
+}
+
+export type CellKind = "code" | "markdown" | "smart";
+
+// ---- Document edits (made by renderers) ----
+
+/** Insert a new cell at `index` (0 … cells.length) of a section. `cellId` is chosen by the client (use `newId()`); it must be unused. */
+export interface InsertCellOp extends OperationBase {
+  type: "insert-cell";
+  sectionId: string;
+  index: number;
+  cellType: CellKind;
+  cellId: string;
+  /** Initial source ("" when omitted). */
+  source?: string;
+  /** For a smart cell: its kind and initial attrs (both required when `cellType` is "smart"). */
+  kind?: string;
+  attrs?: Record<string, unknown>;
+}
+
+/** Insert a new, empty section at `index` (0 … sections.length). */
+export interface InsertSectionOp extends OperationBase {
+  type: "insert-section";
+  sectionId: string;
+  index: number;
+  title: string;
+}
+
+export interface RenameSectionOp extends OperationBase {
+  type: "rename-section";
+  sectionId: string;
+  title: string;
+}
+
+/** Delete a section and all its cells. The last remaining section cannot be deleted. */
+export interface DeleteSectionOp extends OperationBase {
+  type: "delete-section";
+  sectionId: string;
+}
+
+export interface SetTitleOp extends OperationBase {
+  type: "set-title";
+  title: string;
+}
+
+/**
+ * Replace a cell's whole source. Last writer wins: the server's order decides. The cell's
+ * `sourceRevision` is bumped; `baseRevision` (optional) is the revision the client edited from,
+ * recorded for diagnostics only — the operation is applied either way.
+ */
+export interface SetCellSourceOp extends OperationBase {
+  type: "set-cell-source";
+  cellId: string;
+  source: string;
+  baseRevision?: number;
+}
+
+/** Move a cell `offset` places in document order (negative = up); it crosses section boundaries and stops at the ends. */
+export interface MoveCellOp extends OperationBase {
+  type: "move-cell";
+  cellId: string;
+  offset: number;
+}
+
+/** Delete a cell. A running or queued evaluation of it is cancelled. */
+export interface DeleteCellOp extends OperationBase {
+  type: "delete-cell";
+  cellId: string;
+}
+
+/** Replace a code cell's options (e.g. `{autoRun: true}`). */
+export interface SetCellOptionsOp extends OperationBase {
+  type: "set-cell-options";
+  cellId: string;
+  options: CodeCellOptions;
+}
+
+/** New attrs for a smart cell plus the code they generate (the renderer runs the smart cell's `toSource`). */
+export interface SetSmartCellAttrsOp extends OperationBase {
+  type: "set-smart-cell-attrs";
+  cellId: string;
+  attrs: Record<string, unknown>;
+  source: string;
+}
+
+/** Turn a smart cell into an ordinary code cell keeping its generated source and its id. */
+export interface ConvertSmartCellOp extends OperationBase {
+  type: "convert-smart-cell";
+  cellId: string;
+}
+
+/** Notebook-level setting: save outputs with the notebook. */
+export interface SetPersistOutputsOp extends OperationBase {
+  type: "set-persist-outputs";
+  persistOutputs: boolean;
+}
+
+// ---- Evaluation requests (made by renderers) ----
+
+/** Queue a code or smart cell for evaluation (no-op if already queued or running). */
+export interface EvaluateCellOp extends OperationBase {
+  type: "evaluate-cell";
+  cellId: string;
+}
+
+/** Queue every code and smart cell in document order. */
+export interface EvaluateAllOp extends OperationBase {
+  type: "evaluate-all";
+}
+
+/** Stop the running evaluation and clear the queue. */
+export interface InterruptOp extends OperationBase {
+  type: "interrupt";
+}
+
+/** Restart the kernel: the running cell is aborted, the queue cleared, every evaluated cell becomes stale. */
+export interface RestartKernelOp extends OperationBase {
+  type: "restart-kernel";
+}
+
+/** Clear the outputs of one cell, or of every cell when `cellId` is omitted. */
+export interface ClearOutputsOp extends OperationBase {
+  type: "clear-outputs";
+  cellId?: string;
+}
+
+/** A user changed an input control: the stored value changes and the kernel is told. */
+export interface SetInputValueOp extends OperationBase {
+  type: "set-input-value";
+  inputId: string;
+  value: unknown;
+}
+
+// ---- Kernel events (made by the server from the kernel's messages; clientId "kernel") ----
+
+/** The kernel actually began running the evaluation (`at` becomes its `startedAt`). */
+export interface EvaluationStartedOp extends OperationBase {
+  type: "evaluation-started";
+  cellId: string;
+  evaluationId: number;
+}
+
+/** An output produced by a cell (console text is merged with `appendTerminalText`). May arrive after the evaluation finished (timers). */
+export interface OutputAppendedOp extends OperationBase {
+  type: "output-appended";
+  cellId: string;
+  output: Output;
+}
+
+/** A change to an output already shown, addressed by its id (searched in `cellId` first when given). */
+export interface OutputUpdatedOp extends OperationBase {
+  type: "output-updated";
+  update: OutputUpdate;
+  cellId?: string;
+}
+
+export type EvaluationOutcome = "ok" | "error" | "interrupted";
+
+/** The evaluation ended. `result` (the last expression's value, or the error) is appended to the cell's outputs. */
+export interface EvaluationFinishedOp extends OperationBase {
+  type: "evaluation-finished";
+  cellId: string;
+  evaluationId: number;
+  status: EvaluationOutcome;
+  result?: Output | null;
+  /** Top-level names the cell defines. */
+  defines: string[];
+  /** Free names the cell uses. */
+  uses: string[];
+  durationMs: number;
+}
+
+export type KernelStatus = "not-started" | "starting" | "idle" | "busy" | "dead";
+
+/** The kernel process changed state. "dead" aborts the running cell and makes evaluated cells stale. */
+export interface KernelStatusOp extends OperationBase {
+  type: "kernel-status";
+  status: KernelStatus;
+  /** Why it is dead / not started (e.g. "killed by SIGKILL", "exited with code 1"). */
+  reason?: string;
+}
+
+// ---- File events (made by the server; clientId "server") ----
+
+/** The notebook was written to `path` as it was at document revision `docRevision`. */
+export interface NotebookSavedOp extends OperationBase {
+  type: "notebook-saved";
+  path: string;
+  docRevision: number;
+}
+
+/** The notebook's file path changed (save as), or null for an unsaved notebook. Display path: relative to the served folder when inside it. */
+export interface SetPathOp extends OperationBase {
+  type: "set-path";
+  path: string | null;
+}
+
+/** Another program changed the file on disk: autosave stops until the user chooses reload or keep-mine. */
+export interface FileChangedOnDiskOp extends OperationBase {
+  type: "file-changed-on-disk";
+}
+
+/** The notebook was replaced by the file's content (reload after an external change). Evaluation state is reset. */
+export interface NotebookReplacedOp extends OperationBase {
+  type: "notebook-replaced";
+  notebook: Notebook;
+}
+
+/** The operations a renderer may send. */
+export type ClientOperation =
+  | InsertCellOp
+  | InsertSectionOp
+  | RenameSectionOp
+  | DeleteSectionOp
+  | SetTitleOp
+  | SetCellSourceOp
+  | MoveCellOp
+  | DeleteCellOp
+  | SetCellOptionsOp
+  | SetSmartCellAttrsOp
+  | ConvertSmartCellOp
+  | SetPersistOutputsOp
+  | EvaluateCellOp
+  | EvaluateAllOp
+  | InterruptOp
+  | RestartKernelOp
+  | ClearOutputsOp
+  | SetInputValueOp;
+
+/** Operations only the server (from the kernel or the file system) makes. */
+export type ServerOperation =
+  | EvaluationStartedOp
+  | OutputAppendedOp
+  | OutputUpdatedOp
+  | EvaluationFinishedOp
+  | KernelStatusOp
+  | NotebookSavedOp
+  | SetPathOp
+  | FileChangedOnDiskOp
+  | NotebookReplacedOp;
+
+export type Operation = ClientOperation | ServerOperation;
+
+/** An operation as a client sends it: the server fills in `clientId` and `at`. */
+export type ClientOperationInput = DistributiveOmit<ClientOperation, "clientId" | "at"> & {
+  clientId?: string;
+  at?: number;
+};
+type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+
+/** Side effects the reducer asks its caller (the server's Session) to perform. */
+export type Action =
+  /** Run `code` in the kernel (starting the kernel first if needed); report back with `evaluationId`. */
+  | { type: "start-evaluation"; cellId: string; evaluationId: number; code: string }
+  /** Stop the kernel's running evaluation. */
+  | { type: "interrupt-kernel" }
+  /** Stop the kernel process and start a fresh one (lazily, on the next evaluation). */
+  | { type: "restart-kernel" }
+  /** The document changed: save it (debounced) — to its file, or to the app data folder when it has none. */
+  | { type: "schedule-autosave" }
+  /** Tell the kernel an input's new value. */
+  | { type: "set-input-value"; inputId: string; value: unknown };
+
+const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperation["type"]>([
+  "insert-cell",
+  "insert-section",
+  "rename-section",
+  "delete-section",
+  "set-title",
+  "set-cell-source",
+  "move-cell",
+  "delete-cell",
+  "set-cell-options",
+  "set-smart-cell-attrs",
+  "convert-smart-cell",
+  "set-persist-outputs",
+  "evaluate-cell",
+  "evaluate-all",
+  "interrupt",
+  "restart-kernel",
+  "clear-outputs",
+  "set-input-value",
+]);
+
+export function isClientOperationType(type: string): type is ClientOperation["type"] {
+  return CLIENT_OPERATION_TYPES.has(type);
+}
+
+/**
+ * Validate an operation sent by a renderer (shape only; whether the cell exists is the
+ * reducer's business). Returns the operation with `clientId` and `at` filled in, or the reason
+ * it is refused.
+ */
+export function validateClientOperation(
+  value: unknown,
+  clientId: string,
+  at: number,
+): { ok: true; op: ClientOperation } | { ok: false; error: string } {
+  if (!isRecord(value)) return { ok: false, error: "operation must be an object" };
+  const type = value["type"];
+  if (typeof type !== "string") return { ok: false, error: "operation.type must be a string" };
+  if (!isClientOperationType(type)) return { ok: false, error: `operation type '${type}' cannot be sent by a client` };
+  const v = value;
+  const problem = checkFields(type, v);
+  if (problem) return { ok: false, error: `${type}: ${problem}` };
+  return { ok: true, op: { ...(v as object), clientId, at } as ClientOperation };
+}
+
+function checkFields(type: ClientOperation["type"], v: Record<string, unknown>): string | null {
+  const str = (k: string) => (typeof v[k] === "string" ? null : `${k} must be a string`);
+  const int = (k: string) => (Number.isInteger(v[k]) ? null : `${k} must be an integer`);
+  const first = (...checks: Array<string | null>) => checks.find((c) => c !== null) ?? null;
+  switch (type) {
+    case "insert-cell": {
+      const ct = v["cellType"];
+      if (ct !== "code" && ct !== "markdown" && ct !== "smart") return "cellType must be code, markdown or smart";
+      if (v["source"] !== undefined && typeof v["source"] !== "string") return "source must be a string";
+      if (ct === "smart" && (typeof v["kind"] !== "string" || !isRecord(v["attrs"])))
+        return "a smart cell needs kind (string) and attrs (object)";
+      return first(str("sectionId"), int("index"), str("cellId"));
+    }
+    case "insert-section":
+      return first(str("sectionId"), int("index"), str("title"));
+    case "rename-section":
+      return first(str("sectionId"), str("title"));
+    case "delete-section":
+      return str("sectionId");
+    case "set-title":
+      return str("title");
+    case "set-cell-source":
+      if (v["baseRevision"] !== undefined && !Number.isInteger(v["baseRevision"])) return "baseRevision must be an integer";
+      return first(str("cellId"), str("source"));
+    case "move-cell":
+      return first(str("cellId"), int("offset"));
+    case "delete-cell":
+    case "convert-smart-cell":
+    case "evaluate-cell":
+      return str("cellId");
+    case "set-cell-options":
+      if (!isRecord(v["options"])) return "options must be an object";
+      if (v["options"]["autoRun"] !== undefined && typeof v["options"]["autoRun"] !== "boolean")
+        return "options.autoRun must be a boolean";
+      return str("cellId");
+    case "set-smart-cell-attrs":
+      if (!isRecord(v["attrs"])) return "attrs must be an object";
+      return first(str("cellId"), str("source"));
+    case "set-persist-outputs":
+      return typeof v["persistOutputs"] === "boolean" ? null : "persistOutputs must be a boolean";
+    case "evaluate-all":
+    case "interrupt":
+    case "restart-kernel":
+      return null;
+    case "clear-outputs":
+      return v["cellId"] === undefined ? null : str("cellId");
+    case "set-input-value":
+      return str("inputId");
+    default:
+      return assertNever(type, "operation type");
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
