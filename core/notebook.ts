@@ -49,6 +49,8 @@ export interface MarkdownCell {
 export interface CodeCellOptions {
   /** Re-run automatically when a cell it depends on is re-evaluated (Livebook's "reevaluate automatically"). */
   autoRun?: boolean;
+  /** Options a newer tsnb wrote; kept so they round-trip. */
+  [key: string]: unknown;
 }
 
 export interface CodeCell {
@@ -76,6 +78,7 @@ export interface SmartCell {
 
 /** What a notebook can keep of a cell's outputs in the file. */
 export type PersistedOutput =
+  /** Terminal text, saved as an `output` fence; a final newline is not kept (docs/format.md). */
   | { type: "text"; text: string }
   | { type: "vega-lite"; spec: unknown };
 

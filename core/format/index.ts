@@ -1,0 +1,10 @@
+/**
+ * The `.tsnb` file format (docs/format.md): import, export, the canonical form, and decoding
+ * file bytes. No Node or DOM imports. Import from here, not from the files inside.
+ */
+
+export type { FormatDiagnostic, ImportOptions, ImportResult } from "./types.ts";
+export { importNotebook, splitLines } from "./import.ts";
+export { exportNotebook, exportNotebookWithLines, type ExportResult } from "./export.ts";
+export { normalizeNotebook } from "./normalize.ts";
+export { decodeNotebookBytes, importNotebookBytes, type DecodeResult } from "./text.ts";
