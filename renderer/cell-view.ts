@@ -1,0 +1,278 @@
+/**
+ * The view of one cell: a toolbar of actions, the source (Monaco/static code for code cells,
+ * rendered Markdown or a textarea for Markdown cells), the evaluation status and the outputs.
+ *
+ * Owns: the DOM of the cell and its local editing state. Invariants: it only reads session
+ * data (`update`) and reports user intent through `CellActions`; it never changes the data
+ * itself. Outputs are re-rendered only when their object changed (the reducer is immutable),
+ * and charts with live updates are kept (rows are pushed into them instead).
+ */
+import type { Cell } from "../core/notebook.ts";
+import type { Output } from "../core/outputs.ts";
+import type { CellSessionState } from "../core/session/data.ts";
+import { button, formatDuration, h } from "./dom.ts";
+import { CellCodeEditor } from "./editor.ts";
+import { renderMarkdown } from "./markdown.ts";
+import { renderOutput, type OutputHost } from "./outputs.ts";
+
+/** What a cell view asks the notebook for. */
+export interface CellActions extends OutputHost {
+  run(cellId: string): void;
+  insertBelow(cellId: string, type: "code" | "markdown"): void;
+  delete(cellId: string): void;
+  move(cellId: string, offset: number): void;
+  sourceChanged(cellId: string, source: string): void;
+  select(cellId: string): void;
+  /** Leave editing: focus the cell itself (command mode). */
+  escape(cellId: string): void;
+}
+
+export class CellView {
+  readonly element: HTMLElement;
+  private cell: Cell;
+  private state: CellSessionState | null = null;
+  readonly codeEditor: CellCodeEditor | null = null;
+  private readonly body: HTMLElement;
+  private readonly statusEl: HTMLElement;
+  private readonly outputsEl: HTMLElement;
+  private renderedOutputs: Array<{ output: Output; el: HTMLElement }> = [];
+  private markdownView: HTMLElement | null = null;
+  private markdownEditor: HTMLTextAreaElement | null = null;
+  private timer: number | null = null;
+
+  constructor(
+    cell: Cell,
+    private readonly actions: CellActions,
+  ) {
+    this.cell = cell;
+    this.element = h("div", {
+      class: `cell cell-${cell.type}`,
+      "data-cell-id": cell.id,
+      "data-cell-type": cell.type,
+      tabindex: "-1",
+      role: "group",
+      "aria-label": cell.type === "markdown" ? "Markdown cell" : "Code cell",
+    });
+    this.element.addEventListener("focusin", () => actions.select(cell.id));
+    this.element.addEventListener("mousedown", () => actions.select(cell.id));
+    const toolbar = h("div", { class: "cell-toolbar", role: "toolbar", "aria-label": "Cell actions" });
+    if (cell.type !== "markdown") {
+      toolbar.append(button("Run cell", () => this.run(), { icon: "▶", title: "Run cell (Shift+Enter)", cls: "run" }));
+    }
+    toolbar.append(
+      withShort(button("Insert code cell", () => actions.insertBelow(cell.id, "code"), { icon: "+", title: "Insert code cell below (B)" }), "Code"),
+      withShort(button("Insert Markdown cell", () => actions.insertBelow(cell.id, "markdown"), { icon: "+", title: "Insert Markdown cell below (M)" }), "Markdown"),
+      button("Move up", () => actions.move(cell.id, -1), { icon: "↑", title: "Move up (Alt+↑)" }),
+      button("Move down", () => actions.move(cell.id, 1), { icon: "↓", title: "Move down (Alt+↓)" }),
+      button("Delete cell", () => actions.delete(cell.id), { icon: "✕", title: "Delete cell (D D)", cls: "danger" }),
+    );
+    this.body = h("div", { class: "cell-body" });
+    this.statusEl = h("div", { class: "cell-status", "aria-live": "polite" });
+    this.outputsEl = h("div", { class: "outputs" });
+    if (cell.type === "markdown") {
+      this.element.append(toolbar, this.body);
+      this.showMarkdown();
+    } else {
+      const editor = new CellCodeEditor(cell.id, cell.source, {
+        onChange: (source) => actions.sourceChanged(cell.id, source),
+        onRun: () => this.run(),
+        onEscape: () => actions.escape(cell.id),
+        onFocus: () => actions.select(cell.id),
+      });
+      (this as { codeEditor: CellCodeEditor | null }).codeEditor = editor;
+      this.body.append(editor.element);
+      const label = cell.type === "smart" ? h("div", { class: "cell-kind" }, `Smart cell · ${cell.kind}`) : null;
+      this.element.append(toolbar, label ?? "", this.body, this.statusEl, this.outputsEl);
+    }
+  }
+
+  get id(): string {
+    return this.cell.id;
+  }
+
+  get type(): Cell["type"] {
+    return this.cell.type;
+  }
+
+  /** The source shown in this view (the editor's buffer for code cells). */
+  currentSource(): string {
+    if (this.codeEditor) return this.codeEditor.getSource();
+    if (this.markdownEditor) return this.markdownEditor.value;
+    return this.cell.source;
+  }
+
+  private run(): void {
+    this.actions.run(this.cell.id);
+  }
+
+  /** New data for this cell. `remoteSource` is false when the change is our own echo. */
+  update(cell: Cell, state: CellSessionState | undefined, remoteSource: boolean): void {
+    const sourceChanged = cell.source !== this.cell.source;
+    this.cell = cell;
+    if (sourceChanged && remoteSource) {
+      if (this.codeEditor) this.codeEditor.setSource(cell.source);
+      else if (this.markdownEditor) {
+        if (this.markdownEditor.value !== cell.source) this.markdownEditor.value = cell.source;
+      } else this.showMarkdown();
+    }
+    if (state && state !== this.state) {
+      const outputsChanged = this.state?.outputs !== state.outputs;
+      this.state = state;
+      this.renderStatus();
+      if (outputsChanged) this.renderOutputs(state.outputs);
+    }
+  }
+
+  // ---- Markdown cells ----
+
+  private showMarkdown(): void {
+    this.markdownEditor?.remove();
+    this.markdownEditor = null;
+    const view = h("div", { class: "markdown-body rendered", title: "Double-click to edit" });
+    view.innerHTML = this.cell.source.trim() ? renderMarkdown(this.cell.source) : `<p class="placeholder">Empty Markdown cell — double-click to edit</p>`;
+    view.addEventListener("dblclick", () => this.editMarkdown());
+    this.markdownView?.remove();
+    this.markdownView = view;
+    this.body.append(view);
+  }
+
+  /** Switch a Markdown cell to its textarea. */
+  editMarkdown(): void {
+    if (this.cell.type !== "markdown" || this.markdownEditor) return;
+    const ta = h("textarea", { class: "markdown-editor", "aria-label": "Markdown source", spellcheck: "true" });
+    ta.value = this.cell.source;
+    const fit = () => {
+      ta.style.height = "auto";
+      ta.style.height = `${ta.scrollHeight + 2}px`;
+    };
+    ta.addEventListener("input", () => {
+      fit();
+      this.actions.sourceChanged(this.cell.id, ta.value);
+    });
+    ta.addEventListener("keydown", (ev) => {
+      if ((ev.key === "Enter" && ev.shiftKey) || ev.key === "Escape") {
+        ev.preventDefault();
+        ev.stopPropagation();
+        this.finishMarkdown();
+        this.actions.escape(this.cell.id);
+      }
+    });
+    ta.addEventListener("blur", () => this.finishMarkdown());
+    this.markdownView?.remove();
+    this.markdownView = null;
+    this.markdownEditor = ta;
+    this.body.append(ta);
+    fit();
+    ta.focus();
+  }
+
+  private finishMarkdown(): void {
+    if (!this.markdownEditor) return;
+    const source = this.markdownEditor.value;
+    if (source !== this.cell.source) {
+      this.actions.sourceChanged(this.cell.id, source);
+      this.cell = { ...this.cell, source };
+    }
+    this.showMarkdown();
+  }
+
+  /** Enter editing: focus the code editor or open the Markdown textarea. */
+  edit(): void {
+    if (this.codeEditor) this.codeEditor.focus();
+    else this.editMarkdown();
+  }
+
+  isEditing(): boolean {
+    return this.markdownEditor !== null || (this.codeEditor?.hasFocus() ?? false);
+  }
+
+  // ---- Status and outputs ----
+
+  private renderStatus(): void {
+    const s = this.state;
+    if (!s || this.cell.type === "markdown") return;
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    const st = s.status;
+    let text = "";
+    let cls = st.type as string;
+    switch (st.type) {
+      case "idle":
+        text = "";
+        break;
+      case "queued":
+        text = "Queued";
+        break;
+      case "running": {
+        const tick = () => {
+          label.textContent = `Running… ${formatDuration(Date.now() - st.startedAt)}`;
+        };
+        const label = h("span", { class: "status-text" });
+        tick();
+        this.timer = window.setInterval(tick, 100);
+        this.statusEl.replaceChildren(h("span", { class: "status-dot" }), label);
+        this.statusEl.dataset["status"] = "running";
+        this.element.dataset["status"] = "running";
+        return;
+      }
+      case "done":
+        text = `Done in ${formatDuration(st.durationMs)}`;
+        break;
+      case "error":
+        text = `Error after ${formatDuration(st.durationMs)}`;
+        break;
+      case "aborted":
+        text = `Aborted: ${st.reason}`;
+        break;
+    }
+    const stale = s.validity === "stale" && st.type !== "queued";
+    if (stale) cls += " stale";
+    this.element.dataset["status"] = st.type;
+    this.element.dataset["validity"] = s.validity;
+    this.statusEl.dataset["status"] = cls;
+    this.statusEl.replaceChildren();
+    if (text) this.statusEl.append(h("span", { class: "status-dot" }), h("span", { class: "status-text" }, text));
+    if (stale) this.statusEl.append(h("span", { class: "badge stale", title: "Its code or a cell it depends on changed since it ran" }, "Stale"));
+  }
+
+  private renderOutputs(outputs: readonly Output[]): void {
+    const next: Array<{ output: Output; el: HTMLElement }> = [];
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
+      const old = this.renderedOutputs[i];
+      if (old && (old.output === o || sameLiveChart(old.output, o))) {
+        next.push({ output: o, el: old.el });
+      } else {
+        next.push({ output: o, el: renderOutput(o, this.actions) });
+      }
+    }
+    // Patch the DOM in order, reusing kept elements.
+    const els = next.map((n) => n.el);
+    for (const old of this.renderedOutputs) if (!els.includes(old.el)) old.el.remove();
+    els.forEach((el, i) => {
+      if (this.outputsEl.children[i] !== el) this.outputsEl.insertBefore(el, this.outputsEl.children[i] ?? null);
+    });
+    this.renderedOutputs = next;
+  }
+
+  dispose(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.codeEditor?.dispose();
+    this.element.remove();
+  }
+}
+
+function withShort(b: HTMLButtonElement, text: string): HTMLButtonElement {
+  b.append(h("span", { class: "short", "aria-hidden": "true" }, text));
+  return b;
+}
+
+/** A live chart whose rows were pushed into the drawn view already (see NotebookView). */
+function sameLiveChart(a: Output, b: Output): boolean {
+  return a.type === "vega-lite" && b.type === "vega-lite" && a.id !== undefined && a.id === b.id && liveChartIds.has(a.id);
+}
+
+/** Ids of charts that received pushed rows directly (so re-rendering them is unnecessary). */
+export const liveChartIds = new Set<string>();

@@ -1,0 +1,270 @@
+/**
+ * Code editors for cells, created lazily: a cell shows its source as static highlighted code
+ * until it comes near the viewport (IntersectionObserver) or is focused; then a Monaco editor
+ * replaces it. Editors of cells far out of view are disposed again (their models stay), so a
+ * notebook of 1,000 cells holds only a screenful of editors.
+ *
+ * Owns: loading the Monaco bundle (dist/renderer/monaco.js + monaco.css) once, one Monaco model
+ * per code cell (file:///cells/<id>.ts), and the cell declarations library (names defined by
+ * the notebook's cells, so later cells see their types). Invariant: the model is the editing
+ * buffer of a cell; the session data stays the source of truth and remote changes are pushed
+ * into the model with `setSource` (local typing is reported through `onChange`).
+ */
+import { h } from "./dom.ts";
+import { highlightCode } from "./markdown.ts";
+type MonacoModule = typeof import("./monaco-entry.ts");
+type Monaco = MonacoModule["monaco"];
+type IStandaloneCodeEditor = import("monaco-editor").editor.IStandaloneCodeEditor;
+type ITextModel = import("monaco-editor").editor.ITextModel;
+
+let loading: Promise<MonacoModule> | null = null;
+let loaded: MonacoModule | null = null;
+
+/** Load Monaco (script + stylesheet) once; resolves to the bundle's exports. */
+export function loadMonaco(): Promise<MonacoModule> {
+  if (!loading) {
+    const link = h("link", { rel: "stylesheet", href: new URL("monaco.css", import.meta.url).href });
+    document.head.append(link);
+    const url = new URL("monaco.js", import.meta.url).href;
+    loading = (import(/* @vite-ignore */ url) as Promise<MonacoModule>).then(async (m) => {
+      loaded = m;
+      try {
+        const res = await fetch(new URL("tsnb-lib.json", import.meta.url).href);
+        if (res.ok) m.setLibraryDeclarations((await res.json()) as Record<string, string>);
+      } catch {
+        // the editor works without the library's declarations
+      }
+      return m;
+    });
+  }
+  return loading;
+}
+
+export function monacoIfLoaded(): Monaco | null {
+  return loaded?.monaco ?? null;
+}
+
+export interface CodeEditorCallbacks {
+  /** The user edited the source. */
+  onChange(source: string): void;
+  /** Shift+Enter in the editor. */
+  onRun(): void;
+  /** Escape: leave the editor (focus goes back to the cell). */
+  onEscape(): void;
+  onFocus(): void;
+}
+
+/** The code area of one cell: static code or a live Monaco editor. */
+export class CellCodeEditor {
+  readonly element: HTMLElement;
+  private source: string;
+  private editor: IStandaloneCodeEditor | null = null;
+  private model: ITextModel | null = null;
+  private staticView: HTMLElement | null = null;
+  private applyingRemote = false;
+  private wantFocus = false;
+  private disposed = false;
+
+  constructor(
+    readonly cellId: string,
+    source: string,
+    private readonly callbacks: CodeEditorCallbacks,
+  ) {
+    this.source = source;
+    this.element = h("div", { class: "code-area", "data-cell-editor": cellId });
+    this.showStatic();
+  }
+
+  get hasEditor(): boolean {
+    return this.editor !== null;
+  }
+
+  getSource(): string {
+    return this.model ? this.model.getValue() : this.source;
+  }
+
+  /** A change from elsewhere (another window, the server): update without echoing it back. */
+  setSource(source: string): void {
+    if (source === this.getSource()) return;
+    this.source = source;
+    if (this.model) {
+      this.applyingRemote = true;
+      try {
+        this.model.pushEditOperations([], [{ range: this.model.getFullModelRange(), text: source }], () => null);
+      } finally {
+        this.applyingRemote = false;
+      }
+    } else {
+      this.showStatic();
+    }
+  }
+
+  private showStatic(): void {
+    const code = h("code", { class: "hljs language-typescript" });
+    code.innerHTML = this.source ? highlightCode(this.source) : "";
+    const pre = h("pre", { class: "static-code", tabindex: "0", "aria-label": "Code (press Enter to edit)" }, code);
+    if (!this.source) pre.append(h("span", { class: "placeholder" }, "// TypeScript"));
+    pre.addEventListener("mousedown", (ev) => {
+      ev.preventDefault();
+      this.focus();
+    });
+    pre.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.ctrlKey && !ev.metaKey) {
+        ev.preventDefault();
+        this.focus();
+      }
+    });
+    this.staticView?.remove();
+    this.staticView = pre;
+    this.element.append(pre);
+  }
+
+  /** Create the Monaco editor (loading Monaco first if needed). */
+  async activate(): Promise<void> {
+    if (this.editor || this.disposed) return;
+    const m = await loadMonaco();
+    if (this.editor || this.disposed) return;
+    const { monaco } = m;
+    const uri = monaco.Uri.parse(`file:///cells/${this.cellId}.ts`);
+    this.model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(this.source, "typescript", uri);
+    if (this.model.getValue() !== this.source) this.model.setValue(this.source);
+    const host = h("div", { class: "monaco-host" });
+    const lines = Math.max(1, this.source.split("\n").length);
+    host.style.height = `${lines * LINE_HEIGHT + PADDING}px`;
+    this.element.append(host);
+    const editor = monaco.editor.create(host, {
+      model: this.model,
+      theme: "tsnb",
+      language: "typescript",
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      lineNumbers: "off",
+      glyphMargin: false,
+      folding: false,
+      lineDecorationsWidth: 8,
+      lineNumbersMinChars: 0,
+      renderLineHighlight: "none",
+      overviewRulerLanes: 0,
+      hideCursorInOverviewRuler: true,
+      scrollbar: { vertical: "hidden", horizontal: "auto", alwaysConsumeMouseWheel: false, verticalScrollbarSize: 0 },
+      fontSize: 13.5,
+      lineHeight: LINE_HEIGHT,
+      fontFamily: "'JetBrains Mono', 'Fira Code', Menlo, Consolas, 'DejaVu Sans Mono', monospace",
+      padding: { top: PADDING / 2, bottom: PADDING / 2 },
+      automaticLayout: true,
+      wordWrap: "on",
+      tabSize: 2,
+      fixedOverflowWidgets: true,
+      stickyScroll: { enabled: false },
+      ariaLabel: "Code cell editor",
+    });
+    this.editor = editor;
+    const fit = () => {
+      const height = Math.max(LINE_HEIGHT + PADDING, editor.getContentHeight());
+      host.style.height = `${height}px`;
+      editor.layout();
+    };
+    editor.onDidContentSizeChange(fit);
+    fit();
+    this.model.onDidChangeContent(() => {
+      if (this.applyingRemote || !this.model) return;
+      this.source = this.model.getValue();
+      this.callbacks.onChange(this.source);
+    });
+    editor.addCommand(monaco.KeyMod.Shift | monaco.KeyCode.Enter, () => this.callbacks.onRun());
+    editor.addCommand(monaco.KeyCode.Escape, () => this.callbacks.onEscape(), "!suggestWidgetVisible && !findWidgetVisible");
+    editor.onDidFocusEditorText(() => this.callbacks.onFocus());
+    this.staticView?.remove();
+    this.staticView = null;
+    if (this.wantFocus) {
+      this.wantFocus = false;
+      editor.focus();
+    }
+  }
+
+  /** Replace the editor by static code again (the model is kept). */
+  deactivate(): void {
+    if (!this.editor || this.editor.hasTextFocus()) return;
+    this.source = this.getSource();
+    this.editor.dispose();
+    this.editor = null;
+    this.element.querySelector(".monaco-host")?.remove();
+    this.showStatic();
+  }
+
+  focus(): void {
+    if (this.editor) this.editor.focus();
+    else {
+      this.wantFocus = true;
+      void this.activate();
+    }
+  }
+
+  hasFocus(): boolean {
+    return this.editor?.hasTextFocus() ?? false;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.editor?.dispose();
+    this.editor = null;
+    this.model?.dispose();
+    this.model = null;
+  }
+}
+
+const LINE_HEIGHT = 20;
+const PADDING = 16;
+
+/**
+ * Activates editors of cells near the viewport after they stayed there briefly (fast scrolling
+ * creates none), and deactivates editors that went far away.
+ */
+export class LazyEditors {
+  private readonly observer: IntersectionObserver;
+  private readonly byElement = new Map<Element, CellCodeEditor>();
+  private readonly timers = new Map<CellCodeEditor, number>();
+
+  constructor(root: Element | null) {
+    this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), {
+      root,
+      rootMargin: "300px 0px",
+    });
+  }
+
+  observe(editor: CellCodeEditor): void {
+    this.byElement.set(editor.element, editor);
+    this.observer.observe(editor.element);
+  }
+
+  unobserve(editor: CellCodeEditor): void {
+    this.byElement.delete(editor.element);
+    this.observer.unobserve(editor.element);
+    const t = this.timers.get(editor);
+    if (t !== undefined) clearTimeout(t);
+    this.timers.delete(editor);
+  }
+
+  private onIntersect(entries: IntersectionObserverEntry[]): void {
+    for (const entry of entries) {
+      const editor = this.byElement.get(entry.target);
+      if (!editor) continue;
+      const pending = this.timers.get(editor);
+      if (entry.isIntersecting) {
+        if (pending === undefined && !editor.hasEditor) {
+          this.timers.set(
+            editor,
+            window.setTimeout(() => {
+              this.timers.delete(editor);
+              void editor.activate();
+            }, 120),
+          );
+        }
+      } else {
+        if (pending !== undefined) clearTimeout(pending);
+        this.timers.delete(editor);
+        if (editor.hasEditor) editor.deactivate();
+      }
+    }
+  }
+}

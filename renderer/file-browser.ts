@@ -1,0 +1,127 @@
+/**
+ * The start page: a file browser rooted at the served folder (folders and notebooks, with
+ * breadcrumbs), the notebooks already open in this server, notebooks recovered from the app data
+ * folder, and "New notebook". It only lists what the server returns; every path it shows is
+ * relative to the served folder, and the server refuses anything outside it.
+ */
+import type { FileEntry, RecoveredNotebook, SessionSummary } from "../core/app-protocol.ts";
+import { button, h } from "./dom.ts";
+
+export interface FileBrowserHost {
+  listFiles(path: string): Promise<FileEntry[]>;
+  openFile(path: string): void;
+  newNotebook(): void;
+  joinSession(sessionId: string): void;
+  openRecovered(id: string): void;
+}
+
+export class FileBrowser {
+  readonly element: HTMLElement;
+  private readonly listEl: HTMLElement;
+  private readonly crumbsEl: HTMLElement;
+  private readonly sessionsEl: HTMLElement;
+  private readonly errorEl: HTMLElement;
+  private path = "";
+
+  constructor(
+    private readonly host: FileBrowserHost,
+    rootName: string,
+  ) {
+    this.crumbsEl = h("nav", { class: "crumbs", "aria-label": "Folder" });
+    this.listEl = h("ul", { class: "file-list", role: "list", "aria-label": "Files" });
+    this.sessionsEl = h("div", { class: "open-sessions" });
+    this.errorEl = h("div", { class: "error-banner", role: "alert", hidden: true });
+    this.element = h(
+      "main",
+      { class: "file-browser", "aria-label": "File browser" },
+      h(
+        "div",
+        { class: "fb-head" },
+        h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }, "◆"), " tsnb"),
+        h("span", { class: "spacer" }),
+        button("New notebook", () => host.newNotebook(), { icon: "+", text: true, cls: "primary" }),
+      ),
+      this.sessionsEl,
+      h("h2", { class: "fb-title" }, "Notebooks in ", h("span", { class: "root-name" }, rootName)),
+      this.crumbsEl,
+      this.errorEl,
+      this.listEl,
+    );
+  }
+
+  setSessions(sessions: SessionSummary[], recovered: RecoveredNotebook[]): void {
+    this.sessionsEl.replaceChildren();
+    if (sessions.length > 0) {
+      const ul = h("ul", { class: "session-list" });
+      for (const s of sessions) {
+        const b = button(`${s.title}`, () => this.host.joinSession(s.sessionId), { text: true, cls: "link" });
+        ul.append(h("li", {}, b, h("span", { class: "muted" }, ` ${s.path ?? "unsaved"}${s.dirty ? " · unsaved changes" : ""}`)));
+      }
+      this.sessionsEl.append(h("h2", { class: "fb-title" }, "Open notebooks"), ul);
+    }
+    if (recovered.length > 0) {
+      const ul = h("ul", { class: "session-list" });
+      for (const r of recovered) {
+        const b = button(`${r.title}`, () => this.host.openRecovered(r.id), { text: true, cls: "link" });
+        ul.append(h("li", {}, b, h("span", { class: "muted" }, ` recovered, saved ${new Date(r.savedAt).toLocaleString()}`)));
+      }
+      this.sessionsEl.append(h("h2", { class: "fb-title" }, "Recovered unsaved notebooks"), ul);
+    }
+  }
+
+  async show(path: string): Promise<void> {
+    this.path = path;
+    this.renderCrumbs();
+    let entries: FileEntry[];
+    try {
+      entries = await this.host.listFiles(path);
+      this.errorEl.hidden = true;
+    } catch (err) {
+      this.errorEl.hidden = false;
+      this.errorEl.textContent = `Cannot list ${path || "the folder"}: ${(err as Error).message}`;
+      return;
+    }
+    this.listEl.replaceChildren();
+    const sorted = entries
+      .filter((e) => e.kind !== "file")
+      .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === "directory" ? -1 : 1));
+    if (sorted.length === 0) this.listEl.append(h("li", { class: "muted empty" }, "No notebooks here yet."));
+    for (const e of sorted) {
+      const isDir = e.kind === "directory";
+      const link = h("a", { href: "#", class: `file-entry ${e.kind}` }, h("span", { class: "file-icon", "aria-hidden": "true" }, isDir ? "📁" : "📓"), h("span", { class: "file-name" }, e.name));
+      link.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        if (isDir) void this.show(e.path);
+        else this.host.openFile(e.path);
+      });
+      const meta = isDir ? "" : `${new Date(e.mtimeMs).toLocaleString()} · ${formatSize(e.size)}`;
+      this.listEl.append(h("li", {}, link, h("span", { class: "file-meta muted" }, meta)));
+    }
+  }
+
+  private renderCrumbs(): void {
+    this.crumbsEl.replaceChildren();
+    const parts = this.path ? this.path.split("/") : [];
+    const root = h("a", { href: "#" }, "/");
+    root.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      void this.show("");
+    });
+    this.crumbsEl.append(root);
+    parts.forEach((p, i) => {
+      const target = parts.slice(0, i + 1).join("/");
+      const a = h("a", { href: "#" }, p);
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        void this.show(target);
+      });
+      this.crumbsEl.append(h("span", { class: "sep" }, " / "), a);
+    });
+  }
+}
+
+function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,307 @@
+/**
+ * The renderer's entry point: connects to the server, shows the file browser or the open
+ * notebook, and keeps the window's copy of the session data.
+ *
+ * Owns: the window's `SessionData` copy. It changes only by `joined` snapshots and by applying
+ * `applied` operations, in order, with the same reducer as the server (`applyOperation`); a gap
+ * in revisions or a refused op triggers a resynchronising `join`. The URL hash (#session=ID)
+ * names the open session so a reload or reconnect comes back to it.
+ * Also: the desktop bridge (electron/preload.ts) when present — native dialogs and menu commands.
+ */
+import type { FileEntry, ServerMessage } from "../core/app-protocol.ts";
+import { applyOperation, type SessionData } from "../core/session/data.ts";
+import { applyOutputUpdate } from "../core/session/output-updates.ts";
+import type { ClientOperationInput } from "../core/session/operations.ts";
+import type { DesktopApi, MenuCommand } from "../electron/ipc.ts";
+import { Connection, type ConnectionState } from "./connection.ts";
+import { button, h } from "./dom.ts";
+import { FileBrowser } from "./file-browser.ts";
+import { NotebookView } from "./notebook-view.ts";
+import "./styles.css";
+
+declare global {
+  interface Window {
+    /** Present in the desktop app (electron/preload.ts). */
+    tsnbDesktop?: DesktopApi;
+    /** For tests and benchmarks: the window's session data and connection state. */
+    __tsnb?: { data(): SessionData | null; state(): ConnectionState; clientId(): string | null };
+  }
+}
+
+class App {
+  private readonly conn: Connection;
+  private readonly root: HTMLElement;
+  private readonly toastEl: HTMLElement;
+  private readonly connEl: HTMLElement;
+  private data: SessionData | null = null;
+  private sessionId: string | null = null;
+  private view: NotebookView | null = null;
+  private browser: FileBrowser | null = null;
+  private state: ConnectionState = "connecting";
+
+  constructor() {
+    this.root = h("div", { class: "app" });
+    this.toastEl = h("div", { class: "toasts", "aria-live": "assertive" });
+    this.connEl = h("div", { class: "conn-banner", hidden: true, role: "status" });
+    document.body.append(this.connEl, this.root, this.toastEl);
+    this.conn = new Connection(
+      (m) => this.onMessage(m),
+      (s) => this.onConnState(s),
+    );
+    const fromHash = /session=([^&]+)/.exec(location.hash)?.[1];
+    if (fromHash) this.conn.sessionId = decodeURIComponent(fromHash);
+    window.__tsnb = { data: () => this.data, state: () => this.state, clientId: () => this.conn.clientId };
+    window.addEventListener("keydown", (ev) => {
+      if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "s") ev.preventDefault();
+    });
+    window.tsnbDesktop?.onMenuCommand((cmd) => this.onMenu(cmd));
+    this.conn.connect();
+  }
+
+  private onConnState(s: ConnectionState): void {
+    this.state = s;
+    document.body.dataset["connection"] = s;
+    this.connEl.hidden = s === "open";
+    this.connEl.textContent = s === "closed" ? "Disconnected from the server — reconnecting…" : "Connecting…";
+  }
+
+  private onMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case "welcome":
+        if (!this.conn.sessionId) {
+          this.showBrowser(m.rootName);
+          this.browser?.setSessions(m.sessions, m.recovered);
+        }
+        this.rootName = m.rootName;
+        break;
+      case "joined":
+        this.sessionId = m.sessionId;
+        this.conn.sessionId = m.sessionId;
+        history.replaceState(null, "", `#session=${encodeURIComponent(m.sessionId)}`);
+        this.data = m.snapshot;
+        this.showNotebook();
+        break;
+      case "applied": {
+        if (m.sessionId !== this.sessionId || !this.data) return;
+        if (m.revision !== this.data.revision + 1) return this.resync();
+        const r = applyOperation(this.data, m.op);
+        if (!r.ok) return this.resync();
+        this.data = r.data;
+        if (this.data.revision !== m.revision) this.data = { ...this.data, revision: m.revision };
+        this.view?.update(this.data, m.op);
+        break;
+      }
+      case "table-page": {
+        if (m.sessionId !== this.sessionId || !this.data) return;
+        const cells = { ...this.data.cells };
+        for (const [id, s] of Object.entries(cells)) {
+          const r = applyOutputUpdate(s.outputs, { type: "table-page", id: m.tableId, offset: m.offset, rows: m.rows });
+          if (r.found) cells[id] = { ...s, outputs: r.outputs };
+        }
+        this.data = { ...this.data, cells };
+        this.view?.update(this.data, null);
+        break;
+      }
+      case "session-closed":
+        if (m.sessionId === this.sessionId) this.leaveToBrowser();
+        break;
+      case "error":
+        if (m.code === "unknown-session" && this.conn.sessionId) {
+          this.conn.sessionId = null;
+          history.replaceState(null, "", location.pathname + location.search);
+          this.leaveToBrowser();
+        }
+        if (m.requestId === undefined || m.code === "invalid-operation") this.toast(m.message, "error");
+        break;
+      case "file-list":
+      case "sessions":
+      case "done":
+        break;
+      default: {
+        const never: never = m;
+        void never;
+      }
+    }
+  }
+
+  private rootName = "";
+
+  private resync(): void {
+    if (this.sessionId) this.conn.send({ type: "join", sessionId: this.sessionId });
+  }
+
+  private showBrowser(rootName: string): void {
+    this.view?.dispose();
+    this.view = null;
+    this.browser = new FileBrowser(
+      {
+        listFiles: async (path) => {
+          const r = await this.conn.request({ type: "list-files", path });
+          return r.type === "file-list" ? r.entries : ([] as FileEntry[]);
+        },
+        openFile: (path) => void this.conn.request({ type: "open-file", path }).catch((e: Error) => this.toast(e.message, "error")),
+        newNotebook: () => this.newNotebook(),
+        joinSession: (sessionId) => void this.conn.request({ type: "join", sessionId }).catch((e: Error) => this.toast(e.message, "error")),
+        openRecovered: (id) => void this.conn.request({ type: "open-recovered", id }).catch((e: Error) => this.toast(e.message, "error")),
+      },
+      rootName,
+    );
+    this.root.replaceChildren(this.browser.element);
+    document.title = "tsnb";
+    void this.browser.show("");
+    void this.conn.request({ type: "list-sessions" }).then((r) => {
+      if (r.type === "sessions") this.browser?.setSessions(r.sessions, []);
+    }).catch(() => undefined);
+  }
+
+  private leaveToBrowser(): void {
+    if (this.sessionId) this.conn.send({ type: "leave", sessionId: this.sessionId });
+    this.sessionId = null;
+    this.conn.sessionId = null;
+    this.data = null;
+    history.replaceState(null, "", location.pathname + location.search);
+    this.showBrowser(this.rootName);
+  }
+
+  private newNotebook(): void {
+    void this.conn.request({ type: "new-notebook" }).catch((e: Error) => this.toast(e.message, "error"));
+  }
+
+  private showNotebook(): void {
+    if (!this.data) return;
+    this.browser = null;
+    this.view?.dispose();
+    this.view = new NotebookView(this.data, {
+      send: (op) => this.send(op),
+      save: () => this.save(),
+      requestTablePage: (tableId, offset, limit) => {
+        if (this.sessionId) this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
+      },
+      showFiles: () => this.leaveToBrowser(),
+      clientId: () => this.conn.clientId ?? "",
+      resolveConflict: (choice) => {
+        if (this.sessionId) void this.conn.request({ type: "resolve-conflict", sessionId: this.sessionId, choice }).catch((e: Error) => this.toast(e.message, "error"));
+      },
+    });
+    this.root.replaceChildren(this.view.element);
+  }
+
+  private send(op: ClientOperationInput): void {
+    if (!this.sessionId) return;
+    this.conn.send({ type: "apply", sessionId: this.sessionId, op: op as unknown as Record<string, unknown> });
+  }
+
+  private async save(): Promise<void> {
+    if (!this.sessionId) return;
+    if (!this.data?.path) return this.saveAs();
+    try {
+      await this.conn.request({ type: "save", sessionId: this.sessionId });
+      this.toast("Saved", "info");
+    } catch (err) {
+      if ((err as { code?: string }).code === "no-path") return this.saveAs();
+      this.toast(`Save failed: ${(err as Error).message}`, "error");
+    }
+  }
+
+  private async saveAs(): Promise<void> {
+    if (!this.sessionId || !this.data) return;
+    const suggested = this.data.path ?? `${slug(this.data.notebook.title)}.tsnb`;
+    let path: string | null;
+    if (window.tsnbDesktop) {
+      path = await window.tsnbDesktop.saveDialog(suggested);
+    } else {
+      path = await askText("Save notebook as", "Path (relative to the served folder)", suggested);
+    }
+    if (!path) return;
+    if (!/\.(tsnb|md)$/.test(path)) path += ".tsnb";
+    try {
+      await this.conn.request({ type: "save-as", sessionId: this.sessionId, path });
+      this.toast(`Saved as ${path}`, "info");
+    } catch (err) {
+      if ((err as { code?: string }).code === "exists") {
+        if (await confirmDialog(`${path} exists. Replace it?`)) {
+          await this.conn.request({ type: "save-as", sessionId: this.sessionId, path, overwrite: true }).catch((e: Error) => this.toast(e.message, "error"));
+        }
+        return;
+      }
+      this.toast(`Save failed: ${(err as Error).message}`, "error");
+    }
+  }
+
+  private async onMenu(cmd: MenuCommand): Promise<void> {
+    switch (cmd.type) {
+      case "new":
+        return this.newNotebook();
+      case "open":
+        return void this.conn.request({ type: "open-file", path: cmd.path }).catch((e: Error) => this.toast(e.message, "error"));
+      case "save":
+        this.view?.flush();
+        return this.save();
+      case "save-as":
+        this.view?.flush();
+        return this.saveAs();
+      case "run-all":
+        this.view?.flush();
+        return this.send({ type: "evaluate-all" });
+      case "interrupt":
+        return this.send({ type: "interrupt" });
+      case "restart-kernel":
+        return this.send({ type: "restart-kernel" });
+      default: {
+        const never: never = cmd;
+        void never;
+      }
+    }
+  }
+
+  toast(text: string, kind: "info" | "error"): void {
+    const t = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+    this.toastEl.append(t);
+    window.setTimeout(() => t.remove(), kind === "error" ? 6000 : 2000);
+  }
+}
+
+function slug(title: string): string {
+  return title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "notebook";
+}
+
+/** A small modal asking for one line of text (window.prompt does not exist in Electron). */
+function askText(title: string, label: string, value: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const input = h("input", { type: "text", value, "aria-label": label, class: "dialog-input" });
+    const dialog = h("dialog", { class: "dialog", "aria-label": title });
+    const done = (v: string | null) => {
+      dialog.close();
+      dialog.remove();
+      resolve(v);
+    };
+    dialog.append(
+      h("h3", {}, title),
+      h("label", {}, h("span", {}, label), input),
+      h("div", { class: "dialog-buttons" }, button("Cancel", () => done(null), { text: true }), button("OK", () => done(input.value.trim() || null), { text: true, cls: "primary" })),
+    );
+    input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") done(input.value.trim() || null);
+      if (ev.key === "Escape") done(null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    input.select();
+  });
+}
+
+function confirmDialog(text: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { class: "dialog" });
+    const done = (v: boolean) => {
+      dialog.close();
+      dialog.remove();
+      resolve(v);
+    };
+    dialog.append(h("p", {}, text), h("div", { class: "dialog-buttons" }, button("Cancel", () => done(false), { text: true }), button("Replace", () => done(true), { text: true, cls: "primary" })));
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+new App();

@@ -1,0 +1,414 @@
+/**
+ * The view of one open notebook: header (title, path, save state, kernel status, notebook
+ * actions), sections and their cells, and the keyboard shortcuts.
+ *
+ * Owns: the mapping from `SessionData` to DOM (cell views keyed by cell id, moved rather than
+ * rebuilt), the selected cell, and the translation of user intent into client operations.
+ * Invariant: the view never changes `SessionData`; every change goes out as an operation and
+ * comes back through `update` after the server has ordered it (model apart from view).
+ */
+import { allCells, isEvaluable, newId, type Cell, type Section } from "../core/notebook.ts";
+import type { SessionData } from "../core/session/data.ts";
+import type { ClientOperationInput, Operation } from "../core/session/operations.ts";
+import { button, h } from "./dom.ts";
+import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
+import { LazyEditors, loadMonaco } from "./editor.ts";
+import { pushChartRows } from "./outputs.ts";
+
+/** What the notebook view needs from the app (the connection). */
+export interface NotebookHost {
+  send(op: ClientOperationInput): void;
+  save(): void;
+  requestTablePage(tableId: string, offset: number, limit: number): void;
+  /** Go back to the file browser. */
+  showFiles(): void;
+  /** Our client id (ops we made are not pushed back into our own editors). */
+  clientId(): string;
+  resolveConflict(choice: "reload" | "keep-mine"): void;
+}
+
+/** Delay before a burst of typing is sent as one `set-cell-source`. */
+const SOURCE_DEBOUNCE_MS = 150;
+
+export class NotebookView {
+  readonly element: HTMLElement;
+  private data: SessionData;
+  private readonly cellViews = new Map<string, CellView>();
+  private readonly sectionEls = new Map<string, { root: HTMLElement; title: HTMLElement; cells: HTMLElement }>();
+  private readonly sectionsEl: HTMLElement;
+  private readonly titleEl: HTMLElement;
+  private readonly pathEl: HTMLElement;
+  private readonly saveStateEl: HTMLElement;
+  private readonly kernelEl: HTMLElement;
+  private readonly conflictEl: HTMLElement;
+  private readonly lazy: LazyEditors;
+  private selected: string | null = null;
+  private readonly pendingSource = new Map<string, { source: string; timer: number }>();
+  private lastKey: { key: string; at: number } | null = null;
+  private declTimer: number | null = null;
+
+  constructor(
+    data: SessionData,
+    private readonly host: NotebookHost,
+  ) {
+    this.data = data;
+    this.titleEl = h("h1", { class: "nb-title", contenteditable: "plaintext-only", spellcheck: "false", "aria-label": "Notebook title" });
+    this.titleEl.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        this.titleEl.blur();
+      }
+    });
+    this.titleEl.addEventListener("blur", () => {
+      const title = (this.titleEl.textContent ?? "").trim() || "Untitled notebook";
+      if (title !== this.data.notebook.title) this.host.send({ type: "set-title", title });
+    });
+    this.pathEl = h("span", { class: "nb-path" });
+    this.saveStateEl = h("span", { class: "save-state", "aria-live": "polite" });
+    this.kernelEl = h("span", { class: "kernel-status", role: "status", "aria-label": "Kernel status" });
+    this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
+    const actions = h(
+      "div",
+      { class: "nb-actions", role: "toolbar", "aria-label": "Notebook actions" },
+      button("Run all", () => this.runAll(), { icon: "▶", title: "Run all (Ctrl+Shift+Enter)", text: true, cls: "primary" }),
+      button("Interrupt", () => this.host.send({ type: "interrupt" }), { icon: "■", title: "Interrupt (I I)", text: true }),
+      button("Restart kernel", () => this.host.send({ type: "restart-kernel" }), { icon: "↻", title: "Restart kernel (0 0)", text: true }),
+      button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
+    );
+    const header = h(
+      "header",
+      { class: "nb-header" },
+      h(
+        "div",
+        { class: "nb-topbar" },
+        button("Files", () => this.host.showFiles(), { icon: "☰", title: "Open a notebook", text: true, cls: "ghost" }),
+        this.pathEl,
+        this.saveStateEl,
+        h("span", { class: "spacer" }),
+        this.kernelEl,
+      ),
+      this.titleEl,
+      actions,
+      this.conflictEl,
+    );
+    this.sectionsEl = h("div", { class: "sections" });
+    this.element = h("main", { class: "notebook", "aria-label": "Notebook" }, header, this.sectionsEl);
+    this.lazy = new LazyEditors(null);
+    this.element.addEventListener("keydown", (ev) => this.onKeyDown(ev));
+    this.render(null);
+    // Load Monaco in the background once the page has painted.
+    window.setTimeout(() => void loadMonaco().then(() => this.scheduleDeclarations()), 50);
+  }
+
+  /** The session data changed by `op` (null: a whole new snapshot). */
+  update(data: SessionData, op: Operation | null): void {
+    if (op && op.type === "output-updated" && op.update.type === "vega-lite-push") {
+      if (pushChartRows(op.update.id, op.update.rows, op.update.window)) liveChartIds.add(op.update.id);
+    }
+    this.data = data;
+    this.render(op);
+    if (op && (op.type === "set-cell-source" || op.type === "insert-cell" || op.type === "delete-cell" || op.type === "move-cell")) {
+      this.scheduleDeclarations();
+    }
+  }
+
+  /** Flush typing not yet sent (before run and save). */
+  flush(cellId?: string): void {
+    for (const [id, p] of [...this.pendingSource]) {
+      if (cellId !== undefined && id !== cellId) continue;
+      clearTimeout(p.timer);
+      this.pendingSource.delete(id);
+      this.host.send({ type: "set-cell-source", cellId: id, source: p.source });
+    }
+  }
+
+  private render(op: Operation | null): void {
+    const nb = this.data.notebook;
+    if (document.activeElement !== this.titleEl) this.titleEl.textContent = nb.title;
+    document.title = `${nb.title}${this.data.dirty ? " •" : ""} — tsnb`;
+    this.pathEl.textContent = this.data.path ?? "Unsaved notebook";
+    this.saveStateEl.textContent = this.data.dirty ? "Unsaved changes" : this.data.lastSavedAt ? "Saved" : "";
+    this.saveStateEl.dataset["dirty"] = String(this.data.dirty);
+    const k = this.data.kernel;
+    const kernelText: Record<string, string> = {
+      "not-started": "Kernel not started",
+      starting: "Kernel starting…",
+      idle: "Kernel idle",
+      busy: "Kernel busy",
+      dead: "Kernel dead",
+    };
+    this.kernelEl.textContent = kernelText[k.status] ?? k.status;
+    this.kernelEl.title = k.reason ?? "";
+    this.kernelEl.dataset["status"] = k.status;
+    if (this.data.diskConflict) {
+      this.conflictEl.hidden = false;
+      this.conflictEl.replaceChildren(
+        h("span", {}, "The file was changed by another program. Autosave is paused."),
+        button("Reload from disk", () => this.host.resolveConflict("reload"), { text: true }),
+        button("Keep my version", () => this.host.resolveConflict("keep-mine"), { text: true }),
+      );
+    } else this.conflictEl.hidden = true;
+
+    const me = this.host.clientId();
+    // Our own echoed edits, and cells with typing not yet sent, keep what the editor shows.
+    const keepLocal = (cellId: string) =>
+      this.pendingSource.has(cellId) || (op?.type === "set-cell-source" && op.clientId === me && op.cellId === cellId);
+    const seenSections = new Set<string>();
+    const seenCells = new Set<string>();
+    nb.sections.forEach((section, si) => {
+      seenSections.add(section.id);
+      const sec = this.sectionView(section);
+      if (this.sectionsEl.children[si] !== sec.root) this.sectionsEl.insertBefore(sec.root, this.sectionsEl.children[si] ?? null);
+      if (document.activeElement !== sec.title) sec.title.textContent = section.title;
+      sec.root.classList.toggle("untitled", section.title === "");
+      section.cells.forEach((cell, ci) => {
+        seenCells.add(cell.id);
+        let view = this.cellViews.get(cell.id);
+        if (!view || view.type !== cell.type) {
+          view?.dispose();
+          view = new CellView(cell, this.cellActions);
+          this.cellViews.set(cell.id, view);
+          if (view.codeEditor) this.lazy.observe(view.codeEditor);
+          view.update(cell, this.data.cells[cell.id], true);
+        } else {
+          view.update(cell, this.data.cells[cell.id], !keepLocal(cell.id));
+        }
+        if (sec.cells.children[ci] !== view.element) sec.cells.insertBefore(view.element, sec.cells.children[ci] ?? null);
+      });
+      while (sec.cells.children.length > section.cells.length) sec.cells.lastElementChild?.remove();
+    });
+    for (const [id, view] of this.cellViews) {
+      if (!seenCells.has(id)) {
+        if (view.codeEditor) this.lazy.unobserve(view.codeEditor);
+        view.dispose();
+        this.cellViews.delete(id);
+        if (this.selected === id) this.selected = null;
+      }
+    }
+    for (const [id, sec] of this.sectionEls) {
+      if (!seenSections.has(id)) {
+        sec.root.remove();
+        this.sectionEls.delete(id);
+      }
+    }
+    this.markSelected();
+  }
+
+  private sectionView(section: Section): { root: HTMLElement; title: HTMLElement; cells: HTMLElement } {
+    const existing = this.sectionEls.get(section.id);
+    if (existing) return existing;
+    const title = h("h2", { class: "section-title", contenteditable: "plaintext-only", spellcheck: "false", "aria-label": "Section title", "data-placeholder": "Section" });
+    title.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        title.blur();
+      }
+    });
+    title.addEventListener("blur", () => {
+      const text = (title.textContent ?? "").trim();
+      const current = this.data.notebook.sections.find((s) => s.id === section.id);
+      if (current && text !== current.title) this.host.send({ type: "rename-section", sectionId: section.id, title: text });
+    });
+    const cells = h("div", { class: "cells" });
+    const add = h(
+      "div",
+      { class: "section-add" },
+      button("Add code cell", () => this.insertAt(section.id, "end", "code"), { icon: "+", text: true, cls: "ghost" }),
+      button("Add Markdown cell", () => this.insertAt(section.id, "end", "markdown"), { icon: "+", text: true, cls: "ghost" }),
+    );
+    const root = h("section", { class: "section", "data-section-id": section.id }, title, cells, add);
+    const view = { root, title, cells };
+    this.sectionEls.set(section.id, view);
+    return view;
+  }
+
+  // ---- Intents ----
+
+  private readonly cellActions: CellActions = {
+    run: (cellId) => this.run(cellId),
+    insertBelow: (cellId, type) => this.insertBelow(cellId, type),
+    delete: (cellId) => {
+      this.flush(cellId);
+      const next = this.neighbour(cellId, 1) ?? this.neighbour(cellId, -1);
+      this.host.send({ type: "delete-cell", cellId });
+      this.selected = next;
+      if (next) this.focusCell(next);
+    },
+    move: (cellId, offset) => {
+      this.flush(cellId);
+      this.host.send({ type: "move-cell", cellId, offset });
+      this.selected = cellId;
+    },
+    sourceChanged: (cellId, source) => {
+      const p = this.pendingSource.get(cellId);
+      if (p) clearTimeout(p.timer);
+      const timer = window.setTimeout(() => this.flush(cellId), SOURCE_DEBOUNCE_MS);
+      this.pendingSource.set(cellId, { source, timer });
+    },
+    select: (cellId) => {
+      if (this.selected !== cellId) {
+        this.selected = cellId;
+        this.markSelected();
+      }
+    },
+    escape: (cellId) => this.focusCell(cellId),
+    requestTablePage: (tableId, offset, limit) => this.host.requestTablePage(tableId, offset, limit),
+    setInputValue: (inputId, value) => this.host.send({ type: "set-input-value", inputId, value }),
+  };
+
+  private run(cellId: string): void {
+    this.flush(cellId);
+    const cell = allCells(this.data.notebook).find((c) => c.id === cellId);
+    if (cell && isEvaluable(cell)) this.host.send({ type: "evaluate-cell", cellId });
+  }
+
+  private runAll(): void {
+    this.flush();
+    this.host.send({ type: "evaluate-all" });
+  }
+
+  save(): void {
+    this.flush();
+    this.host.save();
+  }
+
+  private insertBelow(cellId: string, type: "code" | "markdown"): void {
+    const sections = this.data.notebook.sections;
+    for (const s of sections) {
+      const i = s.cells.findIndex((c) => c.id === cellId);
+      if (i >= 0) return this.insertAt(s.id, i + 1, type);
+    }
+  }
+
+  private insertAt(sectionId: string, index: number | "end", type: "code" | "markdown"): void {
+    const section = this.data.notebook.sections.find((s) => s.id === sectionId);
+    if (!section) return;
+    const id = newId();
+    this.host.send({ type: "insert-cell", sectionId, index: index === "end" ? section.cells.length : index, cellType: type, cellId: id });
+    this.selected = id;
+    // The cell appears when the server's broadcast comes back; focus it then.
+    const tryFocus = (attempt: number) => {
+      const view = this.cellViews.get(id);
+      if (view) view.edit();
+      else if (attempt < 50) window.setTimeout(() => tryFocus(attempt + 1), 20);
+    };
+    tryFocus(0);
+  }
+
+  private neighbour(cellId: string, dir: 1 | -1): string | null {
+    const cells = allCells(this.data.notebook);
+    const i = cells.findIndex((c) => c.id === cellId);
+    return cells[i + dir]?.id ?? null;
+  }
+
+  private focusCell(cellId: string): void {
+    const view = this.cellViews.get(cellId);
+    if (!view) return;
+    this.selected = cellId;
+    view.element.focus({ preventScroll: false });
+    this.markSelected();
+  }
+
+  private markSelected(): void {
+    for (const [id, v] of this.cellViews) v.element.classList.toggle("selected", id === this.selected);
+  }
+
+  /** Keyboard shortcuts; in "command mode" (a cell is selected, nothing is being edited) single keys act. */
+  private onKeyDown(ev: KeyboardEvent): void {
+    const mod = ev.ctrlKey || ev.metaKey;
+    if (mod && ev.key.toLowerCase() === "s") {
+      ev.preventDefault();
+      this.save();
+      return;
+    }
+    if (mod && ev.shiftKey && ev.key === "Enter") {
+      ev.preventDefault();
+      this.runAll();
+      return;
+    }
+    const sel = this.selected ? this.cellViews.get(this.selected) : undefined;
+    if (!sel) return;
+    if (ev.shiftKey && ev.key === "Enter" && !mod) {
+      ev.preventDefault();
+      if (sel.type === "markdown") return;
+      this.run(sel.id);
+      return;
+    }
+    if (ev.altKey && (ev.key === "ArrowUp" || ev.key === "ArrowDown")) {
+      ev.preventDefault();
+      this.cellActions.move(sel.id, ev.key === "ArrowUp" ? -1 : 1);
+      return;
+    }
+    const target = ev.target as HTMLElement | null;
+    const editing = sel.isEditing() || (target !== null && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)));
+    if (editing || mod || ev.altKey) return;
+    const key = ev.key;
+    const double = (k: string) => {
+      const hit = this.lastKey?.key === k && Date.now() - this.lastKey.at < 600;
+      this.lastKey = hit ? null : { key: k, at: Date.now() };
+      return hit;
+    };
+    switch (key) {
+      case "Enter":
+        ev.preventDefault();
+        sel.edit();
+        break;
+      case "b":
+      case "B":
+        ev.preventDefault();
+        this.insertBelow(sel.id, "code");
+        break;
+      case "m":
+      case "M":
+        ev.preventDefault();
+        this.insertBelow(sel.id, "markdown");
+        break;
+      case "d":
+      case "D":
+        if (double("d")) this.cellActions.delete(sel.id);
+        break;
+      case "i":
+      case "I":
+        if (double("i")) this.host.send({ type: "interrupt" });
+        break;
+      case "0":
+        if (double("0")) this.host.send({ type: "restart-kernel" });
+        break;
+      case "ArrowUp":
+      case "k": {
+        const prev = this.neighbour(sel.id, -1);
+        if (prev) {
+          ev.preventDefault();
+          this.focusCell(prev);
+        }
+        break;
+      }
+      case "ArrowDown":
+      case "j": {
+        const next = this.neighbour(sel.id, 1);
+        if (next) {
+          ev.preventDefault();
+          this.focusCell(next);
+        }
+        break;
+      }
+    }
+  }
+
+  /** Recompute the editor's declarations of names defined by cells (debounced). */
+  private scheduleDeclarations(): void {
+    if (this.declTimer !== null) clearTimeout(this.declTimer);
+    this.declTimer = window.setTimeout(() => {
+      this.declTimer = null;
+      const cells = allCells(this.data.notebook).filter((c): c is Exclude<Cell, { type: "markdown" }> => isEvaluable(c));
+      void loadMonaco().then((m) => m.updateCellDeclarations(cells.map((c) => ({ id: c.id, source: this.cellViews.get(c.id)?.currentSource() ?? c.source }))));
+    }, 800);
+  }
+
+  dispose(): void {
+    this.flush();
+    for (const v of this.cellViews.values()) v.dispose();
+    this.cellViews.clear();
+    this.element.remove();
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * Draws a cell's outputs (core/outputs.ts) into the DOM.
+ *
+ * Owns: one renderer per output type, including the value inspector, paged tables, vega-embed
+ * charts (loaded on demand, live rows pushed into the named dataset), sandboxed HTML frames.
+ * Invariants: HTML outputs only ever go into an <iframe sandbox="allow-scripts"> (an opaque
+ * origin: no access to the app, its cookie or its WebSocket); Markdown goes through the
+ * sanitizer; terminal text is escaped by ansi_up; images are <img> with a data: URL (SVG too,
+ * never inlined). The switch over output types is exhaustive.
+ */
+import { AnsiUp } from "ansi_up";
+import { assertNever } from "../core/notebook.ts";
+import type { Output, ValuePreview, InputSpec, TableOutput, VegaLiteOutput } from "../core/outputs.ts";
+import { button, h } from "./dom.ts";
+import { renderMarkdown } from "./markdown.ts";
+
+/** What outputs can ask of the app (more table rows, an input's new value). */
+export interface OutputHost {
+  /** Ask the kernel for the page of a table starting at `offset`. */
+  requestTablePage(tableId: string, offset: number, limit: number): void;
+  /** A user changed an input control. */
+  setInputValue(inputId: string, value: unknown): void;
+}
+
+/** Terminal output longer than this many lines is folded to its last lines. */
+export const FOLD_LINES = 60;
+
+const ansi = new AnsiUp();
+ansi.use_classes = true;
+
+/** Render a list of outputs into a fresh container element. */
+export function renderOutputs(outputs: readonly Output[], host: OutputHost): HTMLElement {
+  const box = h("div", { class: "outputs" });
+  for (const o of outputs) box.append(renderOutput(o, host));
+  return box;
+}
+
+export function renderOutput(output: Output, host: OutputHost): HTMLElement {
+  switch (output.type) {
+    case "terminal":
+      return renderTerminal(output.text, output.stream);
+    case "markdown":
+      return h("div", { class: "output output-markdown markdown-body" }, htmlFragment(renderMarkdown(output.text)));
+    case "html":
+      return renderHtml(output.html);
+    case "image":
+      return h(
+        "div",
+        { class: "output output-image" },
+        h("img", { src: `data:${safeMime(output.mime)};base64,${output.data}`, alt: output.alt ?? "" }),
+      );
+    case "vega-lite":
+      return renderVegaLite(output);
+    case "table":
+      return renderTable(output, host);
+    case "tensor":
+      return h(
+        "div",
+        { class: "output output-tensor" },
+        h("div", { class: "tensor-head" }, `Tensor<${output.dtype}>[${output.shape.join("×")}]`),
+        h("pre", {}, output.text),
+      );
+    case "value":
+      return h("div", { class: "output output-value" }, renderValue(output.preview, true));
+    case "error": {
+      const where = output.location ? ` (line ${output.location.line}, column ${output.location.column})` : "";
+      const box = h(
+        "div",
+        { class: `output output-error${output.interrupted ? " interrupted" : ""}`, role: "alert" },
+        h("div", { class: "error-head" }, h("strong", {}, output.name), `: ${output.message}`),
+      );
+      if (where) box.append(h("div", { class: "error-location" }, `at${where}`));
+      if (output.stack && output.stack.trim() && !output.interrupted) {
+        box.append(h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, output.stack)));
+      }
+      return box;
+    }
+    case "frame":
+      return h("div", { class: "output output-frame", "data-frame": output.id }, renderOutputs(output.outputs, host));
+    case "progress": {
+      const bar = h("progress", { max: 1 });
+      if (output.fraction !== null) bar.value = output.fraction;
+      const pct = output.fraction === null ? "" : ` ${Math.round(output.fraction * 100)}%`;
+      return h("div", { class: "output output-progress" }, bar, h("span", {}, `${output.label}${pct}`));
+    }
+    case "input":
+      return renderInput(output.id, output.input, host);
+    default:
+      return assertNever(output, "output");
+  }
+}
+
+function safeMime(mime: string): string {
+  return /^image\/[a-z0-9.+-]+$/i.test(mime) ? mime : "application/octet-stream";
+}
+
+function htmlFragment(html: string): DocumentFragment {
+  const t = document.createElement("template");
+  t.innerHTML = html;
+  return t.content;
+}
+
+/** ANSI-coloured console text; long text folded to its last FOLD_LINES lines behind a button. */
+export function renderTerminal(text: string, stream: "stdout" | "stderr"): HTMLElement {
+  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+  const pre = h("pre", { class: `output output-terminal ${stream}` });
+  const fill = (ls: string[]) => {
+    ansi.ansi_to_html(""); // reset state between renders
+    pre.innerHTML = ansi.ansi_to_html(ls.join("\n"));
+  };
+  if (lines.length > FOLD_LINES) {
+    const hidden = lines.length - FOLD_LINES;
+    const box = h("div", { class: "terminal-folded" });
+    const more = button(`Show ${hidden} earlier lines`, () => {
+      fill(lines);
+      more.remove();
+    }, { text: true, cls: "link" });
+    fill(lines.slice(-FOLD_LINES));
+    box.append(more, pre);
+    return box;
+  }
+  fill(lines);
+  return pre;
+}
+
+/** HTML output in an opaque-origin iframe: scripts may run inside, nothing reaches the app. */
+function renderHtml(html: string): HTMLElement {
+  const frame = h("iframe", {
+    class: "output output-html",
+    sandbox: "allow-scripts",
+    referrerpolicy: "no-referrer",
+    title: "HTML output",
+    loading: "lazy",
+  });
+  // A data: URL document gets an opaque origin and its own (empty) CSP, unlike srcdoc which
+  // would inherit the app's script-src and block the output's own scripts.
+  frame.src = `data:text/html;charset=utf-8;base64,${utf8ToBase64(html)}`;
+  return frame;
+}
+
+function utf8ToBase64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/** Expandable inspector: objects are <details>, expanded at the top level. */
+export function renderValue(v: ValuePreview, open = false): HTMLElement {
+  if (v.kind === "primitive") return h("span", { class: `value value-${v.jsType}` }, v.text);
+  const det = h("details", { class: "value-object" });
+  if (open) det.open = true;
+  det.append(h("summary", {}, h("span", { class: "value-label" }, v.label)));
+  const list = h("div", { class: "value-entries" });
+  for (const e of v.entries) {
+    list.append(h("div", { class: "value-entry" }, h("span", { class: "value-key" }, `${e.key}: `), renderValue(e.value)));
+  }
+  if (v.more > 0) list.append(h("div", { class: "value-more" }, `… ${v.more} more`));
+  det.append(list);
+  return det;
+}
+
+function cellText(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "";
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+/** One page of a table, with Previous/Next asking the kernel for the neighbouring page. */
+function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
+  const pageSize = Math.max(t.rows.length, 1);
+  const box = h("div", { class: "output output-table" });
+  if (t.name) box.append(h("div", { class: "table-name" }, t.name));
+  const table = h("table", {});
+  const head = h("tr", {}, h("th", { class: "row-index" }, "#"));
+  for (const c of t.columns) head.append(h("th", {}, c));
+  table.append(h("thead", {}, head));
+  const body = h("tbody", {});
+  t.rows.forEach((row, i) => {
+    const tr = h("tr", {}, h("td", { class: "row-index" }, String(t.offset + i)));
+    for (let c = 0; c < t.columns.length; c++) {
+      const v = row[c];
+      tr.append(h("td", { class: typeof v === "number" ? "num" : "" }, cellText(v)));
+    }
+    body.append(tr);
+  });
+  table.append(body);
+  box.append(h("div", { class: "table-scroll" }, table));
+  const last = Math.min(t.offset + t.rows.length, t.totalRows);
+  const pager = h("div", { class: "table-pager" }, h("span", {}, `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`));
+  if (t.totalRows > t.rows.length) {
+    const prev = button("Previous page", () => host.requestTablePage(t.id, Math.max(0, t.offset - pageSize), pageSize), { icon: "‹" });
+    const next = button("Next page", () => host.requestTablePage(t.id, t.offset + pageSize, pageSize), { icon: "›" });
+    prev.disabled = t.offset === 0;
+    next.disabled = last >= t.totalRows;
+    pager.append(prev, next);
+  }
+  box.append(pager);
+  return box;
+}
+
+interface LiveChart {
+  view: { insert(name: string, rows: unknown[]): unknown; remove(name: string, pred: unknown): unknown; run(): unknown; runAsync(): Promise<unknown>; finalize(): void; data(name: string): unknown[] };
+  dataset: string;
+}
+/** Charts by output id so `vega-lite-push` updates can feed them rows. */
+const liveCharts = new Map<string, LiveChart>();
+
+/** A Vega-Lite chart drawn by vega-embed (loaded on first use, AST interpreter: no eval). */
+function renderVegaLite(o: VegaLiteOutput): HTMLElement {
+  const box = h("div", { class: "output output-vega", "data-output-id": o.id ?? null });
+  const target = h("div", { class: "vega-target" });
+  box.append(target);
+  void import("vega-embed")
+    .then(async ({ default: embed }) => {
+      const result = await embed(target, o.spec as never, {
+        actions: { export: true, source: false, compiled: false, editor: false },
+        ast: true,
+        renderer: "svg",
+        defaultStyle: true,
+      });
+      if (o.id) liveCharts.set(o.id, { view: result.view as unknown as LiveChart["view"], dataset: o.dataset ?? "data" });
+    })
+    .catch((err: unknown) => {
+      target.replaceWith(h("div", { class: "output output-error" }, `Chart error: ${String(err)}`));
+    });
+  return box;
+}
+
+/** Push rows into a live chart (vega-lite-push); returns false when the chart is not drawn. */
+export function pushChartRows(id: string, rows: unknown[], windowSize?: number): boolean {
+  const chart = liveCharts.get(id);
+  if (!chart) return false;
+  chart.view.insert(chart.dataset, rows);
+  if (windowSize !== undefined) {
+    const current = chart.view.data(chart.dataset);
+    const excess = current.length + rows.length - windowSize;
+    if (excess > 0) {
+      const old = new Set(current.slice(0, excess));
+      chart.view.remove(chart.dataset, (d: unknown) => old.has(d));
+    }
+  }
+  void chart.view.runAsync();
+  return true;
+}
+
+function renderInput(id: string, spec: InputSpec, host: OutputHost): HTMLElement {
+  const box = h("div", { class: "output output-input" });
+  const label = h("label", {}, h("span", { class: "input-label" }, spec.label));
+  switch (spec.kind) {
+    case "text": {
+      const el = h("input", { type: "text", value: spec.value });
+      el.addEventListener("change", () => host.setInputValue(id, el.value));
+      label.append(el);
+      break;
+    }
+    case "number": {
+      const el = h("input", { type: "number", value: spec.value, min: spec.min, max: spec.max });
+      el.addEventListener("change", () => host.setInputValue(id, Number(el.value)));
+      label.append(el);
+      break;
+    }
+    case "slider": {
+      const el = h("input", { type: "range", value: spec.value, min: spec.min, max: spec.max, step: spec.step });
+      const out = h("output", {}, String(spec.value));
+      el.addEventListener("input", () => (out.textContent = el.value));
+      el.addEventListener("change", () => host.setInputValue(id, Number(el.value)));
+      label.append(el, out);
+      break;
+    }
+    case "select": {
+      const el = h("select", {});
+      for (const o of spec.options) el.append(h("option", { value: o.value, selected: o.value === spec.value }, o.label));
+      el.addEventListener("change", () => host.setInputValue(id, el.value));
+      label.append(el);
+      break;
+    }
+    case "checkbox": {
+      const el = h("input", { type: "checkbox", checked: spec.value });
+      el.addEventListener("change", () => host.setInputValue(id, el.checked));
+      label.prepend(el);
+      break;
+    }
+    case "button":
+      return h("div", { class: "output output-input" }, button(spec.label, () => host.setInputValue(id, spec.value + 1), { text: true }));
+    case "file":
+      label.append(h("span", { class: "muted" }, spec.value ? `${spec.value.name} (${spec.value.size} bytes)` : "(file inputs are not supported in this view)"));
+      break;
+    case "form": {
+      const values: Record<string, unknown> = { ...spec.value };
+      const form = h("div", { class: "input-form" });
+      for (const [name, field] of Object.entries(spec.fields)) {
+        form.append(
+          renderInput(`${id}/${name}`, field, {
+            requestTablePage: host.requestTablePage,
+            setInputValue: (_i, v) => (values[name] = v),
+          }),
+        );
+      }
+      form.append(button(spec.submit, () => host.setInputValue(id, values), { text: true }));
+      return h("div", { class: "output output-input" }, h("div", { class: "input-label" }, spec.label), form);
+    }
+    default:
+      return assertNever(spec, "input");
+  }
+  box.append(label);
+  return box;
+}
