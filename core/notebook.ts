@@ -78,7 +78,7 @@ export interface SmartCell {
 
 /** What a notebook can keep of a cell's outputs in the file. */
 export type PersistedOutput =
-  /** Terminal text, saved as an `output` fence; a final newline is not kept (docs/format.md). */
+  /** Terminal text, saved as an `output` fence; newlines at its end are not kept (docs/format.md). */
   | { type: "text"; text: string }
   | { type: "vega-lite"; spec: unknown };
 

@@ -36,6 +36,7 @@ import {
   parseSectionHeading,
   parseTitleHeading,
 } from "./lines.ts";
+import { trimFinalNewlines } from "./normalize.ts";
 import type { FormatDiagnostic, ImportOptions, ImportResult } from "./types.ts";
 
 /** Thrown inside the importer to stop at the first error; caught in `importNotebook`. */
@@ -91,7 +92,7 @@ function importOrThrow(text: string, options: ImportOptions): ImportResult {
   const lines = splitLines(text);
   const warnings: FormatDiagnostic[] = [];
   const blocks = scanBlocks(lines, warnings);
-  const result = assemble(blocks, warnings, options);
+  const result = assemble(lines, blocks, warnings, options);
   return { ok: true, notebook: result.notebook, warnings, cellLines: result.cellLines };
 }
 
@@ -108,8 +109,9 @@ type Block =
       role: FenceRole;
       /** Content lines (between the fences). */
       content: string[];
-      /** Opener, content and closer, as in the file (to turn the block back into Markdown). */
-      raw: string[];
+      /** Opener, content and closer as in the file (to turn the block back into Markdown): lines[start..end). */
+      start: number;
+      end: number;
       line: number;
     }
   | { kind: "markdown"; lines: string[]; line: number };
@@ -190,8 +192,7 @@ function scanBlocks(lines: string[], warnings: FormatDiagnostic[]): Block[] {
           line: lineNumber,
         });
       }
-      const raw = lines.slice(i, Math.min(end + 1, lines.length));
-      push({ kind: "fence", role, content, raw, line: lineNumber });
+      push({ kind: "fence", role, content, start: i, end: Math.min(end + 1, lines.length), line: lineNumber });
       i = Math.min(end, lines.length);
       continue;
     }
@@ -262,7 +263,7 @@ interface Assembled {
   cellLines: Record<string, number>;
 }
 
-function assemble(blocks: Block[], warnings: FormatDiagnostic[], options: ImportOptions): Assembled {
+function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[], options: ImportOptions): Assembled {
   const { metadata, used: notebookMeta } = readNotebookMetadata(blocks, warnings);
   const persist = metadata.persistOutputs === true;
   const known = options.knownSmartCellKinds;
@@ -307,10 +308,11 @@ function assemble(blocks: Block[], warnings: FormatDiagnostic[], options: Import
     switch (block.kind) {
       case "markdown":
         if (!block.lines.every(isBlank)) breakFlow();
-        pending.push(...block.lines);
+        for (const l of block.lines) pending.push(l);
         break;
       case "title":
         breakFlow();
+        flushMarkdown();
         title = block.title;
         break;
       case "section":
@@ -402,7 +404,7 @@ function assemble(blocks: Block[], warnings: FormatDiagnostic[], options: Import
           (lastEvaluable.outputs ??= []).push(output);
         } else {
           breakFlow();
-          pending.push(...block.raw);
+          for (let j = block.start; j < block.end; j++) pending.push(lines[j]!);
         }
         break;
       }
@@ -419,7 +421,7 @@ function assemble(blocks: Block[], warnings: FormatDiagnostic[], options: Import
 
 function readOutput(block: Extract<Block, { kind: "fence" }>, warnings: FormatDiagnostic[]): PersistedOutput | null {
   const text = block.content.join("\n");
-  if (block.role === "output") return { type: "text", text };
+  if (block.role === "output") return { type: "text", text: trimFinalNewlines(text) };
   try {
     return { type: "vega-lite", spec: JSON.parse(text) };
   } catch (e) {

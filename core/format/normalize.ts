@@ -77,13 +77,18 @@ function normalizeOptions(options: CodeCellOptions | undefined): CodeCellOptions
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** A text output as saved: LF line ends, no NUL, without its final newline. */
+/** Text without the newlines at its end. */
+export function trimFinalNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 10) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
+/** A text output as saved: LF line ends, no NUL, no newlines at the end. */
 export function normalizeOutput(output: PersistedOutput): PersistedOutput {
   switch (output.type) {
-    case "text": {
-      const text = normalizeText(output.text);
-      return { type: "text", text: text.endsWith("\n") ? text.slice(0, -1) : text };
-    }
+    case "text":
+      return { type: "text", text: trimFinalNewlines(normalizeText(output.text)) };
     case "vega-lite":
       return { type: "vega-lite", spec: jsonClone(output.spec) };
     default:
