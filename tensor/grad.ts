@@ -1,0 +1,163 @@
+/**
+ * Symbolic reverse-mode differentiation of a trace: ONE table of gradient rules (one per
+ * primitive) and the backward pass that applies them.
+ *
+ * A rule maps the cotangent of a node's output to cotangents of its inputs, written with the
+ * public ops, so the backward graph is recorded into the same trace (it lowers to standard ONNX
+ * ops and can itself be differentiated). Broadcasting is undone in one place: the backward pass
+ * sums every input cotangent back to that input's shape (`sumToShape`). Primitives absent from
+ * the table (comparisons, argmax, floor, …) have zero derivative.
+ *
+ * Invariants: only float inputs receive cotangents; gradients are accumulated by `add`; the
+ * pass stops at the `wrt` nodes (they are fresh identity nodes made by grad, so each argument is
+ * an independent variable).
+ */
+import { isFloat } from "./dtype.ts";
+import type { Attrs, Prim } from "./lower.ts";
+import * as o from "./ops.ts";
+import { type Tensor, TensorError } from "./tensor.ts";
+
+/** A gradient rule: the output cotangent g, the node's inputs x, its output y and attributes. */
+type Rule = (g: Tensor, x: readonly Tensor[], y: Tensor, a: Attrs) => Array<Tensor | null>;
+
+const swapLast = (t: Tensor): Tensor => {
+  const perm = t.shape.map((_, i) => i);
+  perm[t.rank - 1] = t.rank - 2;
+  perm[t.rank - 2] = t.rank - 1;
+  return o.transpose(t, perm);
+};
+
+const keepShape = (shape: readonly number[], axes: readonly number[]): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d));
+
+/** Weight of the first operand of max/min: 1 where it wins, ½ on ties (as JAX). */
+function chooser(a: Tensor, b: Tensor, wins: Tensor): Tensor {
+  return o.add(o.cast(wins, a.dtype), o.multiply(o.cast(o.equal(a, b), a.dtype), 0.5));
+}
+
+export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
+  identity: (g) => [g],
+  add: (g) => [g, g],
+  sub: (g) => [g, o.negate(g)],
+  mul: (g, [a, b]) => [o.multiply(g, b!), o.multiply(g, a!)],
+  div: (g, [, b], y) => [o.divide(g, b!), o.negate(o.divide(o.multiply(g, y), b!))],
+  pow: (g, [a, b], y) => [
+    o.multiply(g, o.where(o.equal(b!, 0), 0, o.multiply(b!, o.pow(a!, o.subtract(b!, 1))))),
+    o.multiply(g, o.where(o.equal(a!, 0), 0, o.multiply(o.log(o.where(o.equal(a!, 0), 1, a!)), y))),
+  ],
+  max: (g, [a, b]) => {
+    const w = chooser(a!, b!, o.greater(a!, b!));
+    return [o.multiply(g, w), o.multiply(g, o.subtract(1, w))];
+  },
+  min: (g, [a, b]) => {
+    const w = chooser(a!, b!, o.less(a!, b!));
+    return [o.multiply(g, w), o.multiply(g, o.subtract(1, w))];
+  },
+  mod: (g, [a, b]) => [g, o.negate(o.multiply(g, o.floor(o.divide(a!, b!))))],
+  neg: (g) => [o.negate(g)],
+  abs: (g, [a]) => [o.multiply(g, o.sign(a!))],
+  exp: (g, _x, y) => [o.multiply(g, y)],
+  log: (g, [a]) => [o.divide(g, a!)],
+  sqrt: (g, _x, y) => [o.divide(g, o.multiply(y, 2))],
+  tanh: (g, _x, y) => [o.multiply(g, o.subtract(1, o.multiply(y, y)))],
+  sigmoid: (g, _x, y) => [o.multiply(g, o.multiply(y, o.subtract(1, y)))],
+  relu: (g, [a]) => [o.multiply(g, o.cast(o.greater(a!, 0), g.dtype))],
+  sin: (g, [a]) => [o.multiply(g, o.cos(a!))],
+  cos: (g, [a]) => [o.negate(o.multiply(g, o.sin(a!)))],
+  cast: (g, [a]) => [isFloat(a!.dtype) ? o.cast(g, a!.dtype) : null],
+  where: (g, [c]) => [null, o.where(c!, g, 0), o.where(c!, 0, g)],
+  reduceSum: (g, [a], _y, at) => [o.broadcastTo(o.reshape(g, keepShape(a!.shape, at.axes as number[])), a!.shape)],
+  reduceMax: (g, [a], y, at) => reduceChooser(g, a!, y, at),
+  reduceMin: (g, [a], y, at) => reduceChooser(g, a!, y, at),
+  matmul: (g, [a, b]) => [o.matmul(g, swapLast(b!)), o.matmul(swapLast(a!), g)],
+  transpose: (g, _x, _y, at) => {
+    const perm = at.perm as number[];
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    return [o.transpose(g, inv)];
+  },
+  reshape: (g, [a]) => [o.reshape(g, a!.shape)],
+  expand: (g) => [g], // summed back to the input shape by the backward pass
+  slice: (g, [a], _y, at) => {
+    const starts = at.starts as number[];
+    const ends = at.ends as number[];
+    return [o.pad(g, a!.shape.map((d, i) => [starts[i]!, d - ends[i]!] as [number, number]))];
+  },
+  pad: (g, [a], _y, at) => {
+    const pads = at.pads as number[];
+    return [o.slice(g, pads.slice(0, a!.rank), a!.shape)];
+  },
+  concat: (g, xs, _y, at) => {
+    const axis = at.axis as number;
+    let offset = 0;
+    return xs.map((x) => {
+      const begin = x.shape.map((_, i) => (i === axis ? offset : 0));
+      offset += x.shape[axis]!;
+      return o.slice(g, begin, x.shape);
+    });
+  },
+  gather: (g, [a, idx], _y, at) => [
+    o.primitive("gatherGrad", [g, idx!], { axis: at.axis as number, shape: a!.shape.slice(), idxRank: idx!.rank }, a!.shape, g.dtype),
+    null,
+  ],
+  gatherGrad: (g, [, idx], _y, at) => [
+    o.primitive("gather", [g, idx!], { axis: at.axis as number }, gatherShape(g.shape, idx!.shape, at.axis as number), g.dtype),
+    null,
+  ],
+};
+
+function gatherShape(x: readonly number[], idx: readonly number[], axis: number): number[] {
+  return [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)];
+}
+
+/** max/min over axes: the cotangent is shared equally among the positions that attain it. */
+function reduceChooser(g: Tensor, a: Tensor, y: Tensor, at: Attrs): Array<Tensor | null> {
+  const axes = at.axes as number[];
+  const ks = keepShape(a.shape, axes);
+  const mask = o.cast(o.equal(a, o.reshape(y, ks)), a.dtype);
+  const count = o.sum(mask, { axes, keepDims: true });
+  return [o.multiply(o.divide(mask, count), o.reshape(g, ks))];
+}
+
+/**
+ * Cotangents of the scalar `y` with respect to each tensor of `wrt` (nodes of y's trace).
+ * A wrt that y does not depend on gets zeros.
+ */
+export function backward(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
+  const yNode = y._node;
+  if (!yNode) return wrt.map((w) => o.zerosLike(w));
+  const trace = yNode.trace;
+  const wrtIds = new Set<number>();
+  for (const w of wrt) {
+    if (!w._node || w._node.trace !== trace) throw new TensorError("grad: internal error: argument is not part of the traced graph");
+    wrtIds.add(w._node.id);
+  }
+  // nodes on a path from a wrt node
+  const dep = new Set<number>(wrtIds);
+  for (let i = 0; i <= yNode.id; i++) {
+    const n = trace.nodes[i]!;
+    if (dep.has(i)) continue;
+    if (n.inputs.some((x) => dep.has(x._node!.id))) dep.add(i);
+  }
+  const ct = new Map<number, Tensor>();
+  ct.set(yNode.id, o.scalar(1, y.dtype));
+  for (let i = yNode.id; i >= 0; i--) {
+    const g = ct.get(i);
+    if (!g || wrtIds.has(i) || !dep.has(i)) continue;
+    const node = trace.nodes[i]!;
+    const rule = GRAD_RULES[node.op];
+    if (!rule) continue;
+    const grads = rule(g, node.inputs, trace.outputs[i]!, node.attrs);
+    node.inputs.forEach((x, j) => {
+      let gj = grads[j];
+      const id = x._node!.id;
+      if (!gj || !dep.has(id) || !isFloat(x.dtype)) return;
+      gj = o.sumToShape(gj, x.shape);
+      if (gj.dtype !== x.dtype) gj = o.cast(gj, x.dtype);
+      const prev = ct.get(id);
+      ct.set(id, prev ? o.add(prev, gj) : gj);
+    });
+  }
+  return wrt.map((w) => {
+    const g = ct.get(w._node!.id);
+    return g ?? o.zerosLike(w);
+  });
+}

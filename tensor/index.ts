@@ -1,0 +1,35 @@
+/**
+ * tsnb/nx — the notebook's tensor library (what Nx is to Livebook), on ONNX Runtime.
+ *
+ *   import * as nx from "tsnb/nx";
+ *   const x = nx.tensor([[1, 2], [3, 4]], { dtype: "f32" });
+ *   x.matmul(x).sum()                      // ops run at once, synchronously (no await per op)
+ *   const step = nx.jit((w, x) => ...)     // one ONNX graph per input shapes/dtypes
+ *   const [loss, grads] = nx.valueAndGrad(lossFn)(params, x, y)
+ *
+ * The full reference is docs/tensor.md. Everything here is re-exported from the modules of
+ * tensor/: ops.ts (operations), tensor.ts (Tensor), transforms.ts (jit, grad), random.ts,
+ * onnx/proto.ts (the ONNX protobuf encoder) and export.ts (tracing a function to an .onnx model).
+ */
+export { Tensor, TensorError, type TensorLike, type NestedArray, type ReduceOptions, type ArgReduceOptions } from "./tensor.ts";
+export type { DType, TypedArray } from "./dtype.ts";
+export { promote as promoteTypes } from "./dtype.ts";
+export * from "./ops.ts";
+export { jit, grad, valueAndGrad, exportOnnx, type JitOptions, type GradOptions, type ExportOptions } from "./transforms.ts";
+export { treeMap, treeLeaves, flatten as treeFlatten } from "./tree.ts";
+export * as random from "./random.ts";
+export { encodeModel, decodeModel, OnnxDataType, IR_VERSION, OPSET } from "./onnx/proto.ts";
+export type { ModelJson, GraphJson, NodeJson, ValueInfoJson, TensorProtoJson, AttrValue } from "./onnx/proto.ts";
+export { GraphBuilder } from "./graph.ts";
+export { stats as runtimeStats } from "./runtime.ts";
+
+import type ort from "onnxruntime-node";
+import { Tensor as TensorClass } from "./tensor.ts";
+/** Wraps an onnxruntime-node Tensor as a tsnb tensor (shares memory). */
+export function fromOrt(t: ort.Tensor): TensorClass {
+  return TensorClass.fromOrt(t);
+}
+/** The onnxruntime-node Tensor of a tsnb tensor (shares memory). */
+export function toOrt(t: TensorClass): ort.Tensor {
+  return t.toOrt();
+}

@@ -1,0 +1,221 @@
+/**
+ * Lowering of tsnb's primitive ops (the IR) to ONNX nodes: one function per primitive.
+ *
+ * Invariants: a lowering reads only its inputs' names and dtypes and the node's attributes —
+ * never static input shapes — so the same lowering serves eager single-op graphs (symbolic
+ * dimensions, one cached session per op/attrs/dtypes/ranks) and jit graphs. Where ONNX Runtime's
+ * CPU kernels lack a dtype (e.g. Add on bool, MatMul on u8), the lowering computes in a supported
+ * dtype and casts back, so every primitive accepts every dtype its shape rule admits.
+ */
+import type { DType } from "./dtype.ts";
+import { GraphBuilder } from "./graph.ts";
+
+/** The primitive ops of the IR. Composite ops (softmax, mean, clip, …) are built from these. */
+export type Prim =
+  | "input"
+  | "const"
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "pow"
+  | "max"
+  | "min"
+  | "mod"
+  | "eq"
+  | "ne"
+  | "lt"
+  | "le"
+  | "gt"
+  | "ge"
+  | "and"
+  | "or"
+  | "xor"
+  | "not"
+  | "neg"
+  | "abs"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "sign"
+  | "floor"
+  | "ceil"
+  | "round"
+  | "sin"
+  | "cos"
+  | "isnan"
+  | "identity"
+  | "stopGradient"
+  | "cast"
+  | "where"
+  | "reduceSum"
+  | "reduceMax"
+  | "reduceMin"
+  | "argMax"
+  | "argMin"
+  | "matmul"
+  | "transpose"
+  | "reshape"
+  | "expand"
+  | "slice"
+  | "pad"
+  | "concat"
+  | "gather"
+  | "gatherGrad";
+
+/** Attributes of a node: plain JSON values (they are part of the eager session cache key). */
+export type Attrs = Record<string, number | number[] | string | boolean>;
+
+type Lowering = (b: GraphBuilder, ins: string[], dts: DType[], a: Attrs, out: DType) => string;
+
+const ALL_BUT_BOOL: ReadonlySet<DType> = new Set(["f32", "f64", "i32", "i64", "u8"]);
+const WIDE: ReadonlySet<DType> = new Set(["f32", "f64", "i32", "i64"]);
+const FLOATS: ReadonlySet<DType> = new Set(["f32", "f64"]);
+
+/** Emits `opType` on inputs of one dtype, computing in a supported dtype when needed, giving `out`. */
+function typed(
+  b: GraphBuilder,
+  opType: string,
+  ins: string[],
+  dt: DType,
+  supported: ReadonlySet<DType>,
+  out: DType,
+  attrs?: Record<string, import("./onnx/proto.ts").AttrValue>,
+): string {
+  if (supported.has(dt)) return b.add(opType, ins, attrs);
+  const compute: DType = supported.has("i32") && (dt === "bool" || dt === "u8") ? "i32" : supported.has("u8") ? "u8" : "f32";
+  const y = b.add(opType, ins.map((x) => b.cast(x, compute)), attrs);
+  return out === compute ? y : b.cast(y, out);
+}
+
+function elementwise(opType: string, supported: ReadonlySet<DType>): Lowering {
+  return (b, ins, dts, _a, out) => typed(b, opType, ins, dts[0]!, supported, out);
+}
+
+function compare(opType: string): Lowering {
+  return (b, ins, dts) => typed(b, opType, ins, dts[0]!, opType === "Equal" ? new Set([...ALL_BUT_BOOL, "bool"]) : ALL_BUT_BOOL, "bool");
+}
+
+function axesAttr(a: Attrs, key = "axes"): number[] {
+  return a[key] as number[];
+}
+
+function reduce(opType: string, supported: ReadonlySet<DType>): Lowering {
+  return (b, ins, dts, a, out) => {
+    const axes = axesAttr(a);
+    if (axes.length === 0) return b.add("Identity", ins);
+    return typed(b, opType, [ins[0]!, b.ints(axes)], dts[0]!, supported, out, { keepdims: a.keepDims ? 1 : 0 });
+  };
+}
+
+function argReduce(opType: string): Lowering {
+  return (b, ins, dts, a) =>
+    typed(b, opType, ins, dts[0]!, ALL_BUT_BOOL, "i64", { axis: a.axis as number, keepdims: a.keepDims ? 1 : 0, select_last_index: 0 });
+}
+
+export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
+  add: elementwise("Add", ALL_BUT_BOOL),
+  sub: elementwise("Sub", ALL_BUT_BOOL),
+  mul: elementwise("Mul", ALL_BUT_BOOL),
+  div: elementwise("Div", ALL_BUT_BOOL),
+  pow: elementwise("Pow", WIDE),
+  max: elementwise("Max", ALL_BUT_BOOL),
+  min: elementwise("Min", ALL_BUT_BOOL),
+  mod: lowerMod,
+  eq: compare("Equal"),
+  ne: (b, ins, dts) => b.add("Not", [compare("Equal")(b, ins, dts, {}, "bool")]),
+  lt: compare("Less"),
+  le: compare("LessOrEqual"),
+  gt: compare("Greater"),
+  ge: compare("GreaterOrEqual"),
+  and: (b, ins) => b.add("And", ins),
+  or: (b, ins) => b.add("Or", ins),
+  xor: (b, ins) => b.add("Xor", ins),
+  not: (b, ins) => b.add("Not", ins),
+  neg: elementwise("Neg", WIDE),
+  abs: elementwise("Abs", ALL_BUT_BOOL),
+  exp: elementwise("Exp", FLOATS),
+  log: elementwise("Log", FLOATS),
+  sqrt: elementwise("Sqrt", FLOATS),
+  tanh: elementwise("Tanh", FLOATS),
+  sigmoid: elementwise("Sigmoid", FLOATS),
+  relu: elementwise("Relu", WIDE),
+  sign: elementwise("Sign", ALL_BUT_BOOL),
+  floor: elementwise("Floor", FLOATS),
+  ceil: elementwise("Ceil", FLOATS),
+  round: elementwise("Round", FLOATS),
+  sin: elementwise("Sin", FLOATS),
+  cos: elementwise("Cos", FLOATS),
+  isnan: (b, ins) => b.add("IsNaN", ins),
+  identity: (b, ins) => b.add("Identity", ins),
+  stopGradient: (b, ins) => b.add("Identity", ins),
+  cast: (b, ins, dts, a) => (dts[0] === a.to ? b.add("Identity", ins) : b.cast(ins[0]!, a.to as DType)),
+  where: (b, ins, dts, _a, out) => {
+    const [c, x, y] = ins as [string, string, string];
+    return typed(b, "Where", [c, x, y], dts[1]!, new Set(["f32", "f64", "i32", "i64", "u8", "bool"]), out);
+  },
+  reduceSum: reduce("ReduceSum", WIDE),
+  reduceMax: reduce("ReduceMax", ALL_BUT_BOOL),
+  reduceMin: reduce("ReduceMin", ALL_BUT_BOOL),
+  argMax: argReduce("ArgMax"),
+  argMin: argReduce("ArgMin"),
+  matmul: elementwise("MatMul", WIDE),
+  transpose: (b, ins, _d, a) => b.add("Transpose", ins, { perm: axesAttr(a, "perm") }),
+  reshape: (b, ins, _d, a) => b.add("Reshape", [ins[0]!, b.ints(axesAttr(a, "shape"))], { allowzero: 1 }),
+  expand: (b, ins, _d, a) => b.add("Expand", [ins[0]!, b.ints(axesAttr(a, "shape"))]),
+  slice: (b, ins, _d, a) =>
+    b.add("Slice", [ins[0]!, b.ints(axesAttr(a, "starts")), b.ints(axesAttr(a, "ends")), b.ints(axesAttr(a, "axes")), b.ints(axesAttr(a, "steps"))]),
+  pad: (b, ins, dts, a) => b.add("Pad", [ins[0]!, b.ints(axesAttr(a, "pads")), b.scalar(dts[0]!, a.value as number)], { mode: "constant" }),
+  concat: (b, ins, _d, a) => b.add("Concat", ins, { axis: a.axis as number }),
+  gather: (b, ins, _d, a) => b.add("Gather", ins, { axis: a.axis as number }),
+  gatherGrad: lowerGatherGrad,
+};
+
+/**
+ * The gradient of `gather(x, indices, axis)` with respect to x: scatter-add of the incoming
+ * gradient into zeros of x's shape (ScatterND with reduction "add" on a transposed view).
+ * Attributes: axis, shape (x's shape), idxRank.
+ */
+function lowerGatherGrad(b: GraphBuilder, ins: string[], dts: DType[], a: Attrs, out: DType): string {
+  const [g, idx] = ins as [string, string];
+  const axis = a.axis as number;
+  const shape = a.shape as number[];
+  const r = a.idxRank as number;
+  const n = shape.length;
+  // g has shape x[:axis] + I + x[axis+1:]; bring I to the front.
+  const gRank = n - 1 + r;
+  const gPerm = [
+    ...Array.from({ length: r }, (_, i) => axis + i),
+    ...Array.from({ length: axis }, (_, i) => i),
+    ...Array.from({ length: gRank - axis - r }, (_, i) => axis + r + i),
+  ];
+  const gT = b.add("Transpose", [g], { perm: gPerm });
+  const zShape = [shape[axis]!, ...shape.slice(0, axis), ...shape.slice(axis + 1)];
+  const compute: DType = dts[0] === "f64" ? "f64" : "f32";
+  const zeros = b.add("ConstantOfShape", [b.ints(zShape)], { value: GraphBuilder.tensorAttr(compute, 0) });
+  let i64 = dts[1] === "i64" ? idx : b.cast(idx, "i64");
+  // negative indices count from the end, as in gather
+  const size = b.scalar("i64", shape[axis]!);
+  i64 = b.add("Where", [b.add("Less", [i64, b.scalar("i64", 0)]), b.add("Add", [i64, size]), i64]);
+  const idxND = b.add("Unsqueeze", [i64, b.ints([-1])]);
+  const gC = dts[0] === compute ? gT : b.cast(gT, compute);
+  const scattered = b.add("ScatterND", [zeros, idxND, gC], { reduction: "add" });
+  const backPerm = [...Array.from({ length: axis }, (_, i) => i + 1), 0, ...Array.from({ length: n - axis - 1 }, (_, i) => axis + 1 + i)];
+  const y = b.add("Transpose", [scattered], { perm: backPerm });
+  return out === compute ? y : b.cast(y, out);
+}
+
+/** Remainder with the sign of the divisor (NumPy/Python `%`): ONNX Mod fmod=0 for ints; for floats, C fmod adjusted. */
+function lowerMod(b: GraphBuilder, ins: string[], dts: DType[], _a: Attrs, out: DType): string {
+  const dt = dts[0]!;
+  if (dt !== "f32" && dt !== "f64") return typed(b, "Mod", ins, dt, ALL_BUT_BOOL, out, { fmod: 0 });
+  const [x, y] = ins as [string, string];
+  const r = b.add("Mod", [x, y], { fmod: 1 });
+  const zero = b.scalar(dt, 0);
+  const nonzero = b.add("Not", [b.add("Equal", [r, zero])]);
+  const signsDiffer = b.add("Xor", [b.add("Less", [r, zero]), b.add("Less", [y, zero])]);
+  return b.add("Where", [b.add("And", [nonzero, signsDiffer]), b.add("Add", [r, y]), r]);
+}
