@@ -1,0 +1,56 @@
+/**
+ * What a `Session` needs from a kernel, as a narrow interface, so the session logic does not
+ * depend on how the kernel process is driven (see `kernel-adapter.ts` for the real one over
+ * `kernel/client.ts`, and the tests' fake).
+ *
+ * Invariants a `SessionKernel` keeps: evaluations run one at a time in the order `evaluate` was
+ * called; every evaluation ends in exactly one `finished` or the kernel reports `status("dead")`
+ * (never left hanging); the kernel is started lazily on the first evaluation and again after it
+ * died or was restarted.
+ */
+import type { Output, OutputUpdate } from "../core/outputs.ts";
+import type { EvaluationOutcome, KernelStatus } from "../core/session/operations.ts";
+
+/** Where the kernel reports what happens; the session turns each call into an operation. */
+export interface KernelSink {
+  status(status: KernelStatus, reason?: string): void;
+  started(cellId: string, evaluationId: number): void;
+  output(cellId: string, output: Output): void;
+  update(update: OutputUpdate, cellId?: string): void;
+  finished(result: {
+    cellId: string;
+    evaluationId: number;
+    status: EvaluationOutcome;
+    result: Output | null;
+    defines: string[];
+    uses: string[];
+    durationMs: number;
+  }): void;
+}
+
+export interface EvaluationRequest {
+  cellId: string;
+  evaluationId: number;
+  code: string;
+  /** 1-based line of the notebook file where the cell's source starts (for source-mapped errors). */
+  line: number;
+  /** The notebook file (absolute), or a display name for an unsaved notebook. */
+  file: string;
+}
+
+export interface SessionKernel {
+  evaluate(request: EvaluationRequest): void;
+  interrupt(): void;
+  /** Stop the process; the next evaluation starts a fresh one. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  setInputValue(inputId: string, value: unknown): void;
+  tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][]; totalRows: number }>;
+}
+
+export interface KernelOptions {
+  /** Working folder of the kernel process: the notebook's folder. */
+  cwd: string;
+}
+
+export type KernelFactory = (sink: KernelSink, options: KernelOptions) => SessionKernel;

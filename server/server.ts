@@ -1,0 +1,431 @@
+/**
+ * The notebook server: HTTP for the renderer's files, a WebSocket for the app protocol
+ * (`core/app-protocol.ts`), and the registry of open sessions. `startServer` is what
+ * `tsnb serve`, the Electron main process and the tests use.
+ *
+ * Invariants: every request passes `checkRequest` (Host, token, and Origin for WebSockets)
+ * before anything else; one session per notebook file; renderer paths are confined to the
+ * served folder (`resolveInRoot`); closing the server flushes autosaves and stops kernels.
+ */
+import { randomBytes } from "node:crypto";
+import { readFile, realpath, stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { basename, join } from "node:path";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import {
+  APP_PROTOCOL_VERSION,
+  WS_PATH,
+  parseClientMessage,
+  type ClientMessage,
+  type ErrorCode,
+  type ServerMessage,
+} from "../core/app-protocol.ts";
+import { importNotebookBytes } from "../core/format/index.ts";
+import { assertNever, emptyNotebook, type Notebook } from "../core/notebook.ts";
+import { UnsavedStore, defaultDataDir } from "./app-data.ts";
+import type { KernelFactory } from "./kernel-runner.ts";
+import { ForbiddenPathError, displayPath, isNotebookName, listFolder, resolveInRoot } from "./paths.ts";
+import { checkRequest, newToken, securityHeaders, tokenCookie, type AccessPolicy } from "./security.ts";
+import { Session, SessionError, contentHash } from "./session.ts";
+import { packageRoot, serveStatic } from "./static.ts";
+
+export interface ServerOptions {
+  /** The served folder: the file browser's root. Default: the current folder. */
+  root?: string;
+  /** Port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Access token; default a fresh random one. */
+  token?: string;
+  /** App data folder (unsaved notebooks). Default `defaultDataDir()`. */
+  dataDir?: string;
+  /** Folder of the renderer's built files. Default `<package>/dist/renderer`. */
+  staticDir?: string;
+  /** Delay from the last change to the autosave, ms. Default 2000. */
+  autosaveMs?: number;
+  /** How kernels are made. Default: kernel processes from `kernel/client.ts`. */
+  kernelFactory?: KernelFactory;
+  /** Diagnostic log (default: silent). */
+  log?: (message: string) => void;
+}
+
+export interface RunningServer {
+  /** The URL to open, with the token: `http://127.0.0.1:PORT/?token=…`. */
+  url: string;
+  /** The URL without the token. */
+  baseUrl: string;
+  token: string;
+  port: number;
+  /** Absolute, real path of the served folder. */
+  root: string;
+  /**
+   * Open a notebook file by absolute path (from Electron's open dialog or the command line; it
+   * may be outside the served folder) and return its session id.
+   */
+  openFile(file: string): Promise<string>;
+  /** Save a session to an absolute path (Electron's save dialog). */
+  saveAs(sessionId: string, file: string): Promise<void>;
+  /** Flush autosaves, stop kernels, close every connection. */
+  close(): Promise<void>;
+}
+
+class RequestError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
+
+function randomId(): string {
+  return randomBytes(9).toString("base64url").replace(/[-_]/g, "x");
+}
+
+/** Default kernels: the kernel helper's process client, loaded lazily so the server starts without it. */
+async function defaultKernelFactory(): Promise<KernelFactory> {
+  const { kernelProcessFactory } = await import("./kernel-adapter.ts");
+  return kernelProcessFactory;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const root = await realpath(options.root ?? process.cwd());
+  if (!(await stat(root)).isDirectory()) throw new Error(`${root} is not a folder`);
+  const host = options.host ?? "127.0.0.1";
+  const token = options.token ?? newToken();
+  const staticDir = options.staticDir ?? join(packageRoot(), "dist", "renderer");
+  const unsaved = new UnsavedStore(options.dataDir ?? defaultDataDir());
+  const autosaveMs = options.autosaveMs ?? 2000;
+  const kernelFactory = options.kernelFactory ?? (await defaultKernelFactory());
+  const log = options.log ?? (() => undefined);
+
+  const sessions = new Map<string, Session>();
+  const sockets = new Set<WebSocket>();
+  let policy: AccessPolicy = { token, port: 0 };
+
+  const newSession = (
+    notebook: Notebook,
+    file: string | null,
+    fingerprint: string | null,
+    unsavedId = randomId(),
+    cellLines?: Record<string, number>,
+  ): Session => {
+    const session = new Session({
+      id: randomId(),
+      notebook,
+      file,
+      displayPath: file ? displayPath(root, file) : null,
+      fingerprint,
+      ...(cellLines ? { cellLines } : {}),
+      unsaved,
+      unsavedId,
+      kernelFactory,
+      defaultCwd: root,
+      autosaveMs,
+      log,
+    });
+    sessions.set(session.id, session);
+    return session;
+  };
+
+  const sessionForFile = (file: string) => [...sessions.values()].find((s) => s.file === file);
+
+  const openAbsolute = async (file: string): Promise<Session> => {
+    const existing = sessionForFile(file);
+    if (existing) return existing;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new RequestError(code === "ENOENT" ? "not-found" : "io", `cannot read ${displayPath(root, file)}: ${code ?? (e as Error).message}`);
+    }
+    const r = importNotebookBytes(bytes);
+    if (!r.ok)
+      throw new RequestError("import-failed", `${displayPath(root, file)}:${r.error.line}: ${r.error.message}`, r.error.line);
+    return sessionForFile(file) ?? newSession(r.notebook, file, contentHash(bytes), randomId(), r.cellLines);
+  };
+
+  const resolve = async (rel: string): Promise<string> => {
+    try {
+      return await resolveInRoot(root, rel);
+    } catch (e) {
+      if (e instanceof ForbiddenPathError) throw new RequestError("forbidden-path", e.message);
+      throw e;
+    }
+  };
+
+  // ---- HTTP ----
+
+  const server: Server = createServer((req, res) => void handleHttp(req, res));
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const headers = securityHeaders();
+    const access = checkRequest(req, policy, false);
+    if (!access.ok) {
+      res.writeHead(access.status, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
+      res.end(`${access.status === 401 ? "Unauthorized" : "Forbidden"}: ${access.reason}\n`);
+      return;
+    }
+    const url = new URL(req.url ?? "/", "http://x");
+    if (access.tokenInQuery) {
+      url.searchParams.delete("token");
+      res.writeHead(302, { ...headers, "Set-Cookie": tokenCookie(policy.port, token), Location: url.pathname + url.search });
+      res.end();
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { ...headers, Allow: "GET" });
+      res.end();
+      return;
+    }
+    if (url.pathname === "/api/health") {
+      res.writeHead(200, { ...headers, "Content-Type": "application/json" });
+      res.end(JSON.stringify({ ok: true, protocolVersion: APP_PROTOCOL_VERSION }));
+      return;
+    }
+    const served = await serveStatic(staticDir, url.pathname, res, headers);
+    if (served) return;
+    // Paths without an extension are the app's own routes: serve its page.
+    if (!/\.[a-z0-9]+$/i.test(url.pathname) && (await serveStatic(staticDir, "/", res, headers))) return;
+    res.writeHead(404, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
+    res.end("Not found\n");
+  }
+
+  // ---- WebSocket ----
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const access = checkRequest(req, policy, true);
+    const refuse = (status: number, reason: string) => {
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : status === 404 ? "Not Found" : "Forbidden"}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
+    };
+    if (!access.ok) return refuse(access.status, access.reason);
+    if (url.pathname !== WS_PATH) return refuse(404, "no such endpoint");
+    wss.handleUpgrade(req, socket, head, (ws) => connection(ws));
+  });
+
+  function connection(ws: WebSocket): void {
+    sockets.add(ws);
+    let clientId: string | null = null;
+    let joined: Session | null = null;
+    const sendText = (text: string) => {
+      if (ws.readyState !== ws.OPEN) return;
+      // A window that cannot keep up is dropped; it reconnects and gets a fresh snapshot.
+      if (ws.bufferedAmount > 64 * 1024 * 1024) {
+        ws.close(1013, "too slow: reconnect");
+        return;
+      }
+      ws.send(text);
+    };
+    const send = (msg: ServerMessage) => sendText(JSON.stringify(msg));
+    const fail = (code: ErrorCode, message: string, requestId?: string, line?: number) => {
+      const msg: ServerMessage = { type: "error", code, message };
+      if (requestId !== undefined) msg.requestId = requestId;
+      if (line !== undefined) msg.line = line;
+      send(msg);
+    };
+    const joinSession = (session: Session, requestId?: string) => {
+      if (joined && joined !== session) joined.leave(clientId!);
+      joined = session;
+      session.join({ id: clientId!, send: sendText }, requestId);
+    };
+    const getSession = (sessionId: string): Session => {
+      const s = sessions.get(sessionId);
+      if (!s) throw new RequestError("unknown-session", `no open session ${sessionId}`);
+      return s;
+    };
+
+    ws.on("message", (raw) => {
+      const parsed = parseClientMessage(raw.toString());
+      if (!parsed.ok) return fail("bad-message", parsed.error);
+      const msg = parsed.message;
+      if (msg.type !== "hello" && clientId === null) return fail("bad-message", "send hello first");
+      handle(msg).catch((e: unknown) => {
+        const requestId = "requestId" in msg ? msg.requestId : undefined;
+        if (e instanceof RequestError) return fail(e.code, e.message, requestId, e.line);
+        if (e instanceof SessionError) return fail(e.code, e.message, requestId, e.line);
+        log(`error handling ${msg.type}: ${(e as Error).stack ?? String(e)}`);
+        fail("io", (e as Error).message ?? String(e), requestId);
+      });
+    });
+    ws.on("close", () => {
+      sockets.delete(ws);
+      if (joined && clientId) joined.leave(clientId);
+    });
+
+    async function handle(msg: ClientMessage): Promise<void> {
+      switch (msg.type) {
+        case "hello": {
+          if (msg.protocolVersion !== APP_PROTOCOL_VERSION) {
+            fail("protocol-version", `server speaks protocol ${APP_PROTOCOL_VERSION}, client ${msg.protocolVersion}: reload the page`);
+            ws.close(1002, "protocol version");
+            return;
+          }
+          clientId = msg.clientId && /^[\w-]{1,64}$/.test(msg.clientId) && !["server", "kernel"].includes(msg.clientId) ? msg.clientId : randomId();
+          const open = new Set([...sessions.values()].map((s) => (s.file ? null : s.unsavedIdForRecovery())));
+          const recovered = (await unsaved.list()).filter((r) => !open.has(r.id));
+          send({
+            type: "welcome",
+            protocolVersion: APP_PROTOCOL_VERSION,
+            clientId,
+            rootName: basename(root),
+            sessions: [...sessions.values()].map((s) => s.summary()),
+            recovered,
+          });
+          if (msg.sessionId !== undefined && sessions.has(msg.sessionId)) joinSession(sessions.get(msg.sessionId)!);
+          return;
+        }
+        case "apply": {
+          const session = getSession(msg.sessionId);
+          if (joined !== session) throw new RequestError("not-joined", "join the session before changing it");
+          session.applyFromClient(clientId!, msg.op, (error) => fail("invalid-operation", error, msg.requestId));
+          return;
+        }
+        case "join":
+          return joinSession(getSession(msg.sessionId), msg.requestId);
+        case "leave":
+          if (joined?.id === msg.sessionId) {
+            joined.leave(clientId!);
+            joined = null;
+          }
+          return;
+        case "open-file": {
+          const file = await resolve(msg.path);
+          if (!isNotebookName(file)) throw new RequestError("forbidden-path", "only .tsnb and .md files open as notebooks");
+          return joinSession(await openAbsolute(file), msg.requestId);
+        }
+        case "new-notebook":
+          return joinSession(newSession(emptyNotebook(), null, null), msg.requestId);
+        case "open-recovered": {
+          const existing = [...sessions.values()].find((s) => !s.file && s.unsavedIdForRecovery() === msg.id);
+          if (existing) return joinSession(existing, msg.requestId);
+          let bytes: Buffer;
+          try {
+            bytes = await readFile(unsaved.pathOf(msg.id));
+          } catch {
+            throw new RequestError("not-found", `no recovered notebook ${msg.id}`);
+          }
+          const r = importNotebookBytes(bytes);
+          if (!r.ok) throw new RequestError("import-failed", `recovered notebook:${r.error.line}: ${r.error.message}`, r.error.line);
+          return joinSession(newSession(r.notebook, null, null, msg.id), msg.requestId);
+        }
+        case "list-files": {
+          let entries;
+          try {
+            entries = await listFolder(root, msg.path);
+          } catch (e) {
+            if (e instanceof ForbiddenPathError) throw new RequestError("forbidden-path", e.message);
+            const code = (e as NodeJS.ErrnoException).code;
+            throw new RequestError(code === "ENOENT" || code === "ENOTDIR" ? "not-found" : "io", `cannot list '${msg.path}': ${code}`);
+          }
+          return send({ type: "file-list", path: msg.path, entries, ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}) });
+        }
+        case "list-sessions":
+          return send({ type: "sessions", sessions: [...sessions.values()].map((s) => s.summary()), ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}) });
+        case "save":
+          await getSession(msg.sessionId).save();
+          return done(msg.requestId);
+        case "save-as": {
+          const session = getSession(msg.sessionId);
+          const file = await resolve(msg.path);
+          if (!isNotebookName(file)) throw new RequestError("forbidden-path", "notebooks are saved as .tsnb (or .md) files");
+          const other = sessionForFile(file);
+          if (other && other !== session) throw new RequestError("exists", `${msg.path} is open in another session`);
+          if (!msg.overwrite && file !== session.file) {
+            const exists = await stat(file).then(() => true, () => false);
+            if (exists) throw new RequestError("exists", `${msg.path} already exists`);
+          }
+          await session.saveAs(file, displayPath(root, file));
+          return done(msg.requestId);
+        }
+        case "resolve-conflict":
+          await getSession(msg.sessionId).resolveConflict(msg.choice);
+          return done(msg.requestId);
+        case "close-session": {
+          const session = getSession(msg.sessionId);
+          sessions.delete(session.id);
+          session.broadcast({ type: "session-closed", sessionId: session.id });
+          if (joined === session) joined = null;
+          await session.close();
+          return done(msg.requestId);
+        }
+        case "table-page": {
+          const session = getSession(msg.sessionId);
+          const page = await session.tablePage(msg.tableId, msg.offset, msg.limit);
+          return send({
+            type: "table-page",
+            sessionId: session.id,
+            tableId: msg.tableId,
+            offset: msg.offset,
+            rows: page.rows,
+            totalRows: page.totalRows,
+            ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+          });
+        }
+        default:
+          assertNever(msg, "client message");
+      }
+    }
+
+    function done(requestId: string | undefined): void {
+      send(requestId !== undefined ? { type: "done", requestId } : { type: "done" });
+    }
+  }
+
+  // ---- listen ----
+
+  const listen = (port: number) =>
+    new Promise<void>((resolveListen, reject) => {
+      const onError = (e: Error) => {
+        server.off("listening", onListening);
+        reject(e);
+      };
+      const onListening = () => {
+        server.off("error", onError);
+        resolveListen();
+      };
+      server.once("error", onError);
+      server.once("listening", onListening);
+      server.listen(port, host);
+    });
+  await listen(options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const wildcard = host === "0.0.0.0" || host === "::";
+  policy = { token, port, extraHosts: wildcard || ["127.0.0.1", "localhost", "::1"].includes(host) ? [] : [host.includes(":") ? `[${host}]` : host] };
+  const urlHost = wildcard || host === "::1" ? (host === "::1" ? "[::1]" : "127.0.0.1") : policy.extraHosts?.[0] ?? host;
+  const baseUrl = `http://${urlHost}:${port}/`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `${baseUrl}?token=${token}`,
+    baseUrl,
+    token,
+    port,
+    root,
+    async openFile(file: string) {
+      return (await openAbsolute(await realpath(file))).id;
+    },
+    async saveAs(sessionId: string, file: string) {
+      const session = sessions.get(sessionId);
+      if (!session) throw new Error(`no open session ${sessionId}`);
+      await session.saveAs(file, displayPath(root, file));
+    },
+    close() {
+      closing ??= (async () => {
+        server.close();
+        await Promise.all([...sessions.values()].map((s) => s.close()));
+        for (const ws of sockets) ws.terminate();
+        wss.close();
+        server.closeAllConnections();
+      })();
+      return closing;
+    },
+  };
+}

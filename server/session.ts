@@ -1,0 +1,404 @@
+/**
+ * One open notebook on the server: the authoritative `SessionData`, the windows joined to it,
+ * its kernel, its file (autosave, external-change detection) — Livebook's `Session` process.
+ *
+ * Invariants:
+ * - `data` changes only through `applyOperation`, one operation at a time, in the order they
+ *   are queued; each applied operation is broadcast to every joined client before the actions
+ *   it asked for are performed (an action may queue further operations, applied after it).
+ * - The notebook file is never overwritten when its content differs from what this session
+ *   last read or wrote (`fingerprint`): the session records a disk conflict instead and waits
+ *   for `resolveConflict`. Every write is atomic (`writeFileAtomic`).
+ * - A notebook without a file is autosaved to the app data folder (`UnsavedStore`).
+ */
+import { createHash } from "node:crypto";
+import { watch, type FSWatcher } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import type { ServerMessage, SessionSummary } from "../core/app-protocol.ts";
+import { exportNotebook, exportNotebookWithLines, importNotebookBytes } from "../core/format/index.ts";
+import { assertNever, type Notebook } from "../core/notebook.ts";
+import { applyOperation, createSessionData, notebookForSave, type SessionData } from "../core/session/data.ts";
+import { validateClientOperation, type Action, type Operation } from "../core/session/operations.ts";
+import type { UnsavedStore } from "./app-data.ts";
+import { writeFileAtomic } from "./atomic-write.ts";
+import type { KernelFactory, KernelSink, SessionKernel } from "./kernel-runner.ts";
+
+/** A window joined to the session. `send` takes an already serialised `ServerMessage`. */
+export interface SessionClient {
+  id: string;
+  send(text: string): void;
+}
+
+/** An error with a protocol error code, for the server to report to the requesting window. */
+export class SessionError extends Error {
+  constructor(
+    readonly code: "no-path" | "import-failed" | "io" | "kernel" | "exists",
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface SessionOptions {
+  id: string;
+  notebook: Notebook;
+  /** Absolute path of the notebook file, null for an unsaved notebook. */
+  file: string | null;
+  /** Display path (relative to the served folder when inside it). */
+  displayPath: string | null;
+  /** Hash of the file content as read (null for an unsaved notebook). */
+  fingerprint: string | null;
+  /** Where each code cell's source starts in the file as read (from `importNotebook`). */
+  cellLines?: Record<string, number>;
+  /** Where the notebook is autosaved while it has no file, and its id there. */
+  unsaved: UnsavedStore;
+  unsavedId: string;
+  kernelFactory: KernelFactory;
+  /** Working folder for the kernel when the notebook has no file. */
+  defaultCwd: string;
+  /** Delay between the last change and the autosave (ms). */
+  autosaveMs: number;
+  /** Watch the file for changes by other programs (default true). */
+  watchFile?: boolean;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+export function contentHash(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export class Session {
+  readonly id: string;
+  data: SessionData;
+  readonly clients = new Map<string, SessionClient>();
+  /** Absolute path of the notebook file. */
+  file: string | null;
+  private fingerprint: string | null;
+  private readonly options: SessionOptions;
+  private unsavedId: string;
+  private unsavedWrittenRevision = -1;
+  private kernel: SessionKernel | null = null;
+  private pending: Array<{ op: Operation; onError?: (error: string) => void }> = [];
+  private draining = false;
+  private autosaveTimer: NodeJS.Timeout | null = null;
+  private saveChain: Promise<void> = Promise.resolve();
+  private writing = 0;
+  private watcher: FSWatcher | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private cellLinesCache: { docRevision: number; lines: Record<string, number> } | null = null;
+  private closed = false;
+
+  constructor(options: SessionOptions) {
+    this.options = options;
+    this.id = options.id;
+    this.file = options.file;
+    this.fingerprint = options.fingerprint;
+    this.unsavedId = options.unsavedId;
+    this.data = createSessionData(options.notebook, options.displayPath);
+    if (options.cellLines) this.cellLinesCache = { docRevision: this.data.docRevision, lines: options.cellLines };
+    this.startWatching();
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private log(message: string): void {
+    this.options.log?.(`[session ${this.id}] ${message}`);
+  }
+
+  /** Id of this notebook's file in the app data folder (while it has no file of its own). */
+  unsavedIdForRecovery(): string {
+    return this.unsavedId;
+  }
+
+  summary(): SessionSummary {
+    return {
+      sessionId: this.id,
+      title: this.data.notebook.title,
+      path: this.data.path,
+      dirty: this.data.dirty,
+      clients: this.clients.size,
+    };
+  }
+
+  join(client: SessionClient, requestId?: string): void {
+    this.clients.set(client.id, client);
+    const msg: ServerMessage = { type: "joined", sessionId: this.id, snapshot: this.data };
+    if (requestId !== undefined) msg.requestId = requestId;
+    client.send(JSON.stringify(msg));
+  }
+
+  leave(clientId: string): void {
+    this.clients.delete(clientId);
+  }
+
+  /** Apply an operation sent by a renderer. Returns the reason it was refused, or null. */
+  applyFromClient(clientId: string, raw: unknown, onError: (error: string) => void): void {
+    const v = validateClientOperation(raw, clientId, this.now());
+    if (!v.ok) return onError(v.error);
+    this.enqueue(v.op, onError);
+  }
+
+  /** Apply an operation made by the server (kernel events, file events). */
+  applyServer(op: Operation): void {
+    this.enqueue(op);
+  }
+
+  private enqueue(op: Operation, onError?: (error: string) => void): void {
+    if (this.closed) return;
+    this.pending.push(onError ? { op, onError } : { op });
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.pending.length > 0) {
+        const { op: next, onError: fail } = this.pending.shift()!;
+        const r = applyOperation(this.data, next);
+        if (!r.ok) {
+          if (fail) fail(r.error);
+          else this.log(`ignored ${next.type}: ${r.error}`);
+          continue;
+        }
+        this.data = r.data;
+        this.broadcast({ type: "applied", sessionId: this.id, op: next, revision: r.data.revision });
+        for (const action of r.actions) this.perform(action);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  broadcast(msg: ServerMessage): void {
+    const text = JSON.stringify(msg);
+    for (const c of this.clients.values()) c.send(text);
+  }
+
+  private serverOp<T extends Operation["type"]>(
+    type: T,
+    fields: Omit<Extract<Operation, { type: T }>, "type" | "clientId" | "at">,
+    clientId = "server",
+  ): void {
+    this.applyServer({ type, clientId, at: this.now(), ...fields } as unknown as Operation);
+  }
+
+  private perform(action: Action): void {
+    switch (action.type) {
+      case "start-evaluation": {
+        const kernel = this.ensureKernel();
+        kernel.evaluate({
+          cellId: action.cellId,
+          evaluationId: action.evaluationId,
+          code: action.code,
+          line: this.cellLines()[action.cellId] ?? 1,
+          file: this.file ?? `${this.data.notebook.title || "untitled"}.tsnb`,
+        });
+        return;
+      }
+      case "interrupt-kernel":
+        this.kernel?.interrupt();
+        return;
+      case "restart-kernel":
+        if (this.kernel) void this.kernel.restart().catch((e) => this.log(`restart failed: ${String(e)}`));
+        return;
+      case "schedule-autosave":
+        this.scheduleAutosave();
+        return;
+      case "set-input-value":
+        this.kernel?.setInputValue(action.inputId, action.value);
+        return;
+      default:
+        assertNever(action, "action");
+    }
+  }
+
+  /**
+   * File line where each code cell's source starts: as read or last written while the document
+   * is unchanged since, else as the notebook would be saved now (cached per document revision).
+   */
+  private cellLines(): Record<string, number> {
+    if (this.cellLinesCache?.docRevision !== this.data.docRevision) {
+      const { cellLines } = exportNotebookWithLines(notebookForSave(this.data));
+      this.cellLinesCache = { docRevision: this.data.docRevision, lines: cellLines };
+    }
+    return this.cellLinesCache.lines;
+  }
+
+  private ensureKernel(): SessionKernel {
+    if (this.kernel) return this.kernel;
+    const sink: KernelSink = {
+      status: (status, reason) => this.serverOp("kernel-status", reason === undefined ? { status } : { status, reason }, "kernel"),
+      started: (cellId, evaluationId) => this.serverOp("evaluation-started", { cellId, evaluationId }, "kernel"),
+      output: (cellId, output) => this.serverOp("output-appended", { cellId, output }, "kernel"),
+      update: (update, cellId) => this.serverOp("output-updated", cellId === undefined ? { update } : { update, cellId }, "kernel"),
+      finished: (r) => this.serverOp("evaluation-finished", r, "kernel"),
+    };
+    this.kernel = this.options.kernelFactory(sink, { cwd: this.file ? dirname(this.file) : this.options.defaultCwd });
+    return this.kernel;
+  }
+
+  async tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][]; totalRows: number }> {
+    if (!this.kernel) throw new SessionError("kernel", "the kernel is not running");
+    return this.kernel.tablePage(tableId, offset, limit);
+  }
+
+  // ---- files ----
+
+  private scheduleAutosave(): void {
+    if (this.closed) return;
+    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    this.autosaveTimer = setTimeout(() => {
+      this.autosaveTimer = null;
+      void this.autosave().catch((e) => this.log(`autosave failed: ${String(e)}`));
+    }, this.options.autosaveMs);
+  }
+
+  /** Save now what an autosave would save (used on shutdown and by the timer). */
+  autosave(): Promise<void> {
+    if (this.autosaveTimer) {
+      clearTimeout(this.autosaveTimer);
+      this.autosaveTimer = null;
+    }
+    return this.chain(async () => {
+      if (this.file) {
+        if (this.data.diskConflict || !this.data.dirty) return;
+        await this.writeToFile(false);
+      } else {
+        if (this.data.docRevision === 0 || this.data.docRevision === this.unsavedWrittenRevision) return;
+        const rev = this.data.docRevision;
+        await this.options.unsaved.ensure();
+        await writeFileAtomic(this.options.unsaved.pathOf(this.unsavedId), exportNotebook(notebookForSave(this.data)));
+        this.unsavedWrittenRevision = rev;
+      }
+    });
+  }
+
+  /** Save to the notebook's file now (the user's "Save"). */
+  save(): Promise<void> {
+    return this.chain(async () => {
+      if (!this.file) throw new SessionError("no-path", "this notebook has no file yet: use Save As");
+      if (this.data.diskConflict) throw new SessionError("io", "the file changed on disk: choose Reload or Keep mine first");
+      await this.writeToFile(false);
+    });
+  }
+
+  /** Save to a new file (absolute path; the caller checked it is allowed) and make it the notebook's file. */
+  saveAs(file: string, display: string): Promise<void> {
+    return this.chain(async () => {
+      const previousFile = this.file;
+      const previousFingerprint = this.fingerprint;
+      this.file = file;
+      this.fingerprint = null;
+      try {
+        await this.writeToFile(true);
+      } catch (e) {
+        this.file = previousFile;
+        this.fingerprint = previousFingerprint;
+        throw e;
+      }
+      this.serverOp("set-path", { path: display });
+      this.startWatching();
+      if (!previousFile) await this.options.unsaved.remove(this.unsavedId).catch(() => undefined);
+    });
+  }
+
+  /** The user's answer to a disk conflict. */
+  resolveConflict(choice: "reload" | "keep-mine"): Promise<void> {
+    return this.chain(async () => {
+      if (!this.file) throw new SessionError("no-path", "this notebook has no file");
+      if (choice === "keep-mine") {
+        await this.writeToFile(true);
+        return;
+      }
+      const bytes = await readFile(this.file);
+      const r = importNotebookBytes(bytes);
+      if (!r.ok) throw new SessionError("import-failed", `${this.data.path}:${r.error.line}: ${r.error.message}`, r.error.line);
+      this.fingerprint = contentHash(bytes);
+      this.serverOp("notebook-replaced", { notebook: r.notebook });
+      this.cellLinesCache = { docRevision: this.data.docRevision, lines: r.cellLines };
+    });
+  }
+
+  /** Run file work one piece at a time; a failure is reported to the caller and does not stop later work. */
+  private chain(work: () => Promise<void>): Promise<void> {
+    const run = this.saveChain.then(work);
+    this.saveChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeToFile(force: boolean): Promise<void> {
+    const file = this.file!;
+    if (!force) {
+      const current = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return null;
+        throw e;
+      });
+      if (current !== null && contentHash(current) !== this.fingerprint) {
+        if (!this.data.diskConflict) this.serverOp("file-changed-on-disk", {});
+        throw new SessionError("io", "the file changed on disk: choose Reload or Keep mine");
+      }
+    }
+    const docRevision = this.data.docRevision;
+    const { text, cellLines } = exportNotebookWithLines(notebookForSave(this.data));
+    const previous = this.fingerprint;
+    this.fingerprint = contentHash(text);
+    this.writing++;
+    try {
+      await writeFileAtomic(file, text);
+    } catch (e) {
+      this.fingerprint = previous;
+      throw new SessionError("io", `could not write ${this.data.path ?? file}: ${(e as Error).message}`);
+    } finally {
+      this.writing--;
+    }
+    this.cellLinesCache = { docRevision, lines: cellLines };
+    this.serverOp("notebook-saved", { path: this.data.path ?? file, docRevision });
+  }
+
+  private startWatching(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    if (!this.file || this.options.watchFile === false) return;
+    const name = basename(this.file);
+    try {
+      // Watch the folder: editors and our own atomic writes replace the file by renaming.
+      this.watcher = watch(dirname(this.file), (_event, filename) => {
+        if (filename !== null && filename.toString() !== name) return;
+        if (this.watchTimer) clearTimeout(this.watchTimer);
+        this.watchTimer = setTimeout(() => void this.checkDisk(), 150);
+      });
+      this.watcher.on("error", () => undefined);
+    } catch (e) {
+      this.log(`cannot watch ${this.file}: ${String(e)}`);
+    }
+  }
+
+  /** Compare the file with what we last read or wrote; a difference is a conflict for the user to resolve. */
+  async checkDisk(): Promise<void> {
+    if (!this.file || this.writing > 0 || this.closed || this.data.diskConflict) return;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.file);
+    } catch {
+      return;
+    }
+    if (this.writing > 0 || this.data.diskConflict) return;
+    if (contentHash(bytes) !== this.fingerprint) this.serverOp("file-changed-on-disk", {});
+  }
+
+  /** Flush pending saves, stop the kernel and the watcher. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.autosave().catch((e) => this.log(`final save failed: ${String(e)}`));
+    await this.saveChain;
+    this.closed = true;
+    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    this.watcher?.close();
+    await this.kernel?.stop().catch(() => undefined);
+    this.kernel = null;
+    this.clients.clear();
+  }
+}
