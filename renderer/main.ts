@@ -206,12 +206,16 @@ class App {
   private async saveAs(): Promise<void> {
     if (!this.sessionId || !this.data) return;
     const suggested = this.data.path ?? `${slug(this.data.notebook.title)}.tsnb`;
-    let path: string | null;
     if (window.tsnbDesktop) {
-      path = await window.tsnbDesktop.saveDialog(suggested);
-    } else {
-      path = await askText("Save notebook as", "Path (relative to the served folder)", suggested);
+      try {
+        const saved = await window.tsnbDesktop.saveAsDialog(this.sessionId, suggested.split("/").pop() ?? suggested);
+        if (saved) this.toast(`Saved as ${saved}`, "info");
+      } catch (err) {
+        this.toast(`Save failed: ${(err as Error).message}`, "error");
+      }
+      return;
     }
+    let path = await askText("Save notebook as", "Path (relative to the served folder)", suggested);
     if (!path) return;
     if (!/\.(tsnb|md)$/.test(path)) path += ".tsnb";
     try {
@@ -232,8 +236,8 @@ class App {
     switch (cmd.type) {
       case "new":
         return this.newNotebook();
-      case "open":
-        return void this.conn.request({ type: "open-file", path: cmd.path }).catch((e: Error) => this.toast(e.message, "error"));
+      case "open-session":
+        return void this.conn.request({ type: "join", sessionId: cmd.sessionId }).catch((e: Error) => this.toast(e.message, "error"));
       case "save":
         this.view?.flush();
         return this.save();
