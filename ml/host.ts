@@ -7,6 +7,9 @@
  * data a Uint8Array of 0/1.
  */
 
+import { type Tensor as NxTensor, fromTyped } from "../tensor/tensor.ts";
+import type { TypedArray } from "../tensor/dtype.ts";
+
 /** The symbol the kernel calls on a cell's result to get its rich Output. */
 export const DISPLAY = Symbol.for("tsnb.display");
 
@@ -62,67 +65,42 @@ export async function toHost(v: unknown): Promise<HostTensor | undefined> {
   return undefined;
 }
 
-/** Wrap host data as the tensor type notebooks see. */
-export function fromHost(t: HostTensor): HostTensor {
-  return new Tensor(t.dtype, t.shape, t.data);
+/** Decode IEEE half floats (ORT hands float16 data over as Uint16Array). */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-function formatValue(v: number | bigint, dtype: string): string {
-  if (typeof v === "bigint") return v.toString();
-  if (dtype === "f32" || dtype === "f64") return Number.isInteger(v) ? v.toFixed(1) : String(Number(v.toPrecision(6)));
-  return String(v);
+/**
+ * Wrap host data as a tsnb/nx tensor (sharing memory). dtypes nx lacks are widened: i8/i16/u16 →
+ * i32, u32/u64 → i64, f16 → f32.
+ */
+export function fromHost(t: HostTensor): NxTensor {
+  switch (t.dtype) {
+    case "f32":
+    case "f64":
+    case "i32":
+    case "i64":
+    case "u8":
+    case "bool":
+      return fromTyped(t.dtype, t.data as TypedArray, t.shape);
+    case "i8":
+    case "i16":
+    case "u16":
+      return fromTyped("i32", Int32Array.from(t.data as ArrayLike<number>), t.shape);
+    case "u32":
+    case "u64":
+      return fromTyped("i64", BigInt64Array.from(t.data as ArrayLike<number | bigint>, (v) => BigInt(v)), t.shape);
+    case "f16":
+      return fromTyped("f32", Float32Array.from(t.data as Uint16Array, halfToFloat), t.shape);
+    default:
+      throw new Error(`tensor: dtype '${t.dtype}' has no tsnb/nx equivalent`);
+  }
 }
 
-/** A host tensor that displays like Nx's inspect until tsnb/nx provides its own type. */
-export class Tensor implements HostTensor {
-  constructor(
-    readonly dtype: string,
-    readonly shape: number[],
-    readonly data: HostData,
-  ) {}
-  /** The values as nested arrays. */
-  async toArray(): Promise<unknown> {
-    const values = Array.from(this.data as ArrayLike<number | bigint>, (x) => x);
-    const nest = (off: number, dim: number): unknown => {
-      if (dim === this.shape.length) return values[off];
-      const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-      return Array.from({ length: this.shape[dim]! }, (_, i) => nest(off + i * stride, dim + 1));
-    };
-    return nest(0, 0);
-  }
-  /** The typed array of values (row-major). */
-  toTypedArray(): HostData {
-    return this.data;
-  }
-  /** The single value of a one-element tensor. */
-  item(): number | bigint {
-    if (this.data.length !== 1) throw new Error(`item: the tensor has ${this.data.length} values, expected 1`);
-    return this.data[0]!;
-  }
-  text(limit = 30): string {
-    const n = this.data.length;
-    const fmt = (off: number, dim: number, budget: { left: number }): string => {
-      if (dim === this.shape.length) {
-        budget.left--;
-        return formatValue(this.data[off]!, this.dtype);
-      }
-      const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-      const parts: string[] = [];
-      for (let i = 0; i < this.shape[dim]!; i++) {
-        if (budget.left <= 0) {
-          parts.push("...");
-          break;
-        }
-        parts.push(fmt(off + i * stride, dim + 1, budget));
-      }
-      return "[" + parts.join(", ") + "]";
-    };
-    return n === 0 ? "[]" : fmt(0, 0, { left: limit });
-  }
-  [DISPLAY](): { type: "tensor"; dtype: string; shape: number[]; text: string } {
-    return { type: "tensor", dtype: this.dtype, shape: [...this.shape], text: this.text() };
-  }
-  toString(): string {
-    return `Tensor<${this.dtype}[${this.shape.join("][")}]>\n${this.text()}`;
-  }
-}
+/** The tensor type notebooks see (tsnb/nx). */
+export type { NxTensor };

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 import type { Output } from "../core/outputs.ts";
-import { DISPLAY, type HostData, type HostTensor, fromHost, isHostTensor, toHost } from "./host.ts";
+import { DISPLAY, type HostData, type HostTensor, type NxTensor, fromHost, isHostTensor, toHost } from "./host.ts";
 
 /** The dtypes ONNX Runtime tensors use (ort's `Tensor.Type`). */
 export type OrtType = ort.Tensor.Type;
@@ -177,10 +177,10 @@ export class OnnxModel {
   }
 
   /** Run the model: inputs by name (nx tensors, typed arrays, numbers), outputs by name as nx tensors. */
-  async run(feeds: Record<string, FeedValue>): Promise<Record<string, HostTensor>> {
+  async run(feeds: Record<string, FeedValue>): Promise<Record<string, NxTensor>> {
     const prepared = await this.prepare(feeds);
     const res = await this.session.run(prepared);
-    const out: Record<string, HostTensor> = {};
+    const out: Record<string, NxTensor> = {};
     for (const name of this.session.outputNames) {
       const v = res[name]!;
       out[name] = fromHost({ dtype: dtypeOfOrt(v.type), shape: [...v.dims], data: v.data as HostData });

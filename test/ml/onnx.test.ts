@@ -48,7 +48,7 @@ test("run takes tensors and typed arrays by name and returns tensors by output n
   assert.deepEqual(Object.keys(out), ["y"]);
   assert.deepEqual(out.y!.shape, [2, 3]);
   assert.equal(out.y!.dtype, "f32");
-  assert.deepEqual([...out.y!.data], [12, 24, 36, 18, 30, 42]);
+  assert.deepEqual([...out.y!.dataSync()], [12, 24, 36, 18, 30, 42]);
   // a bare typed array fills the single dynamic dimension
   const out2 = await m.run({ x: Float32Array.from([1, 1, 1]), b: [0, 0, 0] });
   assert.deepEqual(out2.y!.shape, [1, 3]);

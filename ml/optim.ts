@@ -1,0 +1,143 @@
+/**
+ * Optimizers (Polaris' role) and learning-rate schedules. An optimizer emits its update into the
+ * training-step graph; per-step numbers that change (learning rate from the schedule, Adam's bias
+ * corrections) are fed as scalar inputs, so a schedule never recompiles the step.
+ *
+ * Invariants: optimizer state (momentum, Adam moments) has one slot per parameter with the
+ * parameter's shape, starts at zero, and is part of the training state carried between steps (and
+ * between `fit` calls on the same trainer). Updates follow PyTorch's formulas, so results can be
+ * compared with torch.optim.
+ */
+import type { Tape, Val } from "./tape.ts";
+
+/** A learning-rate schedule: step (0-based) → learning rate. */
+export type Schedule = (step: number) => number;
+
+/** A constant learning rate or a schedule. */
+export type LearningRate = number | Schedule;
+
+/** An optimizer as the training compiler uses it. */
+export interface Optimizer {
+  readonly name: string;
+  /** State slots per parameter (e.g. ["m", "v"]). */
+  readonly slots: readonly string[];
+  /** Scalar inputs fed each step. */
+  readonly hyperNames: readonly string[];
+  /** Values of the scalar inputs at a step (0-based). */
+  hyper(step: number): Record<string, number>;
+  /** Emit the update of one parameter; returns its new value and new state slots. */
+  update(t: Tape, p: Val, g: Val, state: Record<string, Val>, h: Record<string, Val>): { p: Val; state: Record<string, Val> };
+}
+
+const lrAt = (lr: LearningRate, step: number) => (typeof lr === "number" ? lr : lr(step));
+
+/** Options of {@link sgd}. */
+export interface SgdOptions {
+  learningRate?: LearningRate;
+  momentum?: number;
+  nesterov?: boolean;
+  /** L2 penalty added to the gradient. */
+  weightDecay?: number;
+}
+
+/** Stochastic gradient descent with optional (Nesterov) momentum, as torch.optim.SGD. */
+export function sgd(opts: SgdOptions = {}): Optimizer {
+  const mu = opts.momentum ?? 0;
+  const wd = opts.weightDecay ?? 0;
+  const lr = opts.learningRate ?? 0.01;
+  if (opts.nesterov && mu <= 0) throw new Error("sgd: nesterov needs momentum > 0");
+  return {
+    name: "sgd",
+    slots: mu > 0 ? ["velocity"] : [],
+    hyperNames: ["lr"],
+    hyper: (step) => ({ lr: lrAt(lr, step) }),
+    update(t, p, g, state, h) {
+      let grad = g;
+      if (wd > 0) grad = t.raw("Add", [grad, t.raw("Mul", [p, t.scalar(wd)], p.shape)], p.shape);
+      if (mu <= 0) return { p: t.raw("Sub", [p, t.raw("Mul", [grad, h.lr!], p.shape)], p.shape), state: {} as Record<string, Val> };
+      const v = t.raw("Add", [t.raw("Mul", [state.velocity!, t.scalar(mu)], p.shape), grad], p.shape);
+      const step = opts.nesterov ? t.raw("Add", [grad, t.raw("Mul", [v, t.scalar(mu)], p.shape)], p.shape) : v;
+      return { p: t.raw("Sub", [p, t.raw("Mul", [step, h.lr!], p.shape)], p.shape), state: { velocity: v } };
+    },
+  };
+}
+
+/** Options of {@link adam} and {@link adamw}. */
+export interface AdamOptions {
+  learningRate?: LearningRate;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Adam: L2 added to the gradient; AdamW: decoupled decay (default 0.01). */
+  weightDecay?: number;
+}
+
+function adamLike(name: "adam" | "adamw", opts: AdamOptions): Optimizer {
+  const b1 = opts.beta1 ?? 0.9;
+  const b2 = opts.beta2 ?? 0.999;
+  const eps = opts.epsilon ?? 1e-8;
+  const lr = opts.learningRate ?? 1e-3;
+  const wd = opts.weightDecay ?? (name === "adamw" ? 0.01 : 0);
+  return {
+    name,
+    slots: ["m", "v"],
+    hyperNames: ["lr", "c1", "c2", "decay"],
+    hyper(step) {
+      const t = step + 1;
+      const a = lrAt(lr, step);
+      // p ← p·(1 − lr·wd) − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)   (torch.optim.Adam/AdamW)
+      return { lr: a, c1: a / (1 - b1 ** t), c2: 1 / Math.sqrt(1 - b2 ** t), decay: name === "adamw" ? 1 - a * wd : 1 };
+    },
+    update(t, p, g, state, h) {
+      let grad = g;
+      if (name === "adam" && wd > 0) grad = t.raw("Add", [grad, t.raw("Mul", [p, t.scalar(wd)], p.shape)], p.shape);
+      const m = t.raw("Add", [t.raw("Mul", [state.m!, t.scalar(b1)], p.shape), t.raw("Mul", [grad, t.scalar(1 - b1)], p.shape)], p.shape);
+      const v = t.raw("Add", [t.raw("Mul", [state.v!, t.scalar(b2)], p.shape), t.raw("Mul", [t.raw("Mul", [grad, grad], p.shape), t.scalar(1 - b2)], p.shape)], p.shape);
+      const denom = t.raw("Add", [t.raw("Mul", [t.raw("Sqrt", [v], p.shape), h.c2!], p.shape), t.scalar(eps)], p.shape);
+      const stepv = t.raw("Mul", [t.raw("Div", [m, denom], p.shape), h.c1!], p.shape);
+      const base = name === "adamw" ? t.raw("Mul", [p, h.decay!], p.shape) : p;
+      return { p: t.raw("Sub", [base, stepv], p.shape), state: { m, v } };
+    },
+  };
+}
+
+/** Adam (Kingma & Ba), as torch.optim.Adam. */
+export function adam(opts: AdamOptions = {}): Optimizer {
+  return adamLike("adam", opts);
+}
+
+/** AdamW: Adam with decoupled weight decay, as torch.optim.AdamW. */
+export function adamw(opts: AdamOptions = {}): Optimizer {
+  return adamLike("adamw", opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schedules
+
+/** lr · rate^(step / decaySteps), optionally in whole stairs. */
+export function exponentialDecay(lr: number, decaySteps: number, rate: number, opts: { staircase?: boolean } = {}): Schedule {
+  return (step) => lr * rate ** (opts.staircase ? Math.floor(step / decaySteps) : step / decaySteps);
+}
+
+/** Cosine decay from lr to lr·alpha over decaySteps, then constant. */
+export function cosineDecay(lr: number, decaySteps: number, opts: { alpha?: number } = {}): Schedule {
+  const alpha = opts.alpha ?? 0;
+  return (step) => {
+    const p = Math.min(step, decaySteps) / decaySteps;
+    return lr * ((1 - alpha) * 0.5 * (1 + Math.cos(Math.PI * p)) + alpha);
+  };
+}
+
+/** Piecewise constant: values[i] until boundaries[i] (steps), then the last value. */
+export function piecewiseConstant(boundaries: number[], values: number[]): Schedule {
+  if (values.length !== boundaries.length + 1) throw new Error("piecewiseConstant: needs one more value than boundaries");
+  return (step) => {
+    const i = boundaries.findIndex((b) => step < b);
+    return values[i === -1 ? values.length - 1 : i]!;
+  };
+}
+
+/** Linear warm-up from 0 over `steps`, then the wrapped schedule (shifted). */
+export function linearWarmup(steps: number, after: LearningRate): Schedule {
+  return (step) => (step < steps ? (lrAt(after, 0) * (step + 1)) / steps : lrAt(after, step - steps));
+}

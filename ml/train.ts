@@ -1,0 +1,607 @@
+/**
+ * Training (Axon.Loop's role): compile the whole training step — forward, loss, backward,
+ * optimizer update, metrics — into ONE ONNX graph and run it step after step in one cached ONNX
+ * Runtime session; a loop over epochs and batches with shuffling, validation, metrics, early
+ * stopping, events that user code hooks, progress on stdout and a history of records.
+ *
+ * Invariants:
+ * - One step session per batch size (a smaller last batch compiles a second one, once).
+ * - The training state (parameters + optimizer slots + step counter) is carried as the step's
+ *   outputs fed back as its inputs; after every step the model's parameters point at the newest
+ *   values, so a halt or an interrupt keeps the weights trained so far.
+ * - The loop yields to the event loop at least every `yieldEveryMs`, so an interrupt or a halt
+ *   request can arrive between steps.
+ * - The same model seed and trainer seed give the same weights and metrics (shuffles and dropout
+ *   masks come from seeded generators; ORT runs single-threaded by default).
+ */
+import ort from "onnxruntime-node";
+import type { Output } from "../core/outputs.ts";
+import { DISPLAY, type HostData, type HostTensor, type NxTensor, fromHost, toHost } from "./host.ts";
+import { type Loss, type LossName, type Metric, type MetricName, resolveLoss, resolveMetric } from "./losses.ts";
+import type { Model } from "./nn.ts";
+import { cachedSession } from "./onnx.ts";
+import { adam, type Optimizer } from "./optim.ts";
+import { mulberry32 } from "./random.ts";
+import { Tape, type Val } from "./tape.ts";
+
+/** Data the loop accepts for x or y: an nx tensor, a host tensor, a {data, shape} matrix or labels. */
+export type DataInput = HostTensor | { data: HostData; shape: readonly number[] } | Int32Array | Float32Array | number[] | unknown;
+
+/** Options of a {@link Trainer}. */
+export interface TrainerOptions {
+  loss: Loss | LossName;
+  optimizer?: Optimizer;
+  metrics?: Array<Metric | MetricName>;
+  /** Seed of shuffling and dropout masks. Default 0. */
+  seed?: number;
+  /** Intra-op threads of the step session. Default 1. */
+  threads?: number;
+}
+
+/** Options of {@link Trainer.fit}. */
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Held-out data evaluated after every epoch. */
+  validationData?: [DataInput, DataInput];
+  /** Or hold out this fraction of the training data (the last rows, before shuffling). */
+  validationSplit?: number;
+  /** Stop when a monitored value stops improving. */
+  earlyStopping?: EarlyStopping;
+  /** Print a progress line (updated in place with \r) and a line per epoch. Default true. */
+  verbose?: boolean;
+  /** Stop between steps when aborted. */
+  signal?: AbortSignal;
+  /** Yield to the event loop at least this often (ms). Default 50. */
+  yieldEveryMs?: number;
+}
+
+/** Early stopping. */
+export interface EarlyStopping {
+  /** e.g. "val_loss" (default), "loss", "val_accuracy". */
+  monitor?: string;
+  patience?: number;
+  minDelta?: number;
+  /** "min" for losses, "max" for accuracies; default from the name. */
+  mode?: "min" | "max";
+  /** Put back the best epoch's weights when stopping. Default true. */
+  restoreBest?: boolean;
+}
+
+/** The per-epoch record: loss and metrics (and val_ ones), ready for a chart. */
+export interface EpochRecord {
+  epoch: number;
+  [metric: string]: number;
+}
+
+/** One training step's record. */
+export interface StepRecord {
+  step: number;
+  epoch: number;
+  loss: number;
+}
+
+/** Events of the loop. Handlers may return "halt" (or a promise of it) to stop training. */
+export type TrainEvent = "started" | "epochStarted" | "iterationCompleted" | "epochCompleted" | "halted" | "completed";
+
+/** What handlers see. */
+export interface LoopState {
+  epoch: number;
+  /** Steps completed since the trainer was created. */
+  step: number;
+  /** Batch index within the epoch. */
+  iteration: number;
+  /** Loss of the last step. */
+  loss: number;
+  /** Epoch record, on epochCompleted. */
+  metrics?: EpochRecord;
+  /** Why training halted, on halted. */
+  reason?: string;
+  history: History;
+}
+
+type Handler = (s: LoopState) => void | "halt" | Promise<void | "halt">;
+
+/** The loss/metric history: records per epoch and per step, plus a chart when displayed. */
+export class History {
+  readonly epochs: EpochRecord[] = [];
+  readonly steps: StepRecord[] = [];
+  /** Why the last fit stopped early, if it did. */
+  stopped?: string;
+  /** Per-epoch records in long form ({epoch, metric, value}) for a Vega-Lite line chart. */
+  long(): Array<{ epoch: number; metric: string; value: number }> {
+    return this.epochs.flatMap((r) => Object.entries(r).filter(([k]) => k !== "epoch" && k !== "seconds").map(([metric, value]) => ({ epoch: r.epoch, metric, value })));
+  }
+  [DISPLAY](): Output {
+    return {
+      type: "vega-lite",
+      spec: {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        width: 400,
+        height: 200,
+        data: { values: this.long() },
+        mark: { type: "line", point: true },
+        encoding: { x: { field: "epoch", type: "quantitative" }, y: { field: "value", type: "quantitative" }, color: { field: "metric", type: "nominal" } },
+      },
+    };
+  }
+}
+
+interface Prepared {
+  x: HostTensor;
+  y: HostTensor;
+  n: number;
+}
+
+interface CompiledStep {
+  session: ort.InferenceSession;
+  masks: Array<{ name: string; shape: number[]; rate: number }>;
+}
+
+interface CompiledEval {
+  session: ort.InferenceSession;
+  metricNames: string[];
+}
+
+/** Normalise one data argument into a host tensor. */
+export async function toData(v: DataInput, what: string): Promise<HostTensor> {
+  if (Array.isArray(v)) {
+    const flat = (v as unknown[]).flat(Infinity) as number[];
+    const shape: number[] = [];
+    let cur: unknown = v;
+    while (Array.isArray(cur)) {
+      shape.push(cur.length);
+      cur = cur[0];
+    }
+    return { dtype: "f32", shape, data: Float32Array.from(flat) };
+  }
+  if (v instanceof Int32Array || (ArrayBuffer.isView(v) && v.constructor.name === "Int32Array")) return { dtype: "i32", shape: [(v as Int32Array).length], data: v as Int32Array };
+  if (v instanceof Float32Array || (ArrayBuffer.isView(v) && v.constructor.name === "Float32Array")) return { dtype: "f32", shape: [(v as Float32Array).length], data: v as Float32Array };
+  const h = await toHost(v);
+  if (h) return h;
+  const o = v as { data?: unknown; shape?: unknown };
+  if (o && ArrayBuffer.isView(o.data) && Array.isArray(o.shape)) {
+    const name = (o.data as object).constructor.name;
+    const dtype = name === "Int32Array" ? "i32" : name === "BigInt64Array" ? "i64" : name === "Float64Array" ? "f64" : name === "Uint8Array" ? "u8" : "f32";
+    return { dtype, shape: o.shape.map(Number), data: o.data as HostData };
+  }
+  throw new Error(`${what}: expected a tensor, a {data, shape} matrix, a typed array or nested arrays, got ${v === null ? "null" : typeof v}`);
+}
+
+function toF32(d: HostData): Float32Array {
+  if (d instanceof Float32Array) return d;
+  return Float32Array.from(d as ArrayLike<number | bigint>, Number);
+}
+
+/** A trainer: a model, a loss, an optimizer and metrics, with compiled sessions and training state. */
+export class Trainer {
+  readonly loss: Loss;
+  readonly optimizer: Optimizer;
+  readonly metrics: Metric[];
+  readonly history = new History();
+  /** Steps taken so far (drives schedules and Adam's bias correction). */
+  step = 0;
+  private readonly handlers = new Map<TrainEvent, Handler[]>();
+  private readonly stepCache = new Map<number, Promise<CompiledStep>>();
+  private readonly evalCache = new Map<number, Promise<CompiledEval>>();
+  private readonly predictCache = new Map<number, Promise<ort.InferenceSession>>();
+  private state = new Map<string, ort.Tensor>();
+  private haltRequested: string | undefined;
+  private rng: () => number;
+  private readonly threads: number;
+
+  constructor(
+    readonly model: Model,
+    opts: TrainerOptions,
+  ) {
+    this.loss = resolveLoss(opts.loss);
+    this.optimizer = opts.optimizer ?? adam();
+    this.metrics = (opts.metrics ?? []).map((m) => resolveMetric(m, this.loss));
+    this.rng = mulberry32(opts.seed ?? 0);
+    this.threads = opts.threads ?? 1;
+    model.ensureInit();
+  }
+
+  /** Hook an event (Axon.Loop's handlers). Returns this for chaining. */
+  on(event: TrainEvent, handler: Handler): this {
+    const list = this.handlers.get(event) ?? [];
+    list.push(handler);
+    this.handlers.set(event, list);
+    return this;
+  }
+
+  /** Ask the loop to stop after the current step. */
+  halt(reason = "halted by user"): void {
+    this.haltRequested = reason;
+  }
+
+  private async emit(event: TrainEvent, s: LoopState): Promise<void> {
+    for (const h of this.handlers.get(event) ?? []) {
+      if ((await h(s)) === "halt") this.haltRequested ??= `halted by a ${event} handler`;
+    }
+  }
+
+  // -- compilation -----------------------------------------------------------------------------
+
+  private targetShape(): number[] {
+    return this.model.outputShape;
+  }
+
+  private paramInputs(t: Tape): Map<string, Val> {
+    const vals = new Map<string, Val>();
+    for (const [name, p] of this.model.params) vals.set(name, t.input(`p:${name}`, p.shape));
+    return vals;
+  }
+
+  private compileStep(b: number): Promise<CompiledStep> {
+    let c = this.stepCache.get(b);
+    if (!c) {
+      c = (async () => {
+        const t = new Tape();
+        const x = t.input("x", [b, ...this.model.inputShape], this.model.inputDtype);
+        const y = t.input("y", [b, ...this.targetShape()]);
+        const params = this.paramInputs(t);
+        const masks: CompiledStep["masks"] = [];
+        const pred = this.model.forward(t, x, params, {
+          training: true,
+          dropoutMask: (shape, rate) => {
+            const name = `mask${masks.length}`;
+            masks.push({ name, shape, rate });
+            return t.input(name, shape);
+          },
+        });
+        const loss = this.loss.build(t, pred, y);
+        const names = [...params.keys()];
+        const grads = t.backward(loss, names.map((n) => params.get(n)!));
+        const h: Record<string, Val> = {};
+        for (const hn of this.optimizer.hyperNames) h[hn] = t.input(`h:${hn}`, []);
+        names.forEach((n, i) => {
+          const p = params.get(n)!;
+          const g = grads[i] ?? t.zeros(p.shape);
+          const st: Record<string, Val> = {};
+          for (const slot of this.optimizer.slots) st[slot] = t.input(`s:${slot}:${n}`, p.shape);
+          const u = this.optimizer.update(t, p, g, st, h);
+          t.output(u.p, `o:p:${n}`);
+          for (const slot of this.optimizer.slots) t.output(u.state[slot]!, `o:s:${slot}:${n}`);
+        });
+        t.output(loss, "loss");
+        t.recording = false;
+        this.metrics.forEach((m, i) => t.output(m.build(t, pred, y), `metric${i}`));
+        const session = await cachedSession(t.encode("train_step"), { intraOpThreads: this.threads });
+        return { session, masks };
+      })();
+      this.stepCache.set(b, c);
+    }
+    return c;
+  }
+
+  private compileEval(b: number): Promise<CompiledEval> {
+    let c = this.evalCache.get(b);
+    if (!c) {
+      c = (async () => {
+        const t = new Tape();
+        t.recording = false;
+        const x = t.input("x", [b, ...this.model.inputShape], this.model.inputDtype);
+        const y = t.input("y", [b, ...this.targetShape()]);
+        const pred = this.model.forward(t, x, this.paramInputs(t), { training: false, dropoutMask: () => { throw new Error("unreachable"); } });
+        t.output(this.loss.build(t, pred, y), "loss");
+        this.metrics.forEach((m, i) => t.output(m.build(t, pred, y), `metric${i}`));
+        const session = await cachedSession(t.encode("eval_step"), { intraOpThreads: this.threads });
+        return { session, metricNames: this.metrics.map((m) => m.name) };
+      })();
+      this.evalCache.set(b, c);
+    }
+    return c;
+  }
+
+  // -- data ------------------------------------------------------------------------------------
+
+  private async prepare(xIn: DataInput, yIn: DataInput | undefined, what: string): Promise<Prepared> {
+    const x = await toData(xIn, `${what} x`);
+    const n = x.shape[0] ?? 0;
+    const want = this.model.inputShape;
+    const got = x.shape.slice(1);
+    if (got.length !== want.length || got.some((d, i) => d !== want[i]))
+      throw new Error(`${what}: x has shape [${x.shape.join(", ")}], the model expects [n, ${want.join(", ")}]`);
+    const xData: HostData = this.model.inputDtype === "i64" ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v)) : toF32(x.data);
+    if (yIn === undefined) return { x: { ...x, dtype: this.model.inputDtype, data: xData }, y: { dtype: "f32", shape: [n], data: new Float32Array(0) }, n };
+    const y = await toData(yIn, `${what} y`);
+    if (y.shape[0] !== n) throw new Error(`${what}: x has ${n} rows but y has ${y.shape[0]}`);
+    const out = this.targetShape();
+    const width = out.reduce((a, b) => a * b, 1);
+    let yData: Float32Array;
+    const isLabels = y.shape.length === 1 && (y.dtype === "i32" || y.dtype === "i64" || this.loss.target === "onehot");
+    if (this.loss.target === "onehot" && isLabels) {
+      yData = new Float32Array(n * width);
+      for (let i = 0; i < n; i++) {
+        const k = Number(y.data[i]!);
+        if (!(Number.isInteger(k) && k >= 0 && k < width)) throw new Error(`${what}: label ${k} at row ${i} is outside 0..${width - 1} (the model has ${width} outputs)`);
+        yData[i * width + k] = 1;
+      }
+    } else {
+      if (y.data.length !== n * width) throw new Error(`${what}: y has shape [${y.shape.join(", ")}], the model's output is [n, ${out.join(", ")}]`);
+      yData = toF32(y.data);
+    }
+    return { x: { ...x, dtype: this.model.inputDtype, data: xData }, y: { dtype: "f32", shape: [n, ...out], data: yData }, n };
+  }
+
+  private gather(src: HostData, rowSize: number, idx: Int32Array, start: number, end: number, dst: HostData): void {
+    for (let i = start; i < end; i++) {
+      const r = idx[i]!;
+      (dst as Float32Array).set((src as Float32Array).subarray(r * rowSize, r * rowSize + rowSize), (i - start) * rowSize);
+    }
+  }
+
+  private initState(): void {
+    if (this.state.size > 0) {
+      // parameters may have been replaced (e.g. model.init()): resync
+      for (const [name, p] of this.model.params) {
+        const cur = this.state.get(`p:${name}`);
+        if (!cur || cur.data !== p.data) this.state.set(`p:${name}`, new ort.Tensor("float32", p.data, p.shape));
+      }
+      return;
+    }
+    for (const [name, p] of this.model.params) {
+      this.state.set(`p:${name}`, new ort.Tensor("float32", p.data, p.shape));
+      for (const slot of this.optimizer.slots) this.state.set(`s:${slot}:${name}`, new ort.Tensor("float32", new Float32Array(p.data.length), p.shape));
+    }
+  }
+
+  /** Reset the optimizer state and step counter (parameters stay). */
+  resetOptimizer(): void {
+    this.state.clear();
+    this.step = 0;
+  }
+
+  // -- the loop --------------------------------------------------------------------------------
+
+  /** Train for `epochs` over shuffled batches. Returns the history (also kept on the trainer). */
+  async fit(xIn: DataInput, yIn: DataInput, opts: FitOptions = {}): Promise<History> {
+    const epochs = opts.epochs ?? 1;
+    const batchSize = opts.batchSize ?? 32;
+    const verbose = opts.verbose ?? true;
+    const yieldEvery = opts.yieldEveryMs ?? 50;
+    let data = await this.prepare(xIn, yIn, "fit");
+    let val: Prepared | undefined;
+    if (opts.validationData) val = await this.prepare(opts.validationData[0], opts.validationData[1], "fit validationData");
+    else if (opts.validationSplit) {
+      const nVal = Math.round(data.n * opts.validationSplit);
+      const cut = (h: HostTensor, from: number, to: number): HostTensor => {
+        const row = h.shape.slice(1).reduce((a, b) => a * b, 1);
+        return { dtype: h.dtype, shape: [to - from, ...h.shape.slice(1)], data: h.data.slice(from * row, to * row) as HostData };
+      };
+      val = { x: cut(data.x, data.n - nVal, data.n), y: cut(data.y, data.n - nVal, data.n), n: nVal };
+      data = { x: cut(data.x, 0, data.n - nVal), y: cut(data.y, 0, data.n - nVal), n: data.n - nVal };
+    }
+    const n = data.n;
+    if (n === 0) throw new Error("fit: no training rows");
+    const xRow = this.model.inputShape.reduce((a, b) => a * b, 1);
+    const yRow = this.targetShape().reduce((a, b) => a * b, 1);
+    const nBatches = Math.ceil(n / batchSize);
+    this.haltRequested = undefined;
+    this.initState();
+    const es = opts.earlyStopping;
+    const monitor = es ? (es.monitor ?? (val ? "val_loss" : "loss")) : "";
+    const mode = es?.mode ?? (/acc/.test(monitor) ? "max" : "min");
+    let best = mode === "min" ? Infinity : -Infinity;
+    let bestParams: Map<string, Float32Array> | undefined;
+    let waited = 0;
+    const t0 = performance.now();
+    let lastYield = t0;
+    let lastPrint = 0;
+    const total = epochs * nBatches;
+    let done = 0;
+    const base: Omit<LoopState, "epoch"> = { step: this.step, iteration: 0, loss: NaN, history: this.history };
+    await this.emit("started", { ...base, epoch: 0 });
+    const interrupted = () => {
+      const g = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.interrupt")] as AbortSignal | undefined;
+      if (opts.signal?.aborted) return "interrupted (signal aborted)";
+      if (g?.aborted) return "interrupted";
+      return this.haltRequested;
+    };
+    let reason: string | undefined;
+    outer: for (let epoch = 1; epoch <= epochs; epoch++) {
+      await this.emit("epochStarted", { ...base, step: this.step, epoch });
+      const order = opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : this.permutation(n);
+      let lossSum = 0;
+      const metricSums = new Float64Array(this.metrics.length);
+      let seen = 0;
+      const eStart = performance.now();
+      for (let bi = 0; bi < nBatches; bi++) {
+        reason = interrupted();
+        if (reason) break outer;
+        const s = bi * batchSize;
+        const e = Math.min(n, s + batchSize);
+        const b = e - s;
+        const compiled = await this.compileStep(b);
+        const xb = this.model.inputDtype === "i64" ? new BigInt64Array(b * xRow) : new Float32Array(b * xRow);
+        const yb = new Float32Array(b * yRow);
+        this.gather(data.x.data, xRow, order, s, e, xb);
+        this.gather(data.y.data, yRow, order, s, e, yb);
+        const feeds: Record<string, ort.Tensor> = {
+          x: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", xb, [b, ...this.model.inputShape]),
+          y: new ort.Tensor("float32", yb, [b, ...this.targetShape()]),
+        };
+        for (const m of compiled.masks) {
+          const len = m.shape.reduce((a, c) => a * c, 1);
+          const mask = new Float32Array(len);
+          const keep = 1 / (1 - m.rate);
+          for (let i = 0; i < len; i++) mask[i] = this.rng() < m.rate ? 0 : keep;
+          feeds[m.name] = new ort.Tensor("float32", mask, m.shape);
+        }
+        const hyper = this.optimizer.hyper(this.step);
+        for (const [k, v] of Object.entries(hyper)) feeds[`h:${k}`] = new ort.Tensor("float32", Float32Array.from([v]), []);
+        for (const [k, v] of this.state) feeds[k] = v;
+        const res = await compiled.session.run(feeds);
+        for (const k of this.state.keys()) this.state.set(k, res[`o:${k}`]!);
+        for (const [name, p] of this.model.params) p.data = res[`o:p:${name}`]!.data as Float32Array;
+        const loss = (res.loss!.data as Float32Array)[0]!;
+        lossSum += loss * b;
+        this.metrics.forEach((_, i) => (metricSums[i]! += (res[`metric${i}`]!.data as Float32Array)[0]!));
+        seen += b;
+        this.step++;
+        done++;
+        this.history.steps.push({ step: this.step, epoch, loss });
+        if (!Number.isFinite(loss)) {
+          reason = `loss became ${loss} at step ${this.step}`;
+          break outer;
+        }
+        await this.emit("iterationCompleted", { ...base, step: this.step, epoch, iteration: bi, loss });
+        const now = performance.now();
+        if (verbose && (now - lastPrint > 100 || bi === nBatches - 1)) {
+          lastPrint = now;
+          const elapsed = (now - t0) / 1000;
+          const eta = (elapsed / done) * (total - done);
+          const ms = this.metrics.map((m, i) => ` ${m.name} ${(metricSums[i]! / seen).toFixed(4)}`).join("");
+          process.stdout.write(`\rEpoch ${epoch}/${epochs}  batch ${bi + 1}/${nBatches}  loss ${(lossSum / seen).toFixed(4)}${ms}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s   `);
+        }
+        if (now - lastYield > yieldEvery) {
+          lastYield = now;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      const rec: EpochRecord = { epoch, loss: lossSum / seen };
+      this.metrics.forEach((m, i) => (rec[m.name] = metricSums[i]! / seen));
+      if (val) {
+        const ev = await this.evaluateData(val, batchSize);
+        for (const [k, v] of Object.entries(ev)) rec[`val_${k}`] = v;
+      }
+      rec.seconds = (performance.now() - eStart) / 1000;
+      this.history.epochs.push(rec);
+      if (verbose)
+        process.stdout.write(
+          `\rEpoch ${epoch}/${epochs}  ` +
+            Object.entries(rec)
+              .filter(([k]) => k !== "epoch" && k !== "seconds")
+              .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+              .join("  ") +
+            `  (${rec.seconds.toFixed(1)}s)\n`,
+        );
+      await this.emit("epochCompleted", { ...base, step: this.step, epoch, metrics: rec, loss: rec.loss! });
+      if (es) {
+        const v = rec[monitor];
+        if (v === undefined) throw new Error(`earlyStopping: '${monitor}' is not recorded (have ${Object.keys(rec).join(", ")})`);
+        const improved = mode === "min" ? v < best - (es.minDelta ?? 0) : v > best + (es.minDelta ?? 0);
+        if (improved) {
+          best = v;
+          waited = 0;
+          if (es.restoreBest !== false) bestParams = new Map([...this.model.params].map(([k, p]) => [k, p.data.slice()]));
+        } else if (++waited > (es.patience ?? 0)) {
+          reason = `early stopping: ${monitor} did not improve for ${waited} epochs (best ${best.toFixed(4)})`;
+          if (bestParams) {
+            for (const [k, d] of bestParams) this.model.params.get(k)!.data = d;
+            this.initState();
+          }
+          break;
+        }
+      }
+      reason = interrupted();
+      if (reason) break;
+    }
+    if (reason) {
+      this.history.stopped = reason;
+      if (verbose) process.stdout.write(`\nStopped: ${reason}\n`);
+      await this.emit("halted", { ...base, step: this.step, epoch: this.history.epochs.length, reason });
+    } else await this.emit("completed", { ...base, step: this.step, epoch: epochs });
+    return this.history;
+  }
+
+  private permutation(n: number): Int32Array {
+    const idx = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.rng() * (i + 1));
+      const t = idx[i]!;
+      idx[i] = idx[j]!;
+      idx[j] = t;
+    }
+    return idx;
+  }
+
+  private paramFeeds(feeds: Record<string, ort.Tensor>): void {
+    for (const [name, p] of this.model.params) feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
+  }
+
+  private async evaluateData(d: Prepared, batchSize: number): Promise<Record<string, number>> {
+    const xRow = this.model.inputShape.reduce((a, b) => a * b, 1);
+    const yRow = this.targetShape().reduce((a, b) => a * b, 1);
+    let loss = 0;
+    const sums = new Float64Array(this.metrics.length);
+    for (let s = 0; s < d.n; s += batchSize) {
+      const e = Math.min(d.n, s + batchSize);
+      const b = e - s;
+      const c = await this.compileEval(b);
+      const feeds: Record<string, ort.Tensor> = {
+        x: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", d.x.data.slice(s * xRow, e * xRow) as never, [b, ...this.model.inputShape]),
+        y: new ort.Tensor("float32", (d.y.data as Float32Array).slice(s * yRow, e * yRow), [b, ...this.targetShape()]),
+      };
+      this.paramFeeds(feeds);
+      const res = await c.session.run(feeds);
+      loss += (res.loss!.data as Float32Array)[0]! * b;
+      this.metrics.forEach((_, i) => (sums[i]! += (res[`metric${i}`]!.data as Float32Array)[0]!));
+    }
+    const out: Record<string, number> = { loss: loss / d.n };
+    this.metrics.forEach((m, i) => (out[m.name] = sums[i]! / d.n));
+    return out;
+  }
+
+  /** Loss and metrics over a dataset (no training). */
+  async evaluate(x: DataInput, y: DataInput, opts: { batchSize?: number } = {}): Promise<Record<string, number>> {
+    return this.evaluateData(await this.prepare(x, y, "evaluate"), opts.batchSize ?? 256);
+  }
+
+  /** The model's outputs for x, as one tensor [n, ...outputShape]. */
+  async predict(xIn: DataInput, opts: { batchSize?: number } = {}): Promise<NxTensor> {
+    return predict(this.model, xIn, { ...opts, threads: this.threads, cache: this.predictCache });
+  }
+}
+
+/** The model's outputs for x (inference with the current weights). */
+export async function predict(model: Model, xIn: DataInput, opts: { batchSize?: number; threads?: number; cache?: Map<number, Promise<ort.InferenceSession>> } = {}): Promise<NxTensor> {
+  model.ensureInit();
+  const x = await toData(xIn, "predict x");
+  const want = model.inputShape;
+  if (x.shape.length !== want.length + 1 || x.shape.slice(1).some((d, i) => d !== want[i]))
+    throw new Error(`predict: x has shape [${x.shape.join(", ")}], the model expects [n, ${want.join(", ")}]`);
+  const n = x.shape[0]!;
+  const bs = opts.batchSize ?? 256;
+  const xRow = want.reduce((a, b) => a * b, 1);
+  const yRow = model.outputShape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n * yRow);
+  const cache = opts.cache ?? predictCaches.get(model) ?? new Map<number, Promise<ort.InferenceSession>>();
+  predictCaches.set(model, cache);
+  const xData = model.inputDtype === "i64" ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v)) : toF32(x.data);
+  for (let s = 0; s < n; s += bs) {
+    const e = Math.min(n, s + bs);
+    const b = e - s;
+    let sess = cache.get(b);
+    if (!sess) {
+      const t = new Tape();
+      t.recording = false;
+      const xi = t.input("x", [b, ...want], model.inputDtype);
+      const params = new Map<string, Val>();
+      for (const [name, p] of model.params) params.set(name, t.input(`p:${name}`, p.shape));
+      t.output(model.forward(t, xi, params, { training: false, dropoutMask: () => { throw new Error("unreachable"); } }), "y");
+      sess = cachedSession(t.encode("predict"), { intraOpThreads: opts.threads ?? 1 });
+      cache.set(b, sess);
+    }
+    const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor(model.inputDtype === "i64" ? "int64" : "float32", xData.slice(s * xRow, e * xRow) as never, [b, ...want]) };
+    for (const [name, p] of model.params) feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
+    const res = await (await sess).run(feeds);
+    out.set(res.y!.data as Float32Array, s * yRow);
+  }
+  return fromHost({ dtype: "f32", shape: [n, ...model.outputShape], data: out });
+}
+
+const predictCaches = new WeakMap<Model, Map<number, Promise<ort.InferenceSession>>>();
+
+/** Create a trainer (Axon.Loop.trainer): hook events with `.on`, then `.fit`. */
+export function trainer(model: Model, opts: TrainerOptions): Trainer {
+  return new Trainer(model, opts);
+}
+
+/** Train a model in one call: `await train.fit(model, x, y, {loss, optimizer, epochs, ...})`. */
+export async function fit(model: Model, x: DataInput, y: DataInput, opts: TrainerOptions & FitOptions): Promise<History> {
+  return new Trainer(model, opts).fit(x, y, opts);
+}
+

@@ -1,0 +1,277 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import ort from "onnxruntime-node";
+import * as ds from "../../ml/datasets.ts";
+import * as nn from "../../ml/nn.ts";
+import * as optim from "../../ml/optim.ts";
+import * as onnx from "../../ml/onnx.ts";
+import { DISPLAY } from "../../ml/host.ts";
+import { exportOnnx } from "../../ml/export.ts";
+import { Trainer, fit, predict } from "../../ml/train.ts";
+import { Tape } from "../../ml/tape.ts";
+import { mulberry32 } from "../../ml/random.ts";
+import { cachedSession } from "../../ml/onnx.ts";
+
+async function digitsSplit() {
+  const d = await ds.digits();
+  const split = ds.splitIndices(d.labels.length, { testSize: 0.25, seed: 42 });
+  const sc = ds.fitStandardizer(ds.takeRows(d.images, split.train));
+  return {
+    xtr: sc.transform(ds.takeRows(d.images, split.train)),
+    ytr: ds.take(d.labels, split.train),
+    xte: sc.transform(ds.takeRows(d.images, split.test)),
+    yte: ds.take(d.labels, split.test),
+  };
+}
+
+const mlp = (seed: number) => nn.sequential([nn.dense(128, { activation: "relu" }), nn.dropout(0.1), nn.dense(10)], { inputShape: [64], seed });
+
+test("digits MLP reaches ≥95% held-out accuracy, deterministically, in a few seconds", async () => {
+  const { xtr, ytr, xte, yte } = await digitsSplit();
+  const t0 = performance.now();
+  const run = async () => {
+    const model = mlp(7);
+    const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: 1e-3 }), metrics: ["accuracy"], seed: 3 });
+    const h = await tr.fit(xtr, ytr, { epochs: 8, batchSize: 32, verbose: false });
+    return { model, tr, h, ev: await tr.evaluate(xte, yte) };
+  };
+  const a = await run();
+  assert.ok(a.ev.accuracy! >= 0.95, `test accuracy ${a.ev.accuracy}`);
+  assert.ok(performance.now() - t0 < 10_000);
+  assert.equal(a.h.epochs.length, 8);
+  assert.ok(a.h.epochs[7]!.loss! < a.h.epochs[0]!.loss!, "loss goes down");
+  // same seeds → same weights and metrics
+  const b = await run();
+  assert.deepEqual(b.h.epochs.map((r) => r.loss), a.h.epochs.map((r) => r.loss));
+  for (const [k, p] of a.model.params) assert.deepEqual(b.model.params.get(k)!.data, p.data);
+  // a different trainer seed (shuffle, dropout) gives a different run
+  const c = new Trainer(mlp(7), { loss: "categoricalCrossEntropy", seed: 4 });
+  const hc = await c.fit(xtr, ytr, { epochs: 1, verbose: false });
+  assert.notEqual(hc.epochs[0]!.loss, a.h.epochs[0]!.loss);
+  // predictions agree with evaluate's accuracy
+  const pred = await a.tr.predict(xte);
+  assert.deepEqual(pred.shape, [yte.length, 10]);
+  let correct = 0;
+  for (let i = 0; i < yte.length; i++) {
+    const row = Array.from(pred.dataSync().subarray(i * 10, i * 10 + 10) as Float32Array);
+    if (row.indexOf(Math.max(...row)) === yte[i]) correct++;
+  }
+  assert.ok(Math.abs(correct / yte.length - a.ev.accuracy!) < 1e-9);
+});
+
+test("penguins species from the numeric columns reaches ≥95%", async () => {
+  const cols = ["beak_length_mm", "beak_depth_mm", "flipper_length_mm", "body_mass_g"];
+  const rows = ds.dropMissing(await ds.penguins(), cols);
+  const species = ds.labelEncode(rows.map((r) => r.species));
+  const split = ds.splitIndices(rows.length, { testSize: 0.3, seed: 1, stratify: (i) => species.indices[i]! });
+  const x = ds.recordsToMatrix(rows, cols);
+  const sc = ds.fitStandardizer(ds.takeRows(x, split.train));
+  const model = nn.sequential([nn.dense(16, { activation: "tanh" }), nn.dense(3)], { inputShape: [4], seed: 1 });
+  const h = await fit(model, sc.transform(ds.takeRows(x, split.train)), ds.take(species.indices, split.train), {
+    loss: "categoricalCrossEntropy",
+    optimizer: optim.sgd({ learningRate: 0.05, momentum: 0.9, nesterov: true }),
+    metrics: ["accuracy"],
+    epochs: 30,
+    batchSize: 16,
+    validationData: [sc.transform(ds.takeRows(x, split.test)), ds.take(species.indices, split.test)],
+    verbose: false,
+  });
+  const last = h.epochs[h.epochs.length - 1]!;
+  assert.ok(last.val_accuracy! >= 0.95, `val accuracy ${last.val_accuracy}`);
+  assert.ok(h.long().some((r) => r.metric === "val_accuracy"));
+  assert.equal((h[DISPLAY]() as { type: string }).type, "vega-lite");
+});
+
+test("events fire in order; a handler halts training and the weights of completed steps stay", async () => {
+  const { xtr, ytr } = await digitsSplit();
+  const model = mlp(1);
+  const before = new Map([...model.ensureInit().params].map(([k, p]) => [k, p.data.slice()]));
+  const events: string[] = [];
+  const tr = new Trainer(model, { loss: "categoricalCrossEntropy", seed: 1 });
+  tr.on("started", () => void events.push("started"))
+    .on("epochStarted", (s) => void events.push(`epochStarted ${s.epoch}`))
+    .on("iterationCompleted", (s) => (s.step === 5 ? "halt" : undefined))
+    .on("halted", (s) => void events.push(`halted ${s.reason}`));
+  const h = await tr.fit(xtr, ytr, { epochs: 3, batchSize: 32, verbose: false });
+  assert.deepEqual(events, ["started", "epochStarted 1", "halted halted by a iterationCompleted handler"]);
+  assert.equal(tr.step, 5);
+  assert.equal(h.steps.length, 5);
+  assert.ok([...model.params].some(([k, p]) => p.data.some((v, i) => v !== before.get(k)![i])), "weights changed");
+  // the weights kept are exactly the 5-step weights: resuming continues from them
+  const ctrl = new AbortController();
+  tr.on("iterationCompleted", (s) => void (s.step === 8 && ctrl.abort()));
+  await tr.fit(xtr, ytr, { epochs: 1, verbose: false, signal: ctrl.signal });
+  assert.equal(tr.step, 8);
+});
+
+test("the loop yields to the event loop so an interrupt can arrive mid-training", async () => {
+  const { xtr, ytr } = await digitsSplit();
+  const tr = new Trainer(mlp(2), { loss: "categoricalCrossEntropy" });
+  const ctrl = new AbortController();
+  setTimeout(() => ctrl.abort(), 30);
+  const h = await tr.fit(xtr, ytr, { epochs: 1000, batchSize: 8, verbose: false, signal: ctrl.signal, yieldEveryMs: 5 });
+  assert.match(h.stopped ?? "", /interrupted/);
+  assert.ok(tr.step > 0 && tr.step < 1000 * 180);
+});
+
+test("early stopping restores the best epoch's weights", async () => {
+  const { xtr, ytr, xte, yte } = await digitsSplit();
+  const tr = new Trainer(mlp(3), { loss: "categoricalCrossEntropy", optimizer: optim.sgd({ learningRate: 0.01 }), metrics: ["accuracy"] });
+  // an impossible min delta: no epoch after the first counts as an improvement
+  const h = await tr.fit(xtr, ytr, { epochs: 10, validationData: [xte, yte], earlyStopping: { monitor: "val_loss", patience: 1, minDelta: 100 }, verbose: false });
+  assert.equal(h.epochs.length, 3);
+  assert.match(h.stopped!, /early stopping/);
+  const ev = await tr.evaluate(xte, yte);
+  assert.ok(Math.abs(ev.loss! - h.epochs[0]!.val_loss!) < 1e-5, "weights are those of epoch 1");
+});
+
+test("export → onnx.load gives the same outputs; wrong inputs are rejected", async () => {
+  const model = nn.sequential(
+    [nn.reshape([1, 8, 8]), nn.conv2d(4, { kernelSize: 3, padding: "same", activation: "relu" }), nn.maxPool2d(2), nn.flatten(), nn.layerNorm(), nn.dense(16, { activation: "gelu" }), nn.dropout(0.5), nn.dense(10, { activation: "softmax" })],
+    { inputShape: [64], seed: 5 },
+  );
+  const { xtr, ytr, xte } = await digitsSplit();
+  const tr = new Trainer(model, { loss: "categoricalCrossEntropy", metrics: ["accuracy"] });
+  await tr.fit(xtr, ytr, { epochs: 1, verbose: false });
+  const m = await onnx.load(exportOnnx(model));
+  assert.deepEqual(m.inputs, [{ name: "input", dtype: "f32", shape: ["batch", 64], isTensor: true }]);
+  assert.deepEqual(m.outputs[0]!.shape, ["batch", 10]);
+  const x = { dtype: "f32", shape: [50, 64], data: xte.data.slice(0, 50 * 64) };
+  const got = (await m.run({ input: x })).output!;
+  const want = await tr.predict(x);
+  assert.deepEqual(got.shape, [50, 10]);
+  let maxDiff = 0;
+  const g = got.dataSync() as Float32Array;
+  const w = want.dataSync() as Float32Array;
+  for (let i = 0; i < g.length; i++) maxDiff = Math.max(maxDiff, Math.abs(g[i]! - w[i]!));
+  assert.ok(maxDiff <= 1e-5, `max abs diff ${maxDiff}`);
+  await assert.rejects(m.run({ images: x }), /unknown input 'images'[\s\S]*input: f32 \[batch\*, 64\]/);
+  await assert.rejects(m.run({ input: { dtype: "f64", shape: [1, 64], data: new Float64Array(64) } }), /dtype f64, expected f32/);
+  await assert.rejects(m.run({ input: { dtype: "f32", shape: [1, 63], data: new Float32Array(63) } }), /expected \[batch\*, 64\]/);
+});
+
+test("summary lists layers, output shapes and parameter counts; functional models compose", () => {
+  const x = nn.input([8]);
+  const h = nn.dense(8, { name: "hidden", activation: "relu" }).call(x);
+  const y = nn.dense(2).call(nn.add().call(h, x));
+  const model = nn.model(x, y, { seed: 1 });
+  const rows = model.summary();
+  assert.deepEqual(rows.map((r) => [r.layer, r.outputShape, r.params]), [
+    ["input", "[batch, 8]", 0],
+    ["hidden", "[batch, 8]", 72],
+    ["add_0", "[batch, 8]", 0],
+    ["dense_0", "[batch, 2]", 18],
+  ]);
+  const out = model[DISPLAY]() as { type: string; rows: unknown[][] };
+  assert.equal(out.type, "table");
+  assert.deepEqual(out.rows.at(-1), ["total", "", "", 90]);
+  assert.throws(() => nn.sequential([nn.conv2d(2)], { inputShape: [4] }), /conv2d: input must be \[channels, height, width\]/);
+  assert.throws(() => nn.add().call(nn.input([2]), nn.input([3])), /add: shapes/);
+  assert.throws(() => nn.dense(0), /units/);
+});
+
+test("initialisers are seeded and scaled", () => {
+  const a = nn.initialize("glorotUniform", [100, 50], 1);
+  assert.deepEqual(a, nn.initialize("glorotUniform", [100, 50], 1));
+  assert.notDeepEqual(a, nn.initialize("glorotUniform", [100, 50], 2));
+  const lim = Math.sqrt(6 / 150);
+  assert.ok(a.every((v) => Math.abs(v) <= lim));
+  const he = nn.initialize("heNormal", [400, 300], 1);
+  const std = Math.sqrt(he.reduce((s, v) => s + v * v, 0) / he.length);
+  assert.ok(Math.abs(std - Math.sqrt(2 / 400)) < 0.005, `std ${std}`);
+});
+
+test("bad training data gives errors naming shapes", async () => {
+  const model = mlp(1);
+  await assert.rejects(fit(model, { data: new Float32Array(10 * 63), shape: [10, 63] }, new Int32Array(10), { loss: "categoricalCrossEntropy", verbose: false }), /x has shape \[10, 63\], the model expects \[n, 64\]/);
+  await assert.rejects(fit(model, { data: new Float32Array(10 * 64), shape: [10, 64] }, new Int32Array(9), { loss: "categoricalCrossEntropy", verbose: false }), /10 rows but y has 9/);
+  await assert.rejects(fit(model, { data: new Float32Array(2 * 64), shape: [2, 64] }, Int32Array.from([0, 12]), { loss: "categoricalCrossEntropy", verbose: false }), /label 12 at row 1 is outside 0..9/);
+  await assert.rejects(predict(model, { data: new Float32Array(5), shape: [5] }), /predict: x has shape \[5\]/);
+  assert.throws(() => new Trainer(model, { loss: "nope" as "mse" }), /unknown 'nope'/);
+});
+
+test("regression with MSE and an embedding model train (losses go down)", async () => {
+  const rand = mulberry32(9);
+  const n = 256;
+  const x = new Float32Array(n * 3);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < 3; j++) x[i * 3 + j] = rand() * 2 - 1;
+    y[i] = 2 * x[i * 3]! - x[i * 3 + 1]! + 0.5 * x[i * 3 + 2]!;
+  }
+  const reg = nn.sequential([nn.dense(1)], { inputShape: [3] });
+  const h = await fit(reg, { data: x, shape: [n, 3] }, { data: y, shape: [n, 1] }, { loss: "mse", optimizer: optim.adamw({ learningRate: 0.05 }), metrics: ["mae"], epochs: 30, verbose: false });
+  assert.ok(h.epochs.at(-1)!.mae! < 0.1, `mae ${h.epochs.at(-1)!.mae}`);
+  // token id → class: parity of the token, via an embedding
+  const ids = Int32Array.from({ length: 200 }, (_, i) => i % 20);
+  const labels = Int32Array.from(ids, (v) => v % 2);
+  const emb = nn.sequential([nn.embedding(20, 4), nn.flatten(), nn.dense(2)], { inputShape: [1] });
+  const he = await fit(emb, { data: ids, shape: [200, 1] }, labels, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: optim.exponentialDecay(0.05, 100, 0.5) }), metrics: ["accuracy"], epochs: 15, verbose: false });
+  assert.equal(he.epochs.at(-1)!.accuracy, 1);
+});
+
+test("schedules", () => {
+  assert.equal(optim.exponentialDecay(1, 10, 0.5)(10), 0.5);
+  assert.equal(optim.exponentialDecay(1, 10, 0.5, { staircase: true })(15), 0.5);
+  assert.ok(Math.abs(optim.cosineDecay(1, 100)(50) - 0.5) < 1e-12);
+  assert.equal(optim.cosineDecay(1, 100, { alpha: 0.1 })(1000), 0.1);
+  assert.equal(optim.piecewiseConstant([10, 20], [1, 0.1, 0.01])(15), 0.1);
+  assert.equal(optim.linearWarmup(10, 1)(4), 0.5);
+  assert.throws(() => optim.sgd({ nesterov: true }), /momentum/);
+});
+
+/** Finite-difference check of the tape's gradients for a graph built by `build`. */
+async function gradCheck(inputs: Record<string, number[]>, build: (t: Tape, v: Record<string, ReturnType<Tape["input"]>>) => ReturnType<Tape["input"]>) {
+  const t = new Tape();
+  const vals: Record<string, ReturnType<Tape["input"]>> = {};
+  for (const [k, s] of Object.entries(inputs)) vals[k] = t.input(k, s);
+  const loss = build(t, vals);
+  t.output(loss, "loss");
+  const grads = t.backward(loss, Object.values(vals));
+  Object.keys(inputs).forEach((k, i) => t.output(grads[i]!, `g_${k}`));
+  const sess = await cachedSession(t.encode());
+  const rand = mulberry32(11);
+  const data: Record<string, Float32Array> = {};
+  for (const [k, s] of Object.entries(inputs)) data[k] = Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1);
+  const run = async () => {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [k, s] of Object.entries(inputs)) feeds[k] = new ort.Tensor("float32", data[k]!.slice(), s);
+    return sess.run(feeds);
+  };
+  const base = await run();
+  const eps = 1e-2;
+  for (const k of Object.keys(inputs)) {
+    const g = base[`g_${k}`]!.data as Float32Array;
+    for (let i = 0; i < data[k]!.length; i += Math.max(1, Math.floor(data[k]!.length / 12))) {
+      const orig = data[k]![i]!;
+      data[k]![i] = orig + eps;
+      const up = ((await run()).loss!.data as Float32Array)[0]!;
+      data[k]![i] = orig - eps;
+      const down = ((await run()).loss!.data as Float32Array)[0]!;
+      data[k]![i] = orig;
+      const num = (up - down) / (2 * eps);
+      assert.ok(Math.abs(num - g[i]!) <= 2e-2 * Math.max(1, Math.abs(num)), `d loss/d ${k}[${i}]: numeric ${num}, symbolic ${g[i]}`);
+    }
+  }
+}
+
+test("gradients match finite differences: dense, activations, softmax, broadcasting", async () => {
+  await gradCheck({ x: [3, 4], w: [4, 5], b: [5] }, (t, v) => {
+    const h = t.add(t.matmul(v.x!, v.w!), v.b!);
+    const a = t.add(t.add(t.tanh(h), t.sigmoid(h)), t.add(t.gelu(h), t.relu(h)));
+    const s = t.mul(t.softmax(a), t.logSoftmax(t.div(a, t.add(t.exp(t.neg(t.abs(h))), t.scalar(1)))));
+    return t.add(t.mean(s), t.sum(t.sqrt(t.add(t.square(h), t.scalar(1)))));
+  });
+});
+
+test("gradients match finite differences: conv2d (same, strided), maxPool2d, layerNorm", async () => {
+  await gradCheck({ x: [2, 2, 6, 6], w: [3, 2, 3, 3], w2: [2, 3, 3, 3] }, (t, v) => {
+    const c = t.conv2d(v.x!, v.w!, 1, 1);
+    const p = t.maxPool2d(t.tanh(c), 2, 2);
+    const c2 = t.conv2d(c, v.w2!, 2, 0);
+    const f = t.reshape(t.add(t.flatten(p), t.scalar(0)), [2, 27]);
+    const mu = t.mean(f, [-1], true);
+    const ln = t.div(t.sub(f, mu), t.sqrt(t.add(t.mean(t.square(t.sub(f, mu)), [-1], true), t.scalar(1e-5))));
+    return t.add(t.sum(t.mul(ln, ln)), t.sum(t.tanh(c2)));
+  });
+});
