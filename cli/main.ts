@@ -30,9 +30,12 @@ export async function main(argv: string[]): Promise<number> {
     case "-h":
       process.stdout.write(HELP);
       return 0;
+    case "serve": {
+      const { serve } = await import("./serve.ts");
+      return serve(rest);
+    }
     default:
       process.stderr.write(`tsnb: unknown command '${command}'\n\n${HELP}`);
       return 2;
   }
-  void rest;
 }

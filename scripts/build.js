@@ -54,6 +54,8 @@ const targets = [
     external: ["electron"],
     sourcemap: "linked",
     outExtension: { ".js": ".cjs" },
+    // server/static.ts finds the package from __filename in CJS and import.meta.url in ESM.
+    logOverride: { "empty-import-meta": "silent" },
   },
   {
     entryPoints: { preload: r("electron/preload.ts") },
