@@ -164,7 +164,16 @@ export class Session {
         }
         this.data = r.data;
         this.broadcast({ type: "applied", sessionId: this.id, op: next, revision: r.data.revision });
-        for (const action of r.actions) this.perform(action);
+        for (const action of r.actions) {
+          try {
+            this.perform(action);
+          } catch (e) {
+            // A kernel that cannot take the evaluation must not leave the cell "running" forever.
+            this.log(`${action.type} failed: ${(e as Error).stack ?? String(e)}`);
+            if (action.type === "start-evaluation")
+              this.pending.push({ op: { type: "kernel-status", clientId: "kernel", at: this.now(), status: "dead", reason: `cannot start the evaluation: ${(e as Error).message}` } });
+          }
+        }
       }
     } finally {
       this.draining = false;
