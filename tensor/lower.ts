@@ -87,7 +87,9 @@ function typed(
 ): string {
   if (supported.has(dt)) return b.add(opType, ins, attrs);
   const compute: DType = supported.has("i32") && (dt === "bool" || dt === "u8") ? "i32" : supported.has("u8") ? "u8" : "f32";
-  const y = b.add(opType, ins.map((x) => b.cast(x, compute)), attrs);
+  // only the data inputs are cast: trailing int64 parameter inputs (axes) keep their type
+  const dataInputs = opType.startsWith("Reduce") ? 1 : opType === "Where" ? 3 : ins.length;
+  const y = b.add(opType, ins.map((x, i) => (i < dataInputs && !(opType === "Where" && i === 0) ? b.cast(x, compute) : x)), attrs);
   return out === compute ? y : b.cast(y, out);
 }
 
