@@ -109,7 +109,11 @@ function writeFence(lines: string[], info: string, content: string): number {
   return first;
 }
 
-function writeOutputs(lines: string[], outputs: PersistedOutput[] | undefined, block: () => void): void {
+function writeOutputs(
+  lines: string[],
+  outputs: PersistedOutput[] | undefined,
+  block: () => void,
+): void {
   for (const output of outputs ?? []) {
     block();
     switch (output.type) {

@@ -56,7 +56,10 @@ export function importNotebook(text: string, options: ImportOptions = {}): Impor
   } catch (e) {
     if (e instanceof FormatError) return { ok: false, error: { message: e.message, line: e.line } };
     const message = e instanceof Error ? e.message : String(e);
-    return { ok: false, error: { message: `internal error while reading the notebook: ${message}`, line: 1 } };
+    return {
+      ok: false,
+      error: { message: `internal error while reading the notebook: ${message}`, line: 1 },
+    };
   }
 }
 
@@ -86,7 +89,10 @@ function importOrThrow(text: string, options: ImportOptions): ImportResult {
   if (nul >= 0) {
     return {
       ok: false,
-      error: { message: "not a text file (it contains a NUL byte); is this really a .tsnb notebook?", line: lineOfIndex(text, nul) },
+      error: {
+        message: "not a text file (it contains a NUL byte); is this really a .tsnb notebook?",
+        line: lineOfIndex(text, nul),
+      },
     };
   }
   const lines = splitLines(text);
@@ -103,7 +109,13 @@ function importOrThrow(text: string, options: ImportOptions): ImportResult {
 type Block =
   | { kind: "title"; title: string; line: number }
   | { kind: "section"; title: string; line: number }
-  | { kind: "meta"; name: "notebook" | "cell" | "smart-cell" | "break"; value: unknown; raw: string; line: number }
+  | {
+      kind: "meta";
+      name: "notebook" | "cell" | "smart-cell" | "break";
+      value: unknown;
+      raw: string;
+      line: number;
+    }
   | {
       kind: "fence";
       role: FenceRole;
@@ -123,6 +135,7 @@ function scanBlocks(lines: string[], warnings: FormatDiagnostic[]): Block[] {
   let sawTitle = false;
   let sawSection = false;
   let literalNext = false;
+  let literalLine = 0;
 
   const push = (block: Block): void => {
     markdown = null;
@@ -141,6 +154,11 @@ function scanBlocks(lines: string[], warnings: FormatDiagnostic[]): Block[] {
     const line = lines[i]!;
     const lineNumber = i + 1;
     if (tracker.open || literalNext) {
+      // `tsnb:literal` escapes the next non-blank line (blank lines may come between, as after prettier).
+      if (!tracker.open && isBlank(line)) {
+        markdownLine(line, lineNumber);
+        continue;
+      }
       literalNext = false;
       markdownLine(line, lineNumber);
       continue;
@@ -150,9 +168,10 @@ function scanBlocks(lines: string[], warnings: FormatDiagnostic[]): Block[] {
       if (!comment.ok) throw new FormatError(comment.message, lineNumber);
       switch (comment.name) {
         case "literal":
-          if (comment.json !== "") warnings.push({ message: "ignored JSON after 'tsnb:literal'", line: lineNumber });
+          if (comment.json !== "")
+            warnings.push({ message: "ignored JSON after 'tsnb:literal'", line: lineNumber });
           literalNext = true;
-          if (i === lines.length - 1) warnings.push({ message: "'tsnb:literal' at the end of the file escapes nothing", line: lineNumber });
+          literalLine = lineNumber;
           continue;
         case "notebook":
         case "cell":
@@ -192,7 +211,14 @@ function scanBlocks(lines: string[], warnings: FormatDiagnostic[]): Block[] {
           line: lineNumber,
         });
       }
-      push({ kind: "fence", role, content, start: i, end: Math.min(end + 1, lines.length), line: lineNumber });
+      push({
+        kind: "fence",
+        role,
+        content,
+        start: i,
+        end: Math.min(end + 1, lines.length),
+        line: lineNumber,
+      });
       i = Math.min(end, lines.length);
       continue;
     }
@@ -212,8 +238,17 @@ function scanBlocks(lines: string[], warnings: FormatDiagnostic[]): Block[] {
     }
     markdownLine(line, lineNumber);
   }
+  if (literalNext) {
+    warnings.push({
+      message: "'tsnb:literal' at the end of the file escapes nothing",
+      line: literalLine,
+    });
+  }
   if (tracker.open) {
-    warnings.push({ message: "unclosed fenced block in Markdown: it runs to the end of the file", line: tracker.openLine });
+    warnings.push({
+      message: "unclosed fenced block in Markdown: it runs to the end of the file",
+      line: tracker.openLine,
+    });
   }
   return blocks;
 }
@@ -231,7 +266,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-function readNotebookMetadata(blocks: Block[], warnings: FormatDiagnostic[]): { metadata: NotebookMetadata; used: Block | null } {
+function readNotebookMetadata(
+  blocks: Block[],
+  warnings: FormatDiagnostic[],
+): { metadata: NotebookMetadata; used: Block | null } {
   const first = blocks.find((b) => b.kind === "meta" && b.name === "notebook");
   if (!first || first.kind !== "meta") return { metadata: { version: FORMAT_VERSION }, used: null };
   if (!isObject(first.value)) {
@@ -242,7 +280,10 @@ function readNotebookMetadata(blocks: Block[], warnings: FormatDiagnostic[]): { 
   if (version === undefined) {
     metadata.version = FORMAT_VERSION;
   } else if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
-    warnings.push({ message: `'version' should be a positive integer, not ${JSON.stringify(version)}`, line: first.line });
+    warnings.push({
+      message: `'version' should be a positive integer, not ${JSON.stringify(version)}`,
+      line: first.line,
+    });
   } else {
     metadata.version = version;
     if (version > FORMAT_VERSION) {
@@ -263,7 +304,12 @@ interface Assembled {
   cellLines: Record<string, number>;
 }
 
-function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[], options: ImportOptions): Assembled {
+function assemble(
+  lines: string[],
+  blocks: Block[],
+  warnings: FormatDiagnostic[],
+  options: ImportOptions,
+): Assembled {
   const { metadata, used: notebookMeta } = readNotebookMetadata(blocks, warnings);
   const persist = metadata.persistOutputs === true;
   const known = options.knownSmartCellKinds;
@@ -286,7 +332,12 @@ function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[]
     let end = pending.length;
     while (start < end && isBlank(pending[start]!)) start++;
     while (end > start && isBlank(pending[end - 1]!)) end--;
-    if (end > start) current.cells.push({ type: "markdown", id: newId(), source: pending.slice(start, end).join("\n") });
+    if (end > start)
+      current.cells.push({
+        type: "markdown",
+        id: newId(),
+        source: pending.slice(start, end).join("\n"),
+      });
     pending = [];
   };
   const orphanMeta = (): void => {
@@ -327,20 +378,27 @@ function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[]
           case "notebook":
             breakFlow();
             if (block !== notebookMeta) {
-              warnings.push({ message: "duplicate 'tsnb:notebook' comment (kept as Markdown text)", line: block.line });
+              warnings.push({
+                message: "duplicate 'tsnb:notebook' comment (kept as Markdown text)",
+                line: block.line,
+              });
               pending.push(block.raw);
             }
             break;
           case "break":
             breakFlow();
-            if (block.value !== undefined) warnings.push({ message: "ignored JSON after 'tsnb:break'", line: block.line });
+            if (block.value !== undefined)
+              warnings.push({ message: "ignored JSON after 'tsnb:break'", line: block.line });
             flushMarkdown();
             break;
           case "cell":
             breakFlow();
             flushMarkdown();
             if (block.value !== undefined && !isObject(block.value)) {
-              throw new FormatError("'tsnb:cell' needs a JSON object of cell options, e.g. {\"autoRun\":true}", block.line);
+              throw new FormatError(
+                "'tsnb:cell' needs a JSON object of cell options, e.g. {\"autoRun\":true}",
+                block.line,
+              );
             }
             pendingMeta = block;
             break;
@@ -348,13 +406,19 @@ function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[]
             breakFlow();
             flushMarkdown();
             if (!isObject(block.value)) {
-              throw new FormatError("'tsnb:smart-cell' needs a JSON object {\"kind\":…,\"attrs\":{…}}", block.line);
+              throw new FormatError(
+                '\'tsnb:smart-cell\' needs a JSON object {"kind":…,"attrs":{…}}',
+                block.line,
+              );
             }
             if (typeof block.value.kind !== "string") {
               throw new FormatError("'tsnb:smart-cell' needs a string \"kind\"", block.line);
             }
             if (block.value.attrs !== undefined && !isObject(block.value.attrs)) {
-              throw new FormatError("'tsnb:smart-cell' \"attrs\" must be a JSON object", block.line);
+              throw new FormatError(
+                "'tsnb:smart-cell' \"attrs\" must be a JSON object",
+                block.line,
+              );
             }
             pendingMeta = block;
             break;
@@ -370,7 +434,10 @@ function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[]
           if (meta && meta.name === "smart-cell" && isObject(meta.value)) {
             const { kind, attrs, ...extra } = meta.value;
             for (const key of Object.keys(extra)) {
-              warnings.push({ message: `ignored unknown key '${key}' in 'tsnb:smart-cell'`, line: meta.line });
+              warnings.push({
+                message: `ignored unknown key '${key}' in 'tsnb:smart-cell'`,
+                line: meta.line,
+              });
             }
             const smartKind = kind as string;
             if (known && !known.includes(smartKind)) {
@@ -379,7 +446,13 @@ function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[]
                 line: meta.line,
               });
             }
-            cell = { type: "smart", id: newId(), kind: smartKind, attrs: isObject(attrs) ? attrs : {}, source };
+            cell = {
+              type: "smart",
+              id: newId(),
+              kind: smartKind,
+              attrs: isObject(attrs) ? attrs : {},
+              source,
+            };
           } else {
             const code: CodeCell = { type: "code", id: newId(), source };
             if (meta && isObject(meta.value) && Object.keys(meta.value).length > 0) {
@@ -398,7 +471,8 @@ function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[]
           break;
         }
         // An output or vega-lite fence: an output of the cell just above, or Markdown.
-        const output = persist && lastEvaluable && pendingIsBlank() ? readOutput(block, warnings) : null;
+        const output =
+          persist && lastEvaluable && pendingIsBlank() ? readOutput(block, warnings) : null;
         if (output && lastEvaluable) {
           pending = [];
           (lastEvaluable.outputs ??= []).push(output);
@@ -419,7 +493,10 @@ function assemble(lines: string[], blocks: Block[], warnings: FormatDiagnostic[]
   };
 }
 
-function readOutput(block: Extract<Block, { kind: "fence" }>, warnings: FormatDiagnostic[]): PersistedOutput | null {
+function readOutput(
+  block: Extract<Block, { kind: "fence" }>,
+  warnings: FormatDiagnostic[],
+): PersistedOutput | null {
   const text = block.content.join("\n");
   if (block.role === "output") return { type: "text", text: trimFinalNewlines(text) };
   try {

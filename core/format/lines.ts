@@ -104,23 +104,29 @@ export function isBlank(line: string): boolean {
 
 /** A parsed `<!-- tsnb:NAME JSON -->` line. */
 export type MetadataComment =
-  | { ok: true; name: string; json: string }
-  | { ok: false; message: string };
+  { ok: true; name: string; json: string } | { ok: false; message: string };
 
 /** Parse a line that starts with COMMENT_PREFIX. `json` is "" when the comment carries none. */
 export function parseMetadataComment(line: string): MetadataComment {
   const trimmed = line.trimEnd();
-  if (!trimmed.endsWith(COMMENT_SUFFIX) || trimmed.length < COMMENT_PREFIX.length + COMMENT_SUFFIX.length) {
+  if (
+    !trimmed.endsWith(COMMENT_SUFFIX) ||
+    trimmed.length < COMMENT_PREFIX.length + COMMENT_SUFFIX.length
+  ) {
     return { ok: false, message: "tsnb metadata comment must end with '-->' on the same line" };
   }
   const inner = trimmed.slice(COMMENT_PREFIX.length, trimmed.length - COMMENT_SUFFIX.length);
   let end = 0;
   while (end < inner.length && /[a-z0-9-]/.test(inner[end]!)) end++;
   const name = inner.slice(0, end);
-  if (name === "") return { ok: false, message: "tsnb metadata comment has no name (expected e.g. 'tsnb:cell')" };
+  if (name === "")
+    return { ok: false, message: "tsnb metadata comment has no name (expected e.g. 'tsnb:cell')" };
   const rest = inner.slice(end);
   if (rest !== "" && !rest.startsWith(" ")) {
-    return { ok: false, message: `tsnb metadata comment 'tsnb:${name}' must be followed by a space and JSON` };
+    return {
+      ok: false,
+      message: `tsnb metadata comment 'tsnb:${name}' must be followed by a space and JSON`,
+    };
   }
   return { ok: true, name, json: rest.trim() };
 }
@@ -135,7 +141,9 @@ export function commentJson(value: unknown): string {
 
 /** The metadata comment line `<!-- tsnb:NAME JSON -->` (JSON omitted when undefined). */
 export function metadataComment(name: string, value?: unknown): string {
-  return value === undefined ? `${COMMENT_PREFIX}${name} -->` : `${COMMENT_PREFIX}${name} ${commentJson(value)} -->`;
+  return value === undefined
+    ? `${COMMENT_PREFIX}${name} -->`
+    : `${COMMENT_PREFIX}${name} ${commentJson(value)} -->`;
 }
 
 /**

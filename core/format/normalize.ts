@@ -42,7 +42,9 @@ export function jsonClone(value: unknown): unknown {
 
 function jsonObject(value: unknown): Record<string, unknown> {
   const clone = jsonClone(value);
-  return clone !== null && typeof clone === "object" && !Array.isArray(clone) ? (clone as Record<string, unknown>) : {};
+  return clone !== null && typeof clone === "object" && !Array.isArray(clone)
+    ? (clone as Record<string, unknown>)
+    : {};
 }
 
 /**
@@ -96,7 +98,10 @@ export function normalizeOutput(output: PersistedOutput): PersistedOutput {
   }
 }
 
-function normalizeOutputs(outputs: PersistedOutput[] | undefined, persist: boolean): PersistedOutput[] | undefined {
+function normalizeOutputs(
+  outputs: PersistedOutput[] | undefined,
+  persist: boolean,
+): PersistedOutput[] | undefined {
   if (!persist || outputs === undefined || outputs.length === 0) return undefined;
   return outputs.map(normalizeOutput);
 }

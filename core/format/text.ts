@@ -20,7 +20,10 @@ export function decodeNotebookBytes(bytes: Uint8Array): DecodeResult {
     const what = bad === nul ? "a NUL byte" : "bytes that are not UTF-8";
     return {
       ok: false,
-      error: { message: `not a text file (it contains ${what}); is this really a .tsnb notebook?`, line: lineOfByte(bytes, bad) },
+      error: {
+        message: `not a text file (it contains ${what}); is this really a .tsnb notebook?`,
+        line: lineOfByte(bytes, bad),
+      },
     };
   }
   return { ok: true, text: new TextDecoder("utf-8").decode(bytes) };

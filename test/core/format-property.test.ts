@@ -5,7 +5,12 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { exportNotebook, importNotebook, normalizeNotebook, splitLines } from "../../core/format/index.ts";
+import {
+  exportNotebook,
+  importNotebook,
+  normalizeNotebook,
+  splitLines,
+} from "../../core/format/index.ts";
 import type { Cell, Notebook, PersistedOutput, Section } from "../../core/notebook.ts";
 
 const RUNS = Number(process.env.TSNB_FUZZ_RUNS ?? 300);
@@ -15,7 +20,10 @@ function stripIds(nb: Notebook): unknown {
   return {
     title: nb.title,
     metadata: nb.metadata,
-    sections: nb.sections.map((s) => ({ title: s.title, cells: s.cells.map(({ id: _id, ...rest }) => rest) })),
+    sections: nb.sections.map((s) => ({
+      title: s.title,
+      cells: s.cells.map(({ id: _id, ...rest }) => rest),
+    })),
   };
 }
 
@@ -40,11 +48,11 @@ const trickyLine = fc.constantFrom(
   "```output",
   "```vega-lite",
   "~~~",
-  "<!-- tsnb:cell {\"autoRun\":true} -->",
+  '<!-- tsnb:cell {"autoRun":true} -->',
   "<!-- tsnb:literal -->",
   "<!-- tsnb:break -->",
-  "<!-- tsnb:notebook {\"version\":1} -->",
-  "<!-- tsnb:smart-cell {\"kind\":\"x\"} -->",
+  '<!-- tsnb:notebook {"version":1} -->',
+  '<!-- tsnb:smart-cell {"kind":"x"} -->',
   "<!-- tsnb:",
   "<!-- a comment -->",
   "-->",
@@ -59,7 +67,12 @@ const trickyLine = fc.constantFrom(
 );
 const anyLine = fc.oneof(
   { weight: 3, arbitrary: trickyLine },
-  { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 12 }).map((s) => s.replace(/[\n\r\u0000]/g, "")) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .string({ unit: "binary", maxLength: 12 })
+      .map((s) => s.replace(/[\n\r\u0000]/g, "")),
+  },
   { weight: 2, arbitrary: fc.string({ maxLength: 20 }) },
 );
 /** Multi-line text; sometimes with CRLF or a trailing newline. */
@@ -67,7 +80,9 @@ const text = fc
   .tuple(fc.array(anyLine, { maxLength: 8 }), fc.constantFrom("", "\n", "\r\n"), fc.boolean())
   .map(([lines, end, crlf]) => lines.join(crlf ? "\r\n" : "\n") + end);
 const jsonish = fc.jsonValue({ maxDepth: 3 });
-const attrs = fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("--", "-->", "<!--")), jsonish, { maxKeys: 4 });
+const attrs = fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("--", "-->", "<!--")), jsonish, {
+  maxKeys: 4,
+});
 const output: fc.Arbitrary<PersistedOutput> = fc.oneof(
   text.map((t) => ({ type: "text" as const, text: t })),
   jsonish.map((spec) => ({ type: "vega-lite" as const, spec })),
@@ -76,7 +91,11 @@ const outputs = fc.option(fc.array(output, { maxLength: 3 }), { nil: undefined }
 const cell: fc.Arbitrary<Cell> = fc.oneof(
   text.map((source) => ({ type: "markdown" as const, id: "", source })),
   fc
-    .record({ source: text, options: fc.option(fc.record({ autoRun: fc.boolean() }), { nil: undefined }), outputs })
+    .record({
+      source: text,
+      options: fc.option(fc.record({ autoRun: fc.boolean() }), { nil: undefined }),
+      outputs,
+    })
     .map(({ source, options, outputs: o }) => {
       const c: Cell = { type: "code", id: "", source };
       if (options) c.options = options;
@@ -84,20 +103,31 @@ const cell: fc.Arbitrary<Cell> = fc.oneof(
       return c;
     }),
   fc
-    .record({ kind: fc.oneof(fc.constantFrom("chart", "onnx-model", "k-->"), fc.string()), attrs, source: text, outputs })
+    .record({
+      kind: fc.oneof(fc.constantFrom("chart", "onnx-model", "k-->"), fc.string()),
+      attrs,
+      source: text,
+      outputs,
+    })
     .map(({ kind, attrs: a, source, outputs: o }) => {
       const c: Cell = { type: "smart", id: "", kind, attrs: a, source };
       if (o) c.outputs = o;
       return c;
     }),
 );
-const heading = fc.oneof(trickyLine, fc.string({ maxLength: 15 }), fc.string({ unit: "binary", maxLength: 8 }));
+const heading = fc.oneof(
+  trickyLine,
+  fc.string({ maxLength: 15 }),
+  fc.string({ unit: "binary", maxLength: 8 }),
+);
 const notebook: fc.Arbitrary<Notebook> = fc
   .record({
     title: heading,
     persistOutputs: fc.option(fc.boolean(), { nil: undefined }),
     extra: fc.option(jsonish, { nil: undefined }),
-    sections: fc.array(fc.record({ title: heading, cells: fc.array(cell, { maxLength: 5 }) }), { maxLength: 4 }),
+    sections: fc.array(fc.record({ title: heading, cells: fc.array(cell, { maxLength: 5 }) }), {
+      maxLength: 4,
+    }),
   })
   .map(({ title, persistOutputs, extra, sections }) => {
     let n = 0;
@@ -107,9 +137,11 @@ const notebook: fc.Arbitrary<Notebook> = fc
     return {
       title,
       metadata,
-      sections: sections.map(
-        (s): Section => ({ id: `s${n++}`, title: s.title, cells: s.cells.map((c) => ({ ...c, id: `c${n++}` })) }),
-      ),
+      sections: sections.map((s): Section => ({
+        id: `s${n++}`,
+        title: s.title,
+        cells: s.cells.map((c) => ({ ...c, id: `c${n++}` })),
+      })),
     };
   });
 
@@ -118,7 +150,8 @@ test("import(export(nb)) is normalizeNotebook(nb), without warnings; export is b
     fc.property(notebook, (nb) => {
       const file = exportNotebook(nb);
       const result = importNotebook(file);
-      if (!result.ok) throw new Error(`error at line ${result.error.line}: ${result.error.message}\n${file}`);
+      if (!result.ok)
+        throw new Error(`error at line ${result.error.line}: ${result.error.message}\n${file}`);
       assert.deepEqual(result.warnings, []);
       assert.deepEqual(stripIds(result.notebook), stripIds(normalizeNotebook(nb)));
       assert.equal(exportNotebook(result.notebook), file);
@@ -146,17 +179,23 @@ function checkImport(input: string): void {
   if (!result.ok) {
     const lineCount = Math.max(1, splitLines(input).length);
     assert.ok(
-      Number.isInteger(result.error.line) && result.error.line >= 1 && result.error.line <= lineCount,
+      Number.isInteger(result.error.line) &&
+        result.error.line >= 1 &&
+        result.error.line <= lineCount,
       `error line ${result.error.line} outside 1..${lineCount}: ${result.error.message}`,
     );
     assert.doesNotMatch(result.error.message, /internal error/);
     return;
   }
   const lineCount = Math.max(1, splitLines(input).length);
-  for (const w of result.warnings) assert.ok(w.line >= 1 && w.line <= lineCount, `warning line ${w.line}`);
+  for (const w of result.warnings)
+    assert.ok(w.line >= 1 && w.line <= lineCount, `warning line ${w.line}`);
   const once = exportNotebook(result.notebook);
   const again = importNotebook(once);
-  if (!again.ok) throw new Error(`canonical form does not import: line ${again.error.line}: ${again.error.message}\n${once}`);
+  if (!again.ok)
+    throw new Error(
+      `canonical form does not import: line ${again.error.line}: ${again.error.message}\n${once}`,
+    );
   assert.equal(exportNotebook(again.notebook), once);
 }
 
@@ -164,13 +203,23 @@ test("fuzz: random text never throws; errors are on a line of the file; canonica
   const randomText = fc.oneof(
     fc.string({ unit: "binary", maxLength: 200 }),
     fc.array(fc.oneof(trickyLine, anyLine), { maxLength: 30 }).map((l) => l.join("\n")),
-    fc.array(fc.oneof(trickyLine, fc.constantFrom("\r", "\r\n", "\u0000", "\uFEFF", "`", "-->", "{")), { maxLength: 40 }).map((l) => l.join("")),
+    fc
+      .array(
+        fc.oneof(trickyLine, fc.constantFrom("\r", "\r\n", "\u0000", "\uFEFF", "`", "-->", "{")),
+        { maxLength: 40 },
+      )
+      .map((l) => l.join("")),
   );
-  fc.assert(fc.property(randomText, (input) => void checkImport(input)), { numRuns: RUNS * 3 });
+  fc.assert(
+    fc.property(randomText, (input) => void checkImport(input)),
+    { numRuns: RUNS * 3 },
+  );
 });
 
 const fixtureDir = join(import.meta.dirname, "../fixtures/format");
-const fixtureLines = readdirSync(fixtureDir).map((name) => readFileSync(join(fixtureDir, name), "utf8").split("\n"));
+const fixtureLines = readdirSync(fixtureDir).map((name) =>
+  readFileSync(join(fixtureDir, name), "utf8").split("\n"),
+);
 
 test("fuzz: mutated fixtures never throw; errors are on a line of the file; canonicalisation is idempotent", () => {
   type Mutation = (lines: string[]) => string[];
@@ -185,24 +234,36 @@ test("fuzz: mutated fixtures never throw; errors are on a line of the file; cano
       [c[a], c[b]] = [c[b]!, c[a]!];
       return c;
     }),
-    fc.tuple(fc.nat(), fc.oneof(trickyLine, fc.constantFrom("\u0000", "```ts", "````", "<!-- tsnb:cell {bad} -->"))).map(
-      ([i, ins]) => (l: string[]) => [...l.slice(0, at(l, i)), ins, ...l.slice(at(l, i))],
-    ),
-    fc.tuple(fc.nat(), fc.nat(), fc.constantFrom("\u0000", "`", "-", "<!--", "\r", "#")).map(([i, k, ins]) => (l: string[]) => {
-      const c = l.slice();
-      const a = at(c, i);
-      const s = c[a] ?? "";
-      const p = s.length === 0 ? 0 : k % (s.length + 1);
-      c[a] = s.slice(0, p) + ins + s.slice(p);
-      return c;
-    }),
+    fc
+      .tuple(
+        fc.nat(),
+        fc.oneof(
+          trickyLine,
+          fc.constantFrom("\u0000", "```ts", "````", "<!-- tsnb:cell {bad} -->"),
+        ),
+      )
+      .map(([i, ins]) => (l: string[]) => [...l.slice(0, at(l, i)), ins, ...l.slice(at(l, i))]),
+    fc
+      .tuple(fc.nat(), fc.nat(), fc.constantFrom("\u0000", "`", "-", "<!--", "\r", "#"))
+      .map(([i, k, ins]) => (l: string[]) => {
+        const c = l.slice();
+        const a = at(c, i);
+        const s = c[a] ?? "";
+        const p = s.length === 0 ? 0 : k % (s.length + 1);
+        c[a] = s.slice(0, p) + ins + s.slice(p);
+        return c;
+      }),
   );
   fc.assert(
-    fc.property(fc.nat({ max: fixtureLines.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), (f, ms) => {
-      let lines = fixtureLines[f]!;
-      for (const m of ms) lines = m(lines);
-      checkImport(lines.join("\n"));
-    }),
+    fc.property(
+      fc.nat({ max: fixtureLines.length - 1 }),
+      fc.array(mutation, { minLength: 1, maxLength: 6 }),
+      (f, ms) => {
+        let lines = fixtureLines[f]!;
+        for (const m of ms) lines = m(lines);
+        checkImport(lines.join("\n"));
+      },
+    ),
     { numRuns: RUNS * 3 },
   );
 });

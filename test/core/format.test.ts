@@ -18,7 +18,8 @@ const fixtures = join(import.meta.dirname, "../fixtures/format");
 const fixture = (name: string): string => readFileSync(join(fixtures, name), "utf8");
 
 function ok(result: ImportResult): Extract<ImportResult, { ok: true }> {
-  if (!result.ok) assert.fail(`expected ok, got error at line ${result.error.line}: ${result.error.message}`);
+  if (!result.ok)
+    assert.fail(`expected ok, got error at line ${result.error.line}: ${result.error.message}`);
   return result;
 }
 function fails(result: ImportResult): { message: string; line: number } {
@@ -30,13 +31,18 @@ export function stripIds(nb: Notebook): unknown {
   return {
     title: nb.title,
     metadata: nb.metadata,
-    sections: nb.sections.map((s) => ({ title: s.title, cells: s.cells.map(({ id: _id, ...rest }) => rest) })),
+    sections: nb.sections.map((s) => ({
+      title: s.title,
+      cells: s.cells.map(({ id: _id, ...rest }) => rest),
+    })),
   };
 }
 const cells = (nb: Notebook): Cell[] => allCells(nb);
 
 describe("fixtures", () => {
-  for (const name of readdirSync(fixtures).filter((n) => n.endsWith(".tsnb") || n.endsWith(".md"))) {
+  for (const name of readdirSync(fixtures).filter(
+    (n) => n.endsWith(".tsnb") || n.endsWith(".md"),
+  )) {
     test(`${name}: export(import(x)) is a fixed point`, () => {
       const result = importNotebook(fixture(name));
       if (!result.ok) return; // malformed fixtures are checked below
@@ -61,8 +67,14 @@ describe("fixtures", () => {
       ["", "Load the data", "Notes"],
     );
     const [intro, load, notes] = notebook.sections;
-    assert.deepEqual(intro!.cells.map((c) => c.type), ["markdown"]);
-    assert.deepEqual(load!.cells.map((c) => c.type), ["code", "code", "smart"]);
+    assert.deepEqual(
+      intro!.cells.map((c) => c.type),
+      ["markdown"],
+    );
+    assert.deepEqual(
+      load!.cells.map((c) => c.type),
+      ["code", "code", "smart"],
+    );
     const withBackticks = load!.cells[1]!;
     assert.equal(withBackticks.type === "code" && withBackticks.options?.autoRun, true);
     assert.ok(withBackticks.source.includes("```ts\nnot a fence end\n```"));
@@ -72,9 +84,16 @@ describe("fixtures", () => {
       assert.equal(smart.kind, "chart");
       assert.deepEqual(smart.attrs, { data: "penguins", note: "a --> b" });
     }
-    assert.deepEqual(notes!.cells.map((c) => c.type), ["markdown", "markdown"]);
+    assert.deepEqual(
+      notes!.cells.map((c) => c.type),
+      ["markdown", "markdown"],
+    );
     assert.ok(notes!.cells[0]!.source.startsWith("## This line is Markdown, not a section\n"));
-    assert.ok(notes!.cells[0]!.source.includes("```python\n# a comment, not a heading\n## nor a section\n```"));
+    assert.ok(
+      notes!.cells[0]!.source.includes(
+        "```python\n# a comment, not a heading\n## nor a section\n```",
+      ),
+    );
     assert.equal(notes!.cells[1]!.source, "A second Markdown cell.");
   });
 
@@ -98,6 +117,17 @@ describe("fixtures", () => {
     assert.deepEqual(result.warnings, []);
   });
 
+  test("a notebook formatted by prettier reads the same (blank lines after metadata comments)", async () => {
+    const prettier = await import("prettier");
+    const text = fixture("canonical.tsnb");
+    const formatted = await prettier.format(text, { parser: "markdown" });
+    assert.notEqual(formatted, text, "prettier changed nothing, so this test proves nothing");
+    const result = ok(importNotebook(formatted));
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(stripIds(result.notebook), stripIds(ok(importNotebook(text)).notebook));
+    assert.equal(exportNotebook(result.notebook), text);
+  });
+
   test("bad metadata JSON is an error at its line", () => {
     const error = fails(importNotebook(fixture("malformed-json.tsnb")));
     assert.equal(error.line, 6);
@@ -106,7 +136,10 @@ describe("fixtures", () => {
 
   test("an unclosed code fence runs to the end of the file, with a warning at the fence", () => {
     const result = ok(importNotebook(fixture("unclosed.tsnb")));
-    assert.deepEqual(result.warnings.map((w) => w.line), [3]);
+    assert.deepEqual(
+      result.warnings.map((w) => w.line),
+      [3],
+    );
     assert.match(result.warnings[0]!.message, /unclosed code block/);
     const [code] = cells(result.notebook);
     assert.equal(code!.source, "const a = 1;\n\n## this is still code");
@@ -116,13 +149,20 @@ describe("fixtures", () => {
 
 describe("structure", () => {
   test("title, sections, code in ts and typescript fences, other fences stay Markdown", () => {
-    const text = "# T\n\n## A\n\n```typescript\na\n```\n\n```tsx\nb\n```\n\n## B\n\n~~~ts\nc\n~~~\n";
+    const text =
+      "# T\n\n## A\n\n```typescript\na\n```\n\n```tsx\nb\n```\n\n## B\n\n~~~ts\nc\n~~~\n";
     const nb = ok(importNotebook(text)).notebook;
     assert.equal(nb.title, "T");
     assert.deepEqual(
       nb.sections.map((s) => [s.title, s.cells.map((c) => [c.type, c.source])]),
       [
-        ["A", [["code", "a"], ["markdown", "```tsx\nb\n```"]]],
+        [
+          "A",
+          [
+            ["code", "a"],
+            ["markdown", "```tsx\nb\n```"],
+          ],
+        ],
         ["B", [["code", "c"]]],
       ],
     );
@@ -132,7 +172,10 @@ describe("structure", () => {
     const text = "# T\n\n- item\n\n  ```ts\n  ## x\n  ```\n\n```md\n# y\n## z\n```\n";
     const nb = ok(importNotebook(text)).notebook;
     assert.equal(nb.sections.length, 1);
-    assert.deepEqual(cells(nb).map((c) => c.type), ["markdown"]);
+    assert.deepEqual(
+      cells(nb).map((c) => c.type),
+      ["markdown"],
+    );
   });
 
   test("a second `# ` heading is Markdown", () => {
@@ -199,7 +242,7 @@ describe("escaping", () => {
   test("Markdown lines that look like structure stay Markdown", () => {
     const source = [
       "## looks like a section",
-      "<!-- tsnb:cell {\"autoRun\":true} -->",
+      '<!-- tsnb:cell {"autoRun":true} -->',
       "```ts",
       "const notACell = 1;",
       "```",
@@ -212,14 +255,20 @@ describe("escaping", () => {
     // Four escapes, plus the escaped `<!-- tsnb:literal -->` line of the source itself.
     assert.equal(text.split("\n").filter((l) => l === "<!-- tsnb:literal -->").length, 5);
     const back = roundTrip(nb);
-    assert.deepEqual(cells(back).map((c) => [c.type, c.source]), [["markdown", source]]);
+    assert.deepEqual(
+      cells(back).map((c) => [c.type, c.source]),
+      [["markdown", source]],
+    );
   });
 
   test("code with backtick runs gets a longer fence", () => {
     const source = "const s = `\n```\n````\n`;";
     const text = exportNotebook(notebookWith([{ type: "code", id: "c", source }]));
     assert.ok(text.includes("\n`````ts\n"));
-    assert.equal(cells(roundTrip(notebookWith([{ type: "code", id: "c", source }])))[0]!.source, source);
+    assert.equal(
+      cells(roundTrip(notebookWith([{ type: "code", id: "c", source }])))[0]!.source,
+      source,
+    );
   });
 
   test("`-->` and `--` in attrs never end the comment early", () => {
@@ -241,12 +290,18 @@ describe("escaping", () => {
       { type: "markdown", id: "b", source: "\n\ntwo\n\n" },
     ]);
     assert.ok(exportNotebook(nb).includes("one\n\n<!-- tsnb:break -->\n\ntwo\n"));
-    assert.deepEqual(cells(roundTrip(nb)).map((c) => c.source), ["one", "two"]);
+    assert.deepEqual(
+      cells(roundTrip(nb)).map((c) => c.source),
+      ["one", "two"],
+    );
   });
 
   test("code keeps leading and trailing blank lines and a missing final newline", () => {
     for (const source of ["", "\n", "\n\nx\n\n", "x", "  \n\tindented\n   "]) {
-      assert.equal(cells(roundTrip(notebookWith([{ type: "code", id: "c", source }])))[0]!.source, source);
+      assert.equal(
+        cells(roundTrip(notebookWith([{ type: "code", id: "c", source }])))[0]!.source,
+        source,
+      );
     }
   });
 
@@ -256,10 +311,13 @@ describe("escaping", () => {
       { type: "code", id: "c", source: "1" },
     ]);
     const back = roundTrip(nb);
-    assert.deepEqual(cells(back).map((c) => [c.type, c.source]), [
-      ["markdown", "````python\nprint(1)\n````"],
-      ["code", "1"],
-    ]);
+    assert.deepEqual(
+      cells(back).map((c) => [c.type, c.source]),
+      [
+        ["markdown", "````python\nprint(1)\n````"],
+        ["code", "1"],
+      ],
+    );
   });
 
   test("section titles: empty, and an empty first section before others", () => {
@@ -273,7 +331,10 @@ describe("escaping", () => {
       ],
     };
     const back = roundTrip(nb);
-    assert.deepEqual(back.sections.map((s) => s.title), ["", "", "## weird #"]);
+    assert.deepEqual(
+      back.sections.map((s) => s.title),
+      ["", "", "## weird #"],
+    );
   });
 });
 
@@ -283,18 +344,29 @@ describe("outputs", () => {
     const [first, second] = cells(nb);
     assert.ok(first?.type === "code" && second?.type === "code");
     assert.deepEqual(first.outputs, [{ type: "text", text: "hello\nworld" }]);
-    assert.deepEqual(second.outputs, [{ type: "vega-lite", spec: { mark: "point", data: { values: [{ x: 1 }] } } }]);
+    assert.deepEqual(second.outputs, [
+      { type: "vega-lite", spec: { mark: "point", data: { values: [{ x: 1 }] } } },
+    ]);
   });
 
   test("without persistOutputs, output fences stay Markdown and cell outputs are not saved", () => {
     const text = fixture("outputs.tsnb").replace(',"persistOutputs":true', "");
     const nb = ok(importNotebook(text)).notebook;
-    assert.deepEqual(cells(nb).map((c) => c.type), ["code", "markdown", "code", "markdown"]);
+    assert.deepEqual(
+      cells(nb).map((c) => c.type),
+      ["code", "markdown", "code", "markdown"],
+    );
     assert.equal(exportNotebook(nb), text);
     const withOutputs: Notebook = {
       title: "T",
       metadata: { version: 1 },
-      sections: [{ id: "s", title: "", cells: [{ type: "code", id: "c", source: "1", outputs: [{ type: "text", text: "1" }] }] }],
+      sections: [
+        {
+          id: "s",
+          title: "",
+          cells: [{ type: "code", id: "c", source: "1", outputs: [{ type: "text", text: "1" }] }],
+        },
+      ],
     };
     assert.ok(!exportNotebook(withOutputs).includes("```output"));
   });
@@ -308,32 +380,60 @@ describe("outputs", () => {
           id: "s",
           title: "",
           cells: [
-            { type: "code", id: "c", source: "x", outputs: [{ type: "text", text: "```\nline\n\n" }, { type: "vega-lite", spec: { t: "```" } }] },
+            {
+              type: "code",
+              id: "c",
+              source: "x",
+              outputs: [
+                { type: "text", text: "```\nline\n\n" },
+                { type: "vega-lite", spec: { t: "```" } },
+              ],
+            },
           ],
         },
       ],
     };
     const back = cells(ok(importNotebook(exportNotebook(nb))).notebook)[0]!;
     assert.ok(back.type === "code");
-    assert.deepEqual(back.outputs, [{ type: "text", text: "```\nline" }, { type: "vega-lite", spec: { t: "```" } }]);
+    assert.deepEqual(back.outputs, [
+      { type: "text", text: "```\nline" },
+      { type: "vega-lite", spec: { t: "```" } },
+    ]);
   });
 
   test("a vega-lite block with bad JSON is kept as Markdown, with a warning", () => {
-    const text = '<!-- tsnb:notebook {"version":1,"persistOutputs":true} -->\n# T\n\n```ts\n1\n```\n\n```vega-lite\n{oops\n```\n';
+    const text =
+      '<!-- tsnb:notebook {"version":1,"persistOutputs":true} -->\n# T\n\n```ts\n1\n```\n\n```vega-lite\n{oops\n```\n';
     const result = ok(importNotebook(text));
-    assert.deepEqual(result.warnings.map((w) => w.line), [8]);
-    assert.deepEqual(cells(result.notebook).map((c) => [c.type, c.source]), [
-      ["code", "1"],
-      ["markdown", "```vega-lite\n{oops\n```"],
-    ]);
+    assert.deepEqual(
+      result.warnings.map((w) => w.line),
+      [8],
+    );
+    assert.deepEqual(
+      cells(result.notebook).map((c) => [c.type, c.source]),
+      [
+        ["code", "1"],
+        ["markdown", "```vega-lite\n{oops\n```"],
+      ],
+    );
   });
 });
 
 describe("malformed input", () => {
   const cases: Array<[string, string, number, RegExp]> = [
     ["unterminated comment", "# T\n\n<!-- tsnb:cell {}\n```ts\n1\n```\n", 3, /end with '-->'/],
-    ["smart cell without kind", "# T\n<!-- tsnb:smart-cell {\"attrs\":{}} -->\n```ts\n```\n", 2, /string "kind"/],
-    ["smart cell attrs not an object", "<!-- tsnb:smart-cell {\"kind\":\"x\",\"attrs\":[1]} -->\n```ts\n```\n", 1, /attrs/],
+    [
+      "smart cell without kind",
+      '# T\n<!-- tsnb:smart-cell {"attrs":{}} -->\n```ts\n```\n',
+      2,
+      /string "kind"/,
+    ],
+    [
+      "smart cell attrs not an object",
+      '<!-- tsnb:smart-cell {"kind":"x","attrs":[1]} -->\n```ts\n```\n',
+      1,
+      /attrs/,
+    ],
     ["notebook metadata not an object", "\n\n<!-- tsnb:notebook [1] -->\n", 3, /JSON object/],
     ["cell options not an object", "<!-- tsnb:cell 3 -->\n```ts\n```\n", 1, /JSON object/],
     ["NUL byte", "# T\n\nabc\r\nde\u0000f\n", 4, /not a text file/],
@@ -351,10 +451,24 @@ describe("malformed input", () => {
     const error = fails(importNotebookBytes(bytes));
     assert.equal(error.line, 4);
     assert.match(error.message, /not UTF-8/);
-    const good = ok(importNotebookBytes(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode("# Tï\n")])));
+    const good = ok(
+      importNotebookBytes(
+        new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode("# Tï\n")]),
+      ),
+    );
     assert.equal(good.notebook.title, "Tï");
-    for (const bad of [[0xe2, 0x82], [0xed, 0xa0, 0x80], [0xc0, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xff]]) {
-      assert.equal(fails(importNotebookBytes(new Uint8Array([65, 10, ...bad]))).line, 2, JSON.stringify(bad));
+    for (const bad of [
+      [0xe2, 0x82],
+      [0xed, 0xa0, 0x80],
+      [0xc0, 0x80],
+      [0xf5, 0x80, 0x80, 0x80],
+      [0xff],
+    ]) {
+      assert.equal(
+        fails(importNotebookBytes(new Uint8Array([65, 10, ...bad]))).line,
+        2,
+        JSON.stringify(bad),
+      );
     }
   });
 
@@ -374,7 +488,10 @@ describe("malformed input", () => {
       "Not code.", // 12
     ].join("\n");
     const result = ok(importNotebook(text, { knownSmartCellKinds: ["chart"] }));
-    assert.deepEqual(result.warnings.map((w) => w.line).sort((a, b) => a - b), [1, 4, 9, 11]);
+    assert.deepEqual(
+      result.warnings.map((w) => w.line).sort((a, b) => a - b),
+      [1, 4, 9, 11],
+    );
     const [smart, md1, md2] = cells(result.notebook);
     assert.ok(smart?.type === "smart");
     assert.deepEqual([smart.kind, smart.attrs, smart.source], ["mystery", { a: 1 }, "gen()"]);
@@ -387,7 +504,8 @@ describe("malformed input", () => {
 
   test("a 50 MB notebook imports and exports in linear time", () => {
     // About 40,000 cells of realistic size (bench/format.bench.ts times 1.3 million tiny ones).
-    const paragraph = "Some text about `x` and ## not a heading, <!-- a comment -->. ".repeat(12) + "\n";
+    const paragraph =
+      "Some text about `x` and ## not a heading, <!-- a comment -->. ".repeat(12) + "\n";
     const code = "const x = `${1}`; // ``` not a fence\n".repeat(40);
     const cell = `${paragraph}\n\`\`\`\`ts\n${code}\`\`\`\`\n\n`;
     const count = Math.ceil((50 * 1024 * 1024) / cell.length);

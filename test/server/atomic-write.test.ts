@@ -2,7 +2,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, symlinkSync, lstatSync, mkdirSync, chmodSync } from "node:fs";
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  symlinkSync,
+  lstatSync,
+  mkdirSync,
+  chmodSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isAtomicWriteTemp, writeFileAtomic } from "../../server/atomic-write.ts";
@@ -49,10 +59,15 @@ test("follows a symlink: the file it points to is replaced and the link stays", 
 test("a failed write rejects, removes its temp file and leaves the target alone", async () => {
   const dir = tempDir();
   mkdirSync(join(dir, "taken"));
-  await assert.rejects(writeFileAtomic(join(dir, "taken"), "data"), (e: NodeJS.ErrnoException) => typeof e.code === "string");
+  await assert.rejects(
+    writeFileAtomic(join(dir, "taken"), "data"),
+    (e: NodeJS.ErrnoException) => typeof e.code === "string",
+  );
   assert.deepEqual(readdirSync(dir), ["taken"]);
   assert.ok(statSync(join(dir, "taken")).isDirectory());
-  await assert.rejects(writeFileAtomic(join(dir, "missing-dir", "x.tsnb"), "data"), { code: "ENOENT" });
+  await assert.rejects(writeFileAtomic(join(dir, "missing-dir", "x.tsnb"), "data"), {
+    code: "ENOENT",
+  });
 });
 
 /**
@@ -69,17 +84,26 @@ function startWriter(file: string, size: number, atomic: boolean): ReturnType<ty
       process.stdout.write("start\\n");
       await write(${JSON.stringify(file)}, data);
     }`;
-  return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
 }
 
 /** Start a writer, SIGKILL it `delayMs` after its `startsBeforeKill`-th "start", wait for it to die. */
-async function killDuringWrite(file: string, size: number, atomic: boolean, startsBeforeKill: number, delayMs: number): Promise<void> {
+async function killDuringWrite(
+  file: string,
+  size: number,
+  atomic: boolean,
+  startsBeforeKill: number,
+  delayMs: number,
+): Promise<void> {
   const child = startWriter(file, size, atomic);
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   let starts = 0;
   child.stdout!.on("data", (chunk: Buffer) => {
     starts += chunk.toString().split("start").length - 1;
-    if (starts >= startsBeforeKill && !child.killed) setTimeout(() => child.kill("SIGKILL"), delayMs);
+    if (starts >= startsBeforeKill && !child.killed)
+      setTimeout(() => child.kill("SIGKILL"), delayMs);
   });
   await exited;
 }
@@ -92,28 +116,40 @@ function isComplete(file: string, size: number): boolean {
   return false;
 }
 
-test("a writer SIGKILLed mid-write never leaves the target truncated", { timeout: 120_000 }, async () => {
-  const size = 48 * 1024 * 1024;
-  const dir = tempDir();
-  const file = join(dir, "big.tsnb");
-  writeFileSync(file, Buffer.alloc(size, "A"));
+test(
+  "a writer SIGKILLed mid-write never leaves the target truncated",
+  { timeout: 120_000 },
+  async () => {
+    const size = 48 * 1024 * 1024;
+    const dir = tempDir();
+    const file = join(dir, "big.tsnb");
+    writeFileSync(file, Buffer.alloc(size, "A"));
 
-  // Control: the same kill lands mid-write often enough to truncate a plain writeFile.
-  const plainFile = join(dir, "plain.tsnb");
-  let truncated = 0;
-  for (let i = 0; i < 8 && truncated === 0; i++) {
-    writeFileSync(plainFile, Buffer.alloc(size, "A"));
-    await killDuringWrite(plainFile, size, false, 2, i * 3);
-    if (!isComplete(plainFile, size)) truncated++;
-  }
-  assert.ok(truncated > 0, "the kill never landed mid-write (test harness too slow?)");
+    // Control: the same kill lands mid-write often enough to truncate a plain writeFile.
+    const plainFile = join(dir, "plain.tsnb");
+    let truncated = 0;
+    for (let i = 0; i < 8 && truncated === 0; i++) {
+      writeFileSync(plainFile, Buffer.alloc(size, "A"));
+      await killDuringWrite(plainFile, size, false, 2, i * 3);
+      if (!isComplete(plainFile, size)) truncated++;
+    }
+    assert.ok(truncated > 0, "the kill never landed mid-write (test harness too slow?)");
 
-  for (let i = 0; i < 6; i++) {
-    await killDuringWrite(file, size, true, 1 + (i % 3), i * 7);
-    assert.ok(isComplete(file, size), `round ${i}: target is truncated or mixed (${statSync(file).size} bytes)`);
-  }
-  // Leftovers from killed writers are recognisable temp files, never the target.
-  const leftovers = readdirSync(dir).filter((name) => name !== "big.tsnb" && name !== "plain.tsnb");
-  for (const name of leftovers) assert.ok(isAtomicWriteTemp(name), name);
-  assert.ok(leftovers.length > 0, "no kill landed inside an atomic write, so this test proved nothing");
-});
+    for (let i = 0; i < 6; i++) {
+      await killDuringWrite(file, size, true, 1 + (i % 3), i * 7);
+      assert.ok(
+        isComplete(file, size),
+        `round ${i}: target is truncated or mixed (${statSync(file).size} bytes)`,
+      );
+    }
+    // Leftovers from killed writers are recognisable temp files, never the target.
+    const leftovers = readdirSync(dir).filter(
+      (name) => name !== "big.tsnb" && name !== "plain.tsnb",
+    );
+    for (const name of leftovers) assert.ok(isAtomicWriteTemp(name), name);
+    assert.ok(
+      leftovers.length > 0,
+      "no kill landed inside an atomic write, so this test proved nothing",
+    );
+  },
+);
