@@ -7,7 +7,8 @@
  * data a Uint8Array of 0/1.
  */
 
-import { type Tensor as NxTensor, fromTyped } from "../tensor/tensor.ts";
+import type ort from "onnxruntime-node";
+import { Tensor as NxTensorClass, type Tensor as NxTensor, fromTyped } from "../tensor/tensor.ts";
 import type { TypedArray } from "../tensor/dtype.ts";
 
 /** The symbol the kernel calls on a cell's result to get its rich Output. */
@@ -52,15 +53,23 @@ interface TensorLike {
 
 /** Read a tensor-like value into a host tensor, or undefined when it is not tensor-like. */
 export async function toHost(v: unknown): Promise<HostTensor | undefined> {
+  const sync = toHostSync(v);
+  if (sync) return sync;
+  const t = v as TensorLike;
+  if (t && typeof t === "object" && typeof t.dtype === "string" && Array.isArray(t.shape)) {
+    const reader = t.toTypedArray ?? t.typedArray;
+    if (typeof reader === "function") return { dtype: t.dtype, shape: [...t.shape], data: await reader.call(t) };
+  }
+  return undefined;
+}
+
+/** Synchronous {@link toHost} for host tensors and tensors with dataSync() (tsnb/nx). */
+export function toHostSync(v: unknown): HostTensor | undefined {
   if (isHostTensor(v)) return { dtype: v.dtype, shape: [...v.shape], data: v.data };
   if (v === null || typeof v !== "object") return undefined;
   const t = v as TensorLike;
   if (typeof t.dtype !== "string" || !Array.isArray(t.shape)) return undefined;
-  const reader = t.toTypedArray ?? t.typedArray ?? t.dataSync;
-  if (typeof reader === "function") {
-    const data = await reader.call(t);
-    return { dtype: t.dtype, shape: [...t.shape], data };
-  }
+  if (typeof t.dataSync === "function") return { dtype: t.dtype, shape: [...t.shape], data: t.dataSync() };
   if (ArrayBuffer.isView(t.data)) return { dtype: t.dtype, shape: [...t.shape], data: t.data as HostData };
   return undefined;
 }
@@ -79,6 +88,14 @@ function halfToFloat(h: number): number {
  * Wrap host data as a tsnb/nx tensor (sharing memory). dtypes nx lacks are widened: i8/i16/u16 →
  * i32, u32/u64 → i64, f16 → f32.
  */
+export function fromOrtValue(t: ort.Tensor): NxTensor {
+  return ORT_TYPES.has(t.type) ? NxTensorClass.fromOrt(t) : fromHost({ dtype: ORT_TO_HOST[t.type] ?? t.type, shape: [...t.dims], data: t.data as HostData });
+}
+
+const ORT_TYPES = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
+const ORT_TO_HOST: Record<string, string> = { int8: "i8", int16: "i16", uint16: "u16", uint32: "u32", uint64: "u64", float16: "f16" };
+
+/** Wrap host data as a tsnb/nx tensor (see {@link fromOrtValue} for the widening of other dtypes). */
 export function fromHost(t: HostTensor): NxTensor {
   switch (t.dtype) {
     case "f32":

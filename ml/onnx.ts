@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 import type { Output } from "../core/outputs.ts";
-import { DISPLAY, type HostData, type HostTensor, type NxTensor, fromHost, isHostTensor, toHost } from "./host.ts";
+import { DISPLAY, type HostData, type HostTensor, type NxTensor, fromOrtValue, isHostTensor, toHost, toHostSync } from "./host.ts";
 
 /** The dtypes ONNX Runtime tensors use (ort's `Tensor.Type`). */
 export type OrtType = ort.Tensor.Type;
@@ -140,7 +140,7 @@ export class OnnxModel {
    * Check feeds against the model and convert them to ORT tensors. Dynamic dimensions that share
    * a name (e.g. "batch") must agree across inputs. Throws listing the expected inputs.
    */
-  async prepare(feeds: Record<string, FeedValue>): Promise<Record<string, ort.Tensor>> {
+  prepare(feeds: Record<string, FeedValue>): Record<string, ort.Tensor> {
     const fail = (msg: string): never => {
       throw new Error(`onnx.run: ${msg}\nThe model (${this.source}) expects\n${describe(this.inputs)}`);
     };
@@ -153,7 +153,8 @@ export class OnnxModel {
     const out: Record<string, ort.Tensor> = {};
     for (const spec of this.inputs) {
       if (!spec.isTensor) fail(`input '${spec.name}' is not a tensor; tsnb only feeds tensors`);
-      const host = await toHostFeed(feeds[spec.name], spec, fail);
+      const value = feeds[spec.name];
+      const host = toHostFeed(value, spec, fail);
       if (host.dtype !== spec.dtype)
         fail(`input '${spec.name}' has dtype ${host.dtype}, expected ${spec.dtype}${spec.dtype in DTYPE_TO_ORT ? ` (cast it first, e.g. nx.cast(x, "${spec.dtype}"))` : ""}`);
       if (spec.shape !== null) {
@@ -171,20 +172,18 @@ export class OnnxModel {
           }
         });
       }
-      out[spec.name] = new ort.Tensor(ortOfDtype(host.dtype), host.data as never, host.shape);
+      // tsnb/nx tensors already hold an ORT tensor: pass it through without a copy
+      const own = (value as { toOrt?: () => ort.Tensor } | null)?.toOrt;
+      out[spec.name] = typeof own === "function" ? own.call(value) : new ort.Tensor(ortOfDtype(host.dtype), host.data as never, host.shape);
     }
     return out;
   }
 
   /** Run the model: inputs by name (nx tensors, typed arrays, numbers), outputs by name as nx tensors. */
   async run(feeds: Record<string, FeedValue>): Promise<Record<string, NxTensor>> {
-    const prepared = await this.prepare(feeds);
-    const res = await this.session.run(prepared);
+    const res = await this.session.run(this.prepare(feeds));
     const out: Record<string, NxTensor> = {};
-    for (const name of this.session.outputNames) {
-      const v = res[name]!;
-      out[name] = fromHost({ dtype: dtypeOfOrt(v.type), shape: [...v.dims], data: v.data as HostData });
-    }
+    for (const name of this.session.outputNames) out[name] = fromOrtValue(res[name]!);
     return out;
   }
 
@@ -246,8 +245,8 @@ function castArray(values: number[], dtype: string): HostData {
   }
 }
 
-async function toHostFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): Promise<HostTensor> {
-  const host = await toHost(v);
+function toHostFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): HostTensor {
+  const host = toHostSync(v);
   if (host) return host;
   // Plain values: numbers, bigints, booleans and (nested) arrays take the model's dtype.
   if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") {
@@ -316,4 +315,4 @@ export async function load(pathOrBytes: string | Uint8Array | ArrayBuffer, optio
   return new OnnxModel(session, source);
 }
 
-export { isHostTensor };
+export { isHostTensor, toHost };

@@ -1,0 +1,46 @@
+"""Reference for bench/ml.ts: training steps per second of MLPs in PyTorch (Debian python3-torch).
+
+Usage: /usr/bin/python3 bench/python/ml_torch.py THREADS IN HIDDEN OUT BATCH STEPS
+Prints one JSON line: {"steps_per_s": ..., "ms_per_step": ...}. Same model, optimizer (Adam,
+lr 1e-3), loss (cross-entropy from logits) and batch as the tsnb side; data random, batches
+sliced from a shuffled index each epoch, like the tsnb loop.
+"""
+import json
+import sys
+import time
+
+import torch
+
+threads, n_in, hidden, n_out, batch, steps = map(int, sys.argv[1:7])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+n = 2048
+x = torch.randn(n, n_in)
+y = torch.randint(0, n_out, (n,))
+model = torch.nn.Sequential(torch.nn.Linear(n_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, n_out))
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+loss_fn = torch.nn.CrossEntropyLoss()
+
+
+def run(k):
+    done = 0
+    while done < k:
+        perm = torch.randperm(n)
+        for s in range(0, n - batch + 1, batch):
+            idx = perm[s : s + batch]
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            loss.item()
+            done += 1
+            if done >= k:
+                return
+
+
+run(max(50, steps // 10))
+t = time.perf_counter()
+run(steps)
+dt = time.perf_counter() - t
+print(json.dumps({"steps_per_s": steps / dt, "ms_per_step": dt * 1000 / steps}))
