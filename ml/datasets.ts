@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import { fromHost, type NxTensor } from "./host.ts";
 import { mulberry32 } from "./random.ts";
 
 /** One row of a tabular dataset: column name → number, string or null (missing). */
@@ -404,4 +405,15 @@ export function batchRanges(n: number, batchSize: number, dropLast = false): Arr
 /** Split an array into consecutive batches. */
 export function batch<T>(items: readonly T[], batchSize: number, dropLast = false): T[][] {
   return batchRanges(items.length, batchSize, dropLast).map(([s, e]) => items.slice(s, e));
+}
+
+/** A matrix (or typed array with a shape) as a tsnb/nx tensor, sharing memory. */
+export function toTensor(m: Matrix | { data: Float32Array | Int32Array; shape: readonly number[] }): NxTensor {
+  const dtype = m.data instanceof Int32Array ? "i32" : "f32";
+  return fromHost({ dtype, shape: [...m.shape], data: m.data });
+}
+
+/** Numeric columns of records as an f32 tensor [rows, columns] (see {@link recordsToMatrix}). */
+export function recordsToTensor(rows: readonly DataRecord[], columns: readonly string[]): NxTensor {
+  return toTensor(recordsToMatrix(rows, columns));
 }

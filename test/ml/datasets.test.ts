@@ -78,3 +78,12 @@ test("standardize, oneHot, labelEncode, recordsToMatrix, batch", () => {
   assert.deepEqual(ds.batch([1, 2, 3, 4, 5], 2, true), [[1, 2], [3, 4]]);
   assert.equal(ds.dropMissing([{ a: 1 }, { a: null }]).length, 1);
 });
+
+test("records and matrices become nx tensors", async () => {
+  const t = ds.recordsToTensor([{ x: 1, y: 2 }, { x: 3, y: 4 }], ["x", "y"]);
+  assert.equal(t.dtype, "f32");
+  assert.deepEqual(t.shape, [2, 2]);
+  assert.deepEqual(t.toArraySync(), [[1, 2], [3, 4]]);
+  const labels = ds.toTensor({ data: Int32Array.from([1, 2]), shape: [2] });
+  assert.equal(labels.dtype, "i32");
+});

@@ -275,3 +275,18 @@ test("gradients match finite differences: conv2d (same, strided), maxPool2d, lay
     return t.add(t.sum(t.mul(ln, ln)), t.sum(t.tanh(c2)));
   });
 });
+
+test("fit, evaluate and onnx.run take tsnb/nx tensors", async () => {
+  const nx = await import("../../tensor/index.ts");
+  const x = nx.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], { dtype: "f32" });
+  const y = nx.tensor([0, 1, 1, 0], { dtype: "i32" });
+  const model = nn.sequential([nn.dense(8, { activation: "tanh" }), nn.dense(2)], { inputShape: [2], seed: 2 });
+  const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: 0.05 }), metrics: ["accuracy"] });
+  await tr.fit(x, y, { epochs: 150, batchSize: 4, verbose: false });
+  assert.equal((await tr.evaluate(x, y)).accuracy, 1, "learns XOR");
+  const m = await onnx.load(exportOnnx(model));
+  const out = await m.run({ input: x });
+  assert.ok(out.output instanceof nx.Tensor);
+  assert.deepEqual(out.output!.argmax({ axis: 1 }).toArraySync(), [0, 1, 1, 0]);
+  await assert.rejects(m.run({ input: nx.tensor([[1, 2]], { dtype: "f64" }) }), /dtype f64, expected f32/);
+});
