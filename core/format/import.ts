@@ -187,6 +187,15 @@ function scanBlocks(lines: string[], warnings: FormatDiagnostic[]): Block[] {
                 lineNumber,
               );
             }
+            // What imports must save again: JSON.stringify recurses and fails on absurd nesting.
+            try {
+              JSON.stringify(value);
+            } catch {
+              throw new FormatError(
+                `JSON in 'tsnb:${comment.name}' comment is nested too deeply`,
+                lineNumber,
+              );
+            }
           }
           push({ kind: "meta", name: comment.name, value, raw: line, line: lineNumber });
           continue;
@@ -500,7 +509,9 @@ function readOutput(
   const text = block.content.join("\n");
   if (block.role === "output") return { type: "text", text: trimFinalNewlines(text) };
   try {
-    return { type: "vega-lite", spec: JSON.parse(text) };
+    const spec: unknown = JSON.parse(text);
+    JSON.stringify(spec); // throws (RangeError) when nested too deeply to be saved again
+    return { type: "vega-lite", spec };
   } catch (e) {
     warnings.push({
       message: `invalid JSON in vega-lite block (kept as Markdown text): ${e instanceof Error ? e.message : String(e)}`,

@@ -7,11 +7,18 @@ import { join } from "node:path";
 import fc from "fast-check";
 import {
   exportNotebook,
+  exportNotebookWithLines,
   importNotebook,
   normalizeNotebook,
   splitLines,
 } from "../../core/format/index.ts";
-import type { Cell, Notebook, PersistedOutput, Section } from "../../core/notebook.ts";
+import {
+  allCells,
+  type Cell,
+  type Notebook,
+  type PersistedOutput,
+  type Section,
+} from "../../core/notebook.ts";
 
 const RUNS = Number(process.env.TSNB_FUZZ_RUNS ?? 300);
 
@@ -155,6 +162,20 @@ test("import(export(nb)) is normalizeNotebook(nb), without warnings; export is b
       assert.deepEqual(result.warnings, []);
       assert.deepEqual(stripIds(result.notebook), stripIds(normalizeNotebook(nb)));
       assert.equal(exportNotebook(result.notebook), file);
+      // Cell lines: the importer's and the exporter's agree, and point at each cell's source.
+      const exported = exportNotebookWithLines(nb);
+      const lines = splitLines(file);
+      const before = allCells(normalizeNotebook(nb)).filter((c) => c.type !== "markdown");
+      const after = allCells(result.notebook).filter((c) => c.type !== "markdown");
+      assert.equal(after.length, before.length);
+      after.forEach((cell, i) => {
+        const line = result.cellLines[cell.id]!;
+        assert.equal(exported.cellLines[before[i]!.id], line);
+        if (cell.source !== "") {
+          const src = cell.source.split("\n");
+          assert.deepEqual(lines.slice(line - 1, line - 1 + src.length), src);
+        }
+      });
     }),
     { numRuns: RUNS * 2 },
   );

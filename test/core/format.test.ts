@@ -436,6 +436,12 @@ describe("malformed input", () => {
     ],
     ["notebook metadata not an object", "\n\n<!-- tsnb:notebook [1] -->\n", 3, /JSON object/],
     ["cell options not an object", "<!-- tsnb:cell 3 -->\n```ts\n```\n", 1, /JSON object/],
+    [
+      "absurdly nested attrs (they could not be saved again)",
+      `# T\n<!-- tsnb:smart-cell {"kind":"x","attrs":{"a":${"[".repeat(200_000)}${"]".repeat(200_000)}}} -->\n`,
+      2,
+      /nested too deeply/,
+    ],
     ["NUL byte", "# T\n\nabc\r\nde\u0000f\n", 4, /not a text file/],
   ];
   for (const [name, text, line, message] of cases) {
