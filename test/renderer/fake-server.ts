@@ -3,12 +3,17 @@
  * dist/renderer over HTTP and speaks core/app-protocol.ts over a WebSocket with the real reducer,
  * but has no kernel (an evaluation "runs" for `evalMs` and prints its source back) and no files
  * (notebooks are given up front). Binds 127.0.0.1 on a free port.
+ *
+ * A cell whose source is `//outputs <JSON array of Output>` emits exactly those outputs, and
+ * `//updates <JSON array of OutputUpdate>` emits output updates: the renderer's drawing of every
+ * output type can be tested without a kernel.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Notebook } from "../../core/notebook.ts";
+import type { Output, OutputUpdate } from "../../core/outputs.ts";
 import { APP_PROTOCOL_VERSION, parseClientMessage, type ServerMessage } from "../../core/app-protocol.ts";
 import { applyOperation, createSessionData, type SessionData } from "../../core/session/data.ts";
 import { validateClientOperation, type Operation } from "../../core/session/operations.ts";
@@ -67,14 +72,21 @@ export async function startFakeServer(
       if (a.type === "start-evaluation") {
         setTimeout(() => {
           apply(sessionId, { type: "evaluation-started", cellId: a.cellId, evaluationId: a.evaluationId, clientId: "kernel", at: Date.now() });
-          apply(sessionId, { type: "output-appended", cellId: a.cellId, output: { type: "terminal", stream: "stdout", text: `ran: ${a.code}\n` }, clientId: "kernel", at: Date.now() });
+          const scripted = /^\/\/(outputs|updates) (.*)$/s.exec(a.code);
+          if (scripted?.[1] === "outputs") {
+            for (const output of JSON.parse(scripted[2]!) as Output[]) apply(sessionId, { type: "output-appended", cellId: a.cellId, output, clientId: "kernel", at: Date.now() });
+          } else if (scripted?.[1] === "updates") {
+            for (const update of JSON.parse(scripted[2]!) as OutputUpdate[]) apply(sessionId, { type: "output-updated", update, clientId: "kernel", at: Date.now() });
+          } else {
+            apply(sessionId, { type: "output-appended", cellId: a.cellId, output: { type: "terminal", stream: "stdout", text: `ran: ${a.code}\n` }, clientId: "kernel", at: Date.now() });
+          }
           setTimeout(() => {
             apply(sessionId, {
               type: "evaluation-finished",
               cellId: a.cellId,
               evaluationId: a.evaluationId,
               status: "ok",
-              result: { type: "value", preview: { kind: "primitive", text: String(a.code.length), jsType: "number" } },
+              result: a.code.startsWith("//") ? null : { type: "value", preview: { kind: "primitive", text: String(a.code.length), jsType: "number" } },
               defines: [],
               uses: [],
               durationMs: opts.evalMs ?? 5,
