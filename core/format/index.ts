@@ -8,3 +8,4 @@ export { importNotebook, splitLines } from "./import.ts";
 export { exportNotebook, exportNotebookWithLines, type ExportResult } from "./export.ts";
 export { normalizeNotebook } from "./normalize.ts";
 export { decodeNotebookBytes, importNotebookBytes, type DecodeResult } from "./text.ts";
+export { fileLocation, formatDiagnostic } from "./diagnostics.ts";

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import {
   exportNotebook,
   exportNotebookWithLines,
+  fileLocation,
+  formatDiagnostic,
   importNotebook,
   importNotebookBytes,
   normalizeNotebook,
@@ -221,6 +223,20 @@ describe("structure", () => {
     // The exporter reports the same lines for the notebook it writes.
     const exported = exportNotebookWithLines(result.notebook);
     assert.deepEqual(exported.cellLines, result.cellLines);
+  });
+});
+
+describe("file positions", () => {
+  test("an error at line 2, column 7 of a cell maps to FILE.tsnb:LINE:7", () => {
+    const text = "# T\n\nIntro\n\n```ts\nconst a = 1;\nconst b = oops;\n```\n";
+    const result = ok(importNotebook(text));
+    const cell = cells(result.notebook).find((c) => c.type === "code")!;
+    const at = fileLocation(result.cellLines, cell.id, 2, 11);
+    assert.deepEqual(at, { line: 7, column: 11 });
+    assert.equal(splitLines(text)[at!.line - 1]!.slice(at!.column - 1, at!.column + 3), "oops");
+    assert.equal(fileLocation(result.cellLines, "nope", 1, 1), null);
+    const error = fails(importNotebook("# T\n<!-- tsnb:cell {x} -->\n"));
+    assert.match(formatDiagnostic("nb.tsnb", error), /^nb\.tsnb:2: invalid JSON/);
   });
 });
 
