@@ -1,5 +1,5 @@
 // writeFileAtomic: a save either fully happens or not at all, even when the process is killed.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import {
@@ -12,13 +12,22 @@ import {
   lstatSync,
   mkdirSync,
   chmodSync,
+  rmSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isAtomicWriteTemp, writeFileAtomic } from "../../server/atomic-write.ts";
 
 const moduleUrl = new URL("../../server/atomic-write.ts", import.meta.url).href;
-const tempDir = (): string => mkdtempSync(join(tmpdir(), "tsnb-atomic-"));
+const tempDirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnb-atomic-"));
+  tempDirs.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 test("writes strings and bytes, replaces the old content, leaves no temp files", async () => {
   const dir = tempDir();
