@@ -82,6 +82,8 @@ export interface ParamSpec {
   name: string;
   shape: number[];
   init: Initializer;
+  /** False for state the optimizer does not touch (batchNorm's running statistics). Default true. */
+  trainable?: boolean;
 }
 
 /** What a layer's forward pass can use besides its inputs and parameters. */
@@ -89,6 +91,8 @@ export interface ApplyContext {
   training: boolean;
   /** A fresh dropout keep-mask input of the given shape (batch included), scaled by 1/(1-rate). */
   dropoutMask(shape: number[], rate: number): Val;
+  /** Set the next value of a non-trainable parameter of this layer (training only). */
+  setState?(param: string, value: Val): void;
 }
 
 /** A layer: shape inference, parameters, and its forward computation on a tape. */
@@ -327,6 +331,48 @@ export function embedding(vocabSize: number, dim: number, opts: { name?: string;
   });
 }
 
+/**
+ * Batch normalisation over the feature axis (the last one for [features] inputs, the channel axis
+ * for [c, h, w] inputs). Training normalises with the batch's statistics and updates running
+ * averages (PyTorch's momentum convention, unbiased running variance); inference and export use
+ * the running averages.
+ */
+export function batchNorm(opts: { name?: string; momentum?: number; epsilon?: number } = {}): Layer {
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.epsilon ?? 1e-5;
+  const paramShape = (s: number[]) => (s.length === 3 ? [s[0]!, 1, 1] : [s[s.length - 1]!]);
+  return makeLayer("batchNorm", opts, {
+    outputShape: (ins) => one(ins, "batchNorm"),
+    params: (ins) => {
+      const ps = paramShape(one(ins, "batchNorm"));
+      return [
+        { name: "gamma", shape: ps, init: "ones" },
+        { name: "beta", shape: ps, init: "zeros" },
+        { name: "runningMean", shape: ps, init: "zeros", trainable: false },
+        { name: "runningVar", shape: ps, init: "ones", trainable: false },
+      ];
+    },
+    apply: (t, [x], p, ctx) => {
+      const ps = p.gamma!.shape;
+      const normalize = (xc: Val, variance: Val) => t.add(t.mul(t.div(xc, t.sqrt(t.add(variance, t.scalar(eps)))), p.gamma!), p.beta!);
+      if (!ctx.training) return normalize(t.sub(x!, p.runningMean!), p.runningVar!);
+      const rank = x!.shape.length;
+      const axes = rank === 4 ? [0, 2, 3] : Array.from({ length: rank - 1 }, (_, i) => i);
+      const mu = t.mean(x!, axes, true);
+      const xc = t.sub(x!, mu);
+      const v = t.mean(t.square(xc), axes, true);
+      const n = axes.reduce((a, ax) => a * x!.shape[ax]!, 1);
+      const keep = t.scalar(1 - momentum);
+      const m = t.scalar(momentum);
+      const shaped = (s: Val) => t.raw("Reshape", [s, t.rawInts(ps)], ps);
+      const ema = (old: Val, cur: Val) => t.raw("Add", [t.raw("Mul", [old, keep], ps), t.raw("Mul", [cur, m], ps)], ps);
+      ctx.setState?.("runningMean", ema(p.runningMean!, shaped(mu)));
+      ctx.setState?.("runningVar", ema(p.runningVar!, t.raw("Mul", [shaped(v), t.scalar(n / Math.max(1, n - 1))], ps)));
+      return normalize(xc, v);
+    },
+  });
+}
+
 /** Element-wise sum of several nodes of the same shape (residual connections). */
 export function add(opts: { name?: string } = {}): Layer {
   return makeLayer("add", opts, {
@@ -348,6 +394,8 @@ export interface Param {
   name: string;
   shape: number[];
   data: Float32Array;
+  /** False for non-trainable state (running statistics). */
+  trainable: boolean;
 }
 
 /** One row of a model summary. */
@@ -425,7 +473,7 @@ export class Model {
   init(seed = this.seed): this {
     this.seed = seed;
     this.params.clear();
-    for (const { full, spec } of this.paramSpecs()) this.params.set(full, { name: full, shape: spec.shape, data: initialize(spec.init, spec.shape, deriveSeed(seed, full)) });
+    for (const { full, spec } of this.paramSpecs()) this.params.set(full, { name: full, shape: spec.shape, data: initialize(spec.init, spec.shape, deriveSeed(seed, full)), trainable: spec.trainable !== false });
     this.initialized = true;
     return this;
   }
@@ -446,8 +494,11 @@ export class Model {
     for (const n of this.order) {
       if (!n.layer) continue;
       const local: Record<string, Val> = {};
-      for (const spec of n.layer.params(n.inputs.map((i) => i.shape))) local[spec.name] = params.get(`${this.nameOf(n)}.${spec.name}`)!;
-      vals.set(n, n.layer.apply(t, n.inputs.map((i) => vals.get(i)!), local, ctx));
+      const layerName = this.nameOf(n);
+      for (const spec of n.layer.params(n.inputs.map((i) => i.shape))) local[spec.name] = params.get(`${layerName}.${spec.name}`)!;
+      const setState = ctx.setState;
+      const layerCtx: ApplyContext = setState ? { ...ctx, setState: (param, value) => setState(`${layerName}.${param}`, value) } : ctx;
+      vals.set(n, n.layer.apply(t, n.inputs.map((i) => vals.get(i)!), local, layerCtx));
     }
     return vals.get(this.outputNode)!;
   }

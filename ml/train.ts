@@ -243,8 +243,10 @@ export class Trainer {
         const y = t.input("y", [b, ...this.targetShape()]);
         const params = this.paramInputs(t);
         const masks: CompiledStep["masks"] = [];
+        const stateUpdates = new Map<string, Val>();
         const pred = this.model.forward(t, x, params, {
           training: true,
+          setState: (name, value) => void stateUpdates.set(name, value),
           dropoutMask: (shape, rate) => {
             const name = `mask${masks.length}`;
             masks.push({ name, shape, rate });
@@ -252,7 +254,8 @@ export class Trainer {
           },
         });
         const loss = this.loss.build(t, pred, y);
-        const names = [...params.keys()];
+        const names = [...params.keys()].filter((n) => this.model.params.get(n)!.trainable);
+        for (const [n, p] of this.model.params) if (!p.trainable) t.output(stateUpdates.get(n) ?? t.raw("Identity", [params.get(n)!], p.shape), `o:p:${n}`);
         const grads = t.backward(loss, names.map((n) => params.get(n)!));
         const h: Record<string, Val> = {};
         for (const hn of this.optimizer.hyperNames) h[hn] = t.input(`h:${hn}`, []);
@@ -344,7 +347,7 @@ export class Trainer {
     }
     for (const [name, p] of this.model.params) {
       this.state.set(`p:${name}`, new ort.Tensor("float32", p.data, p.shape));
-      for (const slot of this.optimizer.slots) this.state.set(`s:${slot}:${name}`, new ort.Tensor("float32", new Float32Array(p.data.length), p.shape));
+      if (p.trainable) for (const slot of this.optimizer.slots) this.state.set(`s:${slot}:${name}`, new ort.Tensor("float32", new Float32Array(p.data.length), p.shape));
     }
   }
 

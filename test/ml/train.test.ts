@@ -127,7 +127,7 @@ test("early stopping restores the best epoch's weights", async () => {
 
 test("export → onnx.load gives the same outputs; wrong inputs are rejected", async () => {
   const model = nn.sequential(
-    [nn.reshape([1, 8, 8]), nn.conv2d(4, { kernelSize: 3, padding: "same", activation: "relu" }), nn.maxPool2d(2), nn.flatten(), nn.layerNorm(), nn.dense(16, { activation: "gelu" }), nn.dropout(0.5), nn.dense(10, { activation: "softmax" })],
+    [nn.reshape([1, 8, 8]), nn.conv2d(4, { kernelSize: 3, padding: "same" }), nn.batchNorm(), nn.relu(), nn.maxPool2d(2), nn.flatten(), nn.layerNorm(), nn.dense(16, { activation: "gelu" }), nn.batchNorm(), nn.dropout(0.5), nn.dense(10, { activation: "softmax" })],
     { inputShape: [64], seed: 5 },
   );
   const { xtr, ytr, xte } = await digitsSplit();
@@ -289,4 +289,19 @@ test("fit, evaluate and onnx.run take tsnb/nx tensors", async () => {
   assert.ok(out.output instanceof nx.Tensor);
   assert.deepEqual(out.output!.argmax({ axis: 1 }).toArraySync(), [0, 1, 1, 0]);
   await assert.rejects(m.run({ input: nx.tensor([[1, 2]], { dtype: "f64" }) }), /dtype f64, expected f32/);
+});
+
+test("batchNorm normalises with batch statistics in training and keeps running averages", async () => {
+  const model = nn.sequential([nn.batchNorm({ momentum: 1 })], { inputShape: [2] });
+  const x = { data: Float32Array.from([1, 10, 2, 20, 3, 30, 6, 40]), shape: [4, 2] };
+  const tr = new Trainer(model, { loss: "mse", optimizer: optim.sgd({ learningRate: 0 }) });
+  await tr.fit(x, { data: new Float32Array(8), shape: [4, 2] }, { epochs: 1, batchSize: 4, shuffle: false, verbose: false });
+  assert.deepEqual([...model.params.get("batchNorm_0.runningMean")!.data], [3, 25]);
+  const v = model.params.get("batchNorm_0.runningVar")!.data;
+  assert.ok(Math.abs(v[0]! - 14 / 3) < 1e-4 && Math.abs(v[1]! - 500 / 3) < 1e-3, `unbiased running variance ${[...v]}`);
+  assert.equal(model.params.get("batchNorm_0.gamma")!.trainable, true);
+  assert.equal(model.params.get("batchNorm_0.runningMean")!.trainable, false);
+  // inference uses the running statistics: (x - mean) / sqrt(var + eps)
+  const out = (await tr.predict({ data: Float32Array.from([3, 25]), shape: [1, 2] })).dataSync();
+  assert.ok(Math.abs(out[0] as number) < 1e-6 && Math.abs(out[1] as number) < 1e-6);
 });
