@@ -72,7 +72,7 @@ export class Trace {
 }
 
 /** Nested JS arrays of numbers/booleans, as `toArray()` returns them. */
-export type NestedArray = number | boolean | NestedArray[];
+export type NestedArray = number | boolean | bigint | NestedArray[];
 
 const DISPLAY = Symbol.for("tsnb.display");
 

@@ -196,7 +196,7 @@ describe("grad and valueAndGrad", () => {
   it("second derivatives: grad of grad", () => {
     const d1 = (x: nx.Tensor) => nx.sum(nx.grad((y: nx.Tensor) => nx.sum(nx.multiply(nx.multiply(y, y), y)))(x) as nx.Tensor);
     const d2 = nx.grad(d1)(x64) as nx.Tensor;
-    close(Array.from(d2.dataSync()), [3, -6, 12], 1e-12, "6x");
+    close(Array.from(d2.dataSync() as Float64Array), [3, -6, 12], 1e-12, "6x");
   });
 
   it("composes with jit both ways and inside a jitted training step", () => {
@@ -223,7 +223,7 @@ describe("grad and valueAndGrad", () => {
       w = out.w;
     }
     assert.ok(last < first * 1e-4, `${first} -> ${last}`);
-    close(Array.from(w.dataSync()), [1, -2, 0.5], 1e-3, "learned weights");
+    close(Array.from(w.dataSync() as Float32Array), [1, -2, 0.5], 1e-3, "learned weights");
   });
 
   it("errors: non-scalar results, integer arguments, bad argnums", () => {
