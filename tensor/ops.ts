@@ -29,6 +29,7 @@ import type { Attrs, Prim } from "./lower.ts";
 import {
   type ArgReduceOptions,
   type NestedArray,
+  type ReduceArg,
   type ReduceOptions,
   Tensor,
   TensorError,
@@ -37,7 +38,7 @@ import {
   fromTyped,
 } from "./tensor.ts";
 
-export type { ArgReduceOptions, ReduceOptions, TensorLike, NestedArray };
+export type { ArgReduceOptions, ReduceArg, ReduceOptions, TensorLike, NestedArray };
 
 function fail(msg: string): never {
   throw new TensorError(msg);
@@ -522,6 +523,19 @@ export function stopGradient(x: TensorLike): Tensor {
 // ---------------------------------------------------------------------------------------------
 // Reductions
 
+
+function reduceOpts(o: ReduceArg | undefined): ReduceOptions | undefined {
+  if (o === undefined) return undefined;
+  if (typeof o === "number" || Array.isArray(o)) return { axes: o as number | readonly number[] };
+  const r = o as ReduceOptions & { keepdims?: boolean };
+  return r.keepDims === undefined && r.keepdims !== undefined ? { ...r, keepDims: r.keepdims } : r;
+}
+
+function axisOpt(o: number | { axis?: number } | undefined, fallback: number): number {
+  if (typeof o === "number") return o;
+  return o?.axis ?? fallback;
+}
+
 function reduceAxes(op: string, t: Tensor, opts: ReduceOptions | undefined): number[] {
   const spec = opts?.axes ?? opts?.axis;
   if (spec === undefined || spec === null) return t.shape.map((_, i) => i);
@@ -540,7 +554,8 @@ function reducedShape(shape: readonly number[], axes: readonly number[], keep: b
   return out;
 }
 
-function reduction(op: string, prim: Prim, x: TensorLike, opts: ReduceOptions | undefined, dtype: (d: DType) => DType): Tensor {
+function reduction(op: string, prim: Prim, x: TensorLike, arg: ReduceArg | undefined, dtype: (d: DType) => DType): Tensor {
+  const opts = reduceOpts(arg);
   const t0 = asTensor(x);
   const axes = reduceAxes(op, t0, opts);
   const keep = opts?.keepDims ?? false;
@@ -555,26 +570,28 @@ function reduction(op: string, prim: Prim, x: TensorLike, opts: ReduceOptions | 
 const sumType = (d: DType): DType => (d === "bool" || d === "u8" ? "i32" : d);
 
 /** Sum over axes (all by default); bool and u8 sum in i32. */
-export function sum(x: TensorLike, opts?: ReduceOptions): Tensor {
+export function sum(x: TensorLike, opts?: ReduceArg): Tensor {
   return reduction("sum", "reduceSum", x, opts, sumType);
 }
 /** Mean over axes; integer inputs give f32. */
-export function mean(x: TensorLike, opts?: ReduceOptions): Tensor {
+export function mean(x: TensorLike, arg?: ReduceArg): Tensor {
+  const opts = reduceOpts(arg);
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
   const axes = reduceAxes("mean", t, opts);
   const count = axes.reduce((n, a) => n * t.shape[a]!, 1);
   return divide(sum(t, opts), count);
 }
 /** Maximum over axes (error on an empty axis). */
-export function max(x: TensorLike, opts?: ReduceOptions): Tensor {
+export function max(x: TensorLike, opts?: ReduceArg): Tensor {
   return reduction("max", "reduceMax", x, opts, (d) => d);
 }
 /** Minimum over axes (error on an empty axis). */
-export function min(x: TensorLike, opts?: ReduceOptions): Tensor {
+export function min(x: TensorLike, opts?: ReduceArg): Tensor {
   return reduction("min", "reduceMin", x, opts, (d) => d);
 }
 
-function argReduce(op: string, prim: Prim, x: TensorLike, opts: ArgReduceOptions | undefined): Tensor {
+function argReduce(op: string, prim: Prim, x: TensorLike, arg: ArgReduceOptions | number | undefined): Tensor {
+  const opts: ArgReduceOptions | undefined = typeof arg === "number" ? { axis: arg } : arg;
   let t = asTensor(x);
   const keep = opts?.keepDims ?? false;
   let axis: number;
@@ -589,16 +606,17 @@ function argReduce(op: string, prim: Prim, x: TensorLike, opts: ArgReduceOptions
   return out;
 }
 /** Index of the maximum along an axis (the flattened tensor when no axis); ties give the first index; i64. */
-export function argmax(x: TensorLike, opts?: ArgReduceOptions): Tensor {
+export function argmax(x: TensorLike, opts?: ArgReduceOptions | number): Tensor {
   return argReduce("argmax", "argMax", x, opts);
 }
 /** Index of the minimum along an axis; ties give the first index; i64. */
-export function argmin(x: TensorLike, opts?: ArgReduceOptions): Tensor {
+export function argmin(x: TensorLike, opts?: ArgReduceOptions | number): Tensor {
   return argReduce("argmin", "argMin", x, opts);
 }
 
 /** log(sum(exp(x))) over axes, computed stably. */
-export function logSumExp(x: TensorLike, opts?: ReduceOptions): Tensor {
+export function logSumExp(x: TensorLike, arg?: ReduceArg): Tensor {
+  const opts = reduceOpts(arg);
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
   const axes = reduceAxes("logSumExp", t, opts);
   const m0 = stopGradient(max(t, { axes, keepDims: true }));
@@ -608,17 +626,17 @@ export function logSumExp(x: TensorLike, opts?: ReduceOptions): Tensor {
 }
 
 /** softmax along an axis (default −1). */
-export function softmax(x: TensorLike, opts: { axis?: number } = {}): Tensor {
+export function softmax(x: TensorLike, opts?: number | { axis?: number }): Tensor {
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
-  const axis = normAxis("softmax", opts.axis ?? -1, t.rank);
+  const axis = normAxis("softmax", axisOpt(opts, -1), t.rank);
   const e = exp(subtract(t, stopGradient(max(t, { axes: axis, keepDims: true }))));
   return divide(e, sum(e, { axes: axis, keepDims: true }));
 }
 
 /** log(softmax(x)) along an axis (default −1), computed stably. */
-export function logSoftmax(x: TensorLike, opts: { axis?: number } = {}): Tensor {
+export function logSoftmax(x: TensorLike, opts?: number | { axis?: number }): Tensor {
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
-  const axis = normAxis("logSoftmax", opts.axis ?? -1, t.rank);
+  const axis = normAxis("logSoftmax", axisOpt(opts, -1), t.rank);
   return subtract(t, logSumExp(t, { axes: axis, keepDims: true }));
 }
 
@@ -684,14 +702,14 @@ export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
 }
 
 /** Joins tensors along an existing axis (dtypes promoted). */
-export function concatenate(tensors: readonly TensorLike[], opts: { axis?: number } = {}): Tensor {
+export function concatenate(tensors: readonly TensorLike[], opts?: number | { axis?: number }): Tensor {
   if (tensors.length === 0) fail("concatenate: needs at least one tensor");
   let ts = tensors.map(asTensor);
   const d = ts.map((t) => t.dtype).reduce(promote);
   ts = ts.map((t) => cast(t, d));
   const first = ts[0]!;
   if (first.rank === 0) fail("concatenate: cannot concatenate scalars; use stack");
-  const axis = normAxis("concatenate", opts.axis ?? 0, first.rank);
+  const axis = normAxis("concatenate", axisOpt(opts, 0), first.rank);
   for (const t of ts) {
     if (t.rank !== first.rank || t.shape.some((dim, i) => i !== axis && dim !== first.shape[i])) {
       fail(`concatenate: shapes ${ts.map((x) => fmt(x.shape)).join(", ")} differ outside axis ${axis}`);
@@ -707,12 +725,12 @@ export function concatenate(tensors: readonly TensorLike[], opts: { axis?: numbe
 }
 
 /** Joins tensors along a new axis. */
-export function stack(tensors: readonly TensorLike[], opts: { axis?: number } = {}): Tensor {
+export function stack(tensors: readonly TensorLike[], opts?: number | { axis?: number }): Tensor {
   if (tensors.length === 0) fail("stack: needs at least one tensor");
   const ts = tensors.map(asTensor);
   const first = ts[0]!;
   for (const t of ts) if (t.rank !== first.rank || t.shape.some((d, i) => d !== first.shape[i])) fail(`stack: shapes ${ts.map((x) => fmt(x.shape)).join(", ")} differ`);
-  const axis = normAxis("stack", opts.axis ?? 0, first.rank + 1);
+  const axis = normAxis("stack", axisOpt(opts, 0), first.rank + 1);
   return concatenate(ts.map((t) => expandDims(t, axis)), { axis });
 }
 
@@ -756,12 +774,12 @@ export function slice(x: TensorLike, begin: readonly number[], size?: readonly n
 }
 
 /** Elements at integer `indices` along an axis (NumPy take; negative indices count from the end). */
-export function take(x: TensorLike, indices: TensorLike, opts: { axis?: number } = {}): Tensor {
+export function take(x: TensorLike, indices: TensorLike, opts?: number | { axis?: number }): Tensor {
   const t = asTensor(x);
   const idx = asTensor(indices);
   if (!isInt(idx.dtype)) fail(`take: indices must be integers, got ${desc(idx)}`);
   if (t.rank === 0) fail(`take: cannot index a scalar (${desc(t)})`);
-  const axis = normAxis("take", opts.axis ?? 0, t.rank);
+  const axis = normAxis("take", axisOpt(opts, 0), t.rank);
   const n = t.shape[axis]!;
   const ind = idx.dtype === "u8" ? cast(idx, "i32") : idx;
   if (!ind.isSymbolic) {
@@ -778,13 +796,15 @@ export function take(x: TensorLike, indices: TensorLike, opts: { axis?: number }
 export const gather = take;
 
 /** Pads with a constant: `widths[i] = [before, after]` for every axis. */
-export function pad(x: TensorLike, widths: ReadonlyArray<readonly [number, number]>, value = 0): Tensor {
+export function pad(x: TensorLike, widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>, value = 0): Tensor {
   const t = asTensor(x);
+  if (widths.some((w) => w.length === 3 && w[2] !== 0)) fail(`pad: interior padding is not supported (${JSON.stringify(widths)})`);
+  widths = widths.map((w) => (w.length === 3 ? ([w[0], w[1]] as const) : w));
   if (widths.length !== t.rank) fail(`pad: ${widths.length} pad widths for ${desc(t)}`);
   for (const w of widths) if (w.length !== 2 || w.some((v) => !Number.isInteger(v) || v < 0)) fail(`pad: widths must be [before, after] pairs of non-negative integers, got ${JSON.stringify(widths)}`);
   if (widths.every(([a, b]) => a === 0 && b === 0)) return t;
-  const pads = [...widths.map((w) => w[0]), ...widths.map((w) => w[1])];
-  const shape = t.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
+  const pads = [...widths.map((w) => w[0]), ...widths.map((w) => w[1]!)];
+  const shape = t.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]!);
   return emit("pad", [t], { pads, value: Number(coerce(t.dtype, value)) }, shape, t.dtype);
 }
 

@@ -232,15 +232,15 @@ export class Tensor {
   clip(min: TensorLike, max: TensorLike): Tensor { return ops.clip(this, min, max); }
   cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
   astype(dtype: DType): Tensor { return ops.cast(this, dtype); }
-  sum(opts?: ReduceOptions): Tensor { return ops.sum(this, opts); }
-  mean(opts?: ReduceOptions): Tensor { return ops.mean(this, opts); }
-  max(opts?: ReduceOptions): Tensor { return ops.max(this, opts); }
-  min(opts?: ReduceOptions): Tensor { return ops.min(this, opts); }
-  argmax(opts?: ArgReduceOptions): Tensor { return ops.argmax(this, opts); }
-  argmin(opts?: ArgReduceOptions): Tensor { return ops.argmin(this, opts); }
-  logSumExp(opts?: ReduceOptions): Tensor { return ops.logSumExp(this, opts); }
-  softmax(opts?: { axis?: number }): Tensor { return ops.softmax(this, opts); }
-  logSoftmax(opts?: { axis?: number }): Tensor { return ops.logSoftmax(this, opts); }
+  sum(opts?: ReduceArg): Tensor { return ops.sum(this, opts); }
+  mean(opts?: ReduceArg): Tensor { return ops.mean(this, opts); }
+  max(opts?: ReduceArg): Tensor { return ops.max(this, opts); }
+  min(opts?: ReduceArg): Tensor { return ops.min(this, opts); }
+  argmax(opts?: ArgReduceOptions | number): Tensor { return ops.argmax(this, opts); }
+  argmin(opts?: ArgReduceOptions | number): Tensor { return ops.argmin(this, opts); }
+  logSumExp(opts?: ReduceArg): Tensor { return ops.logSumExp(this, opts); }
+  softmax(opts?: number | { axis?: number }): Tensor { return ops.softmax(this, opts); }
+  logSoftmax(opts?: number | { axis?: number }): Tensor { return ops.logSoftmax(this, opts); }
   matmul(b: TensorLike): Tensor { return ops.matmul(this, b); }
   dot(b: TensorLike): Tensor { return ops.dot(this, b); }
   transpose(perm?: number[]): Tensor { return ops.transpose(this, perm); }
@@ -251,13 +251,16 @@ export class Tensor {
   expandDims(axis: number): Tensor { return ops.expandDims(this, axis); }
   broadcastTo(shape: readonly number[]): Tensor { return ops.broadcastTo(this, shape); }
   slice(begin: readonly number[], size?: readonly number[], strides?: readonly number[]): Tensor { return ops.slice(this, begin, size, strides); }
-  take(indices: TensorLike, opts?: { axis?: number }): Tensor { return ops.take(this, indices, opts); }
-  gather(indices: TensorLike, opts?: { axis?: number }): Tensor { return ops.take(this, indices, opts); }
-  pad(widths: ReadonlyArray<readonly [number, number]>, value?: number): Tensor { return ops.pad(this, widths, value); }
+  take(indices: TensorLike, opts?: number | { axis?: number }): Tensor { return ops.take(this, indices, opts); }
+  gather(indices: TensorLike, opts?: number | { axis?: number }): Tensor { return ops.take(this, indices, opts); }
+  pad(widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>, value?: number): Tensor { return ops.pad(this, widths, value); }
 }
 
 /** What ops accept where a tensor is expected: a tensor, a JS number/boolean (a "weak" scalar that adopts the other operand's dtype), or nested arrays. */
 export type TensorLike = Tensor | number | boolean | bigint | NestedArray | TypedArray;
+
+/** Reductions take options, one axis, or a list of axes. */
+export type ReduceArg = ReduceOptions | number | readonly number[];
 
 /** Options of reductions. */
 export interface ReduceOptions {

@@ -249,9 +249,18 @@ export function grad(fn: (...args: never[]) => unknown, options?: number | numbe
 }
 
 /** Like grad, returning `[value, gradient]` (`[[value, aux], gradient]` with hasAux). */
-export function valueAndGrad(fn: (...args: never[]) => unknown, options?: number | number[] | GradOptions): (...args: unknown[]) => [any, any] {
-  return makeGrad(fn as unknown as (...args: unknown[]) => unknown, options, true) as (...args: unknown[]) => [any, any];
+export function valueAndGrad(fn: (...args: never[]) => unknown, options?: number | number[] | GradOptions): (...args: unknown[]) => ValueAndGrad {
+  const compiled = makeGrad(fn as unknown as (...args: unknown[]) => unknown, options, true);
+  const hasAux = typeof options === "object" && !Array.isArray(options) && options.hasAux === true;
+  return (...args: unknown[]) => {
+    const [value, grad] = compiled(...args) as [any, any];
+    const named = hasAux ? { value: value[0], aux: value[1], grad } : { value, grad };
+    return Object.assign([value, grad], named) as ValueAndGrad;
+  };
 }
+
+/** `[value, grad]` (destructure it), also readable as `.value`, `.grad` (and `.aux` with hasAux). */
+export type ValueAndGrad = [any, any] & { value: any; grad: any; aux?: any };
 
 /** Options of exportOnnx. */
 export interface ExportOptions {

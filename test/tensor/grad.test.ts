@@ -232,3 +232,24 @@ describe("grad and valueAndGrad", () => {
     assert.throws(() => nx.grad((a: nx.Tensor) => nx.sum(a), 3)(x64), /grad: argnums 3 is out of range for 1 arguments/);
   });
 });
+
+describe("grad API conveniences", () => {
+  it("valueAndGrad results also read as .value/.grad/.aux; axes may be given positionally", () => {
+    const x = nx.tensor([[1, 2], [3, 4]], { dtype: "f64" });
+    const r = nx.valueAndGrad((t: nx.Tensor) => nx.sum(nx.max(t, 1)))(x);
+    assert.equal(r.value.item(), 6);
+    assert.deepEqual(r.grad.toArraySync(), [[0, 1], [0, 1]]);
+    const a = nx.valueAndGrad((t: nx.Tensor) => [nx.sum(t), nx.mean(t, [0, 1])], { hasAux: true })(x);
+    assert.equal(a.value.item(), 10);
+    assert.equal(a.aux.item(), 2.5);
+    assert.deepEqual(nx.softmax(x, 0).shape, [2, 2]);
+    assert.deepEqual(nx.argmax(x, 0).toArraySync(), [1, 1]);
+    assert.deepEqual(nx.concatenate([x, x], 1).shape, [2, 4]);
+    assert.deepEqual(nx.sum(x, { axes: 0, keepdims: true } as nx.ReduceOptions).shape, [1, 2]);
+  });
+
+  it("max and min propagate NaN like NumPy", () => {
+    assert.ok(Number.isNaN(nx.max(nx.tensor([1, NaN, 3])).item() as number));
+    assert.deepEqual(nx.min(nx.tensor([[1, NaN], [2, 3]]), 1).toArraySync().toString(), "NaN,2");
+  });
+});
