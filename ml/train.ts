@@ -51,6 +51,13 @@ export interface FitOptions {
   earlyStopping?: EarlyStopping;
   /** Print a progress line (updated in place with \r) and a line per epoch. Default true. */
   verbose?: boolean;
+  /** Where progress lines go (default process.stdout, which the kernel streams to the cell). */
+  progressStream?: { write(text: string): unknown };
+  /**
+   * Show a live Vega-Lite chart of the loss (per step, smoothed) and the epoch metrics in the cell,
+   * when running in a notebook kernel. Default: same as `verbose`.
+   */
+  liveChart?: boolean;
   /** Stop between steps when aborted. */
   signal?: AbortSignal;
   /** Yield to the event loop at least this often (ms). Default 50. */
@@ -102,6 +109,47 @@ export interface LoopState {
 }
 
 type Handler = (s: LoopState) => void | "halt" | Promise<void | "halt">;
+
+/** The kernel's bridge to the cell's outputs (kernel/main.ts), when running in a notebook. */
+interface KernelBridge {
+  emit(output: Output): void;
+  update(update: { type: "vega-lite-push"; id: string; rows: unknown[]; window?: number }): void;
+  newId(prefix?: string): string;
+}
+
+/** A Vega-Lite line chart in the cell that training pushes rows to. */
+class LiveChart {
+  private constructor(
+    private readonly bridge: KernelBridge,
+    private readonly id: string,
+  ) {}
+  static start(): LiveChart | undefined {
+    const bridge = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.kernel")] as KernelBridge | undefined;
+    if (!bridge || typeof bridge.emit !== "function") return undefined;
+    const id = bridge.newId("training");
+    bridge.emit({
+      type: "vega-lite",
+      id,
+      dataset: "history",
+      spec: {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        width: 400,
+        height: 180,
+        data: { name: "history" },
+        mark: { type: "line", point: false },
+        encoding: {
+          x: { field: "step", type: "quantitative", title: "step" },
+          y: { field: "value", type: "quantitative" },
+          color: { field: "metric", type: "nominal" },
+        },
+      },
+    });
+    return new LiveChart(bridge, id);
+  }
+  push(rows: Array<{ step: number; metric: string; value: number }>): void {
+    if (rows.length > 0) this.bridge.update({ type: "vega-lite-push", id: this.id, rows, window: 5000 });
+  }
+}
 
 /** The loss/metric history: records per epoch and per step, plus a chart when displayed. */
 export class History {
@@ -364,6 +412,12 @@ export class Trainer {
     const epochs = opts.epochs ?? 1;
     const batchSize = opts.batchSize ?? 32;
     const verbose = opts.verbose ?? true;
+    const chart = (opts.liveChart ?? verbose) ? LiveChart.start() : undefined;
+    let lineLength = 0;
+    const writeLine = (text: string, end = "") => {
+      (opts.progressStream ?? process.stdout).write(`\r${text}${" ".repeat(Math.max(0, lineLength - text.length))}${end}`);
+      lineLength = end ? 0 : text.length;
+    };
     const yieldEvery = opts.yieldEveryMs ?? 50;
     let data = await this.prepare(xIn, yIn, "fit");
     let val: Prepared | undefined;
@@ -452,12 +506,16 @@ export class Trainer {
         }
         await this.emit("iterationCompleted", { ...base, step: this.step, epoch, iteration: bi, loss });
         const now = performance.now();
-        if (verbose && (now - lastPrint > 100 || bi === nBatches - 1)) {
+        const tick = now - lastPrint > 100 || bi === nBatches - 1;
+        if (tick) {
           lastPrint = now;
+          chart?.push([{ step: this.step, metric: "loss", value: lossSum / seen }]);
+        }
+        if (verbose && tick) {
           const elapsed = (now - t0) / 1000;
           const eta = (elapsed / done) * (total - done);
           const ms = this.metrics.map((m, i) => ` ${m.name} ${(metricSums[i]! / seen).toFixed(4)}`).join("");
-          process.stdout.write(`\rEpoch ${epoch}/${epochs}  batch ${bi + 1}/${nBatches}  loss ${(lossSum / seen).toFixed(4)}${ms}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s   `);
+          writeLine(`Epoch ${epoch}/${epochs}  batch ${bi + 1}/${nBatches}  loss ${(lossSum / seen).toFixed(4)}${ms}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s`);
         }
         if (now - lastYield > yieldEvery) {
           lastYield = now;
@@ -473,14 +531,20 @@ export class Trainer {
       rec.seconds = (performance.now() - eStart) / 1000;
       this.history.epochs.push(rec);
       if (verbose)
-        process.stdout.write(
-          `\rEpoch ${epoch}/${epochs}  ` +
+        writeLine(
+          `Epoch ${epoch}/${epochs}  ` +
             Object.entries(rec)
               .filter(([k]) => k !== "epoch" && k !== "seconds")
               .map(([k, v]) => `${k} ${v.toFixed(4)}`)
               .join("  ") +
-            `  (${rec.seconds.toFixed(1)}s)\n`,
+            `  (${rec.seconds.toFixed(1)}s)`,
+          "\n",
         );
+      chart?.push(
+        Object.entries(rec)
+          .filter(([k]) => k !== "epoch" && k !== "seconds" && k !== "loss")
+          .map(([metric, value]) => ({ step: this.step, metric, value })),
+      );
       await this.emit("epochCompleted", { ...base, step: this.step, epoch, metrics: rec, loss: rec.loss! });
       if (es) {
         const v = rec[monitor];
@@ -504,7 +568,7 @@ export class Trainer {
     }
     if (reason) {
       this.history.stopped = reason;
-      if (verbose) process.stdout.write(`\nStopped: ${reason}\n`);
+      if (verbose) writeLine(`Stopped: ${reason}`, "\n");
       await this.emit("halted", { ...base, step: this.step, epoch: this.history.epochs.length, reason });
     } else await this.emit("completed", { ...base, step: this.step, epoch: epochs });
     return this.history;

@@ -305,3 +305,27 @@ test("batchNorm normalises with batch statistics in training and keeps running a
   const out = (await tr.predict({ data: Float32Array.from([3, 25]), shape: [1, 2] })).dataSync();
   assert.ok(Math.abs(out[0] as number) < 1e-6 && Math.abs(out[1] as number) < 1e-6);
 });
+
+test("progress: a \\r line with epoch, batch, loss, metrics, elapsed and ETA; a live chart through the kernel bridge", async () => {
+  const { xtr, ytr, xte, yte } = await digitsSplit();
+  const emitted: Array<{ type: string; id?: string; dataset?: string }> = [];
+  const pushed: Array<{ id: string; rows: Array<{ step: number; metric: string; value: number }> }> = [];
+  const key = Symbol.for("tsnb.kernel");
+  const g = globalThis as Record<symbol, unknown>;
+  g[key] = { emit: (o: never) => emitted.push(o), update: (u: never) => pushed.push(u), newId: (p: string) => `${p}-1`, toOutput: async () => ({}) };
+  const written: string[] = [];
+  try {
+    const tr = new Trainer(mlp(1), { loss: "categoricalCrossEntropy", metrics: ["accuracy"] });
+    await tr.fit(xtr, ytr, { epochs: 2, batchSize: 64, validationData: [xte, yte], progressStream: { write: (t: string) => written.push(t) } });
+  } finally {
+    delete g[key];
+  }
+  const text = written.join("");
+  assert.match(text, /\rEpoch 1\/2 {2}batch \d+\/\d+ {2}loss \d\.\d{4} accuracy \d\.\d{4} {2}\d+\.\ds elapsed, ETA \d+\.\ds/);
+  assert.match(text, /\rEpoch 2\/2 {2}loss \d\.\d{4} {2}accuracy \d\.\d{4} {2}val_loss \d\.\d{4} {2}val_accuracy \d\.\d{4} {2}\(\d+\.\ds\)\n/);
+  assert.equal(emitted.length, 1);
+  assert.equal(emitted[0]!.type, "vega-lite");
+  assert.equal(emitted[0]!.dataset, "history");
+  const rows = pushed.flatMap((p) => (assert.equal(p.id, emitted[0]!.id), p.rows));
+  assert.ok(rows.some((r) => r.metric === "loss") && rows.some((r) => r.metric === "val_accuracy"));
+});
