@@ -157,6 +157,12 @@ export class History {
   readonly steps: StepRecord[] = [];
   /** Why the last fit stopped early, if it did. */
   stopped?: string;
+  /** At most this many step records are kept (the oldest half is dropped when full), so memory stays flat. */
+  maxSteps = 10_000;
+  recordStep(r: StepRecord): void {
+    if (this.steps.length >= this.maxSteps) this.steps.splice(0, Math.ceil(this.maxSteps / 2));
+    this.steps.push(r);
+  }
   /** Per-epoch records in long form ({epoch, metric, value}) for a Vega-Lite line chart. */
   long(): Array<{ epoch: number; metric: string; value: number }> {
     return this.epochs.flatMap((r) => Object.entries(r).filter(([k]) => k !== "epoch" && k !== "seconds").map(([metric, value]) => ({ epoch: r.epoch, metric, value })));
@@ -499,7 +505,7 @@ export class Trainer {
         seen += b;
         this.step++;
         done++;
-        this.history.steps.push({ step: this.step, epoch, loss });
+        this.history.recordStep({ step: this.step, epoch, loss });
         if (!Number.isFinite(loss)) {
           reason = `loss became ${loss} at step ${this.step}`;
           break outer;
