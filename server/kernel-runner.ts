@@ -45,7 +45,8 @@ export interface SessionKernel {
   restart(): Promise<void>;
   stop(): Promise<void>;
   setInputValue(inputId: string, value: unknown): void;
-  tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][]; totalRows: number }>;
+  /** One page of a table output's rows (the session knows the table's total from the output). */
+  tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }>;
 }
 
 export interface KernelOptions {

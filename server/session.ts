@@ -18,6 +18,7 @@ import { basename, dirname } from "node:path";
 import type { ServerMessage, SessionSummary } from "../core/app-protocol.ts";
 import { exportNotebook, exportNotebookWithLines, importNotebookBytes } from "../core/format/index.ts";
 import { assertNever, type Notebook } from "../core/notebook.ts";
+import type { Output, TableOutput } from "../core/outputs.ts";
 import { applyOperation, createSessionData, notebookForSave, type SessionData } from "../core/session/data.ts";
 import { validateClientOperation, type Action, type Operation } from "../core/session/operations.ts";
 import type { UnsavedStore } from "./app-data.ts";
@@ -250,7 +251,14 @@ export class Session {
 
   async tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][]; totalRows: number }> {
     if (!this.kernel) throw new SessionError("kernel", "the kernel is not running");
-    return this.kernel.tablePage(tableId, offset, limit);
+    const table = findTable(this.data, tableId);
+    if (!table) throw new SessionError("kernel", `no table output ${tableId}`);
+    try {
+      const { rows } = await this.kernel.tablePage(tableId, offset, limit);
+      return { rows, totalRows: table.totalRows };
+    } catch (e) {
+      throw new SessionError("kernel", (e as Error).message);
+    }
   }
 
   // ---- files ----
@@ -410,4 +418,23 @@ export class Session {
     this.kernel = null;
     this.clients.clear();
   }
+}
+
+/** The table output with this id, in any cell (also inside frames). */
+function findTable(data: SessionData, tableId: string): TableOutput | null {
+  const search = (outputs: readonly Output[]): TableOutput | null => {
+    for (const o of outputs) {
+      if (o.type === "table" && o.id === tableId) return o;
+      if (o.type === "frame") {
+        const inner = search(o.outputs);
+        if (inner) return inner;
+      }
+    }
+    return null;
+  };
+  for (const s of Object.values(data.cells)) {
+    const t = search(s.outputs);
+    if (t) return t;
+  }
+  return null;
 }

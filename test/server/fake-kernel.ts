@@ -62,6 +62,7 @@ class FakeKernel implements SessionKernel {
       else if (cmd === "define") defines.push(rest);
       else if (cmd === "use") uses.push(rest);
       else if (cmd === "result") result = { type: "markdown", text: rest };
+      else if (cmd === "table") this.sink.output(req.cellId, { type: "table", id: rest, columns: ["i"], rows: [[0], [1]], offset: 0, totalRows: 100 });
       else if (cmd === "wait") await sleep(Number(rest));
       else if (cmd === "throw") {
         status = "error";
@@ -107,10 +108,10 @@ class FakeKernel implements SessionKernel {
 
   setInputValue(): void {}
 
-  async tablePage(_tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][]; totalRows: number }> {
+  async tablePage(_tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }> {
     const rows: unknown[][] = [];
     for (let i = offset; i < Math.min(offset + limit, 100); i++) rows.push([i]);
-    return { rows, totalRows: 100 };
+    return { rows };
   }
 }
 

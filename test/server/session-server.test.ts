@@ -148,13 +148,19 @@ describe("server sessions over WebSocket", () => {
 
   test("table pages are fetched from the kernel for the asking window", async () => {
     const a = await Client.connect(t.server);
-    const sessionId = await openDemo(t, a, "table.tsnb");
+    await writeFile(join(t.root, "table.tsnb"), "# T\n\n```ts\ntable t1\n```\n");
+    a.send({ type: "open-file", path: "table.tsnb" });
+    const { sessionId } = await a.next("joined");
+    a.send({ type: "table-page", sessionId, tableId: "t1", offset: 0, limit: 3, requestId: "early" });
+    assert.equal((await a.next("error")).code, "kernel", "no kernel yet");
     a.send({ type: "apply", sessionId, op: { type: "evaluate-all" } });
     await a.applied("evaluation-finished");
     a.send({ type: "table-page", sessionId, tableId: "t1", offset: 10, limit: 3, requestId: "p" });
     const page = await a.next("table-page");
     assert.deepEqual(page.rows, [[10], [11], [12]]);
     assert.equal(page.totalRows, 100);
+    a.send({ type: "table-page", sessionId, tableId: "nope", offset: 0, limit: 3, requestId: "x" });
+    assert.equal((await a.next("error")).code, "kernel");
     a.close();
   });
 });
