@@ -105,6 +105,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const sessions = new Map<string, Session>();
   const sockets = new Set<WebSocket>();
+  /** Client ids of the connected windows. */
+  const liveClients = new Set<string>();
   let policy: AccessPolicy = { token, port: 0 };
 
   const newSession = (
@@ -257,6 +259,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     ws.on("close", () => {
       sockets.delete(ws);
+      if (clientId) liveClients.delete(clientId);
       if (joined && clientId) joined.leave(clientId);
     });
 
@@ -268,7 +271,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ws.close(1002, "protocol version");
             return;
           }
-          clientId = msg.clientId && /^[\w-]{1,64}$/.test(msg.clientId) && !["server", "kernel"].includes(msg.clientId) ? msg.clientId : randomId();
+          if (clientId !== null) liveClients.delete(clientId);
+          // A window keeps its id across reconnects, unless another live window has it (a duplicated tab).
+          const wanted = msg.clientId;
+          const usable = wanted !== undefined && /^[\w-]{1,64}$/.test(wanted) && !["server", "kernel"].includes(wanted) && !liveClients.has(wanted);
+          clientId = usable ? wanted : randomId();
+          liveClients.add(clientId);
           const open = new Set([...sessions.values()].map((s) => (s.file ? null : s.unsavedIdForRecovery())));
           const recovered = (await unsaved.list()).filter((r) => !open.has(r.id));
           send({

@@ -87,6 +87,20 @@ describe("server sessions over WebSocket", () => {
     other.close();
   });
 
+  test("a duplicated window asking for a live window's id gets its own id, so both keep receiving", async () => {
+    const a = await Client.connect(t.server);
+    const dup = await Client.connect(t.server, { clientId: a.clientId });
+    assert.notEqual(dup.clientId, a.clientId);
+    const sessionId = await openDemo(t, a, "dup.tsnb");
+    dup.send({ type: "join", sessionId });
+    await dup.next("joined");
+    dup.send({ type: "apply", sessionId, op: { type: "set-title", title: "Both see it" } });
+    await a.applied("set-title");
+    await dup.applied("set-title");
+    a.close();
+    dup.close();
+  });
+
   test("an invalid operation is refused to its sender only and changes nothing", async () => {
     const a = await Client.connect(t.server);
     const sessionId = await openDemo(t, a, "invalid.tsnb");
