@@ -7,7 +7,7 @@
  *     for onnx.load(...).run(...) per chunk, vs a raw onnxruntime-node loop; real-time factor.
  *  3. Memory over 20,000 training steps (heap and RSS after GC at 2,000 and 20,000 steps).
  *
- * Run: node --expose-gc --import tsx bench/ml.ts [--quick]
+ * Run: node --expose-gc --import tsx bench/ml.ts [--quick] [--only=train,vad,memory]
  */
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -42,9 +42,10 @@ async function tsnbSteps(threads: number, nIn: number, hidden: number, nOut: num
   const perEpoch = Math.floor(2048 / batch);
   const run = async (k: number) => {
     const target = tr.step + k;
-    tr.on("iterationCompleted", (s) => (s.step >= target ? "halt" : undefined));
+    const stop = (s: { step: number }) => (s.step >= target ? ("halt" as const) : undefined);
+    tr.on("iterationCompleted", stop);
     await tr.fit(x, y, { epochs: Math.ceil(k / perEpoch) + 1, batchSize: batch, verbose: false });
-    (tr as unknown as { handlers: Map<string, unknown[]> }).handlers.clear();
+    tr.off("iterationCompleted", stop);
   };
   await run(Math.max(50, steps / 10));
   let best = Infinity;
@@ -217,6 +218,8 @@ async function bench3() {
 }
 
 console.log(`tsnb ML benchmarks (node ${process.version}, onnxruntime-node ${ort.env.versions.common}); load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-if (!process.argv.includes("--only-vad")) await bench1();
-await bench2();
-if (!process.argv.includes("--only-vad")) await bench3();
+// --only=train,vad,memory runs a subset
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+if (!only || only.includes("train")) await bench1();
+if (!only || only.includes("vad")) await bench2();
+if (!only || only.includes("memory")) await bench3();

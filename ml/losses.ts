@@ -10,6 +10,8 @@ import type { Tape, Val } from "./tape.ts";
 /** A loss: name, the target form it wants, and its graph. */
 export interface Loss {
   name: string;
+  /** True when the loss takes logits (so accuracy thresholds logits at 0), false for probabilities. */
+  fromLogits?: boolean;
   /** "onehot": class indices are one-hot encoded to the prediction's width; "same": targets match predictions. */
   target: "onehot" | "same";
   build(t: Tape, pred: Val, target: Val): Val;
@@ -50,6 +52,7 @@ export function binaryCrossEntropy(opts: { fromLogits?: boolean } = {}): Loss {
   const fromLogits = opts.fromLogits ?? true;
   return {
     name: "binaryCrossEntropy",
+    fromLogits,
     target: "same",
     build: (t, x, y) => {
       if (fromLogits) {
@@ -72,6 +75,7 @@ export function categoricalCrossEntropy(opts: { fromLogits?: boolean; labelSmoot
   const ls = opts.labelSmoothing ?? 0;
   return {
     name: "categoricalCrossEntropy",
+    fromLogits,
     target: "onehot",
     build: (t, x, y) => {
       const c = x.shape[x.shape.length - 1]!;
@@ -146,10 +150,9 @@ export const mseMetric: Metric = {
 export function resolveMetric(m: Metric | MetricName, loss: Loss): Metric {
   if (typeof m !== "string") return m;
   switch (m) {
-    case "accuracy": {
-      const probs = loss.name === "binaryCrossEntropy" || loss.name === "categoricalCrossEntropy" ? undefined : false;
-      return accuracy({ fromLogits: probs });
-    }
+    case "accuracy":
+      // one output: threshold logits at 0 for losses on logits, probabilities (and regressions) at 0.5
+      return accuracy({ fromLogits: loss.fromLogits === true });
     case "mae":
       return maeMetric;
     case "mse":

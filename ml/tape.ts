@@ -23,7 +23,8 @@ export interface Val {
   dtype: "f32" | "i64" | "bool";
 }
 
-type Backward = (g: Val) => Array<Val | null>;
+/** Emits the gradients of an op's inputs from its output's gradient; `need[i]` is false for inputs no gradient is wanted for (data), which the rule may skip. */
+type Backward = (g: Val, need: boolean[]) => Array<Val | null>;
 
 interface TapeEntry {
   out: Val;
@@ -144,14 +145,18 @@ export class Tape {
     const wasRecording = this.recording;
     this.recording = false;
     grads.set(loss.name, this.reshapeRaw(this.scalar(1), loss.shape));
+    // Values that depend on a `wrt` value: only their gradients are worth emitting.
+    const req = new Set(wrt.map((w) => w.name));
+    for (const e of this.entries) if (e.inputs.some((i) => req.has(i.name))) req.add(e.out.name);
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i]!;
       const g = grads.get(e.out.name);
-      if (!g) continue;
-      const gs = e.backward(g);
+      if (!g || !req.has(e.out.name)) continue;
+      const need = e.inputs.map((inp) => req.has(inp.name) && inp.dtype === "f32");
+      const gs = e.backward(g, need);
       e.inputs.forEach((inp, k) => {
         const gi = gs[k];
-        if (!gi || inp.dtype !== "f32") return;
+        if (!gi || !need[k]) return;
         const prev = grads.get(inp.name);
         grads.set(inp.name, prev ? this.node("Add", [prev.name, gi.name], inp.shape) : gi);
       });
@@ -165,18 +170,18 @@ export class Tape {
   private binary(op: "Add" | "Sub" | "Mul" | "Div", a: Val, b: Val): Val {
     const shape = broadcastShapes(a.shape, b.shape, op.toLowerCase());
     const out = this.node(op, [a.name, b.name], shape);
-    return this.record(out, [a, b], (g) => {
+    return this.record(out, [a, b], (g, [na, nb]) => {
       switch (op) {
         case "Add":
-          return [this.unbroadcast(g, a.shape), this.unbroadcast(g, b.shape)];
+          return [na ? this.unbroadcast(g, a.shape) : null, nb ? this.unbroadcast(g, b.shape) : null];
         case "Sub":
-          return [this.unbroadcast(g, a.shape), this.unbroadcast(this.node("Neg", [g.name], g.shape), b.shape)];
+          return [na ? this.unbroadcast(g, a.shape) : null, nb ? this.unbroadcast(this.node("Neg", [g.name], g.shape), b.shape) : null];
         case "Mul":
-          return [this.unbroadcast(this.node("Mul", [g.name, b.name], shape), a.shape), this.unbroadcast(this.node("Mul", [g.name, a.name], shape), b.shape)];
+          return [na ? this.unbroadcast(this.node("Mul", [g.name, b.name], shape), a.shape) : null, nb ? this.unbroadcast(this.node("Mul", [g.name, a.name], shape), b.shape) : null];
         case "Div": {
           const ga = this.node("Div", [g.name, b.name], shape);
-          const gb = this.node("Neg", [this.node("Div", [this.node("Mul", [ga.name, a.name], shape).name, b.name], shape).name], shape);
-          return [this.unbroadcast(ga, a.shape), this.unbroadcast(gb, b.shape)];
+          const gb = nb ? this.node("Neg", [this.node("Div", [this.node("Mul", [ga.name, a.name], shape).name, b.name], shape).name], shape) : null;
+          return [na ? this.unbroadcast(ga, a.shape) : null, gb ? this.unbroadcast(gb, b.shape) : null];
         }
       }
     });
@@ -282,9 +287,9 @@ export class Tape {
     if (b.shape.length !== 2 || b.shape[0] !== k) throw new Error(`matmul: shapes [${a.shape.join(", ")}] and [${b.shape.join(", ")}] do not align`);
     const shape = [...a.shape.slice(0, -1), b.shape[1]!];
     const y = this.node("MatMul", [a.name, b.name], shape);
-    return this.record(y, [a, b], (g) => {
-      const bt = this.node("Transpose", [b.name], [b.shape[1]!, b.shape[0]!], { perm: [1, 0] });
-      const ga = this.node("MatMul", [g.name, bt.name], a.shape);
+    return this.record(y, [a, b], (g, [na, nb]) => {
+      const ga = na ? this.node("MatMul", [g.name, this.node("Transpose", [b.name], [b.shape[1]!, b.shape[0]!], { perm: [1, 0] }).name], a.shape) : null;
+      if (!nb) return [ga, null];
       // gb = a2ᵀ g2 with leading dims flattened
       const rows = size(a.shape.slice(0, -1));
       const a2 = this.reshapeRaw(a, [rows, k!]);
@@ -323,10 +328,11 @@ export class Tape {
     const ow = Math.floor((wd + 2 * pad - kw) / stride) + 1;
     const attrs = { strides: [stride, stride], pads: [pad, pad, pad, pad], kernel_shape: [kh, kw] };
     const y = this.node("Conv", [x.name, w.name], [n, o, oh, ow], attrs);
-    return this.record(y, [x, w], (g) => {
+    return this.record(y, [x, w], (g, [nx, nw]) => {
       const outPadH = h - ((oh - 1) * stride + kh - 2 * pad);
       const outPadW = wd - ((ow - 1) * stride + kw - 2 * pad);
-      const gx = this.node("ConvTranspose", [g.name, w.name], [n, c, h, wd], { ...attrs, output_padding: [outPadH, outPadW] });
+      const gx = nx ? this.node("ConvTranspose", [g.name, w.name], [n, c, h, wd], { ...attrs, output_padding: [outPadH, outPadW] }) : null;
+      if (!nw) return [gx, null];
       const xt = this.node("Transpose", [x.name], [c, n, h, wd], { perm: [1, 0, 2, 3] });
       const gt = this.node("Transpose", [g.name], [o, n, oh, ow], { perm: [1, 0, 2, 3] });
       const fh = h + 2 * pad - (oh - 1) * stride;

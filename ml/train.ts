@@ -19,7 +19,7 @@ import type { Output } from "../core/outputs.ts";
 import { DISPLAY, type HostData, type HostTensor, type NxTensor, fromHost, toHost } from "./host.ts";
 import { type Loss, type LossName, type Metric, type MetricName, resolveLoss, resolveMetric } from "./losses.ts";
 import type { Model } from "./nn.ts";
-import { cachedSession } from "./onnx.ts";
+import { compiledSession, type Session } from "./session.ts";
 import { adam, type Optimizer } from "./optim.ts";
 import { mulberry32 } from "./random.ts";
 import { Tape, type Val } from "./tape.ts";
@@ -189,12 +189,12 @@ interface Prepared {
 }
 
 interface CompiledStep {
-  session: ort.InferenceSession;
+  session: Session;
   masks: Array<{ name: string; shape: number[]; rate: number }>;
 }
 
 interface CompiledEval {
-  session: ort.InferenceSession;
+  session: Session;
   metricNames: string[];
 }
 
@@ -237,9 +237,9 @@ export class Trainer {
   /** Steps taken so far (drives schedules and Adam's bias correction). */
   step = 0;
   private readonly handlers = new Map<TrainEvent, Handler[]>();
-  private readonly stepCache = new Map<number, Promise<CompiledStep>>();
-  private readonly evalCache = new Map<number, Promise<CompiledEval>>();
-  private readonly predictCache = new Map<number, Promise<ort.InferenceSession>>();
+  private readonly stepCache = new Map<number, CompiledStep>();
+  private readonly evalCache = new Map<number, CompiledEval>();
+  private readonly predictCache = new Map<number, Session>();
   private state = new Map<string, ort.Tensor>();
   private haltRequested: string | undefined;
   private rng: () => number;
@@ -262,6 +262,13 @@ export class Trainer {
     const list = this.handlers.get(event) ?? [];
     list.push(handler);
     this.handlers.set(event, list);
+    return this;
+  }
+
+  /** Remove a handler added with {@link on}. */
+  off(event: TrainEvent, handler: Handler): this {
+    const list = this.handlers.get(event);
+    if (list) this.handlers.set(event, list.filter((h) => h !== handler));
     return this;
   }
 
@@ -288,10 +295,10 @@ export class Trainer {
     return vals;
   }
 
-  private compileStep(b: number): Promise<CompiledStep> {
+  private compileStep(b: number): CompiledStep {
     let c = this.stepCache.get(b);
     if (!c) {
-      c = (async () => {
+      c = (() => {
         const t = new Tape();
         const x = t.input("x", [b, ...this.model.inputShape], this.model.inputDtype);
         const y = t.input("y", [b, ...this.targetShape()]);
@@ -325,7 +332,7 @@ export class Trainer {
         t.output(loss, "loss");
         t.recording = false;
         this.metrics.forEach((m, i) => t.output(m.build(t, pred, y), `metric${i}`));
-        const session = await cachedSession(t.encode("train_step"), { intraOpThreads: this.threads });
+        const session = compiledSession(t.encode("train_step"), this.threads);
         return { session, masks };
       })();
       this.stepCache.set(b, c);
@@ -333,10 +340,10 @@ export class Trainer {
     return c;
   }
 
-  private compileEval(b: number): Promise<CompiledEval> {
+  private compileEval(b: number): CompiledEval {
     let c = this.evalCache.get(b);
     if (!c) {
-      c = (async () => {
+      c = (() => {
         const t = new Tape();
         t.recording = false;
         const x = t.input("x", [b, ...this.model.inputShape], this.model.inputDtype);
@@ -344,7 +351,7 @@ export class Trainer {
         const pred = this.model.forward(t, x, this.paramInputs(t), { training: false, dropoutMask: () => { throw new Error("unreachable"); } });
         t.output(this.loss.build(t, pred, y), "loss");
         this.metrics.forEach((m, i) => t.output(m.build(t, pred, y), `metric${i}`));
-        const session = await cachedSession(t.encode("eval_step"), { intraOpThreads: this.threads });
+        const session = compiledSession(t.encode("eval_step"), this.threads);
         return { session, metricNames: this.metrics.map((m) => m.name) };
       })();
       this.evalCache.set(b, c);
@@ -464,6 +471,7 @@ export class Trainer {
       return this.haltRequested;
     };
     let reason: string | undefined;
+    const batchBuffers = new Map<number, { x: Float32Array | BigInt64Array; y: Float32Array }>();
     outer: for (let epoch = 1; epoch <= epochs; epoch++) {
       await this.emit("epochStarted", { ...base, step: this.step, epoch });
       const order = opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : this.permutation(n);
@@ -477,9 +485,12 @@ export class Trainer {
         const s = bi * batchSize;
         const e = Math.min(n, s + batchSize);
         const b = e - s;
-        const compiled = await this.compileStep(b);
-        const xb = this.model.inputDtype === "i64" ? new BigInt64Array(b * xRow) : new Float32Array(b * xRow);
-        const yb = new Float32Array(b * yRow);
+        const compiled = this.compileStep(b);
+        // batch buffers are reused: ORT reads them during run(), which completes before the next fill
+        let buffers = batchBuffers.get(b);
+        if (!buffers) batchBuffers.set(b, (buffers = { x: this.model.inputDtype === "i64" ? new BigInt64Array(b * xRow) : new Float32Array(b * xRow), y: new Float32Array(b * yRow) }));
+        const xb = buffers.x;
+        const yb = buffers.y;
         this.gather(data.x.data, xRow, order, s, e, xb);
         this.gather(data.y.data, yRow, order, s, e, yb);
         const feeds: Record<string, ort.Tensor> = {
@@ -496,7 +507,7 @@ export class Trainer {
         const hyper = this.optimizer.hyper(this.step);
         for (const [k, v] of Object.entries(hyper)) feeds[`h:${k}`] = new ort.Tensor("float32", Float32Array.from([v]), []);
         for (const [k, v] of this.state) feeds[k] = v;
-        const res = await compiled.session.run(feeds);
+        const res = compiled.session.run(feeds);
         for (const k of this.state.keys()) this.state.set(k, res[`o:${k}`]!);
         for (const [name, p] of this.model.params) p.data = res[`o:p:${name}`]!.data as Float32Array;
         const loss = (res.loss!.data as Float32Array)[0]!;
@@ -510,7 +521,7 @@ export class Trainer {
           reason = `loss became ${loss} at step ${this.step}`;
           break outer;
         }
-        await this.emit("iterationCompleted", { ...base, step: this.step, epoch, iteration: bi, loss });
+        if (this.handlers.get("iterationCompleted")?.length) await this.emit("iterationCompleted", { ...base, step: this.step, epoch, iteration: bi, loss });
         const now = performance.now();
         const tick = now - lastPrint > 100 || bi === nBatches - 1;
         if (tick) {
@@ -603,13 +614,13 @@ export class Trainer {
     for (let s = 0; s < d.n; s += batchSize) {
       const e = Math.min(d.n, s + batchSize);
       const b = e - s;
-      const c = await this.compileEval(b);
+      const c = this.compileEval(b);
       const feeds: Record<string, ort.Tensor> = {
         x: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", d.x.data.slice(s * xRow, e * xRow) as never, [b, ...this.model.inputShape]),
         y: new ort.Tensor("float32", (d.y.data as Float32Array).slice(s * yRow, e * yRow), [b, ...this.targetShape()]),
       };
       this.paramFeeds(feeds);
-      const res = await c.session.run(feeds);
+      const res = c.session.run(feeds);
       loss += (res.loss!.data as Float32Array)[0]! * b;
       this.metrics.forEach((_, i) => (sums[i]! += (res[`metric${i}`]!.data as Float32Array)[0]!));
     }
@@ -630,7 +641,7 @@ export class Trainer {
 }
 
 /** The model's outputs for x (inference with the current weights). */
-export async function predict(model: Model, xIn: DataInput, opts: { batchSize?: number; threads?: number; cache?: Map<number, Promise<ort.InferenceSession>> } = {}): Promise<NxTensor> {
+export async function predict(model: Model, xIn: DataInput, opts: { batchSize?: number; threads?: number; cache?: Map<number, Session> } = {}): Promise<NxTensor> {
   model.ensureInit();
   const x = await toData(xIn, "predict x");
   const want = model.inputShape;
@@ -641,7 +652,7 @@ export async function predict(model: Model, xIn: DataInput, opts: { batchSize?: 
   const xRow = want.reduce((a, b) => a * b, 1);
   const yRow = model.outputShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * yRow);
-  const cache = opts.cache ?? predictCaches.get(model) ?? new Map<number, Promise<ort.InferenceSession>>();
+  const cache = opts.cache ?? predictCaches.get(model) ?? new Map<number, Session>();
   predictCaches.set(model, cache);
   const xData = model.inputDtype === "i64" ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v)) : toF32(x.data);
   for (let s = 0; s < n; s += bs) {
@@ -655,18 +666,18 @@ export async function predict(model: Model, xIn: DataInput, opts: { batchSize?: 
       const params = new Map<string, Val>();
       for (const [name, p] of model.params) params.set(name, t.input(`p:${name}`, p.shape));
       t.output(model.forward(t, xi, params, { training: false, dropoutMask: () => { throw new Error("unreachable"); } }), "y");
-      sess = cachedSession(t.encode("predict"), { intraOpThreads: opts.threads ?? 1 });
+      sess = compiledSession(t.encode("predict"), opts.threads ?? 1);
       cache.set(b, sess);
     }
     const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor(model.inputDtype === "i64" ? "int64" : "float32", xData.slice(s * xRow, e * xRow) as never, [b, ...want]) };
     for (const [name, p] of model.params) feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
-    const res = await (await sess).run(feeds);
+    const res = sess.run(feeds);
     out.set(res.y!.data as Float32Array, s * yRow);
   }
   return fromHost({ dtype: "f32", shape: [n, ...model.outputShape], data: out });
 }
 
-const predictCaches = new WeakMap<Model, Map<number, Promise<ort.InferenceSession>>>();
+const predictCaches = new WeakMap<Model, Map<number, Session>>();
 
 /** Create a trainer (Axon.Loop.trainer): hook events with `.on`, then `.fit`. */
 export function trainer(model: Model, opts: TrainerOptions): Trainer {

@@ -4,6 +4,7 @@ import ort from "onnxruntime-node";
 import * as ds from "../../ml/datasets.ts";
 import * as nn from "../../ml/nn.ts";
 import * as optim from "../../ml/optim.ts";
+import * as losses from "../../ml/losses.ts";
 import * as onnx from "../../ml/onnx.ts";
 import { DISPLAY } from "../../ml/host.ts";
 import { exportOnnx } from "../../ml/export.ts";
@@ -328,4 +329,25 @@ test("progress: a \\r line with epoch, batch, loss, metrics, elapsed and ETA; a 
   assert.equal(emitted[0]!.dataset, "history");
   const rows = pushed.flatMap((p) => (assert.equal(p.id, emitted[0]!.id), p.rows));
   assert.ok(rows.some((r) => r.metric === "loss") && rows.some((r) => r.metric === "val_accuracy"));
+});
+
+test("binary classification: logits with BCE, or sigmoid probabilities with BCE(fromLogits: false)", async () => {
+  const rand = mulberry32(5);
+  const n = 200;
+  const x = new Float32Array(n * 2);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i * 2] = rand() * 2 - 1;
+    x[i * 2 + 1] = rand() * 2 - 1;
+    y[i] = x[i * 2]! + x[i * 2 + 1]! > 0 ? 1 : 0;
+  }
+  const data = { data: x, shape: [n, 2] };
+  const logits = nn.sequential([nn.dense(1)], { inputShape: [2] });
+  const h1 = await fit(logits, data, y, { loss: "binaryCrossEntropy", optimizer: optim.adam({ learningRate: 0.1 }), metrics: ["accuracy"], epochs: 20, verbose: false });
+  assert.ok(h1.epochs.at(-1)!.accuracy! >= 0.97, `accuracy ${h1.epochs.at(-1)!.accuracy}`);
+  const probs = nn.sequential([nn.dense(1, { activation: "sigmoid" })], { inputShape: [2] });
+  const h2 = await fit(probs, data, y, { loss: losses.binaryCrossEntropy({ fromLogits: false }), optimizer: optim.adam({ learningRate: 0.1 }), metrics: ["accuracy"], epochs: 20, verbose: false });
+  assert.ok(h2.epochs.at(-1)!.accuracy! >= 0.97, `accuracy ${h2.epochs.at(-1)!.accuracy}`);
+  const p = (await predict(probs, data)).dataSync() as Float32Array;
+  assert.ok(p.every((v) => v > 0 && v < 1));
 });
