@@ -7,7 +7,24 @@
 import { type DType, onnxType, allocate, coerce, type TypedArray } from "./dtype.ts";
 import { encodeModel, type AttrValue, type NodeJson, type TensorProtoJson, type ValueInfoJson } from "./onnx/proto.ts";
 
+/** Raised while lowering when a graph cannot be made batch-polymorphic (jit then stays static). */
+export class PolyUnsupported extends Error {}
+
+/**
+ * Batch-polymorphic lowering: the trace was made with the batch size `sentinel`; every shape value
+ * that is a multiple of it is rewritten in terms of the run-time batch size, read from `input`.
+ */
+export interface PolyBatch {
+  sentinel: number;
+  /** A graph input whose dimension 0 is the batch. */
+  input: string;
+  /** Name of the i64[1] batch size tensor, once emitted. */
+  batch?: string;
+}
+
 export class GraphBuilder {
+  /** Set when lowering a batch-polymorphic graph. */
+  poly?: PolyBatch;
   readonly nodes: NodeJson[] = [];
   readonly initializers: TensorProtoJson[] = [];
   readonly inputs: ValueInfoJson[] = [];
@@ -45,6 +62,35 @@ export class GraphBuilder {
   /** A 1-D int64 initializer (shapes, axes, pads, …). */
   ints(values: readonly number[]): string {
     return this.initializer("i64", [values.length], BigInt64Array.from(values.map((v) => BigInt(v))));
+  }
+
+  /** True when `v` is a batch-derived size in a polymorphic lowering. */
+  isBatchSized(v: number): boolean {
+    return this.poly !== undefined && v !== 0 && v % this.poly.sentinel === 0;
+  }
+
+  /** A 1-D int64 shape tensor; in a polymorphic lowering, batch-derived entries are computed at run time. */
+  shapeInts(values: readonly number[]): string {
+    const poly = this.poly;
+    if (!poly || !values.some((v) => this.isBatchSized(v))) return this.ints(values);
+    if (!poly.batch) poly.batch = this.add("Shape", [poly.input], { start: 0, end: 1 });
+    const parts = values.map((v) => {
+      if (!this.isBatchSized(v)) return this.ints([v]);
+      const k = v / poly.sentinel;
+      return k === 1 ? poly.batch! : this.add("Mul", [poly.batch!, this.ints([k])]);
+    });
+    return this.add("Concat", parts, { axis: 0 });
+  }
+
+  /** Slice ends: a batch-derived end means "to the end of the axis". */
+  sliceEnds(values: readonly number[]): string {
+    return this.ints(values.map((v) => (this.isBatchSized(v) ? 2 ** 62 : v)));
+  }
+
+  /** Slice starts: a batch-derived start cannot be expressed. */
+  sliceStarts(values: readonly number[]): string {
+    if (values.some((v) => this.poly && v >= this.poly.sentinel)) throw new PolyUnsupported("slice start depends on the batch size");
+    return this.ints(values);
   }
 
   /** A scalar initializer of the given dtype. */

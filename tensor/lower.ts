@@ -8,7 +8,7 @@
  * dtype and casts back, so every primitive accepts every dtype its shape rule admits.
  */
 import type { DType } from "./dtype.ts";
-import { GraphBuilder } from "./graph.ts";
+import { GraphBuilder, PolyUnsupported } from "./graph.ts";
 
 /** The primitive ops of the IR. Composite ops (softmax, mean, clip, …) are built from these. */
 export type Prim =
@@ -64,7 +64,8 @@ export type Prim =
   | "pad"
   | "concat"
   | "gather"
-  | "gatherGrad";
+  | "gatherGrad"
+  | "count";
 
 /** Attributes of a node: plain JSON values (they are part of the eager session cache key). */
 export type Attrs = Record<string, number | number[] | string | boolean>;
@@ -172,14 +173,20 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   argMin: argReduce("ArgMin"),
   matmul: elementwise("MatMul", WIDE),
   transpose: (b, ins, _d, a) => b.add("Transpose", ins, { perm: axesAttr(a, "perm") }),
-  reshape: (b, ins, _d, a) => b.add("Reshape", [ins[0]!, b.ints(axesAttr(a, "shape"))], { allowzero: 1 }),
-  expand: (b, ins, _d, a) => b.add("Expand", [ins[0]!, b.ints(axesAttr(a, "shape"))]),
+  reshape: (b, ins, _d, a) => b.add("Reshape", [ins[0]!, b.shapeInts(axesAttr(a, "shape"))], { allowzero: 1 }),
+  expand: (b, ins, _d, a) => b.add("Expand", [ins[0]!, b.shapeInts(axesAttr(a, "shape"))]),
   slice: (b, ins, _d, a) =>
-    b.add("Slice", [ins[0]!, b.ints(axesAttr(a, "starts")), b.ints(axesAttr(a, "ends")), b.ints(axesAttr(a, "axes")), b.ints(axesAttr(a, "steps"))]),
+    b.add("Slice", [ins[0]!, b.sliceStarts(axesAttr(a, "starts")), b.sliceEnds(axesAttr(a, "ends")), b.ints(axesAttr(a, "axes")), b.ints(axesAttr(a, "steps"))]),
   pad: (b, ins, dts, a) => b.add("Pad", [ins[0]!, b.ints(axesAttr(a, "pads")), b.scalar(dts[0]!, a.value as number)], { mode: "constant" }),
   concat: (b, ins, _d, a) => b.add("Concat", ins, { axis: a.axis as number }),
   gather: (b, ins, _d, a) => b.add("Gather", ins, { axis: a.axis as number }),
   gatherGrad: lowerGatherGrad,
+  // number of elements over `axes` of the input, as a scalar of the output dtype (read from the run-time shape)
+  count: (b, ins, _d, a, out) => {
+    const dims = b.add("Gather", [b.add("Shape", [ins[0]!]), b.ints(axesAttr(a, "axes"))], { axis: 0 });
+    const n = b.add("ReduceProd", [dims], { keepdims: 0 });
+    return b.cast(n, out);
+  },
 };
 
 /**
@@ -203,9 +210,10 @@ function lowerGatherGrad(b: GraphBuilder, ins: string[], dts: DType[], a: Attrs,
   const gT = b.add("Transpose", [g], { perm: gPerm });
   const zShape = [shape[axis]!, ...shape.slice(0, axis), ...shape.slice(axis + 1)];
   const compute: DType = dts[0] === "f64" ? "f64" : "f32";
-  const zeros = b.add("ConstantOfShape", [b.ints(zShape)], { value: GraphBuilder.tensorAttr(compute, 0) });
+  const zeros = b.add("ConstantOfShape", [b.shapeInts(zShape)], { value: GraphBuilder.tensorAttr(compute, 0) });
   let i64 = dts[1] === "i64" ? idx : b.cast(idx, "i64");
   // negative indices count from the end, as in gather
+  if (b.isBatchSized(shape[axis]!)) throw new PolyUnsupported("gather along the batch axis");
   const size = b.scalar("i64", shape[axis]!);
   i64 = b.add("Where", [b.add("Less", [i64, b.scalar("i64", 0)]), b.add("Add", [i64, size]), i64]);
   const idxND = b.add("Unsqueeze", [i64, b.ints([-1])]);

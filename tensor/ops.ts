@@ -578,6 +578,10 @@ export function mean(x: TensorLike, arg?: ReduceArg): Tensor {
   const opts = reduceOpts(arg);
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
   const axes = reduceAxes("mean", t, opts);
+  if (t.isSymbolic) {
+    // traced: the count is read from the run-time shape, so a batch-polymorphic graph stays right
+    return divide(sum(t, opts), emit("count", [t], { axes }, [], t.dtype));
+  }
   const count = axes.reduce((n, a) => n * t.shape[a]!, 1);
   return divide(sum(t, opts), count);
 }

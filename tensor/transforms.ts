@@ -12,7 +12,7 @@
 import ort from "onnxruntime-node";
 import { type DType, isFloat } from "./dtype.ts";
 import { backward } from "./grad.ts";
-import { GraphBuilder } from "./graph.ts";
+import { GraphBuilder, PolyUnsupported } from "./graph.ts";
 import { LOWERINGS, type Prim } from "./lower.ts";
 import * as o from "./ops.ts";
 import { CORES, createSession, stats, type Session } from "./runtime.ts";
@@ -28,6 +28,12 @@ const PARALLEL_WORK = 1 << 18;
 export interface JitOptions {
   /** Intra-op threads of the compiled session (default: 1 for small graphs, all cores for large). */
   threads?: number;
+  /**
+   * When a second batch size of the same signature arrives, also compile one graph with a
+   * symbolic batch dimension (checked against the static graph) that serves all later batch
+   * sizes without recompiling. Default true; false keeps one static graph per shape.
+   */
+  batchPolymorphic?: boolean;
 }
 
 interface Lowered {
@@ -39,8 +45,22 @@ interface Lowered {
   work: number;
 }
 
+/** Batch polymorphism: the trace used `sentinel` as dimension 0 of the arguments in `batched`. */
+interface PolySpec {
+  sentinel: number;
+  batched: ReadonlySet<number>;
+}
+
+/** Size used for the batch dimension when tracing a batch-polymorphic graph (a prime no real shape is likely to be a multiple of). */
+const SENTINEL = 7919;
+
+function dimsOf(shape: readonly number[], poly: PolySpec | undefined): Array<number | string> {
+  if (!poly) return shape.slice();
+  return shape.map((d) => (d !== 0 && d % poly.sentinel === 0 ? (d === poly.sentinel ? "batch" : `batch*${d / poly.sentinel}`) : d));
+}
+
 /** Lowers the part of a trace that `outs` need into an ONNX graph. */
-function lowerTrace(trace: Trace, placeholders: readonly Tensor[], outs: readonly Tensor[], exportMode: boolean): Lowered {
+function lowerTrace(trace: Trace, placeholders: readonly Tensor[], outs: readonly Tensor[], exportMode: boolean, poly?: PolySpec): Lowered {
   const b = new GraphBuilder();
   const needed = new Set<number>();
   const stack: number[] = [];
@@ -62,11 +82,13 @@ function lowerTrace(trace: Trace, placeholders: readonly Tensor[], outs: readonl
     if (node.op === "input") {
       const arg = argOf.get(node.id)!;
       const name = exportMode ? `input_${arg}` : `in${arg}`;
-      b.input(name, out.dtype, out.shape.slice());
+      b.input(name, out.dtype, dimsOf(out.shape, poly));
+      if (poly?.batched.has(arg) && !b.poly) b.poly = { sentinel: poly.sentinel, input: name };
       feeds.push({ name, arg });
       names.set(node.id, name);
     } else if (node.op === "const") {
       const v = node.value!;
+      if (poly && v.shape.some((d) => d !== 0 && d % poly.sentinel === 0)) throw new PolyUnsupported("a constant's shape depends on the batch size");
       if (exportMode || v.size <= INLINE_CONST) {
         names.set(node.id, b.initializer(v.dtype, v.shape.slice(), v.dataSync(), exportMode ? `const_${node.id}` : undefined));
       } else {
@@ -79,6 +101,9 @@ function lowerTrace(trace: Trace, placeholders: readonly Tensor[], outs: readonl
       const lower = LOWERINGS[node.op as Exclude<Prim, "input" | "const">];
       const ins = node.inputs.map((x) => names.get(x._node!.id)!);
       names.set(node.id, lower(b, ins, node.inputs.map((x) => x.dtype), node.attrs, out.dtype));
+      if (poly && !b.poly && node.inputs.some((x) => x.shape.some((d) => d % poly.sentinel === 0 && d !== 0))) {
+        throw new PolyUnsupported("batch-sized values that do not come from a batched argument");
+      }
       work += node.op === "matmul" ? out.size * (node.inputs[0]!.shape.at(-1) ?? 1) : out.size;
     }
   }
@@ -86,7 +111,7 @@ function lowerTrace(trace: Trace, placeholders: readonly Tensor[], outs: readonl
     if (t._node?.trace !== trace) return { value: t };
     const name = exportMode ? `output_${i}` : `out${i}`;
     b.add("Identity", [names.get(t._node.id)!], undefined, name);
-    b.output(name, t.dtype, t.shape.slice());
+    b.output(name, t.dtype, dimsOf(t.shape, poly));
     return { name, dtype: t.dtype, shape: t.shape };
   });
   return { builder: b, feeds, outputs, work };
@@ -103,10 +128,14 @@ function describeArgs(leaves: readonly Tensor[]): string {
 }
 
 /** Traces fn on placeholders shaped like `leaves` and returns the closed trace and its outputs. */
-function traceFunction(fn: (...args: unknown[]) => unknown, args: unknown[]): { trace: Trace; placeholders: Tensor[]; outLeaves: Tensor[]; rebuild: (l: readonly Tensor[]) => unknown } {
+function traceFunction(
+  fn: (...args: unknown[]) => unknown,
+  args: unknown[],
+  poly?: PolySpec,
+): { trace: Trace; placeholders: Tensor[]; outLeaves: Tensor[]; rebuild: (l: readonly Tensor[]) => unknown } {
   const flat = flatten(args);
   const trace = new Trace();
-  const placeholders = flat.leaves.map((t) => trace.placeholder(t.shape, t.dtype));
+  const placeholders = flat.leaves.map((t, i) => trace.placeholder(poly?.batched.has(i) ? [poly.sentinel, ...t.shape.slice(1)] : t.shape, t.dtype));
   let result: unknown;
   try {
     result = fn(...(flat.rebuild(placeholders) as unknown[]));
@@ -118,13 +147,15 @@ function traceFunction(fn: (...args: unknown[]) => unknown, args: unknown[]): { 
   return { trace, placeholders, outLeaves: out.leaves, rebuild: out.rebuild };
 }
 
-function compile(fn: (...args: unknown[]) => unknown, args: unknown[], opts: JitOptions): Compiled {
-  const { trace, placeholders, outLeaves, rebuild } = traceFunction(fn, args);
-  const lowered = lowerTrace(trace, placeholders, outLeaves, false);
+function compile(fn: (...args: unknown[]) => unknown, args: unknown[], opts: JitOptions, poly?: PolySpec, workHint?: number): Compiled {
+  const { trace, placeholders, outLeaves, rebuild } = traceFunction(fn, args, poly);
+  const lowered = lowerTrace(trace, placeholders, outLeaves, false, poly);
+  if (poly && lowered.outputs.some((x) => "value" in x)) throw new PolyUnsupported("an output does not depend on the arguments");
   const hasGraph = lowered.outputs.some((x) => "name" in x);
   let session: Session | null = null;
   if (hasGraph) {
-    const threads = opts.threads ?? (CORES > 1 && lowered.work >= PARALLEL_WORK ? CORES : 1);
+    const work = workHint ?? lowered.work;
+    const threads = opts.threads ?? (CORES > 1 && work >= PARALLEL_WORK ? CORES : 1);
     try {
       session = createSession(lowered.builder.encode("jit"), { threads, graphOptimizationLevel: "all" });
       stats.sessionsCreated++;
@@ -147,7 +178,11 @@ function runCompiled(c: Compiled, leaves: readonly Tensor[]): unknown {
     }
     stats.runs++;
   }
-  const outs = c.lowered.outputs.map((x) => ("value" in x ? x.value : new Tensor(x.shape, x.dtype, results[x.name]!, null)));
+  const outs = c.lowered.outputs.map((x) => {
+    if ("value" in x) return x.value;
+    const r = results[x.name]!;
+    return new Tensor(r.dims, x.dtype, r, null);
+  });
   return c.rebuild(outs);
 }
 
@@ -157,20 +192,111 @@ function runCompiled(c: Compiled, leaves: readonly Tensor[]): unknown {
  * Inside another jit/grad it is inlined.
  */
 export function jit<F extends (...args: never[]) => unknown>(fn: F, opts: JitOptions = {}): F {
-  const cache = new Map<string, Compiled>();
+  const f = fn as unknown as (...a: unknown[]) => unknown;
+  const cache = new Map<string, { compiled: Compiled; shapes: number[][]; treeKey: string }>();
+  const families: Family[] = [];
   const jitted = (...args: unknown[]): unknown => {
     const flat = flatten(args);
-    if (flat.leaves.some((t) => t.isSymbolic)) return (fn as unknown as (...a: unknown[]) => unknown)(...args);
+    if (flat.leaves.some((t) => t.isSymbolic)) return f(...args);
     let key = flat.key;
     for (const t of flat.leaves) key += `|${t.dtype}${t.shape.join(",")}`;
-    let c = cache.get(key);
-    if (!c) {
-      c = compile(fn as unknown as (...a: unknown[]) => unknown, args, opts);
-      cache.set(key, c);
+    const hit = cache.get(key);
+    if (hit) return runCompiled(hit.compiled, flat.leaves);
+    for (const fam of families) if (fam.matches(flat.key, flat.leaves)) return runCompiled(fam.compiled, flat.leaves);
+    const shapes = flat.leaves.map((t) => t.shape.slice());
+    const compiled = compile(f, args, opts);
+    cache.set(key, { compiled, shapes, treeKey: flat.key });
+    // A second batch size of the same signature: try one graph with a symbolic batch dimension,
+    // checked against the static graph on these arguments before it serves other batch sizes.
+    if (opts.batchPolymorphic !== false) {
+      for (const other of cache.values()) {
+        const batched = batchedArgs(other.treeKey, other.shapes, flat.key, shapes);
+        if (!batched) continue;
+        const fam = tryFamily(f, args, flat.leaves, opts, batched, compiled);
+        if (fam) families.push(fam);
+        break;
+      }
     }
-    return runCompiled(c, flat.leaves);
+    return runCompiled(compiled, flat.leaves);
   };
   return jitted as unknown as F;
+}
+
+/** A batch-polymorphic compilation: serves every batch size of one signature. */
+interface Family {
+  compiled: Compiled;
+  matches(treeKey: string, leaves: readonly Tensor[]): boolean;
+}
+
+/** The arguments whose dimension 0 alone differs (consistently) between two signatures, or null. */
+function batchedArgs(keyA: string, a: number[][], keyB: string, b: number[][]): Set<number> | null {
+  if (keyA !== keyB || a.length !== b.length) return null;
+  const batched = new Set<number>();
+  let from = -1;
+  let to = -1;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.length !== y.length) return null;
+    for (let d = 1; d < x.length; d++) if (x[d] !== y[d]) return null;
+    if (x.length === 0 || x[0] === y[0]) continue;
+    if (from === -1) [from, to] = [x[0]!, y[0]!];
+    if (x[0] !== from || y[0] !== to) return null;
+    batched.add(i);
+  }
+  return batched.size > 0 ? batched : null;
+}
+
+function tryFamily(f: (...a: unknown[]) => unknown, args: unknown[], leaves: readonly Tensor[], opts: JitOptions, batched: Set<number>, reference: Compiled): Family | null {
+  let compiled: Compiled;
+  try {
+    compiled = compile(f, args, opts, { sentinel: SENTINEL, batched }, reference.lowered.work);
+  } catch (e) {
+    if (e instanceof PolyUnsupported || e instanceof TensorError) return null;
+    throw e;
+  }
+  // the polymorphic graph must reproduce the static one on the current arguments
+  try {
+    const a = flatten(runCompiled(compiled, leaves)).leaves;
+    const b = flatten(runCompiled(reference, leaves)).leaves;
+    if (a.length !== b.length || !a.every((t, i) => sameValues(t, b[i]!))) return null;
+  } catch {
+    return null;
+  }
+  const dtypes = leaves.map((t) => t.dtype);
+  const pattern = leaves.map((t) => t.shape.slice());
+  const treeKey = flatten(args).key;
+  return {
+    compiled,
+    matches(key, ls) {
+      if (key !== treeKey || ls.length !== pattern.length) return false;
+      let batch = -1;
+      for (let i = 0; i < ls.length; i++) {
+        const s = ls[i]!.shape;
+        const p = pattern[i]!;
+        if (ls[i]!.dtype !== dtypes[i] || s.length !== p.length) return false;
+        for (let d = batched.has(i) ? 1 : 0; d < s.length; d++) if (s[d] !== p[d]) return false;
+        if (batched.has(i)) {
+          if (batch === -1) batch = s[0]!;
+          else if (s[0] !== batch) return false;
+        }
+      }
+      return batch > 0;
+    },
+  };
+}
+
+function sameValues(a: Tensor, b: Tensor): boolean {
+  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return false;
+  const x = a.dataSync();
+  const y = b.dataSync();
+  for (let i = 0; i < x.length; i++) {
+    const u = Number(x[i]!);
+    const v = Number(y[i]!);
+    if (u === v || (Number.isNaN(u) && Number.isNaN(v))) continue;
+    if (!(Math.abs(u - v) <= 1e-4 * (1 + Math.abs(v)))) return false;
+  }
+  return true;
 }
 
 /** Options of grad/valueAndGrad: which arguments to differentiate, and whether fn returns [value, aux]. */

@@ -21,7 +21,7 @@ describe("jit", () => {
     const fn = nx.jit((x: nx.Tensor) => {
       traces++;
       return nx.multiply(x, 2);
-    });
+    }, { batchPolymorphic: false });
     const before = nx.runtimeStats.sessionsCreated;
     fn(f32([1, 2]));
     fn(f32([3, 4]));
@@ -63,6 +63,44 @@ describe("jit", () => {
     const fn = nx.jit((x: nx.Tensor) => [x, nx.ones([2]), nx.add(x, 1)]);
     const [a, b, c] = fn(f32([5])) as nx.Tensor[];
     assert.deepEqual([a!.toArraySync(), b!.toArraySync(), c!.toArraySync()], [[5], [1, 1], [6]]);
+  });
+
+  it("serves new batch sizes from one batch-polymorphic graph once two sizes were seen", () => {
+    const w = nx.random.normal([4, 3], { seed: 8 });
+    const loss = (p: { w: nx.Tensor }, x: nx.Tensor, y: nx.Tensor) => nx.mean(nx.square(nx.subtract(nx.softmax(nx.matmul(x, p.w)), y)));
+    const step = nx.jit((p: { w: nx.Tensor }, x: nx.Tensor, y: nx.Tensor) => {
+      const [l, g] = nx.valueAndGrad(loss)(p, x, y);
+      return { loss: l, w: nx.subtract(p.w, g.w), flat: nx.reshape(x, [-1]), first: nx.slice(x, [0, 0], [-1, 1]) };
+    });
+    const batch = (n: number) => [nx.random.normal([n, 4], { seed: n }), nx.random.uniform([n, 3], { seed: n + 1 })] as const;
+    for (const n of [8, 16]) step({ w }, ...batch(n));
+    const sessions = nx.runtimeStats.sessionsCreated;
+    const sizes = [5, 3, 1, 40];
+    const outs = sizes.map((n) => step({ w }, ...batch(n)) as { loss: nx.Tensor; w: nx.Tensor; flat: nx.Tensor; first: nx.Tensor });
+    assert.equal(nx.runtimeStats.sessionsCreated, sessions, "no recompilation for batch sizes 5, 3, 1, 40");
+    sizes.forEach((n, k) => {
+      const [x, y] = batch(n);
+      const out = outs[k]!;
+      const [l, g] = nx.valueAndGrad(loss)({ w }, x, y);
+      assert.ok(Math.abs((out.loss.item() as number) - (l.item() as number)) < 1e-6, `loss at batch ${n}`);
+      const expectedW = nx.subtract(w, g.w).dataSync();
+      out.w.dataSync().forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(expectedW[i])) < 1e-6));
+      assert.deepEqual(out.flat.shape, [n * 4]);
+      assert.deepEqual(out.first.toArraySync(), nx.slice(x, [0, 0], [-1, 1]).toArraySync());
+    });
+  });
+
+  it("stays static (and correct) when the function bakes in the batch size", () => {
+    let traces = 0;
+    const fn = nx.jit((x: nx.Tensor) => {
+      traces++;
+      return nx.divide(nx.sum(x), x.shape[0]!).add(nx.sum(nx.arange(x.shape[0]!)));
+    });
+    for (const n of [2, 3, 4, 5]) {
+      const x = nx.ones([n, 2]);
+      assert.equal((fn(x) as nx.Tensor).item(), 2 + (n * (n - 1)) / 2);
+    }
+    assert.ok(traces >= 4);
   });
 
   it("errors: reading values while tracing, leaking traced tensors", () => {
