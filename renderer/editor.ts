@@ -217,54 +217,57 @@ const LINE_HEIGHT = 20;
 const PADDING = 16;
 
 /**
- * Activates editors of cells near the viewport after they stayed there briefly (fast scrolling
- * creates none), and deactivates editors that went far away.
+ * Activates editors of cells near the viewport once scrolling pauses (fast scrolling creates
+ * none and costs nothing but a timestamp), and deactivates editors that went far away. The
+ * check reads each code area's position once per pause (no IntersectionObserver: with hundreds
+ * of targets its per-frame cost showed up in scrolling).
  */
 export class LazyEditors {
-  private readonly observer: IntersectionObserver;
-  private readonly byElement = new Map<Element, CellCodeEditor>();
-  private readonly timers = new Map<CellCodeEditor, number>();
+  private readonly editors = new Set<CellCodeEditor>();
+  private timer: number | null = null;
 
-  constructor(root: Element | null) {
-    this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), {
-      root,
-      rootMargin: "300px 0px",
-    });
+  constructor(
+    /** Called after editors were created. */
+    private readonly onActivated: () => void = () => undefined,
+    private readonly marginPx = 300,
+  ) {
+    window.addEventListener("scroll", () => this.schedule(150), { passive: true, capture: true });
+    window.addEventListener("resize", () => this.schedule(150), { passive: true });
   }
 
   observe(editor: CellCodeEditor): void {
-    this.byElement.set(editor.element, editor);
-    this.observer.observe(editor.element);
+    this.editors.add(editor);
+    // After the notebook painted, when the page is idle (Monaco may still have to load).
+    if (this.timer === null) this.schedule(monacoIfLoaded() ? 30 : 400);
   }
 
   unobserve(editor: CellCodeEditor): void {
-    this.byElement.delete(editor.element);
-    this.observer.unobserve(editor.element);
-    const t = this.timers.get(editor);
-    if (t !== undefined) clearTimeout(t);
-    this.timers.delete(editor);
+    this.editors.delete(editor);
   }
 
-  private onIntersect(entries: IntersectionObserverEntry[]): void {
-    for (const entry of entries) {
-      const editor = this.byElement.get(entry.target);
-      if (!editor) continue;
-      const pending = this.timers.get(editor);
-      if (entry.isIntersecting) {
-        if (pending === undefined && !editor.hasEditor) {
-          this.timers.set(
-            editor,
-            window.setTimeout(() => {
-              this.timers.delete(editor);
-              void editor.activate();
-            }, 120),
-          );
-        }
-      } else {
-        if (pending !== undefined) clearTimeout(pending);
-        this.timers.delete(editor);
-        if (editor.hasEditor) editor.deactivate();
+  /** Check again after `delayMs` without scrolling. */
+  private schedule(delayMs: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => {
+      this.timer = null;
+      this.update();
+    }, delayMs);
+  }
+
+  private update(): void {
+    const top = -this.marginPx;
+    const bottom = window.innerHeight + this.marginPx;
+    const far = window.innerHeight * 3;
+    const created: Array<Promise<void>> = [];
+    for (const editor of this.editors) {
+      if (!editor.element.isConnected) continue;
+      const r = editor.element.getBoundingClientRect();
+      if (r.bottom >= top && r.top <= bottom) {
+        if (!editor.hasEditor) created.push(editor.activate());
+      } else if (editor.hasEditor && (r.bottom < -far || r.top > window.innerHeight + far)) {
+        editor.deactivate();
       }
     }
+    if (created.length > 0) void Promise.all(created).then(this.onActivated);
   }
 }

@@ -134,12 +134,13 @@ export async function updateCellDeclarations(cells: ReadonlyArray<{ id: string; 
   const run = ++declRun;
   const imports = new Set<string>();
   const body: string[] = [];
-  for (const cell of cells.slice(0, 300)) {
+  for (const cell of cells) {
     let cached = declCache.get(cell.id);
     if (!cached || cached.source !== cell.source) {
       const uri = monaco.Uri.parse(`file:///decl/${cell.id}.ts`);
       const text = exportTopLevel(cell.source);
-      const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, "typescript", uri);
+      // "plaintext": the worker still sees the file, but Monaco does not validate it on its own.
+      const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, "plaintext", uri);
       if (model.getValue() !== text) model.setValue(text);
       cached = { source: cell.source, dts: await declarationsOf(model) };
       if (run !== declRun) return;

@@ -93,11 +93,12 @@ export class NotebookView {
     );
     this.sectionsEl = h("div", { class: "sections" });
     this.element = h("main", { class: "notebook", "aria-label": "Notebook" }, header, this.sectionsEl);
-    this.lazy = new LazyEditors(null);
+    this.lazy = new LazyEditors(() => this.scheduleDeclarations());
     this.element.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.render(null);
     // Load Monaco in the background once the page has painted.
-    window.setTimeout(() => void loadMonaco().then(() => this.scheduleDeclarations()), 50);
+    const idle = window.requestIdleCallback ?? ((fn: () => void) => window.setTimeout(fn, 200));
+    idle(() => void loadMonaco(), { timeout: 1000 });
   }
 
   /** The session data changed by `op` (null: a whole new snapshot). */
@@ -249,6 +250,7 @@ export class NotebookView {
       if (this.selected !== cellId) {
         this.selected = cellId;
         this.markSelected();
+        this.scheduleDeclarations();
       }
     },
     escape: (cellId) => this.focusCell(cellId),
@@ -400,7 +402,18 @@ export class NotebookView {
     if (this.declTimer !== null) clearTimeout(this.declTimer);
     this.declTimer = window.setTimeout(() => {
       this.declTimer = null;
-      const cells = allCells(this.data.notebook).filter((c): c is Exclude<Cell, { type: "markdown" }> => isEvaluable(c));
+      // Names defined by the cells before the last cell with a live editor (at most the 80
+      // nearest): a large notebook costs nothing until its editors exist.
+      const all = allCells(this.data.notebook);
+      let upto = -1;
+      all.forEach((c, i) => {
+        if (this.cellViews.get(c.id)?.codeEditor?.hasEditor) upto = i;
+      });
+      if (upto < 0) return;
+      const cells = all
+        .slice(0, upto)
+        .filter((c): c is Exclude<Cell, { type: "markdown" }> => isEvaluable(c))
+        .slice(-80);
       void loadMonaco().then((m) => m.updateCellDeclarations(cells.map((c) => ({ id: c.id, source: this.cellViews.get(c.id)?.currentSource() ?? c.source }))));
     }, 800);
   }

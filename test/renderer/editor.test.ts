@@ -1,0 +1,79 @@
+// Code cells in Monaco, in Chromium: TypeScript diagnostics and completion from Monaco's worker,
+// knowing the names (and types) that earlier cells define; the editor loads lazily.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { chromium, type Browser, type Page } from "playwright-core";
+import type { Notebook } from "../../core/notebook.ts";
+import { CHROMIUM, CHROMIUM_ARGS, skipReason } from "../e2e/harness.ts";
+import { startFakeServer, type FakeServer } from "./fake-server.ts";
+
+const skip = skipReason();
+
+const notebook: Notebook = {
+  title: "Types",
+  metadata: { version: 1 },
+  sections: [
+    {
+      id: "s1",
+      title: "",
+      cells: [
+        { type: "code", id: "def", source: "const answer = { n: 42, label: 'life' };\nfunction twice(x: number): number {\n  return 2 * x;\n}" },
+        { type: "code", id: "good", source: "twice(answer.n)" },
+        { type: "code", id: "bad", source: "answer.missing + twice('no')" },
+        { type: "code", id: "redeclare", source: "const answer = 1;\nanswer" },
+      ],
+    },
+  ],
+};
+
+describe("code cells in Monaco", { skip: skip ?? false }, () => {
+  let server: FakeServer;
+  let browser: Browser;
+  let page: Page;
+  before(async () => {
+    server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "types.tsnb": notebook });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(server.url);
+    await page.getByText("types.tsnb").click();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const squiggles = (id: string) => page.locator(`[data-cell-id="${id}"] .squiggly-error`);
+
+  test("cells start as highlighted static code and become Monaco editors", async () => {
+    await page.locator('[data-cell-id="def"] .static-code .hljs-keyword').first().waitFor({ state: "attached" });
+    await page.locator('[data-cell-id="def"] .monaco-editor').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('[data-cell-id="def"] .static-code').count(), 0);
+  });
+
+  test("diagnostics know the types of names defined by earlier cells", async () => {
+    await squiggles("bad").first().waitFor({ timeout: 30_000 });
+    assert.equal(await squiggles("good").count(), 0, "twice(answer.n) type-checks");
+    assert.equal(await squiggles("redeclare").count(), 0, "each cell is its own module: redeclaring is fine");
+    assert.equal(await squiggles("def").count(), 0);
+  });
+
+  test("completion lists the members of a value from an earlier cell", async () => {
+    await page.locator('[data-cell-id="good"] .monaco-editor .view-lines').click();
+    await page.keyboard.press("ControlOrMeta+End");
+    await page.keyboard.insertText("\nanswer.");
+    await page.keyboard.press("Control+Space");
+    const widget = page.locator(".suggest-widget .monaco-list-row");
+    await widget.first().waitFor({ timeout: 20_000 });
+    const labels = await widget.allTextContents();
+    assert.ok(labels.some((l) => l.includes("label")), `suggestions: ${labels.join(", ")}`);
+    await page.keyboard.press("Escape");
+  });
+
+  test("typing is sent to the server as the cell's source", async () => {
+    await page.waitForFunction(
+      () => window.__tsnb?.data()?.notebook.sections[0]?.cells.find((c) => c.id === "good")?.source.includes("answer."),
+      undefined,
+      { timeout: 5000 },
+    );
+    assert.match(server.data("s1").notebook.sections[0]!.cells[1]!.source, /twice\(answer\.n\)\nanswer\./);
+  });
+});
