@@ -164,7 +164,7 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   cast: (b, ins, dts, a) => (dts[0] === a.to ? b.add("Identity", ins) : b.cast(ins[0]!, a.to as DType)),
   where: (b, ins, dts, _a, out) => {
     const [c, x, y] = ins as [string, string, string];
-    return typed(b, "Where", [c, x, y], dts[1]!, new Set(["f32", "f64", "i32", "i64", "u8", "bool"]), out);
+    return typed(b, "Where", [c, x, y], dts[1]!, new Set(["f32", "f64", "i32", "i64", "u8"]), out);
   },
   reduceSum: reduce("ReduceSum", WIDE),
   reduceMax: reduce("ReduceMax", ALL_BUT_BOOL),

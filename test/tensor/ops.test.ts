@@ -448,6 +448,31 @@ describe("shape ops", () => {
   });
 });
 
+describe("shape ops on every dtype", () => {
+  it("transpose, concatenate, stack, slice, take, pad, broadcastTo, where, reshape keep values and dtype", () => {
+    const base = [[0, 1, 2], [3, 0, 5]];
+    for (const d of ALL) {
+      const t = nx.tensor(base, { dtype: d });
+      const conv = (x: number) => (d === "bool" ? x !== 0 : x);
+      const same = (got: nx.Tensor, expected: unknown, what: string) => {
+        assert.equal(got.dtype, d, `${what} ${d}`);
+        assert.deepEqual(got.toArraySync(), JSON.parse(JSON.stringify(expected), (_k, v) => (typeof v === "number" ? conv(v) : v)), `${what} ${d}`);
+      };
+      same(t.transpose(), [[0, 3], [1, 0], [2, 5]], "transpose");
+      same(nx.concatenate([t, t], 0), [...base, ...base], "concatenate");
+      same(nx.stack([t, t], 2).reshape([2, 6]), [[0, 0, 1, 1, 2, 2], [3, 3, 0, 0, 5, 5]], "stack");
+      same(t.slice([0, 1], [2, 2]), [[1, 2], [0, 5]], "slice");
+      same(t.slice([0, 0], [-1, -1], [1, 2]), [[0, 2], [3, 5]], "strided slice");
+      same(nx.take(t, [1, 1, 0], 1), [[1, 1, 0], [0, 0, 3]], "take");
+      same(nx.pad(t, [[0, 1], [1, 0]]), [[0, 0, 1, 2], [0, 3, 0, 5], [0, 0, 0, 0]], "pad");
+      same(nx.broadcastTo(nx.slice(t, [0], [1]), [2, 3]), [base[0], base[0]], "broadcastTo");
+      same(nx.where(nx.tensor([true, false, true]), t, nx.zerosLike(t)), [[0, 0, 2], [3, 0, 5]], "where");
+      same(t.reshape([3, 2]).expandDims(0).squeeze(), [[0, 1], [2, 3], [0, 5]], "reshape");
+      assert.deepEqual(nx.equal(t, t).toArraySync(), [[true, true, true], [true, true, true]]);
+    }
+  });
+});
+
 describe("matmul and dot", () => {
   function refMatmul(A: Ref, B: Ref): number[] {
     const [m, k] = A.shape as [number, number];
