@@ -380,6 +380,16 @@ export function floorDivide(a: TensorLike, b: TensorLike): Tensor {
   return where(zero, scalar(0, d), q);
 }
 
+/** Integer division truncated toward zero (Nx.quotient, C `/`); integer inputs only; x / 0 gives 0. */
+export function quotient(a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb, d] = unify("quotient", a, b, arithmeticType);
+  if (!isInt(d)) fail(`quotient: integer tensors only, got ${desc(ta)} and ${desc(tb)}; use divide or floorDivide`);
+  broadcastMany("quotient", [ta, tb]);
+  const zero = equal(tb, 0);
+  const safe = where(zero, scalar(1, d), tb);
+  return where(zero, scalar(0, d), emit("div", [ta, safe], {}, broadcastMany("quotient", [ta, safe]), d));
+}
+
 function comparison(op: string, prim: Prim, a: TensorLike, b: TensorLike): Tensor {
   return binary(op, prim, a, b, promote, boolOut);
 }
@@ -665,8 +675,9 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
 }
 
 /** Permutes axes (reverses them by default). */
-export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
+export function transpose(x: TensorLike, permOrOpts?: readonly number[] | { axes?: readonly number[] }): Tensor {
   const t = asTensor(x);
+  const perm = permOrOpts && !Array.isArray(permOrOpts) ? (permOrOpts as { axes?: readonly number[] }).axes : (permOrOpts as readonly number[] | undefined);
   const p = perm ? perm.map((a) => normAxis("transpose", a, t.rank)) : t.shape.map((_, i) => t.rank - 1 - i);
   if (p.length !== t.rank || new Set(p).size !== p.length) fail(`transpose: ${fmt(perm ?? [])} is not a permutation of the axes of ${desc(t)}`);
   if (p.every((a, i) => a === i)) return t;

@@ -213,6 +213,9 @@ describe("element-wise binary ops with broadcasting", () => {
     close(values(nx.remainder(nx.tensor([-7.5, 7.5], { dtype: "f64" }), 2)), [0.5, 1.5], 0, "float mod");
     assert.deepEqual(nx.divide(nx.tensor([1, 3]), nx.tensor([2, 2])).toArraySync(), [0.5, 1.5]);
     assert.deepEqual(nx.pow(nx.tensor([2, 3]), 2).toArraySync(), [4, 9]);
+    assert.deepEqual(nx.quotient(nx.tensor([7, -7, 7, 5]), nx.tensor([2, 2, -2, 0])).toArraySync(), [3, -3, -3, 0]);
+    assert.throws(() => nx.quotient(nx.tensor([1.5]), 2), /quotient: integer tensors only, got f32\[1\] and f32\[\]/);
+    assert.deepEqual(nx.transpose(nx.zeros([1, 2, 3]), { axes: [2, 0, 1] }).shape, [3, 1, 2]);
     assert.equal(nx.pow(nx.tensor([2, 3]), 2).dtype, "i32");
   });
 });
