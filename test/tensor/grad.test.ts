@@ -146,6 +146,9 @@ describe("gradient rules vs finite differences (f64)", () => {
     check("take with repeats", (t) => nx.take(t, nx.tensor([2, 0, 2, -1]), { axis: 1 }), [rand([2, 3], r)]);
     check("take 2-D indices", (t) => nx.take(t, nx.tensor([[0, 1], [1, 1]])), [rand([3, 2], r)]);
     check("pad", (t) => nx.pad(t, [[1, 0], [2, 1]], 3), [rand([2, 2], r)]);
+    const idx = nx.tensor([1, 0, 1]);
+    // the gradient of take is a scatter-add; differentiating it again goes through its own rule
+    check("take's gradient (second order)", (t) => nx.grad((y: nx.Tensor) => nx.sum(nx.multiply(nx.square(nx.take(y, idx, 1)), nx.take(y, idx, 1))))(t) as nx.Tensor, [rand([2, 3], r)]);
     check("concatenate", (a, b) => nx.concatenate([a, b, a], { axis: 1 }), [rand([2, 2], r), rand([2, 1], r)]);
     check("stack", (a, b) => nx.stack([a, b], { axis: 1 }), [rand([2, 3], r), rand([2, 3], r)]);
   });
