@@ -117,6 +117,7 @@ function writeLibDeclarations() {
       "--emitDeclarationOnly",
       "--skipLibCheck",
       "--noCheck",
+      "--ignoreConfig",
       "--target",
       "ES2022",
       "--module",

@@ -112,16 +112,31 @@ export function exportTopLevel(source: string): string {
   );
 }
 
-/** Turn a module's .d.ts into global declarations (imports kept, the rest inside `declare global`). */
-export function globalizeDeclarations(dts: string): { imports: string[]; body: string[] } {
+/** One top-level declaration of a cell's .d.ts, made global, with the name it declares. */
+interface GlobalDecl {
+  name: string | null;
+  text: string;
+}
+
+/**
+ * Turn a module's .d.ts into global declarations: imports kept apart, each top-level statement
+ * (a line at column 0 starts one) stripped of `export`/`declare`, with its declared name.
+ */
+export function globalizeDeclarations(dts: string): { imports: string[]; decls: GlobalDecl[] } {
   const imports: string[] = [];
-  const body: string[] = [];
+  const decls: GlobalDecl[] = [];
   for (const line of dts.split("\n")) {
     if (/^import\b/.test(line)) imports.push(line);
     else if (/^export\s*\{\s*\};?\s*$/.test(line)) continue;
-    else body.push(line.replace(/^export\s+(declare\s+)?/, "").replace(/^declare\s+/, ""));
+    else if (/^\S/.test(line) && !/^[}\])]/.test(line)) {
+      const text = line.replace(/^export\s+(declare\s+)?/, "").replace(/^declare\s+/, "");
+      const m = /^(?:abstract\s+)?(?:const|let|var|function|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/.exec(text);
+      decls.push({ name: m?.[1] ?? null, text });
+    } else if (decls.length > 0) {
+      decls[decls.length - 1]!.text += `\n${line}`;
+    }
   }
-  return { imports, body };
+  return { imports, decls };
 }
 
 const declCache = new Map<string, { source: string; dts: string }>();
@@ -133,7 +148,7 @@ let declRun = 0;
 export async function updateCellDeclarations(cells: ReadonlyArray<{ id: string; source: string }>): Promise<void> {
   const run = ++declRun;
   const imports = new Set<string>();
-  const body: string[] = [];
+  const decls: GlobalDecl[] = [];
   for (const cell of cells) {
     let cached = declCache.get(cell.id);
     if (!cached || cached.source !== cell.source) {
@@ -148,8 +163,16 @@ export async function updateCellDeclarations(cells: ReadonlyArray<{ id: string; 
     }
     const g = globalizeDeclarations(cached.dts);
     g.imports.forEach((i) => imports.add(i));
-    body.push(...g.body);
+    // A name declared again by a later cell replaces the earlier declaration (the kernel's
+    // semantics: re-running a cell redefines its names). Function overloads stay together.
+    const names = new Set(g.decls.map((d) => d.name).filter((n): n is string => n !== null));
+    for (let i = decls.length - 1; i >= 0; i--) {
+      const n = decls[i]!.name;
+      if (n !== null && names.has(n)) decls.splice(i, 1);
+    }
+    decls.push(...g.decls);
   }
+  const body = decls.map((d) => d.text);
   setCellDeclarations(`${[...imports].join("\n")}\nexport {};\ndeclare global {\n${body.join("\n")}\n}\n`);
 }
 

@@ -402,14 +402,17 @@ export class NotebookView {
     if (this.declTimer !== null) clearTimeout(this.declTimer);
     this.declTimer = window.setTimeout(() => {
       this.declTimer = null;
-      // Names defined by the cells before the last cell with a live editor (at most the 80
-      // nearest): a large notebook costs nothing until its editors exist.
+      // Names defined by the cells before the selected one (or before the last cell with a live
+      // editor when none is selected), at most the 80 nearest: a large notebook costs nothing
+      // until its editors exist.
       const all = allCells(this.data.notebook);
       let upto = -1;
       all.forEach((c, i) => {
         if (this.cellViews.get(c.id)?.codeEditor?.hasEditor) upto = i;
       });
       if (upto < 0) return;
+      const sel = this.selected ? all.findIndex((c) => c.id === this.selected) : -1;
+      if (sel >= 0) upto = sel;
       const cells = all
         .slice(0, upto)
         .filter((c): c is Exclude<Cell, { type: "markdown" }> => isEvaluable(c))

@@ -21,6 +21,8 @@ const notebook: Notebook = {
         { type: "code", id: "good", source: "twice(answer.n)" },
         { type: "code", id: "bad", source: "answer.missing + twice('no')" },
         { type: "code", id: "redeclare", source: "const answer = 1;\nanswer" },
+        { type: "code", id: "lib", source: 'import { display, md } from "tsnb";\ndisplay(md`# hi`).update(1);' },
+        { type: "code", id: "libbad", source: 'import { display } from "tsnb";\ndisplay.noSuchThing(1);' },
       ],
     },
   ],
@@ -50,10 +52,20 @@ describe("code cells in Monaco", { skip: skip ?? false }, () => {
   });
 
   test("diagnostics know the types of names defined by earlier cells", async () => {
+    await page.locator('[data-cell-id="bad"] .monaco-editor .view-lines').click();
     await squiggles("bad").first().waitFor({ timeout: 30_000 });
-    assert.equal(await squiggles("good").count(), 0, "twice(answer.n) type-checks");
+    assert.equal(await squiggles("bad").count() >= 2, true, "answer.missing and twice('no') are both errors");
+    // Editing "good": the names before it are declared with their types, and none after it.
+    await page.locator('[data-cell-id="good"] .monaco-editor .view-lines').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-cell-id="good"] .squiggly-error').length === 0, undefined, { timeout: 30_000 });
     assert.equal(await squiggles("redeclare").count(), 0, "each cell is its own module: redeclaring is fine");
     assert.equal(await squiggles("def").count(), 0);
+  });
+
+  test("the tsnb standard library's declarations are known to the editor", async () => {
+    await page.locator('[data-cell-id="libbad"]').scrollIntoViewIfNeeded();
+    await squiggles("libbad").first().waitFor({ timeout: 30_000 });
+    assert.equal(await squiggles("lib").count(), 0, "display, md and DisplayHandle.update type-check");
   });
 
   test("completion lists the members of a value from an earlier cell", async () => {
