@@ -35,7 +35,10 @@ function randomData(n: number, nIn: number, nOut: number) {
   return { x: { data: x, shape: [n, nIn] }, y };
 }
 
-async function tsnbSteps(threads: number, nIn: number, hidden: number, nOut: number, batch: number, steps: number): Promise<number> {
+/** Seconds per timed repetition. */
+const SECONDS = quick ? 0.5 : 1.5;
+
+async function tsnbSteps(threads: number, nIn: number, hidden: number, nOut: number, batch: number): Promise<number> {
   const { x, y } = randomData(2048, nIn, nOut);
   const model = nn.sequential([nn.dense(hidden, { activation: "relu" }), nn.dense(nOut)], { inputShape: [nIn], seed: 0 });
   const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: 1e-3 }), threads });
@@ -47,18 +50,24 @@ async function tsnbSteps(threads: number, nIn: number, hidden: number, nOut: num
     await tr.fit(x, y, { epochs: Math.ceil(k / perEpoch) + 1, batchSize: batch, verbose: false });
     tr.off("iterationCompleted", stop);
   };
-  await run(Math.max(50, steps / 10));
-  let best = Infinity;
+  let t = performance.now();
+  await run(20);
+  const chunk = Math.max(1, Math.round((20 * 50) / Math.max(1e-6, performance.now() - t)));
+  let best = 0;
   for (let r = 0; r < REPS; r++) {
-    const t = performance.now();
-    await run(steps);
-    best = Math.min(best, performance.now() - t);
+    let steps = 0;
+    t = performance.now();
+    while (performance.now() - t < SECONDS * 1000) {
+      await run(chunk);
+      steps += chunk;
+    }
+    best = Math.max(best, steps / ((performance.now() - t) / 1000));
   }
-  return steps / (best / 1000);
+  return best;
 }
 
-function torchSteps(threads: number, nIn: number, hidden: number, nOut: number, batch: number, steps: number): number {
-  const res = spawnSync("/usr/bin/python3", [join(root, "bench/python/ml_torch.py"), ...[threads, nIn, hidden, nOut, batch, steps, REPS].map(String)], {
+function torchSteps(threads: number, nIn: number, hidden: number, nOut: number, batch: number): number {
+  const res = spawnSync("/usr/bin/python3", [join(root, "bench/python/ml_torch.py"), ...[threads, nIn, hidden, nOut, batch, SECONDS, REPS].map(String)], {
     encoding: "utf8",
     env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
   });
@@ -66,7 +75,7 @@ function torchSteps(threads: number, nIn: number, hidden: number, nOut: number, 
   return (JSON.parse(res.stdout.trim().split("\n").at(-1)!) as { steps_per_s: number }).steps_per_s;
 }
 
-async function tfjsWasmSteps(nIn: number, hidden: number, nOut: number, batch: number, steps: number): Promise<number | undefined> {
+async function tfjsWasmSteps(nIn: number, hidden: number, nOut: number, batch: number): Promise<number | undefined> {
   try {
     const require = createRequire(import.meta.url);
     const tf = require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs");
@@ -94,13 +103,14 @@ async function tfjsWasmSteps(nIn: number, hidden: number, nOut: number, batch: n
       loss?.dispose();
     };
     for (let i = 0; i < 10; i++) step(i);
-    let best = Infinity;
+    let best = 0;
     for (let r = 0; r < REPS; r++) {
+      let steps = 0;
       const t = performance.now();
-      for (let i = 0; i < steps; i++) step(i);
-      best = Math.min(best, performance.now() - t);
+      while (performance.now() - t < SECONDS * 1000) step(steps++);
+      best = Math.max(best, steps / ((performance.now() - t) / 1000));
     }
-    return steps / (best / 1000);
+    return best;
   } catch (e) {
     console.log(`  tfjs-backend-wasm unavailable: ${(e as Error).message.split("\n")[0]}`);
     return undefined;
@@ -110,20 +120,20 @@ async function tfjsWasmSteps(nIn: number, hidden: number, nOut: number, batch: n
 async function bench1() {
   console.log("\n1. Training steps/s (Adam, cross-entropy; higher is better)");
   console.log("   model          batch threads      tsnb     torch  tsnb/torch");
-  const cases: Array<[string, number, number, number, number, number]> = [
-    ["64-128-10", 64, 128, 10, 32, quick ? 500 : 3000],
-    ["64-128-10", 64, 128, 10, 128, quick ? 300 : 2000],
-    ["784-128-10", 784, 128, 10, 128, quick ? 100 : 600],
+  const cases: Array<[string, number, number, number, number]> = [
+    ["64-128-10", 64, 128, 10, 32],
+    ["64-128-10", 64, 128, 10, 128],
+    ["784-128-10", 784, 128, 10, 128],
   ];
   const wasmRows: string[] = [];
-  for (const [name, i, h, o, b, steps] of cases) {
+  for (const [name, i, h, o, b] of cases) {
     for (const threads of [1, 2]) {
-      const ours = await tsnbSteps(threads, i, h, o, b, steps);
-      const torch = torchSteps(threads, i, h, o, b, steps);
+      const ours = await tsnbSteps(threads, i, h, o, b);
+      const torch = torchSteps(threads, i, h, o, b);
       console.log(`   ${name.padEnd(14)} ${String(b).padStart(5)} ${String(threads).padStart(7)} ${ours.toFixed(0).padStart(9)} ${torch.toFixed(0).padStart(9)} ${(ours / torch).toFixed(2).padStart(10)}x`);
     }
-    const ours1 = await tsnbSteps(1, i, h, o, b, steps);
-    const w = await tfjsWasmSteps(i, h, o, b, Math.max(20, Math.floor(steps / 20)));
+    const ours1 = await tsnbSteps(1, i, h, o, b);
+    const w = await tfjsWasmSteps(i, h, o, b);
     if (w !== undefined) wasmRows.push(`   ${name.padEnd(14)} ${String(b).padStart(5)} ${ours1.toFixed(0).padStart(9)} ${w.toFixed(0).padStart(9)} ${(ours1 / w).toFixed(1).padStart(10)}x`);
   }
   console.log("\n   vs tfjs-backend-wasm (1 thread)");

@@ -81,20 +81,23 @@ function adamLike(name: "adam" | "adamw", opts: AdamOptions): Optimizer {
   return {
     name,
     slots: ["m", "v"],
-    hyperNames: ["lr", "c1", "c2", "decay"],
+    hyperNames: ["lr", "step", "epsHat", "decay"],
     hyper(step) {
       const t = step + 1;
       const a = lrAt(lr, step);
-      // p ← p·(1 − lr·wd) − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)   (torch.optim.Adam/AdamW)
-      return { lr: a, c1: a / (1 - b1 ** t), c2: 1 / Math.sqrt(1 - b2 ** t), decay: name === "adamw" ? 1 - a * wd : 1 };
+      // torch.optim.Adam/AdamW: p ← p·(1 − lr·wd) − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
+      //   = p·decay − step · m / (√v + epsHat)  with step = lr·√(1−β2ᵗ)/(1−β1ᵗ), epsHat = ε·√(1−β2ᵗ)
+      const bc2 = Math.sqrt(1 - b2 ** t);
+      return { lr: a, step: (a * bc2) / (1 - b1 ** t), epsHat: eps * bc2, decay: name === "adamw" ? 1 - a * wd : 1 };
     },
     update(t, p, g, state, h) {
       let grad = g;
       if (name === "adam" && wd > 0) grad = t.raw("Add", [grad, t.raw("Mul", [p, t.scalar(wd)], p.shape)], p.shape);
-      const m = t.raw("Add", [t.raw("Mul", [state.m!, t.scalar(b1)], p.shape), t.raw("Mul", [grad, t.scalar(1 - b1)], p.shape)], p.shape);
-      const v = t.raw("Add", [t.raw("Mul", [state.v!, t.scalar(b2)], p.shape), t.raw("Mul", [t.raw("Mul", [grad, grad], p.shape), t.scalar(1 - b2)], p.shape)], p.shape);
-      const denom = t.raw("Add", [t.raw("Mul", [t.raw("Sqrt", [v], p.shape), h.c2!], p.shape), t.scalar(eps)], p.shape);
-      const stepv = t.raw("Mul", [t.raw("Div", [m, denom], p.shape), h.c1!], p.shape);
+      // m + (g − m)(1 − β1) and v + (g² − v)(1 − β2): the same moments in fewer passes
+      const m = t.raw("Add", [state.m!, t.raw("Mul", [t.raw("Sub", [grad, state.m!], p.shape), t.scalar(1 - b1)], p.shape)], p.shape);
+      const v = t.raw("Add", [state.v!, t.raw("Mul", [t.raw("Sub", [t.raw("Mul", [grad, grad], p.shape), state.v!], p.shape), t.scalar(1 - b2)], p.shape)], p.shape);
+      const denom = t.raw("Add", [t.raw("Sqrt", [v], p.shape), h.epsHat!], p.shape);
+      const stepv = t.raw("Mul", [t.raw("Div", [m, denom], p.shape), h.step!], p.shape);
       const base = name === "adamw" ? t.raw("Mul", [p, h.decay!], p.shape) : p;
       return { p: t.raw("Sub", [base, stepv], p.shape), state: { m, v } };
     },

@@ -84,9 +84,25 @@ export class Tape {
     return { name, shape, dtype };
   }
 
+  /**
+   * Mark a value as a graph output named `name`. A value computed by a node of this graph is
+   * renamed in place (no Identity copy; the Val object takes the new name); graph inputs,
+   * initializers and values already output get an Identity.
+   */
   output(v: Val, name?: string): string {
     const n = name ?? v.name;
-    if (n !== v.name) this.nodes.push({ opType: "Identity", inputs: [v.name], outputs: [n] });
+    if (n !== v.name) {
+      const producer = this.nodes.find((node) => node.outputs.includes(v.name));
+      const alreadyOutput = this.outputs.some((o) => o.name === v.name);
+      if (producer && !alreadyOutput) {
+        const old = v.name;
+        for (const node of this.nodes) {
+          node.inputs = node.inputs.map((i) => (i === old ? n : i));
+          node.outputs = node.outputs.map((o) => (o === old ? n : o));
+        }
+        v.name = n;
+      } else this.nodes.push({ opType: "Identity", inputs: [v.name], outputs: [n] });
+    }
     this.outputs.push({ name: n, elemType: ELEM[v.dtype], shape: v.shape });
     return n;
   }

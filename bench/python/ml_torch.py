@@ -1,8 +1,8 @@
 """Reference for bench/ml.ts: training steps per second of MLPs in PyTorch (Debian python3-torch).
 
-Usage: /usr/bin/python3 bench/python/ml_torch.py THREADS IN HIDDEN OUT BATCH STEPS [REPS]
+Usage: /usr/bin/python3 bench/python/ml_torch.py THREADS IN HIDDEN OUT BATCH SECONDS [REPS]
 Prints one JSON line: {"steps_per_s": ..., "ms_per_step": ...}, the best of REPS (default 5)
-timed runs of STEPS steps (machines here are shared and noisy; the tsnb side does the same). Same model, optimizer (Adam,
+timed runs of about SECONDS each (machines here are shared and noisy; the tsnb side does the same). Same model, optimizer (Adam,
 lr 1e-3), loss (cross-entropy from logits) and batch as the tsnb side; data random, batches
 sliced from a shuffled index each epoch, like the tsnb loop.
 """
@@ -12,7 +12,8 @@ import time
 
 import torch
 
-threads, n_in, hidden, n_out, batch, steps = map(int, sys.argv[1:7])
+threads, n_in, hidden, n_out, batch = map(int, sys.argv[1:6])
+seconds = float(sys.argv[6])
 reps = int(sys.argv[7]) if len(sys.argv) > 7 else 5
 torch.set_num_threads(threads)
 torch.manual_seed(0)
@@ -41,10 +42,16 @@ def run(k):
                 return
 
 
-run(max(50, steps // 10))
-dt = float("inf")
+# warm up, then size a chunk of steps that takes about 50 ms
+t = time.perf_counter()
+run(20)
+chunk = max(1, int(20 * 0.05 / max(1e-9, time.perf_counter() - t)))
+best = 0.0
 for _ in range(reps):
+    steps = 0
     t = time.perf_counter()
-    run(steps)
-    dt = min(dt, time.perf_counter() - t)
-print(json.dumps({"steps_per_s": steps / dt, "ms_per_step": dt * 1000 / steps}))
+    while time.perf_counter() - t < seconds:
+        run(chunk)
+        steps += chunk
+    best = max(best, steps / (time.perf_counter() - t))
+print(json.dumps({"steps_per_s": best, "ms_per_step": 1000 / best}))

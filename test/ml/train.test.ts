@@ -351,3 +351,15 @@ test("binary classification: logits with BCE, or sigmoid probabilities with BCE(
   const p = (await predict(probs, data)).dataSync() as Float32Array;
   assert.ok(p.every((v) => v > 0 && v < 1));
 });
+
+test("display outputs (model summary, history chart, ONNX model) pass the kernel protocol's output check", async () => {
+  const { checkOutput } = await import("../../core/kernel-protocol.ts");
+  const model = mlp(1);
+  const tr = new Trainer(model, { loss: "categoricalCrossEntropy", metrics: ["accuracy"] });
+  const { xtr, ytr } = await digitsSplit();
+  const h = await tr.fit(xtr, ytr, { epochs: 1, verbose: false });
+  for (const out of [model[DISPLAY](), h[DISPLAY](), (await onnx.load(exportOnnx(model)))[DISPLAY]()]) {
+    assert.doesNotThrow(() => checkOutput(out));
+    assert.doesNotThrow(() => JSON.parse(JSON.stringify(out)), "plain JSON");
+  }
+});
