@@ -9,7 +9,7 @@
  *
  * Run: node --expose-gc --import tsx bench/ml.ts [--quick] [--only=train,vad,memory]
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +26,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
 /** Timed repetitions per measurement; the best one counts (shared, noisy machines). */
 const REPS = quick ? 2 : 5;
+/** Seconds per timed repetition. */
+const SECONDS = quick ? 0.5 : 1.5;
 
 function randomData(n: number, nIn: number, nOut: number) {
   const norm = normalSampler(mulberry32(1));
@@ -35,10 +37,8 @@ function randomData(n: number, nIn: number, nOut: number) {
   return { x: { data: x, shape: [n, nIn] }, y };
 }
 
-/** Seconds per timed repetition. */
-const SECONDS = quick ? 0.5 : 1.5;
-
-async function tsnbSteps(threads: number, nIn: number, hidden: number, nOut: number, batch: number): Promise<number> {
+/** A tsnb trainer for an MLP on random data, measured in repetitions of about SECONDS. */
+async function tsnbRunner(threads: number, nIn: number, hidden: number, nOut: number, batch: number): Promise<() => Promise<number>> {
   const { x, y } = randomData(2048, nIn, nOut);
   const model = nn.sequential([nn.dense(hidden, { activation: "relu" }), nn.dense(nOut)], { inputShape: [nIn], seed: 0 });
   const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: 1e-3 }), threads });
@@ -50,29 +50,56 @@ async function tsnbSteps(threads: number, nIn: number, hidden: number, nOut: num
     await tr.fit(x, y, { epochs: Math.ceil(k / perEpoch) + 1, batchSize: batch, verbose: false });
     tr.off("iterationCompleted", stop);
   };
-  let t = performance.now();
+  const t0 = performance.now();
   await run(20);
-  const chunk = Math.max(1, Math.round((20 * 50) / Math.max(1e-6, performance.now() - t)));
-  let best = 0;
-  for (let r = 0; r < REPS; r++) {
+  const chunk = Math.max(1, Math.round((20 * 50) / Math.max(1e-6, performance.now() - t0)));
+  return async () => {
     let steps = 0;
-    t = performance.now();
+    const t = performance.now();
     while (performance.now() - t < SECONDS * 1000) {
       await run(chunk);
       steps += chunk;
     }
-    best = Math.max(best, steps / ((performance.now() - t) / 1000));
-  }
-  return best;
+    return steps / ((performance.now() - t) / 1000);
+  };
 }
 
-function torchSteps(threads: number, nIn: number, hidden: number, nOut: number, batch: number): number {
-  const res = spawnSync("/usr/bin/python3", [join(root, "bench/python/ml_torch.py"), ...[threads, nIn, hidden, nOut, batch, SECONDS, REPS].map(String)], {
-    encoding: "utf8",
-    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+/** The PyTorch reference as a child process that runs one repetition per line we send. */
+async function torchRunner(threads: number, nIn: number, hidden: number, nOut: number, batch: number): Promise<{ rep: () => Promise<number>; close: () => void }> {
+  const child = spawn("/usr/bin/python3", [join(root, "bench/python/ml_torch.py"), ...[threads, nIn, hidden, nOut, batch, SECONDS].map(String)], {
+    // passive waits, like tsnb's sessions (allow_spinning 0): spinning OpenMP threads starve
+    // everything else on a shared 2-core machine, torch included
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OMP_WAIT_POLICY: "PASSIVE" },
+    stdio: ["pipe", "pipe", "inherit"],
   });
-  if (res.status !== 0) throw new Error(`torch reference failed: ${res.stderr}`);
-  return (JSON.parse(res.stdout.trim().split("\n").at(-1)!) as { steps_per_s: number }).steps_per_s;
+  const lines: string[] = [];
+  const waiters: Array<(l: string) => void> = [];
+  let buf = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const w = waiters.shift();
+      if (w) w(line);
+      else lines.push(line);
+    }
+  });
+  const next = () => new Promise<string>((resolve, reject) => {
+    const l = lines.shift();
+    if (l !== undefined) return resolve(l);
+    waiters.push(resolve);
+    child.once("exit", (code) => reject(new Error(`torch reference exited with ${code}`)));
+  });
+  if ((await next()) !== "ready") throw new Error("torch reference did not start");
+  return {
+    rep: async () => {
+      child.stdin.write("go\n");
+      return (JSON.parse(await next()) as { steps_per_s: number }).steps_per_s;
+    },
+    close: () => child.stdin.end(),
+  };
 }
 
 async function tfjsWasmSteps(nIn: number, hidden: number, nOut: number, batch: number): Promise<number | undefined> {
@@ -128,11 +155,21 @@ async function bench1() {
   const wasmRows: string[] = [];
   for (const [name, i, h, o, b] of cases) {
     for (const threads of [1, 2]) {
-      const ours = await tsnbSteps(threads, i, h, o, b);
-      const torch = torchSteps(threads, i, h, o, b);
+      // alternate repetitions of both sides; the best of each counts
+      const oursRep = await tsnbRunner(threads, i, h, o, b);
+      const torchRef = await torchRunner(threads, i, h, o, b);
+      let ours = 0;
+      let torch = 0;
+      for (let r = 0; r < REPS; r++) {
+        ours = Math.max(ours, await oursRep());
+        torch = Math.max(torch, await torchRef.rep());
+      }
+      torchRef.close();
       console.log(`   ${name.padEnd(14)} ${String(b).padStart(5)} ${String(threads).padStart(7)} ${ours.toFixed(0).padStart(9)} ${torch.toFixed(0).padStart(9)} ${(ours / torch).toFixed(2).padStart(10)}x`);
     }
-    const ours1 = await tsnbSteps(1, i, h, o, b);
+    const ours1Rep = await tsnbRunner(1, i, h, o, b);
+    let ours1 = 0;
+    for (let r = 0; r < REPS; r++) ours1 = Math.max(ours1, await ours1Rep());
     const w = await tfjsWasmSteps(i, h, o, b);
     if (w !== undefined) wasmRows.push(`   ${name.padEnd(14)} ${String(b).padStart(5)} ${ours1.toFixed(0).padStart(9)} ${w.toFixed(0).padStart(9)} ${(ours1 / w).toFixed(1).padStart(10)}x`);
   }

@@ -1,10 +1,13 @@
 """Reference for bench/ml.ts: training steps per second of MLPs in PyTorch (Debian python3-torch).
 
-Usage: /usr/bin/python3 bench/python/ml_torch.py THREADS IN HIDDEN OUT BATCH SECONDS [REPS]
-Prints one JSON line: {"steps_per_s": ..., "ms_per_step": ...}, the best of REPS (default 5)
-timed runs of about SECONDS each (machines here are shared and noisy; the tsnb side does the same). Same model, optimizer (Adam,
-lr 1e-3), loss (cross-entropy from logits) and batch as the tsnb side; data random, batches
-sliced from a shuffled index each epoch, like the tsnb loop.
+Usage: /usr/bin/python3 bench/python/ml_torch.py THREADS IN HIDDEN OUT BATCH SECONDS
+Builds the model, warms up, prints "ready", then for every line read on stdin runs the
+training loop for about SECONDS and prints one JSON line {"steps_per_s": ...}. bench/ml.ts
+alternates these repetitions with its own, so machine noise hits both sides alike.
+
+Same model (Linear-ReLU-Linear), optimizer (Adam, lr 1e-3), loss (cross-entropy from logits)
+and batch as the tsnb side; random data, batches sliced from a shuffled index each epoch, like
+the tsnb loop.
 """
 import json
 import sys
@@ -14,7 +17,6 @@ import torch
 
 threads, n_in, hidden, n_out, batch = map(int, sys.argv[1:6])
 seconds = float(sys.argv[6])
-reps = int(sys.argv[7]) if len(sys.argv) > 7 else 5
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 n = 2048
@@ -42,16 +44,14 @@ def run(k):
                 return
 
 
-# warm up, then size a chunk of steps that takes about 50 ms
 t = time.perf_counter()
 run(20)
 chunk = max(1, int(20 * 0.05 / max(1e-9, time.perf_counter() - t)))
-best = 0.0
-for _ in range(reps):
+print("ready", flush=True)
+for _ in sys.stdin:
     steps = 0
     t = time.perf_counter()
     while time.perf_counter() - t < seconds:
         run(chunk)
         steps += chunk
-    best = max(best, steps / (time.perf_counter() - t))
-print(json.dumps({"steps_per_s": best, "ms_per_step": 1000 / best}))
+    print(json.dumps({"steps_per_s": steps / (time.perf_counter() - t)}), flush=True)
