@@ -64,7 +64,19 @@ export class Session {
   }
 }
 
-const RUN_OPTIONS = {};
+const RUN_OPTIONS = { logSeverityLevel: 4 };
+
+/**
+ * A tsnb-worded explanation of an ONNX Runtime failure (the raw message stays in `cause`):
+ * known cases are translated, anything else is described generically.
+ */
+export function explainOrtFailure(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const gather = /indices element out of data bounds, idx=(-?\d+) must be within the inclusive range \[(-?\d+),(-?\d+)\]/.exec(msg);
+  if (gather) return `index ${gather[1]} is out of bounds for an axis of size ${Number(gather[3]) + 1}`;
+  if (/ScatterND|GatherND/.test(msg) && /out of bounds|invalid indice/i.test(msg)) return "an index is out of bounds";
+  return "ONNX Runtime could not execute it (the original error is in .cause)";
+}
 
 /** Number of CPU cores, the thread count used for large graphs. */
 export const CORES = Math.max(1, cpus().length);
@@ -78,7 +90,7 @@ export function createSession(bytes: Uint8Array, config: SessionConfig): Session
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: config.graphOptimizationLevel,
-    logSeverityLevel: 3,
+    logSeverityLevel: 4,
     extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   });
   return new Session(s);

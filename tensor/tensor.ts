@@ -18,7 +18,7 @@ import { type DType, type TypedArray, allocate, fromOrtTypeName, ortTypeName } f
 import { formatTensor, formatValues } from "./format.ts";
 import { GraphBuilder } from "./graph.ts";
 import { type Attrs, type Prim, LOWERINGS } from "./lower.ts";
-import { CORES, SessionCache, createSession, stats, type Session } from "./runtime.ts";
+import { CORES, SessionCache, createSession, explainOrtFailure, stats, type Session } from "./runtime.ts";
 import * as ops from "./ops.ts";
 
 /** Errors raised by tsnb/nx: the message names the op, the shapes and the dtypes involved. */
@@ -342,7 +342,7 @@ function runEager(op: Prim, inputs: readonly Tensor[], attrs: Attrs, shape: read
   try {
     out = session.run(feeds)["y"]!;
   } catch (e) {
-    throw new TensorError(`${op}: ONNX Runtime could not run it on ${describeInputs(inputs)} (${(e as Error).message.split("\n")[0]})`, { cause: e });
+    throw new TensorError(`${op}: failed on ${describeInputs(inputs)}: ${explainOrtFailure(e)}`, { cause: e });
   }
   stats.runs++;
   return new Tensor(shape, dtype, out, null);
@@ -362,7 +362,7 @@ function compileSingleOp(op: Prim, inputs: readonly Tensor[], attrs: Attrs, dtyp
     stats.sessionsCreated++;
     return s;
   } catch (e) {
-    throw new TensorError(`${op}: could not compile for ${describeInputs(inputs)} (${(e as Error).message.split("\n")[0]})`, { cause: e });
+    throw new TensorError(`${op}: could not compile for ${describeInputs(inputs)}: ONNX Runtime rejected the graph (the original error is in .cause)`, { cause: e });
   }
 }
 

@@ -15,7 +15,7 @@ import { backward } from "./grad.ts";
 import { GraphBuilder, PolyUnsupported } from "./graph.ts";
 import { LOWERINGS, type Prim } from "./lower.ts";
 import * as o from "./ops.ts";
-import { CORES, createSession, stats, type Session } from "./runtime.ts";
+import { CORES, createSession, explainOrtFailure, stats, type Session } from "./runtime.ts";
 import { Tensor, TensorError, Trace } from "./tensor.ts";
 import { flatten } from "./tree.ts";
 
@@ -160,7 +160,7 @@ function compile(fn: (...args: unknown[]) => unknown, args: unknown[], opts: Jit
       session = createSession(lowered.builder.encode("jit"), { threads, graphOptimizationLevel: "all" });
       stats.sessionsCreated++;
     } catch (e) {
-      throw new TensorError(`jit: could not compile the traced graph for arguments (${describeArgs(flatten(args).leaves)}): ${(e as Error).message.split("\n")[0]}`, { cause: e });
+      throw new TensorError(`jit: could not compile the traced graph for arguments (${describeArgs(flatten(args).leaves)}): ONNX Runtime rejected it (the original error is in .cause)`, { cause: e });
     }
   }
   return { session, lowered, rebuild };
@@ -174,7 +174,7 @@ function runCompiled(c: Compiled, leaves: readonly Tensor[]): unknown {
     try {
       results = c.session.run(feeds);
     } catch (e) {
-      throw new TensorError(`jit: running the compiled graph failed for arguments (${describeArgs(leaves)}): ${(e as Error).message.split("\n")[0]}`, { cause: e });
+      throw new TensorError(`jit: running the compiled graph failed for arguments (${describeArgs(leaves)}): ${explainOrtFailure(e)}`, { cause: e });
     }
     stats.runs++;
   }

@@ -115,6 +115,13 @@ describe("jit", () => {
     })(f32([1]));
     assert.throws(() => nx.add(leaked!, 1), /add: a tensor traced inside jit\/grad \(f32\[1\]\) was used after the trace ended/);
     assert.throws(() => nx.jit((x: nx.Tensor) => nx.matmul(x, x))(f32([[1, 2]])), /matmul: shapes \[1,2\] and \[1,2\] do not align/);
+    // an out-of-range traced index is only known when the graph runs: still a tsnb message, ORT's in .cause
+    assert.throws(() => nx.jit((x: nx.Tensor, i: nx.Tensor) => nx.take(x, i))(nx.zeros([3]), nx.tensor([5])), (e: Error) => {
+      assert.equal(e.name, "TensorError");
+      assert.equal(e.message, "jit: running the compiled graph failed for arguments (f32[3], i32[1]): index 5 is out of bounds for an axis of size 3");
+      assert.ok(e.cause instanceof Error);
+      return true;
+    });
   });
 });
 
