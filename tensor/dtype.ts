@@ -140,12 +140,21 @@ export function coerce(d: DType, v: number | boolean | bigint): number | bigint 
 
 /** The dtype a typed array holds by default (Uint8Array is u8). */
 export function dtypeOfTypedArray(a: ArrayBufferView): DType | undefined {
-  if (a instanceof Float32Array) return "f32";
-  if (a instanceof Float64Array) return "f64";
-  if (a instanceof Int32Array) return "i32";
-  if (a instanceof BigInt64Array) return "i64";
-  if (a instanceof Uint8Array) return "u8";
-  return undefined;
+  // by tag, not instanceof: typed arrays made in another vm realm (a notebook cell) must work too
+  switch (Object.prototype.toString.call(a)) {
+    case "[object Float32Array]":
+      return "f32";
+    case "[object Float64Array]":
+      return "f64";
+    case "[object Int32Array]":
+      return "i32";
+    case "[object BigInt64Array]":
+      return "i64";
+    case "[object Uint8Array]":
+      return "u8";
+    default:
+      return undefined;
+  }
 }
 
 /** Bytes per element. */

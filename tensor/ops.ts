@@ -143,7 +143,11 @@ export function tensor(data: TensorLike, opts: CreateOptions & { shape?: readonl
     const shape = opts.shape ? checkShape("tensor", opts.shape) : [data.length];
     if (sizeOf(shape) !== data.length) fail(`tensor: shape ${fmt(shape)} needs ${sizeOf(shape)} values, got ${data.length}`);
     let arr: TypedArray;
-    if (d === own || (d === "bool" && own === "u8" && (data as Uint8Array).every((v) => v <= 1))) arr = (data as TypedArray).slice();
+    if (d === own || (d === "bool" && own === "u8" && (data as Uint8Array).every((v) => v <= 1))) {
+      // copy into this realm's typed array (onnxruntime checks the constructor)
+      arr = allocate(d, data.length);
+      (arr as Float64Array).set(data as Float64Array);
+    }
     else arr = fill(d, Array.from(data as ArrayLike<number | bigint>));
     return fromTyped(d, arr, shape);
   }

@@ -2,6 +2,7 @@
 // tensors, each accepted dtype, promotion rules and error messages.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { runInNewContext } from "node:vm";
 import * as nx from "../../tensor/index.ts";
 import { type Ref, close, flat, mapN, randRef, reduceRef, rng } from "./ref.ts";
 
@@ -67,6 +68,14 @@ describe("creation", () => {
     assert.deepEqual(nx.tensor([[1, 2], [3, 4]], { dtype: "f64" }).toArraySync(), [[1, 2], [3, 4]]);
     assert.deepEqual(nx.tensor([1.7, -1.7], { dtype: "i32" }).toArraySync(), [1, -1]);
     assert.deepEqual(nx.tensor([[]]).shape, [1, 0]);
+  });
+
+  it("accepts arrays and typed arrays made in another vm realm", () => {
+    const other = runInNewContext("({ f: new Float64Array([1.5, 2]), a: [[1, 2], [3, 4]], u: new Uint8Array([7]) })") as { f: Float64Array; a: number[][]; u: Uint8Array };
+    assert.equal(nx.tensor(other.f).dtype, "f64");
+    assert.deepEqual(nx.tensor(other.f).toArraySync(), [1.5, 2]);
+    assert.deepEqual(nx.tensor(other.a).shape, [2, 2]);
+    assert.equal(nx.tensor(other.u).dtype, "u8");
   });
 
   it("round-trips every dtype through toArray, item and dataSync", async () => {
