@@ -1,0 +1,230 @@
+/**
+ * Turns one cell's TypeScript into the JavaScript the kernel evaluates in V8's REPL mode.
+ *
+ * Steps: esbuild transpiles (types erased, enums/decorators lowered, imports kept verbatim
+ * unless `import type`), then acorn parses the output and the module syntax that a REPL
+ * script cannot contain is rewritten in place, keeping every line (and the columns of the
+ * surrounding code) where they were so esbuild's source map stays valid:
+ *   import d, { a, b as c } from "x"   →  const { default: d, a, b: c } = await tsnb$i("x");
+ *   import * as ns from "x"            →  const ns = await tsnb$i("x");
+ *   import "x"                         →  await tsnb$i("x");
+ *   import("x")                        →  tsnb$i("x")            (same length)
+ *   import.meta                        →  tsnb$meta__            (same length)
+ *   export const x = 1                 →         const x = 1     (keyword blanked)
+ * Plain JavaScript that acorn accepts (and that cannot mean something else in TypeScript) skips
+ * esbuild: the common "1 + 1" cell then costs no esbuild round trip.
+ *
+ * Also computes what the kernel reports per evaluation: the top-level names the cell defines,
+ * the free names it uses (kernel/scope.ts), and whether the cell has a result (its last
+ * statement is an expression statement not terminated by `;`).
+ */
+
+import * as acorn from "acorn";
+import { analyzeNames } from "./scope.ts";
+
+/** Global names the rewritten code calls; defined by the kernel (kernel/imports.ts). */
+export const IMPORT_FN = "tsnb$i";
+export const IMPORT_META = "tsnb$meta__";
+
+export interface CompiledCell {
+  /** JavaScript for Runtime.evaluate (without the sourceURL comment). */
+  js: string;
+  /** esbuild's source map (JSON) from `js` back to the cell source; null when js is the source. */
+  map: string | null;
+  hasResult: boolean;
+  defines: string[];
+  uses: string[];
+}
+
+/** A compile error at a position in the cell source (1-based line, 0-based column). */
+export class CellSyntaxError extends Error {
+  override name = "SyntaxError";
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(message);
+  }
+}
+
+type Esbuild = typeof import("esbuild");
+let esbuildPromise: Promise<Esbuild> | null = null;
+
+/** Load esbuild and start its service (the kernel calls this right after `hello`). */
+export function warmUpEsbuild(): Promise<Esbuild> {
+  esbuildPromise ??= import("esbuild").then(async (esbuild) => {
+    await esbuild.transform("", { loader: "ts" });
+    return esbuild;
+  });
+  return esbuildPromise;
+}
+
+const PARSE_OPTIONS: acorn.Options = {
+  ecmaVersion: "latest",
+  sourceType: "script",
+  allowImportExportEverywhere: true,
+  allowAwaitOutsideFunction: true,
+  allowReturnOutsideFunction: false,
+  allowHashBang: true,
+};
+
+function tryParse(code: string): acorn.Program | null {
+  try {
+    return acorn.parse(code, PARSE_OPTIONS);
+  } catch {
+    return null;
+  }
+}
+
+export async function compileCell(source: string, sourcefile = "cell.ts"): Promise<CompiledCell> {
+  // Fast path: valid JavaScript whose meaning TypeScript would not change. `f<T>(x)` parses as JS
+  // comparisons but is a generic call in TS, hence the `>(` guard; `using` needs lowering.
+  let js = source;
+  let map: string | null = null;
+  let ast = /[>]\s*[(`]|\busing\b|@/.test(source) ? null : tryParse(source);
+  if (!ast) {
+    const esbuild = await warmUpEsbuild();
+    try {
+      const out = await esbuild.transform(source, {
+        loader: "ts",
+        sourcemap: "external",
+        sourcefile,
+        target: "node20",
+        tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+        logLevel: "silent",
+      });
+      js = out.code;
+      map = out.map;
+    } catch (err) {
+      const first = (err as { errors?: Array<{ text: string; location?: { line: number; column: number } | null }> })
+        .errors?.[0];
+      if (first) throw new CellSyntaxError(first.text, first.location?.line ?? 1, first.location?.column ?? 0);
+      throw err;
+    }
+    try {
+      ast = acorn.parse(js, PARSE_OPTIONS);
+    } catch (err) {
+      const e = err as Error & { loc?: { line: number; column: number } };
+      throw new CellSyntaxError(e.message.replace(/ \(\d+:\d+\)$/, ""), e.loc?.line ?? 1, e.loc?.column ?? 0);
+    }
+  }
+  const { defines, uses } = analyzeNames(ast);
+  const inSource = (name: string) => new RegExp(`(^|[^\\w$])${name.replace(/\$/g, "\\$")}($|[^\\w$])`).test(source);
+  const last = ast.body[ast.body.length - 1];
+  return {
+    js: rewriteModuleSyntax(js, ast),
+    map,
+    hasResult: !!last && last.type === "ExpressionStatement" && !endsWithSemicolon(source),
+    // esbuild's helpers (__defProp, _init, …) are not the user's names.
+    defines: defines.filter(inSource),
+    uses: uses.filter((n) => n !== IMPORT_FN && n !== IMPORT_META && inSource(n)),
+  };
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+function rewriteModuleSyntax(js: string, ast: acorn.Program): string {
+  const edits: Edit[] = [];
+  const keepLines = (start: number, end: number, text: string) => {
+    const newlines = js.slice(start, end).split("\n").length - 1;
+    edits.push({ start, end, text: text + "\n".repeat(newlines) });
+  };
+  const blank = (start: number, end: number) => {
+    edits.push({ start, end, text: js.slice(start, end).replace(/[^\n]/g, " ") });
+  };
+  for (const node of ast.body) {
+    if (node.type === "ImportDeclaration") {
+      const src = JSON.stringify(node.source.value);
+      const call = `await ${IMPORT_FN}(${src})`;
+      const props: string[] = [];
+      let ns: string | null = null;
+      for (const s of node.specifiers) {
+        if (s.type === "ImportNamespaceSpecifier") ns = s.local.name;
+        else if (s.type === "ImportDefaultSpecifier") props.push(`default: ${s.local.name}`);
+        else {
+          const imported = s.imported.type === "Identifier" ? s.imported.name : JSON.stringify(s.imported.value);
+          props.push(imported === s.local.name ? imported : `${imported}: ${s.local.name}`);
+        }
+      }
+      let text: string;
+      if (ns !== null) text = `const ${ns} = ${call};` + (props.length ? ` const { ${props.join(", ")} } = ${ns};` : "");
+      else if (props.length) text = `const { ${props.join(", ")} } = ${call};`;
+      else text = `${call};`;
+      keepLines(node.start, node.end, text);
+    } else if (node.type === "ExportNamedDeclaration") {
+      if (node.declaration) blank(node.start, node.declaration.start);
+      else blank(node.start, node.end);
+    } else if (node.type === "ExportDefaultDeclaration") {
+      blank(node.start, node.declaration.start);
+    } else if (node.type === "ExportAllDeclaration") {
+      blank(node.start, node.end);
+    }
+  }
+  // import("x") and import.meta anywhere (same-length replacements keep columns).
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== "object") return;
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    const node = n as acorn.Node & Record<string, unknown>;
+    if (node.type === "ImportExpression") edits.push({ start: node.start, end: node.start + 6, text: IMPORT_FN });
+    else if (node.type === "MetaProperty" && js.slice(node.start, node.end) === "import.meta") {
+      edits.push({ start: node.start, end: node.end, text: IMPORT_META });
+    }
+    for (const key in node) {
+      if (key === "type" || key === "start" || key === "end" || key === "loc" || key === "range") continue;
+      const v = node[key];
+      if (v && typeof v === "object") visit(v);
+    }
+  };
+  if (/\bimport\b/.test(js)) visit(ast.body.filter((s) => s.type !== "ImportDeclaration"));
+  edits.sort((a, b) => b.start - a.start);
+  let out = js;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out;
+}
+
+/**
+ * Whether the source's last statement ends with `;` (ignoring trailing whitespace and comments):
+ * like Jupyter's trailing `;`, it hides the cell's result.
+ */
+export function endsWithSemicolon(source: string): boolean {
+  let s = source.trimEnd();
+  for (;;) {
+    if (s.endsWith("*/")) {
+      const open = s.lastIndexOf("/*", s.length - 2);
+      if (open < 0) break;
+      s = s.slice(0, open).trimEnd();
+      continue;
+    }
+    const nl = s.lastIndexOf("\n");
+    const lastLine = s.slice(nl + 1);
+    const comment = lineCommentStart(lastLine);
+    if (comment >= 0) {
+      s = (s.slice(0, nl + 1) + lastLine.slice(0, comment)).trimEnd();
+      continue;
+    }
+    break;
+  }
+  return s.endsWith(";");
+}
+
+/** Index of a `//` comment in one line that is outside string/template quotes, or -1. */
+function lineCommentStart(line: string): number {
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (c === "/" && line[i + 1] === "/") return i;
+  }
+  return -1;
+}

@@ -1,0 +1,167 @@
+/**
+ * How a cell's `import` finds modules. Rewritten imports call `tsnb$i(specifier)` (see
+ * kernel/compile.ts), which resolves, in order:
+ *   - "tsnb" and "tsnb/nx": the notebook standard library bundled next to the kernel
+ *     (dist/lib/tsnb.mjs, dist/lib/nx.mjs), loaded on first import;
+ *   - Node built-ins ("fs", "node:fs");
+ *   - relative and absolute paths, against the notebook's folder (the kernel's cwd); TypeScript
+ *     files are bundled with esbuild first;
+ *   - packages: from the notebook's folder upwards (node_modules), then from the app's own
+ *     node_modules (what the kernel itself can import).
+ * Modules are cached per resolved URL, like ES modules are.
+ */
+
+import { builtinModules, createRequire } from "node:module";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { tmpdir } from "node:os";
+import { pathToFileURL } from "node:url";
+
+const kernelUrl = import.meta.url;
+
+/** Specifiers of the standard library and their bundle file names next to the kernel. */
+const STDLIB: Record<string, string> = { tsnb: "./lib/tsnb.mjs", "tsnb/nx": "./lib/nx.mjs" };
+
+const builtins = new Set(builtinModules);
+
+/** The notebook's folder: where relative specifiers and packages are resolved from. */
+export function notebookDir(): string {
+  return process.cwd();
+}
+
+export function importModule(specifier: string): Promise<unknown> {
+  if (typeof specifier !== "string") return Promise.reject(new TypeError("import specifier must be a string"));
+  const std = STDLIB[specifier];
+  if (std) return import(new URL(std, kernelUrl).href);
+  if (specifier.startsWith("node:") || builtins.has(specifier) || builtins.has(specifier.split("/")[0]!)) {
+    return import(specifier);
+  }
+  if (specifier.startsWith("file:") || specifier.startsWith("data:")) return import(specifier);
+  if (specifier.startsWith(".") || isAbsolute(specifier)) {
+    const path = resolvePath(notebookDir(), specifier);
+    if (/\.(m|c)?tsx?$/.test(path)) return importTypeScript(path);
+    return import(pathToFileURL(path).href);
+  }
+  const local = resolvePackage(specifier, notebookDir());
+  if (local) return import(pathToFileURL(local).href);
+  // The app's packages (resolved relative to the kernel bundle).
+  return import(specifier);
+}
+
+/** Resolve a bare specifier from `dir` upwards, preferring the package's ESM entry. */
+export function resolvePackage(specifier: string, dir: string): string | null {
+  const parts = specifier.split("/");
+  const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+  const subpath = "." + specifier.slice(name.length);
+  for (let d = resolvePath(dir); ; d = dirname(d)) {
+    const pkgDir = join(d, "node_modules", name);
+    const pkgJson = join(pkgDir, "package.json");
+    if (existsSync(pkgJson)) {
+      const pkg = JSON.parse(readFileSync(pkgJson, "utf8")) as Record<string, unknown>;
+      const target = exportTarget(pkg.exports, subpath);
+      if (target) return join(pkgDir, target);
+      try {
+        return createRequire(join(d, "noop.js")).resolve(specifier);
+      } catch {
+        return null;
+      }
+    }
+    if (dirname(d) === d) return null;
+  }
+}
+
+const CONDITIONS = ["import", "node", "module", "default", "require"];
+
+function exportTarget(exports: unknown, subpath: string): string | null {
+  if (exports === undefined || exports === null) return null;
+  if (typeof exports === "string") return subpath === "." ? exports : null;
+  if (Array.isArray(exports)) {
+    for (const e of exports) {
+      const t = exportTarget(e, subpath);
+      if (t) return t;
+    }
+    return null;
+  }
+  if (typeof exports !== "object") return null;
+  const map = exports as Record<string, unknown>;
+  const keys = Object.keys(map);
+  if (keys.length && keys.every((k) => !k.startsWith("."))) {
+    // Conditions object for ".".
+    if (subpath !== ".") return null;
+    return pickCondition(map);
+  }
+  const entry = map[subpath];
+  if (entry !== undefined) return typeof entry === "string" ? entry : pickCondition(entry as Record<string, unknown>);
+  for (const key of keys) {
+    const star = key.indexOf("*");
+    if (star < 0) continue;
+    const pre = key.slice(0, star);
+    const post = key.slice(star + 1);
+    if (subpath.startsWith(pre) && subpath.endsWith(post)) {
+      const mid = subpath.slice(pre.length, subpath.length - post.length);
+      const t = typeof map[key] === "string" ? (map[key] as string) : pickCondition(map[key] as Record<string, unknown>);
+      return t ? t.replace("*", mid) : null;
+    }
+  }
+  return null;
+}
+
+function pickCondition(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const t = pickCondition(v);
+      if (t) return t;
+    }
+    return null;
+  }
+  if (!value || typeof value !== "object") return null;
+  const map = value as Record<string, unknown>;
+  for (const c of CONDITIONS) if (map[c] !== undefined) return pickCondition(map[c]);
+  return null;
+}
+
+let tsOutDir: string | null = null;
+const tsCache = new Map<string, Promise<unknown>>();
+
+/** Bundle a local TypeScript module with esbuild (its packages stay external) and import it. */
+function importTypeScript(path: string): Promise<unknown> {
+  let p = tsCache.get(path);
+  if (!p) {
+    p = (async () => {
+      const esbuild = await import("esbuild");
+      const out = await esbuild.build({
+        entryPoints: [path],
+        bundle: true,
+        format: "esm",
+        platform: "node",
+        target: "node20",
+        packages: "external",
+        write: false,
+        sourcemap: "inline",
+        logLevel: "silent",
+        absWorkingDir: dirname(path),
+      });
+      tsOutDir ??= mkdtempSync(join(tmpdir(), "tsnb-ts-"));
+      // Next to the source would resolve its packages right, but must not litter the notebook
+      // folder: externals are resolved from the temp file, so rewrite them to absolute URLs.
+      let code = out.outputFiles[0]!.text;
+      code = code.replace(/(from\s*|import\s*\(?\s*)(["'])([^"'./][^"']*)\2/g, (m, pre: string, q: string, spec: string) => {
+        if (spec.startsWith("node:") || builtins.has(spec.split("/")[0]!)) return m;
+        const resolved = resolvePackage(spec, dirname(path));
+        return resolved ? `${pre}${q}${pathToFileURL(resolved).href}${q}` : m;
+      });
+      const file = join(tsOutDir, `${tsCache.size}-${Date.now()}.mjs`);
+      writeFileSync(file, code);
+      return import(pathToFileURL(file).href);
+    })();
+    tsCache.set(path, p);
+  }
+  return p;
+}
+
+/** `import.meta` inside a cell: the notebook folder stands in for the module's location. */
+export function importMeta(file: string | undefined): { url: string; dirname: string; filename: string } {
+  const filename = file ? resolvePath(notebookDir(), file) : join(notebookDir(), "notebook.tsnb");
+  return { url: pathToFileURL(filename).href, dirname: dirname(filename), filename };
+}

@@ -1,0 +1,514 @@
+/**
+ * The kernel process (bundled to dist/kernel.mjs): evaluates cells for one notebook.
+ *
+ * Evaluation uses V8's REPL mode through an in-process inspector session (`Runtime.evaluate`
+ * with `replMode`): top-level const/let/class persist and may be redeclared by later cells, and
+ * top-level await works. Cells are compiled by kernel/compile.ts; console output is attributed
+ * to the evaluation that produced it with AsyncLocalStorage (timers and promises a cell starts
+ * keep its context) and sent in batches (every 50 ms, and before the evaluation finishes).
+ *
+ * Channels (core/kernel-protocol.ts): requests on stdin, events on fd 3 (written synchronously,
+ * so nothing is lost when user code calls process.exit), interrupts on fd 4 read by a watchdog
+ * thread (kernel/interrupt.ts).
+ *
+ * Invariants: one evaluation at a time, in request order; each gets exactly one
+ * `evaluation-started` and one `evaluation-finished`; all outputs queued before
+ * `evaluation-finished` are sent before it.
+ */
+
+import inspector from "node:inspector";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { writeSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { inspect } from "node:util";
+import type { ErrorOutput, Output, OutputUpdate } from "../core/outputs.ts";
+import {
+  KERNEL_PROTOCOL_VERSION,
+  ProtocolError,
+  parseKernelRequest,
+  type EvaluateRequest,
+  type EvaluationFinishedEvent,
+  type KernelEvent,
+  type KernelRequest,
+} from "../core/kernel-protocol.ts";
+import { assertNever } from "../core/notebook.ts";
+import { CellSyntaxError, compileCell, warmUpEsbuild, IMPORT_FN, IMPORT_META } from "./compile.ts";
+import { inspectText, tablePageFor, toOutput } from "./format.ts";
+import { importMeta, importModule } from "./imports.ts";
+import { cellUrl, firstCellPosition, mapPosition, mapStack, registerCell } from "./stack.ts";
+import { startInterruptWatchdog, SLOT_RUNNING, SLOT_SYNC } from "./interrupt.ts";
+
+const EVENTS_FD = 3;
+const FLUSH_MS = 50;
+
+// ---------------------------------------------------------------------------------------------
+// sending events
+
+function writeAll(fd: number, text: string): void {
+  let buf = Buffer.from(text);
+  while (buf.length > 0) {
+    try {
+      const n = writeSync(fd, buf);
+      buf = buf.subarray(n);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+function sendNow(event: KernelEvent): void {
+  let line: string;
+  try {
+    line = JSON.stringify(event);
+  } catch (err) {
+    // A display-protocol output that is not JSON (a BigInt, a cycle): report instead of dying.
+    if (event.type !== "output") throw err;
+    line = JSON.stringify({ ...event, output: errorOutputOf(new TypeError(`output is not JSON: ${String(err)}`)) });
+  }
+  writeAll(EVENTS_FD, line + "\n");
+}
+
+/** Pending output events, merged where consecutive text of one evaluation and stream. */
+let pending: KernelEvent[] = [];
+let flushTimer: NodeJS.Timeout | null = null;
+let lastFlush = 0;
+
+function flush(): void {
+  if (flushTimer) {
+    clearTimeout(flushTimer);
+    flushTimer = null;
+  }
+  const batch = pending;
+  pending = [];
+  lastFlush = performance.now();
+  for (const e of batch) sendNow(e);
+}
+
+function queueOutput(event: KernelEvent): void {
+  const last = pending[pending.length - 1];
+  if (
+    event.type === "output" &&
+    event.output.type === "terminal" &&
+    last?.type === "output" &&
+    last.output.type === "terminal" &&
+    last.evalId === event.evalId &&
+    last.output.stream === event.output.stream
+  ) {
+    last.output = { ...last.output, text: last.output.text + event.output.text };
+  } else {
+    pending.push(event);
+  }
+  // A synchronous loop never lets the timer fire: flush from the write path when due.
+  if (performance.now() - lastFlush >= FLUSH_MS) flush();
+  else if (!flushTimer) {
+    flushTimer = noContext(() => setTimeout(flush, FLUSH_MS));
+    flushTimer.unref();
+  }
+}
+
+/** Send an event that is not output: everything queued before it goes first. */
+function send(event: KernelEvent): void {
+  flush();
+  sendNow(event);
+}
+
+// ---------------------------------------------------------------------------------------------
+// attribution of output to evaluations
+
+interface EvalContext {
+  evalId: string;
+  cellId: string;
+}
+
+const als = new AsyncLocalStorage<EvalContext>();
+/** The most recent evaluation: output with no context (native callbacks) goes there. */
+let lastContext: EvalContext = { evalId: "", cellId: "" };
+
+function currentContext(): EvalContext {
+  return als.getStore() ?? lastContext;
+}
+
+function noContext<T>(fn: () => T): T {
+  return als.exit(fn);
+}
+
+function emitOutput(output: Output, ctx = currentContext()): void {
+  queueOutput({ type: "output", evalId: ctx.evalId, cellId: ctx.cellId, output });
+}
+
+function emitUpdate(update: OutputUpdate, ctx = currentContext()): void {
+  queueOutput({ type: "output-update", evalId: ctx.evalId, cellId: ctx.cellId, update });
+}
+
+// console.* and direct writes to process.stdout/stderr become terminal output of the cell.
+for (const stream of ["stdout", "stderr"] as const) {
+  const s = process[stream];
+  s.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+    emitOutput({ type: "terminal", stream, text });
+    const done = typeof encoding === "function" ? encoding : cb;
+    if (typeof done === "function") queueMicrotask(() => (done as () => void)());
+    return true;
+  }) as typeof s.write;
+}
+
+/** What the notebook standard library (stdlib/) talks to; shared across bundles via a global. */
+export interface KernelBridge {
+  /** Show an output in the current cell. */
+  emit(output: Output): void;
+  /** Update an output shown earlier (by its id). */
+  update(update: OutputUpdate): void;
+  /** An id unique within this kernel, for outputs that can be updated. */
+  newId(prefix?: string): string;
+  /** The output the kernel would show for a value (display protocol, table, inspector tree). */
+  toOutput(value: unknown): Promise<Output>;
+}
+
+let idCounter = 0;
+const bridge: KernelBridge = {
+  emit: (output) => emitOutput(output),
+  update: (update) => emitUpdate(update),
+  newId: (prefix = "out") => `${prefix}-${process.pid}-${++idCounter}`,
+  toOutput: (value) => toOutput(value, currentContext()),
+};
+Object.defineProperty(globalThis, Symbol.for("tsnb.kernel"), { value: bridge, enumerable: false });
+
+let currentFile: string | undefined;
+Object.defineProperty(globalThis, IMPORT_FN, { value: importModule, enumerable: false, writable: false });
+Object.defineProperty(globalThis, IMPORT_META, { get: () => importMeta(currentFile), enumerable: false });
+
+// ---------------------------------------------------------------------------------------------
+// errors
+
+function errorOutputOf(err: unknown, interrupted = false): ErrorOutput {
+  let name = "Error";
+  let message: string;
+  let stack: string;
+  if (err instanceof Error || (err && typeof err === "object" && "stack" in err && "message" in err)) {
+    const e = err as Error;
+    name = String(e.name ?? "Error");
+    message = String(e.message ?? "");
+    stack = typeof e.stack === "string" ? e.stack : `${name}: ${message}`;
+  } else {
+    name = "Uncaught";
+    message = inspect(err, { depth: 2 });
+    stack = `Uncaught ${message}`;
+  }
+  const location = firstCellPosition(stack) ?? undefined;
+  const out: ErrorOutput = { type: "error", name, message, stack: mapStack(stack) };
+  if (location) out.location = location;
+  if (interrupted) out.interrupted = true;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// evaluation
+
+const session = new inspector.Session();
+session.connect();
+
+function post<T>(method: string, params: object): Promise<T> {
+  return new Promise((resolve, reject) => {
+    session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T)));
+  });
+}
+
+interface RemoteObject {
+  type: string;
+  subtype?: string;
+  value?: unknown;
+  unserializableValue?: string;
+  objectId?: string;
+  description?: string;
+}
+
+interface EvaluateResult {
+  result: RemoteObject;
+  exceptionDetails?: {
+    text: string;
+    lineNumber: number;
+    columnNumber: number;
+    exception?: RemoteObject;
+  };
+}
+
+const STASH = Symbol.for("tsnb.stash");
+
+/** The real JS value behind a RemoteObject of this isolate. */
+async function realValue(ro: RemoteObject): Promise<unknown> {
+  if (ro.objectId) {
+    await post("Runtime.callFunctionOn", {
+      objectId: ro.objectId,
+      functionDeclaration: `function () { "use strict"; globalThis[Symbol.for("tsnb.stash")] = this; }`,
+      silent: true,
+    });
+    const g = globalThis as unknown as Record<symbol, unknown>;
+    const v = g[STASH];
+    g[STASH] = undefined;
+    return v;
+  }
+  if (ro.unserializableValue !== undefined) {
+    const u = ro.unserializableValue;
+    if (u.endsWith("n")) return BigInt(u.slice(0, -1));
+    return Number(u);
+  }
+  if (ro.type === "undefined") return undefined;
+  return ro.value;
+}
+
+let seq = 0;
+const queue: EvaluateRequest[] = [];
+
+interface Running {
+  req: EvaluateRequest;
+  seq: number;
+  ctx: EvalContext;
+  t0: number;
+  defines: string[];
+  uses: string[];
+  done: boolean;
+  /** Resolves the wait on Runtime.evaluate early (interrupt of a pending await). */
+  stopWaiting: ((how: "interrupted") => void) | null;
+}
+let running: Running | null = null;
+
+const watchdog = startInterruptWatchdog({
+  onInterrupt(runningSeq) {
+    // Reaching this handler means the main thread is free: the cell (if any) awaits something.
+    if (running && running.seq === runningSeq) {
+      running.stopWaiting?.("interrupted");
+      finish(running, "interrupted", {
+        error: interruptedError(),
+      });
+    }
+  },
+  onTerminated(runningSeq) {
+    // The watchdog stopped JavaScript that would not yield; if that killed the evaluation's own
+    // continuation, finish it here.
+    if (running && running.seq === runningSeq) {
+      running.stopWaiting?.("interrupted");
+      finish(running, "interrupted", { error: interruptedError() });
+    }
+  },
+});
+
+function interruptedError(): ErrorOutput {
+  return { type: "error", name: "Interrupted", message: "Evaluation interrupted", stack: "Interrupted: Evaluation interrupted", interrupted: true };
+}
+
+function finish(
+  r: Running,
+  status: EvaluationFinishedEvent["status"],
+  extra: { result?: Output; resultText?: string; error?: ErrorOutput },
+): void {
+  if (r.done) return;
+  r.done = true;
+  if (running === r) {
+    running = null;
+    Atomics.store(watchdog.shared, SLOT_RUNNING, 0);
+  }
+  const event: EvaluationFinishedEvent = {
+    type: "evaluation-finished",
+    evalId: r.req.evalId,
+    cellId: r.req.cellId,
+    status,
+    ...extra,
+    defines: r.defines,
+    uses: r.uses,
+    durationMs: performance.now() - r.t0,
+  };
+  send(event);
+  setImmediate(pump);
+}
+
+function pump(): void {
+  if (running) return;
+  const req = queue.shift();
+  if (!req) return;
+  void evaluate(req);
+}
+
+async function evaluate(req: EvaluateRequest): Promise<void> {
+  const mySeq = ++seq;
+  const ctx: EvalContext = { evalId: req.evalId, cellId: req.cellId };
+  lastContext = ctx;
+  currentFile = req.file;
+  const r: Running = { req, seq: mySeq, ctx, t0: performance.now(), defines: [], uses: [], done: false, stopWaiting: null };
+  running = r;
+  Atomics.store(watchdog.shared, SLOT_RUNNING, mySeq);
+  send({ type: "evaluation-started", evalId: req.evalId, cellId: req.cellId });
+  const file = req.file ?? "cell";
+  const line = req.line ?? 1;
+  try {
+    let compiled;
+    try {
+      compiled = await compileCell(req.code, `${file}:${line}`);
+    } catch (err) {
+      if (err instanceof CellSyntaxError) {
+        const loc = { line: line + err.line - 1, column: err.column + 1 };
+        finish(r, "error", {
+          error: {
+            type: "error",
+            name: "SyntaxError",
+            message: err.message,
+            stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
+            location: loc,
+          },
+        });
+        return;
+      }
+      throw err;
+    }
+    if (r.done) return;
+    r.defines = compiled.defines;
+    r.uses = compiled.uses;
+    registerCell(mySeq, { file, line, map: compiled.map });
+    const expression = `${compiled.js}\n//# sourceURL=${cellUrl(mySeq)}`;
+    const outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">((resolve) => {
+      r.stopWaiting = resolve;
+      als.run(ctx, () => {
+        Atomics.store(watchdog.shared, SLOT_SYNC, mySeq);
+        session.post(
+          "Runtime.evaluate",
+          { expression, replMode: true, awaitPromise: true, objectGroup: "tsnb", generatePreview: false },
+          (err, res) => resolve({ err, res: res as EvaluateResult }),
+        );
+        Atomics.store(watchdog.shared, SLOT_SYNC, 0);
+      });
+    });
+    r.stopWaiting = null;
+    if (outcome === "interrupted" || r.done) return;
+    if (outcome.err) {
+      // "Execution was terminated": the watchdog stopped a synchronous loop.
+      const interrupted = /terminated/i.test(outcome.err.message);
+      finish(r, interrupted ? "interrupted" : "error", { error: interrupted ? interruptedError() : errorOutputOf(outcome.err) });
+      return;
+    }
+    const res = outcome.res!;
+    if (res.exceptionDetails) {
+      const ex = res.exceptionDetails;
+      const thrown = ex.exception ? await als.run(ctx, () => realValue(ex.exception!)) : new Error(ex.text);
+      const error = errorOutputOf(thrown);
+      if (!error.location) {
+        // Compile errors of V8 itself have no cell frame: use the exception's position.
+        const p = mapPosition(mySeq, ex.lineNumber + 1, ex.columnNumber + 1);
+        if (p) {
+          error.location = { line: p.line, column: p.column };
+          if (!error.stack.includes(`${p.file}:`)) error.stack += `\n    at ${p.file}:${p.line}:${p.column}`;
+        }
+      }
+      finish(r, "error", { error });
+      return;
+    }
+    if (!compiled.hasResult) {
+      finish(r, "ok", {});
+      return;
+    }
+    let value = await realValue(res.result);
+    // A promise as the last expression is awaited (a rejected one fails the cell).
+    if (value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function") {
+      try {
+        value = await als.run(ctx, () => Promise.race([value as PromiseLike<unknown>, new Promise((res2) => (r.stopWaiting = () => res2(ABORTED)))]));
+      } catch (err) {
+        finish(r, "error", { error: errorOutputOf(err) });
+        return;
+      }
+      if (value === ABORTED || r.done) return;
+    }
+    if (value === undefined) {
+      finish(r, "ok", {});
+      return;
+    }
+    const result = await als.run(ctx, () => toOutput(value, ctx));
+    finish(r, "ok", { result, resultText: inspectText(value) });
+  } catch (err) {
+    finish(r, "error", { error: errorOutputOf(err) });
+  } finally {
+    void post("Runtime.releaseObjectGroup", { objectGroup: "tsnb" }).catch(() => {});
+  }
+}
+const ABORTED = Symbol("aborted");
+
+// ---------------------------------------------------------------------------------------------
+// requests
+
+function handle(req: KernelRequest): void {
+  switch (req.type) {
+    case "evaluate":
+      queue.push(req);
+      pump();
+      break;
+    case "table-page": {
+      const page = tablePageFor(req.tableId, req.offset, req.limit);
+      if (!page) send({ type: "protocol-error", message: `unknown table ${req.tableId}` });
+      else {
+        send({
+          type: "output-update",
+          evalId: page.evalId,
+          cellId: page.cellId,
+          update: { type: "table-page", id: req.tableId, offset: req.offset, rows: page.rows },
+        });
+      }
+      break;
+    }
+    case "shutdown":
+      flush();
+      process.exit(0);
+      break;
+    default:
+      assertNever(req, "request");
+  }
+}
+
+let inbox = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk: string) => {
+  inbox += chunk;
+  let nl: number;
+  while ((nl = inbox.indexOf("\n")) >= 0) {
+    const line = inbox.slice(0, nl);
+    inbox = inbox.slice(nl + 1);
+    if (!line.trim()) continue;
+    let req: KernelRequest;
+    try {
+      req = parseKernelRequest(line);
+    } catch (err) {
+      send({ type: "protocol-error", message: err instanceof ProtocolError ? err.message : String(err) });
+      continue;
+    }
+    handle(req);
+  }
+});
+// The parent went away: nothing can see our output any more.
+process.stdin.on("end", () => {
+  flush();
+  process.exit(0);
+});
+
+// An exception no evaluation awaits (a timer, an event handler) ends the kernel, reported first.
+process.on("uncaughtException", (err) => {
+  const ctx = als.getStore() ?? (running ? running.ctx : undefined);
+  const e = errorOutputOf(err);
+  try {
+    send({
+      type: "crash",
+      message: `${e.name}: ${e.message}`,
+      stack: e.stack,
+      ...(ctx && ctx.evalId ? { evalId: ctx.evalId, cellId: ctx.cellId } : {}),
+    });
+  } finally {
+    process.exit(1);
+  }
+});
+process.on("exit", () => {
+  try {
+    flush();
+  } catch {
+    // the parent is gone
+  }
+});
+
+send({ type: "hello", protocolVersion: KERNEL_PROTOCOL_VERSION, pid: process.pid, node: process.version });
+// Start esbuild's service after the handshake, so a kernel is ready as fast as Node starts.
+setImmediate(() => void warmUpEsbuild().catch(() => {}));

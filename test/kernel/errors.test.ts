@@ -1,0 +1,154 @@
+// Errors, interrupts, kernel death and the protocol handshake.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { KernelProcess, type KernelDeath } from "../../kernel/client.ts";
+import { fixtures, newKernel, run, value } from "./helpers.ts";
+
+let k: KernelProcess;
+before(async () => {
+  k = newKernel();
+  await k.start();
+});
+after(() => k.stop());
+
+test("a thrown error fails the cell with its name, message and the .tsnb line and column", async () => {
+  const code = "type N = number;\nfunction boom(n: N): never {\n  throw new RangeError(`bad ${n}`);\n}\nboom(3)";
+  const r = await run(k, code, { line: 40 });
+  assert.equal(r.fin.status, "error");
+  const e = r.fin.error!;
+  assert.equal(e.name, "RangeError");
+  assert.equal(e.message, "bad 3");
+  // `throw` is on the cell's 3rd line (file line 42), `new` at column 9.
+  assert.deepEqual(e.location, { line: 42, column: 9 });
+  assert.match(e.stack, /at boom \(nb\.tsnb:42:9\)/);
+  assert.match(e.stack, /nb\.tsnb:44:1/);
+  assert.doesNotMatch(e.stack, /tsnbcell|kernel\.mjs/);
+});
+
+test("a rejected promise fails the cell; a syntax error points at its position", async () => {
+  const rej = await run(k, "const p: Promise<void> = Promise.reject(new Error('nope'));\nawait p;", { line: 7 });
+  assert.equal(rej.fin.status, "error");
+  assert.equal(rej.fin.error!.message, "nope");
+  assert.deepEqual(rej.fin.error!.location, { line: 7, column: 41 });
+  const syn = await run(k, "const ok = 1;\nconst bad: number = ;", { line: 20 });
+  assert.equal(syn.fin.status, "error");
+  assert.equal(syn.fin.error!.name, "SyntaxError");
+  assert.deepEqual(syn.fin.error!.location, { line: 21, column: 21 });
+  // A non-Error thrown value is reported too.
+  const str = await run(k, "throw 'plain string'");
+  assert.equal(str.fin.status, "error");
+  assert.match(str.fin.error!.message, /plain string/);
+});
+
+test("interrupt stops a synchronous infinite loop; earlier state survives", async () => {
+  await value(k, "const keep = { n: 41 };");
+  const p = run(k, "let spins = 0;\nwhile (true) { spins++ }");
+  setTimeout(() => k.interrupt(), 200);
+  const r = await p;
+  assert.equal(r.fin.status, "interrupted");
+  assert.equal(r.fin.error?.interrupted, true);
+  assert.equal(await value(k, "keep.n + 1"), "42");
+});
+
+test("interrupt stops a never-resolving await; the kernel keeps working", async () => {
+  const p = run(k, "console.log('waiting');\nawait new Promise(() => {});");
+  setTimeout(() => k.interrupt(), 200);
+  const r = await p;
+  assert.equal(r.fin.status, "interrupted");
+  assert.equal(r.text(), "waiting\n");
+  assert.equal(await value(k, "keep.n"), "41");
+});
+
+test("a loop that never yields after an await cannot be stopped in place: the kernel exits, reported as interrupted", async () => {
+  const kk = newKernel();
+  await kk.start();
+  const died = new Promise<KernelDeath>((resolve) => kk.onDeath(resolve));
+  const p = run(kk, "await new Promise((r) => setTimeout(r, 10));\nfor (;;) {}");
+  setTimeout(() => kk.interrupt(), 250);
+  assert.equal((await p).fin.status, "aborted");
+  const death = await died;
+  assert.equal(death.reason, "interrupted");
+  assert.match(death.message, /state is lost/);
+  await kk.restart();
+  assert.equal(await value(kk, "1 + 1"), "2");
+  await kk.stop();
+});
+
+test("an interrupt while idle does not disturb the next evaluation", async () => {
+  k.interrupt();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await value(k, "await new Promise((r) => setTimeout(() => r('fine'), 50))"), "'fine'");
+});
+
+test("malformed requests get a protocol error and are ignored", async () => {
+  const errors: string[] = [];
+  const off = k.onEvent((e) => {
+    if (e.type === "protocol-error") errors.push(e.message);
+  });
+  (k as unknown as { write(x: unknown): void }).write({ type: "evaluate", evalId: 3 });
+  (k as unknown as { write(x: unknown): void }).write({ type: "dance" });
+  assert.equal(await value(k, "'still alive'"), "'still alive'");
+  off();
+  assert.equal(errors.length, 2);
+  assert.match(errors[0]!, /evalId/);
+  assert.match(errors[1]!, /unknown request type "dance"/);
+});
+
+async function deathOf(code: string, options = {}): Promise<{ death: KernelDeath; status: string[] }> {
+  const kk = newKernel(options);
+  await kk.start();
+  const died = new Promise<KernelDeath>((resolve) => kk.onDeath(resolve));
+  const first = run(kk, code);
+  const queued = run(kk, "'never runs'");
+  const results = await Promise.all([first, queued]);
+  const death = await died;
+  assert.equal(kk.running, false);
+  return { death, status: results.map((r) => r.fin.status) };
+}
+
+test("a kernel that calls process.exit is reported dead; pending evaluations are aborted", async () => {
+  const { death, status } = await deathOf("console.log('bye');\nprocess.exit(3)");
+  assert.equal(death.reason, "exit");
+  assert.equal(death.code, 3);
+  assert.deepEqual(status, ["aborted", "aborted"]);
+});
+
+test("an uncaught exception in a timer kills the kernel with its message", async () => {
+  const { death, status } = await deathOf("setTimeout(() => { throw new Error('timer exploded') }, 10);\nawait new Promise((r) => setTimeout(r, 5000));");
+  assert.equal(death.reason, "crash");
+  assert.match(death.message, /timer exploded/);
+  assert.match(death.stderr, /nb\.tsnb:1:/);
+  assert.deepEqual(status, ["aborted", "aborted"]);
+});
+
+test("running out of memory is reported as such", async () => {
+  const { death, status } = await deathOf("const hoard: number[][] = [];\nwhile (true) hoard.push(new Array(100000).fill(1));", {
+    execArgv: ["--max-old-space-size=32"],
+  });
+  assert.equal(death.reason, "out-of-memory");
+  assert.deepEqual(status, ["aborted", "aborted"]);
+});
+
+test("a killed kernel (SIGKILL) is reported dead; restart gives a fresh kernel", async () => {
+  const kk = newKernel();
+  await kk.start();
+  await value(kk, "const before = 1;");
+  const died = new Promise<KernelDeath>((resolve) => kk.onDeath(resolve));
+  const p = run(kk, "await new Promise(() => {})");
+  setTimeout(() => process.kill(kk.info!.pid, "SIGKILL"), 100);
+  assert.equal((await p).fin.status, "aborted");
+  const death = await died;
+  assert.equal(death.reason, "signal");
+  assert.equal(death.signal, "SIGKILL");
+  // Evaluating on a dead kernel does not hang.
+  assert.equal((await run(kk, "1")).fin.status, "aborted");
+  await kk.restart();
+  assert.equal(await value(kk, "typeof before"), "'undefined'");
+  await kk.stop();
+});
+
+test("the client refuses a kernel that speaks another protocol version", async () => {
+  const kk = new KernelProcess({ kernelPath: join(fixtures, "bad-version.mjs") });
+  await assert.rejects(kk.start(), /protocol version 999/);
+});
