@@ -67,6 +67,34 @@ describe("server sessions over WebSocket", () => {
     b.close();
   });
 
+  test("concurrent edits from two windows are put in one order that every copy agrees on", async () => {
+    const a = await Client.connect(t.server);
+    const b = await Client.connect(t.server);
+    const sessionId = await openDemo(t, a, "race.tsnb");
+    b.send({ type: "join", sessionId });
+    await b.next("joined");
+    const sectionId = a.copies.get(sessionId)!.notebook.sections[0]!.id;
+    const [first] = codeCellIds(a, sessionId);
+    for (let i = 0; i < 40; i++) {
+      a.send({ type: "apply", sessionId, op: { type: "set-cell-source", cellId: first, source: `a${i}` } });
+      b.send({ type: "apply", sessionId, op: { type: "set-cell-source", cellId: first, source: `b${i}` } });
+      b.send({ type: "apply", sessionId, op: { type: "insert-cell", sectionId, index: 0, cellType: "markdown", cellId: `bm${i}` } });
+      a.send({ type: "apply", sessionId, op: { type: "move-cell", cellId: first, offset: i % 2 ? 1 : -1 } });
+    }
+    const fresh = await Client.connect(t.server);
+    // A window joining after all 160 operations were applied sees the same state as the two that applied them.
+    await a.next("applied", (m) => m.revision >= 160);
+    await b.next("applied", (m) => m.revision >= 160);
+    fresh.send({ type: "join", sessionId });
+    const { snapshot } = await fresh.next("joined");
+    assert.equal(snapshot.revision, 160);
+    assert.deepEqual(a.copies.get(sessionId), snapshot);
+    assert.deepEqual(b.copies.get(sessionId), snapshot);
+    const source = snapshot.notebook.sections.flatMap((s) => s.cells).find((c) => c.id === first)!.source;
+    assert.match(source, /^[ab]39$/, "the last writer wins");
+    for (const c of [a, b, fresh]) c.close();
+  });
+
   test("a window that reconnects gets the outputs produced while it was away", async () => {
     const a = await Client.connect(t.server);
     const sessionId = await openDemo(t, a, "away.tsnb");
