@@ -217,6 +217,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     sockets.add(ws);
     let clientId: string | null = null;
     let joined: Session | null = null;
+    let helloDone: Promise<void> = Promise.resolve();
     const sendText = (text: string) => {
       if (ws.readyState !== ws.OPEN) return;
       // A window that cannot keep up is dropped; it reconnects and gets a fresh snapshot.
@@ -249,13 +250,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       if (!parsed.ok) return fail("bad-message", parsed.error);
       const msg = parsed.message;
       if (msg.type !== "hello" && clientId === null) return fail("bad-message", "send hello first");
-      handle(msg).catch((e: unknown) => {
-        const requestId = "requestId" in msg ? msg.requestId : undefined;
-        if (e instanceof RequestError) return fail(e.code, e.message, requestId, e.line);
-        if (e instanceof SessionError) return fail(e.code, e.message, requestId, e.line);
-        log(`error handling ${msg.type}: ${(e as Error).stack ?? String(e)}`);
-        fail("io", (e as Error).message ?? String(e), requestId);
-      });
+      const run = () =>
+        handle(msg).catch((e: unknown) => {
+          const requestId = "requestId" in msg ? msg.requestId : undefined;
+          if (e instanceof RequestError) return fail(e.code, e.message, requestId, e.line);
+          if (e instanceof SessionError) return fail(e.code, e.message, requestId, e.line);
+          log(`error handling ${msg.type}: ${(e as Error).stack ?? String(e)}`);
+          fail("io", (e as Error).message ?? String(e), requestId);
+        });
+      // Nothing overtakes the handshake (welcome comes first); after it, requests run concurrently
+      // (a slow save or table page must not hold up an interrupt) and operations in arrival order.
+      if (msg.type === "hello") helloDone = run();
+      else void helloDone.then(run);
     });
     ws.on("close", () => {
       sockets.delete(ws);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { importNotebook } from "../../core/format/index.ts";
 import { Client, testServer, type TestServer } from "./helpers.ts";
 import { startServer } from "../../server/server.ts";
+import WebSocket from "ws";
 import { fakeKernelFactory } from "./fake-kernel.ts";
 
 const NOTEBOOK = `# Demo
@@ -93,6 +94,19 @@ describe("server sessions over WebSocket", () => {
     const source = snapshot.notebook.sections.flatMap((s) => s.cells).find((c) => c.id === first)!.source;
     assert.match(source, /^[ab]39$/, "the last writer wins");
     for (const c of [a, b, fresh]) c.close();
+  });
+
+  test("requests sent right after hello are answered after the welcome", async () => {
+    await writeFile(join(t.root, "eager.tsnb"), NOTEBOOK);
+    const ws = new WebSocket(`ws://127.0.0.1:${t.server.port}/ws`, { headers: { Authorization: `Bearer ${t.server.token}` } });
+    const types: string[] = [];
+    ws.on("message", (d) => types.push(JSON.parse(d.toString()).type));
+    await new Promise((r) => ws.once("open", r));
+    ws.send(JSON.stringify({ type: "hello", protocolVersion: 1 }));
+    ws.send(JSON.stringify({ type: "open-file", path: "eager.tsnb" }));
+    for (let i = 0; i < 100 && types.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(types.slice(0, 2), ["welcome", "joined"]);
+    ws.close();
   });
 
   test("a window that reconnects gets the outputs produced while it was away", async () => {
