@@ -52,7 +52,7 @@ export class NotebookView {
     private readonly host: NotebookHost,
   ) {
     this.data = data;
-    this.titleEl = h("h1", { class: "nb-title", contenteditable: "plaintext-only", spellcheck: "false", "aria-label": "Notebook title" });
+    this.titleEl = h("h1", { class: "nb-title", contenteditable: "plaintext-only", spellcheck: "false", title: "Notebook title (click to edit)" });
     this.titleEl.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter") {
         ev.preventDefault();
@@ -198,7 +198,7 @@ export class NotebookView {
   private sectionView(section: Section): { root: HTMLElement; title: HTMLElement; cells: HTMLElement } {
     const existing = this.sectionEls.get(section.id);
     if (existing) return existing;
-    const title = h("h2", { class: "section-title", contenteditable: "plaintext-only", spellcheck: "false", "aria-label": "Section title", "data-placeholder": "Section" });
+    const title = h("h2", { class: "section-title", contenteditable: "plaintext-only", spellcheck: "false", title: "Section title (click to edit)" });
     title.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter") {
         ev.preventDefault();
