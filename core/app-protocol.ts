@@ -49,6 +49,8 @@ export type ClientMessage =
   | { type: "new-notebook"; requestId?: string }
   /** Reopen a notebook recovered from the app data folder (see `welcome.recovered`). */
   | { type: "open-recovered"; id: string; requestId?: string }
+  /** Delete a notebook recovered from the app data folder (the user does not want it back). */
+  | { type: "discard-recovered"; id: string; requestId?: string }
   /** List a folder (relative to the served folder; "" is the folder itself). */
   | { type: "list-files"; path: string; requestId?: string }
   | { type: "list-sessions"; requestId?: string }
@@ -171,6 +173,7 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
     case "list-sessions":
       return null;
     case "open-recovered":
+    case "discard-recovered":
       return str("id");
     case "save-as":
       return first(

@@ -330,6 +330,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           if (!r.ok) throw new RequestError("import-failed", `recovered notebook:${r.error.line}: ${r.error.message}`, r.error.line);
           return joinSession(newSession(r.notebook, null, null, msg.id), msg.requestId);
         }
+        case "discard-recovered": {
+          if ([...sessions.values()].some((s) => !s.file && s.unsavedIdForRecovery() === msg.id))
+            throw new RequestError("exists", "that notebook is open: close it first");
+          try {
+            await unsaved.remove(msg.id);
+          } catch (e) {
+            throw new RequestError("not-found", (e as Error).message);
+          }
+          return done(msg.requestId);
+        }
         case "list-files": {
           let entries;
           try {

@@ -109,6 +109,16 @@ function newCellState(cell: Cell): CellSessionState {
   };
 }
 
+/** Most outputs a cell keeps; older ones are dropped (behind one marker) so a loop of `display()` calls cannot grow a session without bound. */
+export const MAX_OUTPUTS_PER_CELL = 1000;
+
+const DROPPED_MARKER: Output = { type: "markdown", text: "*… earlier outputs dropped*" };
+
+function capOutputs(outputs: Output[]): Output[] {
+  if (outputs.length <= MAX_OUTPUTS_PER_CELL) return outputs;
+  return [DROPPED_MARKER, ...outputs.slice(outputs.length - (MAX_OUTPUTS_PER_CELL - 1))];
+}
+
 /** A fresh session for a notebook just opened or created; outputs saved in the file are shown. */
 export function createSessionData(notebook: Notebook, path: string | null = null): SessionData {
   const cells: Record<string, CellSessionState> = {};
@@ -339,7 +349,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       const outputs =
         op.output.type === "terminal"
           ? appendTerminalText(s.outputs, op.output.stream, op.output.text)
-          : [...s.outputs, op.output];
+          : capOutputs([...s.outputs, op.output]);
       return session(setCell(data, op.cellId, { ...s, outputs }));
     }
     case "output-updated": {

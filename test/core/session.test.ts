@@ -5,6 +5,7 @@ import {
   applyOperation,
   applyOperations,
   createSessionData,
+  MAX_OUTPUTS_PER_CELL,
   notebookForSave,
   type SessionData,
 } from "../../core/session/data.ts";
@@ -290,6 +291,17 @@ describe("applyOperation given evaluation-started / output-appended / output-upd
     for (const text of ["10%\r", "50%\r", "100%\n"])
       d = mustApply(d, { type: "output-appended", cellId: "a", output: { type: "terminal", stream: "stdout", text } }).data;
     assert.deepEqual(d.cells["a"]?.outputs, [{ type: "terminal", stream: "stdout", text: "100%\n" }]);
+  });
+
+  test("a cell keeps at most MAX_OUTPUTS_PER_CELL outputs, the oldest dropped behind one marker", () => {
+    let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
+    for (let i = 0; i < MAX_OUTPUTS_PER_CELL + 50; i++)
+      d = mustApply(d, { type: "output-appended", cellId: "a", output: { type: "markdown", text: `n${i}` } }).data;
+    const outs = d.cells["a"]!.outputs;
+    assert.equal(outs.length, MAX_OUTPUTS_PER_CELL);
+    assert.match(outs[0]!.type === "markdown" ? outs[0]!.text : "", /dropped/);
+    assert.deepEqual(outs[outs.length - 1], { type: "markdown", text: `n${MAX_OUTPUTS_PER_CELL + 49}` });
+    assert.equal(outs.filter((o) => o.type === "markdown" && /dropped/.test(o.text)).length, 1);
   });
 
   test("evaluation-started sets the start time; a started event for another evaluation is refused", () => {

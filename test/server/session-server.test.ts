@@ -360,6 +360,24 @@ describe("unsaved notebooks", () => {
         b.send({ type: "save-as", sessionId: joined.sessionId, path: "draft.tsnb" });
         await b.next("done");
         assert.deepEqual(await readdir(unsavedDir), [], "the app data copy is removed once saved");
+
+        // Another draft, discarded by the user instead of reopened.
+        b.send({ type: "new-notebook" });
+        const other = await b.next("joined");
+        b.send({ type: "apply", sessionId: other.sessionId, op: { type: "set-title", title: "Scrap" } });
+        for (let i = 0; i < 50 && (await readdir(unsavedDir)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        const [scrap] = await readdir(unsavedDir);
+        const scrapId = scrap!.replace(/\.tsnb$/, "");
+        b.send({ type: "discard-recovered", id: scrapId });
+        assert.equal((await b.next("error")).code, "exists", "an open notebook cannot be discarded");
+        b.send({ type: "close-session", sessionId: other.sessionId });
+        await b.next("done");
+        assert.deepEqual(await readdir(unsavedDir), [scrap], "closing keeps the draft recoverable");
+        b.send({ type: "discard-recovered", id: scrapId });
+        await b.next("done");
+        assert.deepEqual(await readdir(unsavedDir), []);
+        b.send({ type: "discard-recovered", id: "../../etc" });
+        assert.equal((await b.next("error")).code, "not-found");
         b.close();
       } finally {
         await again.close();
