@@ -30,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
     case "-h":
       process.stdout.write(HELP);
       return 0;
+    case "run": {
+      const { run } = await import("./run.ts");
+      return run(rest);
+    }
     case "serve": {
       const { serve } = await import("./serve.ts");
       return serve(rest);

@@ -78,7 +78,7 @@ export function mapStack(stack: string): string {
   lines.forEach((l, i) => {
     const isFrame = /^\s+at /.test(l);
     if (isFrame && /kernel\.mjs|node:inspector|node:internal\/inspector/.test(l)) return;
-    if (isFrame && lastCell >= 0 && i > lastCell && /\(node:|at node:|AsyncLocalStorage\.run/.test(l)) return;
+    if (isFrame && lastCell >= 0 && i > lastCell && /\(node:|at node:|AsyncLocalStorage\.run|\(<anonymous>\)/.test(l)) return;
     out.push(l.replace(FRAME, (m, seq: string, line: string, col: string) => {
       const p = mapPosition(Number(seq), Number(line), Number(col));
       return p ? `${p.file}:${p.line}:${p.column}` : m;

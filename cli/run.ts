@@ -1,0 +1,264 @@
+/**
+ * `tsnb run FILE.tsnb [--continue-on-error] [--write]`: evaluate every code cell (and smart
+ * cell's code) top to bottom in a fresh kernel, printing each cell's console output as it
+ * streams and its result the way Node's REPL shows it.
+ *
+ * Exit status: 0 all cells succeeded; 1 a cell failed (the run stops there unless
+ * --continue-on-error), was interrupted, or the kernel died; 2 the file cannot be read or
+ * parsed (or the kernel cannot start). Errors are printed with their location as
+ * `FILE.tsnb:LINE:COL`. `--write` saves the outputs into the notebook (persisted outputs) with an
+ * atomic write, so a crash mid-write never leaves a truncated file. Ctrl+C interrupts the running
+ * cell and ends the run (a second Ctrl+C kills the kernel).
+ */
+
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { importNotebookBytes, exportNotebook, formatDiagnostic } from "../core/format/index.ts";
+import { allCells, assertNever, isEvaluable, type EvaluableCell, type PersistedOutput } from "../core/notebook.ts";
+import { appendTerminalText, type Output, type ValuePreview } from "../core/outputs.ts";
+import type { EvaluationFinishedEvent, KernelEvent } from "../core/kernel-protocol.ts";
+import { KernelProcess } from "../kernel/client.ts";
+import { writeFileAtomic } from "../server/atomic-write.ts";
+
+const USAGE = "usage: tsnb run FILE.tsnb [--continue-on-error] [--write]\n";
+
+export interface RunOptions {
+  continueOnError: boolean;
+  write: boolean;
+}
+
+/** The `run` subcommand; returns the exit status. */
+export async function run(args: string[]): Promise<number> {
+  const files: string[] = [];
+  const options: RunOptions = { continueOnError: false, write: false };
+  for (const a of args) {
+    if (a === "--continue-on-error") options.continueOnError = true;
+    else if (a === "--write") options.write = true;
+    else if (a === "--help" || a === "-h") {
+      process.stdout.write(USAGE);
+      return 0;
+    } else if (a.startsWith("-")) {
+      process.stderr.write(`tsnb run: unknown option '${a}'\n${USAGE}`);
+      return 2;
+    } else files.push(a);
+  }
+  if (files.length !== 1) {
+    process.stderr.write(`tsnb run: expected one notebook file\n${USAGE}`);
+    return 2;
+  }
+  return runNotebook(files[0]!, options);
+}
+
+export async function runNotebook(file: string, options: RunOptions): Promise<number> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`tsnb run: cannot read ${file}: ${e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message}\n`);
+    return 2;
+  }
+  const imported = importNotebookBytes(bytes);
+  if (!imported.ok) {
+    process.stderr.write(`tsnb run: cannot parse ${formatDiagnostic(file, imported.error)}\n`);
+    return 2;
+  }
+  const { notebook, cellLines } = imported;
+  for (const w of imported.warnings) process.stderr.write(`${formatDiagnostic(file, w)} (warning)\n`);
+
+  const kernel = new KernelProcess({ cwd: dirname(resolve(file)) });
+  try {
+    await kernel.start();
+  } catch (err) {
+    process.stderr.write(`tsnb run: cannot start the kernel: ${(err as Error).message}\n`);
+    return 2;
+  }
+
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write("\ntsnb run: interrupting (Ctrl+C again to kill the kernel)\n");
+      kernel.interrupt();
+    } else kernel.kill();
+  };
+  process.on("SIGINT", onSigint);
+
+  const cells = allCells(notebook).filter(isEvaluable);
+  const outputsByCell = new Map<string, PersistedOutput[]>();
+  let failed = false;
+  try {
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i]!;
+      if (cell.source.trim() === "") continue;
+      const line = cellLines[cell.id] ?? 1;
+      process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`.replace(/\x1b\[\d+m/g, process.stdout.isTTY ? "$&" : ""));
+      const persisted = new Collector();
+      const fin = await kernel.evaluate(
+        { evalId: `run-${i + 1}`, cellId: cell.id, code: cell.source, file, line },
+        (event) => printEvent(event, persisted),
+      );
+      printFinished(fin, file, persisted);
+      outputsByCell.set(cell.id, persisted.outputs());
+      if (fin.status !== "ok") {
+        failed = true;
+        if (fin.status === "aborted") {
+          process.stderr.write(`tsnb run: ${kernel.death?.message ?? "the kernel stopped"}\n`);
+          if (kernel.death?.stderr) process.stderr.write(kernel.death.stderr.trimEnd() + "\n");
+          break;
+        }
+        if (fin.status === "interrupted" || interrupts > 0 || !options.continueOnError) {
+          break;
+        }
+      }
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+    await kernel.stop();
+  }
+
+  if (options.write) {
+    for (const cell of cells) setOutputs(cell, outputsByCell.get(cell.id));
+    notebook.metadata.persistOutputs = true;
+    try {
+      await writeFileAtomic(file, exportNotebook(notebook));
+    } catch (err) {
+      process.stderr.write(`tsnb run: cannot write ${file}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function setOutputs(cell: EvaluableCell, outputs: PersistedOutput[] | undefined): void {
+  if (outputs && outputs.length) cell.outputs = outputs;
+  else delete cell.outputs;
+}
+
+/** Builds a cell's persisted outputs: terminal text merged (`\r` collapsed), charts kept as specs. */
+class Collector {
+  private live: Output[] = [];
+  private list: PersistedOutput[] = [];
+
+  terminal(stream: "stdout" | "stderr", text: string): void {
+    // Both streams go into one text block, in order, as a terminal shows them.
+    this.live = appendTerminalText(this.live, "stdout", text);
+    void stream;
+  }
+
+  private flushTerminal(): void {
+    for (const o of this.live) if (o.type === "terminal" && o.text) this.list.push({ type: "text", text: o.text.replace(/\n$/, "") });
+    this.live = [];
+  }
+
+  add(output: Output): void {
+    if (output.type === "terminal") {
+      this.terminal(output.stream, output.text);
+      return;
+    }
+    if (output.type === "frame") {
+      for (const o of output.outputs) this.add(o);
+      return;
+    }
+    this.flushTerminal();
+    if (output.type === "vega-lite") this.list.push({ type: "vega-lite", spec: output.spec });
+    else {
+      const text = outputToText(output);
+      if (text) this.list.push({ type: "text", text: text.replace(/\n$/, "") });
+    }
+  }
+
+  addText(text: string): void {
+    this.flushTerminal();
+    this.list.push({ type: "text", text: text.replace(/\n$/, "") });
+  }
+
+  outputs(): PersistedOutput[] {
+    this.flushTerminal();
+    return this.list;
+  }
+}
+
+function printEvent(event: KernelEvent, persisted: Collector): void {
+  if (event.type === "output") {
+    const o = event.output;
+    if (o.type === "terminal") process[o.stream].write(o.text);
+    else {
+      const text = outputToText(o);
+      if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+    }
+    persisted.add(o);
+  } else if (event.type === "output-update" && (event.update.type === "frame-replace" || event.update.type === "frame-append")) {
+    for (const o of event.update.outputs) {
+      const text = outputToText(o);
+      if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+      persisted.add(o);
+    }
+  }
+}
+
+function printFinished(fin: EvaluationFinishedEvent, file: string, persisted: Collector): void {
+  if (fin.status === "ok") {
+    if (!fin.result) return;
+    const text = fin.result.type === "value" || fin.result.type === "table" ? (fin.resultText ?? outputToText(fin.result)) : outputToText(fin.result);
+    process.stdout.write(text + "\n");
+    if (fin.result.type === "vega-lite") persisted.add(fin.result);
+    else persisted.addText(text);
+    return;
+  }
+  if (fin.status === "aborted") return;
+  const e = fin.error;
+  if (!e) return;
+  const where = e.location ? `${file}:${e.location.line}:${e.location.column}: ` : "";
+  const head = `${where}${e.name}: ${e.message}`;
+  const frames = e.stack
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l))
+    .join("\n");
+  process.stderr.write(head + "\n" + (frames ? frames + "\n" : ""));
+  // Saved without the file position: positions move as outputs are written into the file.
+  persisted.addText(`${e.name}: ${e.message}`);
+}
+
+/** A plain-text rendering of an output, for terminals and persisted `output` fences. */
+export function outputToText(o: Output): string {
+  switch (o.type) {
+    case "terminal":
+      return o.text;
+    case "markdown":
+      return o.text;
+    case "html":
+      return `[html] ${o.html.length > 200 ? o.html.slice(0, 200) + "…" : o.html}`;
+    case "image":
+      return `[image ${o.mime}${o.alt ? `: ${o.alt}` : ""}]`;
+    case "vega-lite":
+      return "[vega-lite chart]";
+    case "table": {
+      const head = o.columns.join("\t");
+      const rows = o.rows.map((r) => r.map((c) => (c === null ? "" : String(c))).join("\t"));
+      const more = o.totalRows > o.offset + o.rows.length ? [`… ${o.totalRows - o.rows.length} more rows`] : [];
+      return [head, ...rows, ...more].join("\n");
+    }
+    case "tensor":
+      return o.text;
+    case "value":
+      return previewText(o.preview);
+    case "error":
+      return `${o.name}: ${o.message}`;
+    case "frame":
+      return o.outputs.map(outputToText).filter(Boolean).join("\n");
+    case "progress":
+      return `${o.label} ${o.fraction === null ? "…" : `${Math.round(o.fraction * 100)}%`}`;
+    case "input":
+      return `[input ${o.input.kind}: ${o.input.label}]`;
+    default:
+      return assertNever(o, "output");
+  }
+}
+
+function previewText(p: ValuePreview): string {
+  if (p.kind === "primitive") return p.text;
+  const inner = p.entries.map((e) => `${e.key}: ${previewText(e.value)}`);
+  if (p.more) inner.push(`… ${p.more} more`);
+  return `${p.label} { ${inner.join(", ")} }`;
+}

@@ -1,0 +1,98 @@
+// `tsnb run` end to end: spawns `node bin/tsnb.js run …` on fixture notebooks.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { importNotebook } from "../../core/format/index.ts";
+import { allCells, isEvaluable } from "../../core/notebook.ts";
+
+const root = join(fileURLToPath(import.meta.url), "..", "..", "..");
+const fx = (name: string) => join("test", "fixtures", "cli", name);
+
+function tsnb(...args: string[]) {
+  const res = spawnSync(process.execPath, [join(root, "bin", "tsnb.js"), ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+test("a notebook whose cells all succeed prints outputs and results in order and exits 0", () => {
+  const r = tsnb("run", fx("ok.tsnb"));
+  assert.equal(r.status, 0, r.stderr);
+  const order = ["sum is 6", "[ 2, 4, 6 ]", "{ x: 1, y: 2 }", "'done'"].map((s) => r.stdout.indexOf(s));
+  assert.ok(order.every((i) => i >= 0), r.stdout);
+  assert.deepEqual([...order].sort((a, b) => a - b), order);
+  assert.match(r.stdout, /cell 2 · test\/fixtures\/cli\/ok\.tsnb:14/);
+});
+
+test("a failing cell stops the run with status 1 and the error at FILE.tsnb:LINE:COL", () => {
+  const r = tsnb("run", fx("fails.tsnb"));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /test\/fixtures\/cli\/fails\.tsnb:10:20: RangeError: too small: 1/);
+  assert.match(r.stderr, /at check \(test\/fixtures\/cli\/fails\.tsnb:10:20\)/);
+  assert.match(r.stdout, /first cell ran/);
+  assert.doesNotMatch(r.stdout, /third cell ran/);
+});
+
+test("--continue-on-error runs the remaining cells and still exits 1", () => {
+  const r = tsnb("run", fx("fails.tsnb"), "--continue-on-error");
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /third cell ran\n2\n/);
+});
+
+test("a file that cannot be read or parsed exits 2 with the reason", () => {
+  const broken = tsnb("run", fx("broken.tsnb"));
+  assert.equal(broken.status, 2);
+  assert.match(broken.stderr, /broken\.tsnb:3: .*JSON/);
+  const missing = tsnb("run", fx("no-such.tsnb"));
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /cannot read .*no-such\.tsnb: no such file/);
+  const usage = tsnb("run");
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /usage: tsnb run/);
+});
+
+test("a kernel that dies ends the run with status 1 and says why", () => {
+  const r = tsnb("run", fx("dies.tsnb"));
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /about to exit/);
+  assert.match(r.stderr, /exited with code 5/);
+  assert.doesNotMatch(r.stdout, /never/);
+});
+
+test("packages and modules resolve from the notebook's folder; display() prints Markdown", () => {
+  const r = tsnb("run", join("test", "fixtures", "kernel", "nbdir", "imports.tsnb"));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\*\*hello, run\*\*\n42\n/);
+});
+
+test("--write saves the outputs into the notebook, which reads back with them", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnb-run-"));
+  try {
+    const file = join(dir, "fails.tsnb");
+    copyFileSync(join(root, fx("fails.tsnb")), file);
+    const r = tsnb("run", file, "--write", "--continue-on-error");
+    assert.equal(r.status, 1);
+    const back = importNotebook(readFileSync(file, "utf8"));
+    assert.ok(back.ok);
+    if (!back.ok) return;
+    assert.equal(back.notebook.metadata.persistOutputs, true);
+    const outs = allCells(back.notebook).filter(isEvaluable).map((c) => c.outputs);
+    assert.deepEqual(outs[0], [{ type: "text", text: "first cell ran" }]);
+    assert.match(JSON.stringify(outs[1]), /RangeError: too small: 1/);
+    assert.deepEqual(outs[2], [{ type: "text", text: "third cell ran" }, { type: "text", text: "2" }]);
+    // Running the written notebook again gives the same file (outputs are replaced, not added).
+    const before = readFileSync(file, "utf8");
+    tsnb("run", file, "--write", "--continue-on-error");
+    assert.equal(readFileSync(file, "utf8"), before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--help documents run and its options", () => {
+  const r = tsnb("--help");
+  assert.equal(r.status, 0);
+  for (const s of ["tsnb run FILE.tsnb", "--continue-on-error", "--write", "Exit status"]) assert.ok(r.stdout.includes(s), s);
+});
