@@ -268,7 +268,11 @@ export class Session {
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
     this.autosaveTimer = setTimeout(() => {
       this.autosaveTimer = null;
-      void this.autosave().catch((e) => this.log(`autosave failed: ${String(e)}`));
+      void this.autosave().catch((e: Error) => {
+        this.log(`autosave failed: ${e.message}`);
+        // A disk conflict is shown through `diskConflict`; other failures (disk full, permissions) are told to the windows.
+        if (!this.data.diskConflict) this.broadcast({ type: "error", code: "io", message: `Autosave failed: ${e.message}` });
+      });
     }, this.options.autosaveMs);
   }
 

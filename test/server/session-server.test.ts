@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile, writeFile, readdir, mkdir } from "node:fs/promises";
+import { readFile, writeFile, readdir, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { importNotebook } from "../../core/format/index.ts";
 import { Client, testServer, type TestServer } from "./helpers.ts";
@@ -270,6 +270,20 @@ describe("server files", () => {
     a.send({ type: "apply", sessionId, op: { type: "set-title", title: "Autosaved" } });
     await a.applied("notebook-saved", () => true, 3000);
     assert.match(await readFile(join(t.root, "auto.tsnb"), "utf8"), /^# Autosaved$/m);
+    a.close();
+  });
+
+  test("a failing autosave is told to the windows", async () => {
+    const a = await Client.connect(t.server);
+    const sessionId = await openDemo(t, a, "unwritable.tsnb");
+    // Another program puts a folder where the file was: the write fails (tests run as root, so permissions would not).
+    await rm(join(t.root, "unwritable.tsnb"));
+    await mkdir(join(t.root, "unwritable.tsnb"));
+    a.send({ type: "apply", sessionId, op: { type: "set-title", title: "Cannot save" } });
+    const err = await a.next("error", () => true, 3000);
+    assert.equal(err.code, "io");
+    assert.match(err.message, /Autosave failed/);
+    assert.equal(a.copies.get(sessionId)!.dirty, true);
     a.close();
   });
 
