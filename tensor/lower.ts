@@ -113,7 +113,7 @@ function reduce(opType: string, supported: ReadonlySet<DType>): Lowering {
     const keepdims = a.keepDims ? 1 : 0;
     const axesName = b.ints(axes);
     const y = typed(b, opType, [ins[0]!, axesName], dts[0]!, supported, out, { keepdims });
-    if ((opType !== "ReduceMax" && opType !== "ReduceMin") || (dts[0] !== "f32" && dts[0] !== "f64")) return y;
+    if ((opType !== "ReduceMax" && opType !== "ReduceMin") || (dts[0] !== "f32" && dts[0] !== "f64") || a.skipNaN) return y;
     // ONNX Runtime's ReduceMax/Min skip NaN; NumPy and Nx propagate it
     const nan = b.add("ReduceMax", [b.cast(b.add("IsNaN", [ins[0]!]), "u8"), axesName], { keepdims });
     return b.add("Where", [b.cast(nan, "bool"), b.scalar(dts[0], NaN), y]);

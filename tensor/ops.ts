@@ -632,12 +632,18 @@ export function argmin(x: TensorLike, opts?: ArgReduceOptions | number): Tensor 
   return argReduce("argmin", "argMin", x, opts);
 }
 
+/** The max over axes kept as size-1 dims, for stabilising exp: NaN need not propagate (the caller's exp does). */
+function shiftMax(t: Tensor, axes: number[]): Tensor {
+  if (axes.some((a) => t.shape[a] === 0)) fail(`max: cannot reduce an empty axis (${desc(t)}, axes ${fmt(axes)}): the result has no identity`);
+  return stopGradient(emit("reduceMax", [t], { axes, keepDims: true, skipNaN: true }, reducedShape(t.shape, axes, true), t.dtype));
+}
+
 /** log(sum(exp(x))) over axes, computed stably. */
 export function logSumExp(x: TensorLike, arg?: ReduceArg): Tensor {
   const opts = reduceOpts(arg);
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
   const axes = reduceAxes("logSumExp", t, opts);
-  const m0 = stopGradient(max(t, { axes, keepDims: true }));
+  const m0 = shiftMax(t, axes);
   const m = where(less(abs(m0), Infinity), m0, 0);
   const out = add(log(sum(exp(subtract(t, m)), { axes, keepDims: true })), m);
   return opts?.keepDims ? out : reshape(out, reducedShape(t.shape, axes, false));
@@ -647,7 +653,7 @@ export function logSumExp(x: TensorLike, arg?: ReduceArg): Tensor {
 export function softmax(x: TensorLike, opts?: number | { axis?: number }): Tensor {
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
   const axis = normAxis("softmax", axisOpt(opts, -1), t.rank);
-  const e = exp(subtract(t, stopGradient(max(t, { axes: axis, keepDims: true }))));
+  const e = exp(subtract(t, shiftMax(t, [axis])));
   return divide(e, sum(e, { axes: axis, keepDims: true }));
 }
 
