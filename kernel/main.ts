@@ -501,6 +501,12 @@ process.on("uncaughtException", (err) => {
     process.exit(1);
   }
 });
+// A rejected promise nobody awaits or handles is reported in the cell that created it (its
+// stderr); unlike an uncaught exception it does not end the kernel.
+process.on("unhandledRejection", (reason) => {
+  const e = errorOutputOf(reason);
+  emitOutput({ type: "terminal", stream: "stderr", text: `Unhandled promise rejection: ${e.stack}\n` });
+});
 process.on("exit", () => {
   try {
     flush();

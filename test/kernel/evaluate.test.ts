@@ -139,3 +139,17 @@ test("defines and uses are reported per evaluation", async () => {
   assert.deepEqual(r.fin.uses.sort(), ["prices", "rate"]);
   assert.equal(r.fin.status, "error"); // prices is not defined
 });
+
+test("tsnb/nx loads on first import; tensors show through the display protocol", async () => {
+  const r = await run(k, "import * as nx from 'tsnb/nx';\nnx.tensor([[1, 2], [3, 4]])");
+  assert.equal(r.fin.status, "ok", JSON.stringify(r.fin.error));
+  assert.equal(r.fin.result?.type, "tensor");
+  if (r.fin.result?.type === "tensor") assert.deepEqual(r.fin.result.shape, [2, 2]);
+});
+
+test("a promise rejected in the background is reported on the cell's stderr; the kernel lives on", async () => {
+  const r = await run(k, "setTimeout(() => { Promise.reject(new Error('background')) }, 10);\nawait new Promise((r) => setTimeout(r, 100));");
+  assert.equal(r.fin.status, "ok");
+  assert.match(r.text(), /Unhandled promise rejection: Error: background/);
+  assert.equal(await value(k, "'alive'"), "'alive'");
+});
