@@ -142,7 +142,15 @@ export class Tape {
       if (i < lead || (to[i - lead] === 1 && d !== 1)) axes.push(i);
     });
     let r = g;
-    if (axes.length > 0) r = this.node("ReduceSum", [g.name, this.ints(axes)], g.shape.map((d, i) => (axes.includes(i) ? 1 : d)), { keepdims: 1 });
+    const prefix = axes.every((a, i) => a === i);
+    if (axes.length > 0 && prefix && g.shape.length > axes.length) {
+      // Summing leading axes (a bias over the batch) as ones[1, R] · g[R, N]: a GEMM, which ORT runs
+      // much faster than ReduceSum over axis 0.
+      const rows = size(g.shape.slice(0, axes.length));
+      const cols = size(g.shape.slice(axes.length));
+      const ones = this.initializer(this.fresh("ones"), [1, rows], new Float32Array(rows).fill(1));
+      r = this.node("MatMul", [ones.name, this.reshapeRaw(g, [rows, cols]).name], [1, cols]);
+    } else if (axes.length > 0) r = this.node("ReduceSum", [g.name, this.ints(axes)], g.shape.map((d, i) => (axes.includes(i) ? 1 : d)), { keepdims: 1 });
     return this.reshapeRaw(r, [...to]);
   }
 

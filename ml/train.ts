@@ -117,6 +117,17 @@ interface KernelBridge {
   newId(prefix?: string): string;
 }
 
+/**
+ * The AbortSignal of the running notebook evaluation, if the kernel provides one: `signal` on the
+ * kernel bridge (`globalThis[Symbol.for("tsnb.kernel")]`) or `globalThis[Symbol.for("tsnb.interrupt")]`.
+ */
+function kernelSignal(): AbortSignal | undefined {
+  const g = globalThis as Record<symbol, unknown>;
+  const bridge = g[Symbol.for("tsnb.kernel")] as { signal?: unknown } | undefined;
+  const s = bridge?.signal ?? g[Symbol.for("tsnb.interrupt")];
+  return s && typeof (s as AbortSignal).aborted === "boolean" ? (s as AbortSignal) : undefined;
+}
+
 /** A Vega-Lite line chart in the cell that training pushes rows to. */
 class LiveChart {
   private constructor(
@@ -191,6 +202,15 @@ interface Prepared {
 interface CompiledStep {
   session: Session;
   masks: Array<{ name: string; shape: number[]; rate: number }>;
+}
+
+/** The reused inputs of one batch size's step. */
+interface StepIO {
+  x: Float32Array | BigInt64Array;
+  y: Float32Array;
+  feeds: Record<string, ort.Tensor>;
+  masks: Array<{ data: Float32Array; rate: number; keep: number }>;
+  hyper: Array<{ name: string; data: Float32Array }>;
 }
 
 interface CompiledEval {
@@ -422,6 +442,9 @@ export class Trainer {
 
   /** Train for `epochs` over shuffled batches. Returns the history (also kept on the trainer). */
   async fit(xIn: DataInput, yIn: DataInput, opts: FitOptions = {}): Promise<History> {
+    // The kernel's interrupt signal of the evaluation that called fit, captured before any await: a
+    // later cell's evaluation gets a fresh signal and must not keep an interrupted training alive.
+    const cellSignal = kernelSignal();
     const epochs = opts.epochs ?? 1;
     const batchSize = opts.batchSize ?? 32;
     const verbose = opts.verbose ?? true;
@@ -465,13 +488,41 @@ export class Trainer {
     const base: Omit<LoopState, "epoch"> = { step: this.step, iteration: 0, loss: NaN, history: this.history };
     await this.emit("started", { ...base, epoch: 0 });
     const interrupted = () => {
-      const g = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.interrupt")] as AbortSignal | undefined;
       if (opts.signal?.aborted) return "interrupted (signal aborted)";
-      if (g?.aborted) return "interrupted";
+      if (cellSignal?.aborted) return "interrupted";
       return this.haltRequested;
     };
     let reason: string | undefined;
-    const batchBuffers = new Map<number, { x: Float32Array | BigInt64Array; y: Float32Array }>();
+    // Per batch size: input buffers and their ORT tensors, created once and refilled every step
+    // (ORT reads them during run(), which returns before the next fill); hyper-parameters likewise.
+    const ios = new Map<number, StepIO>();
+    const stateKeys = [...this.state.keys()];
+    const stateOutKeys = stateKeys.map((k) => `o:${k}`);
+    const paramOut = [...this.model.params.values()].map((p) => [p, `o:p:${p.name}`] as const);
+    const metricKeys = this.metrics.map((_, i) => `metric${i}`);
+    const ioFor = (b: number, compiled: CompiledStep): StepIO => {
+      let io = ios.get(b);
+      if (!io) {
+        const x = this.model.inputDtype === "i64" ? new BigInt64Array(b * xRow) : new Float32Array(b * xRow);
+        const y = new Float32Array(b * yRow);
+        const feeds: Record<string, ort.Tensor> = {
+          x: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", x, [b, ...this.model.inputShape]),
+          y: new ort.Tensor("float32", y, [b, ...this.targetShape()]),
+        };
+        const masks = compiled.masks.map((m) => {
+          const data = new Float32Array(m.shape.reduce((a, c) => a * c, 1));
+          feeds[m.name] = new ort.Tensor("float32", data, m.shape);
+          return { data, rate: m.rate, keep: 1 / (1 - m.rate) };
+        });
+        const hyper = this.optimizer.hyperNames.map((name) => {
+          const data = new Float32Array(1);
+          feeds[`h:${name}`] = new ort.Tensor("float32", data, []);
+          return { name, data };
+        });
+        ios.set(b, (io = { x, y, feeds, masks, hyper }));
+      }
+      return io;
+    };
     outer: for (let epoch = 1; epoch <= epochs; epoch++) {
       await this.emit("epochStarted", { ...base, step: this.step, epoch });
       const order = opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : this.permutation(n);
@@ -486,33 +537,20 @@ export class Trainer {
         const e = Math.min(n, s + batchSize);
         const b = e - s;
         const compiled = this.compileStep(b);
-        // batch buffers are reused: ORT reads them during run(), which completes before the next fill
-        let buffers = batchBuffers.get(b);
-        if (!buffers) batchBuffers.set(b, (buffers = { x: this.model.inputDtype === "i64" ? new BigInt64Array(b * xRow) : new Float32Array(b * xRow), y: new Float32Array(b * yRow) }));
-        const xb = buffers.x;
-        const yb = buffers.y;
-        this.gather(data.x.data, xRow, order, s, e, xb);
-        this.gather(data.y.data, yRow, order, s, e, yb);
-        const feeds: Record<string, ort.Tensor> = {
-          x: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", xb, [b, ...this.model.inputShape]),
-          y: new ort.Tensor("float32", yb, [b, ...this.targetShape()]),
-        };
-        for (const m of compiled.masks) {
-          const len = m.shape.reduce((a, c) => a * c, 1);
-          const mask = new Float32Array(len);
-          const keep = 1 / (1 - m.rate);
-          for (let i = 0; i < len; i++) mask[i] = this.rng() < m.rate ? 0 : keep;
-          feeds[m.name] = new ort.Tensor("float32", mask, m.shape);
-        }
+        const io = ioFor(b, compiled);
+        this.gather(data.x.data, xRow, order, s, e, io.x);
+        this.gather(data.y.data, yRow, order, s, e, io.y);
+        for (const m of io.masks) for (let i = 0; i < m.data.length; i++) m.data[i] = this.rng() < m.rate ? 0 : m.keep;
         const hyper = this.optimizer.hyper(this.step);
-        for (const [k, v] of Object.entries(hyper)) feeds[`h:${k}`] = new ort.Tensor("float32", Float32Array.from([v]), []);
-        for (const [k, v] of this.state) feeds[k] = v;
+        for (const h of io.hyper) h.data[0] = hyper[h.name]!;
+        const feeds = io.feeds;
+        for (let i = 0; i < stateKeys.length; i++) feeds[stateKeys[i]!] = this.state.get(stateKeys[i]!)!;
         const res = compiled.session.run(feeds);
-        for (const k of this.state.keys()) this.state.set(k, res[`o:${k}`]!);
-        for (const [name, p] of this.model.params) p.data = res[`o:p:${name}`]!.data as Float32Array;
+        for (let i = 0; i < stateKeys.length; i++) this.state.set(stateKeys[i]!, res[stateOutKeys[i]!]!);
+        for (const [p, key] of paramOut) p.data = res[key]!.data as Float32Array;
         const loss = (res.loss!.data as Float32Array)[0]!;
         lossSum += loss * b;
-        this.metrics.forEach((_, i) => (metricSums[i]! += (res[`metric${i}`]!.data as Float32Array)[0]!));
+        for (let i = 0; i < metricKeys.length; i++) metricSums[i]! += (res[metricKeys[i]!]!.data as Float32Array)[0]!;
         seen += b;
         this.step++;
         done++;

@@ -363,3 +363,22 @@ test("display outputs (model summary, history chart, ONNX model) pass the kernel
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(out)), "plain JSON");
   }
 });
+
+test("a kernel interrupt (the evaluation's AbortSignal) stops training between steps", async () => {
+  const { xtr, ytr } = await digitsSplit();
+  const key = Symbol.for("tsnb.interrupt");
+  const g = globalThis as Record<symbol, unknown>;
+  const ctrl = new AbortController();
+  g[key] = ctrl.signal;
+  try {
+    const tr = new Trainer(mlp(4), { loss: "categoricalCrossEntropy" });
+    const running = tr.fit(xtr, ytr, { epochs: 1000, batchSize: 8, verbose: false, yieldEveryMs: 5 });
+    g[key] = new AbortController().signal; // a later evaluation's signal does not matter to this fit
+    setTimeout(() => ctrl.abort(), 30);
+    const h = await running;
+    assert.equal(h.stopped, "interrupted");
+    assert.equal(h.steps.at(-1)!.step, tr.step, "the last completed step is recorded and kept");
+  } finally {
+    delete g[key];
+  }
+});
