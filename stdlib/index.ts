@@ -154,3 +154,6 @@ display.image = (data: Uint8Array | ArrayBuffer | string, mime = "image/png", al
 /** Show a Vega-Lite chart. */
 display.vegaLite = (spec: unknown): DisplayHandle =>
   display({ [Symbol.for("tsnb.display")]: (): Output => ({ type: "vega-lite", spec }) });
+
+// Machine learning (datasets, nn, optim, losses, train, onnx, audio, vad): ml/index.ts, docs/ml.md.
+export * from "../ml/index.ts";
