@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname, networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -422,7 +423,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   const wildcard = host === "0.0.0.0" || host === "::";
-  policy = { token, port, extraHosts: wildcard || ["127.0.0.1", "localhost", "::1"].includes(host) ? [] : [host.includes(":") ? `[${host}]` : host] };
+  const bracket = (h: string) => (h.includes(":") ? `[${h}]` : h);
+  // Listening on every interface: the machine's own addresses and name are accepted as Host (still not arbitrary names: DNS rebinding).
+  const extraHosts = wildcard
+    ? [hostname(), ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => bracket(i.address.split("%")[0]!)))]
+    : ["127.0.0.1", "localhost", "::1"].includes(host)
+      ? []
+      : [bracket(host)];
+  policy = { token, port, extraHosts };
   const urlHost = wildcard || host === "::1" ? (host === "::1" ? "[::1]" : "127.0.0.1") : policy.extraHosts?.[0] ?? host;
   const baseUrl = `http://${urlHost}:${port}/`;
 

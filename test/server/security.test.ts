@@ -118,3 +118,18 @@ describe("server security", () => {
     }
   });
 });
+
+test("listening on every interface accepts the machine's own addresses as Host, and still refuses other names", async () => {
+  const { networkInterfaces } = await import("node:os");
+  const t = await testServer({ host: "0.0.0.0" });
+  try {
+    const port = t.server.port;
+    const cookie = `${cookieName(port)}=${t.server.token}`;
+    const own = Object.values(networkInterfaces()).flatMap((l) => l ?? []).find((i) => i.family === "IPv4")!.address;
+    assert.equal((await get(port, "/", { Host: `${own}:${port}`, Cookie: cookie })).status, 200);
+    assert.equal((await get(port, "/", { Host: `attacker.example:${port}`, Cookie: cookie })).status, 403);
+    assert.equal((await get(port, "/", { Host: `${own}:${port}` })).status, 401, "the token is still required");
+  } finally {
+    await t.close();
+  }
+});
