@@ -13,6 +13,7 @@
 import { inspect } from "node:util";
 import type { Output, TableOutput, ValuePreview } from "../core/outputs.ts";
 import { checkOutput } from "../core/kernel-protocol.ts";
+import { mapStack } from "./stack.ts";
 
 export const DISPLAY = Symbol.for("tsnb.display");
 const MAX_DEPTH = 3;
@@ -32,7 +33,12 @@ let tableCounter = 0;
 
 /** The text a REPL would print for a value. */
 export function inspectText(value: unknown): string {
-  return inspect(value, { colors: false, depth: 2, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 });
+  return withMappedStacks(inspect(value, { colors: false, depth: 2, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 }));
+}
+
+/** Error values print their stacks: point cell frames at the notebook, drop the kernel's. */
+function withMappedStacks(text: string): string {
+  return text.includes("tsnbcell:///") ? mapStack(text) : text;
 }
 
 /** Whether a value is an array of plain records (`[{a: 1}, {a: 2}]`): shown as a table. */
@@ -56,7 +62,18 @@ export async function toOutput(value: unknown, ctx: { evalId: string; cellId: st
     }
   }
   if (isRecordArray(value)) return tableOutput(value, ctx);
-  return { type: "value", preview: preview(value, 0) };
+  try {
+    return { type: "value", preview: preview(value, 0) };
+  } catch (err) {
+    // A revoked Proxy, a throwing ownKeys trap: show what util.inspect can.
+    let text: string;
+    try {
+      text = inspect(value, { depth: 0 });
+    } catch {
+      text = `[value that cannot be inspected: ${String(err)}]`;
+    }
+    return { type: "value", preview: { kind: "primitive", text, jsType: typeof value } };
+  }
 }
 
 function tableOutput(rows: Record<string, unknown>[], ctx: { evalId: string; cellId: string }): TableOutput {
@@ -117,7 +134,7 @@ export function preview(value: unknown, depth: number): ValuePreview {
     value instanceof WeakSet ||
     depth >= MAX_DEPTH
   ) {
-    return { kind: "primitive", text: inspect(value, { depth: 0, breakLength: Infinity }), jsType: "object" };
+    return { kind: "primitive", text: withMappedStacks(inspect(value, { depth: 0, breakLength: Infinity })), jsType: "object" };
   }
   const entries: Array<{ key: string; value: ValuePreview }> = [];
   let total = 0;

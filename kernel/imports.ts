@@ -165,3 +165,8 @@ export function importMeta(file: string | undefined): { url: string; dirname: st
   const filename = file ? resolvePath(notebookDir(), file) : join(notebookDir(), "notebook.tsnb");
   return { url: pathToFileURL(filename).href, dirname: dirname(filename), filename };
 }
+
+/** CommonJS `require` for cells (and TypeScript's `import x = require("y")`), from the notebook's folder. */
+export function notebookRequire(): NodeJS.Require {
+  return createRequire(join(notebookDir(), "notebook.cjs"));
+}

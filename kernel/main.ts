@@ -34,7 +34,7 @@ import {
 import { assertNever } from "../core/notebook.ts";
 import { CellSyntaxError, compileCell, warmUpEsbuild, IMPORT_FN, IMPORT_META } from "./compile.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
-import { importMeta, importModule } from "./imports.ts";
+import { importMeta, importModule, notebookRequire } from "./imports.ts";
 import { cellUrl, firstCellPosition, mapPosition, mapStack, registerCell } from "./stack.ts";
 import { startInterruptWatchdog, SLOT_RUNNING, SLOT_SYNC } from "./interrupt.ts";
 
@@ -146,7 +146,8 @@ for (const stream of ["stdout", "stderr"] as const) {
   const s = process[stream];
   s.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
     const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
-    emitOutput({ type: "terminal", stream, text });
+    // Printed errors (console.error(err)) show notebook positions, not the kernel's frames.
+    emitOutput({ type: "terminal", stream, text: text.includes("tsnbcell:///") ? mapStack(text) : text });
     const done = typeof encoding === "function" ? encoding : cb;
     if (typeof done === "function") queueMicrotask(() => (done as () => void)());
     return true;
@@ -176,6 +177,9 @@ Object.defineProperty(globalThis, Symbol.for("tsnb.kernel"), { value: bridge, en
 
 let currentFile: string | undefined;
 Object.defineProperty(globalThis, IMPORT_FN, { value: importModule, enumerable: false, writable: false });
+if (!("require" in globalThis)) {
+  Object.defineProperty(globalThis, "require", { value: notebookRequire(), writable: true, configurable: true, enumerable: false });
+}
 Object.defineProperty(globalThis, IMPORT_META, { get: () => importMeta(currentFile), enumerable: false });
 
 // ---------------------------------------------------------------------------------------------

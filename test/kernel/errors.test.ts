@@ -41,6 +41,13 @@ test("a rejected promise fails the cell; a syntax error points at its position",
   assert.match(str.fin.error!.message, /plain string/);
 });
 
+test("errors printed or shown as values point at the notebook too", async () => {
+  const r = await run(k, "try {\n  null!.x;\n} catch (err) {\n  console.error(err);\n}\nnew Error('as a value')", { line: 100 });
+  assert.match(r.text(), /TypeError: Cannot read properties of null[^]*at nb\.tsnb:101:/);
+  assert.doesNotMatch(r.text(), /tsnbcell|kernel\.mjs/);
+  assert.match(r.fin.resultText!, /Error: as a value\n\s+at nb\.tsnb:105:1/);
+});
+
 test("interrupt stops a synchronous infinite loop; earlier state survives", async () => {
   await value(k, "const keep = { n: 41 };");
   const p = run(k, "let spins = 0;\nwhile (true) { spins++ }");

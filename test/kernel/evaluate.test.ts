@@ -153,3 +153,8 @@ test("a promise rejected in the background is reported on the cell's stderr; the
   assert.match(r.text(), /Unhandled promise rejection: Error: background/);
   assert.equal(await value(k, "'alive'"), "'alive'");
 });
+
+test("require works in cells (also TypeScript's import x = require())", async () => {
+  assert.equal(await value(k, "const cjs = require('tiny-cjs');\ncjs.double(21)"), "42");
+  assert.equal(await value(k, "import os = require('node:os');\ntypeof os.platform()"), "'string'");
+});
