@@ -25,6 +25,8 @@ export interface PolyBatch {
 export class GraphBuilder {
   /** Set when lowering a batch-polymorphic graph. */
   poly?: PolyBatch;
+  /** Set when lowering an eager single-op graph: `param` vectors become graph inputs. */
+  eagerParams = false;
   readonly nodes: NodeJson[] = [];
   readonly initializers: TensorProtoJson[] = [];
   readonly inputs: ValueInfoJson[] = [];
@@ -91,6 +93,29 @@ export class GraphBuilder {
   sliceStarts(values: readonly number[]): string {
     if (values.some((v) => this.poly && v >= this.poly.sentinel)) throw new PolyUnsupported("slice start depends on the batch size");
     return this.ints(values);
+  }
+
+  /**
+   * An int64 parameter vector of an op (slice starts/ends, pad widths, broadcast shapes). In eager
+   * single-op graphs (`eagerParams`) it is a graph input `p_<name>`, so one cached session serves
+   * every value; in jit graphs it is a constant (batch-aware in a polymorphic lowering).
+   */
+  param(name: string, values: readonly number[], kind: "shape" | "starts" | "ends" | "plain"): string {
+    if (this.eagerParams) {
+      const n = `p_${name}`;
+      if (!this.inputs.some((i) => i.name === n)) this.input(n, "i64", [values.length]);
+      return n;
+    }
+    switch (kind) {
+      case "shape":
+        return this.shapeInts(values);
+      case "starts":
+        return this.sliceStarts(values);
+      case "ends":
+        return this.sliceEnds(values);
+      case "plain":
+        return this.ints(values);
+    }
   }
 
   /** A scalar initializer of the given dtype. */

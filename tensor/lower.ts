@@ -67,6 +67,16 @@ export type Prim =
   | "gatherGrad"
   | "count";
 
+/**
+ * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
+ * vary from call to call (a moving slice window, a batch-sized broadcast) reuse one session.
+ */
+export const EAGER_PARAMS: Partial<Record<Prim, readonly string[]>> = {
+  slice: ["starts", "ends"],
+  pad: ["pads"],
+  expand: ["shape"],
+};
+
 /** Attributes of a node: plain JSON values (they are part of the eager session cache key). */
 export type Attrs = Record<string, number | number[] | string | boolean>;
 
@@ -174,10 +184,16 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   matmul: elementwise("MatMul", WIDE),
   transpose: (b, ins, _d, a) => b.add("Transpose", ins, { perm: axesAttr(a, "perm") }),
   reshape: (b, ins, _d, a) => b.add("Reshape", [ins[0]!, b.shapeInts(axesAttr(a, "shape"))], { allowzero: 1 }),
-  expand: (b, ins, _d, a) => b.add("Expand", [ins[0]!, b.shapeInts(axesAttr(a, "shape"))]),
+  expand: (b, ins, _d, a) => b.add("Expand", [ins[0]!, b.param("shape", axesAttr(a, "shape"), "shape")]),
   slice: (b, ins, _d, a) =>
-    b.add("Slice", [ins[0]!, b.sliceStarts(axesAttr(a, "starts")), b.sliceEnds(axesAttr(a, "ends")), b.ints(axesAttr(a, "axes")), b.ints(axesAttr(a, "steps"))]),
-  pad: (b, ins, dts, a) => b.add("Pad", [ins[0]!, b.ints(axesAttr(a, "pads")), b.scalar(dts[0]!, a.value as number)], { mode: "constant" }),
+    b.add("Slice", [
+      ins[0]!,
+      b.param("starts", axesAttr(a, "starts"), "starts"),
+      b.param("ends", axesAttr(a, "ends"), "ends"),
+      b.ints(axesAttr(a, "axes")),
+      b.ints(axesAttr(a, "steps")),
+    ]),
+  pad: (b, ins, dts, a) => b.add("Pad", [ins[0]!, b.param("pads", axesAttr(a, "pads"), "plain"), b.scalar(dts[0]!, a.value as number)], { mode: "constant" }),
   concat: (b, ins, _d, a) => b.add("Concat", ins, { axis: a.axis as number }),
   gather: (b, ins, _d, a) => b.add("Gather", ins, { axis: a.axis as number }),
   gatherGrad: lowerGatherGrad,

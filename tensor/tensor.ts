@@ -17,7 +17,7 @@ import ort from "onnxruntime-node";
 import { type DType, type TypedArray, allocate, fromOrtTypeName, ortTypeName } from "./dtype.ts";
 import { formatTensor, formatValues } from "./format.ts";
 import { GraphBuilder } from "./graph.ts";
-import { type Attrs, type Prim, LOWERINGS } from "./lower.ts";
+import { type Attrs, EAGER_PARAMS, type Prim, LOWERINGS } from "./lower.ts";
 import { CORES, SessionCache, createSession, explainOrtFailure, stats, type Session } from "./runtime.ts";
 import * as ops from "./ops.ts";
 
@@ -304,10 +304,11 @@ function describeInputs(inputs: readonly Tensor[]): string {
   return inputs.map((t) => `${t.dtype}${JSON.stringify(t.shape)}`).join(", ");
 }
 
-function eagerKey(op: Prim, inputs: readonly Tensor[], attrs: Attrs, parallel: boolean): string {
-  let k = op;
+function eagerKey(op: Prim, inputs: readonly Tensor[], attrs: Attrs, outRank: number, parallel: boolean): string {
+  let k = op + outRank;
   for (const t of inputs) k += "|" + t.dtype + t.shape.length;
-  for (const name in attrs) k += "|" + name + "=" + String(attrs[name]);
+  const params = EAGER_PARAMS[op];
+  for (const name in attrs) if (!params?.includes(name)) k += "|" + name + "=" + String(attrs[name]);
   return parallel ? k + "|P" : k;
 }
 
@@ -330,7 +331,7 @@ function runEager(op: Prim, inputs: readonly Tensor[], attrs: Attrs, shape: read
   }
   if (op === "cast" && inputs[0]!.dtype === dtype) return inputs[0]!;
   const parallel = CORES > 1 && workOf(op, inputs, outSize) >= PARALLEL_WORK;
-  const key = eagerKey(op, inputs, attrs, parallel);
+  const key = eagerKey(op, inputs, attrs, shape.length, parallel);
   let session = eagerSessions.get(key);
   if (!session) {
     session = compileSingleOp(op, inputs, attrs, dtype, shape.length, parallel);
@@ -338,6 +339,13 @@ function runEager(op: Prim, inputs: readonly Tensor[], attrs: Attrs, shape: read
   }
   const feeds: Record<string, ort.Tensor> = {};
   for (let i = 0; i < inputs.length; i++) feeds[INPUT_NAMES[i] ?? `x${i}`] = inputs[i]!._ort!;
+  const params = EAGER_PARAMS[op];
+  if (params) {
+    for (const name of params) {
+      const v = attrs[name] as number[];
+      feeds[`p_${name}`] = new ort.Tensor("int64", BigInt64Array.from(v, (x) => BigInt(x)), [v.length]);
+    }
+  }
   let out: ort.Tensor;
   try {
     out = session.run(feeds)["y"]!;
@@ -352,6 +360,7 @@ const INPUT_NAMES = ["x0", "x1", "x2", "x3"];
 
 function compileSingleOp(op: Prim, inputs: readonly Tensor[], attrs: Attrs, dtype: DType, outRank: number, parallel: boolean): Session {
   const b = new GraphBuilder();
+  b.eagerParams = true;
   const names = inputs.map((t, i) => b.input(`x${i}`, t.dtype, t.shape.map((_, j) => `x${i}_${j}`)));
   const lower = LOWERINGS[op as Exclude<Prim, "input" | "const">];
   const y = lower(b, names, inputs.map((t) => t.dtype), attrs, dtype);

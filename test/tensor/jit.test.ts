@@ -131,6 +131,19 @@ describe("eager execution and memory", () => {
     const before = nx.runtimeStats.sessionsCreated;
     for (let n = 1; n < 20; n++) nx.add(nx.zeros([n]), nx.ones([n]));
     assert.equal(nx.runtimeStats.sessionsCreated, before);
+    // moving windows, varying pads and broadcast targets are inputs of one session, not constants
+    const data = nx.arange(100).reshape([50, 2]);
+    data.slice([0, 0], [10, 2]);
+    nx.pad(data, [[1, 1], [0, 0]]);
+    nx.broadcastTo(nx.tensor([1, 2]), [3, 2]);
+    const before2 = nx.runtimeStats.sessionsCreated;
+    for (let i = 1; i < 40; i++) {
+      assert.deepEqual(data.slice([i, 0], [10, 2]).shape, [10, 2]);
+      assert.deepEqual(nx.pad(data, [[i, 0], [0, i % 3]]).shape, [50 + i, 2 + (i % 3)]);
+      assert.deepEqual(nx.broadcastTo(nx.tensor([1, 2]), [i + 3, 2]).shape, [i + 3, 2]);
+    }
+    assert.deepEqual(data.slice([7, 1], [2, 1]).toArraySync(), [[15], [17]]);
+    assert.equal(nx.runtimeStats.sessionsCreated, before2);
   });
 
   it("100,000 small eager ops and 10,000 jit calls run with flat memory", () => {
