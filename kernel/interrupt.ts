@@ -75,6 +75,9 @@ if (stream) {
   let buf = "";
   stream.setEncoding("utf8");
   stream.on("error", () => {});
+  // The parent is gone (its end of the pipe closed): end the kernel even if a cell spins forever
+  // on the main thread, which would otherwise never see stdin close.
+  stream.on("end", () => process.kill(process.pid, "SIGKILL"));
   stream.on("data", (chunk) => {
     buf += chunk;
     let nl;

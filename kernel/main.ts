@@ -511,6 +511,8 @@ process.on("unhandledRejection", (reason) => {
   const e = errorOutputOf(reason);
   emitOutput({ type: "terminal", stream: "stderr", text: `Unhandled promise rejection: ${e.stack}\n` });
 });
+// Ctrl+C in a terminal reaches the whole process group: the parent decides (tsnb run interrupts).
+process.on("SIGINT", () => {});
 process.on("exit", () => {
   try {
     flush();
