@@ -323,6 +323,10 @@ function traceOf(leaves: readonly Tensor[]): Trace {
 function makeGrad(fn: (...args: unknown[]) => unknown, options: number | number[] | GradOptions | undefined, withValue: boolean): (...args: unknown[]) => unknown {
   const { argnums, single, hasAux } = gradOptions(options);
   const inner = (...args: unknown[]): unknown => {
+    for (const i of argnums) {
+      if (i < 0 || i >= args.length) throw new TensorError(`grad: argnums ${i} is out of range for ${args.length} arguments`);
+      if (flatten(args[i]).leaves.length === 0) throw new TensorError(`grad: argument ${i} contains no tensors`);
+    }
     const trace = traceOf(flatten(args).leaves);
     const newArgs = args.slice();
     const wrt: Tensor[] = [];

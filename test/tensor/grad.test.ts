@@ -233,6 +233,7 @@ describe("grad and valueAndGrad", () => {
     assert.throws(() => nx.grad((a: nx.Tensor) => nx.multiply(a, 2))(x64), { name: "TensorError", message: "grad: the function must return a scalar f32/f64 tensor, got f64[3]" });
     assert.throws(() => nx.grad((a: nx.Tensor) => nx.sum(a))(nx.tensor([1, 2])), /grad: argument 0 has a i32\[2\] tensor; only f32\/f64 tensors can be differentiated/);
     assert.throws(() => nx.grad((a: nx.Tensor) => nx.sum(a), 3)(x64), /grad: argnums 3 is out of range for 1 arguments/);
+    assert.throws(() => nx.grad((a: number) => nx.tensor(a))(2), /grad: argument 0 contains no tensors/);
   });
 });
 
