@@ -488,6 +488,15 @@ export function square(x: TensorLike): Tensor {
   const t = asTensor(x);
   return multiply(t, t);
 }
+/** log(1 + x) (float). */
+export function log1p(x: TensorLike): Tensor {
+  const t = asTensor(x);
+  return log(add(cast(t, floatType(t.dtype)), 1));
+}
+/** 1 / sqrt(x) (float). */
+export function rsqrt(x: TensorLike): Tensor {
+  return divide(1, sqrt(x));
+}
 /** 1 / x (float). */
 export function reciprocal(x: TensorLike): Tensor {
   return divide(1, asTensor(x));
@@ -623,6 +632,35 @@ function argReduce(op: string, prim: Prim, x: TensorLike, arg: ArgReduceOptions 
   if (opts?.axis === undefined && keep) return reshape(out, new Array<number>(origRank).fill(1));
   return out;
 }
+/** Variance over axes (population by default; `ddof: 1` for the sample variance); float result. */
+export function variance(x: TensorLike, arg?: ReduceArg & { ddof?: number }): Tensor {
+  const opts = reduceOpts(arg);
+  const ddof = (typeof arg === "object" && !Array.isArray(arg) ? (arg as { ddof?: number }).ddof : undefined) ?? 0;
+  const t = cast(asTensor(x), floatType(asTensor(x).dtype));
+  const axes = reduceAxes("variance", t, opts);
+  const centered = subtract(t, mean(t, { axes, keepDims: true }));
+  const keepDims = opts?.keepDims ?? false;
+  if (ddof === 0) return mean(square(centered), { axes, keepDims });
+  const count = axes.reduce((n, a) => n * t.shape[a]!, 1);
+  return divide(sum(square(centered), { axes, keepDims }), count - ddof);
+}
+
+/** Standard deviation over axes (see variance). */
+export function standardDeviation(x: TensorLike, arg?: ReduceArg & { ddof?: number }): Tensor {
+  return sqrt(variance(x, arg));
+}
+
+/** True where any element over the axes is non-zero. */
+export function any(x: TensorLike, arg?: ReduceArg): Tensor {
+  return greater(sum(cast(asTensor(x), "bool"), arg), 0);
+}
+
+/** True where all elements over the axes are non-zero (true for an empty axis). */
+export function all(x: TensorLike, arg?: ReduceArg): Tensor {
+  const t = cast(asTensor(x), "bool");
+  return logicalNot(any(logicalNot(t), arg));
+}
+
 /** Index of the maximum along an axis (the flattened tensor when no axis); ties give the first index; i64. */
 export function argmax(x: TensorLike, opts?: ArgReduceOptions | number): Tensor {
   return argReduce("argmax", "argMax", x, opts);

@@ -239,6 +239,10 @@ export class Tensor {
   argmax(opts?: ArgReduceOptions | number): Tensor { return ops.argmax(this, opts); }
   argmin(opts?: ArgReduceOptions | number): Tensor { return ops.argmin(this, opts); }
   logSumExp(opts?: ReduceArg): Tensor { return ops.logSumExp(this, opts); }
+  variance(opts?: ReduceArg & { ddof?: number }): Tensor { return ops.variance(this, opts); }
+  std(opts?: ReduceArg & { ddof?: number }): Tensor { return ops.standardDeviation(this, opts); }
+  any(opts?: ReduceArg): Tensor { return ops.any(this, opts); }
+  all(opts?: ReduceArg): Tensor { return ops.all(this, opts); }
   softmax(opts?: number | { axis?: number }): Tensor { return ops.softmax(this, opts); }
   logSoftmax(opts?: number | { axis?: number }): Tensor { return ops.logSoftmax(this, opts); }
   matmul(b: TensorLike): Tensor { return ops.matmul(this, b); }

@@ -113,6 +113,7 @@ describe("gradient rules vs finite differences (f64)", () => {
         check(`max ${JSON.stringify(o)}`, (t) => nx.max(t, o), [x]);
         check(`min ${JSON.stringify(o)}`, (t) => nx.min(t, o), [x]);
         check(`logSumExp ${JSON.stringify(o)}`, (t) => nx.logSumExp(t, o), [x]);
+        check(`variance ${JSON.stringify(o)}`, (t) => nx.variance(t, o), [x]);
       }
     }
   });

@@ -366,6 +366,22 @@ describe("reductions", () => {
     assert.throws(() => nx.sum(nx.zeros([2, 2]), { axes: [0, -2] }), /sum: repeated axis/);
   });
 
+  it("variance, standardDeviation, any, all", () => {
+    const x = nx.tensor([[1, 2, 3, 4], [2, 2, 2, 2]], { dtype: "f64" });
+    close(values(nx.variance(x, 1)), [1.25, 0], 1e-12, "variance");
+    close(values(nx.variance(x, { axes: 1, ddof: 1 })), [5 / 3, 0], 1e-12, "sample variance");
+    // mean 2.25; squared deviations 1.5625 + 0.0625 + 0.5625 + 3.0625 + 4 × 0.0625 = 5.5
+    close(values(nx.standardDeviation(x)), [Math.sqrt(5.5 / 8)], 1e-12, "std");
+    close(values(x.std({ axes: [0, 1], keepDims: true })), [Math.sqrt(5.5 / 8)], 1e-12, "std method");
+    assert.equal(nx.variance(nx.tensor([1, 2])).dtype, "f32");
+    assert.deepEqual(nx.any(nx.tensor([[0, 1], [0, 0]]), 1).toArraySync(), [true, false]);
+    assert.deepEqual(nx.all(nx.tensor([[1, 1], [0, 1]]), 1).toArraySync(), [true, false]);
+    assert.equal(nx.any(nx.zeros([0])).item(), false);
+    assert.equal(nx.all(nx.zeros([0])).item(), true);
+    close(values(nx.log1p(nx.tensor([0, 1], { dtype: "f64" }))), [0, Math.log(2)], 1e-15, "log1p");
+    close(values(nx.rsqrt(nx.tensor([4, 16]))), [0.5, 0.25], 1e-7, "rsqrt");
+  });
+
   it("argmax and argmin: first index on ties, flattened without axis, i64", () => {
     const t = nx.tensor([[1, 5, 5], [7, 7, 2]]);
     assert.deepEqual(nx.argmax(t, { axis: 1 }).toArraySync(), [1, 0]);
