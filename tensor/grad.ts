@@ -102,6 +102,11 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     o.primitive("gather", [g, idx!], { axis: at.axis as number }, gatherShape(g.shape, idx!.shape, at.axis as number), g.dtype),
     null,
   ],
+  gatherElements: (g, [a, idx], _y, at) => [
+    o.primitive("scatterElementsAdd", [g, idx!], { axis: at.axis as number, shape: a!.shape.slice() }, a!.shape, g.dtype),
+    null,
+  ],
+  scatterElementsAdd: (g, [, idx], _y, at) => [o.primitive("gatherElements", [g, idx!], { axis: at.axis as number }, idx!.shape, g.dtype), null],
 };
 
 function gatherShape(x: readonly number[], idx: readonly number[], axis: number): number[] {

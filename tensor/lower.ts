@@ -65,7 +65,10 @@ export type Prim =
   | "concat"
   | "gather"
   | "gatherGrad"
-  | "count";
+  | "count"
+  | "topkIndices"
+  | "gatherElements"
+  | "scatterElementsAdd";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
@@ -197,6 +200,29 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   concat: (b, ins, _d, a) => b.add("Concat", ins, { axis: a.axis as number }),
   gather: (b, ins, _d, a) => b.add("Gather", ins, { axis: a.axis as number }),
   gatherGrad: lowerGatherGrad,
+  topkIndices: (b, ins, dts, a) => {
+    let x = ins[0]!;
+    if (!WIDE.has(dts[0]!)) x = b.cast(x, "i32");
+    const values = b.fresh("topk_values");
+    const indices = b.fresh("topk_indices");
+    b.nodes.push({
+      opType: "TopK",
+      inputs: [x, b.ints([a.k as number])],
+      outputs: [values, indices],
+      attrs: { axis: a.axis as number, largest: a.largest ? 1 : 0, sorted: 1 },
+    });
+    return indices;
+  },
+  gatherElements: (b, ins, _d, a) => b.add("GatherElements", ins, { axis: a.axis as number }),
+  // gradient of gatherElements: scatter-add into zeros of the data's shape
+  scatterElementsAdd: (b, ins, dts, a, out) => {
+    const [g, idx] = ins as [string, string];
+    const compute: DType = dts[0] === "f64" ? "f64" : "f32";
+    const zeros = b.add("ConstantOfShape", [b.shapeInts(axesAttr(a, "shape"))], { value: GraphBuilder.tensorAttr(compute, 0) });
+    const i64 = dts[1] === "i64" ? idx : b.cast(idx, "i64");
+    const y = b.add("ScatterElements", [zeros, i64, dts[0] === compute ? g : b.cast(g, compute)], { axis: a.axis as number, reduction: "add" });
+    return out === compute ? y : b.cast(y, out);
+  },
   // number of elements over `axes` of the input, as a scalar of the output dtype (read from the run-time shape)
   count: (b, ins, _d, a, out) => {
     const dims = b.add("Gather", [b.add("Shape", [ins[0]!]), b.ints(axesAttr(a, "axes"))], { axis: 0 });

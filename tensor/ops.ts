@@ -855,6 +855,56 @@ export function take(x: TensorLike, indices: TensorLike, opts?: number | { axis?
   return emit("gather", [t, ind], { axis }, shape, t.dtype);
 }
 
+/**
+ * Elements of x at `indices` along an axis, where indices has x's rank (NumPy take_along_axis):
+ * out[i][j] = x[i][indices[i][j]] for axis 1. Size-1 dimensions of indices broadcast.
+ */
+export function takeAlongAxis(x: TensorLike, indices: TensorLike, opts?: number | { axis?: number }): Tensor {
+  const t = asTensor(x);
+  let idx = asTensor(indices);
+  if (!isInt(idx.dtype)) fail(`takeAlongAxis: indices must be integers, got ${desc(idx)}`);
+  if (idx.rank !== t.rank || t.rank === 0) fail(`takeAlongAxis: indices ${desc(idx)} must have the rank of ${desc(t)}`);
+  const axis = normAxis("takeAlongAxis", axisOpt(opts, -1), t.rank);
+  const target = idx.shape.map((d, i) => (i === axis ? d : t.shape[i]!));
+  if (idx.shape.some((d, i) => i !== axis && d !== target[i] && d !== 1)) fail(`takeAlongAxis: indices ${desc(idx)} do not match ${desc(t)} outside axis ${axis}`);
+  idx = broadcastTo(idx.dtype === "u8" ? cast(idx, "i32") : idx, target);
+  const n = t.shape[axis]!;
+  if (!idx.isSymbolic) {
+    for (const v of idx.dataSync()) {
+      const k = Number(v);
+      if (k < -n || k >= n) fail(`takeAlongAxis: index ${k} is out of bounds for axis ${axis} with size ${n} (${desc(t)})`);
+    }
+  }
+  if (idx.size === 0) return zeros(target, { dtype: t.dtype });
+  return emit("gatherElements", [t, idx], { axis }, target, t.dtype);
+}
+
+/** The k largest (or smallest) elements along an axis (default −1), sorted, with their i64 indices; ties keep the lower index first. */
+export function topK(x: TensorLike, k: number, opts: { axis?: number; largest?: boolean } = {}): { values: Tensor; indices: Tensor } {
+  const t = asTensor(x);
+  if (t.rank === 0) fail(`topK: needs at least one axis (${desc(t)})`);
+  const axis = normAxis("topK", opts.axis ?? -1, t.rank);
+  const n = t.shape[axis]!;
+  if (!Number.isInteger(k) || k < 0 || k > n) fail(`topK: k = ${k} must be an integer in [0, ${n}] for axis ${axis} of ${desc(t)}`);
+  const shape = t.shape.map((d, i) => (i === axis ? k : d));
+  const indices = sizeOf(shape) === 0 ? zeros(shape, { dtype: "i64" }) : emit("topkIndices", [t], { k, axis, largest: opts.largest ?? true }, shape, "i64");
+  return { values: takeAlongAxis(t, indices, axis), indices };
+}
+
+/** Indices that sort x along an axis (default −1), ascending unless descending; stable (i64). */
+export function argsort(x: TensorLike, opts: { axis?: number; descending?: boolean } = {}): Tensor {
+  const t = asTensor(x);
+  const axis = normAxis("argsort", opts.axis ?? -1, Math.max(t.rank, 1));
+  return topK(t, t.shape[axis] ?? 0, { axis, largest: opts.descending ?? false }).indices;
+}
+
+/** x sorted along an axis (default −1), ascending unless descending. */
+export function sort(x: TensorLike, opts: { axis?: number; descending?: boolean } = {}): Tensor {
+  const t = asTensor(x);
+  const axis = normAxis("sort", opts.axis ?? -1, Math.max(t.rank, 1));
+  return topK(t, t.shape[axis] ?? 0, { axis, largest: opts.descending ?? false }).values;
+}
+
 /** Same as take (NumPy take / Nx.take semantics). */
 export const gather = take;
 

@@ -465,6 +465,24 @@ describe("shape ops", () => {
     assert.throws(() => nx.take(a, nx.tensor([0.5])), /take: indices must be integers, got f32\[1\]/);
   });
 
+  it("takeAlongAxis, topK, argsort, sort", () => {
+    const x = nx.tensor([[3, 1, 2, 1], [0, 5, 5, -1]]);
+    assert.deepEqual(nx.takeAlongAxis(x, nx.tensor([[0, 3], [2, 2]]), 1).toArraySync(), [[3, 1], [5, 5]]);
+    assert.deepEqual(nx.takeAlongAxis(x, nx.tensor([[1, 0, 1, 0]]), 0).toArraySync(), [[0, 1, 5, 1]]);
+    const top = nx.topK(x, 2);
+    assert.deepEqual(top.values.toArraySync(), [[3, 2], [5, 5]]);
+    assert.deepEqual(top.indices.toArraySync(), [[0, 2], [1, 2]]);
+    assert.equal(top.indices.dtype, "i64");
+    assert.deepEqual(nx.topK(x, 1, { largest: false }).indices.toArraySync(), [[1], [3]]);
+    assert.deepEqual(nx.argsort(x).toArraySync(), [[1, 3, 2, 0], [3, 0, 1, 2]], "stable: ties keep their order");
+    assert.deepEqual(nx.sort(x, { descending: true }).toArraySync(), [[3, 2, 1, 1], [5, 5, 0, -1]]);
+    assert.deepEqual(nx.sort(x, { axis: 0 }).toArraySync(), [[0, 1, 2, -1], [3, 5, 5, 1]]);
+    for (const d of ["f32", "f64", "i64", "u8"] as nx.DType[]) assert.deepEqual(nx.sort(nx.tensor([3, 1, 2], { dtype: d })).toArraySync(), [1, 2, 3], d);
+    assert.deepEqual(nx.sort(nx.tensor([true, false])).toArraySync(), [false, true]);
+    assert.throws(() => nx.topK(x, 5), /topK: k = 5 must be an integer in \[0, 4\]/);
+    assert.throws(() => nx.takeAlongAxis(x, nx.tensor([0, 1]), 1), /takeAlongAxis: indices i32\[2\] must have the rank of i32\[2,4\]/);
+  });
+
   it("pad and oneHot", () => {
     assert.deepEqual(nx.pad(nx.tensor([[1, 2]]), [[1, 0], [0, 1]], 9).toArraySync(), [[9, 9, 9], [1, 2, 9]]);
     assert.deepEqual(nx.pad(nx.tensor([true]), [[1, 1]]).toArraySync(), [false, true, false]);
