@@ -102,6 +102,7 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     o.primitive("gather", [g, idx!], { axis: at.axis as number }, gatherShape(g.shape, idx!.shape, at.axis as number), g.dtype),
     null,
   ],
+  cumsum: (g, [a], _y, at) => [o.primitive("cumsum", [g], { axis: at.axis as number, reverse: !at.reverse, exclusive: at.exclusive as boolean }, a!.shape, g.dtype)],
   gatherElements: (g, [a, idx], _y, at) => [
     o.primitive("scatterElementsAdd", [g, idx!], { axis: at.axis as number, shape: a!.shape.slice() }, a!.shape, g.dtype),
     null,

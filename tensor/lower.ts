@@ -68,7 +68,8 @@ export type Prim =
   | "count"
   | "topkIndices"
   | "gatherElements"
-  | "scatterElementsAdd";
+  | "scatterElementsAdd"
+  | "cumsum";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
@@ -102,7 +103,7 @@ function typed(
   if (supported.has(dt)) return b.add(opType, ins, attrs);
   const compute: DType = supported.has("i32") && (dt === "bool" || dt === "u8") ? "i32" : supported.has("u8") ? "u8" : "f32";
   // only the data inputs are cast: trailing int64 parameter inputs (axes) keep their type
-  const dataInputs = opType.startsWith("Reduce") ? 1 : opType === "Where" ? 3 : ins.length;
+  const dataInputs = opType.startsWith("Reduce") || opType === "CumSum" ? 1 : opType === "Where" ? 3 : ins.length;
   const y = b.add(opType, ins.map((x, i) => (i < dataInputs && !(opType === "Where" && i === 0) ? b.cast(x, compute) : x)), attrs);
   return out === compute ? y : b.cast(y, out);
 }
@@ -213,6 +214,8 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     });
     return indices;
   },
+  cumsum: (b, ins, dts, a, out) =>
+    typed(b, "CumSum", [ins[0]!, b.scalar("i64", a.axis as number)], dts[0]!, WIDE, out, { reverse: a.reverse ? 1 : 0, exclusive: a.exclusive ? 1 : 0 }),
   gatherElements: (b, ins, _d, a) => b.add("GatherElements", ins, { axis: a.axis as number }),
   // gradient of gatherElements: scatter-add into zeros of the data's shape
   scatterElementsAdd: (b, ins, dts, a, out) => {

@@ -905,6 +905,27 @@ export function sort(x: TensorLike, opts: { axis?: number; descending?: boolean 
   return topK(t, t.shape[axis] ?? 0, { axis, largest: opts.descending ?? false }).values;
 }
 
+/** Cumulative sum along an axis (default 0; `reverse` sums from the end, `exclusive` leaves out the element itself); bool/u8 sum in i32. */
+export function cumsum(x: TensorLike, opts: number | { axis?: number; reverse?: boolean; exclusive?: boolean } = {}): Tensor {
+  const o = typeof opts === "number" ? { axis: opts } : opts;
+  const t0 = asTensor(x);
+  const t = cast(t0, sumType(t0.dtype));
+  if (t.rank === 0) return t;
+  const axis = normAxis("cumsum", o.axis ?? 0, t.rank);
+  return emit("cumsum", [t], { axis, reverse: o.reverse ?? false, exclusive: o.exclusive ?? false }, t.shape, t.dtype);
+}
+
+/** x with the order of elements reversed along the given axes (all by default). */
+export function reverse(x: TensorLike, axes?: number | readonly number[]): Tensor {
+  let t = asTensor(x);
+  const list = axes === undefined ? t.shape.map((_, i) => i) : (typeof axes === "number" ? [axes] : [...axes]).map((a) => normAxis("reverse", a, t.rank));
+  for (const a of list) {
+    const n = t.shape[a]!;
+    if (n > 1) t = take(t, arange(n - 1, -1, -1), a);
+  }
+  return t;
+}
+
 /** Same as take (NumPy take / Nx.take semantics). */
 export const gather = take;
 

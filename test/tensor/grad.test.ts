@@ -149,6 +149,9 @@ describe("gradient rules vs finite differences (f64)", () => {
     check("takeAlongAxis with repeats", (t) => nx.takeAlongAxis(t, nx.tensor([[2, 2], [0, 1]]), 1), [rand([2, 3], r)]);
     check("topK values", (t) => nx.topK(t, 2).values, [rand([3, 4], r)]);
     check("sort", (t) => nx.sort(t, { axis: 0 }), [rand([3, 2], r)]);
+    check("cumsum", (t) => nx.cumsum(t, 1), [rand([2, 4], r)]);
+    check("cumsum reverse exclusive", (t) => nx.cumsum(t, { axis: 0, reverse: true, exclusive: true }), [rand([3, 2], r)]);
+    check("reverse", (t) => nx.reverse(t), [rand([2, 3], r)]);
     check("takeAlongAxis's gradient (second order)", (t) => nx.grad((y: nx.Tensor) => nx.sum(nx.square(nx.takeAlongAxis(y, nx.tensor([[1, 1]]), 1))))(t) as nx.Tensor, [rand([1, 3], r)]);
     check("pad", (t) => nx.pad(t, [[1, 0], [2, 1]], 3), [rand([2, 2], r)]);
     const idx = nx.tensor([1, 0, 1]);

@@ -483,6 +483,18 @@ describe("shape ops", () => {
     assert.throws(() => nx.takeAlongAxis(x, nx.tensor([0, 1]), 1), /takeAlongAxis: indices i32\[2\] must have the rank of i32\[2,4\]/);
   });
 
+  it("cumsum and reverse", () => {
+    const x = nx.tensor([[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(nx.cumsum(x, 1).toArraySync(), [[1, 3, 6], [4, 9, 15]]);
+    assert.deepEqual(nx.cumsum(x).toArraySync(), [[1, 2, 3], [5, 7, 9]]);
+    assert.deepEqual(nx.cumsum(x, { axis: 1, reverse: true }).toArraySync(), [[6, 5, 3], [15, 11, 6]]);
+    assert.deepEqual(nx.cumsum(x, { axis: 1, exclusive: true }).toArraySync(), [[0, 1, 3], [0, 4, 9]]);
+    assert.deepEqual(nx.cumsum(nx.tensor([true, true, false])).toArraySync(), [1, 2, 2]);
+    assert.equal(nx.cumsum(nx.tensor([1, 2], { dtype: "u8" })).dtype, "i32");
+    assert.deepEqual(nx.reverse(x).toArraySync(), [[6, 5, 4], [3, 2, 1]]);
+    assert.deepEqual(nx.reverse(x, 1).toArraySync(), [[3, 2, 1], [6, 5, 4]]);
+  });
+
   it("pad and oneHot", () => {
     assert.deepEqual(nx.pad(nx.tensor([[1, 2]]), [[1, 0], [0, 1]], 9).toArraySync(), [[9, 9, 9], [1, 2, 9]]);
     assert.deepEqual(nx.pad(nx.tensor([true]), [[1, 1]]).toArraySync(), [false, true, false]);
