@@ -120,6 +120,7 @@ export class OnnxModel {
   readonly inputs: readonly ValueSpec[];
   /** The outputs the model produces, in order. */
   readonly outputs: readonly ValueSpec[];
+  private readonly expected: Map<string, ValueSpec>;
 
   constructor(
     /** The underlying ONNX Runtime session (for advanced use; shared through the cache). */
@@ -129,6 +130,7 @@ export class OnnxModel {
   ) {
     this.inputs = session.inputMetadata.map(specOf);
     this.outputs = session.outputMetadata.map(specOf);
+    this.expected = new Map(this.inputs.map((spec) => [spec.name, spec]));
   }
 
   /** The expected inputs and outputs as text, used in error messages. */
@@ -145,9 +147,12 @@ export class OnnxModel {
       throw new Error(`onnx.run: ${msg}\nThe model (${this.source}) expects\n${describe(this.inputs)}`);
     };
     if (feeds === null || typeof feeds !== "object") fail(`expected an object of inputs by name, got ${feeds === null ? "null" : typeof feeds}`);
-    const expected = new Map(this.inputs.map((s) => [s.name, s]));
-    for (const name of Object.keys(feeds)) if (!expected.has(name)) fail(`unknown input '${name}'`);
-    const missing = this.inputs.filter((s) => !(s.name in feeds)).map((s) => s.name);
+    let count = 0;
+    for (const name in feeds) {
+      if (!this.expected.has(name)) fail(`unknown input '${name}'`);
+      count++;
+    }
+    const missing = count === this.inputs.length ? [] : this.inputs.filter((s) => !(s.name in feeds)).map((s) => s.name);
     if (missing.length > 0) fail(`missing input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`);
     const symbols = new Map<string, { size: number; input: string }>();
     const out: Record<string, ort.Tensor> = {};
