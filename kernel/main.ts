@@ -80,7 +80,10 @@ function flush(): void {
     flushTimer = null;
   }
   const batch = pending;
+  if (batch.length === 0) return;
   pending = [];
+  // Throttle on output actually sent: the first output after a quiet 50 ms goes out at once
+  // (so a line printed just before a long synchronous computation is seen during it).
   lastFlush = performance.now();
   for (const e of batch) sendNow(e);
 }

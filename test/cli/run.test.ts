@@ -96,3 +96,19 @@ test("--help documents run and its options", () => {
   assert.equal(r.status, 0);
   for (const s of ["tsnb run FILE.tsnb", "--continue-on-error", "--write", "Exit status"]) assert.ok(r.stdout.includes(s), s);
 });
+
+test("Ctrl+C interrupts the running cell and ends the run with status 1", async () => {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, [join(root, "bin", "tsnb.js"), "run", fx("spins.tsnb")], { cwd: root });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+    if (stdout.includes("spinning")) setTimeout(() => child.kill("SIGINT"), 100);
+  });
+  child.stderr.on("data", (d) => (stderr += d));
+  const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  assert.equal(status, 1);
+  assert.match(stderr, /Interrupted/);
+  assert.doesNotMatch(stdout, /not reached/);
+});

@@ -158,3 +158,16 @@ test("require works in cells (also TypeScript's import x = require())", async ()
   assert.equal(await value(k, "const cjs = require('tiny-cjs');\ncjs.double(21)"), "42");
   assert.equal(await value(k, "import os = require('node:os');\ntypeof os.platform()"), "'string'");
 });
+
+test("a line printed before a long synchronous computation arrives while it runs", async () => {
+  const times: Record<string, number> = {};
+  const fin = await k.evaluate(
+    { evalId: "sync-stream", cellId: "sync", code: "console.log('start');\nconst until = Date.now() + 400;\nwhile (Date.now() < until) {}\n'end'" },
+    (e) => {
+      if (e.type === "output") times.output = performance.now();
+      if (e.type === "evaluation-finished") times.finished = performance.now();
+    },
+  );
+  assert.equal(fin.resultText, "'end'");
+  assert.ok(times.finished! - times.output! > 250, `output came ${times.finished! - times.output!} ms before the end`);
+});
