@@ -257,6 +257,21 @@ export class Tensor {
   slice(begin: readonly number[], size?: readonly number[], strides?: readonly number[]): Tensor { return ops.slice(this, begin, size, strides); }
   take(indices: TensorLike, opts?: number | { axis?: number }): Tensor { return ops.take(this, indices, opts); }
   gather(indices: TensorLike, opts?: number | { axis?: number }): Tensor { return ops.take(this, indices, opts); }
+  takeAlongAxis(indices: TensorLike, opts?: number | { axis?: number }): Tensor { return ops.takeAlongAxis(this, indices, opts); }
+  topK(k: number, opts?: { axis?: number; largest?: boolean }): { values: Tensor; indices: Tensor } { return ops.topK(this, k, opts); }
+  sort(opts?: { axis?: number; descending?: boolean }): Tensor { return ops.sort(this, opts); }
+  argsort(opts?: { axis?: number; descending?: boolean }): Tensor { return ops.argsort(this, opts); }
+  cumsum(opts?: number | { axis?: number; reverse?: boolean; exclusive?: boolean }): Tensor { return ops.cumsum(this, opts); }
+  reverse(axes?: number | readonly number[]): Tensor { return ops.reverse(this, axes); }
+  quotient(b: TensorLike): Tensor { return ops.quotient(this, b); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  rsqrt(): Tensor { return ops.rsqrt(this); }
+  reciprocal(): Tensor { return ops.reciprocal(this); }
+  isNaN(): Tensor { return ops.isNaN(this); }
+  stopGradient(): Tensor { return ops.stopGradient(this); }
+  where(a: TensorLike, b: TensorLike): Tensor { return ops.where(this, a, b); }
   pad(widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>, value?: number): Tensor { return ops.pad(this, widths, value); }
 }
 

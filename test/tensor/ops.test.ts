@@ -493,6 +493,9 @@ describe("shape ops", () => {
     assert.equal(nx.cumsum(nx.tensor([1, 2], { dtype: "u8" })).dtype, "i32");
     assert.deepEqual(nx.reverse(x).toArraySync(), [[6, 5, 4], [3, 2, 1]]);
     assert.deepEqual(nx.reverse(x, 1).toArraySync(), [[3, 2, 1], [6, 5, 4]]);
+    // the same through method chaining
+    assert.deepEqual(x.cumsum(1).reverse(1).sort({ descending: true }).toArraySync(), [[6, 3, 1], [15, 9, 4]]);
+    assert.deepEqual(x.greater(2).where(x, 0).argsort().toArraySync(), [[0, 1, 2], [0, 1, 2]]);
   });
 
   it("pad and oneHot", () => {
