@@ -400,6 +400,11 @@ export interface ExportOptions {
   outputNames?: string[];
   /** Stored in the model's doc_string. */
   docString?: string;
+  /**
+   * Dimension 0 of every input is a symbolic "batch" dimension, so the model runs at any batch
+   * size (checked against the static export on the example arguments).
+   */
+  dynamicBatch?: boolean;
 }
 
 /**
@@ -408,9 +413,40 @@ export interface ExportOptions {
  * initializer, the returned tensors become outputs.
  */
 export function exportOnnx(fn: (...args: never[]) => unknown, args: unknown[], opts: ExportOptions = {}): Uint8Array {
-  const { trace, placeholders, outLeaves } = traceFunction(fn as unknown as (...a: unknown[]) => unknown, args);
+  const f = fn as unknown as (...a: unknown[]) => unknown;
+  if (!opts.dynamicBatch) return exportWith(f, args, opts);
+  const leaves = flatten(args).leaves;
+  const batch = leaves[0]?.shape[0];
+  if (batch === undefined || leaves.some((t) => t.rank === 0 || t.shape[0] !== batch)) {
+    throw new TensorError(`exportOnnx: with dynamicBatch every input needs the same leading (batch) dimension, got (${describeArgs(leaves)})`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = exportWith(f, args, opts, { sentinel: SENTINEL, batched: new Set(leaves.map((_, i) => i)) });
+  } catch (e) {
+    if (e instanceof PolyUnsupported) throw new TensorError(`exportOnnx: the batch dimension cannot be symbolic: ${e.message}`);
+    throw e;
+  }
+  // the symbolic-batch model must reproduce the static one on the example arguments
+  const run = (model: Uint8Array): Tensor[] => {
+    const s = createSession(model, { threads: 1, graphOptimizationLevel: "basic" });
+    const feeds: Record<string, ort.Tensor> = {};
+    s.inputNames.forEach((name, i) => (feeds[name] = leaves[i]!.toOrt()));
+    const out = s.run(feeds);
+    return s.outputNames.map((n) => Tensor.fromOrt(out[n]!));
+  };
+  const a = run(bytes);
+  const b = run(exportWith(f, args, opts));
+  if (!a.every((t, i) => sameValues(t, b[i]!))) {
+    throw new TensorError("exportOnnx: the function bakes the batch size into its computation (e.g. x.shape[0] used as a number); export without dynamicBatch");
+  }
+  return bytes;
+}
+
+function exportWith(f: (...a: unknown[]) => unknown, args: unknown[], opts: ExportOptions, poly?: PolySpec): Uint8Array {
+  const { trace, placeholders, outLeaves } = traceFunction(f, args, poly);
   for (const t of outLeaves) if (t._node?.trace !== trace) throw new TensorError("exportOnnx: every output must depend on the inputs");
-  const lowered = lowerTrace(trace, placeholders, outLeaves, true);
+  const lowered = lowerTrace(trace, placeholders, outLeaves, true, poly);
   const b = lowered.builder;
   const rename = new Map<string, string>();
   b.inputs.forEach((v) => {

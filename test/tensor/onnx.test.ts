@@ -71,4 +71,26 @@ describe("interop", () => {
     got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6));
     assert.throws(() => nx.exportOnnx(() => nx.ones([2]), []), /exportOnnx: every output must depend on the inputs/);
   });
+
+  it("exportOnnx with dynamicBatch runs at any batch size", async () => {
+    const w = nx.random.normal([4, 3], { seed: 5 });
+    const model = (x: nx.Tensor) => nx.logSoftmax(nx.matmul(nx.subtract(x, nx.mean(x, { axis: 0, keepDims: true })), w));
+    const bytes = nx.exportOnnx(model, [nx.random.uniform([8, 4], { seed: 1 })], { dynamicBatch: true });
+    const m = nx.decodeModel(bytes) as any;
+    assert.equal(m.graph.input[0].type.tensorType.shape.dim[0].dimParam, "batch");
+    const s = await ort.InferenceSession.create(bytes);
+    for (const n of [1, 5, 13]) {
+      const x = nx.random.uniform([n, 4], { seed: n });
+      const out = await s.run({ [s.inputNames[0]!]: nx.toOrt(x) });
+      const got = out[s.outputNames[0]!]!;
+      assert.deepEqual(got.dims, [n, 3]);
+      const expected = model(x).dataSync() as Float32Array;
+      (got.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-5));
+    }
+    assert.throws(
+      () => nx.exportOnnx((x: nx.Tensor) => nx.divide(x, x.shape[0]!), [nx.ones([4, 2])], { dynamicBatch: true }),
+      /exportOnnx: the function bakes the batch size into its computation/,
+    );
+    assert.throws(() => nx.exportOnnx((x: nx.Tensor, y: nx.Tensor) => nx.add(x, y), [nx.ones([4, 2]), nx.ones([3, 2])], { dynamicBatch: true }), /same leading \(batch\) dimension/);
+  });
 });
