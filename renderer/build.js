@@ -60,8 +60,17 @@ export async function buildRenderer({ watch = false } = {}) {
     await (await esbuild.context(page)).watch();
     await (await esbuild.context(workers)).watch();
   } else {
-    rmSync(join(out, "chunks"), { recursive: true, force: true });
-    await Promise.all([esbuild.build(page), esbuild.build(workers)]);
+    const [result] = await Promise.all([esbuild.build({ ...page, metafile: true }), esbuild.build(workers)]);
+    // Remove chunks of earlier builds only after this one is written: a page being loaded
+    // meanwhile (tests, another build) never finds its chunks missing.
+    const fresh = new Set(Object.keys(result.metafile?.outputs ?? {}).map((f) => join(root, f)));
+    const chunks = join(out, "chunks");
+    if (existsSync(chunks)) {
+      for (const name of readdirSync(chunks)) {
+        const p = join(chunks, name);
+        if (!fresh.has(p)) rmSync(p, { force: true });
+      }
+    }
     writeFileSync(join(out, ".stamp"), String(newestSource()));
   }
 }

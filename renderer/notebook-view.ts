@@ -402,21 +402,22 @@ export class NotebookView {
     if (this.declTimer !== null) clearTimeout(this.declTimer);
     this.declTimer = window.setTimeout(() => {
       this.declTimer = null;
-      // Names defined by the cells before the selected one (or before the last cell with a live
-      // editor when none is selected), at most the 80 nearest: a large notebook costs nothing
-      // until its editors exist.
+      // Names defined by the cells up to the last one with a live editor (at most 80 code
+      // cells): a large notebook costs nothing until its editors exist. A name declared twice
+      // takes its type from the last declaration at or before the selected cell (what that cell
+      // sees when run in order); names only defined further down are still known.
       const all = allCells(this.data.notebook);
-      let upto = -1;
+      let last = -1;
       all.forEach((c, i) => {
-        if (this.cellViews.get(c.id)?.codeEditor?.hasEditor) upto = i;
+        if (this.cellViews.get(c.id)?.codeEditor?.hasEditor) last = i;
       });
-      if (upto < 0) return;
+      if (last < 0) return;
       const sel = this.selected ? all.findIndex((c) => c.id === this.selected) : -1;
-      if (sel >= 0) upto = sel;
-      const cells = all
-        .slice(0, upto)
-        .filter((c): c is Exclude<Cell, { type: "markdown" }> => isEvaluable(c))
-        .slice(-80);
+      const code = (cs: Cell[]) => cs.filter((c): c is Exclude<Cell, { type: "markdown" }> => isEvaluable(c));
+      const before = code(all.slice(0, sel >= 0 ? sel + 1 : last + 1)).slice(-60);
+      const after = sel >= 0 ? code(all.slice(sel + 1, Math.max(sel + 1, last + 1))).slice(0, 20) : [];
+      // updateCellDeclarations lets later entries win: the cells after the selection go first.
+      const cells = [...after, ...before];
       void loadMonaco().then((m) => m.updateCellDeclarations(cells.map((c) => ({ id: c.id, source: this.cellViews.get(c.id)?.currentSource() ?? c.source }))));
     }, 800);
   }

@@ -181,7 +181,7 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
     const tr = h("tr", {}, h("td", { class: "row-index" }, String(t.offset + i)));
     for (let c = 0; c < t.columns.length; c++) {
       const v = row[c];
-      tr.append(h("td", { class: typeof v === "number" ? "num" : "" }, cellText(v)));
+      tr.append(h("td", { class: typeof v === "number" ? "num" : v === null || v === undefined ? "null" : "" }, cellText(v)));
     }
     body.append(tr);
   });
