@@ -41,7 +41,10 @@ function python(script: string, args: string[], unsetBlasEnv: boolean): any {
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
   }
-  const r = spawnSync("/usr/bin/python3", [join(here, "python", script), ...args], { env, encoding: "utf8" });
+  const r = spawnSync("/usr/bin/python3", [join(here, "python", script), ...args], {
+    env,
+    encoding: "utf8",
+  });
   if (r.status !== 0) {
     console.log(`  (${script} failed: ${r.stderr.trim().split("\n").pop()})`);
     return null;
@@ -51,9 +54,17 @@ function python(script: string, args: string[], unsetBlasEnv: boolean): any {
 
 function table(title: string, header: string[], rows: Array<Array<string | number>>): void {
   console.log(`\n${title}`);
-  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === "number" ? (Math.abs(c) >= 100 ? c.toFixed(0) : c.toPrecision(3)) : c)))];
+  const cells = [
+    header,
+    ...rows.map((r) =>
+      r.map((c) =>
+        typeof c === "number" ? (Math.abs(c) >= 100 ? c.toFixed(0) : c.toPrecision(3)) : c,
+      ),
+    ),
+  ];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
-  for (const r of cells) console.log("  " + r.map((c, i) => String(c).padStart(widths[i]!)).join("  "));
+  for (const r of cells)
+    console.log("  " + r.map((c, i) => String(c).padStart(widths[i]!)).join("  "));
 }
 
 function matmulModel(): Uint8Array {
@@ -86,7 +97,9 @@ await tfCpu.setBackend("cpu");
 let tfWasmOk = true;
 try {
   await import("@tensorflow/tfjs-backend-wasm");
-  const wasmDir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
+  const wasmDir = dirname(
+    require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"),
+  );
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   wasm.setWasmPaths(wasmDir + "/");
 } catch (e) {
@@ -120,19 +133,43 @@ for (const n of sizes) {
     await tf.setBackend("wasm");
     const wa = tf.tensor2d(a.dataSync() as Float32Array, [n, n]);
     const wb = tf.tensor2d(b.dataSync() as Float32Array, [n, n]);
-    tWasm = await timeit(async () => {
-      const y = tf.matMul(wa, wb);
-      await y.data();
-      y.dispose();
-    }, 0.2, 2);
+    tWasm = await timeit(
+      async () => {
+        const y = tf.matMul(wa, wb);
+        await y.data();
+        y.dispose();
+      },
+      0.2,
+      2,
+    );
   }
   const tNp = np?.times?.[String(n)] ?? NaN;
   const g = (t: number) => flops / t / 1e9;
-  mmRows.push([n, g(tNxBest), g(tRaw), g(tRawAsync), g(tRawDefault), g(tNp), g(tCpu), g(tWasm), `${((tNxBest / tRaw - 1) * 100).toFixed(1)}%`]);
+  mmRows.push([
+    n,
+    g(tNxBest),
+    g(tRaw),
+    g(tRawAsync),
+    g(tRawDefault),
+    g(tNp),
+    g(tCpu),
+    g(tWasm),
+    `${((tNxBest / tRaw - 1) * 100).toFixed(1)}%`,
+  ]);
 }
 table(
   `MatMul f32 n×n, GFLOP/s (${CORES} threads; numpy BLAS: ${JSON.stringify(np?.blas ?? {})}). "nx cost" = nx time vs the raw synchronous run with the same session options`,
-  ["n", "nx eager", "raw ORT sync", "raw ORT await", "raw ORT defaults", "numpy", "tfjs cpu", "tfjs wasm", "nx cost"],
+  [
+    "n",
+    "nx eager",
+    "raw ORT sync",
+    "raw ORT await",
+    "raw ORT defaults",
+    "numpy",
+    "tfjs cpu",
+    "tfjs wasm",
+    "nx cost",
+  ],
   mmRows,
 );
 
@@ -144,7 +181,10 @@ table(
   b.add("Add", ["x", "y"], undefined, "z");
   b.output("z", "f32", ["n"]);
   const bytes = b.encode();
-  const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: "0" } } } };
+  const opts: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+  };
   const raw = await ort.InferenceSession.create(bytes, opts);
   const binding = require("onnxruntime-node/dist/binding.js");
   const native = new binding.binding.InferenceSession();
@@ -157,19 +197,44 @@ table(
   const loop = (f: () => unknown) => () => {
     for (let i = 0; i < N; i++) f();
   };
-  const tNx = (await timeit(loop(() => nx.add(x, y)), 0.5, 3)) / N;
-  const tSync = (await timeit(loop(() => native.run(feeds, fetches, {})), 0.5, 3)) / N;
-  const tAsync = (await timeit(async () => {
-    for (let i = 0; i < N / 10; i++) await raw.run(feeds);
-  }, 0.5, 3)) / (N / 10);
+  const tNx =
+    (await timeit(
+      loop(() => nx.add(x, y)),
+      0.5,
+      3,
+    )) / N;
+  const tSync =
+    (await timeit(
+      loop(() => native.run(feeds, fetches, {})),
+      0.5,
+      3,
+    )) / N;
+  const tAsync =
+    (await timeit(
+      async () => {
+        for (let i = 0; i < N / 10; i++) await raw.run(feeds);
+      },
+      0.5,
+      3,
+    )) /
+    (N / 10);
   const jitted = nx.jit((a: nx.Tensor, c: nx.Tensor) => nx.add(a, c));
-  const tJit = (await timeit(loop(() => jitted(x, y)), 0.5, 3)) / N;
-  table("Tiny op: 1-element f32 add, µs per op", ["path", "µs", "× raw session.run", "× native sync run"], [
-    ["nx.add (eager)", tNx * 1e6, tNx / tAsync, tNx / tSync],
-    ["nx.jit(add)", tJit * 1e6, tJit / tAsync, tJit / tSync],
-    ["raw await session.run", tAsync * 1e6, 1, tAsync / tSync],
-    ["raw native sync run", tSync * 1e6, tSync / tAsync, 1],
-  ]);
+  const tJit =
+    (await timeit(
+      loop(() => jitted(x, y)),
+      0.5,
+      3,
+    )) / N;
+  table(
+    "Tiny op: 1-element f32 add, µs per op",
+    ["path", "µs", "× raw session.run", "× native sync run"],
+    [
+      ["nx.add (eager)", tNx * 1e6, tNx / tAsync, tNx / tSync],
+      ["nx.jit(add)", tJit * 1e6, tJit / tAsync, tJit / tSync],
+      ["raw await session.run", tAsync * 1e6, 1, tAsync / tSync],
+      ["raw native sync run", tSync * 1e6, tSync / tAsync, 1],
+    ],
+  );
 }
 
 // ---- 3. MLP forward + backward ---------------------------------------------------------------
@@ -190,21 +255,60 @@ table(
   };
   const rows: Array<Array<string | number>> = [];
   for (const threads of [1, CORES]) {
-    const fwdBwd = nx.jit((p: P, xb: nx.Tensor, yb: nx.Tensor) => nx.valueAndGrad(loss)(p, xb, yb), { threads });
-    const step = nx.jit((p: P, xb: nx.Tensor, yb: nx.Tensor) => {
-      const [l, g] = nx.valueAndGrad(loss)(p, xb, yb);
-      return { loss: l, params: nx.treeMap((w, d) => nx.subtract(w, nx.multiply(d, 0.01)), p, g) };
-    }, { threads });
+    const fwdBwd = nx.jit(
+      (p: P, xb: nx.Tensor, yb: nx.Tensor) => nx.valueAndGrad(loss)(p, xb, yb),
+      { threads },
+    );
+    const step = nx.jit(
+      (p: P, xb: nx.Tensor, yb: nx.Tensor) => {
+        const [l, g] = nx.valueAndGrad(loss)(p, xb, yb);
+        return {
+          loss: l,
+          params: nx.treeMap((w, d) => nx.subtract(w, nx.multiply(d, 0.01)), p, g),
+        };
+      },
+      { threads },
+    );
     // torch before and after nx, best of both: the machine is shared and noisy
     const torchA = python("tensor_torch.py", [String(threads)], false);
     const tFB = await timeit(() => fwdBwd(params, x, labels), 0.3, 7);
     let p = params;
-    const tStep = await timeit(() => {
-      p = (step(p, x, labels) as { params: P }).params;
-    }, 0.3, 7);
+    const tStep = await timeit(
+      () => {
+        p = (step(p, x, labels) as { params: P }).params;
+      },
+      0.3,
+      7,
+    );
     const torchB = python("tensor_torch.py", [String(threads)], false);
-    const torch = torchA && torchB ? { fwd_bwd: Math.min(torchA.fwd_bwd, torchB.fwd_bwd), sgd_step: Math.min(torchA.sgd_step, torchB.sgd_step) } : (torchA ?? torchB);
-    rows.push([threads, tFB * 1e3, torch?.fwd_bwd * 1e3, torch ? torch.fwd_bwd / tFB : NaN, tStep * 1e3, torch?.sgd_step * 1e3, torch ? torch.sgd_step / tStep : NaN]);
+    const torch =
+      torchA && torchB
+        ? {
+            fwd_bwd: Math.min(torchA.fwd_bwd, torchB.fwd_bwd),
+            sgd_step: Math.min(torchA.sgd_step, torchB.sgd_step),
+          }
+        : (torchA ?? torchB);
+    rows.push([
+      threads,
+      tFB * 1e3,
+      torch?.fwd_bwd * 1e3,
+      torch ? torch.fwd_bwd / tFB : NaN,
+      tStep * 1e3,
+      torch?.sgd_step * 1e3,
+      torch ? torch.sgd_step / tStep : NaN,
+    ]);
   }
-  table("MLP 784-128-10, batch 128, f32: ms per call (speed-up = torch time / nx time)", ["threads", "nx jit fwd+bwd", "torch fwd+bwd", "speed-up", "nx jit SGD step", "torch SGD step", "speed-up"], rows);
+  table(
+    "MLP 784-128-10, batch 128, f32: ms per call (speed-up = torch time / nx time)",
+    [
+      "threads",
+      "nx jit fwd+bwd",
+      "torch fwd+bwd",
+      "speed-up",
+      "nx jit SGD step",
+      "torch SGD step",
+      "speed-up",
+    ],
+    rows,
+  );
 }

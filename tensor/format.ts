@@ -46,18 +46,30 @@ export function formatValues(dtype: DType, shape: readonly number[], data: Typed
   }
   const indices = (n: number): Array<number | null> => {
     if (!elide || n <= 2 * EDGE) return Array.from({ length: n }, (_, i) => i);
-    return [...Array.from({ length: EDGE }, (_, i) => i), null, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)];
+    return [
+      ...Array.from({ length: EDGE }, (_, i) => i),
+      null,
+      ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i),
+    ];
   };
   const rec = (axis: number, offset: number, indent: string): string => {
     if (axis === shape.length) return formatValue(dtype, data[offset]!);
     const n = shape[axis]!;
     const idx = indices(n);
     if (axis === shape.length - 1) {
-      return "[" + idx.map((i) => (i === null ? "..." : rec(axis + 1, offset + i * strides[axis]!, indent))).join(", ") + "]";
+      return (
+        "[" +
+        idx
+          .map((i) => (i === null ? "..." : rec(axis + 1, offset + i * strides[axis]!, indent)))
+          .join(", ") +
+        "]"
+      );
     }
     if (n === 0) return "[]";
     const inner = indent + "  ";
-    const rows = idx.map((i) => inner + (i === null ? "..." : rec(axis + 1, offset + i * strides[axis]!, inner)));
+    const rows = idx.map(
+      (i) => inner + (i === null ? "..." : rec(axis + 1, offset + i * strides[axis]!, inner)),
+    );
     return "[\n" + rows.join(",\n") + "\n" + indent + "]";
   };
   return rec(0, 0, "");

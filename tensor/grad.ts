@@ -27,7 +27,8 @@ const swapLast = (t: Tensor): Tensor => {
   return o.transpose(t, perm);
 };
 
-const keepShape = (shape: readonly number[], axes: readonly number[]): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d));
+const keepShape = (shape: readonly number[], axes: readonly number[]): number[] =>
+  shape.map((d, i) => (axes.includes(i) ? 1 : d));
 
 /** Weight of the first operand of max/min: 1 where it wins, ½ on ties (as JAX). */
 function chooser(a: Tensor, b: Tensor, wins: Tensor): Tensor {
@@ -65,7 +66,9 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
   cos: (g, [a]) => [o.negate(o.multiply(g, o.sin(a!)))],
   cast: (g, [a]) => [isFloat(a!.dtype) ? o.cast(g, a!.dtype) : null],
   where: (g, [c]) => [null, o.where(c!, g, 0), o.where(c!, 0, g)],
-  reduceSum: (g, [a], _y, at) => [o.broadcastTo(o.reshape(g, keepShape(a!.shape, at.axes as number[])), a!.shape)],
+  reduceSum: (g, [a], _y, at) => [
+    o.broadcastTo(o.reshape(g, keepShape(a!.shape, at.axes as number[])), a!.shape),
+  ],
   reduceMax: (g, [a], y, at) => reduceChooser(g, a!, y, at),
   reduceMin: (g, [a], y, at) => reduceChooser(g, a!, y, at),
   matmul: (g, [a, b]) => [o.matmul(g, swapLast(b!)), o.matmul(swapLast(a!), g)],
@@ -79,7 +82,12 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
   slice: (g, [a], _y, at) => {
     const starts = at.starts as number[];
     const ends = at.ends as number[];
-    return [o.pad(g, a!.shape.map((d, i) => [starts[i]!, d - ends[i]!] as [number, number]))];
+    return [
+      o.pad(
+        g,
+        a!.shape.map((d, i) => [starts[i]!, d - ends[i]!] as [number, number]),
+      ),
+    ];
   },
   pad: (g, [a], _y, at) => {
     const pads = at.pads as number[];
@@ -95,19 +103,48 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     });
   },
   gather: (g, [a, idx], _y, at) => [
-    o.primitive("gatherGrad", [g, idx!], { axis: at.axis as number, shape: a!.shape.slice(), idxRank: idx!.rank }, a!.shape, g.dtype),
+    o.primitive(
+      "gatherGrad",
+      [g, idx!],
+      { axis: at.axis as number, shape: a!.shape.slice(), idxRank: idx!.rank },
+      a!.shape,
+      g.dtype,
+    ),
     null,
   ],
   gatherGrad: (g, [, idx], _y, at) => [
-    o.primitive("gather", [g, idx!], { axis: at.axis as number }, gatherShape(g.shape, idx!.shape, at.axis as number), g.dtype),
+    o.primitive(
+      "gather",
+      [g, idx!],
+      { axis: at.axis as number },
+      gatherShape(g.shape, idx!.shape, at.axis as number),
+      g.dtype,
+    ),
     null,
   ],
-  cumsum: (g, [a], _y, at) => [o.primitive("cumsum", [g], { axis: at.axis as number, reverse: !at.reverse, exclusive: at.exclusive as boolean }, a!.shape, g.dtype)],
+  cumsum: (g, [a], _y, at) => [
+    o.primitive(
+      "cumsum",
+      [g],
+      { axis: at.axis as number, reverse: !at.reverse, exclusive: at.exclusive as boolean },
+      a!.shape,
+      g.dtype,
+    ),
+  ],
   gatherElements: (g, [a, idx], _y, at) => [
-    o.primitive("scatterElementsAdd", [g, idx!], { axis: at.axis as number, shape: a!.shape.slice() }, a!.shape, g.dtype),
+    o.primitive(
+      "scatterElementsAdd",
+      [g, idx!],
+      { axis: at.axis as number, shape: a!.shape.slice() },
+      a!.shape,
+      g.dtype,
+    ),
     null,
   ],
-  scatterElementsAdd: (g, [, idx], _y, at) => [o.primitive("gatherElements", [g, idx!], { axis: at.axis as number }, idx!.shape, g.dtype), null],
+  scatterElementsAdd: (g, [, idx], _y, at) => [
+    o.primitive("gatherElements", [g, idx!], { axis: at.axis as number }, idx!.shape, g.dtype),
+    null,
+  ],
 };
 
 function gatherShape(x: readonly number[], idx: readonly number[], axis: number): number[] {
@@ -133,7 +170,8 @@ export function backward(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
   const trace = yNode.trace;
   const wrtIds = new Set<number>();
   for (const w of wrt) {
-    if (!w._node || w._node.trace !== trace) throw new TensorError("grad: internal error: argument is not part of the traced graph");
+    if (!w._node || w._node.trace !== trace)
+      throw new TensorError("grad: internal error: argument is not part of the traced graph");
     wrtIds.add(w._node.id);
   }
   // nodes on a path from a wrt node

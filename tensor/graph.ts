@@ -5,7 +5,13 @@
  * Invariants: value names are unique within a builder; initializers hold little-endian raw data.
  */
 import { type DType, onnxType, allocate, coerce, type TypedArray } from "./dtype.ts";
-import { encodeModel, type AttrValue, type NodeJson, type TensorProtoJson, type ValueInfoJson } from "./onnx/proto.ts";
+import {
+  encodeModel,
+  type AttrValue,
+  type NodeJson,
+  type TensorProtoJson,
+  type ValueInfoJson,
+} from "./onnx/proto.ts";
 
 /** Raised while lowering when a graph cannot be made batch-polymorphic (jit then stays static). */
 export class PolyUnsupported extends Error {}
@@ -38,7 +44,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node with one output and returns the output's name. */
-  add(opType: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string): string {
+  add(
+    opType: string,
+    inputs: string[],
+    attrs?: Record<string, AttrValue>,
+    output?: string,
+  ): string {
     const out = output ?? this.fresh(opType.toLowerCase());
     this.nodes.push({ opType, inputs, outputs: [out], attrs });
     return out;
@@ -63,7 +74,11 @@ export class GraphBuilder {
 
   /** A 1-D int64 initializer (shapes, axes, pads, …). */
   ints(values: readonly number[]): string {
-    return this.initializer("i64", [values.length], BigInt64Array.from(values.map((v) => BigInt(v))));
+    return this.initializer(
+      "i64",
+      [values.length],
+      BigInt64Array.from(values.map((v) => BigInt(v))),
+    );
   }
 
   /** True when `v` is a batch-derived size in a polymorphic lowering. */
@@ -91,7 +106,8 @@ export class GraphBuilder {
 
   /** Slice starts: a batch-derived start cannot be expressed. */
   sliceStarts(values: readonly number[]): string {
-    if (values.some((v) => this.poly && v >= this.poly.sentinel)) throw new PolyUnsupported("slice start depends on the batch size");
+    if (values.some((v) => this.poly && v >= this.poly.sentinel))
+      throw new PolyUnsupported("slice start depends on the batch size");
     return this.ints(values);
   }
 
@@ -100,7 +116,11 @@ export class GraphBuilder {
    * single-op graphs (`eagerParams`) it is a graph input `p_<name>`, so one cached session serves
    * every value; in jit graphs it is a constant (batch-aware in a polymorphic lowering).
    */
-  param(name: string, values: readonly number[], kind: "shape" | "starts" | "ends" | "plain"): string {
+  param(
+    name: string,
+    values: readonly number[],
+    kind: "shape" | "starts" | "ends" | "plain",
+  ): string {
     if (this.eagerParams) {
       const n = `p_${name}`;
       if (!this.inputs.some((i) => i.name === n)) this.input(n, "i64", [values.length]);
@@ -129,7 +149,9 @@ export class GraphBuilder {
   static tensorAttr(dtype: DType, value: number | boolean): { tensor: TensorProtoJson } {
     const a = allocate(dtype, 1);
     (a as unknown as Array<number | bigint>)[0] = coerce(dtype, value);
-    return { tensor: { dataType: onnxType(dtype), dims: [1], rawData: new Uint8Array(a.buffer.slice(0)) } };
+    return {
+      tensor: { dataType: onnxType(dtype), dims: [1], rawData: new Uint8Array(a.buffer.slice(0)) },
+    };
   }
 
   cast(x: string, to: DType): string {
@@ -138,7 +160,13 @@ export class GraphBuilder {
 
   encode(name = "tsnb"): Uint8Array {
     return encodeModel({
-      graph: { name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers },
+      graph: {
+        name,
+        nodes: this.nodes,
+        inputs: this.inputs,
+        outputs: this.outputs,
+        initializers: this.initializers,
+      },
     });
   }
 }

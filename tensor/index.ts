@@ -11,15 +11,37 @@
  * tensor/: ops.ts (operations), tensor.ts (Tensor), transforms.ts (jit, grad), random.ts,
  * onnx/proto.ts (the ONNX protobuf encoder) and export.ts (tracing a function to an .onnx model).
  */
-export { Tensor, TensorError, type TensorLike, type NestedArray, type ReduceOptions, type ArgReduceOptions } from "./tensor.ts";
+export {
+  Tensor,
+  TensorError,
+  type TensorLike,
+  type NestedArray,
+  type ReduceOptions,
+  type ArgReduceOptions,
+} from "./tensor.ts";
 export type { DType, TypedArray } from "./dtype.ts";
 export { promote as promoteTypes } from "./dtype.ts";
 export * from "./ops.ts";
-export { jit, grad, valueAndGrad, exportOnnx, type JitOptions, type GradOptions, type ExportOptions } from "./transforms.ts";
+export {
+  jit,
+  grad,
+  valueAndGrad,
+  exportOnnx,
+  type JitOptions,
+  type GradOptions,
+  type ExportOptions,
+} from "./transforms.ts";
 export { treeMap, treeLeaves, flatten as treeFlatten } from "./tree.ts";
 export * as random from "./random.ts";
 export { encodeModel, decodeModel, OnnxDataType, IR_VERSION, OPSET } from "./onnx/proto.ts";
-export type { ModelJson, GraphJson, NodeJson, ValueInfoJson, TensorProtoJson, AttrValue } from "./onnx/proto.ts";
+export type {
+  ModelJson,
+  GraphJson,
+  NodeJson,
+  ValueInfoJson,
+  TensorProtoJson,
+  AttrValue,
+} from "./onnx/proto.ts";
 export { GraphBuilder } from "./graph.ts";
 export { stats as runtimeStats } from "./runtime.ts";
 

@@ -101,10 +101,22 @@ function typed(
   attrs?: Record<string, import("./onnx/proto.ts").AttrValue>,
 ): string {
   if (supported.has(dt)) return b.add(opType, ins, attrs);
-  const compute: DType = supported.has("i32") && (dt === "bool" || dt === "u8") ? "i32" : supported.has("u8") ? "u8" : "f32";
+  const compute: DType =
+    supported.has("i32") && (dt === "bool" || dt === "u8")
+      ? "i32"
+      : supported.has("u8")
+        ? "u8"
+        : "f32";
   // only the data inputs are cast: trailing int64 parameter inputs (axes) keep their type
-  const dataInputs = opType.startsWith("Reduce") || opType === "CumSum" ? 1 : opType === "Where" ? 3 : ins.length;
-  const y = b.add(opType, ins.map((x, i) => (i < dataInputs && !(opType === "Where" && i === 0) ? b.cast(x, compute) : x)), attrs);
+  const dataInputs =
+    opType.startsWith("Reduce") || opType === "CumSum" ? 1 : opType === "Where" ? 3 : ins.length;
+  const y = b.add(
+    opType,
+    ins.map((x, i) =>
+      i < dataInputs && !(opType === "Where" && i === 0) ? b.cast(x, compute) : x,
+    ),
+    attrs,
+  );
   return out === compute ? y : b.cast(y, out);
 }
 
@@ -113,7 +125,15 @@ function elementwise(opType: string, supported: ReadonlySet<DType>): Lowering {
 }
 
 function compare(opType: string): Lowering {
-  return (b, ins, dts) => typed(b, opType, ins, dts[0]!, opType === "Equal" ? new Set([...ALL_BUT_BOOL, "bool"]) : ALL_BUT_BOOL, "bool");
+  return (b, ins, dts) =>
+    typed(
+      b,
+      opType,
+      ins,
+      dts[0]!,
+      opType === "Equal" ? new Set([...ALL_BUT_BOOL, "bool"]) : ALL_BUT_BOOL,
+      "bool",
+    );
 }
 
 function axesAttr(a: Attrs, key = "axes"): number[] {
@@ -127,16 +147,27 @@ function reduce(opType: string, supported: ReadonlySet<DType>): Lowering {
     const keepdims = a.keepDims ? 1 : 0;
     const axesName = b.ints(axes);
     const y = typed(b, opType, [ins[0]!, axesName], dts[0]!, supported, out, { keepdims });
-    if ((opType !== "ReduceMax" && opType !== "ReduceMin") || (dts[0] !== "f32" && dts[0] !== "f64") || a.skipNaN) return y;
+    if (
+      (opType !== "ReduceMax" && opType !== "ReduceMin") ||
+      (dts[0] !== "f32" && dts[0] !== "f64") ||
+      a.skipNaN
+    )
+      return y;
     // ONNX Runtime's ReduceMax/Min skip NaN; NumPy and Nx propagate it
-    const nan = b.add("ReduceMax", [b.cast(b.add("IsNaN", [ins[0]!]), "u8"), axesName], { keepdims });
+    const nan = b.add("ReduceMax", [b.cast(b.add("IsNaN", [ins[0]!]), "u8"), axesName], {
+      keepdims,
+    });
     return b.add("Where", [b.cast(nan, "bool"), b.scalar(dts[0], NaN), y]);
   };
 }
 
 function argReduce(opType: string): Lowering {
   return (b, ins, dts, a) =>
-    typed(b, opType, ins, dts[0]!, ALL_BUT_BOOL, "i64", { axis: a.axis as number, keepdims: a.keepDims ? 1 : 0, select_last_index: 0 });
+    typed(b, opType, ins, dts[0]!, ALL_BUT_BOOL, "i64", {
+      axis: a.axis as number,
+      keepdims: a.keepDims ? 1 : 0,
+      select_last_index: 0,
+    });
 }
 
 export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
@@ -175,7 +206,8 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   isnan: (b, ins) => b.add("IsNaN", ins),
   identity: (b, ins) => b.add("Identity", ins),
   stopGradient: (b, ins) => b.add("Identity", ins),
-  cast: (b, ins, dts, a) => (dts[0] === a.to ? b.add("Identity", ins) : b.cast(ins[0]!, a.to as DType)),
+  cast: (b, ins, dts, a) =>
+    dts[0] === a.to ? b.add("Identity", ins) : b.cast(ins[0]!, a.to as DType),
   where: (b, ins, dts, _a, out) => {
     const [c, x, y] = ins as [string, string, string];
     return typed(b, "Where", [c, x, y], dts[1]!, new Set(["f32", "f64", "i32", "i64", "u8"]), out);
@@ -187,8 +219,10 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   argMin: argReduce("ArgMin"),
   matmul: elementwise("MatMul", WIDE),
   transpose: (b, ins, _d, a) => b.add("Transpose", ins, { perm: axesAttr(a, "perm") }),
-  reshape: (b, ins, _d, a) => b.add("Reshape", [ins[0]!, b.shapeInts(axesAttr(a, "shape"))], { allowzero: 1 }),
-  expand: (b, ins, _d, a) => b.add("Expand", [ins[0]!, b.param("shape", axesAttr(a, "shape"), "shape")]),
+  reshape: (b, ins, _d, a) =>
+    b.add("Reshape", [ins[0]!, b.shapeInts(axesAttr(a, "shape"))], { allowzero: 1 }),
+  expand: (b, ins, _d, a) =>
+    b.add("Expand", [ins[0]!, b.param("shape", axesAttr(a, "shape"), "shape")]),
   slice: (b, ins, _d, a) =>
     b.add("Slice", [
       ins[0]!,
@@ -197,7 +231,16 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
       b.ints(axesAttr(a, "axes")),
       b.ints(axesAttr(a, "steps")),
     ]),
-  pad: (b, ins, dts, a) => b.add("Pad", [ins[0]!, b.param("pads", axesAttr(a, "pads"), "plain"), b.scalar(dts[0]!, a.value as number)], { mode: "constant" }),
+  pad: (b, ins, dts, a) =>
+    b.add(
+      "Pad",
+      [
+        ins[0]!,
+        b.param("pads", axesAttr(a, "pads"), "plain"),
+        b.scalar(dts[0]!, a.value as number),
+      ],
+      { mode: "constant" },
+    ),
   concat: (b, ins, _d, a) => b.add("Concat", ins, { axis: a.axis as number }),
   gather: (b, ins, _d, a) => b.add("Gather", ins, { axis: a.axis as number }),
   gatherGrad: lowerGatherGrad,
@@ -215,20 +258,30 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     return indices;
   },
   cumsum: (b, ins, dts, a, out) =>
-    typed(b, "CumSum", [ins[0]!, b.scalar("i64", a.axis as number)], dts[0]!, WIDE, out, { reverse: a.reverse ? 1 : 0, exclusive: a.exclusive ? 1 : 0 }),
+    typed(b, "CumSum", [ins[0]!, b.scalar("i64", a.axis as number)], dts[0]!, WIDE, out, {
+      reverse: a.reverse ? 1 : 0,
+      exclusive: a.exclusive ? 1 : 0,
+    }),
   gatherElements: (b, ins, _d, a) => b.add("GatherElements", ins, { axis: a.axis as number }),
   // gradient of gatherElements: scatter-add into zeros of the data's shape
   scatterElementsAdd: (b, ins, dts, a, out) => {
     const [g, idx] = ins as [string, string];
     const compute: DType = dts[0] === "f64" ? "f64" : "f32";
-    const zeros = b.add("ConstantOfShape", [b.shapeInts(axesAttr(a, "shape"))], { value: GraphBuilder.tensorAttr(compute, 0) });
+    const zeros = b.add("ConstantOfShape", [b.shapeInts(axesAttr(a, "shape"))], {
+      value: GraphBuilder.tensorAttr(compute, 0),
+    });
     const i64 = dts[1] === "i64" ? idx : b.cast(idx, "i64");
-    const y = b.add("ScatterElements", [zeros, i64, dts[0] === compute ? g : b.cast(g, compute)], { axis: a.axis as number, reduction: "add" });
+    const y = b.add("ScatterElements", [zeros, i64, dts[0] === compute ? g : b.cast(g, compute)], {
+      axis: a.axis as number,
+      reduction: "add",
+    });
     return out === compute ? y : b.cast(y, out);
   },
   // number of elements over `axes` of the input, as a scalar of the output dtype (read from the run-time shape)
   count: (b, ins, _d, a, out) => {
-    const dims = b.add("Gather", [b.add("Shape", [ins[0]!]), b.ints(axesAttr(a, "axes"))], { axis: 0 });
+    const dims = b.add("Gather", [b.add("Shape", [ins[0]!]), b.ints(axesAttr(a, "axes"))], {
+      axis: 0,
+    });
     const n = b.add("ReduceProd", [dims], { keepdims: 0 });
     return b.cast(n, out);
   },
@@ -239,7 +292,13 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
  * gradient into zeros of x's shape (ScatterND with reduction "add" on a transposed view).
  * Attributes: axis, shape (x's shape), idxRank.
  */
-function lowerGatherGrad(b: GraphBuilder, ins: string[], dts: DType[], a: Attrs, out: DType): string {
+function lowerGatherGrad(
+  b: GraphBuilder,
+  ins: string[],
+  dts: DType[],
+  a: Attrs,
+  out: DType,
+): string {
   const [g, idx] = ins as [string, string];
   const axis = a.axis as number;
   const shape = a.shape as number[];
@@ -255,7 +314,9 @@ function lowerGatherGrad(b: GraphBuilder, ins: string[], dts: DType[], a: Attrs,
   const gT = b.add("Transpose", [g], { perm: gPerm });
   const zShape = [shape[axis]!, ...shape.slice(0, axis), ...shape.slice(axis + 1)];
   const compute: DType = dts[0] === "f64" ? "f64" : "f32";
-  const zeros = b.add("ConstantOfShape", [b.shapeInts(zShape)], { value: GraphBuilder.tensorAttr(compute, 0) });
+  const zeros = b.add("ConstantOfShape", [b.shapeInts(zShape)], {
+    value: GraphBuilder.tensorAttr(compute, 0),
+  });
   let i64 = dts[1] === "i64" ? idx : b.cast(idx, "i64");
   // negative indices count from the end, as in gather
   if (b.isBatchSized(shape[axis]!)) throw new PolyUnsupported("gather along the batch axis");
@@ -264,7 +325,11 @@ function lowerGatherGrad(b: GraphBuilder, ins: string[], dts: DType[], a: Attrs,
   const idxND = b.add("Unsqueeze", [i64, b.ints([-1])]);
   const gC = dts[0] === compute ? gT : b.cast(gT, compute);
   const scattered = b.add("ScatterND", [zeros, idxND, gC], { reduction: "add" });
-  const backPerm = [...Array.from({ length: axis }, (_, i) => i + 1), 0, ...Array.from({ length: n - axis - 1 }, (_, i) => axis + 1 + i)];
+  const backPerm = [
+    ...Array.from({ length: axis }, (_, i) => i + 1),
+    0,
+    ...Array.from({ length: n - axis - 1 }, (_, i) => axis + 1 + i),
+  ];
   const y = b.add("Transpose", [scattered], { perm: backPerm });
   return out === compute ? y : b.cast(y, out);
 }

@@ -54,18 +54,23 @@ function sizeOf(shape: readonly number[]): number {
 }
 
 function checkShape(op: string, shape: readonly number[]): number[] {
-  if (!Array.isArray(shape)) fail(`${op}: shape must be an array of non-negative integers, got ${String(shape)}`);
-  for (const d of shape) if (!Number.isInteger(d) || d < 0) fail(`${op}: shape must be an array of non-negative integers, got ${fmt(shape)}`);
+  if (!Array.isArray(shape))
+    fail(`${op}: shape must be an array of non-negative integers, got ${String(shape)}`);
+  for (const d of shape)
+    if (!Number.isInteger(d) || d < 0)
+      fail(`${op}: shape must be an array of non-negative integers, got ${fmt(shape)}`);
   return shape.slice();
 }
 
 function checkDType(op: string, d: unknown): DType {
-  if (!isDType(d)) fail(`${op}: unknown dtype ${String(d)} (expected one of f32, f64, i32, i64, u8, bool)`);
+  if (!isDType(d))
+    fail(`${op}: unknown dtype ${String(d)} (expected one of f32, f64, i32, i64, u8, bool)`);
   return d;
 }
 
 function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) fail(`${op}: axis ${axis} is out of range for rank ${rank}`);
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank)
+    fail(`${op}: axis ${axis} is out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -77,7 +82,10 @@ export interface CreateOptions {
   dtype?: DType;
 }
 
-function inferNested(op: string, data: NestedArray): { shape: number[]; flat: Array<number | boolean | bigint> } {
+function inferNested(
+  op: string,
+  data: NestedArray,
+): { shape: number[]; flat: Array<number | boolean | bigint> } {
   const shape: number[] = [];
   let probe: unknown = data;
   while (Array.isArray(probe)) {
@@ -87,13 +95,17 @@ function inferNested(op: string, data: NestedArray): { shape: number[]; flat: Ar
   const flat: Array<number | boolean | bigint> = [];
   const rec = (x: unknown, axis: number, path: string): void => {
     if (axis === shape.length) {
-      if (Array.isArray(x)) fail(`${op}: ragged nested array: ${path} has more dimensions than ${fmt(shape)}`);
-      if (typeof x !== "number" && typeof x !== "boolean" && typeof x !== "bigint") fail(`${op}: expected numbers or booleans, got ${typeof x} at ${path || "top level"}`);
+      if (Array.isArray(x))
+        fail(`${op}: ragged nested array: ${path} has more dimensions than ${fmt(shape)}`);
+      if (typeof x !== "number" && typeof x !== "boolean" && typeof x !== "bigint")
+        fail(`${op}: expected numbers or booleans, got ${typeof x} at ${path || "top level"}`);
       flat.push(x);
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[axis]) {
-      fail(`${op}: ragged nested array: ${path || "top level"} should have length ${shape[axis]}, got ${Array.isArray(x) ? x.length : "a scalar"}`);
+      fail(
+        `${op}: ragged nested array: ${path || "top level"} should have length ${shape[axis]}, got ${Array.isArray(x) ? x.length : "a scalar"}`,
+      );
     }
     for (let i = 0; i < x.length; i++) rec(x[i], axis + 1, `${path}[${i}]`);
   };
@@ -130,7 +142,10 @@ function fill(dtype: DType, values: ArrayLike<number | boolean | bigint>): Typed
  * typed arrays keep theirs: Float32Array → f32, Float64Array → f64, Int32Array → i32,
  * BigInt64Array → i64, Uint8Array → u8). `shape` reshapes flat typed-array data.
  */
-export function tensor(data: TensorLike, opts: CreateOptions & { shape?: readonly number[] } = {}): Tensor {
+export function tensor(
+  data: TensorLike,
+  opts: CreateOptions & { shape?: readonly number[] } = {},
+): Tensor {
   const dtype = opts.dtype === undefined ? undefined : checkDType("tensor", opts.dtype);
   if (data instanceof Tensor) {
     const t = dtype ? cast(data, dtype) : data;
@@ -141,14 +156,14 @@ export function tensor(data: TensorLike, opts: CreateOptions & { shape?: readonl
     if (!own) fail(`tensor: unsupported typed array ${(data as object).constructor.name}`);
     const d = dtype ?? own;
     const shape = opts.shape ? checkShape("tensor", opts.shape) : [data.length];
-    if (sizeOf(shape) !== data.length) fail(`tensor: shape ${fmt(shape)} needs ${sizeOf(shape)} values, got ${data.length}`);
+    if (sizeOf(shape) !== data.length)
+      fail(`tensor: shape ${fmt(shape)} needs ${sizeOf(shape)} values, got ${data.length}`);
     let arr: TypedArray;
     if (d === own || (d === "bool" && own === "u8" && (data as Uint8Array).every((v) => v <= 1))) {
       // copy into this realm's typed array (onnxruntime checks the constructor)
       arr = allocate(d, data.length);
       (arr as Float64Array).set(data as Float64Array);
-    }
-    else arr = fill(d, Array.from(data as ArrayLike<number | bigint>));
+    } else arr = fill(d, Array.from(data as ArrayLike<number | bigint>));
     return fromTyped(d, arr, shape);
   }
   if (typeof data === "number" || typeof data === "boolean" || typeof data === "bigint") {
@@ -156,7 +171,10 @@ export function tensor(data: TensorLike, opts: CreateOptions & { shape?: readonl
     const t = fromTyped(d, fill(d, [data]), []);
     return opts.shape ? broadcastTo(t, opts.shape) : t;
   }
-  if (!Array.isArray(data)) fail(`tensor: expected a number, boolean, array, typed array or tensor, got ${data === null ? "null" : typeof data}`);
+  if (!Array.isArray(data))
+    fail(
+      `tensor: expected a number, boolean, array, typed array or tensor, got ${data === null ? "null" : typeof data}`,
+    );
   const { shape, flat } = inferNested("tensor", data);
   const d = dtype ?? inferDType(flat);
   const t = fromTyped(d, fill(d, flat), shape);
@@ -169,7 +187,11 @@ export function scalar(value: number | boolean | bigint, dtype: DType): Tensor {
 }
 
 /** A tensor of `shape` filled with `value` (dtype inferred from the value unless given). */
-export function full(shape: readonly number[], value: number | boolean | bigint, opts: CreateOptions = {}): Tensor {
+export function full(
+  shape: readonly number[],
+  value: number | boolean | bigint,
+  opts: CreateOptions = {},
+): Tensor {
   const s = checkShape("full", shape);
   const d = opts.dtype ? checkDType("full", opts.dtype) : inferDType([value]);
   const arr = allocate(d, sizeOf(s));
@@ -209,17 +231,28 @@ export function arange(start: number, stop?: number, step = 1, opts: CreateOptio
     stop = start;
     start = 0;
   }
-  if (step === 0 || !Number.isFinite(step)) fail(`arange: step must be a non-zero finite number, got ${step}`);
+  if (step === 0 || !Number.isFinite(step))
+    fail(`arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  const d = opts.dtype ? checkDType("arange", opts.dtype) : Number.isInteger(start) && Number.isInteger(stop) && Number.isInteger(step) ? "i32" : "f32";
+  const d = opts.dtype
+    ? checkDType("arange", opts.dtype)
+    : Number.isInteger(start) && Number.isInteger(stop) && Number.isInteger(step)
+      ? "i32"
+      : "f32";
   const vals = new Array<number>(n);
   for (let i = 0; i < n; i++) vals[i] = start + i * step;
   return fromTyped(d, fill(d, vals), [n]);
 }
 
 /** `num` evenly spaced values from start to stop (inclusive unless endpoint: false); f32 unless dtype. */
-export function linspace(start: number, stop: number, num: number, opts: CreateOptions & { endpoint?: boolean } = {}): Tensor {
-  if (!Number.isInteger(num) || num < 0) fail(`linspace: num must be a non-negative integer, got ${num}`);
+export function linspace(
+  start: number,
+  stop: number,
+  num: number,
+  opts: CreateOptions & { endpoint?: boolean } = {},
+): Tensor {
+  if (!Number.isInteger(num) || num < 0)
+    fail(`linspace: num must be a non-negative integer, got ${num}`);
   const d = opts.dtype ? checkDType("linspace", opts.dtype) : "f32";
   const endpoint = opts.endpoint ?? true;
   const div = endpoint ? num - 1 : num;
@@ -264,7 +297,12 @@ function asTensor(x: TensorLike): Tensor {
 }
 
 /** Two operands as tensors of one dtype `common` (weak scalars adopted), plus that dtype. */
-function unify(op: string, a: TensorLike, b: TensorLike, rule: (x: DType, y: DType) => DType): [Tensor, Tensor, DType] {
+function unify(
+  op: string,
+  a: TensorLike,
+  b: TensorLike,
+  rule: (x: DType, y: DType) => DType,
+): [Tensor, Tensor, DType] {
   if (isWeak(a) && isWeak(b)) {
     a = tensor(a);
     b = tensor(b);
@@ -316,13 +354,23 @@ function broadcastMany(op: string, ts: readonly Tensor[]): number[] {
       const o = out[off + i]!;
       if (d === o || d === 1) continue;
       if (o === 1) out[off + i] = d;
-      else fail(`${op}: shapes ${ts.map((x) => fmt(x.shape)).join(" and ")} cannot be broadcast together (${ts.map((x) => x.dtype).join(", ")})`);
+      else
+        fail(
+          `${op}: shapes ${ts.map((x) => fmt(x.shape)).join(" and ")} cannot be broadcast together (${ts.map((x) => x.dtype).join(", ")})`,
+        );
     }
   }
   return out;
 }
 
-function binary(op: string, prim: Prim, a: TensorLike, b: TensorLike, rule: (x: DType, y: DType) => DType, outRule?: (d: DType) => DType): Tensor {
+function binary(
+  op: string,
+  prim: Prim,
+  a: TensorLike,
+  b: TensorLike,
+  rule: (x: DType, y: DType) => DType,
+  outRule?: (d: DType) => DType,
+): Tensor {
   const [ta, tb, d] = unify(op, a, b, rule);
   const shape = broadcastMany(op, [ta, tb]);
   return emit(prim, [ta, tb], {}, shape, outRule ? outRule(d) : d);
@@ -368,7 +416,11 @@ export function remainder(a: TensorLike, b: TensorLike): Tensor {
   if (isFloat(d)) return emit("mod", [ta, tb], {}, shape, d);
   const zero = equal(tb, 0);
   const safe = where(zero, scalar(1, d), tb);
-  return where(zero, scalar(0, d), emit("mod", [ta, safe], {}, broadcastMany("remainder", [ta, safe]), d));
+  return where(
+    zero,
+    scalar(0, d),
+    emit("mod", [ta, safe], {}, broadcastMany("remainder", [ta, safe]), d),
+  );
 }
 
 /** Floor division (NumPy `//`): floor(a / b); integer inputs stay integer, x // 0 gives 0. */
@@ -387,11 +439,18 @@ export function floorDivide(a: TensorLike, b: TensorLike): Tensor {
 /** Integer division truncated toward zero (Nx.quotient, C `/`); integer inputs only; x / 0 gives 0. */
 export function quotient(a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb, d] = unify("quotient", a, b, arithmeticType);
-  if (!isInt(d)) fail(`quotient: integer tensors only, got ${desc(ta)} and ${desc(tb)}; use divide or floorDivide`);
+  if (!isInt(d))
+    fail(
+      `quotient: integer tensors only, got ${desc(ta)} and ${desc(tb)}; use divide or floorDivide`,
+    );
   broadcastMany("quotient", [ta, tb]);
   const zero = equal(tb, 0);
   const safe = where(zero, scalar(1, d), tb);
-  return where(zero, scalar(0, d), emit("div", [ta, safe], {}, broadcastMany("quotient", [ta, safe]), d));
+  return where(
+    zero,
+    scalar(0, d),
+    emit("div", [ta, safe], {}, broadcastMany("quotient", [ta, safe]), d),
+  );
 }
 
 function comparison(op: string, prim: Prim, a: TensorLike, b: TensorLike): Tensor {
@@ -546,7 +605,6 @@ export function stopGradient(x: TensorLike): Tensor {
 // ---------------------------------------------------------------------------------------------
 // Reductions
 
-
 function reduceOpts(o: ReduceArg | undefined): ReduceOptions | undefined {
   if (o === undefined) return undefined;
   if (typeof o === "number" || Array.isArray(o)) return { axes: o as number | readonly number[] };
@@ -577,7 +635,13 @@ function reducedShape(shape: readonly number[], axes: readonly number[], keep: b
   return out;
 }
 
-function reduction(op: string, prim: Prim, x: TensorLike, arg: ReduceArg | undefined, dtype: (d: DType) => DType): Tensor {
+function reduction(
+  op: string,
+  prim: Prim,
+  x: TensorLike,
+  arg: ReduceArg | undefined,
+  dtype: (d: DType) => DType,
+): Tensor {
   const opts = reduceOpts(arg);
   const t0 = asTensor(x);
   const axes = reduceAxes(op, t0, opts);
@@ -585,7 +649,9 @@ function reduction(op: string, prim: Prim, x: TensorLike, arg: ReduceArg | undef
   const d = dtype(t0.dtype);
   const t = cast(t0, d);
   if ((prim === "reduceMax" || prim === "reduceMin") && axes.some((a) => t.shape[a] === 0)) {
-    fail(`${op}: cannot reduce an empty axis (${desc(t)}, axes ${fmt(axes)}): the result has no identity`);
+    fail(
+      `${op}: cannot reduce an empty axis (${desc(t)}, axes ${fmt(axes)}): the result has no identity`,
+    );
   }
   return emit(prim, [t], { axes, keepDims: keep }, reducedShape(t.shape, axes, keep), d);
 }
@@ -617,7 +683,12 @@ export function min(x: TensorLike, opts?: ReduceArg): Tensor {
   return reduction("min", "reduceMin", x, opts, (d) => d);
 }
 
-function argReduce(op: string, prim: Prim, x: TensorLike, arg: ArgReduceOptions | number | undefined): Tensor {
+function argReduce(
+  op: string,
+  prim: Prim,
+  x: TensorLike,
+  arg: ArgReduceOptions | number | undefined,
+): Tensor {
   const opts: ArgReduceOptions | undefined = typeof arg === "number" ? { axis: arg } : arg;
   let t = asTensor(x);
   const keep = opts?.keepDims ?? false;
@@ -627,7 +698,8 @@ function argReduce(op: string, prim: Prim, x: TensorLike, arg: ArgReduceOptions 
     t = reshape(t, [-1]);
     axis = 0;
   } else axis = normAxis(op, opts.axis, t.rank);
-  if (t.shape[axis] === 0) fail(`${op}: cannot take ${op} of an empty axis (${desc(t)}, axis ${axis})`);
+  if (t.shape[axis] === 0)
+    fail(`${op}: cannot take ${op} of an empty axis (${desc(t)}, axis ${axis})`);
   const out = emit(prim, [t], { axis, keepDims: keep }, reducedShape(t.shape, [axis], keep), "i64");
   if (opts?.axis === undefined && keep) return reshape(out, new Array<number>(origRank).fill(1));
   return out;
@@ -635,7 +707,10 @@ function argReduce(op: string, prim: Prim, x: TensorLike, arg: ArgReduceOptions 
 /** Variance over axes (population by default; `ddof: 1` for the sample variance); float result. */
 export function variance(x: TensorLike, arg?: ReduceArg & { ddof?: number }): Tensor {
   const opts = reduceOpts(arg);
-  const ddof = (typeof arg === "object" && !Array.isArray(arg) ? (arg as { ddof?: number }).ddof : undefined) ?? 0;
+  const ddof =
+    (typeof arg === "object" && !Array.isArray(arg)
+      ? (arg as { ddof?: number }).ddof
+      : undefined) ?? 0;
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
   const axes = reduceAxes("variance", t, opts);
   const centered = subtract(t, mean(t, { axes, keepDims: true }));
@@ -672,8 +747,19 @@ export function argmin(x: TensorLike, opts?: ArgReduceOptions | number): Tensor 
 
 /** The max over axes kept as size-1 dims, for stabilising exp: NaN need not propagate (the caller's exp does). */
 function shiftMax(t: Tensor, axes: number[]): Tensor {
-  if (axes.some((a) => t.shape[a] === 0)) fail(`max: cannot reduce an empty axis (${desc(t)}, axes ${fmt(axes)}): the result has no identity`);
-  return stopGradient(emit("reduceMax", [t], { axes, keepDims: true, skipNaN: true }, reducedShape(t.shape, axes, true), t.dtype));
+  if (axes.some((a) => t.shape[a] === 0))
+    fail(
+      `max: cannot reduce an empty axis (${desc(t)}, axes ${fmt(axes)}): the result has no identity`,
+    );
+  return stopGradient(
+    emit(
+      "reduceMax",
+      [t],
+      { axes, keepDims: true, skipNaN: true },
+      reducedShape(t.shape, axes, true),
+      t.dtype,
+    ),
+  );
 }
 
 /** log(sum(exp(x))) over axes, computed stably. */
@@ -710,26 +796,44 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   const t = asTensor(x);
   const s = shape.slice();
   const neg = s.filter((d) => d === -1).length;
-  if (neg > 1 || s.some((d) => !Number.isInteger(d) || d < -1)) fail(`reshape: invalid target shape ${fmt(shape)}`);
+  if (neg > 1 || s.some((d) => !Number.isInteger(d) || d < -1))
+    fail(`reshape: invalid target shape ${fmt(shape)}`);
   if (neg === 1) {
     const known = sizeOf(s.filter((d) => d !== -1));
     const i = s.indexOf(-1);
-    if (known === 0 || t.size % known !== 0) fail(`reshape: cannot reshape ${desc(t)} (${t.size} elements) into ${fmt(shape)}`);
+    if (known === 0 || t.size % known !== 0)
+      fail(`reshape: cannot reshape ${desc(t)} (${t.size} elements) into ${fmt(shape)}`);
     s[i] = t.size / known;
   }
-  if (sizeOf(s) !== t.size) fail(`reshape: cannot reshape ${desc(t)} (${t.size} elements) into ${fmt(shape)}`);
+  if (sizeOf(s) !== t.size)
+    fail(`reshape: cannot reshape ${desc(t)} (${t.size} elements) into ${fmt(shape)}`);
   if (s.length === t.rank && s.every((d, i) => d === t.shape[i])) return t;
   return emit("reshape", [t], { shape: s }, s, t.dtype);
 }
 
 /** Permutes axes (reverses them by default). */
-export function transpose(x: TensorLike, permOrOpts?: readonly number[] | { axes?: readonly number[] }): Tensor {
+export function transpose(
+  x: TensorLike,
+  permOrOpts?: readonly number[] | { axes?: readonly number[] },
+): Tensor {
   const t = asTensor(x);
-  const perm = permOrOpts && !Array.isArray(permOrOpts) ? (permOrOpts as { axes?: readonly number[] }).axes : (permOrOpts as readonly number[] | undefined);
-  const p = perm ? perm.map((a) => normAxis("transpose", a, t.rank)) : t.shape.map((_, i) => t.rank - 1 - i);
-  if (p.length !== t.rank || new Set(p).size !== p.length) fail(`transpose: ${fmt(perm ?? [])} is not a permutation of the axes of ${desc(t)}`);
+  const perm =
+    permOrOpts && !Array.isArray(permOrOpts)
+      ? (permOrOpts as { axes?: readonly number[] }).axes
+      : (permOrOpts as readonly number[] | undefined);
+  const p = perm
+    ? perm.map((a) => normAxis("transpose", a, t.rank))
+    : t.shape.map((_, i) => t.rank - 1 - i);
+  if (p.length !== t.rank || new Set(p).size !== p.length)
+    fail(`transpose: ${fmt(perm ?? [])} is not a permutation of the axes of ${desc(t)}`);
   if (p.every((a, i) => a === i)) return t;
-  return emit("transpose", [t], { perm: p }, p.map((a) => t.shape[a]!), t.dtype);
+  return emit(
+    "transpose",
+    [t],
+    { perm: p },
+    p.map((a) => t.shape[a]!),
+    t.dtype,
+  );
 }
 
 /** Removes size-1 axes (all of them, or the given ones, which must have size 1). */
@@ -738,10 +842,16 @@ export function squeeze(x: TensorLike, axes?: number | readonly number[]): Tenso
   let list: number[];
   if (axes === undefined) list = t.shape.flatMap((d, i) => (d === 1 ? [i] : []));
   else {
-    list = (typeof axes === "number" ? [axes] : [...axes]).map((a) => normAxis("squeeze", a, t.rank));
-    for (const a of list) if (t.shape[a] !== 1) fail(`squeeze: axis ${a} of ${desc(t)} has size ${t.shape[a]}, not 1`);
+    list = (typeof axes === "number" ? [axes] : [...axes]).map((a) =>
+      normAxis("squeeze", a, t.rank),
+    );
+    for (const a of list)
+      if (t.shape[a] !== 1) fail(`squeeze: axis ${a} of ${desc(t)} has size ${t.shape[a]}, not 1`);
   }
-  return reshape(t, t.shape.filter((_, i) => !list.includes(i)));
+  return reshape(
+    t,
+    t.shape.filter((_, i) => !list.includes(i)),
+  );
 }
 
 /** Inserts a size-1 axis at `axis` (negative counts from the end of the result). */
@@ -765,7 +875,10 @@ export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
 }
 
 /** Joins tensors along an existing axis (dtypes promoted). */
-export function concatenate(tensors: readonly TensorLike[], opts?: number | { axis?: number }): Tensor {
+export function concatenate(
+  tensors: readonly TensorLike[],
+  opts?: number | { axis?: number },
+): Tensor {
   if (tensors.length === 0) fail("concatenate: needs at least one tensor");
   let ts = tensors.map(asTensor);
   const d = ts.map((t) => t.dtype).reduce(promote);
@@ -775,7 +888,9 @@ export function concatenate(tensors: readonly TensorLike[], opts?: number | { ax
   const axis = normAxis("concatenate", axisOpt(opts, 0), first.rank);
   for (const t of ts) {
     if (t.rank !== first.rank || t.shape.some((dim, i) => i !== axis && dim !== first.shape[i])) {
-      fail(`concatenate: shapes ${ts.map((x) => fmt(x.shape)).join(", ")} differ outside axis ${axis}`);
+      fail(
+        `concatenate: shapes ${ts.map((x) => fmt(x.shape)).join(", ")} differ outside axis ${axis}`,
+      );
     }
   }
   if (ts.length === 1) return first;
@@ -792,16 +907,26 @@ export function stack(tensors: readonly TensorLike[], opts?: number | { axis?: n
   if (tensors.length === 0) fail("stack: needs at least one tensor");
   const ts = tensors.map(asTensor);
   const first = ts[0]!;
-  for (const t of ts) if (t.rank !== first.rank || t.shape.some((d, i) => d !== first.shape[i])) fail(`stack: shapes ${ts.map((x) => fmt(x.shape)).join(", ")} differ`);
+  for (const t of ts)
+    if (t.rank !== first.rank || t.shape.some((d, i) => d !== first.shape[i]))
+      fail(`stack: shapes ${ts.map((x) => fmt(x.shape)).join(", ")} differ`);
   const axis = normAxis("stack", axisOpt(opts, 0), first.rank + 1);
-  return concatenate(ts.map((t) => expandDims(t, axis)), { axis });
+  return concatenate(
+    ts.map((t) => expandDims(t, axis)),
+    { axis },
+  );
 }
 
 /**
  * A slice: `begin` per axis (negative counts from the end), `size` per axis (−1 or omitted: to
  * the end), `strides` per axis (positive, default 1). Shorter lists leave trailing axes whole.
  */
-export function slice(x: TensorLike, begin: readonly number[], size?: readonly number[], strides?: readonly number[]): Tensor {
+export function slice(
+  x: TensorLike,
+  begin: readonly number[],
+  size?: readonly number[],
+  strides?: readonly number[],
+): Tensor {
   const t = asTensor(x);
   if (begin.length > t.rank) fail(`slice: ${begin.length} begin indices for ${desc(t)}`);
   const starts: number[] = [];
@@ -815,9 +940,12 @@ export function slice(x: TensorLike, begin: readonly number[], size?: readonly n
     const sz = size?.[i] ?? -1;
     const e = sz === -1 ? dim : b + sz;
     const st = strides?.[i] ?? 1;
-    if (!Number.isInteger(st) || st <= 0) fail(`slice: strides must be positive integers, got ${fmt(strides ?? [])}`);
+    if (!Number.isInteger(st) || st <= 0)
+      fail(`slice: strides must be positive integers, got ${fmt(strides ?? [])}`);
     if (!Number.isInteger(b) || b < 0 || b > dim || e > dim || e < b) {
-      fail(`slice: begin ${fmt(begin)} size ${fmt(size ?? [])} is out of bounds for ${desc(t)} at axis ${i}`);
+      fail(
+        `slice: begin ${fmt(begin)} size ${fmt(size ?? [])} is out of bounds for ${desc(t)} at axis ${i}`,
+      );
     }
     starts.push(b);
     ends.push(e);
@@ -827,7 +955,13 @@ export function slice(x: TensorLike, begin: readonly number[], size?: readonly n
   let out = t;
   if (starts.some((b, i) => b !== 0 || ends[i] !== t.shape[i])) {
     const axes = t.shape.map((_, i) => i);
-    out = emit("slice", [t], { starts, ends, axes, steps: axes.map(() => 1) }, starts.map((b, i) => ends[i]! - b), t.dtype);
+    out = emit(
+      "slice",
+      [t],
+      { starts, ends, axes, steps: axes.map(() => 1) },
+      starts.map((b, i) => ends[i]! - b),
+      t.dtype,
+    );
   }
   // strides other than 1: gather the kept indices, so the gradient is the gather's scatter-add
   steps.forEach((st, i) => {
@@ -837,7 +971,11 @@ export function slice(x: TensorLike, begin: readonly number[], size?: readonly n
 }
 
 /** Elements at integer `indices` along an axis (NumPy take; negative indices count from the end). */
-export function take(x: TensorLike, indices: TensorLike, opts?: number | { axis?: number }): Tensor {
+export function take(
+  x: TensorLike,
+  indices: TensorLike,
+  opts?: number | { axis?: number },
+): Tensor {
   const t = asTensor(x);
   const idx = asTensor(indices);
   if (!isInt(idx.dtype)) fail(`take: indices must be integers, got ${desc(idx)}`);
@@ -848,7 +986,8 @@ export function take(x: TensorLike, indices: TensorLike, opts?: number | { axis?
   if (!ind.isSymbolic) {
     for (const v of ind.dataSync()) {
       const k = Number(v);
-      if (k < -n || k >= n) fail(`take: index ${k} is out of bounds for axis ${axis} with size ${n} (${desc(t)})`);
+      if (k < -n || k >= n)
+        fail(`take: index ${k} is out of bounds for axis ${axis} with size ${n} (${desc(t)})`);
     }
   }
   const shape = [...t.shape.slice(0, axis), ...ind.shape, ...t.shape.slice(axis + 1)];
@@ -859,20 +998,29 @@ export function take(x: TensorLike, indices: TensorLike, opts?: number | { axis?
  * Elements of x at `indices` along an axis, where indices has x's rank (NumPy take_along_axis):
  * out[i][j] = x[i][indices[i][j]] for axis 1. Size-1 dimensions of indices broadcast.
  */
-export function takeAlongAxis(x: TensorLike, indices: TensorLike, opts?: number | { axis?: number }): Tensor {
+export function takeAlongAxis(
+  x: TensorLike,
+  indices: TensorLike,
+  opts?: number | { axis?: number },
+): Tensor {
   const t = asTensor(x);
   let idx = asTensor(indices);
   if (!isInt(idx.dtype)) fail(`takeAlongAxis: indices must be integers, got ${desc(idx)}`);
-  if (idx.rank !== t.rank || t.rank === 0) fail(`takeAlongAxis: indices ${desc(idx)} must have the rank of ${desc(t)}`);
+  if (idx.rank !== t.rank || t.rank === 0)
+    fail(`takeAlongAxis: indices ${desc(idx)} must have the rank of ${desc(t)}`);
   const axis = normAxis("takeAlongAxis", axisOpt(opts, -1), t.rank);
   const target = idx.shape.map((d, i) => (i === axis ? d : t.shape[i]!));
-  if (idx.shape.some((d, i) => i !== axis && d !== target[i] && d !== 1)) fail(`takeAlongAxis: indices ${desc(idx)} do not match ${desc(t)} outside axis ${axis}`);
+  if (idx.shape.some((d, i) => i !== axis && d !== target[i] && d !== 1))
+    fail(`takeAlongAxis: indices ${desc(idx)} do not match ${desc(t)} outside axis ${axis}`);
   idx = broadcastTo(idx.dtype === "u8" ? cast(idx, "i32") : idx, target);
   const n = t.shape[axis]!;
   if (!idx.isSymbolic) {
     for (const v of idx.dataSync()) {
       const k = Number(v);
-      if (k < -n || k >= n) fail(`takeAlongAxis: index ${k} is out of bounds for axis ${axis} with size ${n} (${desc(t)})`);
+      if (k < -n || k >= n)
+        fail(
+          `takeAlongAxis: index ${k} is out of bounds for axis ${axis} with size ${n} (${desc(t)})`,
+        );
     }
   }
   if (idx.size === 0) return zeros(target, { dtype: t.dtype });
@@ -880,14 +1028,22 @@ export function takeAlongAxis(x: TensorLike, indices: TensorLike, opts?: number 
 }
 
 /** The k largest (or smallest) elements along an axis (default −1), sorted, with their i64 indices; ties keep the lower index first. */
-export function topK(x: TensorLike, k: number, opts: { axis?: number; largest?: boolean } = {}): { values: Tensor; indices: Tensor } {
+export function topK(
+  x: TensorLike,
+  k: number,
+  opts: { axis?: number; largest?: boolean } = {},
+): { values: Tensor; indices: Tensor } {
   const t = asTensor(x);
   if (t.rank === 0) fail(`topK: needs at least one axis (${desc(t)})`);
   const axis = normAxis("topK", opts.axis ?? -1, t.rank);
   const n = t.shape[axis]!;
-  if (!Number.isInteger(k) || k < 0 || k > n) fail(`topK: k = ${k} must be an integer in [0, ${n}] for axis ${axis} of ${desc(t)}`);
+  if (!Number.isInteger(k) || k < 0 || k > n)
+    fail(`topK: k = ${k} must be an integer in [0, ${n}] for axis ${axis} of ${desc(t)}`);
   const shape = t.shape.map((d, i) => (i === axis ? k : d));
-  const indices = sizeOf(shape) === 0 ? zeros(shape, { dtype: "i64" }) : emit("topkIndices", [t], { k, axis, largest: opts.largest ?? true }, shape, "i64");
+  const indices =
+    sizeOf(shape) === 0
+      ? zeros(shape, { dtype: "i64" })
+      : emit("topkIndices", [t], { k, axis, largest: opts.largest ?? true }, shape, "i64");
   return { values: takeAlongAxis(t, indices, axis), indices };
 }
 
@@ -906,19 +1062,31 @@ export function sort(x: TensorLike, opts: { axis?: number; descending?: boolean 
 }
 
 /** Cumulative sum along an axis (default 0; `reverse` sums from the end, `exclusive` leaves out the element itself); bool/u8 sum in i32. */
-export function cumsum(x: TensorLike, opts: number | { axis?: number; reverse?: boolean; exclusive?: boolean } = {}): Tensor {
+export function cumsum(
+  x: TensorLike,
+  opts: number | { axis?: number; reverse?: boolean; exclusive?: boolean } = {},
+): Tensor {
   const o = typeof opts === "number" ? { axis: opts } : opts;
   const t0 = asTensor(x);
   const t = cast(t0, sumType(t0.dtype));
   if (t.rank === 0) return t;
   const axis = normAxis("cumsum", o.axis ?? 0, t.rank);
-  return emit("cumsum", [t], { axis, reverse: o.reverse ?? false, exclusive: o.exclusive ?? false }, t.shape, t.dtype);
+  return emit(
+    "cumsum",
+    [t],
+    { axis, reverse: o.reverse ?? false, exclusive: o.exclusive ?? false },
+    t.shape,
+    t.dtype,
+  );
 }
 
 /** x with the order of elements reversed along the given axes (all by default). */
 export function reverse(x: TensorLike, axes?: number | readonly number[]): Tensor {
   let t = asTensor(x);
-  const list = axes === undefined ? t.shape.map((_, i) => i) : (typeof axes === "number" ? [axes] : [...axes]).map((a) => normAxis("reverse", a, t.rank));
+  const list =
+    axes === undefined
+      ? t.shape.map((_, i) => i)
+      : (typeof axes === "number" ? [axes] : [...axes]).map((a) => normAxis("reverse", a, t.rank));
   for (const a of list) {
     const n = t.shape[a]!;
     if (n > 1) t = take(t, arange(n - 1, -1, -1), a);
@@ -930,12 +1098,21 @@ export function reverse(x: TensorLike, axes?: number | readonly number[]): Tenso
 export const gather = take;
 
 /** Pads with a constant: `widths[i] = [before, after]` for every axis. */
-export function pad(x: TensorLike, widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>, value = 0): Tensor {
+export function pad(
+  x: TensorLike,
+  widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>,
+  value = 0,
+): Tensor {
   const t = asTensor(x);
-  if (widths.some((w) => w.length === 3 && w[2] !== 0)) fail(`pad: interior padding is not supported (${JSON.stringify(widths)})`);
+  if (widths.some((w) => w.length === 3 && w[2] !== 0))
+    fail(`pad: interior padding is not supported (${JSON.stringify(widths)})`);
   widths = widths.map((w) => (w.length === 3 ? ([w[0], w[1]] as const) : w));
   if (widths.length !== t.rank) fail(`pad: ${widths.length} pad widths for ${desc(t)}`);
-  for (const w of widths) if (w.length !== 2 || w.some((v) => !Number.isInteger(v) || v < 0)) fail(`pad: widths must be [before, after] pairs of non-negative integers, got ${JSON.stringify(widths)}`);
+  for (const w of widths)
+    if (w.length !== 2 || w.some((v) => !Number.isInteger(v) || v < 0))
+      fail(
+        `pad: widths must be [before, after] pairs of non-negative integers, got ${JSON.stringify(widths)}`,
+      );
   if (widths.every(([a, b]) => a === 0 && b === 0)) return t;
   const pads = [...widths.map((w) => w[0]), ...widths.map((w) => w[1]!)];
   const shape = t.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]!);
@@ -946,8 +1123,12 @@ export function pad(x: TensorLike, widths: ReadonlyArray<readonly [number, numbe
 export function oneHot(indices: TensorLike, depth: number, opts: CreateOptions = {}): Tensor {
   const idx = asTensor(indices);
   if (!isInt(idx.dtype)) fail(`oneHot: indices must be integers, got ${desc(idx)}`);
-  if (!Number.isInteger(depth) || depth < 0) fail(`oneHot: depth must be a non-negative integer, got ${depth}`);
-  const hot = equal(expandDims(idx, -1), arange(depth, undefined, 1, { dtype: idx.dtype === "u8" ? "i32" : idx.dtype }));
+  if (!Number.isInteger(depth) || depth < 0)
+    fail(`oneHot: depth must be a non-negative integer, got ${depth}`);
+  const hot = equal(
+    expandDims(idx, -1),
+    arange(depth, undefined, 1, { dtype: idx.dtype === "u8" ? "i32" : idx.dtype }),
+  );
   return cast(hot, opts.dtype ?? "f32");
 }
 
@@ -957,14 +1138,21 @@ export function oneHot(indices: TensorLike, depth: number, opts: CreateOptions =
 /** Matrix product with NumPy matmul semantics: 1-D operands are promoted, leading dims broadcast. */
 export function matmul(a: TensorLike, b: TensorLike): Tensor {
   const [ta0, tb0, d] = unify("matmul", a, b, arithmeticType);
-  if (ta0.rank === 0 || tb0.rank === 0) fail(`matmul: scalar operands are not allowed (${desc(ta0)}, ${desc(tb0)}); use multiply`);
+  if (ta0.rank === 0 || tb0.rank === 0)
+    fail(`matmul: scalar operands are not allowed (${desc(ta0)}, ${desc(tb0)}); use multiply`);
   const ta = ta0.rank === 1 ? reshape(ta0, [1, ta0.shape[0]!]) : ta0;
   const tb = tb0.rank === 1 ? reshape(tb0, [tb0.shape[0]!, 1]) : tb0;
   const k1 = ta.shape[ta.rank - 1]!;
   const k2 = tb.shape[tb.rank - 2]!;
-  if (k1 !== k2) fail(`matmul: shapes ${fmt(ta0.shape)} and ${fmt(tb0.shape)} do not align (${k1} ≠ ${k2}; ${ta0.dtype}, ${tb0.dtype})`);
+  if (k1 !== k2)
+    fail(
+      `matmul: shapes ${fmt(ta0.shape)} and ${fmt(tb0.shape)} do not align (${k1} ≠ ${k2}; ${ta0.dtype}, ${tb0.dtype})`,
+    );
   const batch = broadcastLists(ta.shape.slice(0, -2), tb.shape.slice(0, -2));
-  if (!batch) fail(`matmul: batch dimensions of ${fmt(ta0.shape)} and ${fmt(tb0.shape)} cannot be broadcast together (${ta0.dtype}, ${tb0.dtype})`);
+  if (!batch)
+    fail(
+      `matmul: batch dimensions of ${fmt(ta0.shape)} and ${fmt(tb0.shape)} cannot be broadcast together (${ta0.dtype}, ${tb0.dtype})`,
+    );
   const shape = [...batch, ta.shape[ta.rank - 2]!, tb.shape[tb.rank - 1]!];
   let out = emit("matmul", [ta, tb], {}, shape, d);
   if (ta0.rank === 1) out = squeeze(out, -2);
@@ -993,6 +1181,12 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
 }
 
 /** @internal emit a primitive with attributes (used by grad rules). */
-export function primitive(op: Prim, inputs: Tensor[], attrs: Attrs, shape: readonly number[], dtype: DType): Tensor {
+export function primitive(
+  op: Prim,
+  inputs: Tensor[],
+  attrs: Attrs,
+  shape: readonly number[],
+  dtype: DType,
+): Tensor {
   return emit(op, inputs, attrs, shape, dtype);
 }

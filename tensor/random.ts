@@ -28,7 +28,8 @@ function stream(seed: number, id: number): () => number {
 
 function nextStream(seed: number | undefined): () => number {
   if (seed !== undefined) {
-    if (!Number.isInteger(seed)) throw new TensorError(`random: seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed))
+      throw new TensorError(`random: seed must be an integer, got ${seed}`);
     return stream(seed, -1);
   }
   return stream(globalSeed, globalCounter++);
@@ -52,14 +53,18 @@ function checkArgs(op: string, shape: readonly number[], dtype: DType): number {
   if (!isFloat(dtype)) throw new TensorError(`${op}: dtype must be f32 or f64, got ${dtype}`);
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new TensorError(`${op}: invalid shape [${shape.join(",")}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new TensorError(`${op}: invalid shape [${shape.join(",")}]`);
     n *= d;
   }
   return n;
 }
 
 /** Uniform values in [min, max) (default [0, 1)). */
-export function uniform(shape: readonly number[], opts: RandomOptions & { min?: number; max?: number } = {}): Tensor {
+export function uniform(
+  shape: readonly number[],
+  opts: RandomOptions & { min?: number; max?: number } = {},
+): Tensor {
   const dtype = opts.dtype ?? "f32";
   const n = checkArgs("random.uniform", shape, dtype);
   const next = nextStream(opts.seed);
@@ -67,7 +72,8 @@ export function uniform(shape: readonly number[], opts: RandomOptions & { min?: 
   const hi = opts.max ?? 1;
   const out = allocate(dtype, n) as Float32Array | Float64Array;
   for (let i = 0; i < n; i++) {
-    const u = dtype === "f64" ? (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53 : (next() >>> 8) / 2 ** 24;
+    const u =
+      dtype === "f64" ? (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53 : (next() >>> 8) / 2 ** 24;
     let v = lo + (hi - lo) * u;
     if (v >= hi) v = lo; // rounding in f32 could reach hi
     out[i] = v;
@@ -76,7 +82,10 @@ export function uniform(shape: readonly number[], opts: RandomOptions & { min?: 
 }
 
 /** Normal values with the given mean and standard deviation (default 0 and 1), Box–Muller. */
-export function normal(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+export function normal(
+  shape: readonly number[],
+  opts: RandomOptions & { mean?: number; std?: number } = {},
+): Tensor {
   const dtype = opts.dtype ?? "f32";
   const n = checkArgs("random.normal", shape, dtype);
   const next = nextStream(opts.seed);
@@ -94,9 +103,15 @@ export function normal(shape: readonly number[], opts: RandomOptions & { mean?: 
 }
 
 /** Random integers in [min, max) as i32. */
-export function randint(shape: readonly number[], min: number, max: number, opts: { seed?: number } = {}): Tensor {
+export function randint(
+  shape: readonly number[],
+  min: number,
+  max: number,
+  opts: { seed?: number } = {},
+): Tensor {
   const n = checkArgs("random.randint", shape, "f32");
-  if (!Number.isInteger(min) || !Number.isInteger(max) || max <= min) throw new TensorError(`random.randint: need integers min < max, got ${min}, ${max}`);
+  if (!Number.isInteger(min) || !Number.isInteger(max) || max <= min)
+    throw new TensorError(`random.randint: need integers min < max, got ${min}, ${max}`);
   const next = nextStream(opts.seed);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = min + Math.floor((next() / 4294967296) * (max - min));

@@ -19,7 +19,11 @@ const require = createRequire(import.meta.url);
 /** The native session object of onnxruntime-node's binding (synchronous API). */
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, null>, options: object): Record<string, ort.Tensor>;
+  run(
+    feeds: Record<string, ort.Tensor>,
+    fetches: Record<string, null>,
+    options: object,
+  ): Record<string, ort.Tensor>;
   dispose(): void;
   readonly inputMetadata: Array<{ name: string }>;
   readonly outputMetadata: Array<{ name: string }>;
@@ -72,9 +76,14 @@ const RUN_OPTIONS = { logSeverityLevel: 4 };
  */
 export function explainOrtFailure(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  const gather = /indices element out of data bounds, idx=(-?\d+) must be within the inclusive range \[(-?\d+),(-?\d+)\]/.exec(msg);
-  if (gather) return `index ${gather[1]} is out of bounds for an axis of size ${Number(gather[3]) + 1}`;
-  if (/ScatterND|GatherND/.test(msg) && /out of bounds|invalid indice/i.test(msg)) return "an index is out of bounds";
+  const gather =
+    /indices element out of data bounds, idx=(-?\d+) must be within the inclusive range \[(-?\d+),(-?\d+)\]/.exec(
+      msg,
+    );
+  if (gather)
+    return `index ${gather[1]} is out of bounds for an axis of size ${Number(gather[3]) + 1}`;
+  if (/ScatterND|GatherND/.test(msg) && /out of bounds|invalid indice/i.test(msg))
+    return "an index is out of bounds";
   return "ONNX Runtime could not execute it (the original error is in .cause)";
 }
 

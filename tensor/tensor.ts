@@ -18,7 +18,14 @@ import { type DType, type TypedArray, allocate, fromOrtTypeName, ortTypeName } f
 import { formatTensor, formatValues } from "./format.ts";
 import { GraphBuilder } from "./graph.ts";
 import { type Attrs, EAGER_PARAMS, type Prim, LOWERINGS } from "./lower.ts";
-import { CORES, SessionCache, createSession, explainOrtFailure, stats, type Session } from "./runtime.ts";
+import {
+  CORES,
+  SessionCache,
+  createSession,
+  explainOrtFailure,
+  stats,
+  type Session,
+} from "./runtime.ts";
 import * as ops from "./ops.ts";
 
 /** Errors raised by tsnb/nx: the message names the op, the shapes and the dtypes involved. */
@@ -46,7 +53,14 @@ export class Trace {
   private readonly consts = new Map<Tensor, Tensor>();
 
   /** Adds a node and returns its symbolic output tensor. */
-  record(op: Prim, inputs: readonly Tensor[], attrs: Attrs, shape: readonly number[], dtype: DType, value?: Tensor): Tensor {
+  record(
+    op: Prim,
+    inputs: readonly Tensor[],
+    attrs: Attrs,
+    shape: readonly number[],
+    dtype: DType,
+    value?: Tensor,
+  ): Tensor {
     const node: Node = { id: this.nodes.length, op, inputs, attrs, trace: this, value };
     this.nodes.push(node);
     const t = new Tensor(shape, dtype, null, node);
@@ -134,7 +148,11 @@ export class Tensor {
   toArraySync(): NestedArray {
     const data = this.concrete("toArray").data as TypedArray;
     const conv: (i: number) => number | boolean =
-      this.dtype === "bool" ? (i) => data[i] !== 0 : this.dtype === "i64" ? (i) => Number(data[i] as bigint) : (i) => data[i] as number;
+      this.dtype === "bool"
+        ? (i) => data[i] !== 0
+        : this.dtype === "i64"
+          ? (i) => Number(data[i] as bigint)
+          : (i) => data[i] as number;
     const shape = this.shape;
     if (shape.length === 0) return conv(0);
     let offset = 0;
@@ -158,7 +176,10 @@ export class Tensor {
 
   /** The single value of a one-element tensor, as a number (boolean for bool). */
   item(): number | boolean {
-    if (this.size !== 1) throw new TensorError(`item: expected a tensor with one element, got shape ${JSON.stringify(this.shape)}`);
+    if (this.size !== 1)
+      throw new TensorError(
+        `item: expected a tensor with one element, got shape ${JSON.stringify(this.shape)}`,
+      );
     const v = (this.concrete("item").data as TypedArray)[0]!;
     if (this.dtype === "bool") return v !== 0;
     return Number(v);
@@ -172,18 +193,24 @@ export class Tensor {
   /** Wraps an onnxruntime-node Tensor (shares memory). */
   static fromOrt(t: ort.Tensor): Tensor {
     const dtype = fromOrtTypeName(t.type);
-    if (!dtype) throw new TensorError(`fromOrt: onnxruntime type ${t.type} is not supported (f32, f64, i32, i64, u8, bool are)`);
+    if (!dtype)
+      throw new TensorError(
+        `fromOrt: onnxruntime type ${t.type} is not supported (f32, f64, i32, i64, u8, bool are)`,
+      );
     return new Tensor(t.dims as number[], dtype, t, null);
   }
 
   /** What a notebook shows for a cell whose result is this tensor (core/outputs.ts TensorOutput). */
   [DISPLAY](): { type: "tensor"; dtype: string; shape: number[]; text: string } {
-    const text = this._ort ? formatValues(this.dtype, this.shape, this._ort.data as TypedArray) : "(traced)";
+    const text = this._ort
+      ? formatValues(this.dtype, this.shape, this._ort.data as TypedArray)
+      : "(traced)";
     return { type: "tensor", dtype: this.dtype, shape: this.shape.slice(), text };
   }
 
   toString(): string {
-    if (!this._ort) return `Tensor<${this.dtype}${this.shape.map((d) => `[${d}]`).join("")} traced>`;
+    if (!this._ort)
+      return `Tensor<${this.dtype}${this.shape.map((d) => `[${d}]`).join("")} traced>`;
     return formatTensor(this.dtype, this.shape, this._ort.data as TypedArray);
   }
 
@@ -192,87 +219,255 @@ export class Tensor {
   }
 
   // ---- chaining: each method is the function of the same name in nx ----
-  add(b: TensorLike): Tensor { return ops.add(this, b); }
-  sub(b: TensorLike): Tensor { return ops.subtract(this, b); }
-  subtract(b: TensorLike): Tensor { return ops.subtract(this, b); }
-  mul(b: TensorLike): Tensor { return ops.multiply(this, b); }
-  multiply(b: TensorLike): Tensor { return ops.multiply(this, b); }
-  div(b: TensorLike): Tensor { return ops.divide(this, b); }
-  divide(b: TensorLike): Tensor { return ops.divide(this, b); }
-  floorDivide(b: TensorLike): Tensor { return ops.floorDivide(this, b); }
-  mod(b: TensorLike): Tensor { return ops.remainder(this, b); }
-  remainder(b: TensorLike): Tensor { return ops.remainder(this, b); }
-  pow(b: TensorLike): Tensor { return ops.pow(this, b); }
-  maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
-  minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
-  equal(b: TensorLike): Tensor { return ops.equal(this, b); }
-  notEqual(b: TensorLike): Tensor { return ops.notEqual(this, b); }
-  less(b: TensorLike): Tensor { return ops.less(this, b); }
-  lessEqual(b: TensorLike): Tensor { return ops.lessEqual(this, b); }
-  greater(b: TensorLike): Tensor { return ops.greater(this, b); }
-  greaterEqual(b: TensorLike): Tensor { return ops.greaterEqual(this, b); }
-  logicalAnd(b: TensorLike): Tensor { return ops.logicalAnd(this, b); }
-  logicalOr(b: TensorLike): Tensor { return ops.logicalOr(this, b); }
-  logicalXor(b: TensorLike): Tensor { return ops.logicalXor(this, b); }
-  logicalNot(): Tensor { return ops.logicalNot(this); }
-  neg(): Tensor { return ops.negate(this); }
-  negate(): Tensor { return ops.negate(this); }
-  abs(): Tensor { return ops.abs(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  square(): Tensor { return ops.square(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  relu(): Tensor { return ops.relu(this); }
-  sign(): Tensor { return ops.sign(this); }
-  floor(): Tensor { return ops.floor(this); }
-  ceil(): Tensor { return ops.ceil(this); }
-  round(): Tensor { return ops.round(this); }
-  clip(min: TensorLike, max: TensorLike): Tensor { return ops.clip(this, min, max); }
-  cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
-  astype(dtype: DType): Tensor { return ops.cast(this, dtype); }
-  sum(opts?: ReduceArg): Tensor { return ops.sum(this, opts); }
-  mean(opts?: ReduceArg): Tensor { return ops.mean(this, opts); }
-  max(opts?: ReduceArg): Tensor { return ops.max(this, opts); }
-  min(opts?: ReduceArg): Tensor { return ops.min(this, opts); }
-  argmax(opts?: ArgReduceOptions | number): Tensor { return ops.argmax(this, opts); }
-  argmin(opts?: ArgReduceOptions | number): Tensor { return ops.argmin(this, opts); }
-  logSumExp(opts?: ReduceArg): Tensor { return ops.logSumExp(this, opts); }
-  variance(opts?: ReduceArg & { ddof?: number }): Tensor { return ops.variance(this, opts); }
-  std(opts?: ReduceArg & { ddof?: number }): Tensor { return ops.standardDeviation(this, opts); }
-  any(opts?: ReduceArg): Tensor { return ops.any(this, opts); }
-  all(opts?: ReduceArg): Tensor { return ops.all(this, opts); }
-  softmax(opts?: number | { axis?: number }): Tensor { return ops.softmax(this, opts); }
-  logSoftmax(opts?: number | { axis?: number }): Tensor { return ops.logSoftmax(this, opts); }
-  matmul(b: TensorLike): Tensor { return ops.matmul(this, b); }
-  dot(b: TensorLike): Tensor { return ops.dot(this, b); }
-  transpose(perm?: number[]): Tensor { return ops.transpose(this, perm); }
-  get T(): Tensor { return ops.transpose(this); }
-  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  flatten(): Tensor { return ops.reshape(this, [-1]); }
-  squeeze(axes?: number | number[]): Tensor { return ops.squeeze(this, axes); }
-  expandDims(axis: number): Tensor { return ops.expandDims(this, axis); }
-  broadcastTo(shape: readonly number[]): Tensor { return ops.broadcastTo(this, shape); }
-  slice(begin: readonly number[], size?: readonly number[], strides?: readonly number[]): Tensor { return ops.slice(this, begin, size, strides); }
-  take(indices: TensorLike, opts?: number | { axis?: number }): Tensor { return ops.take(this, indices, opts); }
-  gather(indices: TensorLike, opts?: number | { axis?: number }): Tensor { return ops.take(this, indices, opts); }
-  takeAlongAxis(indices: TensorLike, opts?: number | { axis?: number }): Tensor { return ops.takeAlongAxis(this, indices, opts); }
-  topK(k: number, opts?: { axis?: number; largest?: boolean }): { values: Tensor; indices: Tensor } { return ops.topK(this, k, opts); }
-  sort(opts?: { axis?: number; descending?: boolean }): Tensor { return ops.sort(this, opts); }
-  argsort(opts?: { axis?: number; descending?: boolean }): Tensor { return ops.argsort(this, opts); }
-  cumsum(opts?: number | { axis?: number; reverse?: boolean; exclusive?: boolean }): Tensor { return ops.cumsum(this, opts); }
-  reverse(axes?: number | readonly number[]): Tensor { return ops.reverse(this, axes); }
-  quotient(b: TensorLike): Tensor { return ops.quotient(this, b); }
-  sin(): Tensor { return ops.sin(this); }
-  cos(): Tensor { return ops.cos(this); }
-  log1p(): Tensor { return ops.log1p(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  reciprocal(): Tensor { return ops.reciprocal(this); }
-  isNaN(): Tensor { return ops.isNaN(this); }
-  stopGradient(): Tensor { return ops.stopGradient(this); }
-  where(a: TensorLike, b: TensorLike): Tensor { return ops.where(this, a, b); }
-  pad(widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>, value?: number): Tensor { return ops.pad(this, widths, value); }
+  add(b: TensorLike): Tensor {
+    return ops.add(this, b);
+  }
+  sub(b: TensorLike): Tensor {
+    return ops.subtract(this, b);
+  }
+  subtract(b: TensorLike): Tensor {
+    return ops.subtract(this, b);
+  }
+  mul(b: TensorLike): Tensor {
+    return ops.multiply(this, b);
+  }
+  multiply(b: TensorLike): Tensor {
+    return ops.multiply(this, b);
+  }
+  div(b: TensorLike): Tensor {
+    return ops.divide(this, b);
+  }
+  divide(b: TensorLike): Tensor {
+    return ops.divide(this, b);
+  }
+  floorDivide(b: TensorLike): Tensor {
+    return ops.floorDivide(this, b);
+  }
+  mod(b: TensorLike): Tensor {
+    return ops.remainder(this, b);
+  }
+  remainder(b: TensorLike): Tensor {
+    return ops.remainder(this, b);
+  }
+  pow(b: TensorLike): Tensor {
+    return ops.pow(this, b);
+  }
+  maximum(b: TensorLike): Tensor {
+    return ops.maximum(this, b);
+  }
+  minimum(b: TensorLike): Tensor {
+    return ops.minimum(this, b);
+  }
+  equal(b: TensorLike): Tensor {
+    return ops.equal(this, b);
+  }
+  notEqual(b: TensorLike): Tensor {
+    return ops.notEqual(this, b);
+  }
+  less(b: TensorLike): Tensor {
+    return ops.less(this, b);
+  }
+  lessEqual(b: TensorLike): Tensor {
+    return ops.lessEqual(this, b);
+  }
+  greater(b: TensorLike): Tensor {
+    return ops.greater(this, b);
+  }
+  greaterEqual(b: TensorLike): Tensor {
+    return ops.greaterEqual(this, b);
+  }
+  logicalAnd(b: TensorLike): Tensor {
+    return ops.logicalAnd(this, b);
+  }
+  logicalOr(b: TensorLike): Tensor {
+    return ops.logicalOr(this, b);
+  }
+  logicalXor(b: TensorLike): Tensor {
+    return ops.logicalXor(this, b);
+  }
+  logicalNot(): Tensor {
+    return ops.logicalNot(this);
+  }
+  neg(): Tensor {
+    return ops.negate(this);
+  }
+  negate(): Tensor {
+    return ops.negate(this);
+  }
+  abs(): Tensor {
+    return ops.abs(this);
+  }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  log(): Tensor {
+    return ops.log(this);
+  }
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  square(): Tensor {
+    return ops.square(this);
+  }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  sign(): Tensor {
+    return ops.sign(this);
+  }
+  floor(): Tensor {
+    return ops.floor(this);
+  }
+  ceil(): Tensor {
+    return ops.ceil(this);
+  }
+  round(): Tensor {
+    return ops.round(this);
+  }
+  clip(min: TensorLike, max: TensorLike): Tensor {
+    return ops.clip(this, min, max);
+  }
+  cast(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  astype(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  sum(opts?: ReduceArg): Tensor {
+    return ops.sum(this, opts);
+  }
+  mean(opts?: ReduceArg): Tensor {
+    return ops.mean(this, opts);
+  }
+  max(opts?: ReduceArg): Tensor {
+    return ops.max(this, opts);
+  }
+  min(opts?: ReduceArg): Tensor {
+    return ops.min(this, opts);
+  }
+  argmax(opts?: ArgReduceOptions | number): Tensor {
+    return ops.argmax(this, opts);
+  }
+  argmin(opts?: ArgReduceOptions | number): Tensor {
+    return ops.argmin(this, opts);
+  }
+  logSumExp(opts?: ReduceArg): Tensor {
+    return ops.logSumExp(this, opts);
+  }
+  variance(opts?: ReduceArg & { ddof?: number }): Tensor {
+    return ops.variance(this, opts);
+  }
+  std(opts?: ReduceArg & { ddof?: number }): Tensor {
+    return ops.standardDeviation(this, opts);
+  }
+  any(opts?: ReduceArg): Tensor {
+    return ops.any(this, opts);
+  }
+  all(opts?: ReduceArg): Tensor {
+    return ops.all(this, opts);
+  }
+  softmax(opts?: number | { axis?: number }): Tensor {
+    return ops.softmax(this, opts);
+  }
+  logSoftmax(opts?: number | { axis?: number }): Tensor {
+    return ops.logSoftmax(this, opts);
+  }
+  matmul(b: TensorLike): Tensor {
+    return ops.matmul(this, b);
+  }
+  dot(b: TensorLike): Tensor {
+    return ops.dot(this, b);
+  }
+  transpose(perm?: number[]): Tensor {
+    return ops.transpose(this, perm);
+  }
+  get T(): Tensor {
+    return ops.transpose(this);
+  }
+  reshape(shape: readonly number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  flatten(): Tensor {
+    return ops.reshape(this, [-1]);
+  }
+  squeeze(axes?: number | number[]): Tensor {
+    return ops.squeeze(this, axes);
+  }
+  expandDims(axis: number): Tensor {
+    return ops.expandDims(this, axis);
+  }
+  broadcastTo(shape: readonly number[]): Tensor {
+    return ops.broadcastTo(this, shape);
+  }
+  slice(begin: readonly number[], size?: readonly number[], strides?: readonly number[]): Tensor {
+    return ops.slice(this, begin, size, strides);
+  }
+  take(indices: TensorLike, opts?: number | { axis?: number }): Tensor {
+    return ops.take(this, indices, opts);
+  }
+  gather(indices: TensorLike, opts?: number | { axis?: number }): Tensor {
+    return ops.take(this, indices, opts);
+  }
+  takeAlongAxis(indices: TensorLike, opts?: number | { axis?: number }): Tensor {
+    return ops.takeAlongAxis(this, indices, opts);
+  }
+  topK(
+    k: number,
+    opts?: { axis?: number; largest?: boolean },
+  ): { values: Tensor; indices: Tensor } {
+    return ops.topK(this, k, opts);
+  }
+  sort(opts?: { axis?: number; descending?: boolean }): Tensor {
+    return ops.sort(this, opts);
+  }
+  argsort(opts?: { axis?: number; descending?: boolean }): Tensor {
+    return ops.argsort(this, opts);
+  }
+  cumsum(opts?: number | { axis?: number; reverse?: boolean; exclusive?: boolean }): Tensor {
+    return ops.cumsum(this, opts);
+  }
+  reverse(axes?: number | readonly number[]): Tensor {
+    return ops.reverse(this, axes);
+  }
+  quotient(b: TensorLike): Tensor {
+    return ops.quotient(this, b);
+  }
+  sin(): Tensor {
+    return ops.sin(this);
+  }
+  cos(): Tensor {
+    return ops.cos(this);
+  }
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
+  rsqrt(): Tensor {
+    return ops.rsqrt(this);
+  }
+  reciprocal(): Tensor {
+    return ops.reciprocal(this);
+  }
+  isNaN(): Tensor {
+    return ops.isNaN(this);
+  }
+  stopGradient(): Tensor {
+    return ops.stopGradient(this);
+  }
+  where(a: TensorLike, b: TensorLike): Tensor {
+    return ops.where(this, a, b);
+  }
+  pad(
+    widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>,
+    value?: number,
+  ): Tensor {
+    return ops.pad(this, widths, value);
+  }
 }
 
 /** What ops accept where a tensor is expected: a tensor, a JS number/boolean (a "weak" scalar that adopts the other operand's dtype), or nested arrays. */
@@ -323,11 +518,18 @@ function describeInputs(inputs: readonly Tensor[]): string {
   return inputs.map((t) => `${t.dtype}${JSON.stringify(t.shape)}`).join(", ");
 }
 
-function eagerKey(op: Prim, inputs: readonly Tensor[], attrs: Attrs, outRank: number, parallel: boolean): string {
+function eagerKey(
+  op: Prim,
+  inputs: readonly Tensor[],
+  attrs: Attrs,
+  outRank: number,
+  parallel: boolean,
+): string {
   let k = op + outRank;
   for (const t of inputs) k += "|" + t.dtype + t.shape.length;
   const params = EAGER_PARAMS[op];
-  for (const name in attrs) if (!params?.includes(name)) k += "|" + name + "=" + String(attrs[name]);
+  for (const name in attrs)
+    if (!params?.includes(name)) k += "|" + name + "=" + String(attrs[name]);
   return parallel ? k + "|P" : k;
 }
 
@@ -341,11 +543,20 @@ function workOf(op: Prim, inputs: readonly Tensor[], outSize: number): number {
   return w;
 }
 
-function runEager(op: Prim, inputs: readonly Tensor[], attrs: Attrs, shape: readonly number[], dtype: DType): Tensor {
+function runEager(
+  op: Prim,
+  inputs: readonly Tensor[],
+  attrs: Attrs,
+  shape: readonly number[],
+  dtype: DType,
+): Tensor {
   let outSize = 1;
   for (const d of shape) outSize *= d;
   if (outSize === 0) return fromTyped(dtype, allocate(dtype, 0), shape);
-  if ((op === "reshape" || op === "identity" || op === "stopGradient") && inputs[0]!.dtype === dtype) {
+  if (
+    (op === "reshape" || op === "identity" || op === "stopGradient") &&
+    inputs[0]!.dtype === dtype
+  ) {
     return fromTyped(dtype, inputs[0]!._ort!.data as TypedArray, shape);
   }
   if (op === "cast" && inputs[0]!.dtype === dtype) return inputs[0]!;
@@ -362,14 +573,20 @@ function runEager(op: Prim, inputs: readonly Tensor[], attrs: Attrs, shape: read
   if (params) {
     for (const name of params) {
       const v = attrs[name] as number[];
-      feeds[`p_${name}`] = new ort.Tensor("int64", BigInt64Array.from(v, (x) => BigInt(x)), [v.length]);
+      feeds[`p_${name}`] = new ort.Tensor(
+        "int64",
+        BigInt64Array.from(v, (x) => BigInt(x)),
+        [v.length],
+      );
     }
   }
   let out: ort.Tensor;
   try {
     out = session.run(feeds)["y"]!;
   } catch (e) {
-    throw new TensorError(`${op}: failed on ${describeInputs(inputs)}: ${explainOrtFailure(e)}`, { cause: e });
+    throw new TensorError(`${op}: failed on ${describeInputs(inputs)}: ${explainOrtFailure(e)}`, {
+      cause: e,
+    });
   }
   stats.runs++;
   return new Tensor(shape, dtype, out, null);
@@ -377,20 +594,49 @@ function runEager(op: Prim, inputs: readonly Tensor[], attrs: Attrs, shape: read
 
 const INPUT_NAMES = ["x0", "x1", "x2", "x3"];
 
-function compileSingleOp(op: Prim, inputs: readonly Tensor[], attrs: Attrs, dtype: DType, outRank: number, parallel: boolean): Session {
+function compileSingleOp(
+  op: Prim,
+  inputs: readonly Tensor[],
+  attrs: Attrs,
+  dtype: DType,
+  outRank: number,
+  parallel: boolean,
+): Session {
   const b = new GraphBuilder();
   b.eagerParams = true;
-  const names = inputs.map((t, i) => b.input(`x${i}`, t.dtype, t.shape.map((_, j) => `x${i}_${j}`)));
+  const names = inputs.map((t, i) =>
+    b.input(
+      `x${i}`,
+      t.dtype,
+      t.shape.map((_, j) => `x${i}_${j}`),
+    ),
+  );
   const lower = LOWERINGS[op as Exclude<Prim, "input" | "const">];
-  const y = lower(b, names, inputs.map((t) => t.dtype), attrs, dtype);
+  const y = lower(
+    b,
+    names,
+    inputs.map((t) => t.dtype),
+    attrs,
+    dtype,
+  );
   b.add("Identity", [y], undefined, "y");
-  b.output("y", dtype, Array.from({ length: outRank }, (_, j) => `y_${j}`));
+  b.output(
+    "y",
+    dtype,
+    Array.from({ length: outRank }, (_, j) => `y_${j}`),
+  );
   try {
-    const s = createSession(b.encode(op), { threads: parallel ? CORES : 1, graphOptimizationLevel: "basic" });
+    const s = createSession(b.encode(op), {
+      threads: parallel ? CORES : 1,
+      graphOptimizationLevel: "basic",
+    });
     stats.sessionsCreated++;
     return s;
   } catch (e) {
-    throw new TensorError(`${op}: could not compile for ${describeInputs(inputs)}: ONNX Runtime rejected the graph (the original error is in .cause)`, { cause: e });
+    throw new TensorError(
+      `${op}: could not compile for ${describeInputs(inputs)}: ONNX Runtime rejected the graph (the original error is in .cause)`,
+      { cause: e },
+    );
   }
 }
 
@@ -398,17 +644,33 @@ function compileSingleOp(op: Prim, inputs: readonly Tensor[], attrs: Attrs, dtyp
  * @internal Applies a primitive: records it when an input is traced, else runs it now.
  * Callers have already checked inputs and computed the output shape and dtype.
  */
-export function emit(op: Prim, inputs: readonly Tensor[], attrs: Attrs, shape: readonly number[], dtype: DType): Tensor {
+export function emit(
+  op: Prim,
+  inputs: readonly Tensor[],
+  attrs: Attrs,
+  shape: readonly number[],
+  dtype: DType,
+): Tensor {
   let trace: Trace | null = null;
   for (const t of inputs) {
     const n = t._node;
     if (!n) continue;
     if (!n.trace.active) {
-      throw new TensorError(`${op}: a tensor traced inside jit/grad (${t.dtype}${JSON.stringify(t.shape)}) was used after the trace ended`);
+      throw new TensorError(
+        `${op}: a tensor traced inside jit/grad (${t.dtype}${JSON.stringify(t.shape)}) was used after the trace ended`,
+      );
     }
-    if (trace && trace !== n.trace) throw new TensorError(`${op}: tensors from two different jit/grad traces were mixed`);
+    if (trace && trace !== n.trace)
+      throw new TensorError(`${op}: tensors from two different jit/grad traces were mixed`);
     trace = n.trace;
   }
-  if (trace) return trace.record(op, inputs.map((t) => trace!.lift(t)), attrs, shape, dtype);
+  if (trace)
+    return trace.record(
+      op,
+      inputs.map((t) => trace!.lift(t)),
+      attrs,
+      shape,
+      dtype,
+    );
   return runEager(op, inputs, attrs, shape, dtype);
 }

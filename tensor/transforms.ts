@@ -56,11 +56,23 @@ const SENTINEL = 7919;
 
 function dimsOf(shape: readonly number[], poly: PolySpec | undefined): Array<number | string> {
   if (!poly) return shape.slice();
-  return shape.map((d) => (d !== 0 && d % poly.sentinel === 0 ? (d === poly.sentinel ? "batch" : `batch*${d / poly.sentinel}`) : d));
+  return shape.map((d) =>
+    d !== 0 && d % poly.sentinel === 0
+      ? d === poly.sentinel
+        ? "batch"
+        : `batch*${d / poly.sentinel}`
+      : d,
+  );
 }
 
 /** Lowers the part of a trace that `outs` need into an ONNX graph. */
-function lowerTrace(trace: Trace, placeholders: readonly Tensor[], outs: readonly Tensor[], exportMode: boolean, poly?: PolySpec): Lowered {
+function lowerTrace(
+  trace: Trace,
+  placeholders: readonly Tensor[],
+  outs: readonly Tensor[],
+  exportMode: boolean,
+  poly?: PolySpec,
+): Lowered {
   const b = new GraphBuilder();
   const needed = new Set<number>();
   const stack: number[] = [];
@@ -88,9 +100,18 @@ function lowerTrace(trace: Trace, placeholders: readonly Tensor[], outs: readonl
       names.set(node.id, name);
     } else if (node.op === "const") {
       const v = node.value!;
-      if (poly && v.shape.some((d) => d !== 0 && d % poly.sentinel === 0)) throw new PolyUnsupported("a constant's shape depends on the batch size");
+      if (poly && v.shape.some((d) => d !== 0 && d % poly.sentinel === 0))
+        throw new PolyUnsupported("a constant's shape depends on the batch size");
       if (exportMode || v.size <= INLINE_CONST) {
-        names.set(node.id, b.initializer(v.dtype, v.shape.slice(), v.dataSync(), exportMode ? `const_${node.id}` : undefined));
+        names.set(
+          node.id,
+          b.initializer(
+            v.dtype,
+            v.shape.slice(),
+            v.dataSync(),
+            exportMode ? `const_${node.id}` : undefined,
+          ),
+        );
       } else {
         const name = `k${node.id}`;
         b.input(name, v.dtype, v.shape.slice());
@@ -100,8 +121,21 @@ function lowerTrace(trace: Trace, placeholders: readonly Tensor[], outs: readonl
     } else {
       const lower = LOWERINGS[node.op as Exclude<Prim, "input" | "const">];
       const ins = node.inputs.map((x) => names.get(x._node!.id)!);
-      names.set(node.id, lower(b, ins, node.inputs.map((x) => x.dtype), node.attrs, out.dtype));
-      if (poly && !b.poly && node.inputs.some((x) => x.shape.some((d) => d % poly.sentinel === 0 && d !== 0))) {
+      names.set(
+        node.id,
+        lower(
+          b,
+          ins,
+          node.inputs.map((x) => x.dtype),
+          node.attrs,
+          out.dtype,
+        ),
+      );
+      if (
+        poly &&
+        !b.poly &&
+        node.inputs.some((x) => x.shape.some((d) => d % poly.sentinel === 0 && d !== 0))
+      ) {
         throw new PolyUnsupported("batch-sized values that do not come from a batched argument");
       }
       work += node.op === "matmul" ? out.size * (node.inputs[0]!.shape.at(-1) ?? 1) : out.size;
@@ -132,35 +166,61 @@ function traceFunction(
   fn: (...args: unknown[]) => unknown,
   args: unknown[],
   poly?: PolySpec,
-): { trace: Trace; placeholders: Tensor[]; outLeaves: Tensor[]; rebuild: (l: readonly Tensor[]) => unknown } {
+): {
+  trace: Trace;
+  placeholders: Tensor[];
+  outLeaves: Tensor[];
+  rebuild: (l: readonly Tensor[]) => unknown;
+} {
   const flat = flatten(args);
   const trace = new Trace();
-  const placeholders = flat.leaves.map((t, i) => trace.placeholder(poly?.batched.has(i) ? [poly.sentinel, ...t.shape.slice(1)] : t.shape, t.dtype));
+  const placeholders = flat.leaves.map((t, i) =>
+    trace.placeholder(
+      poly?.batched.has(i) ? [poly.sentinel, ...t.shape.slice(1)] : t.shape,
+      t.dtype,
+    ),
+  );
   let result: unknown;
   try {
     result = fn(...(flat.rebuild(placeholders) as unknown[]));
   } finally {
     trace.active = false;
   }
-  if (result instanceof Promise) throw new TensorError("jit: the function returned a Promise; traced functions must be synchronous");
+  if (result instanceof Promise)
+    throw new TensorError(
+      "jit: the function returned a Promise; traced functions must be synchronous",
+    );
   const out = flatten(result);
   return { trace, placeholders, outLeaves: out.leaves, rebuild: out.rebuild };
 }
 
-function compile(fn: (...args: unknown[]) => unknown, args: unknown[], opts: JitOptions, poly?: PolySpec, workHint?: number): Compiled {
+function compile(
+  fn: (...args: unknown[]) => unknown,
+  args: unknown[],
+  opts: JitOptions,
+  poly?: PolySpec,
+  workHint?: number,
+): Compiled {
   const { trace, placeholders, outLeaves, rebuild } = traceFunction(fn, args, poly);
   const lowered = lowerTrace(trace, placeholders, outLeaves, false, poly);
-  if (poly && lowered.outputs.some((x) => "value" in x)) throw new PolyUnsupported("an output does not depend on the arguments");
+  if (poly && lowered.outputs.some((x) => "value" in x))
+    throw new PolyUnsupported("an output does not depend on the arguments");
   const hasGraph = lowered.outputs.some((x) => "name" in x);
   let session: Session | null = null;
   if (hasGraph) {
     const work = workHint ?? lowered.work;
     const threads = opts.threads ?? (CORES > 1 && work >= PARALLEL_WORK ? CORES : 1);
     try {
-      session = createSession(lowered.builder.encode("jit"), { threads, graphOptimizationLevel: "all" });
+      session = createSession(lowered.builder.encode("jit"), {
+        threads,
+        graphOptimizationLevel: "all",
+      });
       stats.sessionsCreated++;
     } catch (e) {
-      throw new TensorError(`jit: could not compile the traced graph for arguments (${describeArgs(flatten(args).leaves)}): ONNX Runtime rejected it (the original error is in .cause)`, { cause: e });
+      throw new TensorError(
+        `jit: could not compile the traced graph for arguments (${describeArgs(flatten(args).leaves)}): ONNX Runtime rejected it (the original error is in .cause)`,
+        { cause: e },
+      );
     }
   }
   return { session, lowered, rebuild };
@@ -170,11 +230,15 @@ function runCompiled(c: Compiled, leaves: readonly Tensor[]): unknown {
   let results: Record<string, ort.Tensor> = {};
   if (c.session) {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const f of c.lowered.feeds) feeds[f.name] = "arg" in f ? leaves[f.arg]!.toOrt() : f.value.toOrt();
+    for (const f of c.lowered.feeds)
+      feeds[f.name] = "arg" in f ? leaves[f.arg]!.toOrt() : f.value.toOrt();
     try {
       results = c.session.run(feeds);
     } catch (e) {
-      throw new TensorError(`jit: running the compiled graph failed for arguments (${describeArgs(leaves)}): ${explainOrtFailure(e)}`, { cause: e });
+      throw new TensorError(
+        `jit: running the compiled graph failed for arguments (${describeArgs(leaves)}): ${explainOrtFailure(e)}`,
+        { cause: e },
+      );
     }
     stats.runs++;
   }
@@ -202,7 +266,8 @@ export function jit<F extends (...args: never[]) => unknown>(fn: F, opts: JitOpt
     for (const t of flat.leaves) key += `|${t.dtype}${t.shape.join(",")}`;
     const hit = cache.get(key);
     if (hit) return runCompiled(hit.compiled, flat.leaves);
-    for (const fam of families) if (fam.matches(flat.key, flat.leaves)) return runCompiled(fam.compiled, flat.leaves);
+    for (const fam of families)
+      if (fam.matches(flat.key, flat.leaves)) return runCompiled(fam.compiled, flat.leaves);
     const shapes = flat.leaves.map((t) => t.shape.slice());
     const compiled = compile(f, args, opts);
     cache.set(key, { compiled, shapes, treeKey: flat.key });
@@ -247,7 +312,14 @@ function batchedArgs(keyA: string, a: number[][], keyB: string, b: number[][]): 
   return batched.size > 0 ? batched : null;
 }
 
-function tryFamily(f: (...a: unknown[]) => unknown, args: unknown[], leaves: readonly Tensor[], opts: JitOptions, batched: Set<number>, reference: Compiled): Family | null {
+function tryFamily(
+  f: (...a: unknown[]) => unknown,
+  args: unknown[],
+  leaves: readonly Tensor[],
+  opts: JitOptions,
+  batched: Set<number>,
+  reference: Compiled,
+): Family | null {
   let compiled: Compiled;
   try {
     compiled = compile(f, args, opts, { sentinel: SENTINEL, batched }, reference.lowered.work);
@@ -287,7 +359,12 @@ function tryFamily(f: (...a: unknown[]) => unknown, args: unknown[], leaves: rea
 }
 
 function sameValues(a: Tensor, b: Tensor): boolean {
-  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return false;
+  if (
+    a.dtype !== b.dtype ||
+    a.shape.length !== b.shape.length ||
+    a.shape.some((d, i) => d !== b.shape[i])
+  )
+    return false;
   const x = a.dataSync();
   const y = b.dataSync();
   for (let i = 0; i < x.length; i++) {
@@ -307,12 +384,20 @@ export interface GradOptions {
   hasAux?: boolean;
 }
 
-function gradOptions(o: number | number[] | GradOptions | undefined): { argnums: number[]; single: boolean; hasAux: boolean } {
+function gradOptions(o: number | number[] | GradOptions | undefined): {
+  argnums: number[];
+  single: boolean;
+  hasAux: boolean;
+} {
   if (o === undefined) return { argnums: [0], single: true, hasAux: false };
   if (typeof o === "number") return { argnums: [o], single: true, hasAux: false };
   if (Array.isArray(o)) return { argnums: o, single: false, hasAux: false };
   const a = o.argnums ?? 0;
-  return { argnums: typeof a === "number" ? [a] : a, single: typeof a === "number", hasAux: o.hasAux ?? false };
+  return {
+    argnums: typeof a === "number" ? [a] : a,
+    single: typeof a === "number",
+    hasAux: o.hasAux ?? false,
+  };
 }
 
 function traceOf(leaves: readonly Tensor[]): Trace {
@@ -320,12 +405,18 @@ function traceOf(leaves: readonly Tensor[]): Trace {
   throw new TensorError("grad: internal error: no traced argument");
 }
 
-function makeGrad(fn: (...args: unknown[]) => unknown, options: number | number[] | GradOptions | undefined, withValue: boolean): (...args: unknown[]) => unknown {
+function makeGrad(
+  fn: (...args: unknown[]) => unknown,
+  options: number | number[] | GradOptions | undefined,
+  withValue: boolean,
+): (...args: unknown[]) => unknown {
   const { argnums, single, hasAux } = gradOptions(options);
   const inner = (...args: unknown[]): unknown => {
     for (const i of argnums) {
-      if (i < 0 || i >= args.length) throw new TensorError(`grad: argnums ${i} is out of range for ${args.length} arguments`);
-      if (flatten(args[i]).leaves.length === 0) throw new TensorError(`grad: argument ${i} contains no tensors`);
+      if (i < 0 || i >= args.length)
+        throw new TensorError(`grad: argnums ${i} is out of range for ${args.length} arguments`);
+      if (flatten(args[i]).leaves.length === 0)
+        throw new TensorError(`grad: argument ${i} contains no tensors`);
     }
     const trace = traceOf(flatten(args).leaves);
     const newArgs = args.slice();
@@ -333,11 +424,15 @@ function makeGrad(fn: (...args: unknown[]) => unknown, options: number | number[
     const rebuilds: Array<(l: readonly Tensor[]) => unknown> = [];
     const counts: number[] = [];
     for (const i of argnums) {
-      if (i < 0 || i >= args.length) throw new TensorError(`grad: argnums ${i} is out of range for ${args.length} arguments`);
+      if (i < 0 || i >= args.length)
+        throw new TensorError(`grad: argnums ${i} is out of range for ${args.length} arguments`);
       const f = flatten(args[i]);
       if (f.leaves.length === 0) throw new TensorError(`grad: argument ${i} contains no tensors`);
       const ids = f.leaves.map((t) => {
-        if (!isFloat(t.dtype)) throw new TensorError(`grad: argument ${i} has a ${t.dtype}[${t.shape.join(",")}] tensor; only f32/f64 tensors can be differentiated`);
+        if (!isFloat(t.dtype))
+          throw new TensorError(
+            `grad: argument ${i} has a ${t.dtype}[${t.shape.join(",")}] tensor; only f32/f64 tensors can be differentiated`,
+          );
         return o.primitive("identity", [trace.lift(t)], {}, t.shape, t.dtype);
       });
       newArgs[i] = f.rebuild(ids);
@@ -349,7 +444,8 @@ function makeGrad(fn: (...args: unknown[]) => unknown, options: number | number[
     let value: unknown = result;
     let aux: unknown;
     if (hasAux) {
-      if (!Array.isArray(result) || result.length !== 2) throw new TensorError("grad: with hasAux the function must return [value, aux]");
+      if (!Array.isArray(result) || result.length !== 2)
+        throw new TensorError("grad: with hasAux the function must return [value, aux]");
       [value, aux] = result as [unknown, unknown];
     }
     if (!(value instanceof Tensor) || value.rank !== 0 || !isFloat(value.dtype)) {
@@ -374,12 +470,18 @@ function makeGrad(fn: (...args: unknown[]) => unknown, options: number | number[
  * The gradient of a scalar-valued fn with respect to argument `argnums` (default 0; a tensor or a
  * tree of tensors, giving a gradient of the same structure). Compiled with jit.
  */
-export function grad(fn: (...args: never[]) => unknown, options?: number | number[] | GradOptions): (...args: unknown[]) => any {
+export function grad(
+  fn: (...args: never[]) => unknown,
+  options?: number | number[] | GradOptions,
+): (...args: unknown[]) => any {
   return makeGrad(fn as unknown as (...args: unknown[]) => unknown, options, false);
 }
 
 /** Like grad, returning `[value, gradient]` (`[[value, aux], gradient]` with hasAux). */
-export function valueAndGrad(fn: (...args: never[]) => unknown, options?: number | number[] | GradOptions): (...args: unknown[]) => ValueAndGrad {
+export function valueAndGrad(
+  fn: (...args: never[]) => unknown,
+  options?: number | number[] | GradOptions,
+): (...args: unknown[]) => ValueAndGrad {
   const compiled = makeGrad(fn as unknown as (...args: unknown[]) => unknown, options, true);
   const hasAux = typeof options === "object" && !Array.isArray(options) && options.hasAux === true;
   return (...args: unknown[]) => {
@@ -412,19 +514,29 @@ export interface ExportOptions {
  * graph inputs with static shapes, every tensor the function captures (weights) becomes an
  * initializer, the returned tensors become outputs.
  */
-export function exportOnnx(fn: (...args: never[]) => unknown, args: unknown[], opts: ExportOptions = {}): Uint8Array {
+export function exportOnnx(
+  fn: (...args: never[]) => unknown,
+  args: unknown[],
+  opts: ExportOptions = {},
+): Uint8Array {
   const f = fn as unknown as (...a: unknown[]) => unknown;
   if (!opts.dynamicBatch) return exportWith(f, args, opts);
   const leaves = flatten(args).leaves;
   const batch = leaves[0]?.shape[0];
   if (batch === undefined || leaves.some((t) => t.rank === 0 || t.shape[0] !== batch)) {
-    throw new TensorError(`exportOnnx: with dynamicBatch every input needs the same leading (batch) dimension, got (${describeArgs(leaves)})`);
+    throw new TensorError(
+      `exportOnnx: with dynamicBatch every input needs the same leading (batch) dimension, got (${describeArgs(leaves)})`,
+    );
   }
   let bytes: Uint8Array;
   try {
-    bytes = exportWith(f, args, opts, { sentinel: SENTINEL, batched: new Set(leaves.map((_, i) => i)) });
+    bytes = exportWith(f, args, opts, {
+      sentinel: SENTINEL,
+      batched: new Set(leaves.map((_, i) => i)),
+    });
   } catch (e) {
-    if (e instanceof PolyUnsupported) throw new TensorError(`exportOnnx: the batch dimension cannot be symbolic: ${e.message}`);
+    if (e instanceof PolyUnsupported)
+      throw new TensorError(`exportOnnx: the batch dimension cannot be symbolic: ${e.message}`);
     throw e;
   }
   // the symbolic-batch model must reproduce the static one on the example arguments
@@ -438,14 +550,23 @@ export function exportOnnx(fn: (...args: never[]) => unknown, args: unknown[], o
   const a = run(bytes);
   const b = run(exportWith(f, args, opts));
   if (!a.every((t, i) => sameValues(t, b[i]!))) {
-    throw new TensorError("exportOnnx: the function bakes the batch size into its computation (e.g. x.shape[0] used as a number); export without dynamicBatch");
+    throw new TensorError(
+      "exportOnnx: the function bakes the batch size into its computation (e.g. x.shape[0] used as a number); export without dynamicBatch",
+    );
   }
   return bytes;
 }
 
-function exportWith(f: (...a: unknown[]) => unknown, args: unknown[], opts: ExportOptions, poly?: PolySpec): Uint8Array {
+function exportWith(
+  f: (...a: unknown[]) => unknown,
+  args: unknown[],
+  opts: ExportOptions,
+  poly?: PolySpec,
+): Uint8Array {
   const { trace, placeholders, outLeaves } = traceFunction(f, args, poly);
-  for (const t of outLeaves) if (t._node?.trace !== trace) throw new TensorError("exportOnnx: every output must depend on the inputs");
+  for (const t of outLeaves)
+    if (t._node?.trace !== trace)
+      throw new TensorError("exportOnnx: every output must depend on the inputs");
   const lowered = lowerTrace(trace, placeholders, outLeaves, true, poly);
   const b = lowered.builder;
   const rename = new Map<string, string>();

@@ -35,7 +35,11 @@ function staticKey(x: unknown): string {
 }
 
 /** The tensors of a tree in a fixed order, a key of its structure (with static leaves), and a rebuilder. */
-export function flatten(tree: unknown): { leaves: Tensor[]; key: string; rebuild: (leaves: readonly Tensor[]) => unknown } {
+export function flatten(tree: unknown): {
+  leaves: Tensor[];
+  key: string;
+  rebuild: (leaves: readonly Tensor[]) => unknown;
+} {
   const leaves: Tensor[] = [];
   let key = "";
   const walk = (x: unknown): ((l: readonly Tensor[]) => unknown) => {
@@ -68,10 +72,15 @@ export function flatten(tree: unknown): { leaves: Tensor[]; key: string; rebuild
 }
 
 /** Applies `f` to every tensor of a tree (or of several trees of the same structure). */
-export function treeMap(f: (...leaves: Tensor[]) => Tensor, tree: unknown, ...others: unknown[]): unknown {
+export function treeMap(
+  f: (...leaves: Tensor[]) => Tensor,
+  tree: unknown,
+  ...others: unknown[]
+): unknown {
   const a = flatten(tree);
   const rest = others.map((t) => flatten(t));
-  for (const r of rest) if (r.key !== a.key) throw new TypeError("treeMap: trees have different structures");
+  for (const r of rest)
+    if (r.key !== a.key) throw new TypeError("treeMap: trees have different structures");
   return a.rebuild(a.leaves.map((l, i) => f(l, ...rest.map((r) => r.leaves[i]!))));
 }
 

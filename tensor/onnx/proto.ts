@@ -21,7 +21,16 @@ export const OnnxDataType = {
 } as const;
 
 /** AttributeProto.AttributeType codes. */
-export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+export const AttrType = {
+  FLOAT: 1,
+  INT: 2,
+  STRING: 3,
+  TENSOR: 4,
+  GRAPH: 5,
+  FLOATS: 6,
+  INTS: 7,
+  STRINGS: 8,
+} as const;
 
 /** IR version written by tsnb (ONNX 1.13+, opset 18). */
 export const IR_VERSION = 8;
@@ -224,7 +233,9 @@ function valueInfoToProto(v: ValueInfoJson): Record<string, unknown> {
     type: {
       tensorType: {
         elemType: v.elemType,
-        shape: { dim: v.shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+        shape: {
+          dim: v.shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })),
+        },
       },
     },
   };
@@ -265,5 +276,9 @@ export function encodeModel(m: ModelJson): Uint8Array {
 /** Decodes ONNX protobuf bytes into a plain object (int64 fields as numbers, bytes as Uint8Array). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   const msg = ModelProtoType.decode(bytes);
-  return ModelProtoType.toObject(msg, { longs: Number, bytes: Uint8Array as unknown as typeof String, defaults: false }) as Record<string, unknown>;
+  return ModelProtoType.toObject(msg, {
+    longs: Number,
+    bytes: Uint8Array as unknown as typeof String,
+    defaults: false,
+  }) as Record<string, unknown>;
 }

@@ -12,9 +12,13 @@ const compatibleShapes = fc
   .chain((a) =>
     fc.tuple(
       fc.constant(a),
-      fc.integer({ min: 0, max: a.length }).chain((drop) =>
-        fc.array(fc.boolean(), { minLength: a.length - drop, maxLength: a.length - drop }).map((ones) => a.slice(drop).map((d, i) => (ones[i] ? 1 : d))),
-      ),
+      fc
+        .integer({ min: 0, max: a.length })
+        .chain((drop) =>
+          fc
+            .array(fc.boolean(), { minLength: a.length - drop, maxLength: a.length - drop })
+            .map((ones) => a.slice(drop).map((d, i) => (ones[i] ? 1 : d))),
+        ),
       fc.boolean(),
     ),
   );
@@ -50,11 +54,20 @@ describe("broadcasting properties", () => {
 
   it("incompatible shapes raise a TensorError naming both shapes", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 2, max: 5 }), fc.integer({ min: 0, max: 2 }), (a, b, extra) => {
-        fc.pre(a !== b);
-        const s1 = [...Array<number>(extra).fill(2), a];
-        assert.throws(() => nx.add(nx.zeros(s1), nx.zeros([b])), (e: Error) => e.name === "TensorError" && e.message.includes(`[${s1.join(",")}] and [${b}]`));
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 5 }),
+        fc.integer({ min: 2, max: 5 }),
+        fc.integer({ min: 0, max: 2 }),
+        (a, b, extra) => {
+          fc.pre(a !== b);
+          const s1 = [...Array<number>(extra).fill(2), a];
+          assert.throws(
+            () => nx.add(nx.zeros(s1), nx.zeros([b])),
+            (e: Error) =>
+              e.name === "TensorError" && e.message.includes(`[${s1.join(",")}] and [${b}]`),
+          );
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -62,14 +75,22 @@ describe("broadcasting properties", () => {
   it("sum over random axes matches the reference", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
-          fc.tuple(fc.constant(shape), fc.subarray(shape.map((_, i) => i)), fc.boolean()),
-        ),
+        fc
+          .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 })
+          .chain((shape) =>
+            fc.tuple(fc.constant(shape), fc.subarray(shape.map((_, i) => i)), fc.boolean()),
+          ),
         ([shape, axes, keepDims]) => {
           const data = values(shape, 3);
           const t = nx.tensor(data, { dtype: "f64", shape });
           const out = nx.sum(t, { axes: axes.length ? axes : undefined, keepDims });
-          const ref = reduceRef({ shape, data }, axes.length ? axes : shape.map((_, i) => i), keepDims, 0, (x, y) => x + y);
+          const ref = reduceRef(
+            { shape, data },
+            axes.length ? axes : shape.map((_, i) => i),
+            keepDims,
+            0,
+            (x, y) => x + y,
+          );
           assert.deepEqual(out.shape, ref.shape);
           close(Array.from(out.dataSync() as Float64Array), ref.data, 1e-12, "sum");
         },

@@ -9,7 +9,10 @@ type F = (...args: nx.Tensor[]) => nx.Tensor;
 
 function rand(shape: number[], r: () => number, lo = -2, hi = 2): nx.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return nx.tensor(Float64Array.from({ length: n }, () => lo + r() * (hi - lo)), { shape });
+  return nx.tensor(
+    Float64Array.from({ length: n }, () => lo + r() * (hi - lo)),
+    { shape },
+  );
 }
 
 /** Central differences of the scalar f with respect to every element of every argument. */
@@ -37,7 +40,10 @@ function check(name: string, op: F, args: nx.Tensor[], tol = 1e-5): void {
   const probe = op(...args);
   const w = rand(probe.shape.slice(), r, 0.5, 1.5);
   const f: F = (...xs) => nx.sum(nx.multiply(op(...xs), w));
-  const symbolic = nx.grad(f, args.map((_, i) => i))(...args) as nx.Tensor[];
+  const symbolic = nx.grad(
+    f,
+    args.map((_, i) => i),
+  )(...args) as nx.Tensor[];
   const numeric = numericGrad(f, args);
   symbolic.forEach((g, i) => {
     assert.deepEqual(g.shape, args[i]!.shape, `${name}: gradient ${i} shape`);
@@ -49,9 +55,15 @@ function check(name: string, op: F, args: nx.Tensor[], tol = 1e-5): void {
 describe("gradient rules vs finite differences (f64)", () => {
   const r = rng(1234);
   const BROADCAST: Array<[number[], number[]]> = [
-    [[2, 3], [2, 3]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
     [[2, 3], [3]],
-    [[2, 1], [1, 3]],
+    [
+      [2, 1],
+      [1, 3],
+    ],
     [[], [2, 2]],
   ];
   const binary: Array<[string, F, [number, number]?]> = [
@@ -67,7 +79,10 @@ describe("gradient rules vs finite differences (f64)", () => {
   for (const [name, op, range] of binary) {
     it(`${name} with broadcasting`, () => {
       for (const [sa, sb] of BROADCAST) {
-        check(`${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, op, [rand(sa, r, ...(range ?? [-2, 2])), rand(sb, r, ...(range ?? [-2, 2]))]);
+        check(`${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, op, [
+          rand(sa, r, ...(range ?? [-2, 2])),
+          rand(sb, r, ...(range ?? [-2, 2])),
+        ]);
       }
     });
   }
@@ -93,7 +108,9 @@ describe("gradient rules vs finite differences (f64)", () => {
   }
 
   it("cast passes the gradient through (converted back to the input dtype)", () => {
-    const g = nx.grad((x: nx.Tensor) => nx.sum(nx.multiply(nx.cast(x, "f32"), nx.tensor([1, 2, 3], { dtype: "f32" }))))(nx.tensor([0.1, 0.2, 0.3], { dtype: "f64" })) as nx.Tensor;
+    const g = nx.grad((x: nx.Tensor) =>
+      nx.sum(nx.multiply(nx.cast(x, "f32"), nx.tensor([1, 2, 3], { dtype: "f32" }))),
+    )(nx.tensor([0.1, 0.2, 0.3], { dtype: "f64" })) as nx.Tensor;
     assert.equal(g.dtype, "f64");
     assert.deepEqual(g.toArraySync(), [1, 2, 3]);
   });
@@ -119,7 +136,9 @@ describe("gradient rules vs finite differences (f64)", () => {
   });
 
   it("max shares the gradient equally among ties", () => {
-    const g = nx.grad((x: nx.Tensor) => nx.max(x))(nx.tensor([1, 3, 3], { dtype: "f64" })) as nx.Tensor;
+    const g = nx.grad((x: nx.Tensor) => nx.max(x))(
+      nx.tensor([1, 3, 3], { dtype: "f64" }),
+    ) as nx.Tensor;
     assert.deepEqual(g.toArraySync(), [0, 0.5, 0.5]);
   });
 
@@ -144,20 +163,78 @@ describe("gradient rules vs finite differences (f64)", () => {
     check("squeeze/expandDims", (t) => nx.expandDims(nx.squeeze(t), 0), [rand([1, 3], r)]);
     check("slice", (t) => nx.slice(t, [1, 1], [2, -1]), [rand([3, 4], r)]);
     check("slice with strides", (t) => nx.slice(t, [0, 1], [-1, -1], [2, 2]), [rand([5, 5], r)]);
-    check("take with repeats", (t) => nx.take(t, nx.tensor([2, 0, 2, -1]), { axis: 1 }), [rand([2, 3], r)]);
-    check("take 2-D indices", (t) => nx.take(t, nx.tensor([[0, 1], [1, 1]])), [rand([3, 2], r)]);
-    check("takeAlongAxis with repeats", (t) => nx.takeAlongAxis(t, nx.tensor([[2, 2], [0, 1]]), 1), [rand([2, 3], r)]);
+    check("take with repeats", (t) => nx.take(t, nx.tensor([2, 0, 2, -1]), { axis: 1 }), [
+      rand([2, 3], r),
+    ]);
+    check(
+      "take 2-D indices",
+      (t) =>
+        nx.take(
+          t,
+          nx.tensor([
+            [0, 1],
+            [1, 1],
+          ]),
+        ),
+      [rand([3, 2], r)],
+    );
+    check(
+      "takeAlongAxis with repeats",
+      (t) =>
+        nx.takeAlongAxis(
+          t,
+          nx.tensor([
+            [2, 2],
+            [0, 1],
+          ]),
+          1,
+        ),
+      [rand([2, 3], r)],
+    );
     check("topK values", (t) => nx.topK(t, 2).values, [rand([3, 4], r)]);
     check("sort", (t) => nx.sort(t, { axis: 0 }), [rand([3, 2], r)]);
     check("cumsum", (t) => nx.cumsum(t, 1), [rand([2, 4], r)]);
-    check("cumsum reverse exclusive", (t) => nx.cumsum(t, { axis: 0, reverse: true, exclusive: true }), [rand([3, 2], r)]);
+    check(
+      "cumsum reverse exclusive",
+      (t) => nx.cumsum(t, { axis: 0, reverse: true, exclusive: true }),
+      [rand([3, 2], r)],
+    );
     check("reverse", (t) => nx.reverse(t), [rand([2, 3], r)]);
-    check("takeAlongAxis's gradient (second order)", (t) => nx.grad((y: nx.Tensor) => nx.sum(nx.square(nx.takeAlongAxis(y, nx.tensor([[1, 1]]), 1))))(t) as nx.Tensor, [rand([1, 3], r)]);
-    check("pad", (t) => nx.pad(t, [[1, 0], [2, 1]], 3), [rand([2, 2], r)]);
+    check(
+      "takeAlongAxis's gradient (second order)",
+      (t) =>
+        nx.grad((y: nx.Tensor) => nx.sum(nx.square(nx.takeAlongAxis(y, nx.tensor([[1, 1]]), 1))))(
+          t,
+        ) as nx.Tensor,
+      [rand([1, 3], r)],
+    );
+    check(
+      "pad",
+      (t) =>
+        nx.pad(
+          t,
+          [
+            [1, 0],
+            [2, 1],
+          ],
+          3,
+        ),
+      [rand([2, 2], r)],
+    );
     const idx = nx.tensor([1, 0, 1]);
     // the gradient of take is a scatter-add; differentiating it again goes through its own rule
-    check("take's gradient (second order)", (t) => nx.grad((y: nx.Tensor) => nx.sum(nx.multiply(nx.square(nx.take(y, idx, 1)), nx.take(y, idx, 1))))(t) as nx.Tensor, [rand([2, 3], r)]);
-    check("concatenate", (a, b) => nx.concatenate([a, b, a], { axis: 1 }), [rand([2, 2], r), rand([2, 1], r)]);
+    check(
+      "take's gradient (second order)",
+      (t) =>
+        nx.grad((y: nx.Tensor) =>
+          nx.sum(nx.multiply(nx.square(nx.take(y, idx, 1)), nx.take(y, idx, 1))),
+        )(t) as nx.Tensor,
+      [rand([2, 3], r)],
+    );
+    check("concatenate", (a, b) => nx.concatenate([a, b, a], { axis: 1 }), [
+      rand([2, 2], r),
+      rand([2, 1], r),
+    ]);
     check("stack", (a, b) => nx.stack([a, b], { axis: 1 }), [rand([2, 3], r), rand([2, 3], r)]);
   });
 
@@ -165,7 +242,9 @@ describe("gradient rules vs finite differences (f64)", () => {
     const labels = nx.oneHot(nx.tensor([0, 2, 1]), 3, { dtype: "f64" });
     const net: F = (x, w1, b1, w2) => {
       const h = nx.relu(nx.add(nx.matmul(x, w1), b1));
-      return nx.negate(nx.mean(nx.sum(nx.multiply(nx.logSoftmax(nx.matmul(h, w2)), labels), { axis: 1 })));
+      return nx.negate(
+        nx.mean(nx.sum(nx.multiply(nx.logSoftmax(nx.matmul(h, w2)), labels), { axis: 1 })),
+      );
     };
     check("mlp", net, [rand([3, 4], r), rand([4, 5], r), rand([5], r), rand([5, 3], r)]);
   });
@@ -174,14 +253,30 @@ describe("gradient rules vs finite differences (f64)", () => {
 describe("grad and valueAndGrad", () => {
   const x64 = nx.tensor([0.5, -1, 2], { dtype: "f64" });
   it("differentiates a nested object of parameters and keeps its structure", () => {
-    const params = { layer: { w: nx.tensor([[1, 2], [3, 4]], { dtype: "f64" }), b: nx.tensor([0.5, -0.5], { dtype: "f64" }) }, scale: [nx.tensor(2, { dtype: "f64" })] };
+    const params = {
+      layer: {
+        w: nx.tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { dtype: "f64" },
+        ),
+        b: nx.tensor([0.5, -0.5], { dtype: "f64" }),
+      },
+      scale: [nx.tensor(2, { dtype: "f64" })],
+    };
     const x = nx.tensor([[1, -1]], { dtype: "f64" });
-    const loss = (p: typeof params, input: nx.Tensor) => nx.sum(nx.square(nx.multiply(nx.add(nx.matmul(input, p.layer.w), p.layer.b), p.scale[0]!)));
+    const loss = (p: typeof params, input: nx.Tensor) =>
+      nx.sum(nx.square(nx.multiply(nx.add(nx.matmul(input, p.layer.w), p.layer.b), p.scale[0]!)));
     const [value, g] = nx.valueAndGrad(loss)(params, x) as [nx.Tensor, typeof params];
     // y = (x W + b) s = ([-2, -2] + [0.5, -0.5]) * 2 = [-3, -5]; loss = 34
     assert.equal(value.item(), 34);
     assert.deepEqual(g.layer.b.toArraySync(), [-12, -20]);
-    assert.deepEqual(g.layer.w.toArraySync(), [[-12, -20], [12, 20]]);
+    assert.deepEqual(g.layer.w.toArraySync(), [
+      [-12, -20],
+      [12, 20],
+    ]);
     assert.equal(g.scale[0]!.item(), 2 * ((-1.5) ** 2 + (-2.5) ** 2) * 2);
   });
 
@@ -191,21 +286,27 @@ describe("grad and valueAndGrad", () => {
     assert.deepEqual(gb.toArraySync(), [0.5, -1, 2]);
     const both = nx.grad(f, [0, 1])(x64, nx.tensor([1, 2, 3], { dtype: "f64" })) as nx.Tensor[];
     assert.deepEqual(both[0]!.toArraySync(), [1, 2, 3]);
-    const [[v, aux], g] = nx.valueAndGrad((a: nx.Tensor) => [nx.sum(nx.exp(a)), { doubled: nx.multiply(a, 2) }], { hasAux: true })(x64);
+    const [[v, aux], g] = nx.valueAndGrad(
+      (a: nx.Tensor) => [nx.sum(nx.exp(a)), { doubled: nx.multiply(a, 2) }],
+      { hasAux: true },
+    )(x64);
     close([v.item()], [Math.exp(0.5) + Math.exp(-1) + Math.exp(2)], 1e-12, "value");
     assert.deepEqual(aux.doubled.toArraySync(), [1, -2, 4]);
     close(Array.from(g.dataSync()), [Math.exp(0.5), Math.exp(-1), Math.exp(2)], 1e-12, "grad");
   });
 
   it("stopGradient blocks the derivative; unused arguments get zeros", () => {
-    const g = nx.grad((a: nx.Tensor) => nx.sum(nx.multiply(a, nx.stopGradient(a))))(x64) as nx.Tensor;
+    const g = nx.grad((a: nx.Tensor) => nx.sum(nx.multiply(a, nx.stopGradient(a))))(
+      x64,
+    ) as nx.Tensor;
     assert.deepEqual(g.toArraySync(), [0.5, -1, 2]);
     const z = nx.grad((_a: nx.Tensor, b: nx.Tensor) => nx.sum(b), 0)(x64, x64) as nx.Tensor;
     assert.deepEqual(z.toArraySync(), [0, 0, 0]);
   });
 
   it("second derivatives: grad of grad", () => {
-    const d1 = (x: nx.Tensor) => nx.sum(nx.grad((y: nx.Tensor) => nx.sum(nx.multiply(nx.multiply(y, y), y)))(x) as nx.Tensor);
+    const d1 = (x: nx.Tensor) =>
+      nx.sum(nx.grad((y: nx.Tensor) => nx.sum(nx.multiply(nx.multiply(y, y), y)))(x) as nx.Tensor);
     const d2 = nx.grad(d1)(x64) as nx.Tensor;
     close(Array.from(d2.dataSync() as Float64Array), [3, -6, 12], 1e-12, "6x");
   });
@@ -238,20 +339,43 @@ describe("grad and valueAndGrad", () => {
   });
 
   it("errors: non-scalar results, integer arguments, bad argnums", () => {
-    assert.throws(() => nx.grad((a: nx.Tensor) => nx.multiply(a, 2))(x64), { name: "TensorError", message: "grad: the function must return a scalar f32/f64 tensor, got f64[3]" });
-    assert.throws(() => nx.grad((a: nx.Tensor) => nx.sum(a))(nx.tensor([1, 2])), /grad: argument 0 has a i32\[2\] tensor; only f32\/f64 tensors can be differentiated/);
-    assert.throws(() => nx.grad((a: nx.Tensor) => nx.sum(a), 3)(x64), /grad: argnums 3 is out of range for 1 arguments/);
-    assert.throws(() => nx.grad((a: number) => nx.tensor(a))(2), /grad: argument 0 contains no tensors/);
+    assert.throws(() => nx.grad((a: nx.Tensor) => nx.multiply(a, 2))(x64), {
+      name: "TensorError",
+      message: "grad: the function must return a scalar f32/f64 tensor, got f64[3]",
+    });
+    assert.throws(
+      () => nx.grad((a: nx.Tensor) => nx.sum(a))(nx.tensor([1, 2])),
+      /grad: argument 0 has a i32\[2\] tensor; only f32\/f64 tensors can be differentiated/,
+    );
+    assert.throws(
+      () => nx.grad((a: nx.Tensor) => nx.sum(a), 3)(x64),
+      /grad: argnums 3 is out of range for 1 arguments/,
+    );
+    assert.throws(
+      () => nx.grad((a: number) => nx.tensor(a))(2),
+      /grad: argument 0 contains no tensors/,
+    );
   });
 });
 
 describe("grad API conveniences", () => {
   it("valueAndGrad results also read as .value/.grad/.aux; axes may be given positionally", () => {
-    const x = nx.tensor([[1, 2], [3, 4]], { dtype: "f64" });
+    const x = nx.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: "f64" },
+    );
     const r = nx.valueAndGrad((t: nx.Tensor) => nx.sum(nx.max(t, 1)))(x);
     assert.equal(r.value.item(), 6);
-    assert.deepEqual(r.grad.toArraySync(), [[0, 1], [0, 1]]);
-    const a = nx.valueAndGrad((t: nx.Tensor) => [nx.sum(t), nx.mean(t, [0, 1])], { hasAux: true })(x);
+    assert.deepEqual(r.grad.toArraySync(), [
+      [0, 1],
+      [0, 1],
+    ]);
+    const a = nx.valueAndGrad((t: nx.Tensor) => [nx.sum(t), nx.mean(t, [0, 1])], { hasAux: true })(
+      x,
+    );
     assert.equal(a.value.item(), 10);
     assert.equal(a.aux.item(), 2.5);
     assert.deepEqual(nx.softmax(x, 0).shape, [2, 2]);
@@ -262,6 +386,18 @@ describe("grad API conveniences", () => {
 
   it("max and min propagate NaN like NumPy", () => {
     assert.ok(Number.isNaN(nx.max(nx.tensor([1, NaN, 3])).item() as number));
-    assert.deepEqual(nx.min(nx.tensor([[1, NaN], [2, 3]]), 1).toArraySync().toString(), "NaN,2");
+    assert.deepEqual(
+      nx
+        .min(
+          nx.tensor([
+            [1, NaN],
+            [2, 3],
+          ]),
+          1,
+        )
+        .toArraySync()
+        .toString(),
+      "NaN,2",
+    );
   });
 });

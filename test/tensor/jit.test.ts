@@ -8,20 +8,34 @@ const f32 = (x: nx.NestedArray) => nx.tensor(x, { dtype: "f32" });
 
 describe("jit", () => {
   it("gives the same results as eager execution", () => {
-    const fn = (x: nx.Tensor, w: nx.Tensor) => nx.softmax(nx.add(nx.matmul(x, w), 1)).argmax({ axis: 1 });
+    const fn = (x: nx.Tensor, w: nx.Tensor) =>
+      nx.softmax(nx.add(nx.matmul(x, w), 1)).argmax({ axis: 1 });
     const x = nx.random.normal([4, 3], { seed: 1 });
     const w = nx.random.normal([3, 5], { seed: 2 });
     assert.deepEqual((nx.jit(fn)(x, w) as nx.Tensor).toArraySync(), fn(x, w).toArraySync());
-    const g = (x: nx.Tensor) => nx.logSumExp(nx.take(nx.pad(x, [[1, 1], [0, 0]]), nx.tensor([0, 2])), { axis: 1 });
+    const g = (x: nx.Tensor) =>
+      nx.logSumExp(
+        nx.take(
+          nx.pad(x, [
+            [1, 1],
+            [0, 0],
+          ]),
+          nx.tensor([0, 2]),
+        ),
+        { axis: 1 },
+      );
     assert.deepEqual((nx.jit(g)(x) as nx.Tensor).toArraySync(), g(x).toArraySync());
   });
 
   it("compiles once per argument signature and reuses the session", () => {
     let traces = 0;
-    const fn = nx.jit((x: nx.Tensor) => {
-      traces++;
-      return nx.multiply(x, 2);
-    }, { batchPolymorphic: false });
+    const fn = nx.jit(
+      (x: nx.Tensor) => {
+        traces++;
+        return nx.multiply(x, 2);
+      },
+      { batchPolymorphic: false },
+    );
     const before = nx.runtimeStats.sessionsCreated;
     fn(f32([1, 2]));
     fn(f32([3, 4]));
@@ -41,7 +55,10 @@ describe("jit", () => {
       traces++;
       return { sum: nx.add(p.a, p.b[0]!).mul(scale), parts: [p.b[1]!, scale, "label"] };
     });
-    const out = fn({ a: f32([1]), b: [f32([2]), f32([3])] }, 10) as { sum: nx.Tensor; parts: [nx.Tensor, number, string] };
+    const out = fn({ a: f32([1]), b: [f32([2]), f32([3])] }, 10) as {
+      sum: nx.Tensor;
+      parts: [nx.Tensor, number, string];
+    };
     assert.deepEqual(out.sum.toArraySync(), [30]);
     assert.deepEqual(out.parts[0].toArraySync(), [3]);
     assert.equal(out.parts[1], 10);
@@ -56,7 +73,7 @@ describe("jit", () => {
     const fn = nx.jit((x: nx.Tensor) => nx.sum(nx.add(x, large)).add(nx.sum(small)));
     const x = nx.zeros([1000]);
     const expected = nx.sum(large).item() as number;
-    assert.ok(Math.abs((fn(x) as nx.Tensor).item() as number - (expected + 6)) < 1e-2);
+    assert.ok(Math.abs(((fn(x) as nx.Tensor).item() as number) - (expected + 6)) < 1e-2);
   });
 
   it("returns outputs that do not depend on the inputs, and inputs themselves", () => {
@@ -67,24 +84,48 @@ describe("jit", () => {
 
   it("serves new batch sizes from one batch-polymorphic graph once two sizes were seen", () => {
     const w = nx.random.normal([4, 3], { seed: 8 });
-    const loss = (p: { w: nx.Tensor }, x: nx.Tensor, y: nx.Tensor) => nx.mean(nx.square(nx.subtract(nx.softmax(nx.matmul(x, p.w)), y)));
+    const loss = (p: { w: nx.Tensor }, x: nx.Tensor, y: nx.Tensor) =>
+      nx.mean(nx.square(nx.subtract(nx.softmax(nx.matmul(x, p.w)), y)));
     const step = nx.jit((p: { w: nx.Tensor }, x: nx.Tensor, y: nx.Tensor) => {
       const [l, g] = nx.valueAndGrad(loss)(p, x, y);
-      return { loss: l, w: nx.subtract(p.w, g.w), flat: nx.reshape(x, [-1]), first: nx.slice(x, [0, 0], [-1, 1]) };
+      return {
+        loss: l,
+        w: nx.subtract(p.w, g.w),
+        flat: nx.reshape(x, [-1]),
+        first: nx.slice(x, [0, 0], [-1, 1]),
+      };
     });
-    const batch = (n: number) => [nx.random.normal([n, 4], { seed: n }), nx.random.uniform([n, 3], { seed: n + 1 })] as const;
+    const batch = (n: number) =>
+      [nx.random.normal([n, 4], { seed: n }), nx.random.uniform([n, 3], { seed: n + 1 })] as const;
     for (const n of [8, 16]) step({ w }, ...batch(n));
     const sessions = nx.runtimeStats.sessionsCreated;
     const sizes = [5, 3, 1, 40];
-    const outs = sizes.map((n) => step({ w }, ...batch(n)) as { loss: nx.Tensor; w: nx.Tensor; flat: nx.Tensor; first: nx.Tensor });
-    assert.equal(nx.runtimeStats.sessionsCreated, sessions, "no recompilation for batch sizes 5, 3, 1, 40");
+    const outs = sizes.map(
+      (n) =>
+        step({ w }, ...batch(n)) as {
+          loss: nx.Tensor;
+          w: nx.Tensor;
+          flat: nx.Tensor;
+          first: nx.Tensor;
+        },
+    );
+    assert.equal(
+      nx.runtimeStats.sessionsCreated,
+      sessions,
+      "no recompilation for batch sizes 5, 3, 1, 40",
+    );
     sizes.forEach((n, k) => {
       const [x, y] = batch(n);
       const out = outs[k]!;
       const [l, g] = nx.valueAndGrad(loss)({ w }, x, y);
-      assert.ok(Math.abs((out.loss.item() as number) - (l.item() as number)) < 1e-6, `loss at batch ${n}`);
+      assert.ok(
+        Math.abs((out.loss.item() as number) - (l.item() as number)) < 1e-6,
+        `loss at batch ${n}`,
+      );
       const expectedW = nx.subtract(w, g.w).dataSync();
-      out.w.dataSync().forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(expectedW[i])) < 1e-6));
+      out.w
+        .dataSync()
+        .forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(expectedW[i])) < 1e-6));
       assert.deepEqual(out.flat.shape, [n * 4]);
       assert.deepEqual(out.first.toArraySync(), nx.slice(x, [0, 0], [-1, 1]).toArraySync());
     });
@@ -106,22 +147,35 @@ describe("jit", () => {
   it("errors: reading values while tracing, leaking traced tensors", () => {
     assert.throws(() => nx.jit((x: nx.Tensor) => nx.tensor(x.item()))(f32([1])), {
       name: "TensorError",
-      message: "item: the values of a traced tensor (f32[1]) are not known inside jit/grad; return it from the function instead",
+      message:
+        "item: the values of a traced tensor (f32[1]) are not known inside jit/grad; return it from the function instead",
     });
     let leaked: nx.Tensor | undefined;
     nx.jit((x: nx.Tensor) => {
       leaked = nx.add(x, 1);
       return leaked;
     })(f32([1]));
-    assert.throws(() => nx.add(leaked!, 1), /add: a tensor traced inside jit\/grad \(f32\[1\]\) was used after the trace ended/);
-    assert.throws(() => nx.jit((x: nx.Tensor) => nx.matmul(x, x))(f32([[1, 2]])), /matmul: shapes \[1,2\] and \[1,2\] do not align/);
+    assert.throws(
+      () => nx.add(leaked!, 1),
+      /add: a tensor traced inside jit\/grad \(f32\[1\]\) was used after the trace ended/,
+    );
+    assert.throws(
+      () => nx.jit((x: nx.Tensor) => nx.matmul(x, x))(f32([[1, 2]])),
+      /matmul: shapes \[1,2\] and \[1,2\] do not align/,
+    );
     // an out-of-range traced index is only known when the graph runs: still a tsnb message, ORT's in .cause
-    assert.throws(() => nx.jit((x: nx.Tensor, i: nx.Tensor) => nx.take(x, i))(nx.zeros([3]), nx.tensor([5])), (e: Error) => {
-      assert.equal(e.name, "TensorError");
-      assert.equal(e.message, "jit: running the compiled graph failed for arguments (f32[3], i32[1]): index 5 is out of bounds for an axis of size 3");
-      assert.ok(e.cause instanceof Error);
-      return true;
-    });
+    assert.throws(
+      () => nx.jit((x: nx.Tensor, i: nx.Tensor) => nx.take(x, i))(nx.zeros([3]), nx.tensor([5])),
+      (e: Error) => {
+        assert.equal(e.name, "TensorError");
+        assert.equal(
+          e.message,
+          "jit: running the compiled graph failed for arguments (f32[3], i32[1]): index 5 is out of bounds for an axis of size 3",
+        );
+        assert.ok(e.cause instanceof Error);
+        return true;
+      },
+    );
   });
 });
 
@@ -134,12 +188,21 @@ describe("eager execution and memory", () => {
     // moving windows, varying pads and broadcast targets are inputs of one session, not constants
     const data = nx.arange(100).reshape([50, 2]);
     data.slice([0, 0], [10, 2]);
-    nx.pad(data, [[1, 1], [0, 0]]);
+    nx.pad(data, [
+      [1, 1],
+      [0, 0],
+    ]);
     nx.broadcastTo(nx.tensor([1, 2]), [3, 2]);
     const before2 = nx.runtimeStats.sessionsCreated;
     for (let i = 1; i < 40; i++) {
       assert.deepEqual(data.slice([i, 0], [10, 2]).shape, [10, 2]);
-      assert.deepEqual(nx.pad(data, [[i, 0], [0, i % 3]]).shape, [50 + i, 2 + (i % 3)]);
+      assert.deepEqual(
+        nx.pad(data, [
+          [i, 0],
+          [0, i % 3],
+        ]).shape,
+        [50 + i, 2 + (i % 3)],
+      );
       assert.deepEqual(nx.broadcastTo(nx.tensor([1, 2]), [i + 3, 2]).shape, [i + 3, 2]);
     }
     assert.deepEqual(data.slice([7, 1], [2, 1]).toArraySync(), [[15], [17]]);

@@ -10,10 +10,24 @@ describe("ONNX encoder", () => {
     const bytes = nx.encodeModel({
       graph: {
         name: "g",
-        nodes: [{ opType: "Gemm", inputs: ["x", "w"], outputs: ["y"], attrs: { alpha: { float: 0.5 }, transB: 1 } }],
+        nodes: [
+          {
+            opType: "Gemm",
+            inputs: ["x", "w"],
+            outputs: ["y"],
+            attrs: { alpha: { float: 0.5 }, transB: 1 },
+          },
+        ],
         inputs: [{ name: "x", elemType: nx.OnnxDataType.FLOAT, shape: ["batch", 3] }],
         outputs: [{ name: "y", elemType: nx.OnnxDataType.FLOAT, shape: ["batch", 2] }],
-        initializers: [{ name: "w", dataType: nx.OnnxDataType.FLOAT, dims: [2, 3], rawData: new Uint8Array(new Float32Array(6).fill(1).buffer) }],
+        initializers: [
+          {
+            name: "w",
+            dataType: nx.OnnxDataType.FLOAT,
+            dims: [2, 3],
+            rawData: new Uint8Array(new Float32Array(6).fill(1).buffer),
+          },
+        ],
       },
       metadata: { author: "test" },
     });
@@ -44,14 +58,23 @@ describe("ONNX encoder", () => {
 
 describe("interop", () => {
   it("converts to and from onnxruntime tensors without copying", () => {
-    const t = nx.tensor([[1, 2], [3, 4]], { dtype: "f32" });
+    const t = nx.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: "f32" },
+    );
     const o = nx.toOrt(t);
     assert.equal(o.type, "float32");
     assert.deepEqual(o.dims, [2, 2]);
     const back = nx.fromOrt(new ort.Tensor("int64", new BigInt64Array([5n, 6n]), [2]));
     assert.equal(back.dtype, "i64");
     assert.deepEqual(nx.add(back, 1).toArraySync(), [6, 7]);
-    assert.throws(() => nx.fromOrt(new ort.Tensor("string", ["a"], [1])), /fromOrt: onnxruntime type string is not supported/);
+    assert.throws(
+      () => nx.fromOrt(new ort.Tensor("string", ["a"], [1])),
+      /fromOrt: onnxruntime type string is not supported/,
+    );
   });
 
   it("exportOnnx writes a standalone model with weights as initializers", async () => {
@@ -69,13 +92,19 @@ describe("interop", () => {
     const expected = model(x).dataSync() as Float32Array;
     const got = out.probs!.data as Float32Array;
     got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6));
-    assert.throws(() => nx.exportOnnx(() => nx.ones([2]), []), /exportOnnx: every output must depend on the inputs/);
+    assert.throws(
+      () => nx.exportOnnx(() => nx.ones([2]), []),
+      /exportOnnx: every output must depend on the inputs/,
+    );
   });
 
   it("exportOnnx with dynamicBatch runs at any batch size", async () => {
     const w = nx.random.normal([4, 3], { seed: 5 });
-    const model = (x: nx.Tensor) => nx.logSoftmax(nx.matmul(nx.subtract(x, nx.mean(x, { axis: 0, keepDims: true })), w));
-    const bytes = nx.exportOnnx(model, [nx.random.uniform([8, 4], { seed: 1 })], { dynamicBatch: true });
+    const model = (x: nx.Tensor) =>
+      nx.logSoftmax(nx.matmul(nx.subtract(x, nx.mean(x, { axis: 0, keepDims: true })), w));
+    const bytes = nx.exportOnnx(model, [nx.random.uniform([8, 4], { seed: 1 })], {
+      dynamicBatch: true,
+    });
     const m = nx.decodeModel(bytes) as any;
     assert.equal(m.graph.input[0].type.tensorType.shape.dim[0].dimParam, "batch");
     const s = await ort.InferenceSession.create(bytes);
@@ -88,9 +117,20 @@ describe("interop", () => {
       (got.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-5));
     }
     assert.throws(
-      () => nx.exportOnnx((x: nx.Tensor) => nx.divide(x, x.shape[0]!), [nx.ones([4, 2])], { dynamicBatch: true }),
+      () =>
+        nx.exportOnnx((x: nx.Tensor) => nx.divide(x, x.shape[0]!), [nx.ones([4, 2])], {
+          dynamicBatch: true,
+        }),
       /exportOnnx: the function bakes the batch size into its computation/,
     );
-    assert.throws(() => nx.exportOnnx((x: nx.Tensor, y: nx.Tensor) => nx.add(x, y), [nx.ones([4, 2]), nx.ones([3, 2])], { dynamicBatch: true }), /same leading \(batch\) dimension/);
+    assert.throws(
+      () =>
+        nx.exportOnnx(
+          (x: nx.Tensor, y: nx.Tensor) => nx.add(x, y),
+          [nx.ones([4, 2]), nx.ones([3, 2])],
+          { dynamicBatch: true },
+        ),
+      /same leading \(batch\) dimension/,
+    );
   });
 });

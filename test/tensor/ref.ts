@@ -33,10 +33,11 @@ export function unravel(i: number, shape: readonly number[]): number[] {
 export function broadcastShape(...shapes: number[][]): number[] {
   const rank = Math.max(...shapes.map((s) => s.length));
   const out = new Array<number>(rank).fill(1);
-  for (const s of shapes) s.forEach((d, i) => {
-    const j = rank - s.length + i;
-    if (d !== 1) out[j] = d;
-  });
+  for (const s of shapes)
+    s.forEach((d, i) => {
+      const j = rank - s.length + i;
+      if (d !== 1) out[j] = d;
+    });
   return out;
 }
 
@@ -62,7 +63,13 @@ export function mapN(f: (...v: number[]) => number, ...rs: Ref[]): Ref {
   return { shape, data };
 }
 
-export function reduceRef(r: Ref, axes: number[], keep: boolean, init: number, f: (acc: number, v: number) => number): Ref {
+export function reduceRef(
+  r: Ref,
+  axes: number[],
+  keep: boolean,
+  init: number,
+  f: (acc: number, v: number) => number,
+): Ref {
   const outShape = r.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const n = size(outShape);
   const data = new Array<number>(n).fill(init);
@@ -82,7 +89,8 @@ export function nest(r: Ref): unknown {
   let offset = 0;
   const rec = (axis: number): unknown[] => {
     const out: unknown[] = [];
-    for (let i = 0; i < r.shape[axis]!; i++) out.push(axis === r.shape.length - 1 ? r.data[offset++] : rec(axis + 1));
+    for (let i = 0; i < r.shape[axis]!; i++)
+      out.push(axis === r.shape.length - 1 ? r.data[offset++] : rec(axis + 1));
     return out;
   };
   return rec(0);
@@ -109,17 +117,26 @@ export function rng(seed: number): () => number {
 
 export function randRef(shape: number[], r: () => number, lo = -2, hi = 2, int = false): Ref {
   const n = size(shape);
-  return { shape, data: Array.from({ length: n }, () => (int ? Math.floor(lo + r() * (hi - lo)) : lo + r() * (hi - lo))) };
+  return {
+    shape,
+    data: Array.from({ length: n }, () =>
+      int ? Math.floor(lo + r() * (hi - lo)) : lo + r() * (hi - lo),
+    ),
+  };
 }
 
 /** Asserts two number lists are close (NaN equals NaN). */
 export function close(actual: number[], expected: number[], tol: number, msg: string): void {
-  if (actual.length !== expected.length) throw new Error(`${msg}: length ${actual.length} ≠ ${expected.length}`);
+  if (actual.length !== expected.length)
+    throw new Error(`${msg}: length ${actual.length} ≠ ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
     if (Number.isNaN(a) && Number.isNaN(e)) continue;
     if (a === e) continue;
-    if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e)))) throw new Error(`${msg}: at ${i}: ${a} ≠ ${e} (all: ${actual.slice(0, 12).join(", ")} vs ${expected.slice(0, 12).join(", ")})`);
+    if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e))))
+      throw new Error(
+        `${msg}: at ${i}: ${a} ≠ ${e} (all: ${actual.slice(0, 12).join(", ")} vs ${expected.slice(0, 12).join(", ")})`,
+      );
   }
 }
