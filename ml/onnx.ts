@@ -186,7 +186,14 @@ export class OnnxModel {
 
   /** Run the model: inputs by name (nx tensors, typed arrays, numbers), outputs by name as nx tensors. */
   async run(feeds: Record<string, FeedValue>): Promise<Record<string, NxTensor>> {
-    const res = await this.session.run(this.prepare(feeds));
+    const prepared = this.prepare(feeds);
+    let res: ort.InferenceSession.ReturnType;
+    try {
+      res = await this.session.run(prepared);
+    } catch (e) {
+      const shapes = Object.entries(prepared).map(([k, t]) => `${k}: ${dtypeOfOrt(t.type)} [${t.dims.join(", ")}]`).join(", ");
+      throw new Error(`onnx.run: the model (${this.source}) failed on inputs ${shapes}: ${String((e as Error).message ?? e).split("\n")[0]}`);
+    }
     const out: Record<string, NxTensor> = {};
     for (const name of this.session.outputNames) out[name] = fromOrtValue(res[name]!);
     return out;

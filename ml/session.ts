@@ -16,7 +16,11 @@ export function compiledSession(bytes: Uint8Array, threads = 1): Session {
   const key = createHash("sha1").update(bytes).digest("hex") + ":" + threads;
   let s = cache.get(key);
   if (!s) {
-    s = createSession(bytes, { threads, graphOptimizationLevel: "all" });
+    try {
+      s = createSession(bytes, { threads, graphOptimizationLevel: "all" });
+    } catch (e) {
+      throw new Error(`ml: ONNX Runtime rejected a compiled graph (a bug in tsnb's ml/ compiler, please report it): ${String((e as Error).message ?? e).split("\n")[0]}`);
+    }
     cache.set(key, s);
   }
   return s;

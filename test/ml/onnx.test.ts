@@ -100,3 +100,21 @@ test("decodeWav reads 16-bit PCM and rejects other files", () => {
   assert.ok(Math.abs(a.samples[2]! + 0.5) < 1e-4);
   assert.throws(() => decodeWav(new Uint8Array(20)), /not a RIFF\/WAVE/);
 });
+
+test("a failure inside the model is reported with the inputs' dtypes and shapes", async () => {
+  const bytes = encodeModel({
+    graph: {
+      name: "add",
+      nodes: [{ opType: "Add", inputs: ["a", "b"], outputs: ["c"] }],
+      inputs: [
+        { name: "a", elemType: OnnxDataType.FLOAT, shape: ["n"] },
+        { name: "b", elemType: OnnxDataType.FLOAT, shape: ["m"] },
+      ],
+      outputs: [{ name: "c", elemType: OnnxDataType.FLOAT, shape: ["k"] }],
+    },
+  });
+  const m = await onnx.load(bytes);
+  await assert.rejects(m.run({ a: new Float32Array(3), b: new Float32Array(2) }), /onnx\.run: the model \(bytes\) failed on inputs a: f32 \[3\], b: f32 \[2\]: /);
+  const ok = await m.run({ a: new Float32Array(3), b: new Float32Array(1) });
+  assert.deepEqual(ok.c!.shape, [3]);
+});
