@@ -13,7 +13,7 @@
  * size); all differentiable values are f32; gradients of broadcast operands are reduced back to
  * the operand's shape in one place (`unbroadcast`); only standard ONNX ops (opset 18).
  */
-import { encodeModel, OnnxDataType, type AttrValue, type NodeJson, type TensorProtoJson, type ValueInfoJson } from "../tensor/onnx/proto.ts";
+import { encodeModel, OnnxDataType, type AttrValue, type GraphJson, type NodeJson, type TensorProtoJson, type ValueInfoJson } from "../tensor/onnx/proto.ts";
 
 /** A value in the graph being built. */
 export interface Val {
@@ -62,8 +62,11 @@ export class Tape {
   /** Whether new ops are recorded for backward (off inside backward itself and for metrics). */
   recording = true;
 
+  /** Prefix of generated names (distinct for a Loop body, so its names never shadow the outer graph's). */
+  prefix = "";
+
   fresh(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
+    return `${this.prefix}${prefix}_${this.counter++}`;
   }
 
   private node(opType: string, inputs: string[], shape: number[], attrs?: Record<string, AttrValue>, dtype: Val["dtype"] = "f32", outputs?: string[]): Val {
@@ -125,6 +128,28 @@ export class Tape {
 
   zeros(shape: number[]): Val {
     return this.node("ConstantOfShape", [this.ints(shape)], shape, { value: { tensor: { dataType: OnnxDataType.FLOAT, dims: [1], rawData: new Uint8Array(4) } } });
+  }
+
+  /** A graph input/output description. */
+  valueInfo(name: string, shape: Array<number | string>, dtype: Val["dtype"]): ValueInfoJson {
+    return { name, elemType: ELEM[dtype], shape };
+  }
+
+  /** A bool scalar initializer; returns its name. */
+  boolConstant(v: boolean): string {
+    const name = this.fresh("bool");
+    this.initializers.push({ name, dataType: OnnxDataType.BOOL, dims: [], rawData: Uint8Array.from([v ? 1 : 0]) });
+    return name;
+  }
+
+  /** An ONNX Loop node with the given body graph. */
+  loop(inputs: string[], outputs: string[], body: GraphJson): void {
+    this.nodes.push({ opType: "Loop", inputs, outputs, attrs: { body: { graph: body } } });
+  }
+
+  /** This tape as a GraphJson (e.g. a Loop body). */
+  graph(name: string): GraphJson {
+    return { name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers };
   }
 
   encode(name = "tsnb"): Uint8Array {

@@ -62,6 +62,11 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Yield to the event loop at least this often (ms). Default 50. */
   yieldEveryMs?: number;
+  /**
+   * Full batches per session run (an ONNX Loop keeps the state inside ONNX Runtime between them).
+   * Default 8; 1 when an iterationCompleted handler is registered (it sees every step).
+   */
+  stepsPerRun?: number;
 }
 
 /** Early stopping. */
@@ -202,6 +207,8 @@ interface Prepared {
 interface CompiledStep {
   session: Session;
   masks: Array<{ name: string; shape: number[]; rate: number }>;
+  /** Steps per run (an ONNX Loop when > 1). */
+  k: number;
 }
 
 /** The reused inputs of one batch size's step. */
@@ -257,7 +264,7 @@ export class Trainer {
   /** Steps taken so far (drives schedules and Adam's bias correction). */
   step = 0;
   private readonly handlers = new Map<TrainEvent, Handler[]>();
-  private readonly stepCache = new Map<number, CompiledStep>();
+  private readonly stepCache = new Map<string, CompiledStep>();
   private readonly evalCache = new Map<number, CompiledEval>();
   private readonly predictCache = new Map<number, Session>();
   private state = new Map<string, ort.Tensor>();
@@ -315,49 +322,122 @@ export class Trainer {
     return vals;
   }
 
-  private compileStep(b: number): CompiledStep {
-    let c = this.stepCache.get(b);
+  /** Names of the training state in feed order: per parameter `p:<name>` then its optimizer slots. */
+  private stateOrder(): string[] {
+    const out: string[] = [];
+    for (const [name, p] of this.model.params) {
+      out.push(`p:${name}`);
+      if (p.trainable) for (const slot of this.optimizer.slots) out.push(`s:${slot}:${name}`);
+    }
+    return out;
+  }
+
+  /**
+   * Emit one training step on `t`: forward, loss, backward, optimizer update, metrics. Inputs come
+   * from `get` (graph inputs for a single step, slices of stacked inputs inside a Loop body); returns
+   * the new state values keyed like {@link stateOrder}, the loss and the metric sums.
+   */
+  private emitStep(t: Tape, b: number, get: (name: string, shape: number[], dtype?: Val["dtype"]) => Val, masks: CompiledStep["masks"]): { state: Map<string, Val>; loss: Val; metrics: Val[] } {
+    const x = get("x", [b, ...this.model.inputShape], this.model.inputDtype);
+    const y = get("y", [b, ...this.targetShape()]);
+    const params = new Map<string, Val>();
+    for (const [name, p] of this.model.params) params.set(name, get(`p:${name}`, p.shape));
+    const stateUpdates = new Map<string, Val>();
+    const pred = this.model.forward(t, x, params, {
+      training: true,
+      setState: (name, value) => void stateUpdates.set(name, value),
+      dropoutMask: (shape, rate) => {
+        const name = `mask${masks.length}`;
+        masks.push({ name, shape, rate });
+        return get(name, shape);
+      },
+    });
+    const loss = this.loss.build(t, pred, y);
+    const out = new Map<string, Val>();
+    const names = [...params.keys()].filter((n) => this.model.params.get(n)!.trainable);
+    for (const [n, p] of this.model.params) if (!p.trainable) out.set(`p:${n}`, stateUpdates.get(n) ?? t.raw("Identity", [params.get(n)!], p.shape));
+    const grads = t.backward(loss, names.map((n) => params.get(n)!));
+    const h: Record<string, Val> = {};
+    for (const hn of this.optimizer.hyperNames) h[hn] = get(`h:${hn}`, []);
+    names.forEach((n, i) => {
+      const p = params.get(n)!;
+      const g = grads[i] ?? t.zeros(p.shape);
+      const st: Record<string, Val> = {};
+      for (const slot of this.optimizer.slots) st[slot] = get(`s:${slot}:${n}`, p.shape);
+      const u = this.optimizer.update(t, p, g, st, h);
+      out.set(`p:${n}`, u.p);
+      for (const slot of this.optimizer.slots) out.set(`s:${slot}:${n}`, u.state[slot]!);
+    });
+    t.recording = false;
+    const metrics = this.metrics.map((m) => m.build(t, pred, y));
+    return { state: out, loss, metrics };
+  }
+
+  /**
+   * The compiled step for batch size b running `k` consecutive steps per session run. k = 1 is a
+   * plain graph; k > 1 wraps the step in an ONNX Loop over stacked batches, so parameters and
+   * optimizer state stay inside ONNX Runtime between those steps (onnxruntime-node copies every
+   * output into fresh JS memory, which for a step's whole state is a real cost).
+   */
+  private compileStep(b: number, k = 1): CompiledStep {
+    const key = `${b}x${k}`;
+    let c = this.stepCache.get(key);
     if (!c) {
-      c = (() => {
-        const t = new Tape();
-        const x = t.input("x", [b, ...this.model.inputShape], this.model.inputDtype);
-        const y = t.input("y", [b, ...this.targetShape()]);
-        const params = this.paramInputs(t);
-        const masks: CompiledStep["masks"] = [];
-        const stateUpdates = new Map<string, Val>();
-        const pred = this.model.forward(t, x, params, {
-          training: true,
-          setState: (name, value) => void stateUpdates.set(name, value),
-          dropoutMask: (shape, rate) => {
-            const name = `mask${masks.length}`;
-            masks.push({ name, shape, rate });
-            return t.input(name, shape);
+      const t = new Tape();
+      const masks: CompiledStep["masks"] = [];
+      const order = this.stateOrder();
+      if (k === 1) {
+        const step = this.emitStep(t, b, (name, shape, dtype = "f32") => t.input(name, shape, dtype), masks);
+        for (const n of order) t.output(step.state.get(n)!, `o:${n}`);
+        t.output(step.loss, "loss");
+        step.metrics.forEach((m, i) => t.output(m, `metric${i}`));
+      } else {
+        // The Loop body: iteration number, condition, then the carried state; other inputs are
+        // gathered from stacked outer-scope inputs at the iteration number.
+        const body = new Tape();
+        body.prefix = "body_";
+        const iter = body.input("iter", [], "i64");
+        const cond = body.input("cond_in", [], "bool");
+        const carried = new Map<string, Val>();
+        for (const n of order) carried.set(n, body.input(`in_${n}`, [...this.stateShape(n)]));
+        const stacked: Array<{ name: string; shape: number[]; dtype: Val["dtype"] }> = [];
+        const step = this.emitStep(
+          body,
+          b,
+          (name, shape, dtype = "f32") => {
+            const c0 = carried.get(name);
+            if (c0) return c0;
+            stacked.push({ name: `all_${name}`, shape: [k, ...shape], dtype });
+            return body.raw("Gather", [{ name: `all_${name}`, shape: [k, ...shape], dtype }, iter], shape, { axis: 0 }, dtype);
           },
-        });
-        const loss = this.loss.build(t, pred, y);
-        const names = [...params.keys()].filter((n) => this.model.params.get(n)!.trainable);
-        for (const [n, p] of this.model.params) if (!p.trainable) t.output(stateUpdates.get(n) ?? t.raw("Identity", [params.get(n)!], p.shape), `o:p:${n}`);
-        const grads = t.backward(loss, names.map((n) => params.get(n)!));
-        const h: Record<string, Val> = {};
-        for (const hn of this.optimizer.hyperNames) h[hn] = t.input(`h:${hn}`, []);
-        names.forEach((n, i) => {
-          const p = params.get(n)!;
-          const g = grads[i] ?? t.zeros(p.shape);
-          const st: Record<string, Val> = {};
-          for (const slot of this.optimizer.slots) st[slot] = t.input(`s:${slot}:${n}`, p.shape);
-          const u = this.optimizer.update(t, p, g, st, h);
-          t.output(u.p, `o:p:${n}`);
-          for (const slot of this.optimizer.slots) t.output(u.state[slot]!, `o:s:${slot}:${n}`);
-        });
-        t.output(loss, "loss");
-        t.recording = false;
-        this.metrics.forEach((m, i) => t.output(m.build(t, pred, y), `metric${i}`));
-        const session = compiledSession(t.encode("train_step"), this.threads);
-        return { session, masks };
-      })();
-      this.stepCache.set(b, c);
+          masks,
+        );
+        body.output(body.raw("Identity", [cond], [], undefined, "bool"), "cond_out");
+        for (const n of order) body.output(step.state.get(n)!, `out_${n}`);
+        body.output(step.loss, "loss_i");
+        step.metrics.forEach((m, i) => body.output(m, `metric_i${i}`));
+        const tripCount = t.input("trip_count", [], "i64");
+        for (const st of stacked) t.input(st.name, st.shape, st.dtype);
+        const outer = order.map((n) => t.input(n, [...this.stateShape(n)]));
+        const trueName = t.boolConstant(true);
+        t.loop(
+          [tripCount.name, trueName, ...outer.map((v) => v.name)],
+          [...order.map((n) => `o:${n}`), "loss", ...this.metrics.map((_, i) => `metric${i}`)],
+          body.graph("step_body"),
+        );
+        for (const n of order) t.outputs.push(t.valueInfo(`o:${n}`, [...this.stateShape(n)], "f32"));
+        t.outputs.push(t.valueInfo("loss", [k], "f32"));
+        this.metrics.forEach((_, i) => t.outputs.push(t.valueInfo(`metric${i}`, [k], "f32")));
+      }
+      c = { session: compiledSession(t.encode("train_step"), this.threads), masks, k };
+      this.stepCache.set(key, c);
     }
     return c;
+  }
+
+  private stateShape(n: string): readonly number[] {
+    const name = n.startsWith("p:") ? n.slice(2) : n.slice(n.indexOf(":", 2) + 1);
+    return this.model.params.get(name)!.shape;
   }
 
   private compileEval(b: number): CompiledEval {
@@ -410,10 +490,11 @@ export class Trainer {
     return { x: { ...x, dtype: this.model.inputDtype, data: xData }, y: { dtype: "f32", shape: [n, ...out], data: yData }, n };
   }
 
-  private gather(src: HostData, rowSize: number, idx: Int32Array, start: number, end: number, dst: HostData): void {
+  /** Copy rows idx[start..end) of src into dst from row `at` on. */
+  private gather(src: HostData, rowSize: number, idx: Int32Array, start: number, end: number, dst: HostData, at = 0): void {
     for (let i = start; i < end; i++) {
       const r = idx[i]!;
-      (dst as Float32Array).set((src as Float32Array).subarray(r * rowSize, r * rowSize + rowSize), (i - start) * rowSize);
+      (dst as Float32Array).set((src as Float32Array).subarray(r * rowSize, r * rowSize + rowSize), (at + i - start) * rowSize);
     }
   }
 
@@ -493,36 +574,42 @@ export class Trainer {
       return this.haltRequested;
     };
     let reason: string | undefined;
-    // Per batch size: input buffers and their ORT tensors, created once and refilled every step
-    // (ORT reads them during run(), which returns before the next fill); hyper-parameters likewise.
-    const ios = new Map<number, StepIO>();
+    // Per compiled step (batch size × steps per run): input buffers and their ORT tensors, created
+    // once and refilled every run (ORT reads them during run(), which returns before the next fill).
+    const ios = new Map<CompiledStep, StepIO>();
     const stateKeys = [...this.state.keys()];
     const stateOutKeys = stateKeys.map((k) => `o:${k}`);
     const paramOut = [...this.model.params.values()].map((p) => [p, `o:p:${p.name}`] as const);
     const metricKeys = this.metrics.map((_, i) => `metric${i}`);
     const ioFor = (b: number, compiled: CompiledStep): StepIO => {
-      let io = ios.get(b);
+      let io = ios.get(compiled);
       if (!io) {
-        const x = this.model.inputDtype === "i64" ? new BigInt64Array(b * xRow) : new Float32Array(b * xRow);
-        const y = new Float32Array(b * yRow);
+        const k = compiled.k;
+        const stackedName = (name: string) => (k === 1 ? name : `all_${name}`);
+        const lead = k === 1 ? [] : [k];
+        const x = this.model.inputDtype === "i64" ? new BigInt64Array(k * b * xRow) : new Float32Array(k * b * xRow);
+        const y = new Float32Array(k * b * yRow);
         const feeds: Record<string, ort.Tensor> = {
-          x: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", x, [b, ...this.model.inputShape]),
-          y: new ort.Tensor("float32", y, [b, ...this.targetShape()]),
+          [stackedName("x")]: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", x, [...lead, b, ...this.model.inputShape]),
+          [stackedName("y")]: new ort.Tensor("float32", y, [...lead, b, ...this.targetShape()]),
         };
+        if (k > 1) feeds.trip_count = new ort.Tensor("int64", BigInt64Array.from([BigInt(k)]), []);
         const masks = compiled.masks.map((m) => {
-          const data = new Float32Array(m.shape.reduce((a, c) => a * c, 1));
-          feeds[m.name] = new ort.Tensor("float32", data, m.shape);
+          const data = new Float32Array(k * m.shape.reduce((a, c) => a * c, 1));
+          feeds[stackedName(m.name)] = new ort.Tensor("float32", data, [...lead, ...m.shape]);
           return { data, rate: m.rate, keep: 1 / (1 - m.rate) };
         });
         const hyper = this.optimizer.hyperNames.map((name) => {
-          const data = new Float32Array(1);
-          feeds[`h:${name}`] = new ort.Tensor("float32", data, []);
+          const data = new Float32Array(k);
+          feeds[stackedName(`h:${name}`)] = new ort.Tensor("float32", data, lead);
           return { name, data };
         });
-        ios.set(b, (io = { x, y, feeds, masks, hyper }));
+        ios.set(compiled, (io = { x, y, feeds, masks, hyper }));
       }
       return io;
     };
+    // Several full batches per session run (an ONNX Loop) unless a handler wants every step.
+    const perRun = Math.max(1, Math.floor(opts.stepsPerRun ?? 8));
     outer: for (let epoch = 1; epoch <= epochs; epoch++) {
       await this.emit("epochStarted", { ...base, step: this.step, epoch });
       const order = opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : this.permutation(n);
@@ -530,38 +617,51 @@ export class Trainer {
       const metricSums = new Float64Array(this.metrics.length);
       let seen = 0;
       const eStart = performance.now();
-      for (let bi = 0; bi < nBatches; bi++) {
+      for (let bi = 0; bi < nBatches; ) {
         reason = interrupted();
         if (reason) break outer;
         const s = bi * batchSize;
-        const e = Math.min(n, s + batchSize);
-        const b = e - s;
-        const compiled = this.compileStep(b);
+        const b = Math.min(n, s + batchSize) - s;
+        const fullLeft = Math.floor((n - s) / batchSize);
+        const stepHandlers = (this.handlers.get("iterationCompleted")?.length ?? 0) > 0;
+        const k = b === batchSize && !stepHandlers && perRun > 1 && fullLeft >= perRun ? perRun : 1;
+        const compiled = this.compileStep(b, k);
         const io = ioFor(b, compiled);
-        this.gather(data.x.data, xRow, order, s, e, io.x);
-        this.gather(data.y.data, yRow, order, s, e, io.y);
+        for (let j = 0; j < k; j++) {
+          const s0 = s + j * b;
+          this.gather(data.x.data, xRow, order, s0, s0 + b, io.x, j * b);
+          this.gather(data.y.data, yRow, order, s0, s0 + b, io.y, j * b);
+          const hyper = this.optimizer.hyper(this.step + j);
+          for (const h of io.hyper) h.data[j] = hyper[h.name]!;
+        }
         for (const m of io.masks) for (let i = 0; i < m.data.length; i++) m.data[i] = this.rng() < m.rate ? 0 : m.keep;
-        const hyper = this.optimizer.hyper(this.step);
-        for (const h of io.hyper) h.data[0] = hyper[h.name]!;
         const feeds = io.feeds;
         for (let i = 0; i < stateKeys.length; i++) feeds[stateKeys[i]!] = this.state.get(stateKeys[i]!)!;
         const res = compiled.session.run(feeds);
         for (let i = 0; i < stateKeys.length; i++) this.state.set(stateKeys[i]!, res[stateOutKeys[i]!]!);
         for (const [p, key] of paramOut) p.data = res[key]!.data as Float32Array;
-        const loss = (res.loss!.data as Float32Array)[0]!;
-        lossSum += loss * b;
-        for (let i = 0; i < metricKeys.length; i++) metricSums[i]! += (res[metricKeys[i]!]!.data as Float32Array)[0]!;
-        seen += b;
-        this.step++;
-        done++;
-        this.history.recordStep({ step: this.step, epoch, loss });
-        if (!Number.isFinite(loss)) {
-          reason = `loss became ${loss} at step ${this.step}`;
-          break outer;
+        const losses = res.loss!.data as Float32Array;
+        for (let i = 0; i < metricKeys.length; i++) {
+          const v = res[metricKeys[i]!]!.data as Float32Array;
+          for (let j = 0; j < k; j++) metricSums[i]! += v[j]!;
         }
-        if (this.handlers.get("iterationCompleted")?.length) await this.emit("iterationCompleted", { ...base, step: this.step, epoch, iteration: bi, loss });
+        let loss = NaN;
+        for (let j = 0; j < k; j++) {
+          loss = losses[j]!;
+          lossSum += loss * b;
+          seen += b;
+          this.step++;
+          done++;
+          bi++;
+          this.history.recordStep({ step: this.step, epoch, loss });
+          if (!Number.isFinite(loss)) {
+            reason = `loss became ${loss} at step ${this.step}`;
+            break outer;
+          }
+        }
+        if (stepHandlers) await this.emit("iterationCompleted", { ...base, step: this.step, epoch, iteration: bi - 1, loss });
         const now = performance.now();
-        const tick = now - lastPrint > 100 || bi === nBatches - 1;
+        const tick = now - lastPrint > 100 || bi === nBatches;
         if (tick) {
           lastPrint = now;
           chart?.push([{ step: this.step, metric: "loss", value: lossSum / seen }]);
@@ -570,7 +670,7 @@ export class Trainer {
           const elapsed = (now - t0) / 1000;
           const eta = (elapsed / done) * (total - done);
           const ms = this.metrics.map((m, i) => ` ${m.name} ${(metricSums[i]! / seen).toFixed(4)}`).join("");
-          writeLine(`Epoch ${epoch}/${epochs}  batch ${bi + 1}/${nBatches}  loss ${(lossSum / seen).toFixed(4)}${ms}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s`);
+          writeLine(`Epoch ${epoch}/${epochs}  batch ${bi}/${nBatches}  loss ${(lossSum / seen).toFixed(4)}${ms}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s`);
         }
         if (now - lastYield > yieldEvery) {
           lastYield = now;

@@ -382,3 +382,25 @@ test("a kernel interrupt (the evaluation's AbortSignal) stops training between s
     delete g[key];
   }
 });
+
+test("several steps per session run (ONNX Loop) train the same as one step per run", async () => {
+  const { xtr, ytr } = await digitsSplit();
+  const run = async (stepsPerRun: number) => {
+    const model = mlp(9);
+    const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adamw({ learningRate: optim.cosineDecay(2e-3, 100) }), metrics: ["accuracy"], seed: 2 });
+    const h = await tr.fit(xtr, ytr, { epochs: 2, batchSize: 64, verbose: false, stepsPerRun });
+    return { model, h, tr };
+  };
+  const one = await run(1);
+  const eight = await run(8);
+  assert.equal(eight.tr.step, one.tr.step);
+  assert.equal(eight.h.steps.length, one.h.steps.length);
+  for (let i = 0; i < one.h.steps.length; i++) assert.ok(Math.abs(one.h.steps[i]!.loss - eight.h.steps[i]!.loss) < 1e-4, `step ${i + 1}`);
+  for (const [k, p] of one.model.params) {
+    const q = eight.model.params.get(k)!.data;
+    let d = 0;
+    for (let i = 0; i < p.data.length; i++) d = Math.max(d, Math.abs(p.data[i]! - q[i]!));
+    assert.ok(d < 1e-4, `${k} differs by ${d}`);
+  }
+  assert.ok(Math.abs(one.h.epochs[1]!.accuracy! - eight.h.epochs[1]!.accuracy!) < 1e-9);
+});
