@@ -42,24 +42,20 @@ async function tsnbRunner(threads: number, nIn: number, hidden: number, nOut: nu
   const { x, y } = randomData(2048, nIn, nOut);
   const model = nn.sequential([nn.dense(hidden, { activation: "relu" }), nn.dense(nOut)], { inputShape: [nIn], seed: 0 });
   const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: 1e-3 }), threads });
+  // whole epochs, no per-step handler (so the trainer may run several steps per session run)
   const perEpoch = Math.floor(2048 / batch);
-  const run = async (k: number) => {
-    const target = tr.step + k;
-    const stop = (s: { step: number }) => (s.step >= target ? ("halt" as const) : undefined);
-    tr.on("iterationCompleted", stop);
-    await tr.fit(x, y, { epochs: Math.ceil(k / perEpoch) + 1, batchSize: batch, verbose: false });
-    tr.off("iterationCompleted", stop);
+  const run = async (epochs: number) => {
+    await tr.fit(x, y, { epochs, batchSize: batch, verbose: false });
+    return epochs * perEpoch;
   };
   const t0 = performance.now();
-  await run(20);
-  const chunk = Math.max(1, Math.round((20 * 50) / Math.max(1e-6, performance.now() - t0)));
+  await run(2);
+  const msPerEpoch = (performance.now() - t0) / 2;
+  const chunk = Math.max(1, Math.round(50 / Math.max(1e-6, msPerEpoch))); // epochs per ~50 ms
   return async () => {
     let steps = 0;
     const t = performance.now();
-    while (performance.now() - t < SECONDS * 1000) {
-      await run(chunk);
-      steps += chunk;
-    }
+    while (performance.now() - t < SECONDS * 1000) steps += await run(chunk);
     return steps / ((performance.now() - t) / 1000);
   };
 }
@@ -102,7 +98,8 @@ async function torchRunner(threads: number, nIn: number, hidden: number, nOut: n
   };
 }
 
-async function tfjsWasmSteps(nIn: number, hidden: number, nOut: number, batch: number): Promise<number | undefined> {
+/** The same MLP and Adam in tfjs-backend-wasm, measured in repetitions of about SECONDS. */
+async function tfjsWasmRunner(nIn: number, hidden: number, nOut: number, batch: number): Promise<(() => number) | undefined> {
   try {
     const require = createRequire(import.meta.url);
     const tf = require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs");
@@ -130,14 +127,12 @@ async function tfjsWasmSteps(nIn: number, hidden: number, nOut: number, batch: n
       loss?.dispose();
     };
     for (let i = 0; i < 10; i++) step(i);
-    let best = 0;
-    for (let r = 0; r < REPS; r++) {
+    return () => {
       let steps = 0;
       const t = performance.now();
       while (performance.now() - t < SECONDS * 1000) step(steps++);
-      best = Math.max(best, steps / ((performance.now() - t) / 1000));
-    }
-    return best;
+      return steps / ((performance.now() - t) / 1000);
+    };
   } catch (e) {
     console.log(`  tfjs-backend-wasm unavailable: ${(e as Error).message.split("\n")[0]}`);
     return undefined;
@@ -168,9 +163,13 @@ async function bench1() {
       console.log(`   ${name.padEnd(14)} ${String(b).padStart(5)} ${String(threads).padStart(7)} ${ours.toFixed(0).padStart(9)} ${torch.toFixed(0).padStart(9)} ${(ours / torch).toFixed(2).padStart(10)}x`);
     }
     const ours1Rep = await tsnbRunner(1, i, h, o, b);
+    const wasmRep = await tfjsWasmRunner(i, h, o, b);
     let ours1 = 0;
-    for (let r = 0; r < REPS; r++) ours1 = Math.max(ours1, await ours1Rep());
-    const w = await tfjsWasmSteps(i, h, o, b);
+    let w: number | undefined = wasmRep ? 0 : undefined;
+    for (let r = 0; r < REPS; r++) {
+      ours1 = Math.max(ours1, await ours1Rep());
+      if (wasmRep) w = Math.max(w!, wasmRep());
+    }
     if (w !== undefined) wasmRows.push(`   ${name.padEnd(14)} ${String(b).padStart(5)} ${ours1.toFixed(0).padStart(9)} ${w.toFixed(0).padStart(9)} ${(ours1 / w).toFixed(1).padStart(10)}x`);
   }
   console.log("\n   vs tfjs-backend-wasm (1 thread)");
