@@ -101,7 +101,8 @@ export class CellCodeEditor {
 
   private showStatic(): void {
     const code = h("code", { class: "hljs language-typescript" });
-    code.innerHTML = this.source ? highlightCode(this.source) : "";
+    code.textContent = this.source;
+    if (this.source) highlightLater(code, this.source);
     const pre = h("pre", { class: "static-code", tabindex: "0", "aria-label": "Code (press Enter to edit)" }, code);
     if (!this.source) pre.append(h("span", { class: "placeholder" }, "// TypeScript"));
     pre.addEventListener("mousedown", (ev) => {
@@ -213,6 +214,25 @@ export class CellCodeEditor {
   }
 }
 
+/** Static code is shown as plain text first and highlighted in idle time (1,000 cells open fast). */
+const highlightQueue: Array<{ el: HTMLElement; source: string }> = [];
+let highlightScheduled = false;
+function highlightLater(el: HTMLElement, source: string): void {
+  highlightQueue.push({ el, source });
+  if (highlightScheduled) return;
+  highlightScheduled = true;
+  const idle = window.requestIdleCallback ?? ((fn: (d: IdleDeadline) => void) => window.setTimeout(() => fn({ timeRemaining: () => 8, didTimeout: false }), 16));
+  const work = (deadline: IdleDeadline) => {
+    while (highlightQueue.length > 0 && deadline.timeRemaining() > 2) {
+      const { el: target, source: text } = highlightQueue.shift()!;
+      if (target.isConnected && target.textContent === text) target.innerHTML = highlightCode(text);
+    }
+    if (highlightQueue.length > 0) idle(work, { timeout: 500 });
+    else highlightScheduled = false;
+  };
+  idle(work, { timeout: 500 });
+}
+
 const LINE_HEIGHT = 20;
 const PADDING = 16;
 
@@ -261,7 +281,10 @@ export class LazyEditors {
     const created: Array<Promise<void>> = [];
     for (const editor of this.editors) {
       if (!editor.element.isConnected) continue;
-      const r = editor.element.getBoundingClientRect();
+      // The cell's own box (a content-visibility container): reading a rect inside a skipped
+      // cell would force the layout of its contents.
+      const box = editor.element.closest(".cell") ?? editor.element;
+      const r = box.getBoundingClientRect();
       if (r.bottom >= top && r.top <= bottom) {
         if (!editor.hasEditor) created.push(editor.activate());
       } else if (editor.hasEditor && (r.bottom < -far || r.top > window.innerHeight + far)) {

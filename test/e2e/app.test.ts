@@ -52,9 +52,11 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     await page.waitForFunction((id) => window.__tsnb!.data()!.notebook.sections[0]!.cells[0]!.id === id, inserted);
     assert.equal(await cell(page, 0).getAttribute("data-cell-id"), inserted, "the DOM follows the data");
     await cell(page, 0).getByRole("button", { name: "Move down" }).click();
+    await page.waitForFunction((id) => window.__tsnb!.data()!.notebook.sections[0]!.cells[1]!.id === id, inserted);
     await cell(page, 1).getByRole("button", { name: "Insert Markdown cell" }).click();
     await page.waitForFunction(() => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 4);
     assert.equal(await cell(page, 2).getAttribute("data-cell-type"), "markdown");
+    await cell(page, 2).locator("textarea.markdown-editor:focus").waitFor();
     await page.keyboard.type("## Notes from *the test*");
     await page.keyboard.press("Escape");
     await cell(page, 2).locator("h2").getByText("Notes from").waitFor();
