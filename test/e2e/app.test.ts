@@ -146,6 +146,35 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     await page.close();
   });
 
+  test("an array of records is a paged table; Next page asks the kernel for more rows", async () => {
+    await h.writeNotebook("table.tsnb", notebookText("Table", ["Array.from({ length: 120 }, (_, i) => ({ i, square: i * i }))"]));
+    const { page } = await h.newPage();
+    await openFromBrowser(page, "table.tsnb");
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    const pager = output(page, 0).locator(".table-pager");
+    await pager.getByText(/^1–\d+ of 120 rows$/).waitFor({ timeout: 20_000 });
+    const first = Number(/1–(\d+)/.exec((await pager.textContent()) ?? "")?.[1]);
+    assert.ok(first > 0 && first < 120);
+    await output(page, 0).getByRole("button", { name: "Next page" }).click();
+    await pager.getByText(`${first + 1}–${Math.min(120, 2 * first)} of 120 rows`).waitFor();
+    await output(page, 0).locator("td.row-index").getByText(String(first), { exact: true }).waitFor();
+    await page.close();
+  });
+
+  test("a new notebook is saved under a name the user gives", async () => {
+    const { page } = await h.newPage();
+    await page.getByRole("button", { name: "New notebook" }).click();
+    await page.locator(".notebook .cell").first().waitFor();
+    await typeInto(page, 0, "const fresh = 'new notebook';");
+    await page.getByRole("button", { name: "Save" }).click();
+    const dialog = page.getByRole("dialog", { name: "Save notebook as" });
+    await dialog.getByRole("textbox").fill("made-here.tsnb");
+    await dialog.getByRole("button", { name: "OK" }).click();
+    await page.locator(".nb-path").getByText("made-here.tsnb").waitFor();
+    assert.match(await readFile(join(h.root, "made-here.tsnb"), "utf8"), /const fresh = 'new notebook';/);
+    await page.close();
+  });
+
   test("Markdown XSS payloads execute nothing", async () => {
     const payloads = [
       `md:<script>window.__xss = "script"</script>`,
