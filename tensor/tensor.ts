@@ -218,6 +218,15 @@ export class Tensor {
     return this.toString();
   }
 
+  /** JSON form: `{dtype, shape, values}` (nested values; i64 as numbers). */
+  toJSON(): { dtype: DType; shape: number[]; values: NestedArray | null } {
+    return {
+      dtype: this.dtype,
+      shape: this.shape.slice(),
+      values: this._ort ? this.toArraySync() : null,
+    };
+  }
+
   // ---- chaining: each method is the function of the same name in nx ----
   add(b: TensorLike): Tensor {
     return ops.add(this, b);

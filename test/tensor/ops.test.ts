@@ -1121,5 +1121,9 @@ describe("display", () => {
     assert.ok(big.includes("[0, 1, 2, ..., 97, 98, 99]"), big.slice(0, 200));
     assert.ok(big.split("\n").length < 15);
     assert.equal(String(nx.zeros([0, 2])), "Tensor<\n  f32[0][2]\n  []\n>");
+    assert.equal(
+      JSON.stringify(nx.tensor([[1, 2]], { dtype: "i64" })),
+      '{"dtype":"i64","shape":[1,2],"values":[[1,2]]}',
+    );
   });
 });
