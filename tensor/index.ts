@@ -55,3 +55,14 @@ export function fromOrt(t: ort.Tensor): TensorClass {
 export function toOrt(t: TensorClass): ort.Tensor {
   return t.toOrt();
 }
+
+// Short aliases, as the Tensor methods have them.
+export {
+  subtract as sub,
+  multiply as mul,
+  divide as div,
+  negate as neg,
+  remainder as mod,
+  concatenate as concat,
+  standardDeviation as std,
+} from "./ops.ts";
