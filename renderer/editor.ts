@@ -104,7 +104,7 @@ export class CellCodeEditor {
     code.textContent = this.source;
     if (this.source) highlightLater(code, this.source);
     const pre = h("pre", { class: "static-code", tabindex: "0", "aria-label": "Code (press Enter to edit)" }, code);
-    if (!this.source) pre.append(h("span", { class: "placeholder" }, "// TypeScript"));
+    if (!this.source) pre.append(h("span", { class: "placeholder" }, "TypeScript — Shift+Enter runs the cell"));
     pre.addEventListener("mousedown", (ev) => {
       ev.preventDefault();
       this.focus();
@@ -158,6 +158,7 @@ export class CellCodeEditor {
       fixedOverflowWidgets: true,
       stickyScroll: { enabled: false },
       ariaLabel: "Code cell editor",
+      placeholder: "TypeScript — Shift+Enter runs the cell",
     });
     this.editor = editor;
     const fit = () => {

@@ -88,7 +88,7 @@ export class FileBrowser {
     if (sorted.length === 0) this.listEl.append(h("li", { class: "muted empty" }, "No notebooks here yet."));
     for (const e of sorted) {
       const isDir = e.kind === "directory";
-      const link = h("a", { href: "#", class: `file-entry ${e.kind}` }, h("span", { class: "file-icon", "aria-hidden": "true" }, isDir ? "📁" : "📓"), h("span", { class: "file-name" }, e.name));
+      const link = h("a", { href: "#", class: `file-entry kind-${e.kind}` }, icon(isDir ? "folder" : "notebook"), h("span", { class: "file-name" }, e.name));
       link.addEventListener("click", (ev) => {
         ev.preventDefault();
         if (isDir) void this.show(e.path);
@@ -118,6 +118,24 @@ export class FileBrowser {
       this.crumbsEl.append(h("span", { class: "sep" }, " / "), a);
     });
   }
+}
+
+const ICONS = {
+  folder: "M2 4.5A1.5 1.5 0 0 1 3.5 3h3l1.5 1.5h4.5A1.5 1.5 0 0 1 14 6v5.5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 11.5z",
+  notebook: "M4 2h6.5L13 4.5V14H4zM10 2v3h3M6 8h5M6 10.5h5",
+};
+
+/** A small outline icon (inline SVG: no icon font, nothing fetched). */
+function icon(kind: keyof typeof ICONS): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", `file-icon icon-${kind}`);
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", ICONS[kind]);
+  svg.append(path);
+  return svg;
 }
 
 function formatSize(n: number): string {
