@@ -175,6 +175,8 @@ export function tensor(
     fail(
       `tensor: expected a number, boolean, array, typed array or tensor, got ${data === null ? "null" : typeof data}`,
     );
+  if (data.length > 0 && data.every((x) => x instanceof Tensor))
+    return tensor(stack(data as unknown as Tensor[]), opts);
   const { shape, flat } = inferNested("tensor", data);
   const d = dtype ?? inferDType(flat);
   const t = fromTyped(d, fill(d, flat), shape);

@@ -480,7 +480,8 @@ export class Tensor {
 }
 
 /** What ops accept where a tensor is expected: a tensor, a JS number/boolean (a "weak" scalar that adopts the other operand's dtype), or nested arrays. */
-export type TensorLike = Tensor | number | boolean | bigint | NestedArray | TypedArray;
+export type TensorLike =
+  Tensor | number | boolean | bigint | NestedArray | TypedArray | readonly Tensor[];
 
 /** Reductions take options, one axis, or a list of axes. */
 export type ReduceArg = ReduceOptions | number | readonly number[];

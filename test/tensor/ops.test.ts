@@ -91,6 +91,13 @@ describe("creation", () => {
     );
     assert.deepEqual(nx.tensor([1.7, -1.7], { dtype: "i32" }).toArraySync(), [1, -1]);
     assert.deepEqual(nx.tensor([[]]).shape, [1, 0]);
+    assert.deepEqual(
+      nx.tensor([nx.tensor([1, 2]), nx.tensor([3, 4])], { dtype: "f64" }).toArraySync(),
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    );
   });
 
   it("accepts arrays and typed arrays made in another vm realm", () => {
