@@ -1,0 +1,102 @@
+// Keyboard shortcuts of the notebook view, in Chromium against the scripted stand-in server:
+// every cell action has a key as well as a button.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { chromium, type Browser, type Page } from "playwright-core";
+import type { Notebook } from "../../core/notebook.ts";
+import { CHROMIUM, CHROMIUM_ARGS, skipReason } from "../e2e/harness.ts";
+import { startFakeServer, type FakeServer } from "./fake-server.ts";
+
+const skip = skipReason();
+
+const notebook: Notebook = {
+  title: "Keys",
+  metadata: { version: 1 },
+  sections: [
+    {
+      id: "s1",
+      title: "",
+      cells: [
+        { type: "code", id: "a", source: "1" },
+        { type: "code", id: "b", source: "2" },
+      ],
+    },
+  ],
+};
+
+describe("keyboard shortcuts", { skip: skip ?? false }, () => {
+  let server: FakeServer;
+  let browser: Browser;
+  let page: Page;
+  before(async () => {
+    server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "keys.tsnb": notebook });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(server.url);
+    await page.getByText("keys.tsnb").click();
+    await page.locator('[data-cell-id="a"]').waitFor();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const ids = () => server.data("s1").notebook.sections[0]!.cells.map((c) => c.id);
+  const types = () => server.data("s1").notebook.sections[0]!.cells.map((c) => c.type);
+  const until = async (pred: () => boolean) => {
+    for (let i = 0; i < 100 && !pred(); i++) await page.waitForTimeout(30);
+    assert.ok(pred());
+  };
+  /** Select a cell in command mode (the cell focused, not its editor). */
+  const select = async (id: string) => {
+    await page.locator(`[data-cell-id="${id}"]`).focus();
+  };
+
+  test("Shift+Enter runs the selected cell", async () => {
+    await select("a");
+    await page.keyboard.press("Shift+Enter");
+    await page.locator('[data-cell-id="a"] .cell-status').getByText(/Done in/).waitFor();
+  });
+
+  test("B and M insert a code and a Markdown cell below", async () => {
+    await select("a");
+    await page.keyboard.press("b");
+    await until(() => ids().length === 3);
+    assert.deepEqual(types(), ["code", "code", "code"]);
+    assert.equal(ids()[0], "a");
+    await page.keyboard.press("Escape");
+    await select("a");
+    await page.keyboard.press("m");
+    await until(() => ids().length === 4);
+    assert.equal(types()[1], "markdown");
+    await page.keyboard.press("Escape");
+  });
+
+  test("Alt+↓ / Alt+↑ move the selected cell", async () => {
+    await select("a");
+    await page.keyboard.press("Alt+ArrowDown");
+    await until(() => ids()[1] === "a");
+    await page.keyboard.press("Alt+ArrowUp");
+    await until(() => ids()[0] === "a");
+  });
+
+  test("D D deletes the selected cell (one D does nothing)", async () => {
+    const before = ids().length;
+    await select("b");
+    await page.keyboard.press("d");
+    await page.waitForTimeout(100);
+    assert.equal(ids().length, before);
+    await page.keyboard.press("d");
+    await until(() => !ids().includes("b"));
+  });
+
+  test("Ctrl+S saves, Ctrl+Shift+Enter runs all", async () => {
+    await select("a");
+    await page.keyboard.press("Control+s");
+    await page.locator(".toast").getByText(/Saved|Save/).first().waitFor();
+    await page.keyboard.press("Control+Shift+Enter");
+    await until(() => {
+      const d = server.data("s1");
+      return d.notebook.sections[0]!.cells.filter((c) => c.type === "code").every((c) => d.cells[c.id]!.status.type === "done");
+    });
+  });
+});
