@@ -19,6 +19,8 @@ import { CORES, createSession, explainOrtFailure, stats, type Session } from "./
 import { Tensor, TensorError, Trace } from "./tensor.ts";
 import { flatten } from "./tree.ts";
 
+/** A jitted function warns once when it has compiled this many graphs (a recompilation loop). */
+const MANY_COMPILES = 32;
 /** Constants up to this many elements are baked into the graph; larger ones are fed at each run. */
 const INLINE_CONST = 256;
 /** Estimated work (element-ops) above which a compiled graph uses all cores. */
@@ -271,6 +273,11 @@ export function jit<F extends (...args: never[]) => unknown>(fn: F, opts: JitOpt
     const shapes = flat.leaves.map((t) => t.shape.slice());
     const compiled = compile(f, args, opts);
     cache.set(key, { compiled, shapes, treeKey: flat.key });
+    if (cache.size === MANY_COMPILES) {
+      console.warn(
+        `tsnb/nx jit: ${MANY_COMPILES} compilations of ${fn.name || "one function"} — each new shape or non-tensor argument value compiles a new graph; pass values that change (a learning rate, a step count) as tensors`,
+      );
+    }
     // A second batch size of the same signature: try one graph with a symbolic batch dimension,
     // checked against the static graph on these arguments before it serves other batch sizes.
     if (opts.batchPolymorphic !== false) {
