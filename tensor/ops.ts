@@ -300,7 +300,7 @@ function asTensor(x: TensorLike): Tensor {
 
 /** Two operands as tensors of one dtype `common` (weak scalars adopted), plus that dtype. */
 function unify(
-  op: string,
+  _op: string,
   a: TensorLike,
   b: TensorLike,
   rule: (x: DType, y: DType) => DType,
@@ -323,7 +323,6 @@ function unify(
   }
   ta = asTensor(a);
   tb = asTensor(b);
-  void op;
   const d = rule(ta.dtype, tb.dtype);
   return [cast(ta, d), cast(tb, d), d];
 }
