@@ -1177,6 +1177,11 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   for (let i = 0; i < g.rank; i++) {
     if (i < off || (shape[i - off] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
+  if (g.rank === 2 && axes.length === 1 && axes[0] === 0 && isFloat(g.dtype) && g.shape[0]! >= 16 && g.isSymbolic) {
+    // a bias gradient: summing the rows as ones[1, m] @ g runs faster than ReduceSum over axis 0
+    const onesRow = broadcastTo(scalar(1, g.dtype), [1, g.shape[0]!]);
+    return reshape(matmul(onesRow, g), shape);
+  }
   const s = axes.length ? sum(g, { axes, keepDims: true }) : g;
   return reshape(s, shape);
 }

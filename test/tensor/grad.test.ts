@@ -65,6 +65,7 @@ describe("gradient rules vs finite differences (f64)", () => {
       [1, 3],
     ],
     [[], [2, 2]],
+    [[20, 3], [3]],
   ];
   const binary: Array<[string, F, [number, number]?]> = [
     ["add", nx.add],
