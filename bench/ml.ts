@@ -244,23 +244,37 @@ async function bench3() {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) console.log("   (run with node --expose-gc for exact figures)");
   const { x, y } = randomData(2048, 64, 10);
-  const model = nn.sequential([nn.dense(128, { activation: "relu" }), nn.dense(10)], { inputShape: [64] });
-  const tr = new Trainer(model, { loss: "categoricalCrossEntropy" });
-  const marks: Array<[number, number, number]> = [];
-  const mark = () => {
-    gc?.();
-    const m = process.memoryUsage();
-    marks.push([tr.step, m.heapUsed / 2 ** 20, m.rss / 2 ** 20]);
-  };
-  tr.on("iterationCompleted", (s) => {
-    if (s.step === total / 10 || s.step === total / 2 || s.step === total) mark();
-    return s.step >= total ? "halt" : undefined;
-  });
-  await tr.fit(x, y, { epochs: 1_000_000, batchSize: 32, verbose: false });
-  for (const [s, h, r] of marks) console.log(`   after ${String(s).padStart(6)} steps: heap ${h.toFixed(1)} MiB, rss ${r.toFixed(1)} MiB`);
-  const first = marks[0]!;
-  const last = marks.at(-1)!;
-  console.log(`   growth from ${first[0]} to ${last[0]} steps: heap ${(last[1] - first[1]).toFixed(1)} MiB, rss ${(last[2] - first[2]).toFixed(1)} MiB`);
+  const marks: Array<[string, number, number, number]> = [];
+  // both loop paths: one step per session run (a per-step handler) and eight (the default)
+  for (const path of ["1 step/run", "8 steps/run"]) {
+    const model = nn.sequential([nn.dense(128, { activation: "relu" }), nn.dense(10)], { inputShape: [64] });
+    const tr = new Trainer(model, { loss: "categoricalCrossEntropy" });
+    const mark = () => {
+      gc?.();
+      const m = process.memoryUsage();
+      marks.push([path, tr.step, m.heapUsed / 2 ** 20, m.rss / 2 ** 20]);
+    };
+    const checkpoints = [total / 10, total / 2, total];
+    if (path === "1 step/run") {
+      tr.on("iterationCompleted", (s) => {
+        if (checkpoints.includes(s.step)) mark();
+        return s.step >= total ? "halt" : undefined;
+      });
+      await tr.fit(x, y, { epochs: 1_000_000, batchSize: 32, verbose: false });
+    } else {
+      for (const c of checkpoints) {
+        while (tr.step < c) await tr.fit(x, y, { epochs: 1, batchSize: 32, verbose: false });
+        mark();
+      }
+    }
+  }
+  for (const path of ["1 step/run", "8 steps/run"]) {
+    const ms = marks.filter((m) => m[0] === path);
+    for (const [, s, h, r] of ms) console.log(`   ${path.padEnd(12)} after ${String(s).padStart(6)} steps: heap ${h.toFixed(1)} MiB, rss ${r.toFixed(1)} MiB`);
+    const first = ms[0]!;
+    const last = ms.at(-1)!;
+    console.log(`   ${path.padEnd(12)} growth from ${first[1]} to ${last[1]} steps: heap ${(last[2] - first[2]).toFixed(1)} MiB, rss ${(last[3] - first[3]).toFixed(1)} MiB`);
+  }
 }
 
 console.log(`tsnb ML benchmarks (node ${process.version}, onnxruntime-node ${ort.env.versions.common}); load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")}`);
