@@ -38,10 +38,23 @@ function randomData(n: number, nIn: number, nOut: number) {
 }
 
 /** A tsnb trainer for an MLP on random data, measured in repetitions of about SECONDS. */
-async function tsnbRunner(threads: number, nIn: number, hidden: number, nOut: number, batch: number): Promise<() => Promise<number>> {
+async function tsnbRunner(
+  threads: number,
+  nIn: number,
+  hidden: number,
+  nOut: number,
+  batch: number,
+): Promise<() => Promise<number>> {
   const { x, y } = randomData(2048, nIn, nOut);
-  const model = nn.sequential([nn.dense(hidden, { activation: "relu" }), nn.dense(nOut)], { inputShape: [nIn], seed: 0 });
-  const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: 1e-3 }), threads });
+  const model = nn.sequential([nn.dense(hidden, { activation: "relu" }), nn.dense(nOut)], {
+    inputShape: [nIn],
+    seed: 0,
+  });
+  const tr = new Trainer(model, {
+    loss: "categoricalCrossEntropy",
+    optimizer: optim.adam({ learningRate: 1e-3 }),
+    threads,
+  });
   // whole epochs, no per-step handler (so the trainer may run several steps per session run)
   const perEpoch = Math.floor(2048 / batch);
   const run = async (epochs: number) => {
@@ -61,13 +74,32 @@ async function tsnbRunner(threads: number, nIn: number, hidden: number, nOut: nu
 }
 
 /** The PyTorch reference as a child process that runs one repetition per line we send. */
-async function torchRunner(threads: number, nIn: number, hidden: number, nOut: number, batch: number): Promise<{ rep: () => Promise<number>; close: () => void }> {
-  const child = spawn("/usr/bin/python3", [join(root, "bench/python/ml_torch.py"), ...[threads, nIn, hidden, nOut, batch, SECONDS].map(String)], {
-    // passive waits, like tsnb's sessions (allow_spinning 0): spinning OpenMP threads starve
-    // everything else on a shared 2-core machine, torch included
-    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OMP_WAIT_POLICY: "PASSIVE" },
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+async function torchRunner(
+  threads: number,
+  nIn: number,
+  hidden: number,
+  nOut: number,
+  batch: number,
+): Promise<{ rep: () => Promise<number>; close: () => void }> {
+  const child = spawn(
+    "/usr/bin/python3",
+    [
+      join(root, "bench/python/ml_torch.py"),
+      ...[threads, nIn, hidden, nOut, batch, SECONDS].map(String),
+    ],
+    {
+      // passive waits, like tsnb's sessions (allow_spinning 0): spinning OpenMP threads starve
+      // everything else on a shared 2-core machine, torch included
+      env: {
+        ...process.env,
+        OMP_NUM_THREADS: String(threads),
+        OPENBLAS_NUM_THREADS: String(threads),
+        MKL_NUM_THREADS: String(threads),
+        OMP_WAIT_POLICY: "PASSIVE",
+      },
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   const lines: string[] = [];
   const waiters: Array<(l: string) => void> = [];
   let buf = "";
@@ -82,12 +114,13 @@ async function torchRunner(threads: number, nIn: number, hidden: number, nOut: n
       else lines.push(line);
     }
   });
-  const next = () => new Promise<string>((resolve, reject) => {
-    const l = lines.shift();
-    if (l !== undefined) return resolve(l);
-    waiters.push(resolve);
-    child.once("exit", (code) => reject(new Error(`torch reference exited with ${code}`)));
-  });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      const l = lines.shift();
+      if (l !== undefined) return resolve(l);
+      waiters.push(resolve);
+      child.once("exit", (code) => reject(new Error(`torch reference exited with ${code}`)));
+    });
   if ((await next()) !== "ready") throw new Error("torch reference did not start");
   return {
     rep: async () => {
@@ -99,7 +132,12 @@ async function torchRunner(threads: number, nIn: number, hidden: number, nOut: n
 }
 
 /** The same MLP and Adam in tfjs-backend-wasm, measured in repetitions of about SECONDS. */
-async function tfjsWasmRunner(nIn: number, hidden: number, nOut: number, batch: number): Promise<(() => number) | undefined> {
+async function tfjsWasmRunner(
+  nIn: number,
+  hidden: number,
+  nOut: number,
+  batch: number,
+): Promise<(() => number) | undefined> {
   try {
     const require = createRequire(import.meta.url);
     const tf = require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs");
@@ -160,7 +198,9 @@ async function bench1() {
         torch = Math.max(torch, await torchRef.rep());
       }
       torchRef.close();
-      console.log(`   ${name.padEnd(14)} ${String(b).padStart(5)} ${String(threads).padStart(7)} ${ours.toFixed(0).padStart(9)} ${torch.toFixed(0).padStart(9)} ${(ours / torch).toFixed(2).padStart(10)}x`);
+      console.log(
+        `   ${name.padEnd(14)} ${String(b).padStart(5)} ${String(threads).padStart(7)} ${ours.toFixed(0).padStart(9)} ${torch.toFixed(0).padStart(9)} ${(ours / torch).toFixed(2).padStart(10)}x`,
+      );
     }
     const ours1Rep = await tsnbRunner(1, i, h, o, b);
     const wasmRep = await tfjsWasmRunner(i, h, o, b);
@@ -170,7 +210,10 @@ async function bench1() {
       ours1 = Math.max(ours1, await ours1Rep());
       if (wasmRep) w = Math.max(w!, wasmRep());
     }
-    if (w !== undefined) wasmRows.push(`   ${name.padEnd(14)} ${String(b).padStart(5)} ${ours1.toFixed(0).padStart(9)} ${w.toFixed(0).padStart(9)} ${(ours1 / w).toFixed(1).padStart(10)}x`);
+    if (w !== undefined)
+      wasmRows.push(
+        `   ${name.padEnd(14)} ${String(b).padStart(5)} ${ours1.toFixed(0).padStart(9)} ${w.toFixed(0).padStart(9)} ${(ours1 / w).toFixed(1).padStart(10)}x`,
+      );
   }
   console.log("\n   vs tfjs-backend-wasm (1 thread)");
   console.log("   model          batch      tsnb tfjs-wasm   tsnb/wasm");
@@ -206,7 +249,12 @@ async function bench2() {
     for (let i = 0; i < chunks; i++) {
       const chunk = new Float32Array(frame);
       chunk.set(audio.samples.subarray(i * frame, (i + 1) * frame));
-      const r = await model.run({ input: { dtype: "f32", shape: [1, frame], data: chunk }, sr: 16000, h, c });
+      const r = await model.run({
+        input: { dtype: "f32", shape: [1, frame], data: chunk },
+        sr: 16000,
+        h,
+        c,
+      });
       h = r.hn;
       c = r.cn;
     }
@@ -234,20 +282,28 @@ async function bench2() {
   const best = (a: number[]) => Math.min(...a);
   const [rw, vd, ap] = [best(rawMs), best(vadMs), best(apiMs)];
   console.log(`   raw onnxruntime-node      ${((rw / chunks) * 1000).toFixed(1)} µs/chunk`);
-  console.log(`   vad.speechProbabilities   ${((vd / chunks) * 1000).toFixed(1)} µs/chunk  overhead ${((vd / rw - 1) * 100).toFixed(1)}%  real-time factor ${(vd / 1000 / audio.duration).toFixed(4)}`);
-  console.log(`   onnx model.run per chunk  ${((ap / chunks) * 1000).toFixed(1)} µs/chunk  overhead ${((ap / rw - 1) * 100).toFixed(1)}%  (input checks + tensor wrapping)`);
+  console.log(
+    `   vad.speechProbabilities   ${((vd / chunks) * 1000).toFixed(1)} µs/chunk  overhead ${((vd / rw - 1) * 100).toFixed(1)}%  real-time factor ${(vd / 1000 / audio.duration).toFixed(4)}`,
+  );
+  console.log(
+    `   onnx model.run per chunk  ${((ap / chunks) * 1000).toFixed(1)} µs/chunk  overhead ${((ap / rw - 1) * 100).toFixed(1)}%  (input checks + tensor wrapping)`,
+  );
 }
 
 async function bench3() {
   const total = quick ? 4000 : 20000;
-  console.log(`\n3. Memory over ${total.toLocaleString("en-US")} training steps (digits-sized MLP, batch 32)`);
+  console.log(
+    `\n3. Memory over ${total.toLocaleString("en-US")} training steps (digits-sized MLP, batch 32)`,
+  );
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) console.log("   (run with node --expose-gc for exact figures)");
   const { x, y } = randomData(2048, 64, 10);
   const marks: Array<[string, number, number, number]> = [];
   // both loop paths: one step per session run (a per-step handler) and eight (the default)
   for (const path of ["1 step/run", "8 steps/run"]) {
-    const model = nn.sequential([nn.dense(128, { activation: "relu" }), nn.dense(10)], { inputShape: [64] });
+    const model = nn.sequential([nn.dense(128, { activation: "relu" }), nn.dense(10)], {
+      inputShape: [64],
+    });
     const tr = new Trainer(model, { loss: "categoricalCrossEntropy" });
     const mark = () => {
       gc?.();
@@ -270,16 +326,31 @@ async function bench3() {
   }
   for (const path of ["1 step/run", "8 steps/run"]) {
     const ms = marks.filter((m) => m[0] === path);
-    for (const [, s, h, r] of ms) console.log(`   ${path.padEnd(12)} after ${String(s).padStart(6)} steps: heap ${h.toFixed(1)} MiB, rss ${r.toFixed(1)} MiB`);
+    for (const [, s, h, r] of ms)
+      console.log(
+        `   ${path.padEnd(12)} after ${String(s).padStart(6)} steps: heap ${h.toFixed(1)} MiB, rss ${r.toFixed(1)} MiB`,
+      );
     const first = ms[0]!;
     const last = ms.at(-1)!;
-    console.log(`   ${path.padEnd(12)} growth from ${first[1]} to ${last[1]} steps: heap ${(last[2] - first[2]).toFixed(1)} MiB, rss ${(last[3] - first[3]).toFixed(1)} MiB`);
+    console.log(
+      `   ${path.padEnd(12)} growth from ${first[1]} to ${last[1]} steps: heap ${(last[2] - first[2]).toFixed(1)} MiB, rss ${(last[3] - first[3]).toFixed(1)} MiB`,
+    );
   }
 }
 
-console.log(`tsnb ML benchmarks (node ${process.version}, onnxruntime-node ${ort.env.versions.common}); load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+console.log(
+  `tsnb ML benchmarks (node ${process.version}, onnxruntime-node ${ort.env.versions.common}); load average ${(
+    await import("node:os")
+  )
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`,
+);
 // --only=train,vad,memory runs a subset
-const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice(7)
+  .split(",");
 if (!only || only.includes("train")) await bench1();
 if (!only || only.includes("vad")) await bench2();
 if (!only || only.includes("memory")) await bench3();

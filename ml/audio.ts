@@ -21,7 +21,8 @@ export interface Audio {
 export function decodeWav(bytes: Uint8Array): Audio {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (off: number) => String.fromCharCode(...bytes.subarray(off, off + 4));
-  if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") throw new Error("decodeWav: not a RIFF/WAVE file");
+  if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE")
+    throw new Error("decodeWav: not a RIFF/WAVE file");
   let off = 12;
   let fmt: { format: number; channels: number; rate: number; bits: number } | undefined;
   let data: Uint8Array | undefined;
@@ -34,7 +35,12 @@ export function decodeWav(bytes: Uint8Array): Audio {
       if (size < 16) throw new Error("decodeWav: fmt chunk too short");
       let format = view.getUint16(body, true);
       if (format === 0xfffe && size >= 26) format = view.getUint16(body + 24, true); // WAVE_FORMAT_EXTENSIBLE
-      fmt = { format, channels: view.getUint16(body + 2, true), rate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true) };
+      fmt = {
+        format,
+        channels: view.getUint16(body + 2, true),
+        rate: view.getUint32(body + 4, true),
+        bits: view.getUint16(body + 14, true),
+      };
     } else if (id === "data") data = bytes.subarray(body, end);
     off = body + size + (size & 1);
   }
@@ -49,14 +55,17 @@ export function decodeWav(bytes: Uint8Array): Audio {
   if (format === 1) {
     if (bits === 16) read = (o) => dv.getInt16(o, true) / 32768;
     else if (bits === 8) read = (o) => (dv.getUint8(o) - 128) / 128;
-    else if (bits === 24) read = (o) => ((dv.getUint8(o) | (dv.getUint8(o + 1) << 8) | (dv.getInt8(o + 2) << 16)) / 8388608);
+    else if (bits === 24)
+      read = (o) =>
+        (dv.getUint8(o) | (dv.getUint8(o + 1) << 8) | (dv.getInt8(o + 2) << 16)) / 8388608;
     else if (bits === 32) read = (o) => dv.getInt32(o, true) / 2147483648;
     else throw new Error(`decodeWav: unsupported PCM bit depth ${bits}`);
   } else if (format === 3) {
     if (bits === 32) read = (o) => dv.getFloat32(o, true);
     else if (bits === 64) read = (o) => dv.getFloat64(o, true);
     else throw new Error(`decodeWav: unsupported float bit depth ${bits}`);
-  } else throw new Error(`decodeWav: unsupported sample format ${format} (PCM and IEEE float only)`);
+  } else
+    throw new Error(`decodeWav: unsupported sample format ${format} (PCM and IEEE float only)`);
   const samples = new Float32Array(frames);
   for (let i = 0; i < frames; i++) {
     let s = 0;
@@ -106,6 +115,11 @@ export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array
   v.setUint16(34, 16, true);
   w(36, "data");
   v.setUint32(40, samples.length * 2, true);
-  for (let i = 0; i < samples.length; i++) v.setInt16(44 + i * 2, Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768))), true);
+  for (let i = 0; i < samples.length; i++)
+    v.setInt16(
+      44 + i * 2,
+      Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768))),
+      true,
+    );
   return out;
 }

@@ -62,13 +62,17 @@ export function packageRoot(): string {
     const pkg = join(dir, "package.json");
     if (existsSync(pkg)) {
       try {
-        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "tsnb") return (rootCache = dir);
+        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "tsnb")
+          return (rootCache = dir);
       } catch {
         // not a readable package.json: keep walking up
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error("datasets: cannot find the tsnb package root above " + fileURLToPath(import.meta.url));
+    if (parent === dir)
+      throw new Error(
+        "datasets: cannot find the tsnb package root above " + fileURLToPath(import.meta.url),
+      );
     dir = parent;
   }
 }
@@ -81,7 +85,8 @@ export function vegaDataPath(file: string): string {
   let dir = dirname(main);
   while (!existsSync(join(dir, "data", file))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`datasets: '${file}' not found in the vega-datasets package`);
+    if (parent === dir)
+      throw new Error(`datasets: '${file}' not found in the vega-datasets package`);
     dir = parent;
   }
   return join(dir, "data", file);
@@ -104,7 +109,8 @@ function cleanValue(v: unknown): number | string | null {
   if (typeof v === "number") return Number.isFinite(v) ? v : null;
   if (typeof v === "boolean") return v ? 1 : 0;
   const s = String(v).trim();
-  if (s === "" || s === "NA" || s === "NaN" || s === "null" || s === "." || s === "N/A") return null;
+  if (s === "" || s === "NA" || s === "NaN" || s === "null" || s === "." || s === "N/A")
+    return null;
   return s;
 }
 
@@ -148,14 +154,17 @@ export function parseCsv(text: string): DataRecord[] {
     const rec: DataRecord = {};
     header.forEach((h, j) => {
       const v = cleanValue(cells[j]);
-      rec[h] = typeof v === "string" && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) ? Number(v) : v;
+      rec[h] =
+        typeof v === "string" && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) ? Number(v) : v;
     });
     return rec;
   });
 }
 
 function readJsonRecords(file: string, rename: boolean): DataRecord[] {
-  const raw = JSON.parse(readFileSync(vegaDataPath(file), "utf8")) as Array<Record<string, unknown>>;
+  const raw = JSON.parse(readFileSync(vegaDataPath(file), "utf8")) as Array<
+    Record<string, unknown>
+  >;
   return raw.map((r) => {
     const rec: DataRecord = {};
     for (const [k, v] of Object.entries(r)) rec[rename ? snakeCase(k) : k] = cleanValue(v);
@@ -183,14 +192,17 @@ export async function seattleWeather(): Promise<SeattleWeather[]> {
 
 /** Handwritten digits (UCI optdigits test set as scikit-learn ships it): 1,797 8×8 images. */
 export async function digits(): Promise<Digits> {
-  const text = gunzipSync(readFileSync(join(packageRoot(), "data", "digits.csv.gz"))).toString("utf8");
+  const text = gunzipSync(readFileSync(join(packageRoot(), "data", "digits.csv.gz"))).toString(
+    "utf8",
+  );
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   const n = lines.length;
   const images = new Float32Array(n * 64);
   const labels = new Int32Array(n);
   lines.forEach((line, i) => {
     const cells = line.split(",");
-    if (cells.length !== 65) throw new Error(`digits: line ${i + 1} has ${cells.length} fields, expected 65`);
+    if (cells.length !== 65)
+      throw new Error(`digits: line ${i + 1} has ${cells.length} fields, expected 65`);
     for (let j = 0; j < 64; j++) images[i * 64 + j] = Number(cells[j]);
     labels[i] = Number(cells[64]);
   });
@@ -254,8 +266,13 @@ export interface Split {
 export function splitIndices(n: number, opts: SplitOptions = {}): Split {
   const testSize = opts.testSize ?? 0.2;
   if (!(testSize > 0) || (testSize >= 1 && !Number.isInteger(testSize)) || testSize >= n)
-    throw new Error(`trainTestSplit: testSize must be a fraction in (0,1) or a count below ${n}, got ${testSize}`);
-  const order = opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : permutation(n, opts.seed ?? 0);
+    throw new Error(
+      `trainTestSplit: testSize must be a fraction in (0,1) or a count below ${n}, got ${testSize}`,
+    );
+  const order =
+    opts.shuffle === false
+      ? Int32Array.from({ length: n }, (_, i) => i)
+      : permutation(n, opts.seed ?? 0);
   const nTest = testSize < 1 ? Math.round(n * testSize) : testSize;
   if (opts.stratify) {
     const groups = new Map<string | number, number[]>();
@@ -278,7 +295,10 @@ export function splitIndices(n: number, opts: SplitOptions = {}): Split {
 }
 
 /** Split an array of rows into train and test (shuffled with a seed by default). */
-export function trainTestSplit<T>(rows: readonly T[], opts: SplitOptions = {}): { train: T[]; test: T[] } {
+export function trainTestSplit<T>(
+  rows: readonly T[],
+  opts: SplitOptions = {},
+): { train: T[]; test: T[] } {
   const s = splitIndices(rows.length, opts);
   return { train: Array.from(s.train, (i) => rows[i]!), test: Array.from(s.test, (i) => rows[i]!) };
 }
@@ -287,7 +307,8 @@ export function trainTestSplit<T>(rows: readonly T[], opts: SplitOptions = {}): 
 export function takeRows(m: Matrix, rows: ArrayLike<number>): Matrix {
   const [, f] = m.shape;
   const out = new Float32Array(rows.length * f);
-  for (let i = 0; i < rows.length; i++) out.set(m.data.subarray(rows[i]! * f, rows[i]! * f + f), i * f);
+  for (let i = 0; i < rows.length; i++)
+    out.set(m.data.subarray(rows[i]! * f, rows[i]! * f + f), i * f);
   return { data: out, shape: [rows.length, f] };
 }
 
@@ -299,8 +320,13 @@ export function take<A extends Int32Array | Float32Array>(a: A, idx: ArrayLike<n
 }
 
 /** Records with no null in the given columns. */
-export function dropMissing<T extends DataRecord>(rows: readonly T[], columns?: readonly string[]): T[] {
-  return rows.filter((r) => (columns ?? Object.keys(r)).every((c) => r[c] !== null && r[c] !== undefined));
+export function dropMissing<T extends DataRecord>(
+  rows: readonly T[],
+  columns?: readonly string[],
+): T[] {
+  return rows.filter((r) =>
+    (columns ?? Object.keys(r)).every((c) => r[c] !== null && r[c] !== undefined),
+  );
 }
 
 /**
@@ -313,7 +339,9 @@ export function recordsToMatrix(rows: readonly DataRecord[], columns: readonly s
     columns.forEach((c, j) => {
       const v = r[c];
       if (typeof v !== "number")
-        throw new Error(`recordsToMatrix: row ${i}, column '${c}' is ${v === null || v === undefined ? "missing" : JSON.stringify(v)}, expected a number`);
+        throw new Error(
+          `recordsToMatrix: row ${i}, column '${c}' is ${v === null || v === undefined ? "missing" : JSON.stringify(v)}, expected a number`,
+        );
       data[i * columns.length + j] = v;
     }),
   );
@@ -327,13 +355,23 @@ export interface Categories {
 }
 
 /** Encode a categorical column as class indices (classes sorted, so the encoding is stable). */
-export function labelEncode(values: ReadonlyArray<string | number | null>, classes?: ReadonlyArray<string | number>): Categories {
-  const cls = classes ? [...classes] : [...new Set(values.filter((v): v is string | number => v !== null))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+export function labelEncode(
+  values: ReadonlyArray<string | number | null>,
+  classes?: ReadonlyArray<string | number>,
+): Categories {
+  const cls = classes
+    ? [...classes]
+    : [...new Set(values.filter((v): v is string | number => v !== null))].sort((a, b) =>
+        a < b ? -1 : a > b ? 1 : 0,
+      );
   const pos = new Map(cls.map((c, i) => [c, i]));
   const indices = new Int32Array(values.length);
   values.forEach((v, i) => {
     const k = v === null ? undefined : pos.get(v);
-    if (k === undefined) throw new Error(`labelEncode: value ${JSON.stringify(v)} at row ${i} is not one of ${JSON.stringify(cls)}`);
+    if (k === undefined)
+      throw new Error(
+        `labelEncode: value ${JSON.stringify(v)} at row ${i} is not one of ${JSON.stringify(cls)}`,
+      );
     indices[i] = k;
   });
   return { classes: cls, indices };
@@ -344,7 +382,8 @@ export function oneHot(indices: ArrayLike<number>, numClasses: number): Matrix {
   const data = new Float32Array(indices.length * numClasses);
   for (let i = 0; i < indices.length; i++) {
     const k = indices[i]!;
-    if (!(k >= 0 && k < numClasses && Number.isInteger(k))) throw new Error(`oneHot: index ${k} at row ${i} is outside 0..${numClasses - 1}`);
+    if (!(k >= 0 && k < numClasses && Number.isInteger(k)))
+      throw new Error(`oneHot: index ${k} at row ${i} is outside 0..${numClasses - 1}`);
     data[i * numClasses + k] = 1;
   }
   return { data, shape: [indices.length, numClasses] };
@@ -377,7 +416,10 @@ export function fitStandardizer(m: Matrix): Standardizer {
     mean,
     std,
     transform(x: Matrix): Matrix {
-      if (x.shape[1] !== f) throw new Error(`standardize: the matrix has ${x.shape[1]} columns, the standardiser was fitted on ${f}`);
+      if (x.shape[1] !== f)
+        throw new Error(
+          `standardize: the matrix has ${x.shape[1]} columns, the standardiser was fitted on ${f}`,
+        );
       const out = new Float32Array(x.data.length);
       for (let i = 0; i < x.data.length; i++) out[i] = (x.data[i]! - mean[i % f]!) / std[i % f]!;
       return { data: out, shape: [x.shape[0], f] };
@@ -391,7 +433,11 @@ export function standardize(m: Matrix): Matrix {
 }
 
 /** Index ranges of consecutive batches over n rows (the last one may be smaller unless dropLast). */
-export function batchRanges(n: number, batchSize: number, dropLast = false): Array<[number, number]> {
+export function batchRanges(
+  n: number,
+  batchSize: number,
+  dropLast = false,
+): Array<[number, number]> {
   if (!(batchSize >= 1)) throw new Error(`batch: batchSize must be at least 1, got ${batchSize}`);
   const out: Array<[number, number]> = [];
   for (let s = 0; s < n; s += batchSize) {
@@ -408,7 +454,9 @@ export function batch<T>(items: readonly T[], batchSize: number, dropLast = fals
 }
 
 /** A matrix (or typed array with a shape) as a tsnb/nx tensor, sharing memory. */
-export function toTensor(m: Matrix | { data: Float32Array | Int32Array; shape: readonly number[] }): NxTensor {
+export function toTensor(
+  m: Matrix | { data: Float32Array | Int32Array; shape: readonly number[] },
+): NxTensor {
   const dtype = m.data instanceof Int32Array ? "i32" : "f32";
   return fromHost({ dtype, shape: [...m.shape], data: m.data });
 }

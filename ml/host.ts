@@ -58,7 +58,8 @@ export async function toHost(v: unknown): Promise<HostTensor | undefined> {
   const t = v as TensorLike;
   if (t && typeof t === "object" && typeof t.dtype === "string" && Array.isArray(t.shape)) {
     const reader = t.toTypedArray ?? t.typedArray;
-    if (typeof reader === "function") return { dtype: t.dtype, shape: [...t.shape], data: await reader.call(t) };
+    if (typeof reader === "function")
+      return { dtype: t.dtype, shape: [...t.shape], data: await reader.call(t) };
   }
   return undefined;
 }
@@ -69,8 +70,10 @@ export function toHostSync(v: unknown): HostTensor | undefined {
   if (v === null || typeof v !== "object") return undefined;
   const t = v as TensorLike;
   if (typeof t.dtype !== "string" || !Array.isArray(t.shape)) return undefined;
-  if (typeof t.dataSync === "function") return { dtype: t.dtype, shape: [...t.shape], data: t.dataSync() };
-  if (ArrayBuffer.isView(t.data)) return { dtype: t.dtype, shape: [...t.shape], data: t.data as HostData };
+  if (typeof t.dataSync === "function")
+    return { dtype: t.dtype, shape: [...t.shape], data: t.dataSync() };
+  if (ArrayBuffer.isView(t.data))
+    return { dtype: t.dtype, shape: [...t.shape], data: t.data as HostData };
   return undefined;
 }
 
@@ -89,11 +92,24 @@ function halfToFloat(h: number): number {
  * i32, u32/u64 → i64, f16 → f32.
  */
 export function fromOrtValue(t: ort.Tensor): NxTensor {
-  return ORT_TYPES.has(t.type) ? NxTensorClass.fromOrt(t) : fromHost({ dtype: ORT_TO_HOST[t.type] ?? t.type, shape: [...t.dims], data: t.data as HostData });
+  return ORT_TYPES.has(t.type)
+    ? NxTensorClass.fromOrt(t)
+    : fromHost({
+        dtype: ORT_TO_HOST[t.type] ?? t.type,
+        shape: [...t.dims],
+        data: t.data as HostData,
+      });
 }
 
 const ORT_TYPES = new Set(["float32", "float64", "int32", "int64", "uint8", "bool"]);
-const ORT_TO_HOST: Record<string, string> = { int8: "i8", int16: "i16", uint16: "u16", uint32: "u32", uint64: "u64", float16: "f16" };
+const ORT_TO_HOST: Record<string, string> = {
+  int8: "i8",
+  int16: "i16",
+  uint16: "u16",
+  uint32: "u32",
+  uint64: "u64",
+  float16: "f16",
+};
 
 /** Wrap host data as a tsnb/nx tensor (see {@link fromOrtValue} for the widening of other dtypes). */
 export function fromHost(t: HostTensor): NxTensor {
@@ -111,7 +127,11 @@ export function fromHost(t: HostTensor): NxTensor {
       return fromTyped("i32", Int32Array.from(t.data as ArrayLike<number>), t.shape);
     case "u32":
     case "u64":
-      return fromTyped("i64", BigInt64Array.from(t.data as ArrayLike<number | bigint>, (v) => BigInt(v)), t.shape);
+      return fromTyped(
+        "i64",
+        BigInt64Array.from(t.data as ArrayLike<number | bigint>, (v) => BigInt(v)),
+        t.shape,
+      );
     case "f16":
       return fromTyped("f32", Float32Array.from(t.data as Uint16Array, halfToFloat), t.shape);
     default:

@@ -22,6 +22,14 @@ export const train = { ...trainModule, exportOnnx, saveOnnx };
 export const onnx = { ...onnxModule, save: saveOnnx, export: exportOnnx, fromModel: exportOnnx };
 
 export type { Model, Layer, Node as SymbolicTensor } from "./nn.ts";
-export type { Trainer, History, EpochRecord, FitOptions, TrainerOptions, LoopState, TrainEvent } from "./train.ts";
+export type {
+  Trainer,
+  History,
+  EpochRecord,
+  FitOptions,
+  TrainerOptions,
+  LoopState,
+  TrainEvent,
+} from "./train.ts";
 export type { OnnxModel, ValueSpec, LoadOptions } from "./onnx.ts";
 export type { Optimizer, Schedule } from "./optim.ts";

@@ -60,7 +60,10 @@ export function binaryCrossEntropy(opts: { fromLogits?: boolean } = {}): Loss {
         return t.mean(t.add(t.sub(t.relu(x), t.mul(x, y)), softplus));
       }
       const p = t.add(t.mul(x, t.scalar(1 - 2e-7)), t.scalar(1e-7));
-      const l = t.add(t.mul(y, t.log(p)), t.mul(t.sub(t.scalar(1), y), t.log(t.sub(t.scalar(1), p))));
+      const l = t.add(
+        t.mul(y, t.log(p)),
+        t.mul(t.sub(t.scalar(1), y), t.log(t.sub(t.scalar(1), p))),
+      );
       return t.neg(t.mean(l));
     },
   };
@@ -70,7 +73,9 @@ export function binaryCrossEntropy(opts: { fromLogits?: boolean } = {}): Loss {
  * Categorical cross-entropy against one-hot (or soft) targets; class indices are one-hot encoded
  * by the loop. From logits (default) it uses LogSoftmax, which is numerically stable.
  */
-export function categoricalCrossEntropy(opts: { fromLogits?: boolean; labelSmoothing?: number } = {}): Loss {
+export function categoricalCrossEntropy(
+  opts: { fromLogits?: boolean; labelSmoothing?: number } = {},
+): Loss {
   const fromLogits = opts.fromLogits ?? true;
   const ls = opts.labelSmoothing ?? 0;
   return {
@@ -99,7 +104,9 @@ export function resolveLoss(l: Loss | LossName): Loss {
     case "categoricalCrossEntropy":
       return categoricalCrossEntropy();
     default:
-      throw new Error(`loss: unknown '${String(l satisfies never)}' (use mse, mae, binaryCrossEntropy, categoricalCrossEntropy or a Loss object)`);
+      throw new Error(
+        `loss: unknown '${String(l satisfies never)}' (use mse, mae, binaryCrossEntropy, categoricalCrossEntropy or a Loss object)`,
+      );
   }
 }
 
@@ -142,7 +149,14 @@ export const mseMetric: Metric = {
   build: (t, p, y) => {
     const perRow = p.shape.slice(1).reduce((a, b) => a * b, 1);
     const d = t.raw("Sub", [p, y], p.shape);
-    return t.raw("Mul", [t.raw("ReduceSum", [t.raw("Mul", [d, d], p.shape)], [], { keepdims: 0 }), t.scalar(1 / perRow)], []);
+    return t.raw(
+      "Mul",
+      [
+        t.raw("ReduceSum", [t.raw("Mul", [d, d], p.shape)], [], { keepdims: 0 }),
+        t.scalar(1 / perRow),
+      ],
+      [],
+    );
   },
 };
 
@@ -158,6 +172,8 @@ export function resolveMetric(m: Metric | MetricName, loss: Loss): Metric {
     case "mse":
       return mseMetric;
     default:
-      throw new Error(`metric: unknown '${String(m satisfies never)}' (use accuracy, mae, mse or a Metric object)`);
+      throw new Error(
+        `metric: unknown '${String(m satisfies never)}' (use accuracy, mae, mse or a Metric object)`,
+      );
   }
 }

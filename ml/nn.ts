@@ -20,7 +20,15 @@ import type { Tape, Val } from "./tape.ts";
 // Initialisers
 
 /** How a parameter starts: a named scheme, resolved with fan-in/fan-out and a seed. */
-export type Initializer = "zeros" | "ones" | "glorotUniform" | "glorotNormal" | "heUniform" | "heNormal" | "normal" | ((shape: number[], seed: number) => Float32Array);
+export type Initializer =
+  | "zeros"
+  | "ones"
+  | "glorotUniform"
+  | "glorotNormal"
+  | "heUniform"
+  | "heNormal"
+  | "normal"
+  | ((shape: number[], seed: number) => Float32Array);
 
 function fans(shape: number[]): [number, number] {
   if (shape.length === 2) return [shape[0]!, shape[1]!];
@@ -128,7 +136,11 @@ export class Node {
   }
 }
 
-function makeLayer(kind: string, opts: { name?: string; inputDtype?: "f32" | "i64" }, impl: Pick<Layer, "outputShape" | "params" | "apply">): Layer {
+function makeLayer(
+  kind: string,
+  opts: { name?: string; inputDtype?: "f32" | "i64" },
+  impl: Pick<Layer, "outputShape" | "params" | "apply">,
+): Layer {
   const layer: Layer = {
     kind,
     name: opts.name,
@@ -164,7 +176,8 @@ export interface DenseOptions {
 
 /** A fully connected layer: x·W + b over the last dimension. */
 export function dense(units: number, opts: DenseOptions = {}): Layer {
-  if (!(Number.isInteger(units) && units > 0)) throw new Error(`dense: units must be a positive integer, got ${units}`);
+  if (!(Number.isInteger(units) && units > 0))
+    throw new Error(`dense: units must be a positive integer, got ${units}`);
   const act = opts.activation;
   return makeLayer("dense", opts, {
     outputShape: (ins) => [...one(ins, "dense").slice(0, -1), units],
@@ -172,8 +185,16 @@ export function dense(units: number, opts: DenseOptions = {}): Layer {
       const s = one(ins, "dense");
       const k = s[s.length - 1];
       if (k === undefined) throw new Error("dense: input must have at least one dimension");
-      const p: ParamSpec[] = [{ name: "kernel", shape: [k, units], init: opts.kernelInit ?? (act === "relu" || act === "gelu" ? "heUniform" : "glorotUniform") }];
-      if (opts.useBias !== false) p.push({ name: "bias", shape: [units], init: opts.biasInit ?? "zeros" });
+      const p: ParamSpec[] = [
+        {
+          name: "kernel",
+          shape: [k, units],
+          init:
+            opts.kernelInit ?? (act === "relu" || act === "gelu" ? "heUniform" : "glorotUniform"),
+        },
+      ];
+      if (opts.useBias !== false)
+        p.push({ name: "bias", shape: [units], init: opts.biasInit ?? "zeros" });
       return p;
     },
     apply: (t, [x], p) => {
@@ -210,7 +231,11 @@ function applyActivation(t: Tape, a: Activation, x: Val): Val {
 
 /** An activation as a layer. */
 export function activation(a: Activation, opts: { name?: string } = {}): Layer {
-  return makeLayer(a, opts, { outputShape: (ins) => one(ins, a), params: () => [], apply: (t, [x]) => applyActivation(t, a, x!) });
+  return makeLayer(a, opts, {
+    outputShape: (ins) => one(ins, a),
+    params: () => [],
+    apply: (t, [x]) => applyActivation(t, a, x!),
+  });
 }
 export const relu = (o: { name?: string } = {}) => activation("relu", o);
 export const gelu = (o: { name?: string } = {}) => activation("gelu", o);
@@ -232,7 +257,8 @@ export function reshape(shape: number[], opts: { name?: string } = {}): Layer {
   return makeLayer("reshape", opts, {
     outputShape: (ins) => {
       const n = one(ins, "reshape").reduce((a, b) => a * b, 1);
-      if (shape.reduce((a, b) => a * b, 1) !== n) throw new Error(`reshape: cannot reshape [${ins[0]!.join(", ")}] to [${shape.join(", ")}]`);
+      if (shape.reduce((a, b) => a * b, 1) !== n)
+        throw new Error(`reshape: cannot reshape [${ins[0]!.join(", ")}] to [${shape.join(", ")}]`);
       return [...shape];
     },
     params: () => [],
@@ -246,7 +272,8 @@ export function dropout(rate: number, opts: { name?: string } = {}): Layer {
   return makeLayer("dropout", opts, {
     outputShape: (ins) => one(ins, "dropout"),
     params: () => [],
-    apply: (t, [x], _p, ctx) => (ctx.training && rate > 0 ? t.mask(x!, ctx.dropoutMask(x!.shape, rate)) : x!),
+    apply: (t, [x], _p, ctx) =>
+      ctx.training && rate > 0 ? t.mask(x!, ctx.dropoutMask(x!.shape, rate)) : x!,
   });
 }
 
@@ -271,11 +298,20 @@ export function conv2d(filters: number, opts: Conv2dOptions = {}): Layer {
   return makeLayer("conv2d", opts, {
     outputShape: (ins) => {
       const sh = one(ins, "conv2d");
-      if (sh.length !== 3) throw new Error(`conv2d: input must be [channels, height, width], got [${sh.join(", ")}]`);
-      return [filters, Math.floor((sh[1]! + 2 * pad - k) / s) + 1, Math.floor((sh[2]! + 2 * pad - k) / s) + 1];
+      if (sh.length !== 3)
+        throw new Error(`conv2d: input must be [channels, height, width], got [${sh.join(", ")}]`);
+      return [
+        filters,
+        Math.floor((sh[1]! + 2 * pad - k) / s) + 1,
+        Math.floor((sh[2]! + 2 * pad - k) / s) + 1,
+      ];
     },
     params: (ins) => [
-      { name: "kernel", shape: [filters, one(ins, "conv2d")[0]!, k, k], init: opts.kernelInit ?? "heUniform" },
+      {
+        name: "kernel",
+        shape: [filters, one(ins, "conv2d")[0]!, k, k],
+        init: opts.kernelInit ?? "heUniform",
+      },
       { name: "bias", shape: [filters, 1, 1], init: "zeros" },
     ],
     apply: (t, [x], p) => {
@@ -291,8 +327,15 @@ export function maxPool2d(poolSize = 2, opts: { name?: string; stride?: number }
   return makeLayer("maxPool2d", opts, {
     outputShape: (ins) => {
       const sh = one(ins, "maxPool2d");
-      if (sh.length !== 3) throw new Error(`maxPool2d: input must be [channels, height, width], got [${sh.join(", ")}]`);
-      return [sh[0]!, Math.floor((sh[1]! - poolSize) / s) + 1, Math.floor((sh[2]! - poolSize) / s) + 1];
+      if (sh.length !== 3)
+        throw new Error(
+          `maxPool2d: input must be [channels, height, width], got [${sh.join(", ")}]`,
+        );
+      return [
+        sh[0]!,
+        Math.floor((sh[1]! - poolSize) / s) + 1,
+        Math.floor((sh[2]! - poolSize) / s) + 1,
+      ];
     },
     params: () => [],
     apply: (t, [x]) => t.maxPool2d(x!, poolSize, s),
@@ -323,12 +366,20 @@ export function layerNorm(opts: { name?: string; epsilon?: number } = {}): Layer
 }
 
 /** Embedding: integer indices (any shape) → rows of a [vocab, dim] table. */
-export function embedding(vocabSize: number, dim: number, opts: { name?: string; init?: Initializer } = {}): Layer {
-  return makeLayer("embedding", { ...opts, inputDtype: "i64" }, {
-    outputShape: (ins) => [...one(ins, "embedding"), dim],
-    params: () => [{ name: "table", shape: [vocabSize, dim], init: opts.init ?? "normal" }],
-    apply: (t, [x], p) => t.gather(p.table!, x!),
-  });
+export function embedding(
+  vocabSize: number,
+  dim: number,
+  opts: { name?: string; init?: Initializer } = {},
+): Layer {
+  return makeLayer(
+    "embedding",
+    { ...opts, inputDtype: "i64" },
+    {
+      outputShape: (ins) => [...one(ins, "embedding"), dim],
+      params: () => [{ name: "table", shape: [vocabSize, dim], init: opts.init ?? "normal" }],
+      apply: (t, [x], p) => t.gather(p.table!, x!),
+    },
+  );
 }
 
 /**
@@ -337,7 +388,9 @@ export function embedding(vocabSize: number, dim: number, opts: { name?: string;
  * averages (PyTorch's momentum convention, unbiased running variance); inference and export use
  * the running averages.
  */
-export function batchNorm(opts: { name?: string; momentum?: number; epsilon?: number } = {}): Layer {
+export function batchNorm(
+  opts: { name?: string; momentum?: number; epsilon?: number } = {},
+): Layer {
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.epsilon ?? 1e-5;
   const paramShape = (s: number[]) => (s.length === 3 ? [s[0]!, 1, 1] : [s[s.length - 1]!]);
@@ -354,7 +407,8 @@ export function batchNorm(opts: { name?: string; momentum?: number; epsilon?: nu
     },
     apply: (t, [x], p, ctx) => {
       const ps = p.gamma!.shape;
-      const normalize = (xc: Val, variance: Val) => t.add(t.mul(t.div(xc, t.sqrt(t.add(variance, t.scalar(eps)))), p.gamma!), p.beta!);
+      const normalize = (xc: Val, variance: Val) =>
+        t.add(t.mul(t.div(xc, t.sqrt(t.add(variance, t.scalar(eps)))), p.gamma!), p.beta!);
       if (!ctx.training) return normalize(t.sub(x!, p.runningMean!), p.runningVar!);
       const rank = x!.shape.length;
       const axes = rank === 4 ? [0, 2, 3] : Array.from({ length: rank - 1 }, (_, i) => i);
@@ -365,9 +419,13 @@ export function batchNorm(opts: { name?: string; momentum?: number; epsilon?: nu
       const keep = t.scalar(1 - momentum);
       const m = t.scalar(momentum);
       const shaped = (s: Val) => t.raw("Reshape", [s, t.rawInts(ps)], ps);
-      const ema = (old: Val, cur: Val) => t.raw("Add", [t.raw("Mul", [old, keep], ps), t.raw("Mul", [cur, m], ps)], ps);
+      const ema = (old: Val, cur: Val) =>
+        t.raw("Add", [t.raw("Mul", [old, keep], ps), t.raw("Mul", [cur, m], ps)], ps);
       ctx.setState?.("runningMean", ema(p.runningMean!, shaped(mu)));
-      ctx.setState?.("runningVar", ema(p.runningVar!, t.raw("Mul", [shaped(v), t.scalar(n / Math.max(1, n - 1))], ps)));
+      ctx.setState?.(
+        "runningVar",
+        ema(p.runningVar!, t.raw("Mul", [shaped(v), t.scalar(n / Math.max(1, n - 1))], ps)),
+      );
       return normalize(xc, v);
     },
   });
@@ -378,7 +436,9 @@ export function add(opts: { name?: string } = {}): Layer {
   return makeLayer("add", opts, {
     outputShape: (ins) => {
       const s = ins[0]!;
-      for (const o of ins) if (o.join() !== s.join()) throw new Error(`add: shapes [${s.join(", ")}] and [${o.join(", ")}] differ`);
+      for (const o of ins)
+        if (o.join() !== s.join())
+          throw new Error(`add: shapes [${s.join(", ")}] and [${o.join(", ")}] differ`);
       return s;
     },
     params: () => [],
@@ -423,7 +483,8 @@ export class Model {
     public seed = 0,
   ) {
     this.order = topoOrder(outputNode);
-    if (!this.order.includes(inputNode)) throw new Error("model: the output does not depend on the input");
+    if (!this.order.includes(inputNode))
+      throw new Error("model: the output does not depend on the input");
     const used = new Set<string>();
     const counts = new Map<string, number>();
     for (const n of this.order) {
@@ -464,7 +525,8 @@ export class Model {
     const out: Array<{ node: Node; full: string; spec: ParamSpec }> = [];
     for (const n of this.order) {
       if (!n.layer) continue;
-      for (const spec of n.layer.params(n.inputs.map((i) => i.shape))) out.push({ node: n, full: `${this.nameOf(n)}.${spec.name}`, spec });
+      for (const spec of n.layer.params(n.inputs.map((i) => i.shape)))
+        out.push({ node: n, full: `${this.nameOf(n)}.${spec.name}`, spec });
     }
     return out;
   }
@@ -473,7 +535,13 @@ export class Model {
   init(seed = this.seed): this {
     this.seed = seed;
     this.params.clear();
-    for (const { full, spec } of this.paramSpecs()) this.params.set(full, { name: full, shape: spec.shape, data: initialize(spec.init, spec.shape, deriveSeed(seed, full)), trainable: spec.trainable !== false });
+    for (const { full, spec } of this.paramSpecs())
+      this.params.set(full, {
+        name: full,
+        shape: spec.shape,
+        data: initialize(spec.init, spec.shape, deriveSeed(seed, full)),
+        trainable: spec.trainable !== false,
+      });
     this.initialized = true;
     return this;
   }
@@ -495,10 +563,21 @@ export class Model {
       if (!n.layer) continue;
       const local: Record<string, Val> = {};
       const layerName = this.nameOf(n);
-      for (const spec of n.layer.params(n.inputs.map((i) => i.shape))) local[spec.name] = params.get(`${layerName}.${spec.name}`)!;
+      for (const spec of n.layer.params(n.inputs.map((i) => i.shape)))
+        local[spec.name] = params.get(`${layerName}.${spec.name}`)!;
       const setState = ctx.setState;
-      const layerCtx: ApplyContext = setState ? { ...ctx, setState: (param, value) => setState(`${layerName}.${param}`, value) } : ctx;
-      vals.set(n, n.layer.apply(t, n.inputs.map((i) => vals.get(i)!), local, layerCtx));
+      const layerCtx: ApplyContext = setState
+        ? { ...ctx, setState: (param, value) => setState(`${layerName}.${param}`, value) }
+        : ctx;
+      vals.set(
+        n,
+        n.layer.apply(
+          t,
+          n.inputs.map((i) => vals.get(i)!),
+          local,
+          layerCtx,
+        ),
+      );
     }
     return vals.get(this.outputNode)!;
   }
@@ -506,9 +585,24 @@ export class Model {
   /** The layers with output shapes and parameter counts. */
   summary(): SummaryRow[] {
     const counts = new Map<Node, number>();
-    for (const { node, spec } of this.paramSpecs()) counts.set(node, (counts.get(node) ?? 0) + spec.shape.reduce((a, b) => a * b, 1));
-    const rows: SummaryRow[] = [{ layer: "input", kind: "input", outputShape: `[batch, ${this.inputShape.join(", ")}]`, params: 0 }];
-    for (const n of this.order) if (n.layer) rows.push({ layer: this.nameOf(n), kind: n.layer.kind, outputShape: `[batch, ${n.shape.join(", ")}]`, params: counts.get(n) ?? 0 });
+    for (const { node, spec } of this.paramSpecs())
+      counts.set(node, (counts.get(node) ?? 0) + spec.shape.reduce((a, b) => a * b, 1));
+    const rows: SummaryRow[] = [
+      {
+        layer: "input",
+        kind: "input",
+        outputShape: `[batch, ${this.inputShape.join(", ")}]`,
+        params: 0,
+      },
+    ];
+    for (const n of this.order)
+      if (n.layer)
+        rows.push({
+          layer: this.nameOf(n),
+          kind: n.layer.kind,
+          outputShape: `[batch, ${n.shape.join(", ")}]`,
+          params: counts.get(n) ?? 0,
+        });
     return rows;
   }
 
@@ -520,7 +614,10 @@ export class Model {
       id: `ml-summary-${++summaryCounter}`,
       name: `Model (${this.parameterCount.toLocaleString("en-US")} parameters)`,
       columns: ["layer", "kind", "output shape", "parameters"],
-      rows: [...rows.map((r) => [r.layer, r.kind, r.outputShape, r.params]), ["total", "", "", this.parameterCount]],
+      rows: [
+        ...rows.map((r) => [r.layer, r.kind, r.outputShape, r.params]),
+        ["total", "", "", this.parameterCount],
+      ],
       offset: 0,
       totalRows: rows.length + 1,
     };
@@ -528,7 +625,14 @@ export class Model {
 
   toString(): string {
     const rows = this.summary();
-    return rows.map((r) => `${r.layer.padEnd(14)} ${r.kind.padEnd(10)} ${r.outputShape.padEnd(22)} ${r.params}`).join("\n") + `\ntotal parameters: ${this.parameterCount}`;
+    return (
+      rows
+        .map(
+          (r) =>
+            `${r.layer.padEnd(14)} ${r.kind.padEnd(10)} ${r.outputShape.padEnd(22)} ${r.params}`,
+        )
+        .join("\n") + `\ntotal parameters: ${this.parameterCount}`
+    );
   }
 }
 
@@ -553,8 +657,14 @@ export function model(inputNode: Node, outputNode: Node, opts: { seed?: number }
 }
 
 /** A stack of layers applied one after the other to an input of `inputShape` (without batch). */
-export function sequential(layers: Layer[], opts: { inputShape: number[]; inputDtype?: "f32" | "i64"; seed?: number }): Model {
-  if (!opts || !Array.isArray(opts.inputShape)) throw new Error("sequential: pass {inputShape: [...]} (the shape of one example, without the batch dimension)");
+export function sequential(
+  layers: Layer[],
+  opts: { inputShape: number[]; inputDtype?: "f32" | "i64"; seed?: number },
+): Model {
+  if (!opts || !Array.isArray(opts.inputShape))
+    throw new Error(
+      "sequential: pass {inputShape: [...]} (the shape of one example, without the batch dimension)",
+    );
   const x = input(opts.inputShape, { dtype: opts.inputDtype ?? layers[0]?.inputDtype ?? "f32" });
   const y = layers.reduce<Node>((h, l) => l.call(h), x);
   return new Model(x, y, opts.seed ?? 0);

@@ -12,7 +12,16 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 import type { Output } from "../core/outputs.ts";
-import { DISPLAY, type HostData, type HostTensor, type NxTensor, fromOrtValue, isHostTensor, toHost, toHostSync } from "./host.ts";
+import {
+  DISPLAY,
+  type HostData,
+  type HostTensor,
+  type NxTensor,
+  fromOrtValue,
+  isHostTensor,
+  toHost,
+  toHostSync,
+} from "./host.ts";
 
 /** The dtypes ONNX Runtime tensors use (ort's `Tensor.Type`). */
 export type OrtType = ort.Tensor.Type;
@@ -39,7 +48,15 @@ export interface LoadOptions {
 }
 
 /** What `run` accepts for one input: an nx tensor, a host tensor, a typed array, a number or an array of numbers. */
-export type FeedValue = HostTensor | HostData | number | bigint | boolean | number[] | { toHost(): Promise<HostTensor> } | unknown;
+export type FeedValue =
+  | HostTensor
+  | HostData
+  | number
+  | bigint
+  | boolean
+  | number[]
+  | { toHost(): Promise<HostTensor> }
+  | unknown;
 
 const ORT_TO_DTYPE: Record<string, string> = {
   float32: "f32",
@@ -74,7 +91,11 @@ export function ortOfDtype(d: string): OrtType {
 
 function formatShape(shape: ValueSpec["shape"]): string {
   if (shape === null) return "unknown";
-  return "[" + shape.map((d) => (typeof d === "number" && d >= 0 ? String(d) : `${d ?? "?"}*`)).join(", ") + "]";
+  return (
+    "[" +
+    shape.map((d) => (typeof d === "number" && d >= 0 ? String(d) : `${d ?? "?"}*`)).join(", ") +
+    "]"
+  );
 }
 
 function describe(specs: readonly ValueSpec[]): string {
@@ -83,7 +104,9 @@ function describe(specs: readonly ValueSpec[]): string {
 
 function specOf(m: ort.InferenceSession.ValueMetadata): ValueSpec {
   if (!m.isTensor) return { name: m.name, dtype: "non-tensor", shape: null, isTensor: false };
-  const shape = m.shape.map((d) => (typeof d === "number" ? (d >= 0 ? d : null) : d === "" ? null : d));
+  const shape = m.shape.map((d) =>
+    typeof d === "number" ? (d >= 0 ? d : null) : d === "" ? null : d,
+  );
   return { name: m.name, dtype: dtypeOfOrt(m.type), shape, isTensor: true };
 }
 
@@ -103,7 +126,10 @@ function sessionOptions(o: LoadOptions): ort.InferenceSession.SessionOptions {
  * A cached ONNX Runtime session for model bytes (keyed by content hash and options).
  * Used by the training compiler too, so that a recompiled identical graph reuses its session.
  */
-export function cachedSession(bytes: Uint8Array, o: LoadOptions = {}): Promise<ort.InferenceSession> {
+export function cachedSession(
+  bytes: Uint8Array,
+  o: LoadOptions = {},
+): Promise<ort.InferenceSession> {
   const key = createHash("sha1").update(bytes).digest("hex") + JSON.stringify(o);
   let s = sessionCache.get(key);
   if (!s) {
@@ -144,16 +170,25 @@ export class OnnxModel {
    */
   prepare(feeds: Record<string, FeedValue>): Record<string, ort.Tensor> {
     const fail = (msg: string): never => {
-      throw new Error(`onnx.run: ${msg}\nThe model (${this.source}) expects\n${describe(this.inputs)}`);
+      throw new Error(
+        `onnx.run: ${msg}\nThe model (${this.source}) expects\n${describe(this.inputs)}`,
+      );
     };
-    if (feeds === null || typeof feeds !== "object") fail(`expected an object of inputs by name, got ${feeds === null ? "null" : typeof feeds}`);
+    if (feeds === null || typeof feeds !== "object")
+      fail(`expected an object of inputs by name, got ${feeds === null ? "null" : typeof feeds}`);
     let count = 0;
     for (const name in feeds) {
       if (!this.expected.has(name)) fail(`unknown input '${name}'`);
       count++;
     }
-    const missing = count === this.inputs.length ? [] : this.inputs.filter((s) => !(s.name in feeds)).map((s) => s.name);
-    if (missing.length > 0) fail(`missing input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`);
+    const missing =
+      count === this.inputs.length
+        ? []
+        : this.inputs.filter((s) => !(s.name in feeds)).map((s) => s.name);
+    if (missing.length > 0)
+      fail(
+        `missing input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`,
+      );
     const symbols = new Map<string, { size: number; input: string }>();
     const out: Record<string, ort.Tensor> = {};
     for (const spec of this.inputs) {
@@ -161,25 +196,36 @@ export class OnnxModel {
       const value = feeds[spec.name];
       const host = toHostFeed(value, spec, fail);
       if (host.dtype !== spec.dtype)
-        fail(`input '${spec.name}' has dtype ${host.dtype}, expected ${spec.dtype}${spec.dtype in DTYPE_TO_ORT ? ` (cast it first, e.g. nx.cast(x, "${spec.dtype}"))` : ""}`);
+        fail(
+          `input '${spec.name}' has dtype ${host.dtype}, expected ${spec.dtype}${spec.dtype in DTYPE_TO_ORT ? ` (cast it first, e.g. nx.cast(x, "${spec.dtype}"))` : ""}`,
+        );
       if (spec.shape !== null) {
         if (host.shape.length !== spec.shape.length)
-          fail(`input '${spec.name}' has shape [${host.shape.join(", ")}] (rank ${host.shape.length}), expected rank ${spec.shape.length} ${formatShape(spec.shape)}`);
+          fail(
+            `input '${spec.name}' has shape [${host.shape.join(", ")}] (rank ${host.shape.length}), expected rank ${spec.shape.length} ${formatShape(spec.shape)}`,
+          );
         spec.shape.forEach((d, i) => {
           const got = host.shape[i]!;
           if (typeof d === "number" && d !== got)
-            fail(`input '${spec.name}' has shape [${host.shape.join(", ")}], expected ${formatShape(spec.shape)} (dimension ${i} must be ${d})`);
+            fail(
+              `input '${spec.name}' has shape [${host.shape.join(", ")}], expected ${formatShape(spec.shape)} (dimension ${i} must be ${d})`,
+            );
           if (typeof d === "string") {
             const seen = symbols.get(d);
             if (seen && seen.size !== got)
-              fail(`input '${spec.name}' has ${d}=${got} (dimension ${i}) but input '${seen.input}' has ${d}=${seen.size}`);
+              fail(
+                `input '${spec.name}' has ${d}=${got} (dimension ${i}) but input '${seen.input}' has ${d}=${seen.size}`,
+              );
             symbols.set(d, { size: got, input: spec.name });
           }
         });
       }
       // tsnb/nx tensors already hold an ORT tensor: pass it through without a copy
       const own = (value as { toOrt?: () => ort.Tensor } | null)?.toOrt;
-      out[spec.name] = typeof own === "function" ? own.call(value) : new ort.Tensor(ortOfDtype(host.dtype), host.data as never, host.shape);
+      out[spec.name] =
+        typeof own === "function"
+          ? own.call(value)
+          : new ort.Tensor(ortOfDtype(host.dtype), host.data as never, host.shape);
     }
     return out;
   }
@@ -191,8 +237,12 @@ export class OnnxModel {
     try {
       res = await this.session.run(prepared);
     } catch (e) {
-      const shapes = Object.entries(prepared).map(([k, t]) => `${k}: ${dtypeOfOrt(t.type)} [${t.dims.join(", ")}]`).join(", ");
-      throw new Error(`onnx.run: the model (${this.source}) failed on inputs ${shapes}: ${String((e as Error).message ?? e).split("\n")[0]}`);
+      const shapes = Object.entries(prepared)
+        .map(([k, t]) => `${k}: ${dtypeOfOrt(t.type)} [${t.dims.join(", ")}]`)
+        .join(", ");
+      throw new Error(
+        `onnx.run: the model (${this.source}) failed on inputs ${shapes}: ${String((e as Error).message ?? e).split("\n")[0]}`,
+      );
     }
     const out: Record<string, NxTensor> = {};
     for (const name of this.session.outputNames) out[name] = fromOrtValue(res[name]!);
@@ -202,7 +252,12 @@ export class OnnxModel {
   /** A Markdown summary: the inputs and outputs with dtypes and dimensions (dynamic ones marked *). */
   toMarkdown(): string {
     const rows = (specs: readonly ValueSpec[], kind: string) =>
-      specs.map((s) => `| ${kind} | \`${s.name}\` | ${s.dtype} | ${formatShape(s.shape).replace(/\*/g, "\\*")} |`).join("\n");
+      specs
+        .map(
+          (s) =>
+            `| ${kind} | \`${s.name}\` | ${s.dtype} | ${formatShape(s.shape).replace(/\*/g, "\\*")} |`,
+        )
+        .join("\n");
     return (
       `**ONNX model** ${this.source === "bytes" ? "" : `\`${this.source}\``}\n\n` +
       `| | name | dtype | shape |\n|---|---|---|---|\n${rows(this.inputs, "input")}\n${rows(this.outputs, "output")}\n\n` +
@@ -274,8 +329,10 @@ function toHostFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): 
       cur = cur[0];
     }
     const flat = (v as unknown[]).flat(Infinity) as number[];
-    if (flat.some((x) => typeof x !== "number" && typeof x !== "boolean")) fail(`input '${spec.name}' must hold numbers`);
-    if (flat.length !== shape.reduce((a, b) => a * b, 1)) fail(`input '${spec.name}' is a ragged array`);
+    if (flat.some((x) => typeof x !== "number" && typeof x !== "boolean"))
+      fail(`input '${spec.name}' must hold numbers`);
+    if (flat.length !== shape.reduce((a, b) => a * b, 1))
+      fail(`input '${spec.name}' is a ragged array`);
     return { dtype: spec.dtype, shape, data: castArray(flat.map(Number), spec.dtype) };
   }
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
@@ -287,20 +344,31 @@ function toHostFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): 
     const unknown = dims.filter((d) => typeof d !== "number").length;
     let shape: number[];
     if (unknown === 0) shape = dims as number[];
-    else if (unknown === 1 && known > 0 && len % known === 0) shape = dims.map((d) => (typeof d === "number" ? d : len / known));
-    else return fail(`input '${spec.name}' is a bare ${dtype} array of ${len} values and ${formatShape(spec.shape)} has several dynamic dimensions: pass a tensor with a shape (nx.tensor(data).reshape([...]))`);
+    else if (unknown === 1 && known > 0 && len % known === 0)
+      shape = dims.map((d) => (typeof d === "number" ? d : len / known));
+    else
+      return fail(
+        `input '${spec.name}' is a bare ${dtype} array of ${len} values and ${formatShape(spec.shape)} has several dynamic dimensions: pass a tensor with a shape (nx.tensor(data).reshape([...]))`,
+      );
     if (shape.reduce((a, b) => a * b, 1) !== len)
-      fail(`input '${spec.name}' has ${len} values, expected ${formatShape(spec.shape)} (${shape.reduce((a, b) => a * b, 1)} values)`);
+      fail(
+        `input '${spec.name}' has ${len} values, expected ${formatShape(spec.shape)} (${shape.reduce((a, b) => a * b, 1)} values)`,
+      );
     return { dtype, shape, data: v as unknown as HostData };
   }
-  return fail(`input '${spec.name}' must be a tensor, a typed array or numbers, got ${v === null ? "null" : typeof v}`);
+  return fail(
+    `input '${spec.name}' must be a tensor, a typed array or numbers, got ${v === null ? "null" : typeof v}`,
+  );
 }
 
 /**
  * Load an ONNX model from a file path or its bytes. Sessions are cached: loading the same model
  * again with the same options is free.
  */
-export async function load(pathOrBytes: string | Uint8Array | ArrayBuffer, options: LoadOptions = {}): Promise<OnnxModel> {
+export async function load(
+  pathOrBytes: string | Uint8Array | ArrayBuffer,
+  options: LoadOptions = {},
+): Promise<OnnxModel> {
   let bytes: Uint8Array;
   let source: string;
   if (typeof pathOrBytes === "string") {
@@ -314,15 +382,23 @@ export async function load(pathOrBytes: string | Uint8Array | ArrayBuffer, optio
     const v = pathOrBytes as ArrayBufferView;
     bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     source = "bytes";
-  } else if (pathOrBytes instanceof ArrayBuffer || Object.prototype.toString.call(pathOrBytes) === "[object ArrayBuffer]") {
+  } else if (
+    pathOrBytes instanceof ArrayBuffer ||
+    Object.prototype.toString.call(pathOrBytes) === "[object ArrayBuffer]"
+  ) {
     bytes = new Uint8Array(pathOrBytes as ArrayBuffer);
     source = "bytes";
-  } else throw new Error(`onnx.load: expected a file path or the model's bytes, got ${typeof pathOrBytes}`);
+  } else
+    throw new Error(
+      `onnx.load: expected a file path or the model's bytes, got ${typeof pathOrBytes}`,
+    );
   let session: ort.InferenceSession;
   try {
     session = await cachedSession(bytes, options);
   } catch (e) {
-    throw new Error(`onnx.load: '${source}' is not a model ONNX Runtime can load: ${(e as Error).message.split("\n")[0]}`);
+    throw new Error(
+      `onnx.load: '${source}' is not a model ONNX Runtime can load: ${(e as Error).message.split("\n")[0]}`,
+    );
   }
   return new OnnxModel(session, source);
 }

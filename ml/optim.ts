@@ -26,7 +26,13 @@ export interface Optimizer {
   /** Values of the scalar inputs at a step (0-based). */
   hyper(step: number): Record<string, number>;
   /** Emit the update of one parameter; returns its new value and new state slots. */
-  update(t: Tape, p: Val, g: Val, state: Record<string, Val>, h: Record<string, Val>): { p: Val; state: Record<string, Val> };
+  update(
+    t: Tape,
+    p: Val,
+    g: Val,
+    state: Record<string, Val>,
+    h: Record<string, Val>,
+  ): { p: Val; state: Record<string, Val> };
 }
 
 const lrAt = (lr: LearningRate, step: number) => (typeof lr === "number" ? lr : lr(step));
@@ -54,10 +60,23 @@ export function sgd(opts: SgdOptions = {}): Optimizer {
     update(t, p, g, state, h) {
       let grad = g;
       if (wd > 0) grad = t.raw("Add", [grad, t.raw("Mul", [p, t.scalar(wd)], p.shape)], p.shape);
-      if (mu <= 0) return { p: t.raw("Sub", [p, t.raw("Mul", [grad, h.lr!], p.shape)], p.shape), state: {} as Record<string, Val> };
-      const v = t.raw("Add", [t.raw("Mul", [state.velocity!, t.scalar(mu)], p.shape), grad], p.shape);
-      const step = opts.nesterov ? t.raw("Add", [grad, t.raw("Mul", [v, t.scalar(mu)], p.shape)], p.shape) : v;
-      return { p: t.raw("Sub", [p, t.raw("Mul", [step, h.lr!], p.shape)], p.shape), state: { velocity: v } };
+      if (mu <= 0)
+        return {
+          p: t.raw("Sub", [p, t.raw("Mul", [grad, h.lr!], p.shape)], p.shape),
+          state: {} as Record<string, Val>,
+        };
+      const v = t.raw(
+        "Add",
+        [t.raw("Mul", [state.velocity!, t.scalar(mu)], p.shape), grad],
+        p.shape,
+      );
+      const step = opts.nesterov
+        ? t.raw("Add", [grad, t.raw("Mul", [v, t.scalar(mu)], p.shape)], p.shape)
+        : v;
+      return {
+        p: t.raw("Sub", [p, t.raw("Mul", [step, h.lr!], p.shape)], p.shape),
+        state: { velocity: v },
+      };
     },
   };
 }
@@ -88,14 +107,41 @@ function adamLike(name: "adam" | "adamw", opts: AdamOptions): Optimizer {
       // torch.optim.Adam/AdamW: p ← p·(1 − lr·wd) − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
       //   = p·decay − step · m / (√v + epsHat)  with step = lr·√(1−β2ᵗ)/(1−β1ᵗ), epsHat = ε·√(1−β2ᵗ)
       const bc2 = Math.sqrt(1 - b2 ** t);
-      return { lr: a, step: (a * bc2) / (1 - b1 ** t), epsHat: eps * bc2, decay: name === "adamw" ? 1 - a * wd : 1 };
+      return {
+        lr: a,
+        step: (a * bc2) / (1 - b1 ** t),
+        epsHat: eps * bc2,
+        decay: name === "adamw" ? 1 - a * wd : 1,
+      };
     },
     update(t, p, g, state, h) {
       let grad = g;
-      if (name === "adam" && wd > 0) grad = t.raw("Add", [grad, t.raw("Mul", [p, t.scalar(wd)], p.shape)], p.shape);
+      if (name === "adam" && wd > 0)
+        grad = t.raw("Add", [grad, t.raw("Mul", [p, t.scalar(wd)], p.shape)], p.shape);
       // m + (g − m)(1 − β1) and v + (g² − v)(1 − β2): the same moments in fewer passes
-      const m = t.raw("Add", [state.m!, t.raw("Mul", [t.raw("Sub", [grad, state.m!], p.shape), t.scalar(1 - b1)], p.shape)], p.shape);
-      const v = t.raw("Add", [state.v!, t.raw("Mul", [t.raw("Sub", [t.raw("Mul", [grad, grad], p.shape), state.v!], p.shape), t.scalar(1 - b2)], p.shape)], p.shape);
+      const m = t.raw(
+        "Add",
+        [
+          state.m!,
+          t.raw("Mul", [t.raw("Sub", [grad, state.m!], p.shape), t.scalar(1 - b1)], p.shape),
+        ],
+        p.shape,
+      );
+      const v = t.raw(
+        "Add",
+        [
+          state.v!,
+          t.raw(
+            "Mul",
+            [
+              t.raw("Sub", [t.raw("Mul", [grad, grad], p.shape), state.v!], p.shape),
+              t.scalar(1 - b2),
+            ],
+            p.shape,
+          ),
+        ],
+        p.shape,
+      );
       const denom = t.raw("Add", [t.raw("Sqrt", [v], p.shape), h.epsHat!], p.shape);
       const stepv = t.raw("Mul", [t.raw("Div", [m, denom], p.shape), h.step!], p.shape);
       const base = name === "adamw" ? t.raw("Mul", [p, h.decay!], p.shape) : p;
@@ -118,12 +164,22 @@ export function adamw(opts: AdamOptions = {}): Optimizer {
 // Schedules
 
 /** lr · rate^(step / decaySteps), optionally in whole stairs. */
-export function exponentialDecay(lr: number, decaySteps: number, rate: number, opts: { staircase?: boolean } = {}): Schedule {
-  return (step) => lr * rate ** (opts.staircase ? Math.floor(step / decaySteps) : step / decaySteps);
+export function exponentialDecay(
+  lr: number,
+  decaySteps: number,
+  rate: number,
+  opts: { staircase?: boolean } = {},
+): Schedule {
+  return (step) =>
+    lr * rate ** (opts.staircase ? Math.floor(step / decaySteps) : step / decaySteps);
 }
 
 /** Cosine decay from lr to lr·alpha over decaySteps, then constant. */
-export function cosineDecay(lr: number, decaySteps: number, opts: { alpha?: number } = {}): Schedule {
+export function cosineDecay(
+  lr: number,
+  decaySteps: number,
+  opts: { alpha?: number } = {},
+): Schedule {
   const alpha = opts.alpha ?? 0;
   return (step) => {
     const p = Math.min(step, decaySteps) / decaySteps;
@@ -133,7 +189,8 @@ export function cosineDecay(lr: number, decaySteps: number, opts: { alpha?: numb
 
 /** Piecewise constant: values[i] until boundaries[i] (steps), then the last value. */
 export function piecewiseConstant(boundaries: number[], values: number[]): Schedule {
-  if (values.length !== boundaries.length + 1) throw new Error("piecewiseConstant: needs one more value than boundaries");
+  if (values.length !== boundaries.length + 1)
+    throw new Error("piecewiseConstant: needs one more value than boundaries");
   return (step) => {
     const i = boundaries.findIndex((b) => step < b);
     return values[i === -1 ? values.length - 1 : i]!;
@@ -142,5 +199,6 @@ export function piecewiseConstant(boundaries: number[], values: number[]): Sched
 
 /** Linear warm-up from 0 over `steps`, then the wrapped schedule (shifted). */
 export function linearWarmup(steps: number, after: LearningRate): Schedule {
-  return (step) => (step < steps ? (lrAt(after, 0) * (step + 1)) / steps : lrAt(after, step - steps));
+  return (step) =>
+    step < steps ? (lrAt(after, 0) * (step + 1)) / steps : lrAt(after, step - steps);
 }

@@ -19,7 +19,9 @@ export function compiledSession(bytes: Uint8Array, threads = 1): Session {
     try {
       s = createSession(bytes, { threads, graphOptimizationLevel: "all" });
     } catch (e) {
-      throw new Error(`ml: ONNX Runtime rejected a compiled graph (a bug in tsnb's ml/ compiler, please report it): ${String((e as Error).message ?? e).split("\n")[0]}`);
+      throw new Error(
+        `ml: ONNX Runtime rejected a compiled graph (a bug in tsnb's ml/ compiler, please report it): ${String((e as Error).message ?? e).split("\n")[0]}`,
+      );
     }
     cache.set(key, s);
   }

@@ -13,7 +13,15 @@
  * size); all differentiable values are f32; gradients of broadcast operands are reduced back to
  * the operand's shape in one place (`unbroadcast`); only standard ONNX ops (opset 18).
  */
-import { encodeModel, OnnxDataType, type AttrValue, type GraphJson, type NodeJson, type TensorProtoJson, type ValueInfoJson } from "../tensor/onnx/proto.ts";
+import {
+  encodeModel,
+  OnnxDataType,
+  type AttrValue,
+  type GraphJson,
+  type NodeJson,
+  type TensorProtoJson,
+  type ValueInfoJson,
+} from "../tensor/onnx/proto.ts";
 
 /** A value in the graph being built. */
 export interface Val {
@@ -32,7 +40,11 @@ interface TapeEntry {
   backward: Backward;
 }
 
-const ELEM: Record<Val["dtype"], number> = { f32: OnnxDataType.FLOAT, i64: OnnxDataType.INT64, bool: OnnxDataType.BOOL };
+const ELEM: Record<Val["dtype"], number> = {
+  f32: OnnxDataType.FLOAT,
+  i64: OnnxDataType.INT64,
+  bool: OnnxDataType.BOOL,
+};
 
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -45,7 +57,8 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], op: 
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new Error(`${op}: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
+    if (x !== y && x !== 1 && y !== 1)
+      throw new Error(`${op}: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
     out.push(x === 1 ? y : x);
   }
   return out;
@@ -69,9 +82,21 @@ export class Tape {
     return `${this.prefix}${prefix}_${this.counter++}`;
   }
 
-  private node(opType: string, inputs: string[], shape: number[], attrs?: Record<string, AttrValue>, dtype: Val["dtype"] = "f32", outputs?: string[]): Val {
+  private node(
+    opType: string,
+    inputs: string[],
+    shape: number[],
+    attrs?: Record<string, AttrValue>,
+    dtype: Val["dtype"] = "f32",
+    outputs?: string[],
+  ): Val {
     const out = { name: this.fresh(opType.toLowerCase()), shape, dtype };
-    this.nodes.push({ opType, inputs, outputs: outputs ? [out.name, ...outputs] : [out.name], attrs });
+    this.nodes.push({
+      opType,
+      inputs,
+      outputs: outputs ? [out.name, ...outputs] : [out.name],
+      attrs,
+    });
     return out;
   }
 
@@ -112,7 +137,14 @@ export class Tape {
 
   /** An f32 initializer (weights in exported models, constants). */
   initializer(name: string, shape: number[], data: Float32Array): Val {
-    this.initializers.push({ name, dataType: OnnxDataType.FLOAT, dims: shape, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) });
+    this.initializers.push({
+      name,
+      dataType: OnnxDataType.FLOAT,
+      dims: shape,
+      rawData: new Uint8Array(
+        data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+      ),
+    });
     return { name, shape, dtype: "f32" };
   }
 
@@ -122,12 +154,19 @@ export class Tape {
 
   ints(values: readonly number[]): string {
     const name = this.fresh("i");
-    this.initializers.push({ name, dataType: OnnxDataType.INT64, dims: [values.length], rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
+    this.initializers.push({
+      name,
+      dataType: OnnxDataType.INT64,
+      dims: [values.length],
+      rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer),
+    });
     return name;
   }
 
   zeros(shape: number[]): Val {
-    return this.node("ConstantOfShape", [this.ints(shape)], shape, { value: { tensor: { dataType: OnnxDataType.FLOAT, dims: [1], rawData: new Uint8Array(4) } } });
+    return this.node("ConstantOfShape", [this.ints(shape)], shape, {
+      value: { tensor: { dataType: OnnxDataType.FLOAT, dims: [1], rawData: new Uint8Array(4) } },
+    });
   }
 
   /** A graph input/output description. */
@@ -138,7 +177,12 @@ export class Tape {
   /** A bool scalar initializer; returns its name. */
   boolConstant(v: boolean): string {
     const name = this.fresh("bool");
-    this.initializers.push({ name, dataType: OnnxDataType.BOOL, dims: [], rawData: Uint8Array.from([v ? 1 : 0]) });
+    this.initializers.push({
+      name,
+      dataType: OnnxDataType.BOOL,
+      dims: [],
+      rawData: Uint8Array.from([v ? 1 : 0]),
+    });
     return name;
   }
 
@@ -149,11 +193,25 @@ export class Tape {
 
   /** This tape as a GraphJson (e.g. a Loop body). */
   graph(name: string): GraphJson {
-    return { name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers };
+    return {
+      name,
+      nodes: this.nodes,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      initializers: this.initializers,
+    };
   }
 
   encode(name = "tsnb"): Uint8Array {
-    return encodeModel({ graph: { name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers } });
+    return encodeModel({
+      graph: {
+        name,
+        nodes: this.nodes,
+        inputs: this.inputs,
+        outputs: this.outputs,
+        initializers: this.initializers,
+      },
+    });
   }
 
   // -- gradient plumbing -----------------------------------------------------------------------
@@ -175,7 +233,13 @@ export class Tape {
       const cols = size(g.shape.slice(axes.length));
       const ones = this.initializer(this.fresh("ones"), [1, rows], new Float32Array(rows).fill(1));
       r = this.node("MatMul", [ones.name, this.reshapeRaw(g, [rows, cols]).name], [1, cols]);
-    } else if (axes.length > 0) r = this.node("ReduceSum", [g.name, this.ints(axes)], g.shape.map((d, i) => (axes.includes(i) ? 1 : d)), { keepdims: 1 });
+    } else if (axes.length > 0)
+      r = this.node(
+        "ReduceSum",
+        [g.name, this.ints(axes)],
+        g.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+        { keepdims: 1 },
+      );
     return this.reshapeRaw(r, [...to]);
   }
 
@@ -189,7 +253,8 @@ export class Tape {
    * not depend on it). Gradient nodes are appended to the same graph.
    */
   backward(loss: Val, wrt: readonly Val[]): Array<Val | null> {
-    if (size(loss.shape) !== 1) throw new Error(`backward: the loss must be a scalar, got shape [${loss.shape.join(", ")}]`);
+    if (size(loss.shape) !== 1)
+      throw new Error(`backward: the loss must be a scalar, got shape [${loss.shape.join(", ")}]`);
     const grads = new Map<string, Val>();
     const wasRecording = this.recording;
     this.recording = false;
@@ -222,15 +287,36 @@ export class Tape {
     return this.record(out, [a, b], (g, [na, nb]) => {
       switch (op) {
         case "Add":
-          return [na ? this.unbroadcast(g, a.shape) : null, nb ? this.unbroadcast(g, b.shape) : null];
+          return [
+            na ? this.unbroadcast(g, a.shape) : null,
+            nb ? this.unbroadcast(g, b.shape) : null,
+          ];
         case "Sub":
-          return [na ? this.unbroadcast(g, a.shape) : null, nb ? this.unbroadcast(this.node("Neg", [g.name], g.shape), b.shape) : null];
+          return [
+            na ? this.unbroadcast(g, a.shape) : null,
+            nb ? this.unbroadcast(this.node("Neg", [g.name], g.shape), b.shape) : null,
+          ];
         case "Mul":
-          return [na ? this.unbroadcast(this.node("Mul", [g.name, b.name], shape), a.shape) : null, nb ? this.unbroadcast(this.node("Mul", [g.name, a.name], shape), b.shape) : null];
+          return [
+            na ? this.unbroadcast(this.node("Mul", [g.name, b.name], shape), a.shape) : null,
+            nb ? this.unbroadcast(this.node("Mul", [g.name, a.name], shape), b.shape) : null,
+          ];
         case "Div": {
           const ga = this.node("Div", [g.name, b.name], shape);
-          const gb = nb ? this.node("Neg", [this.node("Div", [this.node("Mul", [ga.name, a.name], shape).name, b.name], shape).name], shape) : null;
-          return [na ? this.unbroadcast(ga, a.shape) : null, gb ? this.unbroadcast(gb, b.shape) : null];
+          const gb = nb
+            ? this.node(
+                "Neg",
+                [
+                  this.node("Div", [this.node("Mul", [ga.name, a.name], shape).name, b.name], shape)
+                    .name,
+                ],
+                shape,
+              )
+            : null;
+          return [
+            na ? this.unbroadcast(ga, a.shape) : null,
+            gb ? this.unbroadcast(gb, b.shape) : null,
+          ];
         }
       }
     });
@@ -248,7 +334,12 @@ export class Tape {
     return this.binary("Div", a, b);
   }
 
-  private unary(op: string, x: Val, grad: (g: Val, x: Val, y: Val) => Val, attrs?: Record<string, AttrValue>): Val {
+  private unary(
+    op: string,
+    x: Val,
+    grad: (g: Val, x: Val, y: Val) => Val,
+    attrs?: Record<string, AttrValue>,
+  ): Val {
     const y = this.node(op, [x.name], x.shape, attrs);
     return this.record(y, [x], (g) => [grad(g, x, y)]);
   }
@@ -265,7 +356,9 @@ export class Tape {
     return this.unary("Log", x, (g, xx) => this.node("Div", [g.name, xx.name], g.shape));
   }
   sqrt(x: Val): Val {
-    return this.unary("Sqrt", x, (g, _x, y) => this.node("Div", [g.name, this.mulv(y, this.scalar(2)).name], g.shape));
+    return this.unary("Sqrt", x, (g, _x, y) =>
+      this.node("Div", [g.name, this.mulv(y, this.scalar(2)).name], g.shape),
+    );
   }
   abs(x: Val): Val {
     return this.unary("Abs", x, (g, xx) => this.mulv(g, this.node("Sign", [xx.name], xx.shape)));
@@ -275,14 +368,23 @@ export class Tape {
   }
   tanh(x: Val): Val {
     // d tanh = 1 - y²
-    return this.unary("Tanh", x, (g, _x, y) => this.mulv(g, this.node("Sub", [this.scalar(1).name, this.mulv(y, y).name], y.shape)));
+    return this.unary("Tanh", x, (g, _x, y) =>
+      this.mulv(g, this.node("Sub", [this.scalar(1).name, this.mulv(y, y).name], y.shape)),
+    );
   }
   sigmoid(x: Val): Val {
-    return this.unary("Sigmoid", x, (g, _x, y) => this.mulv(g, this.mulv(y, this.node("Sub", [this.scalar(1).name, y.name], y.shape))));
+    return this.unary("Sigmoid", x, (g, _x, y) =>
+      this.mulv(g, this.mulv(y, this.node("Sub", [this.scalar(1).name, y.name], y.shape))),
+    );
   }
   relu(x: Val): Val {
     return this.unary("Relu", x, (g, xx) => {
-      const mask = this.node("Cast", [this.node("Greater", [xx.name, this.scalar(0).name], xx.shape, undefined, "bool").name], xx.shape, { to: OnnxDataType.FLOAT });
+      const mask = this.node(
+        "Cast",
+        [this.node("Greater", [xx.name, this.scalar(0).name], xx.shape, undefined, "bool").name],
+        xx.shape,
+        { to: OnnxDataType.FLOAT },
+      );
       return this.mulv(g, mask);
     });
   }
@@ -293,7 +395,10 @@ export class Tape {
     const cdf = this.mulv(this.node("Add", [erf.name, this.scalar(1).name], x.shape), half);
     const y = this.mulv(x, cdf);
     return this.record(y, [x], (g) => {
-      const pdf = this.mulv(this.node("Exp", [this.mulv(this.mulv(x, x), this.scalar(-0.5)).name], x.shape), this.scalar(1 / Math.sqrt(2 * Math.PI)));
+      const pdf = this.mulv(
+        this.node("Exp", [this.mulv(this.mulv(x, x), this.scalar(-0.5)).name], x.shape),
+        this.scalar(1 / Math.sqrt(2 * Math.PI)),
+      );
       return [this.mulv(g, this.node("Add", [cdf.name, this.mulv(x, pdf).name], x.shape))];
     });
   }
@@ -302,7 +407,12 @@ export class Tape {
     return this.record(y, [x], (g) => {
       // dx = y * (g - sum(g*y))
       const gy = this.mulv(g, y);
-      const s = this.node("ReduceSum", [gy.name, this.ints([axis])], x.shape.map((d, i) => (i === (axis + x.shape.length) % x.shape.length ? 1 : d)), { keepdims: 1 });
+      const s = this.node(
+        "ReduceSum",
+        [gy.name, this.ints([axis])],
+        x.shape.map((d, i) => (i === (axis + x.shape.length) % x.shape.length ? 1 : d)),
+        { keepdims: 1 },
+      );
       return [this.mulv(y, this.node("Sub", [g.name, s.name], x.shape))];
     });
   }
@@ -310,7 +420,12 @@ export class Tape {
     const y = this.node("LogSoftmax", [x.name], x.shape, { axis });
     return this.record(y, [x], (g) => {
       // dx = g - softmax(x) * sum(g)
-      const s = this.node("ReduceSum", [g.name, this.ints([axis])], x.shape.map((d, i) => (i === (axis + x.shape.length) % x.shape.length ? 1 : d)), { keepdims: 1 });
+      const s = this.node(
+        "ReduceSum",
+        [g.name, this.ints([axis])],
+        x.shape.map((d, i) => (i === (axis + x.shape.length) % x.shape.length ? 1 : d)),
+        { keepdims: 1 },
+      );
       const p = this.node("Exp", [y.name], x.shape);
       return [this.node("Sub", [g.name, this.mulv(p, s).name], x.shape)];
     });
@@ -321,8 +436,12 @@ export class Tape {
     const ax = (axes ?? x.shape.map((_, i) => i)).map((a) => (a < 0 ? a + x.shape.length : a));
     const kept = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
     const shape = keepDims ? kept : x.shape.filter((_, i) => !ax.includes(i));
-    const y = this.node("ReduceSum", [x.name, this.ints(ax)], shape, { keepdims: keepDims ? 1 : 0 });
-    return this.record(y, [x], (g) => [this.node("Expand", [this.reshapeRaw(g, kept).name, this.ints(x.shape)], x.shape)]);
+    const y = this.node("ReduceSum", [x.name, this.ints(ax)], shape, {
+      keepdims: keepDims ? 1 : 0,
+    });
+    return this.record(y, [x], (g) => [
+      this.node("Expand", [this.reshapeRaw(g, kept).name, this.ints(x.shape)], x.shape),
+    ]);
   }
   mean(x: Val, axes?: number[], keepDims = false): Val {
     const ax = (axes ?? x.shape.map((_, i) => i)).map((a) => (a < 0 ? a + x.shape.length : a));
@@ -333,11 +452,23 @@ export class Tape {
   /** Matrix product of [..., m, k] and [k, n] (a weight matrix). */
   matmul(a: Val, b: Val): Val {
     const k = a.shape[a.shape.length - 1];
-    if (b.shape.length !== 2 || b.shape[0] !== k) throw new Error(`matmul: shapes [${a.shape.join(", ")}] and [${b.shape.join(", ")}] do not align`);
+    if (b.shape.length !== 2 || b.shape[0] !== k)
+      throw new Error(
+        `matmul: shapes [${a.shape.join(", ")}] and [${b.shape.join(", ")}] do not align`,
+      );
     const shape = [...a.shape.slice(0, -1), b.shape[1]!];
     const y = this.node("MatMul", [a.name, b.name], shape);
     return this.record(y, [a, b], (g, [na, nb]) => {
-      const ga = na ? this.node("MatMul", [g.name, this.node("Transpose", [b.name], [b.shape[1]!, b.shape[0]!], { perm: [1, 0] }).name], a.shape) : null;
+      const ga = na
+        ? this.node(
+            "MatMul",
+            [
+              g.name,
+              this.node("Transpose", [b.name], [b.shape[1]!, b.shape[0]!], { perm: [1, 0] }).name,
+            ],
+            a.shape,
+          )
+        : null;
       if (!nb) return [ga, null];
       // gb = a2ᵀ g2 with leading dims flattened
       const rows = size(a.shape.slice(0, -1));
@@ -357,7 +488,8 @@ export class Tape {
 
   /** Reshape; `onnxShape` may use 0 (copy the input's dimension) to stay batch-size independent. */
   reshape(x: Val, shape: number[], onnxShape: number[] = shape): Val {
-    if (size(shape) !== size(x.shape)) throw new Error(`reshape: cannot reshape [${x.shape.join(", ")}] to [${shape.join(", ")}]`);
+    if (size(shape) !== size(x.shape))
+      throw new Error(`reshape: cannot reshape [${x.shape.join(", ")}] to [${shape.join(", ")}]`);
     const y = this.node("Reshape", [x.name, this.ints(onnxShape)], shape);
     return this.record(y, [x], (g) => [this.reshapeRaw(g, x.shape)]);
   }
@@ -372,7 +504,10 @@ export class Tape {
   conv2d(x: Val, w: Val, stride: number, pad: number): Val {
     const [n, c, h, wd] = x.shape as [number, number, number, number];
     const [o, ci, kh, kw] = w.shape as [number, number, number, number];
-    if (x.shape.length !== 4 || ci !== c) throw new Error(`conv2d: input [${x.shape.join(", ")}] and kernel [${w.shape.join(", ")}] do not align (NCHW input, [out, in, kh, kw] kernel)`);
+    if (x.shape.length !== 4 || ci !== c)
+      throw new Error(
+        `conv2d: input [${x.shape.join(", ")}] and kernel [${w.shape.join(", ")}] do not align (NCHW input, [out, in, kh, kw] kernel)`,
+      );
     const oh = Math.floor((h + 2 * pad - kh) / stride) + 1;
     const ow = Math.floor((wd + 2 * pad - kw) / stride) + 1;
     const attrs = { strides: [stride, stride], pads: [pad, pad, pad, pad], kernel_shape: [kh, kw] };
@@ -380,14 +515,28 @@ export class Tape {
     return this.record(y, [x, w], (g, [nx, nw]) => {
       const outPadH = h - ((oh - 1) * stride + kh - 2 * pad);
       const outPadW = wd - ((ow - 1) * stride + kw - 2 * pad);
-      const gx = nx ? this.node("ConvTranspose", [g.name, w.name], [n, c, h, wd], { ...attrs, output_padding: [outPadH, outPadW] }) : null;
+      const gx = nx
+        ? this.node("ConvTranspose", [g.name, w.name], [n, c, h, wd], {
+            ...attrs,
+            output_padding: [outPadH, outPadW],
+          })
+        : null;
       if (!nw) return [gx, null];
       const xt = this.node("Transpose", [x.name], [c, n, h, wd], { perm: [1, 0, 2, 3] });
       const gt = this.node("Transpose", [g.name], [o, n, oh, ow], { perm: [1, 0, 2, 3] });
       const fh = h + 2 * pad - (oh - 1) * stride;
       const fw = wd + 2 * pad - (ow - 1) * stride;
-      let gw = this.node("Conv", [xt.name, gt.name], [c, o, fh, fw], { dilations: [stride, stride], pads: [pad, pad, pad, pad], kernel_shape: [oh, ow] });
-      if (fh !== kh || fw !== kw) gw = this.node("Slice", [gw.name, this.ints([0, 0]), this.ints([kh, kw]), this.ints([2, 3])], [c, o, kh, kw]);
+      let gw = this.node("Conv", [xt.name, gt.name], [c, o, fh, fw], {
+        dilations: [stride, stride],
+        pads: [pad, pad, pad, pad],
+        kernel_shape: [oh, ow],
+      });
+      if (fh !== kh || fw !== kw)
+        gw = this.node(
+          "Slice",
+          [gw.name, this.ints([0, 0]), this.ints([kh, kw]), this.ints([2, 3])],
+          [c, o, kh, kw],
+        );
       return [gx, this.node("Transpose", [gw.name], [o, c, kh, kw], { perm: [1, 0, 2, 3] })];
     });
   }
@@ -398,13 +547,29 @@ export class Tape {
     const oh = Math.floor((h - k) / stride) + 1;
     const ow = Math.floor((w - k) / stride) + 1;
     const idx = this.fresh("poolidx");
-    const y = this.node("MaxPool", [x.name], [n, c, oh, ow], { kernel_shape: [k, k], strides: [stride, stride] }, "f32", [idx]);
+    const y = this.node(
+      "MaxPool",
+      [x.name],
+      [n, c, oh, ow],
+      { kernel_shape: [k, k], strides: [stride, stride] },
+      "f32",
+      [idx],
+    );
     return this.record(y, [x], (g) => {
       const total = n * c * h * w;
-      const flatIdx = this.node("Reshape", [idx, this.ints([-1])], [n * c * oh * ow], undefined, "i64");
+      const flatIdx = this.node(
+        "Reshape",
+        [idx, this.ints([-1])],
+        [n * c * oh * ow],
+        undefined,
+        "i64",
+      );
       const flatG = this.reshapeRaw(g, [n * c * oh * ow]);
       const z = this.zeros([total]);
-      const scattered = this.node("ScatterElements", [z.name, flatIdx.name, flatG.name], [total], { axis: 0, reduction: "add" });
+      const scattered = this.node("ScatterElements", [z.name, flatIdx.name, flatG.name], [total], {
+        axis: 0,
+        reduction: "add",
+      });
       return [this.reshapeRaw(scattered, x.shape)];
     });
   }
@@ -415,16 +580,37 @@ export class Tape {
     const y = this.node("Gather", [table.name, indices.name], shape, { axis: 0 });
     return this.record(y, [table, indices], (g) => {
       const z = this.zeros(table.shape);
-      const idx = this.node("Unsqueeze", [indices.name, this.ints([-1])], [...indices.shape, 1], undefined, "i64");
-      return [this.node("ScatterND", [z.name, idx.name, g.name], table.shape, { reduction: "add" }), null];
+      const idx = this.node(
+        "Unsqueeze",
+        [indices.name, this.ints([-1])],
+        [...indices.shape, 1],
+        undefined,
+        "i64",
+      );
+      return [
+        this.node("ScatterND", [z.name, idx.name, g.name], table.shape, { reduction: "add" }),
+        null,
+      ];
     });
   }
 
   // -- non-differentiable helpers (metrics, optimizer updates) ---------------------------------
 
   /** Emit a raw node without recording it for backward. */
-  raw(op: string, inputs: Val[], shape: number[], attrs?: Record<string, AttrValue>, dtype: Val["dtype"] = "f32"): Val {
-    return this.node(op, inputs.map((i) => i.name), shape, attrs, dtype);
+  raw(
+    op: string,
+    inputs: Val[],
+    shape: number[],
+    attrs?: Record<string, AttrValue>,
+    dtype: Val["dtype"] = "f32",
+  ): Val {
+    return this.node(
+      op,
+      inputs.map((i) => i.name),
+      shape,
+      attrs,
+      dtype,
+    );
   }
   rawInts(values: readonly number[]): Val {
     return { name: this.ints(values), shape: [values.length], dtype: "i64" };

@@ -16,8 +16,22 @@
  */
 import ort from "onnxruntime-node";
 import type { Output } from "../core/outputs.ts";
-import { DISPLAY, type HostData, type HostTensor, type NxTensor, fromHost, toHost } from "./host.ts";
-import { type Loss, type LossName, type Metric, type MetricName, resolveLoss, resolveMetric } from "./losses.ts";
+import {
+  DISPLAY,
+  type HostData,
+  type HostTensor,
+  type NxTensor,
+  fromHost,
+  toHost,
+} from "./host.ts";
+import {
+  type Loss,
+  type LossName,
+  type Metric,
+  type MetricName,
+  resolveLoss,
+  resolveMetric,
+} from "./losses.ts";
 import type { Model } from "./nn.ts";
 import { compiledSession, type Session } from "./session.ts";
 import { adam, type Optimizer } from "./optim.ts";
@@ -25,7 +39,13 @@ import { mulberry32 } from "./random.ts";
 import { Tape, type Val } from "./tape.ts";
 
 /** Data the loop accepts for x or y: an nx tensor, a host tensor, a {data, shape} matrix or labels. */
-export type DataInput = HostTensor | { data: HostData; shape: readonly number[] } | Int32Array | Float32Array | number[] | unknown;
+export type DataInput =
+  | HostTensor
+  | { data: HostData; shape: readonly number[] }
+  | Int32Array
+  | Float32Array
+  | number[]
+  | unknown;
 
 /** Options of a {@link Trainer}. */
 export interface TrainerOptions {
@@ -95,7 +115,8 @@ export interface StepRecord {
 }
 
 /** Events of the loop. Handlers may return "halt" (or a promise of it) to stop training. */
-export type TrainEvent = "started" | "epochStarted" | "iterationCompleted" | "epochCompleted" | "halted" | "completed";
+export type TrainEvent =
+  "started" | "epochStarted" | "iterationCompleted" | "epochCompleted" | "halted" | "completed";
 
 /** What handlers see. */
 export interface LoopState {
@@ -140,7 +161,8 @@ class LiveChart {
     private readonly id: string,
   ) {}
   static start(): LiveChart | undefined {
-    const bridge = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.kernel")] as KernelBridge | undefined;
+    const bridge = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.kernel")] as
+      KernelBridge | undefined;
     if (!bridge || typeof bridge.emit !== "function") return undefined;
     const id = bridge.newId("training");
     bridge.emit({
@@ -163,7 +185,8 @@ class LiveChart {
     return new LiveChart(bridge, id);
   }
   push(rows: Array<{ step: number; metric: string; value: number }>): void {
-    if (rows.length > 0) this.bridge.update({ type: "vega-lite-push", id: this.id, rows, window: 5000 });
+    if (rows.length > 0)
+      this.bridge.update({ type: "vega-lite-push", id: this.id, rows, window: 5000 });
   }
 }
 
@@ -181,7 +204,11 @@ export class History {
   }
   /** Per-epoch records in long form ({epoch, metric, value}) for a Vega-Lite line chart. */
   long(): Array<{ epoch: number; metric: string; value: number }> {
-    return this.epochs.flatMap((r) => Object.entries(r).filter(([k]) => k !== "epoch" && k !== "seconds").map(([metric, value]) => ({ epoch: r.epoch, metric, value })));
+    return this.epochs.flatMap((r) =>
+      Object.entries(r)
+        .filter(([k]) => k !== "epoch" && k !== "seconds")
+        .map(([metric, value]) => ({ epoch: r.epoch, metric, value })),
+    );
   }
   [DISPLAY](): Output {
     return {
@@ -192,7 +219,11 @@ export class History {
         height: 200,
         data: { values: this.long() },
         mark: { type: "line", point: true },
-        encoding: { x: { field: "epoch", type: "quantitative" }, y: { field: "value", type: "quantitative" }, color: { field: "metric", type: "nominal" } },
+        encoding: {
+          x: { field: "epoch", type: "quantitative" },
+          y: { field: "value", type: "quantitative" },
+          color: { field: "metric", type: "nominal" },
+        },
       },
     };
   }
@@ -237,17 +268,30 @@ export async function toData(v: DataInput, what: string): Promise<HostTensor> {
     }
     return { dtype: "f32", shape, data: Float32Array.from(flat) };
   }
-  if (v instanceof Int32Array || (ArrayBuffer.isView(v) && v.constructor.name === "Int32Array")) return { dtype: "i32", shape: [(v as Int32Array).length], data: v as Int32Array };
-  if (v instanceof Float32Array || (ArrayBuffer.isView(v) && v.constructor.name === "Float32Array")) return { dtype: "f32", shape: [(v as Float32Array).length], data: v as Float32Array };
+  if (v instanceof Int32Array || (ArrayBuffer.isView(v) && v.constructor.name === "Int32Array"))
+    return { dtype: "i32", shape: [(v as Int32Array).length], data: v as Int32Array };
+  if (v instanceof Float32Array || (ArrayBuffer.isView(v) && v.constructor.name === "Float32Array"))
+    return { dtype: "f32", shape: [(v as Float32Array).length], data: v as Float32Array };
   const h = await toHost(v);
   if (h) return h;
   const o = v as { data?: unknown; shape?: unknown };
   if (o && ArrayBuffer.isView(o.data) && Array.isArray(o.shape)) {
     const name = (o.data as object).constructor.name;
-    const dtype = name === "Int32Array" ? "i32" : name === "BigInt64Array" ? "i64" : name === "Float64Array" ? "f64" : name === "Uint8Array" ? "u8" : "f32";
+    const dtype =
+      name === "Int32Array"
+        ? "i32"
+        : name === "BigInt64Array"
+          ? "i64"
+          : name === "Float64Array"
+            ? "f64"
+            : name === "Uint8Array"
+              ? "u8"
+              : "f32";
     return { dtype, shape: o.shape.map(Number), data: o.data as HostData };
   }
-  throw new Error(`${what}: expected a tensor, a {data, shape} matrix, a typed array or nested arrays, got ${v === null ? "null" : typeof v}`);
+  throw new Error(
+    `${what}: expected a tensor, a {data, shape} matrix, a typed array or nested arrays, got ${v === null ? "null" : typeof v}`,
+  );
 }
 
 function toF32(d: HostData): Float32Array {
@@ -295,7 +339,11 @@ export class Trainer {
   /** Remove a handler added with {@link on}. */
   off(event: TrainEvent, handler: Handler): this {
     const list = this.handlers.get(event);
-    if (list) this.handlers.set(event, list.filter((h) => h !== handler));
+    if (list)
+      this.handlers.set(
+        event,
+        list.filter((h) => h !== handler),
+      );
     return this;
   }
 
@@ -337,7 +385,12 @@ export class Trainer {
    * from `get` (graph inputs for a single step, slices of stacked inputs inside a Loop body); returns
    * the new state values keyed like {@link stateOrder}, the loss and the metric sums.
    */
-  private emitStep(t: Tape, b: number, get: (name: string, shape: number[], dtype?: Val["dtype"]) => Val, masks: CompiledStep["masks"]): { state: Map<string, Val>; loss: Val; metrics: Val[] } {
+  private emitStep(
+    t: Tape,
+    b: number,
+    get: (name: string, shape: number[], dtype?: Val["dtype"]) => Val,
+    masks: CompiledStep["masks"],
+  ): { state: Map<string, Val>; loss: Val; metrics: Val[] } {
     const x = get("x", [b, ...this.model.inputShape], this.model.inputDtype);
     const y = get("y", [b, ...this.targetShape()]);
     const params = new Map<string, Val>();
@@ -355,8 +408,13 @@ export class Trainer {
     const loss = this.loss.build(t, pred, y);
     const out = new Map<string, Val>();
     const names = [...params.keys()].filter((n) => this.model.params.get(n)!.trainable);
-    for (const [n, p] of this.model.params) if (!p.trainable) out.set(`p:${n}`, stateUpdates.get(n) ?? t.raw("Identity", [params.get(n)!], p.shape));
-    const grads = t.backward(loss, names.map((n) => params.get(n)!));
+    for (const [n, p] of this.model.params)
+      if (!p.trainable)
+        out.set(`p:${n}`, stateUpdates.get(n) ?? t.raw("Identity", [params.get(n)!], p.shape));
+    const grads = t.backward(
+      loss,
+      names.map((n) => params.get(n)!),
+    );
     const h: Record<string, Val> = {};
     for (const hn of this.optimizer.hyperNames) h[hn] = get(`h:${hn}`, []);
     names.forEach((n, i) => {
@@ -387,7 +445,12 @@ export class Trainer {
       const masks: CompiledStep["masks"] = [];
       const order = this.stateOrder();
       if (k === 1) {
-        const step = this.emitStep(t, b, (name, shape, dtype = "f32") => t.input(name, shape, dtype), masks);
+        const step = this.emitStep(
+          t,
+          b,
+          (name, shape, dtype = "f32") => t.input(name, shape, dtype),
+          masks,
+        );
         for (const n of order) t.output(step.state.get(n)!, `o:${n}`);
         t.output(step.loss, "loss");
         step.metrics.forEach((m, i) => t.output(m, `metric${i}`));
@@ -408,7 +471,13 @@ export class Trainer {
             const c0 = carried.get(name);
             if (c0) return c0;
             stacked.push({ name: `all_${name}`, shape: [k, ...shape], dtype });
-            return body.raw("Gather", [{ name: `all_${name}`, shape: [k, ...shape], dtype }, iter], shape, { axis: 0 }, dtype);
+            return body.raw(
+              "Gather",
+              [{ name: `all_${name}`, shape: [k, ...shape], dtype }, iter],
+              shape,
+              { axis: 0 },
+              dtype,
+            );
           },
           masks,
         );
@@ -425,7 +494,8 @@ export class Trainer {
           [...order.map((n) => `o:${n}`), "loss", ...this.metrics.map((_, i) => `metric${i}`)],
           body.graph("step_body"),
         );
-        for (const n of order) t.outputs.push(t.valueInfo(`o:${n}`, [...this.stateShape(n)], "f32"));
+        for (const n of order)
+          t.outputs.push(t.valueInfo(`o:${n}`, [...this.stateShape(n)], "f32"));
         t.outputs.push(t.valueInfo("loss", [k], "f32"));
         this.metrics.forEach((_, i) => t.outputs.push(t.valueInfo(`metric${i}`, [k], "f32")));
       }
@@ -448,7 +518,12 @@ export class Trainer {
         t.recording = false;
         const x = t.input("x", [b, ...this.model.inputShape], this.model.inputDtype);
         const y = t.input("y", [b, ...this.targetShape()]);
-        const pred = this.model.forward(t, x, this.paramInputs(t), { training: false, dropoutMask: () => { throw new Error("unreachable"); } });
+        const pred = this.model.forward(t, x, this.paramInputs(t), {
+          training: false,
+          dropoutMask: () => {
+            throw new Error("unreachable");
+          },
+        });
         t.output(this.loss.build(t, pred, y), "loss");
         this.metrics.forEach((m, i) => t.output(m.build(t, pred, y), `metric${i}`));
         const session = compiledSession(t.encode("eval_step"), this.threads);
@@ -461,40 +536,77 @@ export class Trainer {
 
   // -- data ------------------------------------------------------------------------------------
 
-  private async prepare(xIn: DataInput, yIn: DataInput | undefined, what: string): Promise<Prepared> {
+  private async prepare(
+    xIn: DataInput,
+    yIn: DataInput | undefined,
+    what: string,
+  ): Promise<Prepared> {
     const x = await toData(xIn, `${what} x`);
     const n = x.shape[0] ?? 0;
     const want = this.model.inputShape;
     const got = x.shape.slice(1);
     if (got.length !== want.length || got.some((d, i) => d !== want[i]))
-      throw new Error(`${what}: x has shape [${x.shape.join(", ")}], the model expects [n, ${want.join(", ")}]`);
-    const xData: HostData = this.model.inputDtype === "i64" ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v)) : toF32(x.data);
-    if (yIn === undefined) return { x: { ...x, dtype: this.model.inputDtype, data: xData }, y: { dtype: "f32", shape: [n], data: new Float32Array(0) }, n };
+      throw new Error(
+        `${what}: x has shape [${x.shape.join(", ")}], the model expects [n, ${want.join(", ")}]`,
+      );
+    const xData: HostData =
+      this.model.inputDtype === "i64"
+        ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v))
+        : toF32(x.data);
+    if (yIn === undefined)
+      return {
+        x: { ...x, dtype: this.model.inputDtype, data: xData },
+        y: { dtype: "f32", shape: [n], data: new Float32Array(0) },
+        n,
+      };
     const y = await toData(yIn, `${what} y`);
     if (y.shape[0] !== n) throw new Error(`${what}: x has ${n} rows but y has ${y.shape[0]}`);
     const out = this.targetShape();
     const width = out.reduce((a, b) => a * b, 1);
     let yData: Float32Array;
-    const isLabels = y.shape.length === 1 && (y.dtype === "i32" || y.dtype === "i64" || this.loss.target === "onehot");
+    const isLabels =
+      y.shape.length === 1 &&
+      (y.dtype === "i32" || y.dtype === "i64" || this.loss.target === "onehot");
     if (this.loss.target === "onehot" && isLabels) {
       yData = new Float32Array(n * width);
       for (let i = 0; i < n; i++) {
         const k = Number(y.data[i]!);
-        if (!(Number.isInteger(k) && k >= 0 && k < width)) throw new Error(`${what}: label ${k} at row ${i} is outside 0..${width - 1} (the model has ${width} outputs)`);
+        if (!(Number.isInteger(k) && k >= 0 && k < width))
+          throw new Error(
+            `${what}: label ${k} at row ${i} is outside 0..${width - 1} (the model has ${width} outputs)`,
+          );
         yData[i * width + k] = 1;
       }
     } else {
-      if (y.data.length !== n * width) throw new Error(`${what}: y has shape [${y.shape.join(", ")}], the model's output is [n, ${out.join(", ")}]`);
+      if (y.data.length !== n * width)
+        throw new Error(
+          `${what}: y has shape [${y.shape.join(", ")}], the model's output is [n, ${out.join(", ")}]`,
+        );
       yData = toF32(y.data);
     }
-    return { x: { ...x, dtype: this.model.inputDtype, data: xData }, y: { dtype: "f32", shape: [n, ...out], data: yData }, n };
+    return {
+      x: { ...x, dtype: this.model.inputDtype, data: xData },
+      y: { dtype: "f32", shape: [n, ...out], data: yData },
+      n,
+    };
   }
 
   /** Copy rows idx[start..end) of src into dst from row `at` on. */
-  private gather(src: HostData, rowSize: number, idx: Int32Array, start: number, end: number, dst: HostData, at = 0): void {
+  private gather(
+    src: HostData,
+    rowSize: number,
+    idx: Int32Array,
+    start: number,
+    end: number,
+    dst: HostData,
+    at = 0,
+  ): void {
     for (let i = start; i < end; i++) {
       const r = idx[i]!;
-      (dst as Float32Array).set((src as Float32Array).subarray(r * rowSize, r * rowSize + rowSize), (at + i - start) * rowSize);
+      (dst as Float32Array).set(
+        (src as Float32Array).subarray(r * rowSize, r * rowSize + rowSize),
+        (at + i - start) * rowSize,
+      );
     }
   }
 
@@ -503,13 +615,19 @@ export class Trainer {
       // parameters may have been replaced (e.g. model.init()): resync
       for (const [name, p] of this.model.params) {
         const cur = this.state.get(`p:${name}`);
-        if (!cur || cur.data !== p.data) this.state.set(`p:${name}`, new ort.Tensor("float32", p.data, p.shape));
+        if (!cur || cur.data !== p.data)
+          this.state.set(`p:${name}`, new ort.Tensor("float32", p.data, p.shape));
       }
       return;
     }
     for (const [name, p] of this.model.params) {
       this.state.set(`p:${name}`, new ort.Tensor("float32", p.data, p.shape));
-      if (p.trainable) for (const slot of this.optimizer.slots) this.state.set(`s:${slot}:${name}`, new ort.Tensor("float32", new Float32Array(p.data.length), p.shape));
+      if (p.trainable)
+        for (const slot of this.optimizer.slots)
+          this.state.set(
+            `s:${slot}:${name}`,
+            new ort.Tensor("float32", new Float32Array(p.data.length), p.shape),
+          );
     }
   }
 
@@ -532,21 +650,40 @@ export class Trainer {
     const chart = (opts.liveChart ?? verbose) ? LiveChart.start() : undefined;
     let lineLength = 0;
     const writeLine = (text: string, end = "") => {
-      (opts.progressStream ?? process.stdout).write(`\r${text}${" ".repeat(Math.max(0, lineLength - text.length))}${end}`);
+      (opts.progressStream ?? process.stdout).write(
+        `\r${text}${" ".repeat(Math.max(0, lineLength - text.length))}${end}`,
+      );
       lineLength = end ? 0 : text.length;
     };
     const yieldEvery = opts.yieldEveryMs ?? 50;
     let data = await this.prepare(xIn, yIn, "fit");
     let val: Prepared | undefined;
-    if (opts.validationData) val = await this.prepare(opts.validationData[0], opts.validationData[1], "fit validationData");
+    if (opts.validationData)
+      val = await this.prepare(
+        opts.validationData[0],
+        opts.validationData[1],
+        "fit validationData",
+      );
     else if (opts.validationSplit) {
       const nVal = Math.round(data.n * opts.validationSplit);
       const cut = (h: HostTensor, from: number, to: number): HostTensor => {
         const row = h.shape.slice(1).reduce((a, b) => a * b, 1);
-        return { dtype: h.dtype, shape: [to - from, ...h.shape.slice(1)], data: h.data.slice(from * row, to * row) as HostData };
+        return {
+          dtype: h.dtype,
+          shape: [to - from, ...h.shape.slice(1)],
+          data: h.data.slice(from * row, to * row) as HostData,
+        };
       };
-      val = { x: cut(data.x, data.n - nVal, data.n), y: cut(data.y, data.n - nVal, data.n), n: nVal };
-      data = { x: cut(data.x, 0, data.n - nVal), y: cut(data.y, 0, data.n - nVal), n: data.n - nVal };
+      val = {
+        x: cut(data.x, data.n - nVal, data.n),
+        y: cut(data.y, data.n - nVal, data.n),
+        n: nVal,
+      };
+      data = {
+        x: cut(data.x, 0, data.n - nVal),
+        y: cut(data.y, 0, data.n - nVal),
+        n: data.n - nVal,
+      };
     }
     const n = data.n;
     if (n === 0) throw new Error("fit: no training rows");
@@ -566,7 +703,12 @@ export class Trainer {
     let lastPrint = 0;
     const total = epochs * nBatches;
     let done = 0;
-    const base: Omit<LoopState, "epoch"> = { step: this.step, iteration: 0, loss: NaN, history: this.history };
+    const base: Omit<LoopState, "epoch"> = {
+      step: this.step,
+      iteration: 0,
+      loss: NaN,
+      history: this.history,
+    };
     await this.emit("started", { ...base, epoch: 0 });
     const interrupted = () => {
       if (opts.signal?.aborted) return "interrupted (signal aborted)";
@@ -587,10 +729,17 @@ export class Trainer {
         const k = compiled.k;
         const stackedName = (name: string) => (k === 1 ? name : `all_${name}`);
         const lead = k === 1 ? [] : [k];
-        const x = this.model.inputDtype === "i64" ? new BigInt64Array(k * b * xRow) : new Float32Array(k * b * xRow);
+        const x =
+          this.model.inputDtype === "i64"
+            ? new BigInt64Array(k * b * xRow)
+            : new Float32Array(k * b * xRow);
         const y = new Float32Array(k * b * yRow);
         const feeds: Record<string, ort.Tensor> = {
-          [stackedName("x")]: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", x, [...lead, b, ...this.model.inputShape]),
+          [stackedName("x")]: new ort.Tensor(
+            this.model.inputDtype === "i64" ? "int64" : "float32",
+            x,
+            [...lead, b, ...this.model.inputShape],
+          ),
           [stackedName("y")]: new ort.Tensor("float32", y, [...lead, b, ...this.targetShape()]),
         };
         if (k > 1) feeds.trip_count = new ort.Tensor("int64", BigInt64Array.from([BigInt(k)]), []);
@@ -612,12 +761,13 @@ export class Trainer {
     const perRun = Math.max(1, Math.floor(opts.stepsPerRun ?? 8));
     outer: for (let epoch = 1; epoch <= epochs; epoch++) {
       await this.emit("epochStarted", { ...base, step: this.step, epoch });
-      const order = opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : this.permutation(n);
+      const order =
+        opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : this.permutation(n);
       let lossSum = 0;
       const metricSums = new Float64Array(this.metrics.length);
       let seen = 0;
       const eStart = performance.now();
-      for (let bi = 0; bi < nBatches; ) {
+      for (let bi = 0; bi < nBatches;) {
         reason = interrupted();
         if (reason) break outer;
         const s = bi * batchSize;
@@ -634,11 +784,14 @@ export class Trainer {
           const hyper = this.optimizer.hyper(this.step + j);
           for (const h of io.hyper) h.data[j] = hyper[h.name]!;
         }
-        for (const m of io.masks) for (let i = 0; i < m.data.length; i++) m.data[i] = this.rng() < m.rate ? 0 : m.keep;
+        for (const m of io.masks)
+          for (let i = 0; i < m.data.length; i++) m.data[i] = this.rng() < m.rate ? 0 : m.keep;
         const feeds = io.feeds;
-        for (let i = 0; i < stateKeys.length; i++) feeds[stateKeys[i]!] = this.state.get(stateKeys[i]!)!;
+        for (let i = 0; i < stateKeys.length; i++)
+          feeds[stateKeys[i]!] = this.state.get(stateKeys[i]!)!;
         const res = compiled.session.run(feeds);
-        for (let i = 0; i < stateKeys.length; i++) this.state.set(stateKeys[i]!, res[stateOutKeys[i]!]!);
+        for (let i = 0; i < stateKeys.length; i++)
+          this.state.set(stateKeys[i]!, res[stateOutKeys[i]!]!);
         for (const [p, key] of paramOut) p.data = res[key]!.data as Float32Array;
         const losses = res.loss!.data as Float32Array;
         for (let i = 0; i < metricKeys.length; i++) {
@@ -659,7 +812,14 @@ export class Trainer {
             break outer;
           }
         }
-        if (stepHandlers) await this.emit("iterationCompleted", { ...base, step: this.step, epoch, iteration: bi - 1, loss });
+        if (stepHandlers)
+          await this.emit("iterationCompleted", {
+            ...base,
+            step: this.step,
+            epoch,
+            iteration: bi - 1,
+            loss,
+          });
         const now = performance.now();
         const tick = now - lastPrint > 100 || bi === nBatches;
         if (tick) {
@@ -669,8 +829,12 @@ export class Trainer {
         if (verbose && tick) {
           const elapsed = (now - t0) / 1000;
           const eta = (elapsed / done) * (total - done);
-          const ms = this.metrics.map((m, i) => ` ${m.name} ${(metricSums[i]! / seen).toFixed(4)}`).join("");
-          writeLine(`Epoch ${epoch}/${epochs}  batch ${bi}/${nBatches}  loss ${(lossSum / seen).toFixed(4)}${ms}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s`);
+          const ms = this.metrics
+            .map((m, i) => ` ${m.name} ${(metricSums[i]! / seen).toFixed(4)}`)
+            .join("");
+          writeLine(
+            `Epoch ${epoch}/${epochs}  batch ${bi}/${nBatches}  loss ${(lossSum / seen).toFixed(4)}${ms}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s`,
+          );
         }
         if (now - lastYield > yieldEvery) {
           lastYield = now;
@@ -700,15 +864,26 @@ export class Trainer {
           .filter(([k]) => k !== "epoch" && k !== "seconds" && k !== "loss")
           .map(([metric, value]) => ({ step: this.step, metric, value })),
       );
-      await this.emit("epochCompleted", { ...base, step: this.step, epoch, metrics: rec, loss: rec.loss! });
+      await this.emit("epochCompleted", {
+        ...base,
+        step: this.step,
+        epoch,
+        metrics: rec,
+        loss: rec.loss!,
+      });
       if (es) {
         const v = rec[monitor];
-        if (v === undefined) throw new Error(`earlyStopping: '${monitor}' is not recorded (have ${Object.keys(rec).join(", ")})`);
-        const improved = mode === "min" ? v < best - (es.minDelta ?? 0) : v > best + (es.minDelta ?? 0);
+        if (v === undefined)
+          throw new Error(
+            `earlyStopping: '${monitor}' is not recorded (have ${Object.keys(rec).join(", ")})`,
+          );
+        const improved =
+          mode === "min" ? v < best - (es.minDelta ?? 0) : v > best + (es.minDelta ?? 0);
         if (improved) {
           best = v;
           waited = 0;
-          if (es.restoreBest !== false) bestParams = new Map([...this.model.params].map(([k, p]) => [k, p.data.slice()]));
+          if (es.restoreBest !== false)
+            bestParams = new Map([...this.model.params].map(([k, p]) => [k, p.data.slice()]));
         } else if (++waited > (es.patience ?? 0)) {
           reason = `early stopping: ${monitor} did not improve for ${waited} epochs (best ${best.toFixed(4)})`;
           if (bestParams) {
@@ -724,7 +899,12 @@ export class Trainer {
     if (reason) {
       this.history.stopped = reason;
       if (verbose) writeLine(`Stopped: ${reason}`, "\n");
-      await this.emit("halted", { ...base, step: this.step, epoch: this.history.epochs.length, reason });
+      await this.emit("halted", {
+        ...base,
+        step: this.step,
+        epoch: this.history.epochs.length,
+        reason,
+      });
     } else await this.emit("completed", { ...base, step: this.step, epoch: epochs });
     return this.history;
   }
@@ -741,7 +921,8 @@ export class Trainer {
   }
 
   private paramFeeds(feeds: Record<string, ort.Tensor>): void {
-    for (const [name, p] of this.model.params) feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
+    for (const [name, p] of this.model.params)
+      feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
   }
 
   private async evaluateData(d: Prepared, batchSize: number): Promise<Record<string, number>> {
@@ -754,8 +935,15 @@ export class Trainer {
       const b = e - s;
       const c = this.compileEval(b);
       const feeds: Record<string, ort.Tensor> = {
-        x: new ort.Tensor(this.model.inputDtype === "i64" ? "int64" : "float32", d.x.data.slice(s * xRow, e * xRow) as never, [b, ...this.model.inputShape]),
-        y: new ort.Tensor("float32", (d.y.data as Float32Array).slice(s * yRow, e * yRow), [b, ...this.targetShape()]),
+        x: new ort.Tensor(
+          this.model.inputDtype === "i64" ? "int64" : "float32",
+          d.x.data.slice(s * xRow, e * xRow) as never,
+          [b, ...this.model.inputShape],
+        ),
+        y: new ort.Tensor("float32", (d.y.data as Float32Array).slice(s * yRow, e * yRow), [
+          b,
+          ...this.targetShape(),
+        ]),
       };
       this.paramFeeds(feeds);
       const res = c.session.run(feeds);
@@ -768,7 +956,11 @@ export class Trainer {
   }
 
   /** Loss and metrics over a dataset (no training). */
-  async evaluate(x: DataInput, y: DataInput, opts: { batchSize?: number } = {}): Promise<Record<string, number>> {
+  async evaluate(
+    x: DataInput,
+    y: DataInput,
+    opts: { batchSize?: number } = {},
+  ): Promise<Record<string, number>> {
     return this.evaluateData(await this.prepare(x, y, "evaluate"), opts.batchSize ?? 256);
   }
 
@@ -779,12 +971,18 @@ export class Trainer {
 }
 
 /** The model's outputs for x (inference with the current weights). */
-export async function predict(model: Model, xIn: DataInput, opts: { batchSize?: number; threads?: number; cache?: Map<number, Session> } = {}): Promise<NxTensor> {
+export async function predict(
+  model: Model,
+  xIn: DataInput,
+  opts: { batchSize?: number; threads?: number; cache?: Map<number, Session> } = {},
+): Promise<NxTensor> {
   model.ensureInit();
   const x = await toData(xIn, "predict x");
   const want = model.inputShape;
   if (x.shape.length !== want.length + 1 || x.shape.slice(1).some((d, i) => d !== want[i]))
-    throw new Error(`predict: x has shape [${x.shape.join(", ")}], the model expects [n, ${want.join(", ")}]`);
+    throw new Error(
+      `predict: x has shape [${x.shape.join(", ")}], the model expects [n, ${want.join(", ")}]`,
+    );
   const n = x.shape[0]!;
   const bs = opts.batchSize ?? 256;
   const xRow = want.reduce((a, b) => a * b, 1);
@@ -792,7 +990,10 @@ export async function predict(model: Model, xIn: DataInput, opts: { batchSize?: 
   const out = new Float32Array(n * yRow);
   const cache = opts.cache ?? predictCaches.get(model) ?? new Map<number, Session>();
   predictCaches.set(model, cache);
-  const xData = model.inputDtype === "i64" ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v)) : toF32(x.data);
+  const xData =
+    model.inputDtype === "i64"
+      ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v))
+      : toF32(x.data);
   for (let s = 0; s < n; s += bs) {
     const e = Math.min(n, s + bs);
     const b = e - s;
@@ -803,12 +1004,27 @@ export async function predict(model: Model, xIn: DataInput, opts: { batchSize?: 
       const xi = t.input("x", [b, ...want], model.inputDtype);
       const params = new Map<string, Val>();
       for (const [name, p] of model.params) params.set(name, t.input(`p:${name}`, p.shape));
-      t.output(model.forward(t, xi, params, { training: false, dropoutMask: () => { throw new Error("unreachable"); } }), "y");
+      t.output(
+        model.forward(t, xi, params, {
+          training: false,
+          dropoutMask: () => {
+            throw new Error("unreachable");
+          },
+        }),
+        "y",
+      );
       sess = compiledSession(t.encode("predict"), opts.threads ?? 1);
       cache.set(b, sess);
     }
-    const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor(model.inputDtype === "i64" ? "int64" : "float32", xData.slice(s * xRow, e * xRow) as never, [b, ...want]) };
-    for (const [name, p] of model.params) feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
+    const feeds: Record<string, ort.Tensor> = {
+      x: new ort.Tensor(
+        model.inputDtype === "i64" ? "int64" : "float32",
+        xData.slice(s * xRow, e * xRow) as never,
+        [b, ...want],
+      ),
+    };
+    for (const [name, p] of model.params)
+      feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
     const res = sess.run(feeds);
     out.set(res.y!.data as Float32Array, s * yRow);
   }
@@ -823,7 +1039,11 @@ export function trainer(model: Model, opts: TrainerOptions): Trainer {
 }
 
 /** Train a model in one call: `await train.fit(model, x, y, {loss, optimizer, epochs, ...})`. */
-export async function fit(model: Model, x: DataInput, y: DataInput, opts: TrainerOptions & FitOptions): Promise<History> {
+export async function fit(
+  model: Model,
+  x: DataInput,
+  y: DataInput,
+  opts: TrainerOptions & FitOptions,
+): Promise<History> {
   return new Trainer(model, opts).fit(x, y, opts);
 }
-

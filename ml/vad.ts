@@ -50,13 +50,17 @@ export function loadSilero(): Promise<OnnxModel> {
 }
 
 /** Speech probability of each frame (one per `frameSamples` samples at 16 kHz). */
-export async function speechProbabilities(audio: Audio, opts: VadOptions = {}): Promise<Float32Array> {
+export async function speechProbabilities(
+  audio: Audio,
+  opts: VadOptions = {},
+): Promise<Float32Array> {
   const model = opts.model ?? (await loadSilero());
   const samples = resample(audio.samples, audio.sampleRate, 16000);
   const frame = opts.frameSamples ?? 480;
   const names = new Set(model.inputs.map((i) => i.name));
   const stateNames = names.has("state") ? ["state"] : ["h", "c"];
-  const stateShape = (n: string) => model.inputs.find((i) => i.name === n)!.shape!.map((d) => (typeof d === "number" ? d : 1));
+  const stateShape = (n: string) =>
+    model.inputs.find((i) => i.name === n)!.shape!.map((d) => (typeof d === "number" ? d : 1));
   const outNames = model.outputs.map((o) => o.name);
   const session = model.session;
   const state: Record<string, ort.Tensor> = {};
@@ -76,7 +80,11 @@ export async function speechProbabilities(audio: Audio, opts: VadOptions = {}): 
       padded.set(chunk);
       chunk = padded;
     }
-    const feeds: Record<string, ort.Tensor> = { input: new ort.Tensor("float32", chunk, [1, frame]), sr, ...state };
+    const feeds: Record<string, ort.Tensor> = {
+      input: new ort.Tensor("float32", chunk, [1, frame]),
+      sr,
+      ...state,
+    };
     const res = await session.run(feeds);
     probs[i] = (res[outNames[0]!]!.data as Float32Array)[0]!;
     if (stateNames.length === 1) state.state = res[outNames[1]!]!;
@@ -89,7 +97,11 @@ export async function speechProbabilities(audio: Audio, opts: VadOptions = {}): 
 }
 
 /** Turn frame probabilities into speech segments (hysteresis, minimum silence and speech lengths). */
-export function segmentsFromProbabilities(probs: Float32Array, frameSeconds: number, opts: VadOptions = {}): SpeechSegment[] {
+export function segmentsFromProbabilities(
+  probs: Float32Array,
+  frameSeconds: number,
+  opts: VadOptions = {},
+): SpeechSegment[] {
   const on = opts.threshold ?? 0.5;
   const off = opts.negativeThreshold ?? Math.max(0.01, on - 0.15);
   const minSilence = opts.minSilence ?? 0.3;

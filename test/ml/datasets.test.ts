@@ -9,7 +9,10 @@ test("penguins: 344 typed records, NA values are null", async () => {
   assert.equal(first.species, "Adelie");
   assert.equal(typeof first.beak_length_mm, "number");
   assert.equal(typeof first.body_mass_g, "number");
-  assert.ok(p.some((r) => r.beak_length_mm === null), "rows with missing measurements have null");
+  assert.ok(
+    p.some((r) => r.beak_length_mm === null),
+    "rows with missing measurements have null",
+  );
   assert.ok(p.every((r) => r.beak_length_mm === null || Number.isFinite(r.beak_length_mm)));
   assert.deepEqual([...new Set(p.map((r) => r.species))].sort(), ["Adelie", "Chinstrap", "Gentoo"]);
 });
@@ -32,7 +35,10 @@ test("digits: 1797 images of 64 pixels, labels 0-9", async () => {
   assert.deepEqual(d.images.shape, [1797, 64]);
   assert.equal(d.labels.length, 1797);
   assert.equal(Math.max(...d.images.data), 16);
-  assert.deepEqual([...new Set(d.labels)].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    [...new Set(d.labels)].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.equal(ds.digitsToRecords(d)[0]!.label, d.labels[0]);
 });
 
@@ -48,11 +54,17 @@ test("shuffle and split are reproducible for a seed and disjoint", () => {
   const rows = Array.from({ length: 100 }, (_, i) => i);
   assert.deepEqual(ds.shuffle(rows, 7), ds.shuffle(rows, 7));
   assert.notDeepEqual(ds.shuffle(rows, 7), ds.shuffle(rows, 8));
-  assert.deepEqual([...ds.shuffle(rows, 7)].sort((a, b) => a - b), rows);
+  assert.deepEqual(
+    [...ds.shuffle(rows, 7)].sort((a, b) => a - b),
+    rows,
+  );
   const s = ds.trainTestSplit(rows, { testSize: 0.25, seed: 3 });
   assert.equal(s.test.length, 25);
   assert.equal(s.train.length, 75);
-  assert.deepEqual([...s.train, ...s.test].sort((a, b) => a - b), rows);
+  assert.deepEqual(
+    [...s.train, ...s.test].sort((a, b) => a - b),
+    rows,
+  );
   const strat = ds.splitIndices(100, { testSize: 0.2, stratify: (i) => (i < 50 ? "a" : "b") });
   assert.equal([...strat.test].filter((i) => i < 50).length, 10);
   assert.throws(() => ds.splitIndices(10, { testSize: 0 }), /testSize/);
@@ -71,19 +83,37 @@ test("standardize, oneHot, labelEncode, recordsToMatrix, batch", () => {
   assert.throws(() => ds.labelEncode(["c"], ["a", "b"]), /not one of/);
   assert.deepEqual([...ds.oneHot([2, 0], 3).data], [0, 0, 1, 1, 0, 0]);
   assert.throws(() => ds.oneHot([3], 3), /outside/);
-  const mat = ds.recordsToMatrix([{ x: 1, y: 2 }, { x: 3, y: 4 }], ["y", "x"]);
+  const mat = ds.recordsToMatrix(
+    [
+      { x: 1, y: 2 },
+      { x: 3, y: 4 },
+    ],
+    ["y", "x"],
+  );
   assert.deepEqual([...mat.data], [2, 1, 4, 3]);
   assert.throws(() => ds.recordsToMatrix([{ x: null }], ["x"]), /row 0, column 'x' is missing/);
   assert.deepEqual(ds.batch([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
-  assert.deepEqual(ds.batch([1, 2, 3, 4, 5], 2, true), [[1, 2], [3, 4]]);
+  assert.deepEqual(ds.batch([1, 2, 3, 4, 5], 2, true), [
+    [1, 2],
+    [3, 4],
+  ]);
   assert.equal(ds.dropMissing([{ a: 1 }, { a: null }]).length, 1);
 });
 
 test("records and matrices become nx tensors", async () => {
-  const t = ds.recordsToTensor([{ x: 1, y: 2 }, { x: 3, y: 4 }], ["x", "y"]);
+  const t = ds.recordsToTensor(
+    [
+      { x: 1, y: 2 },
+      { x: 3, y: 4 },
+    ],
+    ["x", "y"],
+  );
   assert.equal(t.dtype, "f32");
   assert.deepEqual(t.shape, [2, 2]);
-  assert.deepEqual(t.toArraySync(), [[1, 2], [3, 4]]);
+  assert.deepEqual(t.toArraySync(), [
+    [1, 2],
+    [3, 4],
+  ]);
   const labels = ds.toTensor({ data: Int32Array.from([1, 2]), shape: [2] });
   assert.equal(labels.dtype, "i32");
 });

@@ -13,10 +13,19 @@ import { exportNotebook } from "../../core/format/export.ts";
 const root = join(import.meta.dirname, "../..");
 
 function codeCells(text: string): string[] {
-  const res = importNotebook(text) as unknown as { notebook?: { sections: Array<{ cells: Array<{ type: string; source: string }> }> } };
+  const res = importNotebook(text) as unknown as {
+    notebook?: { sections: Array<{ cells: Array<{ type: string; source: string }> }> };
+  };
   assert.ok(res.notebook, "the notebook parses");
-  assert.equal(exportNotebook(res.notebook as never), text, "the file is canonical .tsnb (round-trips byte for byte)");
-  return res.notebook.sections.flatMap((s) => s.cells).filter((c) => c.type === "code").map((c) => c.source);
+  assert.equal(
+    exportNotebook(res.notebook as never),
+    text,
+    "the file is canonical .tsnb (round-trips byte for byte)",
+  );
+  return res.notebook.sections
+    .flatMap((s) => s.cells)
+    .filter((c) => c.type === "code")
+    .map((c) => c.source);
 }
 
 for (const name of ["digits", "penguins", "voice-activity"]) {
@@ -34,7 +43,11 @@ for (const name of ["digits", "penguins", "voice-activity"]) {
     try {
       const file = join(dir, "nb.mts");
       writeFileSync(file, src + '\nconsole.log("NOTEBOOK OK");\n');
-      const res = spawnSync(process.execPath, ["--import", "tsx", file], { cwd: root, encoding: "utf8", timeout: 60_000 });
+      const res = spawnSync(process.execPath, ["--import", "tsx", file], {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
       assert.equal(res.status, 0, res.stderr);
       assert.match(res.stdout, /NOTEBOOK OK/);
     } finally {

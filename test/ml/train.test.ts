@@ -25,14 +25,23 @@ async function digitsSplit() {
   };
 }
 
-const mlp = (seed: number) => nn.sequential([nn.dense(128, { activation: "relu" }), nn.dropout(0.1), nn.dense(10)], { inputShape: [64], seed });
+const mlp = (seed: number) =>
+  nn.sequential([nn.dense(128, { activation: "relu" }), nn.dropout(0.1), nn.dense(10)], {
+    inputShape: [64],
+    seed,
+  });
 
 test("digits MLP reaches ≥95% held-out accuracy, deterministically, in a few seconds", async () => {
   const { xtr, ytr, xte, yte } = await digitsSplit();
   const t0 = performance.now();
   const run = async () => {
     const model = mlp(7);
-    const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: 1e-3 }), metrics: ["accuracy"], seed: 3 });
+    const tr = new Trainer(model, {
+      loss: "categoricalCrossEntropy",
+      optimizer: optim.adam({ learningRate: 1e-3 }),
+      metrics: ["accuracy"],
+      seed: 3,
+    });
     const h = await tr.fit(xtr, ytr, { epochs: 8, batchSize: 32, verbose: false });
     return { model, tr, h, ev: await tr.evaluate(xte, yte) };
   };
@@ -43,7 +52,10 @@ test("digits MLP reaches ≥95% held-out accuracy, deterministically, in a few s
   assert.ok(a.h.epochs[7]!.loss! < a.h.epochs[0]!.loss!, "loss goes down");
   // same seeds → same weights and metrics
   const b = await run();
-  assert.deepEqual(b.h.epochs.map((r) => r.loss), a.h.epochs.map((r) => r.loss));
+  assert.deepEqual(
+    b.h.epochs.map((r) => r.loss),
+    a.h.epochs.map((r) => r.loss),
+  );
   for (const [k, p] of a.model.params) assert.deepEqual(b.model.params.get(k)!.data, p.data);
   // a different trainer seed (shuffle, dropout) gives a different run
   const c = new Trainer(mlp(7), { loss: "categoricalCrossEntropy", seed: 4 });
@@ -64,19 +76,34 @@ test("penguins species from the numeric columns reaches ≥95%", async () => {
   const cols = ["beak_length_mm", "beak_depth_mm", "flipper_length_mm", "body_mass_g"];
   const rows = ds.dropMissing(await ds.penguins(), cols);
   const species = ds.labelEncode(rows.map((r) => r.species));
-  const split = ds.splitIndices(rows.length, { testSize: 0.3, seed: 1, stratify: (i) => species.indices[i]! });
+  const split = ds.splitIndices(rows.length, {
+    testSize: 0.3,
+    seed: 1,
+    stratify: (i) => species.indices[i]!,
+  });
   const x = ds.recordsToMatrix(rows, cols);
   const sc = ds.fitStandardizer(ds.takeRows(x, split.train));
-  const model = nn.sequential([nn.dense(16, { activation: "tanh" }), nn.dense(3)], { inputShape: [4], seed: 1 });
-  const h = await fit(model, sc.transform(ds.takeRows(x, split.train)), ds.take(species.indices, split.train), {
-    loss: "categoricalCrossEntropy",
-    optimizer: optim.sgd({ learningRate: 0.05, momentum: 0.9, nesterov: true }),
-    metrics: ["accuracy"],
-    epochs: 30,
-    batchSize: 16,
-    validationData: [sc.transform(ds.takeRows(x, split.test)), ds.take(species.indices, split.test)],
-    verbose: false,
+  const model = nn.sequential([nn.dense(16, { activation: "tanh" }), nn.dense(3)], {
+    inputShape: [4],
+    seed: 1,
   });
+  const h = await fit(
+    model,
+    sc.transform(ds.takeRows(x, split.train)),
+    ds.take(species.indices, split.train),
+    {
+      loss: "categoricalCrossEntropy",
+      optimizer: optim.sgd({ learningRate: 0.05, momentum: 0.9, nesterov: true }),
+      metrics: ["accuracy"],
+      epochs: 30,
+      batchSize: 16,
+      validationData: [
+        sc.transform(ds.takeRows(x, split.test)),
+        ds.take(species.indices, split.test),
+      ],
+      verbose: false,
+    },
+  );
   const last = h.epochs[h.epochs.length - 1]!;
   assert.ok(last.val_accuracy! >= 0.95, `val accuracy ${last.val_accuracy}`);
   assert.ok(h.long().some((r) => r.metric === "val_accuracy"));
@@ -94,10 +121,17 @@ test("events fire in order; a handler halts training and the weights of complete
     .on("iterationCompleted", (s) => (s.step === 5 ? "halt" : undefined))
     .on("halted", (s) => void events.push(`halted ${s.reason}`));
   const h = await tr.fit(xtr, ytr, { epochs: 3, batchSize: 32, verbose: false });
-  assert.deepEqual(events, ["started", "epochStarted 1", "halted halted by a iterationCompleted handler"]);
+  assert.deepEqual(events, [
+    "started",
+    "epochStarted 1",
+    "halted halted by a iterationCompleted handler",
+  ]);
   assert.equal(tr.step, 5);
   assert.equal(h.steps.length, 5);
-  assert.ok([...model.params].some(([k, p]) => p.data.some((v, i) => v !== before.get(k)![i])), "weights changed");
+  assert.ok(
+    [...model.params].some(([k, p]) => p.data.some((v, i) => v !== before.get(k)![i])),
+    "weights changed",
+  );
   // the weights kept are exactly the 5-step weights: resuming continues from them
   const ctrl = new AbortController();
   tr.on("iterationCompleted", (s) => void (s.step === 8 && ctrl.abort()));
@@ -110,16 +144,31 @@ test("the loop yields to the event loop so an interrupt can arrive mid-training"
   const tr = new Trainer(mlp(2), { loss: "categoricalCrossEntropy" });
   const ctrl = new AbortController();
   setTimeout(() => ctrl.abort(), 30);
-  const h = await tr.fit(xtr, ytr, { epochs: 1000, batchSize: 8, verbose: false, signal: ctrl.signal, yieldEveryMs: 5 });
+  const h = await tr.fit(xtr, ytr, {
+    epochs: 1000,
+    batchSize: 8,
+    verbose: false,
+    signal: ctrl.signal,
+    yieldEveryMs: 5,
+  });
   assert.match(h.stopped ?? "", /interrupted/);
   assert.ok(tr.step > 0 && tr.step < 1000 * 180);
 });
 
 test("early stopping restores the best epoch's weights", async () => {
   const { xtr, ytr, xte, yte } = await digitsSplit();
-  const tr = new Trainer(mlp(3), { loss: "categoricalCrossEntropy", optimizer: optim.sgd({ learningRate: 0.01 }), metrics: ["accuracy"] });
+  const tr = new Trainer(mlp(3), {
+    loss: "categoricalCrossEntropy",
+    optimizer: optim.sgd({ learningRate: 0.01 }),
+    metrics: ["accuracy"],
+  });
   // an impossible min delta: no epoch after the first counts as an improvement
-  const h = await tr.fit(xtr, ytr, { epochs: 10, validationData: [xte, yte], earlyStopping: { monitor: "val_loss", patience: 1, minDelta: 100 }, verbose: false });
+  const h = await tr.fit(xtr, ytr, {
+    epochs: 10,
+    validationData: [xte, yte],
+    earlyStopping: { monitor: "val_loss", patience: 1, minDelta: 100 },
+    verbose: false,
+  });
   assert.equal(h.epochs.length, 3);
   assert.match(h.stopped!, /early stopping/);
   const ev = await tr.evaluate(xte, yte);
@@ -128,14 +177,28 @@ test("early stopping restores the best epoch's weights", async () => {
 
 test("export → onnx.load gives the same outputs; wrong inputs are rejected", async () => {
   const model = nn.sequential(
-    [nn.reshape([1, 8, 8]), nn.conv2d(4, { kernelSize: 3, padding: "same" }), nn.batchNorm(), nn.relu(), nn.maxPool2d(2), nn.flatten(), nn.layerNorm(), nn.dense(16, { activation: "gelu" }), nn.batchNorm(), nn.dropout(0.5), nn.dense(10, { activation: "softmax" })],
+    [
+      nn.reshape([1, 8, 8]),
+      nn.conv2d(4, { kernelSize: 3, padding: "same" }),
+      nn.batchNorm(),
+      nn.relu(),
+      nn.maxPool2d(2),
+      nn.flatten(),
+      nn.layerNorm(),
+      nn.dense(16, { activation: "gelu" }),
+      nn.batchNorm(),
+      nn.dropout(0.5),
+      nn.dense(10, { activation: "softmax" }),
+    ],
     { inputShape: [64], seed: 5 },
   );
   const { xtr, ytr, xte } = await digitsSplit();
   const tr = new Trainer(model, { loss: "categoricalCrossEntropy", metrics: ["accuracy"] });
   await tr.fit(xtr, ytr, { epochs: 1, verbose: false });
   const m = await onnx.load(exportOnnx(model));
-  assert.deepEqual(m.inputs, [{ name: "input", dtype: "f32", shape: ["batch", 64], isTensor: true }]);
+  assert.deepEqual(m.inputs, [
+    { name: "input", dtype: "f32", shape: ["batch", 64], isTensor: true },
+  ]);
   assert.deepEqual(m.outputs[0]!.shape, ["batch", 10]);
   const x = { dtype: "f32", shape: [50, 64], data: xte.data.slice(0, 50 * 64) };
   const got = (await m.run({ input: x })).output!;
@@ -146,9 +209,18 @@ test("export → onnx.load gives the same outputs; wrong inputs are rejected", a
   const w = want.dataSync() as Float32Array;
   for (let i = 0; i < g.length; i++) maxDiff = Math.max(maxDiff, Math.abs(g[i]! - w[i]!));
   assert.ok(maxDiff <= 1e-5, `max abs diff ${maxDiff}`);
-  await assert.rejects(m.run({ images: x }), /unknown input 'images'[\s\S]*input: f32 \[batch\*, 64\]/);
-  await assert.rejects(m.run({ input: { dtype: "f64", shape: [1, 64], data: new Float64Array(64) } }), /dtype f64, expected f32/);
-  await assert.rejects(m.run({ input: { dtype: "f32", shape: [1, 63], data: new Float32Array(63) } }), /expected \[batch\*, 64\]/);
+  await assert.rejects(
+    m.run({ images: x }),
+    /unknown input 'images'[\s\S]*input: f32 \[batch\*, 64\]/,
+  );
+  await assert.rejects(
+    m.run({ input: { dtype: "f64", shape: [1, 64], data: new Float64Array(64) } }),
+    /dtype f64, expected f32/,
+  );
+  await assert.rejects(
+    m.run({ input: { dtype: "f32", shape: [1, 63], data: new Float32Array(63) } }),
+    /expected \[batch\*, 64\]/,
+  );
 });
 
 test("summary lists layers, output shapes and parameter counts; functional models compose", () => {
@@ -157,16 +229,22 @@ test("summary lists layers, output shapes and parameter counts; functional model
   const y = nn.dense(2).call(nn.add().call(h, x));
   const model = nn.model(x, y, { seed: 1 });
   const rows = model.summary();
-  assert.deepEqual(rows.map((r) => [r.layer, r.outputShape, r.params]), [
-    ["input", "[batch, 8]", 0],
-    ["hidden", "[batch, 8]", 72],
-    ["add_0", "[batch, 8]", 0],
-    ["dense_0", "[batch, 2]", 18],
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.layer, r.outputShape, r.params]),
+    [
+      ["input", "[batch, 8]", 0],
+      ["hidden", "[batch, 8]", 72],
+      ["add_0", "[batch, 8]", 0],
+      ["dense_0", "[batch, 2]", 18],
+    ],
+  );
   const out = model[DISPLAY]() as { type: string; rows: unknown[][] };
   assert.equal(out.type, "table");
   assert.deepEqual(out.rows.at(-1), ["total", "", "", 90]);
-  assert.throws(() => nn.sequential([nn.conv2d(2)], { inputShape: [4] }), /conv2d: input must be \[channels, height, width\]/);
+  assert.throws(
+    () => nn.sequential([nn.conv2d(2)], { inputShape: [4] }),
+    /conv2d: input must be \[channels, height, width\]/,
+  );
   assert.throws(() => nn.add().call(nn.input([2]), nn.input([3])), /add: shapes/);
   assert.throws(() => nn.dense(0), /units/);
 });
@@ -184,10 +262,31 @@ test("initialisers are seeded and scaled", () => {
 
 test("bad training data gives errors naming shapes", async () => {
   const model = mlp(1);
-  await assert.rejects(fit(model, { data: new Float32Array(10 * 63), shape: [10, 63] }, new Int32Array(10), { loss: "categoricalCrossEntropy", verbose: false }), /x has shape \[10, 63\], the model expects \[n, 64\]/);
-  await assert.rejects(fit(model, { data: new Float32Array(10 * 64), shape: [10, 64] }, new Int32Array(9), { loss: "categoricalCrossEntropy", verbose: false }), /10 rows but y has 9/);
-  await assert.rejects(fit(model, { data: new Float32Array(2 * 64), shape: [2, 64] }, Int32Array.from([0, 12]), { loss: "categoricalCrossEntropy", verbose: false }), /label 12 at row 1 is outside 0..9/);
-  await assert.rejects(predict(model, { data: new Float32Array(5), shape: [5] }), /predict: x has shape \[5\]/);
+  await assert.rejects(
+    fit(model, { data: new Float32Array(10 * 63), shape: [10, 63] }, new Int32Array(10), {
+      loss: "categoricalCrossEntropy",
+      verbose: false,
+    }),
+    /x has shape \[10, 63\], the model expects \[n, 64\]/,
+  );
+  await assert.rejects(
+    fit(model, { data: new Float32Array(10 * 64), shape: [10, 64] }, new Int32Array(9), {
+      loss: "categoricalCrossEntropy",
+      verbose: false,
+    }),
+    /10 rows but y has 9/,
+  );
+  await assert.rejects(
+    fit(model, { data: new Float32Array(2 * 64), shape: [2, 64] }, Int32Array.from([0, 12]), {
+      loss: "categoricalCrossEntropy",
+      verbose: false,
+    }),
+    /label 12 at row 1 is outside 0..9/,
+  );
+  await assert.rejects(
+    predict(model, { data: new Float32Array(5), shape: [5] }),
+    /predict: x has shape \[5\]/,
+  );
   assert.throws(() => new Trainer(model, { loss: "nope" as "mse" }), /unknown 'nope'/);
 });
 
@@ -201,13 +300,30 @@ test("regression with MSE and an embedding model train (losses go down)", async 
     y[i] = 2 * x[i * 3]! - x[i * 3 + 1]! + 0.5 * x[i * 3 + 2]!;
   }
   const reg = nn.sequential([nn.dense(1)], { inputShape: [3] });
-  const h = await fit(reg, { data: x, shape: [n, 3] }, { data: y, shape: [n, 1] }, { loss: "mse", optimizer: optim.adamw({ learningRate: 0.05 }), metrics: ["mae"], epochs: 30, verbose: false });
+  const h = await fit(
+    reg,
+    { data: x, shape: [n, 3] },
+    { data: y, shape: [n, 1] },
+    {
+      loss: "mse",
+      optimizer: optim.adamw({ learningRate: 0.05 }),
+      metrics: ["mae"],
+      epochs: 30,
+      verbose: false,
+    },
+  );
   assert.ok(h.epochs.at(-1)!.mae! < 0.1, `mae ${h.epochs.at(-1)!.mae}`);
   // token id → class: parity of the token, via an embedding
   const ids = Int32Array.from({ length: 200 }, (_, i) => i % 20);
   const labels = Int32Array.from(ids, (v) => v % 2);
   const emb = nn.sequential([nn.embedding(20, 4), nn.flatten(), nn.dense(2)], { inputShape: [1] });
-  const he = await fit(emb, { data: ids, shape: [200, 1] }, labels, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: optim.exponentialDecay(0.05, 100, 0.5) }), metrics: ["accuracy"], epochs: 15, verbose: false });
+  const he = await fit(emb, { data: ids, shape: [200, 1] }, labels, {
+    loss: "categoricalCrossEntropy",
+    optimizer: optim.adam({ learningRate: optim.exponentialDecay(0.05, 100, 0.5) }),
+    metrics: ["accuracy"],
+    epochs: 15,
+    verbose: false,
+  });
   assert.equal(he.epochs.at(-1)!.accuracy, 1);
 });
 
@@ -222,7 +338,10 @@ test("schedules", () => {
 });
 
 /** Finite-difference check of the tape's gradients for a graph built by `build`. */
-async function gradCheck(inputs: Record<string, number[]>, build: (t: Tape, v: Record<string, ReturnType<Tape["input"]>>) => ReturnType<Tape["input"]>) {
+async function gradCheck(
+  inputs: Record<string, number[]>,
+  build: (t: Tape, v: Record<string, ReturnType<Tape["input"]>>) => ReturnType<Tape["input"]>,
+) {
   const t = new Tape();
   const vals: Record<string, ReturnType<Tape["input"]>> = {};
   for (const [k, s] of Object.entries(inputs)) vals[k] = t.input(k, s);
@@ -233,10 +352,12 @@ async function gradCheck(inputs: Record<string, number[]>, build: (t: Tape, v: R
   const sess = await cachedSession(t.encode());
   const rand = mulberry32(11);
   const data: Record<string, Float32Array> = {};
-  for (const [k, s] of Object.entries(inputs)) data[k] = Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1);
+  for (const [k, s] of Object.entries(inputs))
+    data[k] = Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1);
   const run = async () => {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [k, s] of Object.entries(inputs)) feeds[k] = new ort.Tensor("float32", data[k]!.slice(), s);
+    for (const [k, s] of Object.entries(inputs))
+      feeds[k] = new ort.Tensor("float32", data[k]!.slice(), s);
     return sess.run(feeds);
   };
   const base = await run();
@@ -251,7 +372,10 @@ async function gradCheck(inputs: Record<string, number[]>, build: (t: Tape, v: R
       const down = ((await run()).loss!.data as Float32Array)[0]!;
       data[k]![i] = orig;
       const num = (up - down) / (2 * eps);
-      assert.ok(Math.abs(num - g[i]!) <= 2e-2 * Math.max(1, Math.abs(num)), `d loss/d ${k}[${i}]: numeric ${num}, symbolic ${g[i]}`);
+      assert.ok(
+        Math.abs(num - g[i]!) <= 2e-2 * Math.max(1, Math.abs(num)),
+        `d loss/d ${k}[${i}]: numeric ${num}, symbolic ${g[i]}`,
+      );
     }
   }
 }
@@ -260,7 +384,10 @@ test("gradients match finite differences: dense, activations, softmax, broadcast
   await gradCheck({ x: [3, 4], w: [4, 5], b: [5] }, (t, v) => {
     const h = t.add(t.matmul(v.x!, v.w!), v.b!);
     const a = t.add(t.add(t.tanh(h), t.sigmoid(h)), t.add(t.gelu(h), t.relu(h)));
-    const s = t.mul(t.softmax(a), t.logSoftmax(t.div(a, t.add(t.exp(t.neg(t.abs(h))), t.scalar(1)))));
+    const s = t.mul(
+      t.softmax(a),
+      t.logSoftmax(t.div(a, t.add(t.exp(t.neg(t.abs(h))), t.scalar(1)))),
+    );
     return t.add(t.mean(s), t.sum(t.sqrt(t.add(t.square(h), t.scalar(1)))));
   });
 });
@@ -272,34 +399,62 @@ test("gradients match finite differences: conv2d (same, strided), maxPool2d, lay
     const c2 = t.conv2d(c, v.w2!, 2, 0);
     const f = t.reshape(t.add(t.flatten(p), t.scalar(0)), [2, 27]);
     const mu = t.mean(f, [-1], true);
-    const ln = t.div(t.sub(f, mu), t.sqrt(t.add(t.mean(t.square(t.sub(f, mu)), [-1], true), t.scalar(1e-5))));
+    const ln = t.div(
+      t.sub(f, mu),
+      t.sqrt(t.add(t.mean(t.square(t.sub(f, mu)), [-1], true), t.scalar(1e-5))),
+    );
     return t.add(t.sum(t.mul(ln, ln)), t.sum(t.tanh(c2)));
   });
 });
 
 test("fit, evaluate and onnx.run take tsnb/nx tensors", async () => {
   const nx = await import("../../tensor/index.ts");
-  const x = nx.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], { dtype: "f32" });
+  const x = nx.tensor(
+    [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ],
+    { dtype: "f32" },
+  );
   const y = nx.tensor([0, 1, 1, 0], { dtype: "i32" });
-  const model = nn.sequential([nn.dense(8, { activation: "tanh" }), nn.dense(2)], { inputShape: [2], seed: 2 });
-  const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adam({ learningRate: 0.05 }), metrics: ["accuracy"] });
+  const model = nn.sequential([nn.dense(8, { activation: "tanh" }), nn.dense(2)], {
+    inputShape: [2],
+    seed: 2,
+  });
+  const tr = new Trainer(model, {
+    loss: "categoricalCrossEntropy",
+    optimizer: optim.adam({ learningRate: 0.05 }),
+    metrics: ["accuracy"],
+  });
   await tr.fit(x, y, { epochs: 150, batchSize: 4, verbose: false });
   assert.equal((await tr.evaluate(x, y)).accuracy, 1, "learns XOR");
   const m = await onnx.load(exportOnnx(model));
   const out = await m.run({ input: x });
   assert.ok(out.output instanceof nx.Tensor);
   assert.deepEqual(out.output!.argmax({ axis: 1 }).toArraySync(), [0, 1, 1, 0]);
-  await assert.rejects(m.run({ input: nx.tensor([[1, 2]], { dtype: "f64" }) }), /dtype f64, expected f32/);
+  await assert.rejects(
+    m.run({ input: nx.tensor([[1, 2]], { dtype: "f64" }) }),
+    /dtype f64, expected f32/,
+  );
 });
 
 test("batchNorm normalises with batch statistics in training and keeps running averages", async () => {
   const model = nn.sequential([nn.batchNorm({ momentum: 1 })], { inputShape: [2] });
   const x = { data: Float32Array.from([1, 10, 2, 20, 3, 30, 6, 40]), shape: [4, 2] };
   const tr = new Trainer(model, { loss: "mse", optimizer: optim.sgd({ learningRate: 0 }) });
-  await tr.fit(x, { data: new Float32Array(8), shape: [4, 2] }, { epochs: 1, batchSize: 4, shuffle: false, verbose: false });
+  await tr.fit(
+    x,
+    { data: new Float32Array(8), shape: [4, 2] },
+    { epochs: 1, batchSize: 4, shuffle: false, verbose: false },
+  );
   assert.deepEqual([...model.params.get("batchNorm_0.runningMean")!.data], [3, 25]);
   const v = model.params.get("batchNorm_0.runningVar")!.data;
-  assert.ok(Math.abs(v[0]! - 14 / 3) < 1e-4 && Math.abs(v[1]! - 500 / 3) < 1e-3, `unbiased running variance ${[...v]}`);
+  assert.ok(
+    Math.abs(v[0]! - 14 / 3) < 1e-4 && Math.abs(v[1]! - 500 / 3) < 1e-3,
+    `unbiased running variance ${[...v]}`,
+  );
   assert.equal(model.params.get("batchNorm_0.gamma")!.trainable, true);
   assert.equal(model.params.get("batchNorm_0.runningMean")!.trainable, false);
   // inference uses the running statistics: (x - mean) / sqrt(var + eps)
@@ -310,20 +465,39 @@ test("batchNorm normalises with batch statistics in training and keeps running a
 test("progress: a \\r line with epoch, batch, loss, metrics, elapsed and ETA; a live chart through the kernel bridge", async () => {
   const { xtr, ytr, xte, yte } = await digitsSplit();
   const emitted: Array<{ type: string; id?: string; dataset?: string }> = [];
-  const pushed: Array<{ id: string; rows: Array<{ step: number; metric: string; value: number }> }> = [];
+  const pushed: Array<{
+    id: string;
+    rows: Array<{ step: number; metric: string; value: number }>;
+  }> = [];
   const key = Symbol.for("tsnb.kernel");
   const g = globalThis as Record<symbol, unknown>;
-  g[key] = { emit: (o: never) => emitted.push(o), update: (u: never) => pushed.push(u), newId: (p: string) => `${p}-1`, toOutput: async () => ({}) };
+  g[key] = {
+    emit: (o: never) => emitted.push(o),
+    update: (u: never) => pushed.push(u),
+    newId: (p: string) => `${p}-1`,
+    toOutput: async () => ({}),
+  };
   const written: string[] = [];
   try {
     const tr = new Trainer(mlp(1), { loss: "categoricalCrossEntropy", metrics: ["accuracy"] });
-    await tr.fit(xtr, ytr, { epochs: 2, batchSize: 64, validationData: [xte, yte], progressStream: { write: (t: string) => written.push(t) } });
+    await tr.fit(xtr, ytr, {
+      epochs: 2,
+      batchSize: 64,
+      validationData: [xte, yte],
+      progressStream: { write: (t: string) => written.push(t) },
+    });
   } finally {
     delete g[key];
   }
   const text = written.join("");
-  assert.match(text, /\rEpoch 1\/2 {2}batch \d+\/\d+ {2}loss \d\.\d{4} accuracy \d\.\d{4} {2}\d+\.\ds elapsed, ETA \d+\.\ds/);
-  assert.match(text, /\rEpoch 2\/2 {2}loss \d\.\d{4} {2}accuracy \d\.\d{4} {2}val_loss \d\.\d{4} {2}val_accuracy \d\.\d{4} {2}\(\d+\.\ds\)\n/);
+  assert.match(
+    text,
+    /\rEpoch 1\/2 {2}batch \d+\/\d+ {2}loss \d\.\d{4} accuracy \d\.\d{4} {2}\d+\.\ds elapsed, ETA \d+\.\ds/,
+  );
+  assert.match(
+    text,
+    /\rEpoch 2\/2 {2}loss \d\.\d{4} {2}accuracy \d\.\d{4} {2}val_loss \d\.\d{4} {2}val_accuracy \d\.\d{4} {2}\(\d+\.\ds\)\n/,
+  );
   assert.equal(emitted.length, 1);
   assert.equal(emitted[0]!.type, "vega-lite");
   assert.equal(emitted[0]!.dataset, "history");
@@ -343,10 +517,22 @@ test("binary classification: logits with BCE, or sigmoid probabilities with BCE(
   }
   const data = { data: x, shape: [n, 2] };
   const logits = nn.sequential([nn.dense(1)], { inputShape: [2] });
-  const h1 = await fit(logits, data, y, { loss: "binaryCrossEntropy", optimizer: optim.adam({ learningRate: 0.1 }), metrics: ["accuracy"], epochs: 20, verbose: false });
+  const h1 = await fit(logits, data, y, {
+    loss: "binaryCrossEntropy",
+    optimizer: optim.adam({ learningRate: 0.1 }),
+    metrics: ["accuracy"],
+    epochs: 20,
+    verbose: false,
+  });
   assert.ok(h1.epochs.at(-1)!.accuracy! >= 0.97, `accuracy ${h1.epochs.at(-1)!.accuracy}`);
   const probs = nn.sequential([nn.dense(1, { activation: "sigmoid" })], { inputShape: [2] });
-  const h2 = await fit(probs, data, y, { loss: losses.binaryCrossEntropy({ fromLogits: false }), optimizer: optim.adam({ learningRate: 0.1 }), metrics: ["accuracy"], epochs: 20, verbose: false });
+  const h2 = await fit(probs, data, y, {
+    loss: losses.binaryCrossEntropy({ fromLogits: false }),
+    optimizer: optim.adam({ learningRate: 0.1 }),
+    metrics: ["accuracy"],
+    epochs: 20,
+    verbose: false,
+  });
   assert.ok(h2.epochs.at(-1)!.accuracy! >= 0.97, `accuracy ${h2.epochs.at(-1)!.accuracy}`);
   const p = (await predict(probs, data)).dataSync() as Float32Array;
   assert.ok(p.every((v) => v > 0 && v < 1));
@@ -358,7 +544,11 @@ test("display outputs (model summary, history chart, ONNX model) pass the kernel
   const tr = new Trainer(model, { loss: "categoricalCrossEntropy", metrics: ["accuracy"] });
   const { xtr, ytr } = await digitsSplit();
   const h = await tr.fit(xtr, ytr, { epochs: 1, verbose: false });
-  for (const out of [model[DISPLAY](), h[DISPLAY](), (await onnx.load(exportOnnx(model)))[DISPLAY]()]) {
+  for (const out of [
+    model[DISPLAY](),
+    h[DISPLAY](),
+    (await onnx.load(exportOnnx(model)))[DISPLAY](),
+  ]) {
     assert.doesNotThrow(() => checkOutput(out));
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(out)), "plain JSON");
   }
@@ -372,7 +562,12 @@ test("a kernel interrupt (the evaluation's AbortSignal) stops training between s
   g[key] = ctrl.signal;
   try {
     const tr = new Trainer(mlp(4), { loss: "categoricalCrossEntropy" });
-    const running = tr.fit(xtr, ytr, { epochs: 1000, batchSize: 8, verbose: false, yieldEveryMs: 5 });
+    const running = tr.fit(xtr, ytr, {
+      epochs: 1000,
+      batchSize: 8,
+      verbose: false,
+      yieldEveryMs: 5,
+    });
     g[key] = new AbortController().signal; // a later evaluation's signal does not matter to this fit
     setTimeout(() => ctrl.abort(), 30);
     const h = await running;
@@ -387,7 +582,12 @@ test("several steps per session run (ONNX Loop) train the same as one step per r
   const { xtr, ytr } = await digitsSplit();
   const run = async (stepsPerRun: number) => {
     const model = mlp(9);
-    const tr = new Trainer(model, { loss: "categoricalCrossEntropy", optimizer: optim.adamw({ learningRate: optim.cosineDecay(2e-3, 100) }), metrics: ["accuracy"], seed: 2 });
+    const tr = new Trainer(model, {
+      loss: "categoricalCrossEntropy",
+      optimizer: optim.adamw({ learningRate: optim.cosineDecay(2e-3, 100) }),
+      metrics: ["accuracy"],
+      seed: 2,
+    });
     const h = await tr.fit(xtr, ytr, { epochs: 2, batchSize: 64, verbose: false, stepsPerRun });
     return { model, h, tr };
   };
@@ -395,7 +595,8 @@ test("several steps per session run (ONNX Loop) train the same as one step per r
   const eight = await run(8);
   assert.equal(eight.tr.step, one.tr.step);
   assert.equal(eight.h.steps.length, one.h.steps.length);
-  for (let i = 0; i < one.h.steps.length; i++) assert.ok(Math.abs(one.h.steps[i]!.loss - eight.h.steps[i]!.loss) < 1e-4, `step ${i + 1}`);
+  for (let i = 0; i < one.h.steps.length; i++)
+    assert.ok(Math.abs(one.h.steps[i]!.loss - eight.h.steps[i]!.loss) < 1e-4, `step ${i + 1}`);
   for (const [k, p] of one.model.params) {
     const q = eight.model.params.get(k)!.data;
     let d = 0;
