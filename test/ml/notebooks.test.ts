@@ -1,5 +1,6 @@
 // The example notebooks in notebooks/ parse as .tsnb and their code runs top to bottom (cells
-// concatenated into one module, "tsnb" mapped to the library sources), the way `tsnb run` runs them.
+// concatenated into one module, "tsnb" mapped to the library sources (stdlib/index.ts), the way
+// `tsnb run` runs them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -33,7 +34,7 @@ for (const name of ["digits", "penguins", "voice-activity"]) {
     const text = readFileSync(join(root, "notebooks", `${name}.tsnb`), "utf8");
     const cells = codeCells(text);
     assert.ok(cells.length >= 3);
-    const lib = pathToFileURL(join(root, "ml/index.ts")).href;
+    const lib = pathToFileURL(join(root, "stdlib/index.ts")).href;
     const nx = pathToFileURL(join(root, "tensor/index.ts")).href;
     const src = cells
       .join("\n;\n")
