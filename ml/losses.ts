@@ -91,10 +91,24 @@ export function categoricalCrossEntropy(
   };
 }
 
-/** Resolve a loss given by name or object. */
+/** Other spellings users bring from Keras and PyTorch, normalised (lower case, no _ - or spaces). */
+const LOSS_ALIASES: Record<string, LossName> = {
+  mse: "mse",
+  meansquarederror: "mse",
+  mae: "mae",
+  meanabsoluteerror: "mae",
+  bce: "binaryCrossEntropy",
+  binarycrossentropy: "binaryCrossEntropy",
+  crossentropy: "categoricalCrossEntropy",
+  categoricalcrossentropy: "categoricalCrossEntropy",
+  sparsecategoricalcrossentropy: "categoricalCrossEntropy",
+};
+
+/** Resolve a loss given by name (or a Keras/PyTorch spelling of it) or object. */
 export function resolveLoss(l: Loss | LossName): Loss {
   if (typeof l !== "string") return l;
-  switch (l) {
+  const name = LOSS_ALIASES[l.toLowerCase().replace(/[_\s-]/g, "")] ?? l;
+  switch (name) {
     case "mse":
       return meanSquaredError;
     case "mae":
@@ -105,7 +119,7 @@ export function resolveLoss(l: Loss | LossName): Loss {
       return categoricalCrossEntropy();
     default:
       throw new Error(
-        `loss: unknown '${String(l satisfies never)}' (use mse, mae, binaryCrossEntropy, categoricalCrossEntropy or a Loss object)`,
+        `loss: unknown '${String(name satisfies never)}' (use mse, mae, binaryCrossEntropy, categoricalCrossEntropy or a Loss object)`,
       );
   }
 }
@@ -163,7 +177,17 @@ export const mseMetric: Metric = {
 /** Resolve a metric given by name or object. */
 export function resolveMetric(m: Metric | MetricName, loss: Loss): Metric {
   if (typeof m !== "string") return m;
-  switch (m) {
+  const key = m.toLowerCase().replace(/[_\s-]/g, "");
+  const alias: Record<string, MetricName> = {
+    accuracy: "accuracy",
+    acc: "accuracy",
+    mae: "mae",
+    meanabsoluteerror: "mae",
+    mse: "mse",
+    meansquarederror: "mse",
+  };
+  const name = alias[key] ?? m;
+  switch (name) {
     case "accuracy":
       // one output: threshold logits at 0 for losses on logits, probabilities (and regressions) at 0.5
       return accuracy({ fromLogits: loss.fromLogits === true });
@@ -173,7 +197,7 @@ export function resolveMetric(m: Metric | MetricName, loss: Loss): Metric {
       return mseMetric;
     default:
       throw new Error(
-        `metric: unknown '${String(m satisfies never)}' (use accuracy, mae, mse or a Metric object)`,
+        `metric: unknown '${String(name satisfies never)}' (use accuracy, mae, mse or a Metric object)`,
       );
   }
 }

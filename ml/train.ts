@@ -34,7 +34,24 @@ import {
 } from "./losses.ts";
 import type { Model } from "./nn.ts";
 import { compiledSession, type Session } from "./session.ts";
-import { adam, type Optimizer } from "./optim.ts";
+import { adam, adamw, sgd, type Optimizer } from "./optim.ts";
+
+function resolveOptimizer(o: Optimizer | string | undefined): Optimizer {
+  if (o === undefined) return adam();
+  if (typeof o !== "string") return o;
+  switch (o.toLowerCase()) {
+    case "sgd":
+      return sgd();
+    case "adam":
+      return adam();
+    case "adamw":
+      return adamw();
+    default:
+      throw new Error(
+        `optimizer: unknown '${o}' (use "sgd", "adam", "adamw" or optim.sgd/adam/adamw({...}))`,
+      );
+  }
+}
 import { mulberry32 } from "./random.ts";
 import { Tape, type Val } from "./tape.ts";
 
@@ -50,7 +67,8 @@ export type DataInput =
 /** Options of a {@link Trainer}. */
 export interface TrainerOptions {
   loss: Loss | LossName;
-  optimizer?: Optimizer;
+  /** An optimizer, or "sgd" | "adam" | "adamw" with default settings. Default adam(). */
+  optimizer?: Optimizer | "sgd" | "adam" | "adamw";
   metrics?: Array<Metric | MetricName>;
   /** Seed of shuffling and dropout masks. Default 0. */
   seed?: number;
@@ -321,7 +339,7 @@ export class Trainer {
     opts: TrainerOptions,
   ) {
     this.loss = resolveLoss(opts.loss);
-    this.optimizer = opts.optimizer ?? adam();
+    this.optimizer = resolveOptimizer(opts.optimizer);
     this.metrics = (opts.metrics ?? []).map((m) => resolveMetric(m, this.loss));
     this.rng = mulberry32(opts.seed ?? 0);
     this.threads = opts.threads ?? 1;

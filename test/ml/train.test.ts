@@ -605,3 +605,26 @@ test("several steps per session run (ONNX Loop) train the same as one step per r
   }
   assert.ok(Math.abs(one.h.epochs[1]!.accuracy! - eight.h.epochs[1]!.accuracy!) < 1e-9);
 });
+
+test("losses, metrics and optimizers by Keras/PyTorch-style names", async () => {
+  const rand = mulberry32(3);
+  const x = { data: Float32Array.from({ length: 64 * 2 }, () => rand() * 2 - 1), shape: [64, 2] };
+  const y = Int32Array.from({ length: 64 }, (_, i) => (x.data[i * 2]! > 0 ? 1 : 0));
+  const model = nn.sequential([nn.dense(2)], { inputShape: [2] });
+  const h = await fit(model, x, y, {
+    loss: "sparse_categorical_crossentropy" as "categoricalCrossEntropy",
+    optimizer: "adam",
+    metrics: ["acc" as "accuracy"],
+    epochs: 2,
+    verbose: false,
+  });
+  assert.ok(h.epochs[0]!.accuracy !== undefined);
+  assert.throws(
+    () => new Trainer(model, { loss: "mse", optimizer: "rmsprop" as "sgd" }),
+    /optimizer: unknown 'rmsprop'/,
+  );
+  assert.throws(
+    () => new Trainer(model, { loss: "mse", metrics: ["f1" as "mae"] }),
+    /metric: unknown 'f1'/,
+  );
+});
