@@ -378,14 +378,11 @@ export class Tape {
     );
   }
   relu(x: Val): Val {
-    return this.unary("Relu", x, (g, xx) => {
-      const mask = this.node(
-        "Cast",
-        [this.node("Greater", [xx.name, this.scalar(0).name], xx.shape, undefined, "bool").name],
-        xx.shape,
-        { to: OnnxDataType.FLOAT },
-      );
-      return this.mulv(g, mask);
+    // dx = g where y > 0, else 0 (one Greater and one Where; y > 0 exactly when x > 0)
+    return this.unary("Relu", x, (g, _x, y) => {
+      const zero = this.scalar(0);
+      const positive = this.node("Greater", [y.name, zero.name], y.shape, undefined, "bool");
+      return this.node("Where", [positive.name, g.name, zero.name], g.shape);
     });
   }
   /** GELU (exact, erf form): x·Φ(x); derivative Φ(x) + x·φ(x). */
