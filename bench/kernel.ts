@@ -71,6 +71,21 @@ for (let i = 0; i < ROUND_TRIPS; i++) {
 }
 echo.kill();
 
+// For the transport decision: the same echo over Node's IPC channel (process.send).
+const ipc = spawn(process.execPath, ["-e", `process.on("message", (m) => process.send({ type: "echo", id: m.id }))`], {
+  stdio: ["ignore", "inherit", "inherit", "ipc"],
+});
+const ipcTimes: number[] = [];
+for (let i = 0; i < ROUND_TRIPS; i++) {
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    ipc.once("message", () => resolve());
+    ipc.send({ type: "evaluate", id: i, code: "1 + 1" });
+  });
+  ipcTimes.push(performance.now() - t0);
+}
+ipc.kill();
+
 // Trivial cell round trip.
 const k = new KernelProcess({ kernelPath, cwd: root });
 await k.start();
@@ -95,4 +110,5 @@ console.log(`node ${process.version}, ${N} starts, ${ROUND_TRIPS} round trips`);
 report("kernel start → ready", kernelStart, nodeStart);
 report("trivial cell round trip", cellTimes, echoTimes);
 report("TypeScript cell round trip", tsTimes, echoTimes);
+report("(Node IPC echo, for comparison)", ipcTimes, echoTimes);
 console.log(`targets: kernel ready within 2× of a bare Node start; trivial cell under 3 ms (p50)`);

@@ -19,8 +19,9 @@
  * statement is an expression statement not terminated by `;`).
  */
 
-import * as acorn from "acorn";
+import type * as acorn from "acorn";
 import { analyzeNames } from "./scope.ts";
+import { loadSourceMaps } from "./stack.ts";
 
 /** Global names the rewritten code calls; defined by the kernel (kernel/imports.ts). */
 export const IMPORT_FN = "tsnb$i";
@@ -69,7 +70,19 @@ const PARSE_OPTIONS: acorn.Options = {
   allowHashBang: true,
 };
 
-function tryParse(code: string): acorn.Program | null {
+type Acorn = typeof import("acorn");
+let acornModule: Acorn | null = null;
+
+/** acorn and the source-map reader load on the first cell, not at kernel start. */
+async function loadParsers(): Promise<Acorn> {
+  if (!acornModule) {
+    const [a] = await Promise.all([import("acorn"), loadSourceMaps()]);
+    acornModule = a;
+  }
+  return acornModule;
+}
+
+function tryParse(acorn: Acorn, code: string): acorn.Program | null {
   try {
     return acorn.parse(code, PARSE_OPTIONS);
   } catch {
@@ -78,11 +91,12 @@ function tryParse(code: string): acorn.Program | null {
 }
 
 export async function compileCell(source: string, sourcefile = "cell.ts"): Promise<CompiledCell> {
+  const acorn = acornModule ?? (await loadParsers());
   // Fast path: valid JavaScript whose meaning TypeScript would not change. `f<T>(x)` parses as JS
   // comparisons but is a generic call in TS, hence the `>(` guard; `using` needs lowering.
   let js = source;
   let map: string | null = null;
-  let ast = /[>]\s*[(`]|\busing\b|@/.test(source) ? null : tryParse(source);
+  let ast = /[>]\s*[(`]|\busing\b|@/.test(source) ? null : tryParse(acorn, source);
   if (!ast) {
     const esbuild = await warmUpEsbuild();
     try {

@@ -13,7 +13,7 @@
 
 import { builtinModules, createRequire } from "node:module";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
 
@@ -40,6 +40,8 @@ export function importModule(specifier: string): Promise<unknown> {
   if (specifier.startsWith(".") || isAbsolute(specifier)) {
     const path = resolvePath(notebookDir(), specifier);
     if (/\.(m|c)?tsx?$/.test(path)) return importTypeScript(path);
+    // JSON without import attributes (esbuild keeps `with { type: "json" }`, the rewrite drops it).
+    if (path.endsWith(".json")) return Promise.resolve().then(() => ({ default: JSON.parse(readFileSync(path, "utf8")) }));
     return import(pathToFileURL(path).href);
   }
   const local = resolvePackage(specifier, notebookDir());
@@ -162,7 +164,9 @@ function importTypeScript(path: string): Promise<unknown> {
 
 /** `import.meta` inside a cell: the notebook folder stands in for the module's location. */
 export function importMeta(file: string | undefined): { url: string; dirname: string; filename: string } {
-  const filename = file ? resolvePath(notebookDir(), file) : join(notebookDir(), "notebook.tsnb");
+  // `file` may be a display path relative to another folder (tsnb run's argument): the notebook
+  // is in the kernel's cwd in any case.
+  const filename = file ? (isAbsolute(file) ? file : join(notebookDir(), basename(file))) : join(notebookDir(), "notebook.tsnb");
   return { url: pathToFileURL(filename).href, dirname: dirname(filename), filename };
 }
 

@@ -49,6 +49,7 @@ function interrupt() {
     if (left <= 0) break;
     Atomics.wait(shared, ${SLOT_ACK}, acked, left);
   }
+  if (process.env.TSNB_KERNEL_DEBUG) fs.writeSync(2, "watchdog: no ack, running=" + runningSeq + " sync=" + Atomics.load(shared, ${SLOT_SYNC}) + "\\n");
   if (runningSeq !== 0 && Atomics.load(shared, ${SLOT_SYNC}) === runningSeq) {
     // Inside Runtime.evaluate the inspector contains the termination: the kernel lives on.
     session.post("Runtime.terminateExecution", () => {});

@@ -280,7 +280,14 @@ interface Running {
 }
 let running: Running | null = null;
 
-const watchdog = startInterruptWatchdog({
+let watchdogInstance: ReturnType<typeof startInterruptWatchdog> | null = null;
+/** The interrupt watchdog thread, started right after the handshake (or on first use). */
+function watchdog(): ReturnType<typeof startInterruptWatchdog> {
+  watchdogInstance ??= createWatchdog();
+  return watchdogInstance;
+}
+
+const createWatchdog = () => startInterruptWatchdog({
   onInterrupt(runningSeq) {
     // Reaching this handler means the main thread is free: the cell (if any) awaits something.
     if (running && running.seq === runningSeq) {
@@ -313,7 +320,7 @@ function finish(
   r.done = true;
   if (running === r) {
     running = null;
-    Atomics.store(watchdog.shared, SLOT_RUNNING, 0);
+    Atomics.store(watchdog().shared, SLOT_RUNNING, 0);
   }
   const event: EvaluationFinishedEvent = {
     type: "evaluation-finished",
@@ -343,8 +350,10 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   currentFile = req.file;
   const r: Running = { req, seq: mySeq, ctx, t0: performance.now(), defines: [], uses: [], done: false, stopWaiting: null };
   running = r;
-  Atomics.store(watchdog.shared, SLOT_RUNNING, mySeq);
+  Atomics.store(watchdog().shared, SLOT_RUNNING, mySeq);
   send({ type: "evaluation-started", evalId: req.evalId, cellId: req.cellId });
+  // A cell's first output goes out at once, even if another cell printed just before.
+  lastFlush = -Infinity;
   const file = req.file ?? "cell";
   const line = req.line ?? 1;
   try {
@@ -375,13 +384,13 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
     const outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">((resolve) => {
       r.stopWaiting = resolve;
       als.run(ctx, () => {
-        Atomics.store(watchdog.shared, SLOT_SYNC, mySeq);
+        Atomics.store(watchdog().shared, SLOT_SYNC, mySeq);
         session.post(
           "Runtime.evaluate",
           { expression, replMode: true, awaitPromise: true, objectGroup: "tsnb", generatePreview: false },
           (err, res) => resolve({ err, res: res as EvaluateResult }),
         );
-        Atomics.store(watchdog.shared, SLOT_SYNC, 0);
+        Atomics.store(watchdog().shared, SLOT_SYNC, 0);
       });
     });
     r.stopWaiting = null;
@@ -526,4 +535,7 @@ process.on("exit", () => {
 
 send({ type: "hello", protocolVersion: KERNEL_PROTOCOL_VERSION, pid: process.pid, node: process.version });
 // Start esbuild's service after the handshake, so a kernel is ready as fast as Node starts.
-setImmediate(() => void warmUpEsbuild().catch(() => {}));
+setImmediate(() => {
+  watchdog();
+  void warmUpEsbuild().catch(() => {});
+});

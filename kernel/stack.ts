@@ -7,7 +7,15 @@
  * TypeScript positions in the .tsnb file).
  */
 
-import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
+import type { TraceMap } from "@jridgewell/trace-mapping";
+
+type TraceMapping = typeof import("@jridgewell/trace-mapping");
+let traceMapping: TraceMapping | null = null;
+
+/** Load the source-map reader (lazily: not needed before the first cell). */
+export async function loadSourceMaps(): Promise<void> {
+  traceMapping ??= await import("@jridgewell/trace-mapping");
+}
 
 export interface CellLocation {
   file: string;
@@ -37,7 +45,8 @@ export function mapPosition(seq: number, line: number, column: number): { file: 
   if (!cell) return null;
   let origLine = line;
   let origCol = column;
-  if (cell.map) {
+  if (cell.map && traceMapping) {
+    const { TraceMap, originalPositionFor } = traceMapping;
     if (cell.trace === undefined) {
       try {
         cell.trace = new TraceMap(cell.map);

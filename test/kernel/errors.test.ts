@@ -50,20 +50,16 @@ test("errors printed or shown as values point at the notebook too", async () => 
 
 test("interrupt stops a synchronous infinite loop; earlier state survives", async () => {
   await value(k, "const keep = { n: 41 };");
-  const p = run(k, "let spins = 0;\nwhile (true) { spins++ }");
-  setTimeout(() => k.interrupt(), 200);
-  const r = await p;
+  const r = await runAndInterrupt(k, "let spins = 0;\nconsole.log('ready');\nwhile (true) { spins++ }");
   assert.equal(r.fin.status, "interrupted");
   assert.equal(r.fin.error?.interrupted, true);
   assert.equal(await value(k, "keep.n + 1"), "42");
 });
 
 test("interrupt stops a never-resolving await; the kernel keeps working", async () => {
-  const p = run(k, "console.log('waiting');\nawait new Promise(() => {});");
-  setTimeout(() => k.interrupt(), 200);
-  const r = await p;
+  const r = await runAndInterrupt(k, "console.log('ready');\nawait new Promise(() => {});");
   assert.equal(r.fin.status, "interrupted");
-  assert.equal(r.text(), "waiting\n");
+  assert.equal(r.text(), "ready\n");
   assert.equal(await value(k, "keep.n"), "41");
 });
 
@@ -71,9 +67,8 @@ test("a loop that never yields after an await cannot be stopped in place: the ke
   const kk = newKernel();
   await kk.start();
   const died = new Promise<KernelDeath>((resolve) => kk.onDeath(resolve));
-  const p = run(kk, "await new Promise((r) => setTimeout(r, 10));\nfor (;;) {}");
-  setTimeout(() => kk.interrupt(), 250);
-  assert.equal((await p).fin.status, "aborted");
+  const r = await runAndInterrupt(kk, "await new Promise((r) => setTimeout(r, 10));\nconsole.log('ready');\nfor (;;) {}");
+  assert.equal(r.fin.status, "aborted");
   const death = await died;
   assert.equal(death.reason, "interrupted");
   assert.match(death.message, /state is lost/);
@@ -101,6 +96,18 @@ test("malformed requests get a protocol error and are ignored", async () => {
   assert.match(errors[0]!, /evalId/);
   assert.match(errors[1]!, /unknown request type "dance"/);
 });
+
+/** Evaluate `code` and interrupt once it printed "ready" (so the interrupt hits the part under test). */
+function runAndInterrupt(kk: KernelProcess, code: string) {
+  let sent = false;
+  const off = kk.onEvent((e) => {
+    if (!sent && e.type === "output" && e.output.type === "terminal" && e.output.text.includes("ready")) {
+      sent = true;
+      setTimeout(() => kk.interrupt(), 100);
+    }
+  });
+  return run(kk, code).finally(off);
+}
 
 async function deathOf(code: string, options = {}): Promise<{ death: KernelDeath; status: string[] }> {
   const kk = newKernel(options);

@@ -171,3 +171,9 @@ test("a line printed before a long synchronous computation arrives while it runs
   assert.equal(fin.resultText, "'end'");
   assert.ok(times.finished! - times.output! > 250, `output came ${times.finished! - times.output!} ms before the end`);
 });
+
+test("JSON files import as their parsed default export; import.meta points at the notebook", async () => {
+  assert.equal(await value(k, "import data from './data.json' with { type: 'json' };\ndata.rows.length"), "3");
+  assert.equal(await value(k, "import cfg from './data.json';\ncfg.rows[2]"), "3");
+  assert.match((await value(k, "import.meta.url"))!, /fixtures\/kernel\/nbdir\/nb\.tsnb'$/);
+});
