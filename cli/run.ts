@@ -3,6 +3,9 @@
  * cell's code) top to bottom in a fresh kernel, printing each cell's console output as it
  * streams and its result the way Node's REPL shows it.
  *
+ * Output: console text as it streams (stdout/stderr kept apart), then the result; in a terminal a
+ * header line names each cell and its line in the file.
+ *
  * Exit status: 0 all cells succeeded; 1 a cell failed (the run stops there unless
  * --continue-on-error), was interrupted, or the kernel died; 2 the file cannot be read or
  * parsed (or the kernel cannot start). Errors are printed with their location as
@@ -92,7 +95,8 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
       const cell = cells[i]!;
       if (cell.source.trim() === "") continue;
       const line = cellLines[cell.id] ?? 1;
-      process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`.replace(/\x1b\[\d+m/g, process.stdout.isTTY ? "$&" : ""));
+      // In a terminal each cell gets a dim header; piped output is only what the cells print.
+      if (process.stdout.isTTY) process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`);
       const persisted = new Collector();
       const fin = await kernel.evaluate(
         { evalId: `run-${i + 1}`, cellId: cell.id, code: cell.source, file, line },
@@ -160,6 +164,8 @@ class Collector {
       for (const o of output.outputs) this.add(o);
       return;
     }
+    // HTML and images have no persisted form in the format (text and Vega-Lite only).
+    if (output.type === "html" || output.type === "image") return;
     this.flushTerminal();
     if (output.type === "vega-lite") this.list.push({ type: "vega-lite", spec: output.spec });
     else {
