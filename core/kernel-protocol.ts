@@ -249,7 +249,8 @@ export function checkOutput(v: unknown, what = "output"): Output {
   return o as unknown as Output;
 }
 
-function checkUpdate(v: unknown, what: string): OutputUpdate {
+/** Checks the shape of an OutputUpdate (its `type` and `id`). */
+export function checkUpdate(v: unknown, what = "update"): OutputUpdate {
   const o = obj(v, what);
   if (typeof o.type !== "string" || !UPDATE_TYPES.has(o.type)) {
     throw new ProtocolError(`${what}: unknown update type ${JSON.stringify(o.type)}`);

@@ -25,6 +25,8 @@ import type { ErrorOutput, Output, OutputUpdate } from "../core/outputs.ts";
 import {
   KERNEL_PROTOCOL_VERSION,
   ProtocolError,
+  checkOutput,
+  checkUpdate,
   parseKernelRequest,
   type EvaluateRequest,
   type EvaluationFinishedEvent,
@@ -170,9 +172,26 @@ export interface KernelBridge {
 }
 
 let idCounter = 0;
+/** Outputs from library or user code are checked here: a malformed one becomes a stderr note. */
+function invalidOutput(err: unknown): Output {
+  return { type: "terminal", stream: "stderr", text: `display: ${(err as Error).message}\n` };
+}
+
 const bridge: KernelBridge = {
-  emit: (output) => emitOutput(output),
-  update: (update) => emitUpdate(update),
+  emit: (output) => {
+    try {
+      emitOutput(checkOutput(output, "displayed output"));
+    } catch (err) {
+      emitOutput(invalidOutput(err));
+    }
+  },
+  update: (update) => {
+    try {
+      emitUpdate(checkUpdate(update, "output update"));
+    } catch (err) {
+      emitOutput(invalidOutput(err));
+    }
+  },
   newId: (prefix = "out") => `${prefix}-${process.pid}-${++idCounter}`,
   toOutput: (value) => toOutput(value, currentContext()),
 };

@@ -139,6 +139,14 @@ function syncOutput(value: unknown): Output | null {
   if (value instanceof Markdown) return { type: "markdown", text: value.text };
   if (value instanceof Html) return { type: "html", html: value.html };
   if (typeof value === "string") return { type: "terminal", stream: "stdout", text: value.endsWith("\n") ? value : value + "\n" };
+  // A display method that answers synchronously keeps the output in order with console text.
+  if (value !== null && (typeof value === "object" || typeof value === "function")) {
+    const method = (value as Record<symbol, unknown>)[displaySymbol];
+    if (typeof method === "function") {
+      const out = (method as () => unknown).call(value);
+      if (out && typeof out === "object" && typeof (out as PromiseLike<unknown>).then !== "function") return out as Output;
+    }
+  }
   return null;
 }
 

@@ -90,6 +90,25 @@ test("--write saves the outputs into the notebook, which reads back with them", 
   }
 });
 
+test("--write keeps a Vega-Lite chart as its spec", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnb-run-"));
+  try {
+    const file = join(dir, "chart.tsnb");
+    copyFileSync(join(root, fx("chart.tsnb")), file);
+    const r = tsnb("run", file, "--write");
+    assert.equal(r.status, 0, r.stderr);
+    const back = importNotebook(readFileSync(file, "utf8"));
+    assert.ok(back.ok);
+    if (!back.ok) return;
+    const outs = allCells(back.notebook).filter(isEvaluable)[0]!.outputs!;
+    assert.equal(outs[0]!.type, "vega-lite");
+    assert.deepEqual(outs[0]!.type === "vega-lite" && (outs[0]!.spec as { mark: string }).mark, "bar");
+    assert.deepEqual(outs[1], { type: "text", text: "drawn" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("--help documents run and its options", () => {
   const r = tsnb("--help");
   assert.equal(r.status, 0);

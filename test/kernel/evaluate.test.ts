@@ -114,6 +114,10 @@ test("the display protocol: an object's [Symbol.for('tsnb.display')]() chooses i
   const bad = await run(k, "({ [Symbol.for('tsnb.display')]: () => ({ type: 'nonsense' }) })");
   assert.equal(bad.fin.status, "error");
   assert.match(bad.fin.error!.message, /unknown output type/);
+  // Through display(): a malformed output is a note on stderr, the kernel carries on.
+  const shown = await run(k, "import { display } from 'tsnb';\ndisplay({ [Symbol.for('tsnb.display')]: () => ({ type: 'nonsense' }) });\n'after'");
+  assert.equal(shown.fin.resultText, "'after'");
+  assert.match(shown.text(), /display: .*unknown output type "nonsense"/);
 });
 
 test("arrays of records become a paged table", async () => {
