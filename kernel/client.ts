@@ -9,6 +9,9 @@
  *   k.interrupt(); await k.restart(); await k.stop();
  *   k.onDeath((death) => …);
  *
+ * `evaluate()` before `start()` starts the kernel; after a death, evaluations resolve as aborted
+ * until `restart()`.
+ *
  * Invariants: every `evaluate()` promise settles — resolved with the kernel's
  * `evaluation-finished`, or with a synthesized one of status `aborted` when the kernel dies, is
  * stopped or restarted first. It never rejects. `onEvent` also receives outputs that arrive after
@@ -290,6 +293,8 @@ export class KernelProcess {
   evaluate(req: Omit<EvaluateRequest, "type">, onEvent?: (event: KernelEvent) => void): Promise<EvaluationFinishedEvent> {
     const full: EvaluateRequest = { type: "evaluate", ...req };
     if (this.death && !this.startPromise) return Promise.resolve(aborted(full, this.death.message));
+    // Never started: start now (a failure to start aborts the queued evaluations).
+    if (!this.startPromise) void this.start().catch(() => {});
     return new Promise((resolve) => {
       this.queue.push({ req: full, onEvent, resolve });
       this.sendNext();

@@ -166,3 +166,16 @@ test("the client refuses a kernel that speaks another protocol version", async (
   const kk = new KernelProcess({ kernelPath: join(fixtures, "bad-version.mjs") });
   await assert.rejects(kk.start(), /protocol version 999/);
 });
+
+test("evaluate before start starts the kernel; a kernel that cannot start aborts, never hangs", async () => {
+  const kk = newKernel();
+  assert.equal((await run(kk, "6 * 7")).fin.resultText, "42");
+  await kk.stop();
+  const broken = new KernelProcess({ kernelPath: join(fixtures, "no-such-kernel.mjs") });
+  const deaths: KernelDeath[] = [];
+  broken.onDeath((d) => deaths.push(d));
+  const r = await run(broken, "1");
+  assert.equal(r.fin.status, "aborted");
+  assert.equal(deaths[0]?.reason, "exit");
+  assert.match(deaths[0]!.stderr, /Cannot find module/);
+});
