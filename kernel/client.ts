@@ -23,6 +23,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Writable } from "node:stream";
+import { assertNever } from "../core/notebook.ts";
 import {
   KERNEL_PROTOCOL_VERSION,
   parseKernelEvent,
@@ -267,10 +268,8 @@ export class KernelProcess {
       case "protocol-error":
       case "hello":
         break;
-      default: {
-        const never: never = event;
-        void never;
-      }
+      default:
+        assertNever(event, "kernel event");
     }
   }
 
