@@ -1110,10 +1110,21 @@ export function pad(
   widths = widths.map((w) => (w.length === 3 ? ([w[0], w[1]] as const) : w));
   if (widths.length !== t.rank) fail(`pad: ${widths.length} pad widths for ${desc(t)}`);
   for (const w of widths)
-    if (w.length !== 2 || w.some((v) => !Number.isInteger(v) || v < 0))
-      fail(
-        `pad: widths must be [before, after] pairs of non-negative integers, got ${JSON.stringify(widths)}`,
-      );
+    if (w.length !== 2 || w.some((v) => !Number.isInteger(v)))
+      fail(`pad: widths must be [before, after] pairs of integers, got ${JSON.stringify(widths)}`);
+  if (widths.some((w) => w[0] < 0 || w[1]! < 0)) {
+    // negative widths crop (as in Nx): pad the positive parts, then slice the negative ones away
+    const padded = pad(
+      t,
+      widths.map((w) => [Math.max(0, w[0]), Math.max(0, w[1]!)] as const),
+      value,
+    );
+    const begin = widths.map((w) => Math.max(0, -w[0]));
+    const size = padded.shape.map((d, i) => d - begin[i]! - Math.max(0, -widths[i]![1]!));
+    if (size.some((d) => d < 0))
+      fail(`pad: widths ${JSON.stringify(widths)} crop more than ${desc(t)} has`);
+    return slice(padded, begin, size);
+  }
   if (widths.every(([a, b]) => a === 0 && b === 0)) return t;
   const pads = [...widths.map((w) => w[0]), ...widths.map((w) => w[1]!)];
   const shape = t.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]!);
@@ -1177,7 +1188,14 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   for (let i = 0; i < g.rank; i++) {
     if (i < off || (shape[i - off] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
-  if (g.rank === 2 && axes.length === 1 && axes[0] === 0 && isFloat(g.dtype) && g.shape[0]! >= 16 && g.isSymbolic) {
+  if (
+    g.rank === 2 &&
+    axes.length === 1 &&
+    axes[0] === 0 &&
+    isFloat(g.dtype) &&
+    g.shape[0]! >= 16 &&
+    g.isSymbolic
+  ) {
     // a bias gradient: summing the rows as ones[1, m] @ g runs faster than ReduceSum over axis 0
     const onesRow = broadcastTo(scalar(1, g.dtype), [1, g.shape[0]!]);
     return reshape(matmul(onesRow, g), shape);

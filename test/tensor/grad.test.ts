@@ -210,6 +210,15 @@ describe("gradient rules vs finite differences (f64)", () => {
       [rand([1, 3], r)],
     );
     check(
+      "pad with cropping",
+      (t) =>
+        nx.pad(t, [
+          [-1, 1],
+          [0, -2],
+        ]),
+      [rand([3, 4], r)],
+    );
+    check(
       "pad",
       (t) =>
         nx.pad(

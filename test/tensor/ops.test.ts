@@ -901,6 +901,22 @@ describe("shape ops", () => {
     );
     assert.deepEqual(nx.pad(nx.tensor([true]), [[1, 1]]).toArraySync(), [false, true, false]);
     assert.throws(() => nx.pad(t, [[1, 1]]), /pad: 1 pad widths for i32\[2,3\]/);
+    assert.deepEqual(
+      nx
+        .pad(nx.tensor([[1, 2, 3]]), [
+          [0, 1],
+          [-1, 1],
+        ])
+        .toArraySync(),
+      [
+        [2, 3, 0],
+        [0, 0, 0],
+      ],
+    );
+    assert.throws(
+      () => nx.pad(nx.tensor([1]), [[-1, -1]]),
+      /pad: widths \[\[-1,-1\]\] crop more than i32\[1\] has/,
+    );
     const oh = nx.oneHot(nx.tensor([0, 2, -1, 3]), 3);
     assert.equal(oh.dtype, "f32");
     assert.deepEqual(oh.toArraySync(), [
