@@ -137,6 +137,16 @@ try {
   console.log("  (tfjs-backend-wasm unavailable: " + (e as Error).message + ")");
 }
 const np = python("tensor_numpy.py", [sizes.join(",")], true);
+if (
+  np &&
+  !JSON.stringify(np.blas ?? {})
+    .toLowerCase()
+    .includes("openblas")
+) {
+  console.log(
+    "  note: numpy runs on the reference BLAS here; for the OpenBLAS comparison: apt-get install libopenblas0-pthread",
+  );
+}
 const mmRows: Array<Array<string | number>> = [];
 for (const n of sizes) {
   const flops = 2 * n ** 3;
