@@ -91,6 +91,7 @@ export class KernelProcess {
   private stderrTail = "";
   private crash: { message: string; stack: string; interrupted?: boolean } | null = null;
   private stopping = false;
+  private interruptedAt = 0;
   private exited: Promise<void> = Promise.resolve();
   private startPromise: Promise<HelloEvent> | null = null;
   /** How the last kernel ended, or null while one runs. */
@@ -214,6 +215,11 @@ export class KernelProcess {
     if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
       return { reason: "out-of-memory", code, signal, message: "the kernel ran out of memory (JavaScript heap out of memory)", stderr };
     }
+    // Stopping code in a Node callback can leave Node's async bookkeeping broken, which Node
+    // treats as fatal: after an interrupt, that is the interrupt's doing.
+    if (Date.now() - this.interruptedAt < 10_000 && /async hook stack has become corrupted|InternalCallbackScope/.test(stderr)) {
+      return { reason: "interrupted", code, signal, message: "the kernel was stopped by an interrupt: the code was running in a Node callback, where it cannot be stopped safely; its state is lost", stderr };
+    }
     if (this.crash?.interrupted) {
       return { reason: "interrupted", code, signal, message: `the kernel was stopped by an interrupt: ${this.crash.message.replace(/^Interrupted: /, "")}`, stderr };
     }
@@ -302,6 +308,7 @@ export class KernelProcess {
 
   /** Stop the running evaluation (queued ones still run). No effect when none runs. */
   interrupt(): void {
+    this.interruptedAt = Date.now();
     this.interruptPipe?.write(JSON.stringify({ type: "interrupt" }) + "\n");
   }
 

@@ -7,15 +7,18 @@
  *   1. the watchdog posts `interrupt` to the main thread and waits up to GRACE_MS for an ack;
  *   2. a main thread that is free acks at once (the cell, if any, is awaiting: the kernel stops
  *      waiting for it and reports it interrupted);
- *   3. no ack means JavaScript is running and will not yield. If it is the synchronous part of
- *      a cell (inside Runtime.evaluate), the watchdog sends `Runtime.terminateExecution` through
- *      its own inspector session connected to the main thread: the inspector contains the
- *      termination, the cell fails as interrupted and every binding of earlier cells survives.
- *   4. Otherwise (a loop after an `await`, in a timer or callback) terminating would abort Node
- *      (an assertion in its callback scope), so the watchdog reports a `crash` with
- *      `interrupted: true` and kills the process: the parent reports the kernel dead.
+ *   3. no ack means JavaScript is running and will not yield: the watchdog sends
+ *      `Runtime.terminateExecution` through its own inspector session connected to the main
+ *      thread. In a cell's synchronous part (inside Runtime.evaluate) the inspector contains the
+ *      termination; in a Node callback (a loop after an `await`, a timer) Node survives it as
+ *      long as async_hooks are off (kernel/context.ts does not use them). The cell fails as
+ *      interrupted and every binding of earlier cells survives.
+ *   4. If async_hooks are on (a library enabled AsyncLocalStorage) and the code is in a
+ *      callback, terminating would abort Node on an assertion, so the watchdog reports a
+ *      `crash` with `interrupted: true` and kills the process: the parent reports it dead.
  * Slots of `shared`: RUNNING = seq of the running evaluation (0 when none), ACK = last token
- * the main thread acknowledged, SYNC = seq while a cell's script runs synchronously.
+ * the main thread acknowledged, SYNC = seq while a cell's script runs synchronously, HOOKS = 1
+ * when Node async_hooks are enabled (updated at each evaluation's start and end).
  */
 
 import { Worker } from "node:worker_threads";
@@ -24,6 +27,8 @@ export const SLOT_RUNNING = 0;
 export const SLOT_ACK = 1;
 /** seq of the evaluation while its script runs synchronously inside Runtime.evaluate, else 0. */
 export const SLOT_SYNC = 2;
+/** 1 when Node async_hooks are enabled (then terminating inside a Node callback aborts Node). */
+export const SLOT_HOOKS = 3;
 /** How long the main thread has to acknowledge an interrupt before its JavaScript is terminated. */
 export const GRACE_MS = 150;
 const INTERRUPT_FD = 4;
@@ -50,15 +55,17 @@ function interrupt() {
     Atomics.wait(shared, ${SLOT_ACK}, acked, left);
   }
   if (process.env.TSNB_KERNEL_DEBUG) fs.writeSync(2, "watchdog: no ack, running=" + runningSeq + " sync=" + Atomics.load(shared, ${SLOT_SYNC}) + "\\n");
-  if (runningSeq !== 0 && Atomics.load(shared, ${SLOT_SYNC}) === runningSeq) {
-    // Inside Runtime.evaluate the inspector contains the termination: the kernel lives on.
+  const inEvaluate = runningSeq !== 0 && Atomics.load(shared, ${SLOT_SYNC}) === runningSeq;
+  if (inEvaluate || Atomics.load(shared, ${SLOT_HOOKS}) === 0) {
+    // Inside Runtime.evaluate the inspector contains the termination; in a Node callback, Node
+    // survives it as long as async_hooks are off: either way the kernel lives on.
     session.post("Runtime.terminateExecution", () => {});
     parentPort.postMessage({ type: "terminated", seq: runningSeq });
     return;
   }
-  // JavaScript that will not yield in a callback (a timer, a promise continuation): terminating
-  // it there would abort Node, so the kernel exits, saying why, and the parent reports it.
-  const message = "Interrupted: code that would not yield was running in a callback (after an await, or in a timer), where it cannot be stopped safely; the kernel exited and its state is lost";
+  // JavaScript that will not yield in a callback while async_hooks are on (some library uses
+  // AsyncLocalStorage): terminating it would abort Node, so the kernel exits, saying why.
+  const message = "Interrupted: code that would not yield was running in a callback (after an await, or in a timer) while Node async_hooks were enabled, where it cannot be stopped safely; the kernel exited and its state is lost";
   try {
     fs.writeSync(${EVENTS_FD}, JSON.stringify({ type: "crash", message, stack: message, interrupted: true }) + "\\n");
   } catch {}
@@ -101,7 +108,7 @@ export function startInterruptWatchdog(handlers: {
   onInterrupt(runningSeq: number): void;
   onTerminated(runningSeq: number): void;
 }): Watchdog {
-  const sab = new SharedArrayBuffer(12);
+  const sab = new SharedArrayBuffer(16);
   const shared = new Int32Array(sab);
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { shared: sab } });
   worker.unref();

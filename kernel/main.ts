@@ -17,7 +17,6 @@
  */
 
 import inspector from "node:inspector";
-import { AsyncLocalStorage } from "node:async_hooks";
 import { writeSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { inspect } from "node:util";
@@ -38,7 +37,8 @@ import { CellSyntaxError, compileCell, warmUpEsbuild, IMPORT_FN, IMPORT_META } f
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
 import { importMeta, importModule, notebookRequire } from "./imports.ts";
 import { cellUrl, firstCellPosition, mapPosition, mapStack, registerCell } from "./stack.ts";
-import { startInterruptWatchdog, SLOT_RUNNING, SLOT_SYNC } from "./interrupt.ts";
+import { startInterruptWatchdog, SLOT_HOOKS, SLOT_RUNNING, SLOT_SYNC } from "./interrupt.ts";
+import { asyncHooksEnabled, currentContext as runningContext, installContextTracking, resetContext, runInContext, type EvalContext } from "./context.ts";
 
 const EVENTS_FD = 3;
 const FLUSH_MS = 50;
@@ -121,21 +121,16 @@ function send(event: KernelEvent): void {
 // ---------------------------------------------------------------------------------------------
 // attribution of output to evaluations
 
-interface EvalContext {
-  evalId: string;
-  cellId: string;
-}
-
-const als = new AsyncLocalStorage<EvalContext>();
+installContextTracking();
 /** The most recent evaluation: output with no context (native callbacks) goes there. */
 let lastContext: EvalContext = { evalId: "", cellId: "" };
 
 function currentContext(): EvalContext {
-  return als.getStore() ?? lastContext;
+  return runningContext() ?? lastContext;
 }
 
 function noContext<T>(fn: () => T): T {
-  return als.exit(fn);
+  return runInContext(null, fn);
 }
 
 function emitOutput(output: Output, ctx = currentContext()): void {
@@ -317,6 +312,8 @@ const createWatchdog = () => startInterruptWatchdog({
     }
   },
   onTerminated(runningSeq) {
+    // Code stopped mid-callback never ran its promise hook `after`: start from a clean slate.
+    resetContext();
     // The watchdog stopped JavaScript that would not yield; if that killed the evaluation's own
     // continuation, finish it here.
     if (running && running.seq === runningSeq) {
@@ -340,6 +337,7 @@ function finish(
   if (running === r) {
     running = null;
     Atomics.store(watchdog().shared, SLOT_RUNNING, 0);
+    Atomics.store(watchdog().shared, SLOT_HOOKS, asyncHooksEnabled() ? 1 : 0);
   }
   const event: EvaluationFinishedEvent = {
     type: "evaluation-finished",
@@ -369,6 +367,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   currentFile = req.file;
   const r: Running = { req, seq: mySeq, ctx, t0: performance.now(), defines: [], uses: [], done: false, stopWaiting: null };
   running = r;
+  Atomics.store(watchdog().shared, SLOT_HOOKS, asyncHooksEnabled() ? 1 : 0);
   Atomics.store(watchdog().shared, SLOT_RUNNING, mySeq);
   send({ type: "evaluation-started", evalId: req.evalId, cellId: req.cellId });
   // A cell's first output goes out at once, even if another cell printed just before.
@@ -402,7 +401,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
     const expression = `${compiled.js}\n//# sourceURL=${cellUrl(mySeq)}`;
     const outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">((resolve) => {
       r.stopWaiting = resolve;
-      als.run(ctx, () => {
+      runInContext(ctx, () => {
         Atomics.store(watchdog().shared, SLOT_SYNC, mySeq);
         session.post(
           "Runtime.evaluate",
@@ -423,7 +422,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
     const res = outcome.res!;
     if (res.exceptionDetails) {
       const ex = res.exceptionDetails;
-      const thrown = ex.exception ? await als.run(ctx, () => realValue(ex.exception!)) : new Error(ex.text);
+      const thrown = ex.exception ? await runInContext(ctx, () => realValue(ex.exception!)) : new Error(ex.text);
       const error = errorOutputOf(thrown);
       if (!error.location) {
         // Compile errors of V8 itself have no cell frame: use the exception's position.
@@ -444,7 +443,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
     // A promise as the last expression is awaited (a rejected one fails the cell).
     if (value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function") {
       try {
-        value = await als.run(ctx, () => Promise.race([value as PromiseLike<unknown>, new Promise((res2) => (r.stopWaiting = () => res2(ABORTED)))]));
+        value = await runInContext(ctx, () => Promise.race([value as PromiseLike<unknown>, new Promise((res2) => (r.stopWaiting = () => res2(ABORTED)))]));
       } catch (err) {
         finish(r, "error", { error: errorOutputOf(err) });
         return;
@@ -455,7 +454,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       finish(r, "ok", {});
       return;
     }
-    const result = await als.run(ctx, () => toOutput(value, ctx));
+    const result = await runInContext(ctx, () => toOutput(value, ctx));
     finish(r, "ok", { result, resultText: inspectText(value) });
   } catch (err) {
     finish(r, "error", { error: errorOutputOf(err) });
@@ -523,7 +522,7 @@ process.stdin.on("end", () => {
 
 // An exception no evaluation awaits (a timer, an event handler) ends the kernel, reported first.
 process.on("uncaughtException", (err) => {
-  const ctx = als.getStore() ?? (running ? running.ctx : undefined);
+  const ctx = runningContext() ?? (running ? running.ctx : undefined);
   const e = errorOutputOf(err);
   try {
     send({

@@ -63,10 +63,22 @@ test("interrupt stops a never-resolving await; the kernel keeps working", async 
   assert.equal(await value(k, "keep.n"), "41");
 });
 
-test("a loop that never yields after an await cannot be stopped in place: the kernel exits, reported as interrupted", async () => {
+test("interrupt stops a loop that runs after an await or in a timer; state survives", async () => {
+  const r = await runAndInterrupt(k, "await new Promise((r) => setTimeout(r, 10));\nconsole.log('ready');\nfor (;;) {}");
+  assert.equal(r.fin.status, "interrupted");
+  assert.equal(await value(k, "keep.n + 2"), "43");
+  // A timer spinning while no cell runs: the interrupt stops it too.
+  await value(k, "setTimeout(() => { console.log('ready'); for (;;) {} }, 10);");
+  await new Promise((r) => setTimeout(r, 100));
+  k.interrupt();
+  assert.equal(await value(k, "keep.n + 3"), "44");
+});
+
+test("with Node async_hooks enabled, a loop in a callback ends the kernel, reported as interrupted", async () => {
   const kk = newKernel();
   await kk.start();
   const died = new Promise<KernelDeath>((resolve) => kk.onDeath(resolve));
+  await value(kk, "import { AsyncLocalStorage } from 'node:async_hooks';\nnew AsyncLocalStorage().enterWith(1);");
   const r = await runAndInterrupt(kk, "await new Promise((r) => setTimeout(r, 10));\nconsole.log('ready');\nfor (;;) {}");
   assert.equal(r.fin.status, "aborted");
   const death = await died;

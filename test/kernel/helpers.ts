@@ -42,6 +42,6 @@ export async function run(k: KernelProcess, code: string, opts: { line?: number;
 /** The result's text as a REPL shows it, failing loudly when the cell did not succeed. */
 export async function value(k: KernelProcess, code: string): Promise<string | undefined> {
   const r = await run(k, code);
-  if (r.fin.status !== "ok") throw new Error(`cell failed: ${JSON.stringify(r.fin.error ?? r.fin.status)}`);
+  if (r.fin.status !== "ok") throw new Error(`cell failed: ${JSON.stringify(r.fin.error ?? r.fin.status)} ${k.death ? JSON.stringify(k.death) : ""}`);
   return r.fin.resultText;
 }
