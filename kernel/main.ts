@@ -4,7 +4,7 @@
  * Evaluation uses V8's REPL mode through an in-process inspector session (`Runtime.evaluate`
  * with `replMode`): top-level const/let/class persist and may be redeclared by later cells, and
  * top-level await works. Cells are compiled by kernel/compile.ts; console output is attributed
- * to the evaluation that produced it with AsyncLocalStorage (timers and promises a cell starts
+ * to the evaluation that produced it through kernel/context.ts (timers and promises a cell starts
  * keep its context) and sent in batches (every 50 ms, and before the evaluation finishes).
  *
  * Channels (core/kernel-protocol.ts): requests on stdin, events on fd 3 (written synchronously,
