@@ -53,6 +53,8 @@ export async function run(args: string[]): Promise<number> {
 }
 
 export async function runNotebook(file: string, options: RunOptions): Promise<number> {
+  // `tsnb run … | head`: a closed pipe ends the output, not the process with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);

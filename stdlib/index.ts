@@ -7,6 +7,7 @@
  *   display.markdown(text) / display.text(text) / display.html(html)
  *   display.image(bytes, "image/png") / display.vegaLite(spec)
  *   const h = display(x); h.update(y)   // replace what was shown (a frame)
+ *   const p = progress("Training"); p.set(0.5, "epoch 5/10"); p.done()
  *
  * It talks to the kernel through `globalThis[Symbol.for("tsnb.kernel")]` (see KernelBridge in
  * kernel/main.ts), so separately bundled modules (tsnb/nx, user code) share one kernel. Outside
@@ -165,3 +166,32 @@ display.vegaLite = (spec: unknown): DisplayHandle =>
 
 // Machine learning (datasets, nn, optim, losses, train, onnx, audio, vad): ml/index.ts, docs/ml.md.
 export * from "../ml/index.ts";
+
+/** A progress bar in the running cell; `set` moves it (fraction 0..1, or null: indeterminate). */
+export interface Progress {
+  readonly id: string;
+  set(fraction: number | null, label?: string): void;
+  /** Mark it complete (fraction 1). */
+  done(label?: string): void;
+}
+
+/** Show a progress bar now and return a handle to update it. */
+export function progress(label = "", fraction: number | null = 0): Progress {
+  const k = kernel();
+  const id = k ? k.newId("progress") : `progress-${Math.random().toString(36).slice(2)}`;
+  let current = label;
+  const clamp = (f: number | null) => (f === null ? null : Math.max(0, Math.min(1, f)));
+  if (k) k.emit({ type: "progress", id, fraction: clamp(fraction), label });
+  else console.log(label);
+  return {
+    id,
+    set(f, l) {
+      if (l !== undefined) current = l;
+      if (k) k.update({ type: "progress-set", id, fraction: clamp(f), label: current });
+      else console.log(`${current} ${f === null ? "…" : `${Math.round((clamp(f) ?? 0) * 100)}%`}`);
+    },
+    done(l) {
+      this.set(1, l);
+    },
+  };
+}

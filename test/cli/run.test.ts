@@ -60,6 +60,13 @@ test("a kernel that dies ends the run with status 1 and says why", () => {
   assert.doesNotMatch(r.stdout, /never/);
 });
 
+test("an uncaught exception in a timer ends the run with status 1 and the error's notebook line", () => {
+  const r = tsnb("run", fx("timer-crash.tsnb"));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /the kernel crashed: uncaught Error: boom in a timer/);
+  assert.match(r.stderr, /timer-crash\.tsnb:5:9/);
+});
+
 test("packages and modules resolve from the notebook's folder; display() prints Markdown", () => {
   const r = tsnb("run", join("test", "fixtures", "kernel", "nbdir", "imports.tsnb"));
   assert.equal(r.status, 0, r.stderr);

@@ -181,3 +181,12 @@ test("JSON files import as their parsed default export; import.meta points at th
   assert.equal(await value(k, "import cfg from './data.json';\ncfg.rows[2]"), "3");
   assert.match((await value(k, "import.meta.url"))!, /fixtures\/kernel\/nbdir\/nb\.tsnb'$/);
 });
+
+test("progress() shows a bar and moves it with updates", async () => {
+  const r = await run(k, "import { progress } from 'tsnb';\nconst bar = progress('Training');\nbar.set(0.5, 'epoch 5/10');\nbar.done();");
+  const shown = r.events.find((e) => e.type === "output" && e.output.type === "progress");
+  assert.ok(shown && shown.type === "output" && shown.output.type === "progress");
+  const id = shown.type === "output" && shown.output.type === "progress" ? shown.output.id : "";
+  const updates = r.events.flatMap((e) => (e.type === "output-update" && e.update.type === "progress-set" && e.update.id === id ? [e.update] : []));
+  assert.deepEqual(updates.map((u) => [u.fraction, u.label]), [[0.5, "epoch 5/10"], [1, "epoch 5/10"]]);
+});
