@@ -90,7 +90,19 @@ function tryParse(acorn: Acorn, code: string): acorn.Program | null {
   }
 }
 
-export async function compileCell(source: string, sourcefile = "cell.ts"): Promise<CompiledCell> {
+/**
+ * How to declare top-level names that an earlier cell bound with another kind of declaration.
+ * V8 lets REPL scripts redeclare let/const/class freely, but a lexical declaration cannot
+ * replace a `var`/`function` binding (a global object property) nor the reverse. The kernel
+ * learns of a clash from V8's "has already been declared" (raised before anything runs) and
+ * compiles the cell again with the clashing names declared the way the existing binding was:
+ * "var" (const/let → var, class X → var X = class X) or "let" (var → let,
+ * function f → let f = function f: such a function is then not hoisted within its cell), or
+ * "const" where V8 refuses a `let` over an earlier `const`.
+ */
+export type Redeclare = Record<string, "var" | "let" | "const">;
+
+export async function compileCell(source: string, sourcefile = "cell.ts", redeclare: Redeclare = {}): Promise<CompiledCell> {
   const acorn = acornModule ?? (await loadParsers());
   // Fast path: valid JavaScript whose meaning TypeScript would not change. `f<T>(x)` parses as JS
   // comparisons but is a generic call in TS, hence the `>(` guard; `using` needs lowering.
@@ -127,7 +139,7 @@ export async function compileCell(source: string, sourcefile = "cell.ts"): Promi
   const inSource = (name: string) => new RegExp(`(^|[^\\w$])${name.replace(/\$/g, "\\$")}($|[^\\w$])`).test(source);
   const last = ast.body[ast.body.length - 1];
   return {
-    js: rewriteModuleSyntax(js, ast),
+    js: rewriteModuleSyntax(js, ast, redeclare),
     map,
     hasResult: !!last && last.type === "ExpressionStatement" && !endsWithSemicolon(source),
     // esbuild's helpers (__defProp, _init, …) are not the user's names.
@@ -142,8 +154,9 @@ interface Edit {
   text: string;
 }
 
-function rewriteModuleSyntax(js: string, ast: acorn.Program): string {
+function rewriteModuleSyntax(js: string, ast: acorn.Program, redeclare: Redeclare = {}): string {
   const edits: Edit[] = [];
+  const declaredOnce = countTopLevelNames(ast);
   const keepLines = (start: number, end: number, text: string) => {
     const newlines = js.slice(start, end).split("\n").length - 1;
     edits.push({ start, end, text: text + "\n".repeat(newlines) });
@@ -165,11 +178,17 @@ function rewriteModuleSyntax(js: string, ast: acorn.Program): string {
           props.push(imported === s.local.name ? imported : `${imported}: ${s.local.name}`);
         }
       }
+      const kind = node.specifiers.some((sp) => redeclare[sp.local.name] === "var") ? "var" : "const";
       let text: string;
-      if (ns !== null) text = `const ${ns} = ${call};` + (props.length ? ` const { ${props.join(", ")} } = ${ns};` : "");
-      else if (props.length) text = `const { ${props.join(", ")} } = ${call};`;
+      if (ns !== null) text = `${kind} ${ns} = ${call};` + (props.length ? ` ${kind} { ${props.join(", ")} } = ${ns};` : "");
+      else if (props.length) text = `${kind} { ${props.join(", ")} } = ${call};`;
       else text = `${call};`;
       keepLines(node.start, node.end, text);
+    }
+    const decl = node.type === "ExportNamedDeclaration" || node.type === "ExportDefaultDeclaration" ? node.declaration : node;
+    if (decl) redeclareEdits(js, decl as acorn.Node, redeclare, declaredOnce, edits);
+    if (node.type === "ImportDeclaration") {
+      // handled above
     } else if (node.type === "ExportNamedDeclaration") {
       if (node.declaration) blank(node.start, node.declaration.start);
       else blank(node.start, node.end);
@@ -202,6 +221,60 @@ function rewriteModuleSyntax(js: string, ast: acorn.Program): string {
   let out = js;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return out;
+}
+
+function countTopLevelNames(ast: acorn.Program): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (n: string) => counts.set(n, (counts.get(n) ?? 0) + 1);
+  for (const node of ast.body) {
+    const d = (node.type === "ExportNamedDeclaration" ? node.declaration : node) as acorn.Node | null;
+    if (!d) continue;
+    if (d.type === "VariableDeclaration") {
+      for (const v of (d as acorn.VariableDeclaration).declarations) if (v.id.type === "Identifier") add(v.id.name);
+    } else if ((d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && (d as acorn.FunctionDeclaration).id) {
+      add((d as acorn.FunctionDeclaration).id!.name);
+    }
+  }
+  return counts;
+}
+
+/** Edits that re-declare clashing top-level names (see Redeclare) and give re-run enums a fresh object. */
+function redeclareEdits(js: string, d: acorn.Node, redeclare: Redeclare, counts: Map<string, number>, edits: Edit[]): void {
+  if (d.type === "VariableDeclaration") {
+    const v = d as acorn.VariableDeclaration;
+    const names = v.declarations.flatMap((x) => (x.id.type === "Identifier" ? [x.id.name] : []));
+    const target = names.map((n) => redeclare[n]).find((t) => t !== undefined);
+    if (target && v.kind !== target) edits.push({ start: v.start, end: v.start + v.kind.length, text: target });
+    // esbuild's enum: `var E = ((E2) => {…})(E || {})` merges into an E from an earlier run;
+    // a re-run cell should define the enum afresh (unless the cell itself declares E twice).
+    const only = v.declarations[0];
+    if (v.kind === "var" && v.declarations.length === 1 && only && only.id.type === "Identifier" && counts.get(only.id.name) === 1) {
+      const init = only.init;
+      if (init && init.type === "CallExpression" && init.arguments.length === 1) {
+        const arg = init.arguments[0]!;
+        if (
+          arg.type === "LogicalExpression" &&
+          arg.operator === "||" &&
+          arg.left.type === "Identifier" &&
+          arg.left.name === only.id.name &&
+          arg.right.type === "ObjectExpression" &&
+          arg.right.properties.length === 0
+        ) {
+          edits.push({ start: arg.start, end: arg.end, text: "{}" });
+        }
+      }
+    }
+    return;
+  }
+  if (d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") {
+    const f = d as acorn.FunctionDeclaration | acorn.ClassDeclaration;
+    if (!f.id) return;
+    const target = redeclare[f.id.name];
+    if (!target || (d.type === "FunctionDeclaration" && target === "var")) return;
+    edits.push({ start: f.start, end: f.start, text: `${target} ${f.id.name} = ` });
+    edits.push({ start: f.end, end: f.end, text: ";" });
+  }
+  void js;
 }
 
 /**

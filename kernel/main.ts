@@ -33,7 +33,7 @@ import {
   type KernelRequest,
 } from "../core/kernel-protocol.ts";
 import { assertNever } from "../core/notebook.ts";
-import { CellSyntaxError, compileCell, warmUpEsbuild, IMPORT_FN, IMPORT_META } from "./compile.ts";
+import { CellSyntaxError, compileCell, warmUpEsbuild, IMPORT_FN, IMPORT_META, type CompiledCell, type Redeclare } from "./compile.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
 import { importMeta, importModule, notebookRequire } from "./imports.ts";
 import { cellUrl, firstCellPosition, mapPosition, mapStack, registerCell } from "./stack.ts";
@@ -375,43 +375,57 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   const file = req.file ?? "cell";
   const line = req.line ?? 1;
   try {
-    let compiled;
-    try {
-      compiled = await compileCell(req.code, `${file}:${line}`);
-    } catch (err) {
-      if (err instanceof CellSyntaxError) {
-        const loc = { line: line + err.line - 1, column: err.column + 1 };
-        finish(r, "error", {
-          error: {
-            type: "error",
-            name: "SyntaxError",
-            message: err.message,
-            stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
-            location: loc,
-          },
-        });
-        return;
+    const redeclare: Redeclare = {};
+    let compiled: CompiledCell;
+    let outcome: { err: Error | null; res?: EvaluateResult } | "interrupted";
+    for (let attempt = 0; ; attempt++) {
+      try {
+        compiled = await compileCell(req.code, `${file}:${line}`, redeclare);
+      } catch (err) {
+        if (err instanceof CellSyntaxError) {
+          const loc = { line: line + err.line - 1, column: err.column + 1 };
+          finish(r, "error", {
+            error: {
+              type: "error",
+              name: "SyntaxError",
+              message: err.message,
+              stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
+              location: loc,
+            },
+          });
+          return;
+        }
+        throw err;
       }
-      throw err;
-    }
-    if (r.done) return;
-    r.defines = compiled.defines;
-    r.uses = compiled.uses;
-    registerCell(mySeq, { file, line, map: compiled.map });
-    const expression = `${compiled.js}\n//# sourceURL=${cellUrl(mySeq)}`;
-    const outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">((resolve) => {
-      r.stopWaiting = resolve;
-      runInContext(ctx, () => {
-        Atomics.store(watchdog().shared, SLOT_SYNC, mySeq);
-        session.post(
-          "Runtime.evaluate",
-          { expression, replMode: true, awaitPromise: true, objectGroup: "tsnb", generatePreview: false },
-          (err, res) => resolve({ err, res: res as EvaluateResult }),
-        );
-        Atomics.store(watchdog().shared, SLOT_SYNC, 0);
+      if (r.done) return;
+      r.defines = compiled.defines;
+      r.uses = compiled.uses;
+      registerCell(mySeq, { file, line, map: compiled.map });
+      const expression = `${compiled.js}\n//# sourceURL=${cellUrl(mySeq)}`;
+      outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">((resolve) => {
+        r.stopWaiting = resolve;
+        runInContext(ctx, () => {
+          Atomics.store(watchdog().shared, SLOT_SYNC, mySeq);
+          session.post(
+            "Runtime.evaluate",
+            { expression, replMode: true, awaitPromise: true, objectGroup: "tsnb", generatePreview: false },
+            (err, res) => resolve({ err, res: res as EvaluateResult }),
+          );
+          Atomics.store(watchdog().shared, SLOT_SYNC, 0);
+        });
       });
-    });
-    r.stopWaiting = null;
+      r.stopWaiting = null;
+      // A top-level name clashes with an earlier cell's binding of another kind (nothing ran yet):
+      // declare it the way the existing binding is and try again.
+      const clash = outcome !== "interrupted" && !outcome.err ? clashingName(outcome.res!) : null;
+      if (clash && attempt < 20 && redeclare[clash] !== "var" && redeclare[clash] !== "const") {
+        // An existing var/function is a property of the global object; otherwise it is lexical,
+        // and V8 may accept only `const` over an earlier `const`.
+        redeclare[clash] = Object.getOwnPropertyDescriptor(globalThis, clash) ? "var" : redeclare[clash] === "let" ? "const" : "let";
+        continue;
+      }
+      break;
+    }
     if (outcome === "interrupted" || r.done) return;
     if (outcome.err) {
       // "Execution was terminated": the watchdog stopped a synchronous loop.
@@ -463,6 +477,14 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   }
 }
 const ABORTED = Symbol("aborted");
+
+/** The name in V8's "Identifier 'x' has already been declared" (a SyntaxError before running). */
+function clashingName(res: EvaluateResult): string | null {
+  const ex = res.exceptionDetails;
+  if (!ex?.exception || ex.exception.subtype !== "error") return null;
+  const m = /^SyntaxError: Identifier '([^']+)' has already been declared/.exec(ex.exception.description ?? "");
+  return m ? m[1]! : null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // requests

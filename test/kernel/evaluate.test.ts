@@ -190,3 +190,25 @@ test("progress() shows a bar and moves it with updates", async () => {
   const updates = r.events.flatMap((e) => (e.type === "output-update" && e.update.type === "progress-set" && e.update.id === id ? [e.update] : []));
   assert.deepEqual(updates.map((u) => [u.fraction, u.label]), [[0.5, "epoch 5/10"], [1, "epoch 5/10"]]);
 });
+
+test("a name may change its kind of declaration between cells (function ↔ const, var ↔ let, class → const)", async () => {
+  const pairs: Array<[string, string, string, string]> = [
+    ["const k1 = 1", "function k1() { return 2 }", "k1()", "2"],
+    ["function k2() {}", "const k2 = 2", "k2", "2"],
+    ["var k3 = 1", "let k3 = 3", "k3", "3"],
+    ["let k4 = 1", "var k4 = 4", "k4", "4"],
+    ["class k5 {}", "const k5 = 5", "k5", "5"],
+    ["const k6 = 1", "class k6 { static v = 6 }", "k6.v", "6"],
+  ];
+  for (const [first, second, probe, expected] of pairs) {
+    await value(k, first);
+    await value(k, second);
+    assert.equal(await value(k, probe), expected, `${first} then ${second}`);
+  }
+});
+
+test("re-running an enum cell defines it afresh", async () => {
+  await value(k, "enum Level { Low, High }");
+  await value(k, "enum Level { Debug = 'debug' }");
+  assert.equal(await value(k, "Object.keys(Level).join(',')"), "'Debug'");
+});
