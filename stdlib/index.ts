@@ -1,7 +1,7 @@
 /**
  * The notebook standard library, imported by cells as `"tsnb"` (bundled to dist/lib/tsnb.mjs).
  *
- *   import { display, md, html } from "tsnb";
+ *   import { display, md, html, progress } from "tsnb";   // and nn, optim, train, … (ml/index.ts)
  *   display(value)                  // show any value the way a cell result is shown
  *   display(md`# Total: ${n}`)      // Markdown
  *   display.markdown(text) / display.text(text) / display.html(html)
@@ -18,6 +18,10 @@
  */
 
 import type { Output, OutputUpdate } from "../core/outputs.ts";
+
+// The machine-learning namespaces (nn, optim, train, onnx, datasets, audio, vad, losses) are part
+// of "tsnb" too; they live in ml/ (docs/ml.md).
+export * from "../ml/index.ts";
 
 /** The display protocol's symbol: implement `[displaySymbol]()` returning an Output. */
 export const displaySymbol: unique symbol = Symbol.for("tsnb.display") as never;
