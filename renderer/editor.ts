@@ -18,6 +18,15 @@ type IStandaloneCodeEditor = import("monaco-editor").editor.IStandaloneCodeEdito
 type ITextModel = import("monaco-editor").editor.ITextModel;
 
 let loading: Promise<MonacoModule> | null = null;
+
+/** Counts the user's key presses and clicks (a deferred focus must not steal a later choice). */
+let interactions = 0;
+for (const type of ["keydown", "mousedown"]) window.addEventListener(type, () => interactions++, { capture: true });
+
+/** How many key presses and clicks the user made so far (compare to detect "did something else"). */
+export function interactionCount(): number {
+  return interactions;
+}
 let loaded: MonacoModule | null = null;
 
 /** Load Monaco (script + stylesheet) once; resolves to the bundle's exports. */
@@ -63,6 +72,8 @@ export class CellCodeEditor {
   private staticView: HTMLElement | null = null;
   private applyingRemote = false;
   private wantFocus = false;
+  /** The user's interaction count when `focus()` was asked before the editor existed. */
+  private focusAskedAt = -1;
   private disposed = false;
 
   constructor(
@@ -180,7 +191,8 @@ export class CellCodeEditor {
     this.staticView = null;
     if (this.wantFocus) {
       this.wantFocus = false;
-      editor.focus();
+      // Focus only if the user did nothing else (keys, clicks) while the editor was being made.
+      if (interactions === this.focusAskedAt) editor.focus();
     }
   }
 
@@ -198,6 +210,7 @@ export class CellCodeEditor {
     if (this.editor) this.editor.focus();
     else {
       this.wantFocus = true;
+      this.focusAskedAt = interactions;
       void this.activate();
     }
   }

@@ -12,7 +12,7 @@ import type { SessionData } from "../core/session/data.ts";
 import type { ClientOperationInput, Operation } from "../core/session/operations.ts";
 import { button, h } from "./dom.ts";
 import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
-import { LazyEditors, loadMonaco } from "./editor.ts";
+import { interactionCount, LazyEditors, loadMonaco } from "./editor.ts";
 import { pushChartRows } from "./outputs.ts";
 
 /** What the notebook view needs from the app (the connection). */
@@ -287,9 +287,11 @@ export class NotebookView {
     if (!section) return;
     const id = newId();
     this.host.send({ type: "insert-cell", sectionId, index: index === "end" ? section.cells.length : index, cellType: type, cellId: id });
-    this.selected = id;
-    // The cell appears when the server's broadcast comes back; focus it then.
+    // The cell appears when the server's broadcast comes back; focus it then, unless the user
+    // pressed a key or clicked meanwhile.
+    const asked = interactionCount();
     const tryFocus = (attempt: number) => {
+      if (interactionCount() !== asked) return;
       const view = this.cellViews.get(id);
       if (view) view.edit();
       else if (attempt < 50) window.setTimeout(() => tryFocus(attempt + 1), 20);

@@ -63,13 +63,13 @@ export function renderOutput(output: Output, host: OutputHost): HTMLElement {
     case "value":
       return h("div", { class: "output output-value" }, renderValue(output.preview, true));
     case "error": {
-      const where = output.location ? ` (line ${output.location.line}, column ${output.location.column})` : "";
+      const where = output.location ? `line ${output.location.line}, column ${output.location.column}` : "";
       const box = h(
         "div",
         { class: `output output-error${output.interrupted ? " interrupted" : ""}`, role: "alert" },
         h("div", { class: "error-head" }, h("strong", {}, output.name), `: ${output.message}`),
       );
-      if (where) box.append(h("div", { class: "error-location" }, `at${where}`));
+      if (where) box.append(h("div", { class: "error-location" }, `at ${where} of the notebook file`));
       if (output.stack && output.stack.trim() && !output.interrupted) {
         box.append(h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, output.stack)));
       }

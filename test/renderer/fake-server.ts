@@ -34,6 +34,10 @@ export interface FakeServer {
   url: string;
   close(): Promise<void>;
   data(sessionId: string): SessionData;
+  /** Cut every WebSocket (the pages reconnect). */
+  dropClients(): void;
+  /** Apply an operation as the server/kernel would (broadcast to joined pages). */
+  apply(sessionId: string, op: Operation): void;
 }
 
 export async function startFakeServer(
@@ -154,6 +158,10 @@ export async function startFakeServer(
   return {
     url: `http://127.0.0.1:${port}/`,
     data: (id) => sessions.get(id)!.data,
+    dropClients: () => {
+      for (const c of wss.clients) c.terminate();
+    },
+    apply,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

@@ -104,7 +104,7 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
   test("errors show name, message and location", async () => {
     await out("error").getByText("TypeError", { exact: true }).waitFor();
     assert.equal(await out("error").locator(".error-head").textContent(), "TypeError: x is not a function");
-    await out("error").getByText("at (line 12, column 5)").waitFor();
+    await out("error").getByText("at line 12, column 5 of the notebook file").waitFor();
   });
 
   test("a Vega-Lite chart is drawn and pushed rows appear in it", async () => {

@@ -100,3 +100,33 @@ describe("keyboard shortcuts", { skip: skip ?? false }, () => {
     });
   });
 });
+
+describe("reconnecting", { skip: skip ?? false }, () => {
+  test("a page that lost its connection comes back to its notebook with what happened meanwhile", async () => {
+    const server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "keys.tsnb": notebook });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.getByText("keys.tsnb").click();
+      await page.locator('[data-cell-id="a"]').waitFor();
+      await page.evaluate(() => {
+        const seen: string[] = ((window as unknown as { __states: string[] }).__states = []);
+        new MutationObserver(() => seen.push(document.body.dataset["connection"] ?? "")).observe(document.body, { attributes: true });
+      });
+      // Cut the connection; while the page is away, another client's change and an output arrive.
+      server.dropClients();
+      server.apply("s1", { type: "set-title", title: "Renamed meanwhile", clientId: "other", at: Date.now() });
+      server.apply("s1", { type: "output-appended", cellId: "b", output: { type: "terminal", stream: "stdout", text: "printed meanwhile\n" }, clientId: "kernel", at: Date.now() });
+      await page.locator(".nb-title").getByText("Renamed meanwhile").waitFor();
+      await page.locator('[data-cell-id="b"] .outputs').getByText("printed meanwhile").waitFor();
+      const states = await page.evaluate(() => (window as unknown as { __states: string[] }).__states);
+      assert.ok(states.includes("closed"), `the page saw the connection drop: ${states.join(",")}`);
+      assert.equal(states[states.length - 1], "open");
+      assert.equal(await page.locator(".conn-banner").isHidden(), true);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});
