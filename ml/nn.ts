@@ -470,24 +470,30 @@ let summaryCounter = 0;
 
 /** A model: a DAG of layers from one input node to one output node, and its parameters. */
 export class Model {
-  /** Layers in evaluation order. */
-  readonly order: Node[];
   /** The model's parameters by full name (`layer.param`), in a stable order. */
   readonly params = new Map<string, Param>();
   private initialized = false;
+  private graphNodes: { input: Node; output: Node; order: Node[] } | undefined;
+  /** A sequential model whose input shape comes from the first data it sees. */
+  private deferred: { layers: Layer[]; dtype: "f32" | "i64" } | undefined;
 
   constructor(
-    readonly inputNode: Node,
-    readonly outputNode: Node,
+    inputNode: Node | { layers: Layer[]; dtype: "f32" | "i64" },
+    outputNode?: Node,
     /** Seed of the initial weights. */
     public seed = 0,
   ) {
-    this.order = topoOrder(outputNode);
-    if (!this.order.includes(inputNode))
+    if (inputNode instanceof Node) this.setGraph(inputNode, outputNode!);
+    else this.deferred = inputNode;
+  }
+
+  private setGraph(inputNode: Node, outputNode: Node): void {
+    const order = topoOrder(outputNode);
+    if (!order.includes(inputNode))
       throw new Error("model: the output does not depend on the input");
     const used = new Set<string>();
     const counts = new Map<string, number>();
-    for (const n of this.order) {
+    for (const n of order) {
       if (!n.layer) continue;
       let name = n.layer.name;
       if (!name || used.has(name)) {
@@ -501,6 +507,56 @@ export class Model {
       used.add(name);
       nodeNames.set(n, name);
     }
+    this.graphNodes = { input: inputNode, output: outputNode, order };
+  }
+
+  /** Whether the input shape is known (always, except a sequential model built without one). */
+  get built(): boolean {
+    return this.graphNodes !== undefined;
+  }
+
+  /**
+   * Fix the input shape (without batch) of a sequential model created without `inputShape`.
+   * Training and prediction call this with the data's shape; a built model only accepts its shape.
+   */
+  build(inputShape: readonly number[]): this {
+    if (this.graphNodes) {
+      const have = this.graphNodes.input.shape;
+      if (have.length !== inputShape.length || have.some((d, i) => d !== inputShape[i]))
+        throw new Error(
+          `model: built for inputs [n, ${have.join(", ")}], got [n, ${inputShape.join(", ")}]`,
+        );
+      return this;
+    }
+    const { layers, dtype } = this.deferred!;
+    const x = input([...inputShape], { dtype });
+    this.setGraph(
+      x,
+      layers.reduce<Node>((h, l) => l.call(h), x),
+    );
+    this.deferred = undefined;
+    return this;
+  }
+
+  private graph(): { input: Node; output: Node; order: Node[] } {
+    if (!this.graphNodes)
+      throw new Error(
+        "model: the input shape is not known yet; pass {inputShape} to nn.sequential, call model.build([...]), or train it first",
+      );
+    return this.graphNodes;
+  }
+
+  /** The input node. */
+  get inputNode(): Node {
+    return this.graph().input;
+  }
+  /** The output node. */
+  get outputNode(): Node {
+    return this.graph().output;
+  }
+  /** Layers in evaluation order. */
+  get order(): Node[] {
+    return this.graph().order;
   }
 
   /** Input shape without the batch dimension. */
@@ -608,6 +664,11 @@ export class Model {
 
   /** The summary as a table output (plus a total row). */
   [DISPLAY](): Output {
+    if (!this.built)
+      return {
+        type: "markdown",
+        text: `**Model** (input shape not known yet: it is fixed by the first data it is trained on or run on)\n\nLayers: ${this.deferred!.layers.map((l) => l.name ?? l.kind).join(" → ")}`,
+      };
     const rows = this.summary();
     return {
       type: "table",
@@ -656,16 +717,20 @@ export function model(inputNode: Node, outputNode: Node, opts: { seed?: number }
   return new Model(inputNode, outputNode, opts.seed ?? 0);
 }
 
-/** A stack of layers applied one after the other to an input of `inputShape` (without batch). */
+/**
+ * A stack of layers applied one after the other to an input of `inputShape` (one example, without
+ * the batch dimension). Without `inputShape` the model takes its input shape from the first data
+ * it is trained or run on (or `model.build(shape)`).
+ */
 export function sequential(
   layers: Layer[],
-  opts: { inputShape: number[]; inputDtype?: "f32" | "i64"; seed?: number },
+  opts: { inputShape?: number[]; inputDtype?: "f32" | "i64"; seed?: number } = {},
 ): Model {
-  if (!opts || !Array.isArray(opts.inputShape))
-    throw new Error(
-      "sequential: pass {inputShape: [...]} (the shape of one example, without the batch dimension)",
-    );
-  const x = input(opts.inputShape, { dtype: opts.inputDtype ?? layers[0]?.inputDtype ?? "f32" });
+  if (!Array.isArray(layers) || layers.length === 0)
+    throw new Error("sequential: needs a non-empty array of layers");
+  const dtype = opts.inputDtype ?? layers[0]?.inputDtype ?? "f32";
+  if (opts.inputShape === undefined) return new Model({ layers, dtype }, undefined, opts.seed ?? 0);
+  const x = input(opts.inputShape, { dtype });
   const y = layers.reduce<Node>((h, l) => l.call(h), x);
   return new Model(x, y, opts.seed ?? 0);
 }

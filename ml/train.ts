@@ -343,7 +343,7 @@ export class Trainer {
     this.metrics = (opts.metrics ?? []).map((m) => resolveMetric(m, this.loss));
     this.rng = mulberry32(opts.seed ?? 0);
     this.threads = opts.threads ?? 1;
-    model.ensureInit();
+    if (model.built) model.ensureInit();
   }
 
   /** Hook an event (Axon.Loop's handlers). Returns this for chaining. */
@@ -561,6 +561,8 @@ export class Trainer {
   ): Promise<Prepared> {
     const x = await toData(xIn, `${what} x`);
     const n = x.shape[0] ?? 0;
+    if (!this.model.built) this.model.build(x.shape.slice(1));
+    this.model.ensureInit();
     const want = this.model.inputShape;
     const got = x.shape.slice(1);
     if (got.length !== want.length || got.some((d, i) => d !== want[i]))
@@ -994,8 +996,9 @@ export async function predict(
   xIn: DataInput,
   opts: { batchSize?: number; threads?: number; cache?: Map<number, Session> } = {},
 ): Promise<NxTensor> {
-  model.ensureInit();
   const x = await toData(xIn, "predict x");
+  if (!model.built) model.build(x.shape.slice(1));
+  model.ensureInit();
   const want = model.inputShape;
   if (x.shape.length !== want.length + 1 || x.shape.slice(1).some((d, i) => d !== want[i]))
     throw new Error(

@@ -13,7 +13,10 @@ test("penguins: 344 typed records, NA values are null", async () => {
     p.some((r) => r.beak_length_mm === null),
     "rows with missing measurements have null",
   );
-  assert.ok(p.every((r) => r.beak_length_mm === null || Number.isFinite(r.beak_length_mm)));
+  assert.ok(
+    p.every((r) => r.beak_length_mm === null || Number.isFinite(r.beak_length_mm)),
+    "p.every((r) => r.beak_length_mm === null || Number.isFinite(r.beak_length_mm))",
+  );
   assert.deepEqual([...new Set(p.map((r) => r.species))].sort(), ["Adelie", "Chinstrap", "Gentoo"]);
 });
 
@@ -21,7 +24,10 @@ test("cars and seattle weather parse to numbers, strings and nulls", async () =>
   const c = await ds.cars();
   assert.equal(c.length, 406);
   assert.equal(typeof c[0]!.Miles_per_Gallon, "number");
-  assert.ok(c.some((r) => r.Miles_per_Gallon === null));
+  assert.ok(
+    c.some((r) => r.Miles_per_Gallon === null),
+    "c.some((r) => r.Miles_per_Gallon === null)",
+  );
   const w = await ds.seattleWeather();
   assert.equal(w.length, 1461);
   assert.equal(w[0]!.date, "2012-01-01");
@@ -74,7 +80,7 @@ test("standardize, oneHot, labelEncode, recordsToMatrix, batch", () => {
   const m = { data: Float32Array.from([1, 10, 3, 10, 5, 10]), shape: [3, 2] as [number, number] };
   const s = ds.fitStandardizer(m);
   const z = s.transform(m);
-  assert.ok(Math.abs(z.data[0]! + 1.2247) < 1e-3);
+  assert.ok(Math.abs(z.data[0]! + 1.2247) < 1e-3, "Math.abs(z.data[0]! + 1.2247) < 1e-3");
   assert.equal(z.data[1], 0); // constant column: std 1, centred
   assert.throws(() => s.transform({ data: new Float32Array(3), shape: [1, 3] }), /columns/);
   const enc = ds.labelEncode(["b", "a", "b"]);

@@ -33,7 +33,7 @@ for (const name of ["digits", "penguins", "voice-activity"]) {
   test(`notebooks/${name}.tsnb runs`, () => {
     const text = readFileSync(join(root, "notebooks", `${name}.tsnb`), "utf8");
     const cells = codeCells(text);
-    assert.ok(cells.length >= 3);
+    assert.ok(cells.length >= 3, "cells.length >= 3");
     const lib = pathToFileURL(join(root, "stdlib/index.ts")).href;
     const nx = pathToFileURL(join(root, "tensor/index.ts")).href;
     const src = cells

@@ -126,8 +126,8 @@ test("decodeWav reads 16-bit PCM and rejects other files", () => {
   const a = decodeWav(encodeWav(Float32Array.from([0, 0.5, -0.5, 1]), 8000));
   assert.equal(a.sampleRate, 8000);
   assert.equal(a.samples.length, 4);
-  assert.ok(Math.abs(a.samples[1]! - 0.5) < 1e-4);
-  assert.ok(Math.abs(a.samples[2]! + 0.5) < 1e-4);
+  assert.ok(Math.abs(a.samples[1]! - 0.5) < 1e-4, "Math.abs(a.samples[1]! - 0.5) < 1e-4");
+  assert.ok(Math.abs(a.samples[2]! + 0.5) < 1e-4, "Math.abs(a.samples[2]! + 0.5) < 1e-4");
   assert.throws(() => decodeWav(new Uint8Array(20)), /not a RIFF\/WAVE/);
 });
 

@@ -47,7 +47,7 @@ test("digits MLP reaches ≥95% held-out accuracy, deterministically, in a few s
   };
   const a = await run();
   assert.ok(a.ev.accuracy! >= 0.95, `test accuracy ${a.ev.accuracy}`);
-  assert.ok(performance.now() - t0 < 10_000);
+  assert.ok(performance.now() - t0 < 10_000, "performance.now() - t0 < 10_000");
   assert.equal(a.h.epochs.length, 8);
   assert.ok(a.h.epochs[7]!.loss! < a.h.epochs[0]!.loss!, "loss goes down");
   // same seeds → same weights and metrics
@@ -69,7 +69,10 @@ test("digits MLP reaches ≥95% held-out accuracy, deterministically, in a few s
     const row = Array.from(pred.dataSync().subarray(i * 10, i * 10 + 10) as Float32Array);
     if (row.indexOf(Math.max(...row)) === yte[i]) correct++;
   }
-  assert.ok(Math.abs(correct / yte.length - a.ev.accuracy!) < 1e-9);
+  assert.ok(
+    Math.abs(correct / yte.length - a.ev.accuracy!) < 1e-9,
+    "Math.abs(correct / yte.length - a.ev.accuracy!) < 1e-9",
+  );
 });
 
 test("penguins species from the numeric columns reaches ≥95%", async () => {
@@ -106,7 +109,10 @@ test("penguins species from the numeric columns reaches ≥95%", async () => {
   );
   const last = h.epochs[h.epochs.length - 1]!;
   assert.ok(last.val_accuracy! >= 0.95, `val accuracy ${last.val_accuracy}`);
-  assert.ok(h.long().some((r) => r.metric === "val_accuracy"));
+  assert.ok(
+    h.long().some((r) => r.metric === "val_accuracy"),
+    'h.long().some((r) => r.metric === "val_accuracy")',
+  );
   assert.equal((h[DISPLAY]() as { type: string }).type, "vega-lite");
 });
 
@@ -152,7 +158,7 @@ test("the loop yields to the event loop so an interrupt can arrive mid-training"
     yieldEveryMs: 5,
   });
   assert.match(h.stopped ?? "", /interrupted/);
-  assert.ok(tr.step > 0 && tr.step < 1000 * 180);
+  assert.ok(tr.step > 0 && tr.step < 1000 * 180, "tr.step > 0 && tr.step < 1000 * 180");
 });
 
 test("early stopping restores the best epoch's weights", async () => {
@@ -254,7 +260,10 @@ test("initialisers are seeded and scaled", () => {
   assert.deepEqual(a, nn.initialize("glorotUniform", [100, 50], 1));
   assert.notDeepEqual(a, nn.initialize("glorotUniform", [100, 50], 2));
   const lim = Math.sqrt(6 / 150);
-  assert.ok(a.every((v) => Math.abs(v) <= lim));
+  assert.ok(
+    a.every((v) => Math.abs(v) <= lim),
+    "a.every((v) => Math.abs(v) <= lim)",
+  );
   const he = nn.initialize("heNormal", [400, 300], 1);
   const std = Math.sqrt(he.reduce((s, v) => s + v * v, 0) / he.length);
   assert.ok(Math.abs(std - Math.sqrt(2 / 400)) < 0.005, `std ${std}`);
@@ -330,7 +339,10 @@ test("regression with MSE and an embedding model train (losses go down)", async 
 test("schedules", () => {
   assert.equal(optim.exponentialDecay(1, 10, 0.5)(10), 0.5);
   assert.equal(optim.exponentialDecay(1, 10, 0.5, { staircase: true })(15), 0.5);
-  assert.ok(Math.abs(optim.cosineDecay(1, 100)(50) - 0.5) < 1e-12);
+  assert.ok(
+    Math.abs(optim.cosineDecay(1, 100)(50) - 0.5) < 1e-12,
+    "Math.abs(optim.cosineDecay(1, 100)(50) - 0.5) < 1e-12",
+  );
   assert.equal(optim.cosineDecay(1, 100, { alpha: 0.1 })(1000), 0.1);
   assert.equal(optim.piecewiseConstant([10, 20], [1, 0.1, 0.01])(15), 0.1);
   assert.equal(optim.linearWarmup(10, 1)(4), 0.5);
@@ -432,7 +444,7 @@ test("fit, evaluate and onnx.run take tsnb/nx tensors", async () => {
   assert.equal((await tr.evaluate(x, y)).accuracy, 1, "learns XOR");
   const m = await onnx.load(exportOnnx(model));
   const out = await m.run({ input: x });
-  assert.ok(out.output instanceof nx.Tensor);
+  assert.ok(out.output instanceof nx.Tensor, "out.output instanceof nx.Tensor");
   assert.deepEqual(out.output!.argmax({ axis: 1 }).toArraySync(), [0, 1, 1, 0]);
   await assert.rejects(
     m.run({ input: nx.tensor([[1, 2]], { dtype: "f64" }) }),
@@ -459,7 +471,10 @@ test("batchNorm normalises with batch statistics in training and keeps running a
   assert.equal(model.params.get("batchNorm_0.runningMean")!.trainable, false);
   // inference uses the running statistics: (x - mean) / sqrt(var + eps)
   const out = (await tr.predict({ data: Float32Array.from([3, 25]), shape: [1, 2] })).dataSync();
-  assert.ok(Math.abs(out[0] as number) < 1e-6 && Math.abs(out[1] as number) < 1e-6);
+  assert.ok(
+    Math.abs(out[0] as number) < 1e-6 && Math.abs(out[1] as number) < 1e-6,
+    "Math.abs(out[0] as number) < 1e-6 && Math.abs(out[1] as number) < 1e-6",
+  );
 });
 
 test("progress: a \\r line with epoch, batch, loss, metrics, elapsed and ETA; a live chart through the kernel bridge", async () => {
@@ -502,7 +517,10 @@ test("progress: a \\r line with epoch, batch, loss, metrics, elapsed and ETA; a 
   assert.equal(emitted[0]!.type, "vega-lite");
   assert.equal(emitted[0]!.dataset, "history");
   const rows = pushed.flatMap((p) => (assert.equal(p.id, emitted[0]!.id), p.rows));
-  assert.ok(rows.some((r) => r.metric === "loss") && rows.some((r) => r.metric === "val_accuracy"));
+  assert.ok(
+    rows.some((r) => r.metric === "loss") && rows.some((r) => r.metric === "val_accuracy"),
+    'rows.some((r) => r.metric === "loss") && rows.some((r) => r.metric === "val_accuracy")',
+  );
 });
 
 test("binary classification: logits with BCE, or sigmoid probabilities with BCE(fromLogits: false)", async () => {
@@ -535,7 +553,10 @@ test("binary classification: logits with BCE, or sigmoid probabilities with BCE(
   });
   assert.ok(h2.epochs.at(-1)!.accuracy! >= 0.97, `accuracy ${h2.epochs.at(-1)!.accuracy}`);
   const p = (await predict(probs, data)).dataSync() as Float32Array;
-  assert.ok(p.every((v) => v > 0 && v < 1));
+  assert.ok(
+    p.every((v) => v > 0 && v < 1),
+    "p.every((v) => v > 0 && v < 1)",
+  );
 });
 
 test("display outputs (model summary, history chart, ONNX model) pass the kernel protocol's output check", async () => {
@@ -603,7 +624,10 @@ test("several steps per session run (ONNX Loop) train the same as one step per r
     for (let i = 0; i < p.data.length; i++) d = Math.max(d, Math.abs(p.data[i]! - q[i]!));
     assert.ok(d < 1e-4, `${k} differs by ${d}`);
   }
-  assert.ok(Math.abs(one.h.epochs[1]!.accuracy! - eight.h.epochs[1]!.accuracy!) < 1e-9);
+  assert.ok(
+    Math.abs(one.h.epochs[1]!.accuracy! - eight.h.epochs[1]!.accuracy!) < 1e-9,
+    "Math.abs(one.h.epochs[1]!.accuracy! - eight.h.epochs[1]!.accuracy!) < 1e-9",
+  );
 });
 
 test("losses, metrics and optimizers by Keras/PyTorch-style names", async () => {
@@ -618,7 +642,7 @@ test("losses, metrics and optimizers by Keras/PyTorch-style names", async () => 
     epochs: 2,
     verbose: false,
   });
-  assert.ok(h.epochs[0]!.accuracy !== undefined);
+  assert.ok(h.epochs[0]!.accuracy !== undefined, "h.epochs[0]!.accuracy !== undefined");
   assert.throws(
     () => new Trainer(model, { loss: "mse", optimizer: "rmsprop" as "sgd" }),
     /optimizer: unknown 'rmsprop'/,
@@ -626,5 +650,29 @@ test("losses, metrics and optimizers by Keras/PyTorch-style names", async () => 
   assert.throws(
     () => new Trainer(model, { loss: "mse", metrics: ["f1" as "mae"] }),
     /metric: unknown 'f1'/,
+  );
+});
+
+test("a sequential model without inputShape takes it from the first data", async () => {
+  const { xtr, ytr, xte, yte } = await digitsSplit();
+  const model = nn.sequential([nn.dense(32, { activation: "relu" }), nn.dense(10)]);
+  assert.equal(model.built, false);
+  assert.equal((model[DISPLAY]() as { type: string }).type, "markdown");
+  assert.throws(() => exportOnnx(model), /input shape is not known yet/);
+  const tr = new Trainer(model, { loss: "categoricalCrossEntropy", metrics: ["accuracy"] });
+  await tr.fit(xtr, ytr, { epochs: 8, verbose: false });
+  assert.equal(model.built, true);
+  assert.deepEqual(model.inputShape, [64]);
+  assert.equal(model.parameterCount, 64 * 32 + 32 + 32 * 10 + 10);
+  const acc = (await tr.evaluate(xte, yte)).accuracy!;
+  assert.ok(acc > 0.9, `accuracy ${acc}`);
+  await assert.rejects(
+    tr.predict({ data: new Float32Array(10), shape: [1, 10] }),
+    /x has shape \[1, 10\], the model expects \[n, 64\]/,
+  );
+  const lazy = nn.sequential([nn.dense(3)]);
+  assert.deepEqual(
+    (await predict(lazy, { data: new Float32Array(8), shape: [2, 4] })).shape,
+    [2, 3],
   );
 });
