@@ -9,7 +9,7 @@
  * from the app window's main frame showing the app.
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, shell, session, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from "electron";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve, basename } from "node:path";
 import { startServer, type RunningServer } from "../server/server.ts";
 import { IPC, type InvokeChannel, type InvokeChannels, type MenuCommand } from "./ipc.ts";
@@ -188,7 +188,9 @@ async function main(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(isPermissionAllowed(permission)));
   session.defaultSession.setPermissionCheckHandler((_wc, permission) => isPermissionAllowed(permission));
   const fileArg = notebookArgument(process.argv);
-  const root = process.env["TSNB_ROOT"] ?? (fileArg ? dirname(resolve(fileArg)) : process.cwd());
+  // A folder on the command line (`npm start -- DIR`) is served like `tsnb serve DIR`.
+  const dirArg = process.argv.slice(2).find((a) => !a.startsWith("-") && existsSync(a) && statSync(a).isDirectory());
+  const root = process.env["TSNB_ROOT"] ?? (dirArg ? resolve(dirArg) : fileArg ? dirname(resolve(fileArg)) : process.cwd());
   server = await startServer({ root, port: 0 });
   appOrigin = originOf(server.url) ?? "";
   handle(IPC.saveAsDialog, (sessionId, name) => saveAsWithDialog(sessionId, name));
