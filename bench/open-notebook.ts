@@ -30,7 +30,13 @@ export function bigNotebook(n: number): string {
   for (let i = 0; i < n; i++) {
     if (i % 100 === 0) parts.push(`## Part ${i / 100 + 1}`, "");
     if (i % 2 === 0) {
-      parts.push(`Cell ${i}: some *Markdown* with \`code\`, a [link](https://example.com) and a list:`, "", "- one", "- two", "");
+      parts.push(
+        `Cell ${i}: some *Markdown* with \`code\`, a [link](https://example.com) and a list:`,
+        "",
+        "- one",
+        "- two",
+        "",
+      );
     } else {
       parts.push(
         "```ts",
@@ -60,14 +66,19 @@ async function openToInteractive(page: Page, url: string, expectedCells: number)
   await page.getByRole("list", { name: "Files" }).getByText("big.tsnb").waitFor();
   const t0 = await page.evaluate(() => performance.now());
   await page.getByRole("list", { name: "Files" }).getByText("big.tsnb").click();
-  return page.evaluate(async (n) => {
-    await new Promise<void>((resolve) => {
-      const check = () => (document.querySelectorAll(".notebook .cell").length >= n ? resolve() : requestAnimationFrame(check));
-      check();
-    });
-    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-    return performance.now();
-  }, expectedCells).then((t1) => t1 - t0);
+  return page
+    .evaluate(async (n) => {
+      await new Promise<void>((resolve) => {
+        const check = () =>
+          document.querySelectorAll(".notebook .cell").length >= n
+            ? resolve()
+            : requestAnimationFrame(check);
+        check();
+      });
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      return performance.now();
+    }, expectedCells)
+    .then((t1) => t1 - t0);
 }
 
 async function main(): Promise<void> {
@@ -77,7 +88,8 @@ async function main(): Promise<void> {
   const text = bigNotebook(CELLS);
   await writeFile(join(root, "big.tsnb"), text);
   const options: ServerOptions = { root, dataDir: join(tmp, "data"), port: 0 };
-  if (process.env["TSNB_BENCH_FAKE_KERNEL"]) options.kernelFactory = (await import("../test/server/fake-kernel.ts")).fakeKernelFactory();
+  if (process.env["TSNB_BENCH_FAKE_KERNEL"])
+    options.kernelFactory = (await import("../test/server/fake-kernel.ts")).fakeKernelFactory();
   const server = await startServer(options);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
@@ -105,28 +117,33 @@ async function main(): Promise<void> {
     }
     const open = stats(opens);
     const refOpen = stats(refs);
-    console.log(`open ${CELLS}-cell notebook to interactive: median ${ms(open.median)} (max ${ms(open.max)}; target < 1500 ms)`);
-    console.log(`  reference, the same notebook as one static HTML page: median ${ms(refOpen.median)}; ratio ${(open.median / refOpen.median).toFixed(1)}×`);
+    console.log(
+      `open ${CELLS}-cell notebook to interactive: median ${ms(open.median)} (max ${ms(open.max)}; target < 1500 ms)`,
+    );
+    console.log(
+      `  reference, the same notebook as one static HTML page: median ${ms(refOpen.median)}; ratio ${(open.median / refOpen.median).toFixed(1)}×`,
+    );
 
     // 2. scrolling (reference: the static HTML page, same loop)
-    const scrollFrames = (p: Page) => p.evaluate(async () => {
-      const times: number[] = [];
-      let last = performance.now();
-      let done = false;
-      const tick = (t: number) => {
-        times.push(t - last);
-        last = t;
-        if (!done) requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-      const total = document.documentElement.scrollHeight;
-      for (let y = 0; y < total; y += 600) {
-        window.scrollTo(0, y);
-        await new Promise((r) => requestAnimationFrame(r));
-      }
-      done = true;
-      return times;
-    });
+    const scrollFrames = (p: Page) =>
+      p.evaluate(async () => {
+        const times: number[] = [];
+        let last = performance.now();
+        let done = false;
+        const tick = (t: number) => {
+          times.push(t - last);
+          last = t;
+          if (!done) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+        const total = document.documentElement.scrollHeight;
+        for (let y = 0; y < total; y += 600) {
+          window.scrollTo(0, y);
+          await new Promise((r) => requestAnimationFrame(r));
+        }
+        done = true;
+        return times;
+      });
     const frames = await scrollFrames(page);
     const f = stats(frames);
     console.log(
@@ -138,7 +155,9 @@ async function main(): Promise<void> {
     await refPage.evaluate("globalThis.__name = (f) => f;");
     const rf = stats(await scrollFrames(refPage));
     await refPage.close();
-    console.log(`  reference, the static HTML page: frame time median ${ms(rf.median)}, p95 ${ms(rf.p95)}; ratio of medians ${(f.median / rf.median).toFixed(1)}×`);
+    console.log(
+      `  reference, the static HTML page: frame time median ${ms(rf.median)}, p95 ${ms(rf.p95)}; ratio of medians ${(f.median / rf.median).toFixed(1)}×`,
+    );
     await page.evaluate(() => window.scrollTo(0, 0));
 
     // 3. keystroke to screen, in a code cell in the middle
@@ -157,14 +176,21 @@ async function main(): Promise<void> {
           w.__lat = [];
           w.__down = null;
           const target = document.querySelector(selector)!;
-          window.addEventListener("keydown", () => (w.__down = performance.now()), { capture: true });
+          window.addEventListener("keydown", () => (w.__down = performance.now()), {
+            capture: true,
+          });
           const painted = () => {
             const down = w.__down;
             if (down === null) return;
             w.__down = null;
             requestAnimationFrame(() => w.__lat.push(performance.now() - down));
           };
-          if (mode === "mutation") new MutationObserver(painted).observe(target, { subtree: true, childList: true, characterData: true });
+          if (mode === "mutation")
+            new MutationObserver(painted).observe(target, {
+              subtree: true,
+              childList: true,
+              characterData: true,
+            });
           else target.addEventListener("input", painted);
         },
         { selector, mode },
@@ -191,10 +217,14 @@ async function main(): Promise<void> {
     await install("#bench-ref", "input");
     const refLat = await typeAndCollect();
     const m = stats(monacoLat);
-    console.log(`keystroke to screen in a Monaco cell (${monacoLat.length} keys): median ${ms(m.median)}, p95 ${ms(m.p95)}`);
+    console.log(
+      `keystroke to screen in a Monaco cell (${monacoLat.length} keys): median ${ms(m.median)}, p95 ${ms(m.p95)}`,
+    );
     if (refLat.length) {
       const rl = stats(refLat);
-      console.log(`  reference, a plain <textarea> on the same page: median ${ms(rl.median)}; ratio ${(m.median / rl.median).toFixed(1)}×`);
+      console.log(
+        `  reference, a plain <textarea> on the same page: median ${ms(rl.median)}; ratio ${(m.median / rl.median).toFixed(1)}×`,
+      );
     }
   } finally {
     await browser.close();

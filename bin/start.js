@@ -16,7 +16,10 @@ const passArgs = args.filter((a) => a !== "--browser");
 
 /** Run the incremental build (esbuild; the renderer's Monaco bundle is skipped when unchanged). */
 function build() {
-  const res = spawnSync(process.execPath, [join(root, "scripts/build.js")], { stdio: "inherit", cwd: root });
+  const res = spawnSync(process.execPath, [join(root, "scripts/build.js")], {
+    stdio: "inherit",
+    cwd: root,
+  });
   if (res.status !== 0) {
     console.error("tsnb: the build failed (see above)");
     process.exit(res.status ?? 1);
@@ -29,27 +32,41 @@ function build() {
  */
 export function probeElectron() {
   const pkg = join(root, "node_modules/electron");
-  if (!existsSync(join(pkg, "package.json"))) return { ok: false, reason: "the electron package is not installed" };
+  if (!existsSync(join(pkg, "package.json")))
+    return { ok: false, reason: "the electron package is not installed" };
   // Without path.txt, require("electron") would try to download the binary (a network call on
   // every start); report the missing binary instead.
-  if (!process.env["ELECTRON_OVERRIDE_DIST_PATH"] && (!existsSync(join(pkg, "path.txt")) || !existsSync(join(pkg, "dist")))) {
+  if (
+    !process.env["ELECTRON_OVERRIDE_DIST_PATH"] &&
+    (!existsSync(join(pkg, "path.txt")) || !existsSync(join(pkg, "dist")))
+  ) {
     return {
       ok: false,
       reason:
         "Electron's binary is not installed (node_modules/electron/dist is missing: electron downloads it on first use, and this machine could not)",
     };
   }
-  const probe = spawnSync(process.execPath, ["-e", "process.stdout.write(String(require('electron')))"], {
-    cwd: root,
-    encoding: "utf8",
-    timeout: 10_000,
-  });
+  const probe = spawnSync(
+    process.execPath,
+    ["-e", "process.stdout.write(String(require('electron')))"],
+    {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 10_000,
+    },
+  );
   if (probe.status !== 0) {
-    const why = (probe.stderr || "").split("\n").find((l) => l.trim() && !l.startsWith("    at ")) ?? "cannot be loaded";
+    const why =
+      (probe.stderr || "").split("\n").find((l) => l.trim() && !l.startsWith("    at ")) ??
+      "cannot be loaded";
     return { ok: false, reason: `the electron package's binary is not installed (${why.trim()})` };
   }
   const bin = probe.stdout.trim();
-  if (!bin || !existsSync(bin)) return { ok: false, reason: `Electron's binary is missing (${bin || "no path"}): it is downloaded on first use, and this machine could not download it` };
+  if (!bin || !existsSync(bin))
+    return {
+      ok: false,
+      reason: `Electron's binary is missing (${bin || "no path"}): it is downloaded on first use, and this machine could not download it`,
+    };
   if (process.platform === "linux" && !process.env["DISPLAY"] && !process.env["WAYLAND_DISPLAY"]) {
     return { ok: false, reason: "there is no display (DISPLAY/WAYLAND_DISPLAY unset)" };
   }
@@ -60,13 +77,19 @@ function main() {
   build();
   const electron = forceBrowser ? { ok: false, reason: "--browser was given" } : probeElectron();
   if (electron.ok) {
-    const child = spawn(electron.bin, [join(root, "dist/electron/main.cjs"), ...passArgs], { stdio: "inherit", cwd: process.cwd() });
+    const child = spawn(electron.bin, [join(root, "dist/electron/main.cjs"), ...passArgs], {
+      stdio: "inherit",
+      cwd: process.cwd(),
+    });
     child.on("exit", (code) => process.exit(code ?? 0));
     return;
   }
   console.log(`tsnb: starting in browser mode, because ${electron.reason}.`);
   console.log("tsnb: the app is the same; open the URL below in Chromium or any modern browser.");
-  const child = spawn(process.execPath, [join(root, "bin/tsnb.js"), "serve", ...passArgs], { stdio: "inherit", cwd: process.cwd() });
+  const child = spawn(process.execPath, [join(root, "bin/tsnb.js"), "serve", ...passArgs], {
+    stdio: "inherit",
+    cwd: process.cwd(),
+  });
   const stop = () => child.kill("SIGINT");
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

@@ -56,7 +56,15 @@ export interface DesktopApi {
   onMenuCommand(listener: (cmd: MenuCommand) => void): () => void;
 }
 
-const MENU_TYPES = new Set<MenuCommand["type"]>(["new", "open-session", "save", "save-as", "run-all", "interrupt", "restart-kernel"]);
+const MENU_TYPES = new Set<MenuCommand["type"]>([
+  "new",
+  "open-session",
+  "save",
+  "save-as",
+  "run-all",
+  "interrupt",
+  "restart-kernel",
+]);
 
 /** Validate a menu command crossing from main to the page. */
 export function isMenuCommand(value: unknown): value is MenuCommand {

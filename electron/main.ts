@@ -8,7 +8,17 @@
  * links go to the system browser after parsing); permissions denied; IPC messages accepted only
  * from the app window's main frame showing the app.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, shell, session, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from "electron";
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  shell,
+  session,
+  type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions,
+} from "electron";
 import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve, basename } from "node:path";
 import { startServer, type RunningServer } from "../server/server.ts";
@@ -86,12 +96,18 @@ async function saveAsWithDialog(sessionId: string, suggestedName: string): Promi
 /** Register an invoke handler that drops calls from anything but the app window's own page. */
 function handle<C extends InvokeChannel>(
   channel: C,
-  fn: (...args: InvokeChannels[C]["args"]) => Promise<InvokeChannels[C]["result"]> | InvokeChannels[C]["result"],
+  fn: (
+    ...args: InvokeChannels[C]["args"]
+  ) => Promise<InvokeChannels[C]["result"]> | InvokeChannels[C]["result"],
 ): void {
   ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...args: unknown[]) => {
     const frame = event.senderFrame;
     const trusted = isTrustedSender(
-      { webContentsId: event.sender.id, frameUrl: frame?.url ?? null, isMainFrame: frame !== null && frame === event.sender.mainFrame },
+      {
+        webContentsId: event.sender.id,
+        frameUrl: frame?.url ?? null,
+        isMainFrame: frame !== null && frame === event.sender.mainFrame,
+      },
       win?.webContents.id ?? null,
       appOrigin,
     );
@@ -114,7 +130,10 @@ function buildMenu(): void {
           label: "Open…",
           accelerator: "CmdOrCtrl+O",
           click: () =>
-            void openWithDialog().then((sessionId) => sessionId && send({ type: "open-session", sessionId }), showError),
+            void openWithDialog().then(
+              (sessionId) => sessionId && send({ type: "open-session", sessionId }),
+              showError,
+            ),
         },
         {
           label: "Open Recent",
@@ -123,12 +142,20 @@ function buildMenu(): void {
               ? [{ label: "No recent notebooks", enabled: false }]
               : recent.map((file) => ({
                   label: file,
-                  click: () => void openFile(file).then((sessionId) => send({ type: "open-session", sessionId }), showError),
+                  click: () =>
+                    void openFile(file).then(
+                      (sessionId) => send({ type: "open-session", sessionId }),
+                      showError,
+                    ),
                 })),
         },
         { type: "separator" },
         { label: "Save", accelerator: "CmdOrCtrl+S", click: () => send({ type: "save" }) },
-        { label: "Save As…", accelerator: "CmdOrCtrl+Shift+S", click: () => send({ type: "save-as" }) },
+        {
+          label: "Save As…",
+          accelerator: "CmdOrCtrl+Shift+S",
+          click: () => send({ type: "save-as" }),
+        },
         { type: "separator" },
         isMac ? { role: "close" } : { role: "quit" },
       ],
@@ -137,7 +164,11 @@ function buildMenu(): void {
     {
       label: "Notebook",
       submenu: [
-        { label: "Run All", accelerator: "CmdOrCtrl+Shift+Enter", click: () => send({ type: "run-all" }) },
+        {
+          label: "Run All",
+          accelerator: "CmdOrCtrl+Shift+Enter",
+          click: () => send({ type: "run-all" }),
+        },
         { label: "Interrupt", click: () => send({ type: "interrupt" }) },
         { label: "Restart Kernel", click: () => send({ type: "restart-kernel" }) },
       ],
@@ -185,12 +216,20 @@ async function main(): Promise<void> {
     return;
   }
   await app.whenReady();
-  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(isPermissionAllowed(permission)));
-  session.defaultSession.setPermissionCheckHandler((_wc, permission) => isPermissionAllowed(permission));
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
+    callback(isPermissionAllowed(permission)),
+  );
+  session.defaultSession.setPermissionCheckHandler((_wc, permission) =>
+    isPermissionAllowed(permission),
+  );
   const fileArg = notebookArgument(process.argv);
   // A folder on the command line (`npm start -- DIR`) is served like `tsnb serve DIR`.
-  const dirArg = process.argv.slice(2).find((a) => !a.startsWith("-") && existsSync(a) && statSync(a).isDirectory());
-  const root = process.env["TSNB_ROOT"] ?? (dirArg ? resolve(dirArg) : fileArg ? dirname(resolve(fileArg)) : process.cwd());
+  const dirArg = process.argv
+    .slice(2)
+    .find((a) => !a.startsWith("-") && existsSync(a) && statSync(a).isDirectory());
+  const root =
+    process.env["TSNB_ROOT"] ??
+    (dirArg ? resolve(dirArg) : fileArg ? dirname(resolve(fileArg)) : process.cwd());
   server = await startServer({ root, port: 0 });
   appOrigin = originOf(server.url) ?? "";
   handle(IPC.saveAsDialog, (sessionId, name) => saveAsWithDialog(sessionId, name));
@@ -198,11 +237,14 @@ async function main(): Promise<void> {
   handle(IPC.recentFiles, () => readRecent());
   handle(IPC.openRecent, (file) => openFile(file));
   buildMenu();
-  const sessionId = fileArg ? await openFile(fileArg).catch((e: unknown) => (showError(e), null)) : null;
+  const sessionId = fileArg
+    ? await openFile(fileArg).catch((e: unknown) => (showError(e), null))
+    : null;
   await createWindow(sessionId);
   app.on("second-instance", (_e, argv) => {
     const file = notebookArgument(argv);
-    if (file) void openFile(file).then((id) => send({ type: "open-session", sessionId: id }), showError);
+    if (file)
+      void openFile(file).then((id) => send({ type: "open-session", sessionId: id }), showError);
     win?.focus();
   });
   app.on("activate", () => {

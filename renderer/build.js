@@ -9,7 +9,16 @@
 //                           written when tsc can emit them)
 // Called by scripts/build.js as buildRenderer({ watch }).
 import * as esbuild from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  rmSync,
+} from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,7 +69,10 @@ export async function buildRenderer({ watch = false } = {}) {
     await (await esbuild.context(page)).watch();
     await (await esbuild.context(workers)).watch();
   } else {
-    const [result] = await Promise.all([esbuild.build({ ...page, metafile: true }), esbuild.build(workers)]);
+    const [result] = await Promise.all([
+      esbuild.build({ ...page, metafile: true }),
+      esbuild.build(workers),
+    ]);
     // Remove chunks of earlier builds only after this one is written: a page being loaded
     // meanwhile (tests, another build) never finds its chunks missing.
     const fresh = new Set(Object.keys(result.metafile?.outputs ?? {}).map((f) => join(root, f)));
@@ -99,7 +111,12 @@ function newestSource() {
 /** The Monaco bundle takes ~10 s to build: skip it when nothing it depends on changed. */
 function upToDate() {
   const stamp = join(out, ".stamp");
-  if (!existsSync(stamp) || !existsSync(join(out, "app.js")) || !existsSync(join(out, "ts.worker.js"))) return false;
+  if (
+    !existsSync(stamp) ||
+    !existsSync(join(out, "app.js")) ||
+    !existsSync(join(out, "ts.worker.js"))
+  )
+    return false;
   return readFileSync(stamp, "utf8") === String(newestSource());
 }
 
@@ -151,13 +168,16 @@ function writeLibDeclarations() {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith(".d.ts")) files[relative(tmp, p).split("\\").join("/")] = readFileSync(p, "utf8");
+      else if (name.endsWith(".d.ts"))
+        files[relative(tmp, p).split("\\").join("/")] = readFileSync(p, "utf8");
     }
   };
   walk(tmp);
   rmSync(tmp, { recursive: true, force: true });
   if (Object.keys(files).length === 0 && res.status !== 0) {
-    console.warn("renderer: no declarations for the tsnb library (tsc failed); the editor will not know its types");
+    console.warn(
+      "renderer: no declarations for the tsnb library (tsc failed); the editor will not know its types",
+    );
   }
   writeFileSync(target, JSON.stringify(files));
 }

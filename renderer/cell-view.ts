@@ -55,16 +55,45 @@ export class CellView {
     });
     this.element.addEventListener("focusin", () => actions.select(cell.id));
     this.element.addEventListener("mousedown", () => actions.select(cell.id));
-    const toolbar = h("div", { class: "cell-toolbar", role: "toolbar", "aria-label": "Cell actions" });
+    const toolbar = h("div", {
+      class: "cell-toolbar",
+      role: "toolbar",
+      "aria-label": "Cell actions",
+    });
     if (cell.type !== "markdown") {
-      toolbar.append(button("Run cell", () => this.run(), { icon: "▶", title: "Run cell (Shift+Enter)", cls: "run" }));
+      toolbar.append(
+        button("Run cell", () => this.run(), {
+          icon: "▶",
+          title: "Run cell (Shift+Enter)",
+          cls: "run",
+        }),
+      );
     }
     toolbar.append(
-      withShort(button("Insert code cell", () => actions.insertBelow(cell.id, "code"), { icon: "+", title: "Insert code cell below (B)" }), "Code"),
-      withShort(button("Insert Markdown cell", () => actions.insertBelow(cell.id, "markdown"), { icon: "+", title: "Insert Markdown cell below (M)" }), "Markdown"),
+      withShort(
+        button("Insert code cell", () => actions.insertBelow(cell.id, "code"), {
+          icon: "+",
+          title: "Insert code cell below (B)",
+        }),
+        "Code",
+      ),
+      withShort(
+        button("Insert Markdown cell", () => actions.insertBelow(cell.id, "markdown"), {
+          icon: "+",
+          title: "Insert Markdown cell below (M)",
+        }),
+        "Markdown",
+      ),
       button("Move up", () => actions.move(cell.id, -1), { icon: "↑", title: "Move up (Alt+↑)" }),
-      button("Move down", () => actions.move(cell.id, 1), { icon: "↓", title: "Move down (Alt+↓)" }),
-      button("Delete cell", () => actions.delete(cell.id), { icon: "✕", title: "Delete cell (D D)", cls: "danger" }),
+      button("Move down", () => actions.move(cell.id, 1), {
+        icon: "↓",
+        title: "Move down (Alt+↓)",
+      }),
+      button("Delete cell", () => actions.delete(cell.id), {
+        icon: "✕",
+        title: "Delete cell (D D)",
+        cls: "danger",
+      }),
     );
     this.body = h("div", { class: "cell-body" });
     this.statusEl = h("div", { class: "cell-status", "aria-live": "polite" });
@@ -81,7 +110,10 @@ export class CellView {
       });
       (this as { codeEditor: CellCodeEditor | null }).codeEditor = editor;
       this.body.append(editor.element);
-      const label = cell.type === "smart" ? h("div", { class: "cell-kind" }, `Smart cell · ${cell.kind}`) : null;
+      const label =
+        cell.type === "smart"
+          ? h("div", { class: "cell-kind" }, `Smart cell · ${cell.kind}`)
+          : null;
       this.element.append(toolbar, label ?? "", this.body, this.statusEl, this.outputsEl);
     }
   }
@@ -129,7 +161,9 @@ export class CellView {
     this.markdownEditor?.remove();
     this.markdownEditor = null;
     const view = h("div", { class: "markdown-body rendered", title: "Double-click to edit" });
-    view.innerHTML = this.cell.source.trim() ? renderMarkdown(this.cell.source) : `<p class="placeholder">Empty Markdown cell — double-click to edit</p>`;
+    view.innerHTML = this.cell.source.trim()
+      ? renderMarkdown(this.cell.source)
+      : `<p class="placeholder">Empty Markdown cell — double-click to edit</p>`;
     view.addEventListener("dblclick", () => this.editMarkdown());
     this.markdownView?.remove();
     this.markdownView = view;
@@ -139,7 +173,11 @@ export class CellView {
   /** Switch a Markdown cell to its textarea. */
   editMarkdown(): void {
     if (this.cell.type !== "markdown" || this.markdownEditor) return;
-    const ta = h("textarea", { class: "markdown-editor", "aria-label": "Markdown source", spellcheck: "true" });
+    const ta = h("textarea", {
+      class: "markdown-editor",
+      "aria-label": "Markdown source",
+      spellcheck: "true",
+    });
     ta.value = this.cell.source;
     const fit = () => {
       ta.style.height = "auto";
@@ -233,8 +271,19 @@ export class CellView {
     this.element.dataset["validity"] = s.validity;
     this.statusEl.dataset["status"] = cls;
     this.statusEl.replaceChildren();
-    if (text) this.statusEl.append(h("span", { class: "status-dot" }), h("span", { class: "status-text" }, text));
-    if (stale) this.statusEl.append(h("span", { class: "badge stale", title: "Its code or a cell it depends on changed since it ran" }, "Stale"));
+    if (text)
+      this.statusEl.append(
+        h("span", { class: "status-dot" }),
+        h("span", { class: "status-text" }, text),
+      );
+    if (stale)
+      this.statusEl.append(
+        h(
+          "span",
+          { class: "badge stale", title: "Its code or a cell it depends on changed since it ran" },
+          "Stale",
+        ),
+      );
   }
 
   private renderOutputs(outputs: readonly Output[]): void {
@@ -252,7 +301,8 @@ export class CellView {
     const els = next.map((n) => n.el);
     for (const old of this.renderedOutputs) if (!els.includes(old.el)) old.el.remove();
     els.forEach((el, i) => {
-      if (this.outputsEl.children[i] !== el) this.outputsEl.insertBefore(el, this.outputsEl.children[i] ?? null);
+      if (this.outputsEl.children[i] !== el)
+        this.outputsEl.insertBefore(el, this.outputsEl.children[i] ?? null);
     });
     this.renderedOutputs = next;
   }
@@ -271,7 +321,13 @@ function withShort(b: HTMLButtonElement, text: string): HTMLButtonElement {
 
 /** A live chart whose rows were pushed into the drawn view already (see NotebookView). */
 function sameLiveChart(a: Output, b: Output): boolean {
-  return a.type === "vega-lite" && b.type === "vega-lite" && a.id !== undefined && a.id === b.id && liveChartIds.has(a.id);
+  return (
+    a.type === "vega-lite" &&
+    b.type === "vega-lite" &&
+    a.id !== undefined &&
+    a.id === b.id &&
+    liveChartIds.has(a.id)
+  );
 }
 
 /** Ids of charts that received pushed rows directly (so re-rendering them is unnecessary). */

@@ -7,7 +7,12 @@
  * Invariant: messages are delivered to `onMessage` in arrival order; nothing here interprets
  * session data.
  */
-import { APP_PROTOCOL_VERSION, WS_PATH, type ClientMessage, type ServerMessage } from "../core/app-protocol.ts";
+import {
+  APP_PROTOCOL_VERSION,
+  WS_PATH,
+  type ClientMessage,
+  type ServerMessage,
+} from "../core/app-protocol.ts";
 
 type Pending = { resolve: (m: ServerMessage) => void; reject: (e: Error) => void };
 
@@ -58,7 +63,8 @@ export class Connection {
         const p = this.pending.get(rid);
         if (p) {
           this.pending.delete(rid);
-          if (msg.type === "error") p.reject(Object.assign(new Error(msg.message), { code: msg.code, line: msg.line }));
+          if (msg.type === "error")
+            p.reject(Object.assign(new Error(msg.message), { code: msg.code, line: msg.line }));
           else p.resolve(msg);
         }
       }

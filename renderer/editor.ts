@@ -21,7 +21,8 @@ let loading: Promise<MonacoModule> | null = null;
 
 /** Counts the user's key presses and clicks (a deferred focus must not steal a later choice). */
 let interactions = 0;
-for (const type of ["keydown", "mousedown"]) window.addEventListener(type, () => interactions++, { capture: true });
+for (const type of ["keydown", "mousedown"])
+  window.addEventListener(type, () => interactions++, { capture: true });
 
 /** How many key presses and clicks the user made so far (compare to detect "did something else"). */
 export function interactionCount(): number {
@@ -32,7 +33,10 @@ let loaded: MonacoModule | null = null;
 /** Load Monaco (script + stylesheet) once; resolves to the bundle's exports. */
 export function loadMonaco(): Promise<MonacoModule> {
   if (!loading) {
-    const link = h("link", { rel: "stylesheet", href: new URL("monaco.css", import.meta.url).href });
+    const link = h("link", {
+      rel: "stylesheet",
+      href: new URL("monaco.css", import.meta.url).href,
+    });
     document.head.append(link);
     const url = new URL("monaco.js", import.meta.url).href;
     loading = (import(/* @vite-ignore */ url) as Promise<MonacoModule>).then(async (m) => {
@@ -101,7 +105,11 @@ export class CellCodeEditor {
     if (this.model) {
       this.applyingRemote = true;
       try {
-        this.model.pushEditOperations([], [{ range: this.model.getFullModelRange(), text: source }], () => null);
+        this.model.pushEditOperations(
+          [],
+          [{ range: this.model.getFullModelRange(), text: source }],
+          () => null,
+        );
       } finally {
         this.applyingRemote = false;
       }
@@ -114,8 +122,13 @@ export class CellCodeEditor {
     const code = h("code", { class: "hljs language-typescript" });
     code.textContent = this.source;
     if (this.source) highlightLater(code, this.source);
-    const pre = h("pre", { class: "static-code", tabindex: "0", "aria-label": "Code (press Enter to edit)" }, code);
-    if (!this.source) pre.append(h("span", { class: "placeholder" }, "TypeScript — Shift+Enter runs the cell"));
+    const pre = h(
+      "pre",
+      { class: "static-code", tabindex: "0", "aria-label": "Code (press Enter to edit)" },
+      code,
+    );
+    if (!this.source)
+      pre.append(h("span", { class: "placeholder" }, "TypeScript — Shift+Enter runs the cell"));
     pre.addEventListener("mousedown", (ev) => {
       ev.preventDefault();
       this.focus();
@@ -138,7 +151,8 @@ export class CellCodeEditor {
     if (this.editor || this.disposed) return;
     const { monaco } = m;
     const uri = monaco.Uri.parse(`file:///cells/${this.cellId}.ts`);
-    this.model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(this.source, "typescript", uri);
+    this.model =
+      monaco.editor.getModel(uri) ?? monaco.editor.createModel(this.source, "typescript", uri);
     if (this.model.getValue() !== this.source) this.model.setValue(this.source);
     const host = h("div", { class: "monaco-host" });
     const lines = Math.max(1, this.source.split("\n").length);
@@ -158,7 +172,12 @@ export class CellCodeEditor {
       renderLineHighlight: "none",
       overviewRulerLanes: 0,
       hideCursorInOverviewRuler: true,
-      scrollbar: { vertical: "hidden", horizontal: "auto", alwaysConsumeMouseWheel: false, verticalScrollbarSize: 0 },
+      scrollbar: {
+        vertical: "hidden",
+        horizontal: "auto",
+        alwaysConsumeMouseWheel: false,
+        verticalScrollbarSize: 0,
+      },
       fontSize: 13.5,
       lineHeight: LINE_HEIGHT,
       fontFamily: "'JetBrains Mono', 'Fira Code', Menlo, Consolas, 'DejaVu Sans Mono', monospace",
@@ -185,7 +204,11 @@ export class CellCodeEditor {
       this.callbacks.onChange(this.source);
     });
     editor.addCommand(monaco.KeyMod.Shift | monaco.KeyCode.Enter, () => this.callbacks.onRun());
-    editor.addCommand(monaco.KeyCode.Escape, () => this.callbacks.onEscape(), "!suggestWidgetVisible && !findWidgetVisible");
+    editor.addCommand(
+      monaco.KeyCode.Escape,
+      () => this.callbacks.onEscape(),
+      "!suggestWidgetVisible && !findWidgetVisible",
+    );
     editor.onDidFocusEditorText(() => this.callbacks.onFocus());
     this.staticView?.remove();
     this.staticView = null;
@@ -235,7 +258,10 @@ function highlightLater(el: HTMLElement, source: string): void {
   highlightQueue.push({ el, source });
   if (highlightScheduled) return;
   highlightScheduled = true;
-  const idle = window.requestIdleCallback ?? ((fn: (d: IdleDeadline) => void) => window.setTimeout(() => fn({ timeRemaining: () => 8, didTimeout: false }), 16));
+  const idle =
+    window.requestIdleCallback ??
+    ((fn: (d: IdleDeadline) => void) =>
+      window.setTimeout(() => fn({ timeRemaining: () => 8, didTimeout: false }), 16));
   const work = (deadline: IdleDeadline) => {
     while (highlightQueue.length > 0 && deadline.timeRemaining() > 2) {
       const { el: target, source: text } = highlightQueue.shift()!;

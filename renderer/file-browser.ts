@@ -37,7 +37,12 @@ export class FileBrowser {
       h(
         "div",
         { class: "fb-head" },
-        h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }, "◆"), " tsnb"),
+        h(
+          "div",
+          { class: "brand" },
+          h("span", { class: "logo", "aria-hidden": "true" }, "◆"),
+          " tsnb",
+        ),
         h("span", { class: "spacer" }),
         button("New notebook", () => host.newNotebook(), { icon: "+", text: true, cls: "primary" }),
       ),
@@ -54,16 +59,44 @@ export class FileBrowser {
     if (sessions.length > 0) {
       const ul = h("ul", { class: "session-list" });
       for (const s of sessions) {
-        const b = button(`${s.title}`, () => this.host.joinSession(s.sessionId), { text: true, cls: "link" });
-        ul.append(h("li", {}, b, h("span", { class: "muted" }, ` ${s.path ?? "unsaved"}${s.dirty ? " · unsaved changes" : ""}`)));
+        const b = button(`${s.title}`, () => this.host.joinSession(s.sessionId), {
+          text: true,
+          cls: "link",
+        });
+        ul.append(
+          h(
+            "li",
+            {},
+            b,
+            h(
+              "span",
+              { class: "muted" },
+              ` ${s.path ?? "unsaved"}${s.dirty ? " · unsaved changes" : ""}`,
+            ),
+          ),
+        );
       }
       this.sessionsEl.append(h("h2", { class: "fb-title" }, "Open notebooks"), ul);
     }
     if (recovered.length > 0) {
       const ul = h("ul", { class: "session-list" });
       for (const r of recovered) {
-        const b = button(`${r.title}`, () => this.host.openRecovered(r.id), { text: true, cls: "link" });
-        ul.append(h("li", {}, b, h("span", { class: "muted" }, ` recovered, saved ${new Date(r.savedAt).toLocaleString()}`)));
+        const b = button(`${r.title}`, () => this.host.openRecovered(r.id), {
+          text: true,
+          cls: "link",
+        });
+        ul.append(
+          h(
+            "li",
+            {},
+            b,
+            h(
+              "span",
+              { class: "muted" },
+              ` recovered, saved ${new Date(r.savedAt).toLocaleString()}`,
+            ),
+          ),
+        );
       }
       this.sessionsEl.append(h("h2", { class: "fb-title" }, "Recovered unsaved notebooks"), ul);
     }
@@ -84,11 +117,19 @@ export class FileBrowser {
     this.listEl.replaceChildren();
     const sorted = entries
       .filter((e) => e.kind !== "file")
-      .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === "directory" ? -1 : 1));
-    if (sorted.length === 0) this.listEl.append(h("li", { class: "muted empty" }, "No notebooks here yet."));
+      .sort((a, b) =>
+        a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === "directory" ? -1 : 1,
+      );
+    if (sorted.length === 0)
+      this.listEl.append(h("li", { class: "muted empty" }, "No notebooks here yet."));
     for (const e of sorted) {
       const isDir = e.kind === "directory";
-      const link = h("a", { href: "#", class: `file-entry kind-${e.kind}` }, icon(isDir ? "folder" : "notebook"), h("span", { class: "file-name" }, e.name));
+      const link = h(
+        "a",
+        { href: "#", class: `file-entry kind-${e.kind}` },
+        icon(isDir ? "folder" : "notebook"),
+        h("span", { class: "file-name" }, e.name),
+      );
       link.addEventListener("click", (ev) => {
         ev.preventDefault();
         if (isDir) void this.show(e.path);
@@ -121,7 +162,8 @@ export class FileBrowser {
 }
 
 const ICONS = {
-  folder: "M2 4.5A1.5 1.5 0 0 1 3.5 3h3l1.5 1.5h4.5A1.5 1.5 0 0 1 14 6v5.5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 11.5z",
+  folder:
+    "M2 4.5A1.5 1.5 0 0 1 3.5 3h3l1.5 1.5h4.5A1.5 1.5 0 0 1 14 6v5.5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 11.5z",
   notebook: "M4 2h6.5L13 4.5V14H4zM10 2v3h3M6 8h5M6 10.5h5",
 };
 

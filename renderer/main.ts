@@ -50,7 +50,11 @@ class App {
     );
     const fromHash = /session=([^&]+)/.exec(location.hash)?.[1];
     if (fromHash) this.conn.sessionId = decodeURIComponent(fromHash);
-    window.__tsnb = { data: () => this.data, state: () => this.state, clientId: () => this.conn.clientId };
+    window.__tsnb = {
+      data: () => this.data,
+      state: () => this.state,
+      clientId: () => this.conn.clientId,
+    };
     window.addEventListener("keydown", (ev) => {
       if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "s") ev.preventDefault();
     });
@@ -62,7 +66,8 @@ class App {
     this.state = s;
     document.body.dataset["connection"] = s;
     this.connEl.hidden = s === "open";
-    this.connEl.textContent = s === "closed" ? "Disconnected from the server — reconnecting…" : "Connecting…";
+    this.connEl.textContent =
+      s === "closed" ? "Disconnected from the server — reconnecting…" : "Connecting…";
   }
 
   private onMessage(m: ServerMessage): void {
@@ -95,7 +100,12 @@ class App {
         if (m.sessionId !== this.sessionId || !this.data) return;
         const cells = { ...this.data.cells };
         for (const [id, s] of Object.entries(cells)) {
-          const r = applyOutputUpdate(s.outputs, { type: "table-page", id: m.tableId, offset: m.offset, rows: m.rows });
+          const r = applyOutputUpdate(s.outputs, {
+            type: "table-page",
+            id: m.tableId,
+            offset: m.offset,
+            rows: m.rows,
+          });
           if (r.found) cells[id] = { ...s, outputs: r.outputs };
         }
         this.data = { ...this.data, cells };
@@ -111,7 +121,8 @@ class App {
           history.replaceState(null, "", location.pathname + location.search);
           this.leaveToBrowser();
         }
-        if (m.requestId === undefined || m.code === "invalid-operation") this.toast(m.message, "error");
+        if (m.requestId === undefined || m.code === "invalid-operation")
+          this.toast(m.message, "error");
         break;
       case "file-list":
       case "sessions":
@@ -139,19 +150,31 @@ class App {
           const r = await this.conn.request({ type: "list-files", path });
           return r.type === "file-list" ? r.entries : ([] as FileEntry[]);
         },
-        openFile: (path) => void this.conn.request({ type: "open-file", path }).catch((e: Error) => this.toast(e.message, "error")),
+        openFile: (path) =>
+          void this.conn
+            .request({ type: "open-file", path })
+            .catch((e: Error) => this.toast(e.message, "error")),
         newNotebook: () => this.newNotebook(),
-        joinSession: (sessionId) => void this.conn.request({ type: "join", sessionId }).catch((e: Error) => this.toast(e.message, "error")),
-        openRecovered: (id) => void this.conn.request({ type: "open-recovered", id }).catch((e: Error) => this.toast(e.message, "error")),
+        joinSession: (sessionId) =>
+          void this.conn
+            .request({ type: "join", sessionId })
+            .catch((e: Error) => this.toast(e.message, "error")),
+        openRecovered: (id) =>
+          void this.conn
+            .request({ type: "open-recovered", id })
+            .catch((e: Error) => this.toast(e.message, "error")),
       },
       rootName,
     );
     this.root.replaceChildren(this.browser.element);
     document.title = "tsnb";
     void this.browser.show("");
-    void this.conn.request({ type: "list-sessions" }).then((r) => {
-      if (r.type === "sessions") this.browser?.setSessions(r.sessions, []);
-    }).catch(() => undefined);
+    void this.conn
+      .request({ type: "list-sessions" })
+      .then((r) => {
+        if (r.type === "sessions") this.browser?.setSessions(r.sessions, []);
+      })
+      .catch(() => undefined);
   }
 
   private leaveToBrowser(): void {
@@ -164,7 +187,9 @@ class App {
   }
 
   private newNotebook(): void {
-    void this.conn.request({ type: "new-notebook" }).catch((e: Error) => this.toast(e.message, "error"));
+    void this.conn
+      .request({ type: "new-notebook" })
+      .catch((e: Error) => this.toast(e.message, "error"));
   }
 
   private showNotebook(): void {
@@ -175,12 +200,16 @@ class App {
       send: (op) => this.send(op),
       save: () => this.save(),
       requestTablePage: (tableId, offset, limit) => {
-        if (this.sessionId) this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
+        if (this.sessionId)
+          this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
       },
       showFiles: () => this.leaveToBrowser(),
       clientId: () => this.conn.clientId ?? "",
       resolveConflict: (choice) => {
-        if (this.sessionId) void this.conn.request({ type: "resolve-conflict", sessionId: this.sessionId, choice }).catch((e: Error) => this.toast(e.message, "error"));
+        if (this.sessionId)
+          void this.conn
+            .request({ type: "resolve-conflict", sessionId: this.sessionId, choice })
+            .catch((e: Error) => this.toast(e.message, "error"));
       },
     });
     this.root.replaceChildren(this.view.element);
@@ -188,7 +217,11 @@ class App {
 
   private send(op: ClientOperationInput): void {
     if (!this.sessionId) return;
-    this.conn.send({ type: "apply", sessionId: this.sessionId, op: op as unknown as Record<string, unknown> });
+    this.conn.send({
+      type: "apply",
+      sessionId: this.sessionId,
+      op: op as unknown as Record<string, unknown>,
+    });
   }
 
   private async save(): Promise<void> {
@@ -208,7 +241,10 @@ class App {
     const suggested = this.data.path ?? `${slug(this.data.notebook.title)}.tsnb`;
     if (window.tsnbDesktop) {
       try {
-        const saved = await window.tsnbDesktop.saveAsDialog(this.sessionId, suggested.split("/").pop() ?? suggested);
+        const saved = await window.tsnbDesktop.saveAsDialog(
+          this.sessionId,
+          suggested.split("/").pop() ?? suggested,
+        );
         if (saved) this.toast(`Saved as ${saved}`, "info");
       } catch (err) {
         this.toast(`Save failed: ${(err as Error).message}`, "error");
@@ -224,7 +260,9 @@ class App {
     } catch (err) {
       if ((err as { code?: string }).code === "exists") {
         if (await confirmDialog(`${path} exists. Replace it?`)) {
-          await this.conn.request({ type: "save-as", sessionId: this.sessionId, path, overwrite: true }).catch((e: Error) => this.toast(e.message, "error"));
+          await this.conn
+            .request({ type: "save-as", sessionId: this.sessionId, path, overwrite: true })
+            .catch((e: Error) => this.toast(e.message, "error"));
         }
         return;
       }
@@ -237,7 +275,9 @@ class App {
       case "new":
         return this.newNotebook();
       case "open-session":
-        return void this.conn.request({ type: "join", sessionId: cmd.sessionId }).catch((e: Error) => this.toast(e.message, "error"));
+        return void this.conn
+          .request({ type: "join", sessionId: cmd.sessionId })
+          .catch((e: Error) => this.toast(e.message, "error"));
       case "save":
         this.view?.flush();
         return this.save();
@@ -259,14 +299,23 @@ class App {
   }
 
   toast(text: string, kind: "info" | "error"): void {
-    const t = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+    const t = h(
+      "div",
+      { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" },
+      text,
+    );
     this.toastEl.append(t);
     window.setTimeout(() => t.remove(), kind === "error" ? 6000 : 2000);
   }
 }
 
 function slug(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "notebook";
+  return (
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "notebook"
+  );
 }
 
 /** A small modal asking for one line of text (window.prompt does not exist in Electron). */
@@ -282,7 +331,12 @@ function askText(title: string, label: string, value: string): Promise<string | 
     dialog.append(
       h("h3", {}, title),
       h("label", {}, h("span", {}, label), input),
-      h("div", { class: "dialog-buttons" }, button("Cancel", () => done(null), { text: true }), button("OK", () => done(input.value.trim() || null), { text: true, cls: "primary" })),
+      h(
+        "div",
+        { class: "dialog-buttons" },
+        button("Cancel", () => done(null), { text: true }),
+        button("OK", () => done(input.value.trim() || null), { text: true, cls: "primary" }),
+      ),
     );
     input.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter") done(input.value.trim() || null);
@@ -302,7 +356,15 @@ function confirmDialog(text: string): Promise<boolean> {
       dialog.remove();
       resolve(v);
     };
-    dialog.append(h("p", {}, text), h("div", { class: "dialog-buttons" }, button("Cancel", () => done(false), { text: true }), button("Replace", () => done(true), { text: true, cls: "primary" })));
+    dialog.append(
+      h("p", {}, text),
+      h(
+        "div",
+        { class: "dialog-buttons" },
+        button("Cancel", () => done(false), { text: true }),
+        button("Replace", () => done(true), { text: true, cls: "primary" }),
+      ),
+    );
     document.body.append(dialog);
     dialog.showModal();
   });

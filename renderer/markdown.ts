@@ -50,7 +50,12 @@ export function highlightCode(code: string, lang = "typescript"): string {
 
 function renderMath(tex: string, displayMode: boolean): string {
   try {
-    return katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml", trust: false });
+    return katex.renderToString(tex, {
+      displayMode,
+      throwOnError: false,
+      output: "htmlAndMathml",
+      trust: false,
+    });
   } catch (err) {
     return `<code class="math-error">${escapeHtml(String(err))}</code>`;
   }
@@ -78,7 +83,12 @@ function mathInline(state: StateInline, silent: boolean): boolean {
 }
 
 /** `$$` on a line of its own (or `$$ … $$` on one line) opens display math. */
-function mathBlock(state: StateBlock, startLine: number, endLine: number, silent: boolean): boolean {
+function mathBlock(
+  state: StateBlock,
+  startLine: number,
+  endLine: number,
+  silent: boolean,
+): boolean {
   const lineStart = state.bMarks[startLine]! + state.tShift[startLine]!;
   const lineEnd = state.eMarks[startLine]!;
   const first = state.src.slice(lineStart, lineEnd).trim();
@@ -116,12 +126,16 @@ const md = new MarkdownIt({
   html: true,
   linkify: true,
   typographer: false,
-  highlight: (code, lang) => `<pre class="hljs"><code>${highlightCode(code, lang || "plaintext")}</code></pre>`,
+  highlight: (code, lang) =>
+    `<pre class="hljs"><code>${highlightCode(code, lang || "plaintext")}</code></pre>`,
 });
 md.inline.ruler.after("escape", "math_inline", mathInline);
-md.block.ruler.after("blockquote", "math_block", mathBlock, { alt: ["paragraph", "reference", "blockquote", "list"] });
+md.block.ruler.after("blockquote", "math_block", mathBlock, {
+  alt: ["paragraph", "reference", "blockquote", "list"],
+});
 md.renderer.rules["math_inline"] = (tokens, idx) => renderMath(tokens[idx]!.content, false);
-md.renderer.rules["math_block"] = (tokens, idx) => `<div class="math-display">${renderMath(tokens[idx]!.content, true)}</div>\n`;
+md.renderer.rules["math_block"] = (tokens, idx) =>
+  `<div class="math-display">${renderMath(tokens[idx]!.content, true)}</div>\n`;
 
 let hooked = false;
 function purifier(): typeof DOMPurify {
@@ -142,7 +156,17 @@ export function renderMarkdown(text: string): string {
   const html = md.render(text);
   return purifier().sanitize(html, {
     USE_PROFILES: { html: true, svg: true, mathMl: true },
-    FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed"],
+    FORBID_TAGS: [
+      "style",
+      "form",
+      "input",
+      "button",
+      "textarea",
+      "select",
+      "iframe",
+      "object",
+      "embed",
+    ],
     ADD_ATTR: ["target"],
   });
 }

@@ -18,7 +18,8 @@ declare global {
 self.MonacoEnvironment = {
   getWorker(_moduleId: string, label: string): Worker {
     const base = new URL(".", import.meta.url);
-    const file = label === "typescript" || label === "javascript" ? "ts.worker.js" : "editor.worker.js";
+    const file =
+      label === "typescript" || label === "javascript" ? "ts.worker.js" : "editor.worker.js";
     return new Worker(new URL(file, base), { name: label });
   },
 };
@@ -54,12 +55,21 @@ export function setLibraryDeclarations(files: Record<string, string>): void {
     libs.push({ content, filePath: `file:///node_modules/@tsnb/src/${path}` });
   }
   if (files["stdlib/index.d.ts"]) {
-    libs.push({ content: `export * from "../@tsnb/src/stdlib/index.ts";\n`, filePath: "file:///node_modules/tsnb/index.d.ts" });
+    libs.push({
+      content: `export * from "../@tsnb/src/stdlib/index.ts";\n`,
+      filePath: "file:///node_modules/tsnb/index.d.ts",
+    });
   }
   if (files["tensor/index.d.ts"]) {
-    libs.push({ content: `export * from "../@tsnb/src/tensor/index.ts";\n`, filePath: "file:///node_modules/tsnb/nx.d.ts" });
+    libs.push({
+      content: `export * from "../@tsnb/src/tensor/index.ts";\n`,
+      filePath: "file:///node_modules/tsnb/nx.d.ts",
+    });
   }
-  libs.push({ content: CONSOLE_AND_NOTEBOOK_GLOBALS, filePath: "file:///node_modules/@tsnb/globals.d.ts" });
+  libs.push({
+    content: CONSOLE_AND_NOTEBOOK_GLOBALS,
+    filePath: "file:///node_modules/@tsnb/globals.d.ts",
+  });
   libDisposables.forEach((d) => d.dispose());
   libDisposables = libs.map((l) => ts.typescriptDefaults.addExtraLib(l.content, l.filePath));
 }
@@ -130,7 +140,10 @@ export function globalizeDeclarations(dts: string): { imports: string[]; decls: 
     else if (/^export\s*\{\s*\};?\s*$/.test(line)) continue;
     else if (/^\S/.test(line) && !/^[}\])]/.test(line)) {
       const text = line.replace(/^export\s+(declare\s+)?/, "").replace(/^declare\s+/, "");
-      const m = /^(?:abstract\s+)?(?:const|let|var|function|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/.exec(text);
+      const m =
+        /^(?:abstract\s+)?(?:const|let|var|function|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/.exec(
+          text,
+        );
       decls.push({ name: m?.[1] ?? null, text });
     } else if (decls.length > 0) {
       decls[decls.length - 1]!.text += `\n${line}`;
@@ -145,7 +158,9 @@ let declRun = 0;
  * Recompute the declarations of names defined by the given code cells (in document order) and
  * publish them as one global library, so a cell sees the types of what other cells define.
  */
-export async function updateCellDeclarations(cells: ReadonlyArray<{ id: string; source: string }>): Promise<void> {
+export async function updateCellDeclarations(
+  cells: ReadonlyArray<{ id: string; source: string }>,
+): Promise<void> {
   const run = ++declRun;
   const imports = new Set<string>();
   const decls: GlobalDecl[] = [];
@@ -155,7 +170,8 @@ export async function updateCellDeclarations(cells: ReadonlyArray<{ id: string; 
       const uri = monaco.Uri.parse(`file:///decl/${cell.id}.ts`);
       const text = exportTopLevel(cell.source);
       // "plaintext": the worker still sees the file, but Monaco does not validate it on its own.
-      const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, "plaintext", uri);
+      const model =
+        monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, "plaintext", uri);
       if (model.getValue() !== text) model.setValue(text);
       cached = { source: cell.source, dts: await declarationsOf(model) };
       if (run !== declRun) return;
@@ -173,7 +189,9 @@ export async function updateCellDeclarations(cells: ReadonlyArray<{ id: string; 
     decls.push(...g.decls);
   }
   const body = decls.map((d) => d.text);
-  setCellDeclarations(`${[...imports].join("\n")}\nexport {};\ndeclare global {\n${body.join("\n")}\n}\n`);
+  setCellDeclarations(
+    `${[...imports].join("\n")}\nexport {};\ndeclare global {\n${body.join("\n")}\n}\n`,
+  );
 }
 
 export { monaco };

@@ -34,7 +34,10 @@ export class NotebookView {
   readonly element: HTMLElement;
   private data: SessionData;
   private readonly cellViews = new Map<string, CellView>();
-  private readonly sectionEls = new Map<string, { root: HTMLElement; title: HTMLElement; cells: HTMLElement }>();
+  private readonly sectionEls = new Map<
+    string,
+    { root: HTMLElement; title: HTMLElement; cells: HTMLElement }
+  >();
   private readonly sectionsEl: HTMLElement;
   private readonly titleEl: HTMLElement;
   private readonly pathEl: HTMLElement;
@@ -52,7 +55,12 @@ export class NotebookView {
     private readonly host: NotebookHost,
   ) {
     this.data = data;
-    this.titleEl = h("h1", { class: "nb-title", contenteditable: "plaintext-only", spellcheck: "false", title: "Notebook title (click to edit)" });
+    this.titleEl = h("h1", {
+      class: "nb-title",
+      contenteditable: "plaintext-only",
+      spellcheck: "false",
+      title: "Notebook title (click to edit)",
+    });
     this.titleEl.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter") {
         ev.preventDefault();
@@ -65,14 +73,31 @@ export class NotebookView {
     });
     this.pathEl = h("span", { class: "nb-path" });
     this.saveStateEl = h("span", { class: "save-state", "aria-live": "polite" });
-    this.kernelEl = h("span", { class: "kernel-status", role: "status", "aria-label": "Kernel status" });
+    this.kernelEl = h("span", {
+      class: "kernel-status",
+      role: "status",
+      "aria-label": "Kernel status",
+    });
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     const actions = h(
       "div",
       { class: "nb-actions", role: "toolbar", "aria-label": "Notebook actions" },
-      button("Run all", () => this.runAll(), { icon: "▶", title: "Run all (Ctrl+Shift+Enter)", text: true, cls: "primary" }),
-      button("Interrupt", () => this.host.send({ type: "interrupt" }), { icon: "■", title: "Interrupt (I I)", text: true }),
-      button("Restart kernel", () => this.host.send({ type: "restart-kernel" }), { icon: "↻", title: "Restart kernel (0 0)", text: true }),
+      button("Run all", () => this.runAll(), {
+        icon: "▶",
+        title: "Run all (Ctrl+Shift+Enter)",
+        text: true,
+        cls: "primary",
+      }),
+      button("Interrupt", () => this.host.send({ type: "interrupt" }), {
+        icon: "■",
+        title: "Interrupt (I I)",
+        text: true,
+      }),
+      button("Restart kernel", () => this.host.send({ type: "restart-kernel" }), {
+        icon: "↻",
+        title: "Restart kernel (0 0)",
+        text: true,
+      }),
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
     );
     const header = h(
@@ -81,7 +106,12 @@ export class NotebookView {
       h(
         "div",
         { class: "nb-topbar" },
-        button("Files", () => this.host.showFiles(), { icon: "☰", title: "Open a notebook", text: true, cls: "ghost" }),
+        button("Files", () => this.host.showFiles(), {
+          icon: "☰",
+          title: "Open a notebook",
+          text: true,
+          cls: "ghost",
+        }),
         this.pathEl,
         this.saveStateEl,
         h("span", { class: "spacer" }),
@@ -92,7 +122,12 @@ export class NotebookView {
       this.conflictEl,
     );
     this.sectionsEl = h("div", { class: "sections" });
-    this.element = h("main", { class: "notebook", "aria-label": "Notebook" }, header, this.sectionsEl);
+    this.element = h(
+      "main",
+      { class: "notebook", "aria-label": "Notebook" },
+      header,
+      this.sectionsEl,
+    );
     this.lazy = new LazyEditors(() => this.scheduleDeclarations());
     this.element.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.render(null);
@@ -104,11 +139,18 @@ export class NotebookView {
   /** The session data changed by `op` (null: a whole new snapshot). */
   update(data: SessionData, op: Operation | null): void {
     if (op && op.type === "output-updated" && op.update.type === "vega-lite-push") {
-      if (pushChartRows(op.update.id, op.update.rows, op.update.window)) liveChartIds.add(op.update.id);
+      if (pushChartRows(op.update.id, op.update.rows, op.update.window))
+        liveChartIds.add(op.update.id);
     }
     this.data = data;
     this.render(op);
-    if (op && (op.type === "set-cell-source" || op.type === "insert-cell" || op.type === "delete-cell" || op.type === "move-cell")) {
+    if (
+      op &&
+      (op.type === "set-cell-source" ||
+        op.type === "insert-cell" ||
+        op.type === "delete-cell" ||
+        op.type === "move-cell")
+    ) {
       this.scheduleDeclarations();
     }
   }
@@ -128,7 +170,11 @@ export class NotebookView {
     if (document.activeElement !== this.titleEl) this.titleEl.textContent = nb.title;
     document.title = `${nb.title}${this.data.dirty ? " •" : ""} — tsnb`;
     this.pathEl.textContent = this.data.path ?? "Unsaved notebook";
-    this.saveStateEl.textContent = this.data.dirty ? "Unsaved changes" : this.data.lastSavedAt ? "Saved" : "";
+    this.saveStateEl.textContent = this.data.dirty
+      ? "Unsaved changes"
+      : this.data.lastSavedAt
+        ? "Saved"
+        : "";
     this.saveStateEl.dataset["dirty"] = String(this.data.dirty);
     const k = this.data.kernel;
     const kernelText: Record<string, string> = {
@@ -153,13 +199,15 @@ export class NotebookView {
     const me = this.host.clientId();
     // Our own echoed edits, and cells with typing not yet sent, keep what the editor shows.
     const keepLocal = (cellId: string) =>
-      this.pendingSource.has(cellId) || (op?.type === "set-cell-source" && op.clientId === me && op.cellId === cellId);
+      this.pendingSource.has(cellId) ||
+      (op?.type === "set-cell-source" && op.clientId === me && op.cellId === cellId);
     const seenSections = new Set<string>();
     const seenCells = new Set<string>();
     nb.sections.forEach((section, si) => {
       seenSections.add(section.id);
       const sec = this.sectionView(section);
-      if (this.sectionsEl.children[si] !== sec.root) this.sectionsEl.insertBefore(sec.root, this.sectionsEl.children[si] ?? null);
+      if (this.sectionsEl.children[si] !== sec.root)
+        this.sectionsEl.insertBefore(sec.root, this.sectionsEl.children[si] ?? null);
       if (document.activeElement !== sec.title) sec.title.textContent = section.title;
       sec.root.classList.toggle("untitled", section.title === "");
       section.cells.forEach((cell, ci) => {
@@ -174,7 +222,8 @@ export class NotebookView {
         } else {
           view.update(cell, this.data.cells[cell.id], !keepLocal(cell.id));
         }
-        if (sec.cells.children[ci] !== view.element) sec.cells.insertBefore(view.element, sec.cells.children[ci] ?? null);
+        if (sec.cells.children[ci] !== view.element)
+          sec.cells.insertBefore(view.element, sec.cells.children[ci] ?? null);
       });
       while (sec.cells.children.length > section.cells.length) sec.cells.lastElementChild?.remove();
     });
@@ -195,10 +244,19 @@ export class NotebookView {
     this.markSelected();
   }
 
-  private sectionView(section: Section): { root: HTMLElement; title: HTMLElement; cells: HTMLElement } {
+  private sectionView(section: Section): {
+    root: HTMLElement;
+    title: HTMLElement;
+    cells: HTMLElement;
+  } {
     const existing = this.sectionEls.get(section.id);
     if (existing) return existing;
-    const title = h("h2", { class: "section-title", contenteditable: "plaintext-only", spellcheck: "false", title: "Section title (click to edit)" });
+    const title = h("h2", {
+      class: "section-title",
+      contenteditable: "plaintext-only",
+      spellcheck: "false",
+      title: "Section title (click to edit)",
+    });
     title.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter") {
         ev.preventDefault();
@@ -208,16 +266,31 @@ export class NotebookView {
     title.addEventListener("blur", () => {
       const text = (title.textContent ?? "").trim();
       const current = this.data.notebook.sections.find((s) => s.id === section.id);
-      if (current && text !== current.title) this.host.send({ type: "rename-section", sectionId: section.id, title: text });
+      if (current && text !== current.title)
+        this.host.send({ type: "rename-section", sectionId: section.id, title: text });
     });
     const cells = h("div", { class: "cells" });
     const add = h(
       "div",
       { class: "section-add" },
-      button("Add code cell", () => this.insertAt(section.id, "end", "code"), { icon: "+", text: true, cls: "ghost" }),
-      button("Add Markdown cell", () => this.insertAt(section.id, "end", "markdown"), { icon: "+", text: true, cls: "ghost" }),
+      button("Add code cell", () => this.insertAt(section.id, "end", "code"), {
+        icon: "+",
+        text: true,
+        cls: "ghost",
+      }),
+      button("Add Markdown cell", () => this.insertAt(section.id, "end", "markdown"), {
+        icon: "+",
+        text: true,
+        cls: "ghost",
+      }),
     );
-    const root = h("section", { class: "section", "data-section-id": section.id }, title, cells, add);
+    const root = h(
+      "section",
+      { class: "section", "data-section-id": section.id },
+      title,
+      cells,
+      add,
+    );
     const view = { root, title, cells };
     this.sectionEls.set(section.id, view);
     return view;
@@ -254,7 +327,8 @@ export class NotebookView {
       }
     },
     escape: (cellId) => this.focusCell(cellId),
-    requestTablePage: (tableId, offset, limit) => this.host.requestTablePage(tableId, offset, limit),
+    requestTablePage: (tableId, offset, limit) =>
+      this.host.requestTablePage(tableId, offset, limit),
     setInputValue: (inputId, value) => this.host.send({ type: "set-input-value", inputId, value }),
   };
 
@@ -286,7 +360,13 @@ export class NotebookView {
     const section = this.data.notebook.sections.find((s) => s.id === sectionId);
     if (!section) return;
     const id = newId();
-    this.host.send({ type: "insert-cell", sectionId, index: index === "end" ? section.cells.length : index, cellType: type, cellId: id });
+    this.host.send({
+      type: "insert-cell",
+      sectionId,
+      index: index === "end" ? section.cells.length : index,
+      cellType: type,
+      cellId: id,
+    });
     // The cell appears when the server's broadcast comes back; focus it then, unless the user
     // pressed a key or clicked meanwhile.
     const asked = interactionCount();
@@ -314,7 +394,8 @@ export class NotebookView {
   }
 
   private markSelected(): void {
-    for (const [id, v] of this.cellViews) v.element.classList.toggle("selected", id === this.selected);
+    for (const [id, v] of this.cellViews)
+      v.element.classList.toggle("selected", id === this.selected);
   }
 
   /** Keyboard shortcuts; in "command mode" (a cell is selected, nothing is being edited) single keys act. */
@@ -344,7 +425,10 @@ export class NotebookView {
       return;
     }
     const target = ev.target as HTMLElement | null;
-    const editing = sel.isEditing() || (target !== null && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)));
+    const editing =
+      sel.isEditing() ||
+      (target !== null &&
+        (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)));
     if (editing || mod || ev.altKey) return;
     const key = ev.key;
     const double = (k: string) => {
@@ -415,12 +499,21 @@ export class NotebookView {
       });
       if (last < 0) return;
       const sel = this.selected ? all.findIndex((c) => c.id === this.selected) : -1;
-      const code = (cs: Cell[]) => cs.filter((c): c is Exclude<Cell, { type: "markdown" }> => isEvaluable(c));
+      const code = (cs: Cell[]) =>
+        cs.filter((c): c is Exclude<Cell, { type: "markdown" }> => isEvaluable(c));
       const before = code(all.slice(0, sel >= 0 ? sel + 1 : last + 1)).slice(-60);
-      const after = sel >= 0 ? code(all.slice(sel + 1, Math.max(sel + 1, last + 1))).slice(0, 20) : [];
+      const after =
+        sel >= 0 ? code(all.slice(sel + 1, Math.max(sel + 1, last + 1))).slice(0, 20) : [];
       // updateCellDeclarations lets later entries win: the cells after the selection go first.
       const cells = [...after, ...before];
-      void loadMonaco().then((m) => m.updateCellDeclarations(cells.map((c) => ({ id: c.id, source: this.cellViews.get(c.id)?.currentSource() ?? c.source }))));
+      void loadMonaco().then((m) =>
+        m.updateCellDeclarations(
+          cells.map((c) => ({
+            id: c.id,
+            source: this.cellViews.get(c.id)?.currentSource() ?? c.source,
+          })),
+        ),
+      );
     }, 800);
   }
 

@@ -10,7 +10,13 @@
  */
 import { AnsiUp } from "ansi_up";
 import { assertNever } from "../core/notebook.ts";
-import type { Output, ValuePreview, InputSpec, TableOutput, VegaLiteOutput } from "../core/outputs.ts";
+import type {
+  Output,
+  ValuePreview,
+  InputSpec,
+  TableOutput,
+  VegaLiteOutput,
+} from "../core/outputs.ts";
 import { button, h } from "./dom.ts";
 import { renderMarkdown } from "./markdown.ts";
 
@@ -40,14 +46,21 @@ export function renderOutput(output: Output, host: OutputHost): HTMLElement {
     case "terminal":
       return renderTerminal(output.text, output.stream);
     case "markdown":
-      return h("div", { class: "output output-markdown markdown-body" }, htmlFragment(renderMarkdown(output.text)));
+      return h(
+        "div",
+        { class: "output output-markdown markdown-body" },
+        htmlFragment(renderMarkdown(output.text)),
+      );
     case "html":
       return renderHtml(output.html);
     case "image":
       return h(
         "div",
         { class: "output output-image" },
-        h("img", { src: `data:${safeMime(output.mime)};base64,${output.data}`, alt: output.alt ?? "" }),
+        h("img", {
+          src: `data:${safeMime(output.mime)};base64,${output.data}`,
+          alt: output.alt ?? "",
+        }),
       );
     case "vega-lite":
       return renderVegaLite(output);
@@ -63,25 +76,37 @@ export function renderOutput(output: Output, host: OutputHost): HTMLElement {
     case "value":
       return h("div", { class: "output output-value" }, renderValue(output.preview, true));
     case "error": {
-      const where = output.location ? `line ${output.location.line}, column ${output.location.column}` : "";
+      const where = output.location
+        ? `line ${output.location.line}, column ${output.location.column}`
+        : "";
       const box = h(
         "div",
         { class: `output output-error${output.interrupted ? " interrupted" : ""}`, role: "alert" },
         h("div", { class: "error-head" }, h("strong", {}, output.name), `: ${output.message}`),
       );
-      if (where) box.append(h("div", { class: "error-location" }, `at ${where} of the notebook file`));
+      if (where)
+        box.append(h("div", { class: "error-location" }, `at ${where} of the notebook file`));
       if (output.stack && output.stack.trim() && !output.interrupted) {
         box.append(h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, output.stack)));
       }
       return box;
     }
     case "frame":
-      return h("div", { class: "output output-frame", "data-frame": output.id }, renderOutputs(output.outputs, host));
+      return h(
+        "div",
+        { class: "output output-frame", "data-frame": output.id },
+        renderOutputs(output.outputs, host),
+      );
     case "progress": {
       const bar = h("progress", { max: 1 });
       if (output.fraction !== null) bar.value = output.fraction;
       const pct = output.fraction === null ? "" : ` ${Math.round(output.fraction * 100)}%`;
-      return h("div", { class: "output output-progress" }, bar, h("span", {}, `${output.label}${pct}`));
+      return h(
+        "div",
+        { class: "output output-progress" },
+        bar,
+        h("span", {}, `${output.label}${pct}`),
+      );
     }
     case "input":
       return renderInput(output.id, output.input, host);
@@ -111,10 +136,14 @@ export function renderTerminal(text: string, stream: "stdout" | "stderr"): HTMLE
   if (lines.length > FOLD_LINES) {
     const hidden = lines.length - FOLD_LINES;
     const box = h("div", { class: "terminal-folded" });
-    const more = button(`Show ${hidden} earlier lines`, () => {
-      fill(lines);
-      more.remove();
-    }, { text: true, cls: "link" });
+    const more = button(
+      `Show ${hidden} earlier lines`,
+      () => {
+        fill(lines);
+        more.remove();
+      },
+      { text: true, cls: "link" },
+    );
     fill(lines.slice(-FOLD_LINES));
     box.append(more, pre);
     return box;
@@ -141,7 +170,8 @@ function renderHtml(html: string): HTMLElement {
 function utf8ToBase64(text: string): string {
   const bytes = new TextEncoder().encode(text);
   let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(bin);
 }
 
@@ -153,7 +183,14 @@ export function renderValue(v: ValuePreview, open = false): HTMLElement {
   det.append(h("summary", {}, h("span", { class: "value-label" }, v.label)));
   const list = h("div", { class: "value-entries" });
   for (const e of v.entries) {
-    list.append(h("div", { class: "value-entry" }, h("span", { class: "value-key" }, `${e.key}: `), renderValue(e.value)));
+    list.append(
+      h(
+        "div",
+        { class: "value-entry" },
+        h("span", { class: "value-key" }, `${e.key}: `),
+        renderValue(e.value),
+      ),
+    );
   }
   if (v.more > 0) list.append(h("div", { class: "value-more" }, `… ${v.more} more`));
   det.append(list);
@@ -181,17 +218,35 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
     const tr = h("tr", {}, h("td", { class: "row-index" }, String(t.offset + i)));
     for (let c = 0; c < t.columns.length; c++) {
       const v = row[c];
-      tr.append(h("td", { class: typeof v === "number" ? "num" : v === null || v === undefined ? "null" : "" }, cellText(v)));
+      tr.append(
+        h(
+          "td",
+          { class: typeof v === "number" ? "num" : v === null || v === undefined ? "null" : "" },
+          cellText(v),
+        ),
+      );
     }
     body.append(tr);
   });
   table.append(body);
   box.append(h("div", { class: "table-scroll" }, table));
   const last = Math.min(t.offset + t.rows.length, t.totalRows);
-  const pager = h("div", { class: "table-pager" }, h("span", {}, `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`));
+  const pager = h(
+    "div",
+    { class: "table-pager" },
+    h("span", {}, `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`),
+  );
   if (t.totalRows > t.rows.length) {
-    const prev = button("Previous page", () => host.requestTablePage(t.id, Math.max(0, t.offset - pageSize), pageSize), { icon: "‹" });
-    const next = button("Next page", () => host.requestTablePage(t.id, t.offset + pageSize, pageSize), { icon: "›" });
+    const prev = button(
+      "Previous page",
+      () => host.requestTablePage(t.id, Math.max(0, t.offset - pageSize), pageSize),
+      { icon: "‹" },
+    );
+    const next = button(
+      "Next page",
+      () => host.requestTablePage(t.id, t.offset + pageSize, pageSize),
+      { icon: "›" },
+    );
     prev.disabled = t.offset === 0;
     next.disabled = last >= t.totalRows;
     pager.append(prev, next);
@@ -201,7 +256,14 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
 }
 
 interface LiveChart {
-  view: { insert(name: string, rows: unknown[]): unknown; remove(name: string, pred: unknown): unknown; run(): unknown; runAsync(): Promise<unknown>; finalize(): void; data(name: string): unknown[] };
+  view: {
+    insert(name: string, rows: unknown[]): unknown;
+    remove(name: string, pred: unknown): unknown;
+    run(): unknown;
+    runAsync(): Promise<unknown>;
+    finalize(): void;
+    data(name: string): unknown[];
+  };
   dataset: string;
 }
 /** Charts by output id so `vega-lite-push` updates can feed them rows. */
@@ -220,7 +282,11 @@ function renderVegaLite(o: VegaLiteOutput): HTMLElement {
         renderer: "svg",
         defaultStyle: true,
       });
-      if (o.id) liveCharts.set(o.id, { view: result.view as unknown as LiveChart["view"], dataset: o.dataset ?? "data" });
+      if (o.id)
+        liveCharts.set(o.id, {
+          view: result.view as unknown as LiveChart["view"],
+          dataset: o.dataset ?? "data",
+        });
     })
     .catch((err: unknown) => {
       target.replaceWith(h("div", { class: "output output-error" }, `Chart error: ${String(err)}`));
@@ -262,7 +328,13 @@ function renderInput(id: string, spec: InputSpec, host: OutputHost): HTMLElement
       break;
     }
     case "slider": {
-      const el = h("input", { type: "range", value: spec.value, min: spec.min, max: spec.max, step: spec.step });
+      const el = h("input", {
+        type: "range",
+        value: spec.value,
+        min: spec.min,
+        max: spec.max,
+        step: spec.step,
+      });
       const out = h("output", {}, String(spec.value));
       el.addEventListener("input", () => (out.textContent = el.value));
       el.addEventListener("change", () => host.setInputValue(id, Number(el.value)));
@@ -271,7 +343,8 @@ function renderInput(id: string, spec: InputSpec, host: OutputHost): HTMLElement
     }
     case "select": {
       const el = h("select", {});
-      for (const o of spec.options) el.append(h("option", { value: o.value, selected: o.value === spec.value }, o.label));
+      for (const o of spec.options)
+        el.append(h("option", { value: o.value, selected: o.value === spec.value }, o.label));
       el.addEventListener("change", () => host.setInputValue(id, el.value));
       label.append(el);
       break;
@@ -283,9 +356,21 @@ function renderInput(id: string, spec: InputSpec, host: OutputHost): HTMLElement
       break;
     }
     case "button":
-      return h("div", { class: "output output-input" }, button(spec.label, () => host.setInputValue(id, spec.value + 1), { text: true }));
+      return h(
+        "div",
+        { class: "output output-input" },
+        button(spec.label, () => host.setInputValue(id, spec.value + 1), { text: true }),
+      );
     case "file":
-      label.append(h("span", { class: "muted" }, spec.value ? `${spec.value.name} (${spec.value.size} bytes)` : "(file inputs are not supported in this view)"));
+      label.append(
+        h(
+          "span",
+          { class: "muted" },
+          spec.value
+            ? `${spec.value.name} (${spec.value.size} bytes)`
+            : "(file inputs are not supported in this view)",
+        ),
+      );
       break;
     case "form": {
       const values: Record<string, unknown> = { ...spec.value };
@@ -299,7 +384,12 @@ function renderInput(id: string, spec: InputSpec, host: OutputHost): HTMLElement
         );
       }
       form.append(button(spec.submit, () => host.setInputValue(id, values), { text: true }));
-      return h("div", { class: "output output-input" }, h("div", { class: "input-label" }, spec.label), form);
+      return h(
+        "div",
+        { class: "output output-input" },
+        h("div", { class: "input-label" }, spec.label),
+        form,
+      );
     }
     default:
       return assertNever(spec, "input");

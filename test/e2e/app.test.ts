@@ -5,7 +5,16 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { cell, cellIds, notebookText, openFromBrowser, skipReason, startHarness, typeInto, type Harness } from "./harness.ts";
+import {
+  cell,
+  cellIds,
+  notebookText,
+  openFromBrowser,
+  skipReason,
+  startHarness,
+  typeInto,
+  type Harness,
+} from "./harness.ts";
 
 const skip = skipReason();
 if (skip) console.log(`# ${skip}`);
@@ -22,7 +31,10 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
   const output = (page: Page, n: number) => cell(page, n).locator(".outputs");
 
   test("open a notebook from the file browser, edit a cell, run it, see the output", async () => {
-    await h.writeNotebook("first.tsnb", notebookText("First", ["md:Some *intro*.", "const a = 20;\na + 1"]));
+    await h.writeNotebook(
+      "first.tsnb",
+      notebookText("First", ["md:Some *intro*.", "const a = 20;\na + 1"]),
+    );
     const { page, errors } = await h.newPage();
     await openFromBrowser(page, "first.tsnb");
     await page.getByRole("heading", { name: "First" }).waitFor();
@@ -31,7 +43,10 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     await page.keyboard.press("Shift+Enter");
     await output(page, 1).getByText("hello from the kernel").waitFor();
     await output(page, 1).getByText("42", { exact: true }).waitFor();
-    await cell(page, 1).locator(".cell-status").getByText(/Done in/).waitFor();
+    await cell(page, 1)
+      .locator(".cell-status")
+      .getByText(/Done in/)
+      .waitFor();
     assert.deepEqual(errors, []);
     await page.screenshot({ path: join(h.root, "..", "first.png") });
     await page.close();
@@ -43,51 +58,86 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     await openFromBrowser(page, "cells.tsnb");
     const [c1, c2] = await cellIds(page);
     await cell(page, 0).getByRole("button", { name: "Insert code cell" }).click();
-    await page.waitForFunction(() => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 3);
+    await page.waitForFunction(
+      () => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 3,
+    );
     const ids = await cellIds(page);
     assert.equal(ids[0], c1);
     assert.equal(ids[2], c2);
     const inserted = ids[1]!;
     await cell(page, 1).getByRole("button", { name: "Move up" }).click();
-    await page.waitForFunction((id) => window.__tsnb!.data()!.notebook.sections[0]!.cells[0]!.id === id, inserted);
-    assert.equal(await cell(page, 0).getAttribute("data-cell-id"), inserted, "the DOM follows the data");
+    await page.waitForFunction(
+      (id) => window.__tsnb!.data()!.notebook.sections[0]!.cells[0]!.id === id,
+      inserted,
+    );
+    assert.equal(
+      await cell(page, 0).getAttribute("data-cell-id"),
+      inserted,
+      "the DOM follows the data",
+    );
     await cell(page, 0).getByRole("button", { name: "Move down" }).click();
-    await page.waitForFunction((id) => window.__tsnb!.data()!.notebook.sections[0]!.cells[1]!.id === id, inserted);
+    await page.waitForFunction(
+      (id) => window.__tsnb!.data()!.notebook.sections[0]!.cells[1]!.id === id,
+      inserted,
+    );
     await cell(page, 1).getByRole("button", { name: "Insert Markdown cell" }).click();
-    await page.waitForFunction(() => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 4);
+    await page.waitForFunction(
+      () => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 4,
+    );
     assert.equal(await cell(page, 2).getAttribute("data-cell-type"), "markdown");
     await cell(page, 2).locator("textarea.markdown-editor:focus").waitFor();
     await page.keyboard.type("## Notes from *the test*");
     await page.keyboard.press("Escape");
     await cell(page, 2).locator("h2").getByText("Notes from").waitFor();
     await cell(page, 1).getByRole("button", { name: "Delete cell" }).click();
-    await page.waitForFunction(() => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 3);
-    assert.deepEqual((await cellIds(page)).filter((id) => id === inserted), []);
+    await page.waitForFunction(
+      () => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 3,
+    );
+    assert.deepEqual(
+      (await cellIds(page)).filter((id) => id === inserted),
+      [],
+    );
     assert.equal(await page.locator(`[data-cell-id="${inserted}"]`).count(), 0);
     await page.close();
   });
 
   test("run all runs every code cell in order", async () => {
-    await h.writeNotebook("all.tsnb", notebookText("All", ["const x = 2;", "const y = x * 10;", "`y is ${y}`"]));
+    await h.writeNotebook(
+      "all.tsnb",
+      notebookText("All", ["const x = 2;", "const y = x * 10;", "`y is ${y}`"]),
+    );
     const { page } = await h.newPage();
     await openFromBrowser(page, "all.tsnb");
     await page.getByRole("button", { name: "Run all" }).click();
     await output(page, 2).getByText("y is 20").waitFor();
-    for (let i = 0; i < 3; i++) await cell(page, i).locator(".cell-status").getByText(/Done in/).waitFor();
+    for (let i = 0; i < 3; i++)
+      await cell(page, i)
+        .locator(".cell-status")
+        .getByText(/Done in/)
+        .waitFor();
     await page.close();
   });
 
   test("interrupt stops an infinite loop; restart clears the kernel and marks cells stale", async () => {
-    await h.writeNotebook("loop.tsnb", notebookText("Loop", ["let n = 0;\nwhile (true) { n++; }", "const ok = 'still alive';\nok"]));
+    await h.writeNotebook(
+      "loop.tsnb",
+      notebookText("Loop", ["let n = 0;\nwhile (true) { n++; }", "const ok = 'still alive';\nok"]),
+    );
     const { page } = await h.newPage();
     await openFromBrowser(page, "loop.tsnb");
     await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
-    await cell(page, 0).locator(".cell-status").getByText(/Running/).waitFor();
+    await cell(page, 0)
+      .locator(".cell-status")
+      .getByText(/Running/)
+      .waitFor();
     // Interrupt once the kernel runs the loop (not while its process is still starting).
     await page.locator(".kernel-status").getByText("Kernel busy").waitFor({ timeout: 20_000 });
     await page.waitForTimeout(200);
     await page.getByRole("button", { name: "Interrupt" }).click();
-    await cell(page, 0).locator(".cell-status").getByText(/Aborted/).waitFor({ timeout: 15_000 });
+    await cell(page, 0)
+      .locator(".cell-status")
+      .getByText(/Aborted/)
+      .waitFor({ timeout: 15_000 });
     await cell(page, 1).getByRole("button", { name: "Run cell" }).click();
     await output(page, 1).getByText("still alive").waitFor({ timeout: 20_000 });
     await page.getByRole("button", { name: "Restart kernel" }).click();
@@ -109,7 +159,10 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     await page.reload();
     await page.waitForFunction(() => window.__tsnb?.state() === "open");
     await output(page, 0).getByText("persisted value").waitFor();
-    assert.match((await cell(page, 0).locator(".code-area").textContent()) ?? "", /persisted value/);
+    assert.match(
+      (await cell(page, 0).locator(".code-area").textContent()) ?? "",
+      /persisted value/,
+    );
     await page.close();
   });
 
@@ -131,11 +184,22 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
   test("a Vega-Lite result draws a chart", async () => {
     const spec = {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      data: { values: [{ a: "x", b: 3 }, { a: "y", b: 5 }, { a: "z", b: 2 }] },
+      data: {
+        values: [
+          { a: "x", b: 3 },
+          { a: "y", b: 5 },
+          { a: "z", b: 2 },
+        ],
+      },
       mark: "bar",
       encoding: { x: { field: "a", type: "nominal" }, y: { field: "b", type: "quantitative" } },
     };
-    await h.writeNotebook("chart.tsnb", notebookText("Chart", [`import { display } from "tsnb";\ndisplay.vegaLite(${JSON.stringify(spec)});`]));
+    await h.writeNotebook(
+      "chart.tsnb",
+      notebookText("Chart", [
+        `import { display } from "tsnb";\ndisplay.vegaLite(${JSON.stringify(spec)});`,
+      ]),
+    );
     const { page } = await h.newPage();
     await openFromBrowser(page, "chart.tsnb");
     await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
@@ -147,7 +211,10 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
   });
 
   test("an array of records is a paged table; Next page asks the kernel for more rows", async () => {
-    await h.writeNotebook("table.tsnb", notebookText("Table", ["Array.from({ length: 120 }, (_, i) => ({ i, square: i * i }))"]));
+    await h.writeNotebook(
+      "table.tsnb",
+      notebookText("Table", ["Array.from({ length: 120 }, (_, i) => ({ i, square: i * i }))"]),
+    );
     const { page } = await h.newPage();
     await openFromBrowser(page, "table.tsnb");
     await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
@@ -157,7 +224,10 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     assert.ok(first > 0 && first < 120);
     await output(page, 0).getByRole("button", { name: "Next page" }).click();
     await pager.getByText(`${first + 1}–${Math.min(120, 2 * first)} of 120 rows`).waitFor();
-    await output(page, 0).locator("td.row-index").getByText(String(first), { exact: true }).waitFor();
+    await output(page, 0)
+      .locator("td.row-index")
+      .getByText(String(first), { exact: true })
+      .waitFor();
     await page.close();
   });
 
@@ -171,7 +241,10 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     await dialog.getByRole("textbox").fill("made-here.tsnb");
     await dialog.getByRole("button", { name: "OK" }).click();
     await page.locator(".nb-path").getByText("made-here.tsnb").waitFor();
-    assert.match(await readFile(join(h.root, "made-here.tsnb"), "utf8"), /const fresh = 'new notebook';/);
+    assert.match(
+      await readFile(join(h.root, "made-here.tsnb"), "utf8"),
+      /const fresh = 'new notebook';/,
+    );
     await page.close();
   });
 
@@ -187,29 +260,43 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     const { page } = await h.newPage();
     await openFromBrowser(page, "xss.tsnb");
     await page.waitForTimeout(500);
-    for (const link of await page.locator(".markdown-body a").all()) await link.click({ force: true }).catch(() => undefined);
+    for (const link of await page.locator(".markdown-body a").all())
+      await link.click({ force: true }).catch(() => undefined);
     await page.waitForTimeout(300);
-    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss), undefined);
+    assert.equal(
+      await page.evaluate(() => (window as unknown as { __xss?: string }).__xss),
+      undefined,
+    );
     const found = await page.evaluate(() => {
       const bad: string[] = [];
       for (const el of document.querySelectorAll(".sections *")) {
         if (/^(SCRIPT|IFRAME|OBJECT|EMBED)$/i.test(el.tagName)) bad.push(el.tagName);
         for (const attr of el.attributes) {
           if (/^on/i.test(attr.name)) bad.push(`${el.tagName} ${attr.name}`);
-          if (/href|src|action/i.test(attr.name) && /^\s*javascript:/i.test(attr.value)) bad.push(`${el.tagName} ${attr.name}=${attr.value}`);
+          if (/href|src|action/i.test(attr.name) && /^\s*javascript:/i.test(attr.value))
+            bad.push(`${el.tagName} ${attr.name}=${attr.value}`);
         }
       }
       return bad;
     });
     assert.deepEqual(found, [], "no script elements, handlers or javascript: URLs in the page");
-    assert.ok(await page.locator(".markdown-body img").count(), "the harmless part of the payload (the image) is still shown");
+    assert.ok(
+      await page.locator(".markdown-body img").count(),
+      "the harmless part of the payload (the image) is still shown",
+    );
     // (Chromium may log CSP reports for handler attributes while DOMPurify parses the payload in
     // its inert document; nothing runs there, and nothing with a handler reaches the page.)
     await page.close();
   });
 
   test("SIGKILL of the kernel mid-run: the cell is aborted, the UI recovers", async () => {
-    await h.writeNotebook("kill.tsnb", notebookText("Kill", ["console.log('pid=' + process.pid);\nawait new Promise((r) => setTimeout(r, 60_000));", "'after the crash'"]));
+    await h.writeNotebook(
+      "kill.tsnb",
+      notebookText("Kill", [
+        "console.log('pid=' + process.pid);\nawait new Promise((r) => setTimeout(r, 60_000));",
+        "'after the crash'",
+      ]),
+    );
     const { page } = await h.newPage();
     await openFromBrowser(page, "kill.tsnb");
     await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
@@ -218,7 +305,10 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     const pid = Number(/pid=(\d+)/.exec((await line.textContent()) ?? "")?.[1]);
     assert.ok(pid > 0);
     process.kill(pid, "SIGKILL");
-    await cell(page, 0).locator(".cell-status").getByText(/Aborted/).waitFor({ timeout: 15_000 });
+    await cell(page, 0)
+      .locator(".cell-status")
+      .getByText(/Aborted/)
+      .waitFor({ timeout: 15_000 });
     await page.locator(".kernel-status").getByText(/dead/i).waitFor();
     await cell(page, 1).getByRole("button", { name: "Run cell" }).click();
     await output(page, 1).getByText("after the crash").waitFor({ timeout: 20_000 });

@@ -30,7 +30,8 @@ export const CHROMIUM_ARGS = [
 /** Why the e2e tests cannot run here (null when they can). Throws under CI when Chromium is missing. */
 export function skipReason(): string | null {
   if (existsSync(CHROMIUM)) return null;
-  if (process.env["CI"] === "true") throw new Error(`${CHROMIUM} is missing: end-to-end tests cannot run in CI`);
+  if (process.env["CI"] === "true")
+    throw new Error(`${CHROMIUM} is missing: end-to-end tests cannot run in CI`);
   return `${CHROMIUM} is missing: end-to-end tests skipped (install Debian's chromium to run them)`;
 }
 
@@ -53,7 +54,11 @@ export async function startHarness(options: ServerOptions = {}): Promise<Harness
   await mkdir(dataDir);
   const server = await startServer({ root, dataDir, port: 0, autosaveMs: 300, ...options });
   // playwright-core gives every launch a fresh, temporary user-data-dir.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
   const contexts: BrowserContext[] = [];
   const harness: Harness = {
     browser,
@@ -80,7 +85,8 @@ export async function startHarness(options: ServerOptions = {}): Promise<Harness
       await browser.close();
       const t1 = Date.now();
       await server.close();
-      if (process.env["TSNB_E2E_TIMING"]) console.log(`# close: browser ${t1 - t0} ms, server ${Date.now() - t1} ms`);
+      if (process.env["TSNB_E2E_TIMING"])
+        console.log(`# close: browser ${t1 - t0} ms, server ${Date.now() - t1} ms`);
       await rm(tmp, { recursive: true, force: true });
     },
   };
@@ -112,7 +118,10 @@ export function cell(page: Page, n: number) {
 export async function typeInto(page: Page, n: number, text: string): Promise<void> {
   const c = cell(page, n);
   await c.locator(".code-area").click();
-  await c.locator(".monaco-editor textarea, .monaco-editor .native-edit-context").first().waitFor({ state: "attached" });
+  await c
+    .locator(".monaco-editor textarea, .monaco-editor .native-edit-context")
+    .first()
+    .waitFor({ state: "attached" });
   await page.waitForFunction(() => document.activeElement?.closest(".monaco-editor") !== null);
   await page.keyboard.press("ControlOrMeta+A");
   await page.keyboard.press("Delete");

@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { cell, openFromBrowser, startHarness } from "./harness.ts";
 
-const out = process.argv[2] ?? join(new URL("../..", import.meta.url).pathname, "docs/screenshot.png");
+const out =
+  process.argv[2] ?? join(new URL("../..", import.meta.url).pathname, "docs/screenshot.png");
 
 const fence = (code: string) => ["```ts", code, "```", ""].join("\n");
 const text = [
@@ -17,10 +18,14 @@ const text = [
   "",
   "## Load the data",
   "",
-  fence('import { datasets } from "tsnb";\nconst penguins = await datasets.penguins();\nconsole.log(`${penguins.length} penguins, ${new Set(penguins.map((p) => p.species)).size} species`);\npenguins.slice(0, 3)'),
+  fence(
+    'import { datasets } from "tsnb";\nconst penguins = await datasets.penguins();\nconsole.log(`${penguins.length} penguins, ${new Set(penguins.map((p) => p.species)).size} species`);\npenguins.slice(0, 3)',
+  ),
   "## Plot",
   "",
-  fence('import { display } from "tsnb";\ndisplay.vegaLite({\n  data: { values: penguins.filter((p) => p.body_mass_g) },\n  mark: { type: "point", filled: true, opacity: 0.7 },\n  encoding: {\n    x: { field: "flipper_length_mm", type: "quantitative", scale: { zero: false } },\n    y: { field: "body_mass_g", type: "quantitative", scale: { zero: false } },\n    color: { field: "species", type: "nominal" },\n  },\n  width: 560, height: 220,\n});'),
+  fence(
+    'import { display } from "tsnb";\ndisplay.vegaLite({\n  data: { values: penguins.filter((p) => p.body_mass_g) },\n  mark: { type: "point", filled: true, opacity: 0.7 },\n  encoding: {\n    x: { field: "flipper_length_mm", type: "quantitative", scale: { zero: false } },\n    y: { field: "body_mass_g", type: "quantitative", scale: { zero: false } },\n    color: { field: "species", type: "nominal" },\n  },\n  width: 560, height: 220,\n});',
+  ),
 ].join("\n");
 
 const h = await startHarness();
@@ -38,10 +43,15 @@ try {
       await page.screenshot({ path: `${out}.failed.png` });
       throw e;
     });
-  await cell(page, 2).locator(".cell-status").getByText(/Done in/).waitFor({ timeout: 60_000 });
+  await cell(page, 2)
+    .locator(".cell-status")
+    .getByText(/Done in/)
+    .waitFor({ timeout: 60_000 });
   await cell(page, 1).locator(".code-area").click();
   await page
-    .waitForFunction(() => document.querySelectorAll(".squiggly-error").length === 0, undefined, { timeout: 15_000 })
+    .waitForFunction(() => document.querySelectorAll(".squiggly-error").length === 0, undefined, {
+      timeout: 15_000,
+    })
     .catch(() => console.log("(the editor still shows errors)"));
   await page.waitForTimeout(500);
   await page.mouse.move(5, 600);

@@ -54,10 +54,20 @@ class BrowserWindow extends EventEmitter {
     report.ipc.foreignFrame = await call("tsnb:recent-files", foreignFrame);
     report.ipc.otherWindow = await call("tsnb:recent-files", otherWindow);
     report.ipc.badArgs = await call("tsnb:open-recent", trusted, { path: "/etc/passwd" });
-    const nav = { prevented: false, preventDefault() { this.prevented = true; } };
+    const nav = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     wc.emit("will-navigate", nav, "https://example.com/");
     report.navigationAwayPrevented = nav.prevented;
-    const navIn = { prevented: false, preventDefault() { this.prevented = true; } };
+    const navIn = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     wc.emit("will-navigate", navIn, url);
     report.navigationInAppPrevented = navIn.prevented;
     report.windowOpen = wc.windowOpenHandler({ url: "javascript:alert(1)" });
@@ -95,12 +105,21 @@ const fake = {
   },
   Menu: {
     buildFromTemplate(t) {
-      report.menu = t.filter((m) => m.label).map((m) => ({ label: m.label, items: (m.submenu || []).map((i) => i.label).filter(Boolean) }));
+      report.menu = t
+        .filter((m) => m.label)
+        .map((m) => ({
+          label: m.label,
+          items: (m.submenu || []).map((i) => i.label).filter(Boolean),
+        }));
       return {};
     },
     setApplicationMenu() {},
   },
-  dialog: { showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showSaveDialog: async () => ({ canceled: true }), showErrorBox() {} },
+  dialog: {
+    showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+    showSaveDialog: async () => ({ canceled: true }),
+    showErrorBox() {},
+  },
   shell: { openExternal: async () => undefined },
   session: { defaultSession: { setPermissionRequestHandler() {}, setPermissionCheckHandler() {} } },
 };
@@ -110,4 +129,9 @@ Module._resolveFilename = function (request, ...rest) {
   if (request === "electron") return "fake-electron";
   return resolve.call(this, request, ...rest);
 };
-require.cache["fake-electron"] = { id: "fake-electron", filename: "fake-electron", loaded: true, exports: fake };
+require.cache["fake-electron"] = {
+  id: "fake-electron",
+  filename: "fake-electron",
+  loaded: true,
+  exports: fake,
+};

@@ -33,7 +33,11 @@ test("the window follows Electron's security checklist", () => {
 test("navigation stays within the app's own server", () => {
   assert.equal(isNavigationAllowed(`${APP}/`, APP), true);
   assert.equal(isNavigationAllowed(`${APP}/#session=abc`, APP), true);
-  assert.equal(isNavigationAllowed("http://127.0.0.1:43211/", APP), false, "another port is another origin");
+  assert.equal(
+    isNavigationAllowed("http://127.0.0.1:43211/", APP),
+    false,
+    "another port is another origin",
+  );
   assert.equal(isNavigationAllowed("http://localhost:43210/", APP), false);
   assert.equal(isNavigationAllowed("https://example.com/", APP), false);
   assert.equal(isNavigationAllowed("file:///etc/passwd", APP), false);
@@ -65,17 +69,29 @@ test("IPC is accepted only from the app window's main frame showing the app", ()
   assert.equal(isTrustedSender(ok, 7, APP), true);
   assert.equal(isTrustedSender({ ...ok, webContentsId: 8 }, 7, APP), false, "another window");
   assert.equal(isTrustedSender(ok, null, APP), false, "no window yet");
-  assert.equal(isTrustedSender({ ...ok, isMainFrame: false }, 7, APP), false, "a sub-frame (e.g. an HTML output)");
-  assert.equal(isTrustedSender({ ...ok, frameUrl: "https://evil.example/" }, 7, APP), false, "navigated away");
+  assert.equal(
+    isTrustedSender({ ...ok, isMainFrame: false }, 7, APP),
+    false,
+    "a sub-frame (e.g. an HTML output)",
+  );
+  assert.equal(
+    isTrustedSender({ ...ok, frameUrl: "https://evil.example/" }, 7, APP),
+    false,
+    "navigated away",
+  );
   assert.equal(isTrustedSender({ ...ok, frameUrl: null }, 7, APP), false);
 });
 
 test("no permission is granted to the page", () => {
-  for (const p of ["media", "geolocation", "notifications", "clipboard-read", "openExternal"]) assert.equal(isPermissionAllowed(p), false);
+  for (const p of ["media", "geolocation", "notifications", "clipboard-read", "openExternal"])
+    assert.equal(isPermissionAllowed(p), false);
 });
 
 test("a notebook named on the command line is found after Electron's own arguments", () => {
-  assert.equal(notebookArgument(["electron", "--inspect", "dist/electron/main.cjs", "notes/a.tsnb"]), "notes/a.tsnb");
+  assert.equal(
+    notebookArgument(["electron", "--inspect", "dist/electron/main.cjs", "notes/a.tsnb"]),
+    "notes/a.tsnb",
+  );
   assert.equal(notebookArgument(["tsnb", "README.md"]), "README.md");
   assert.equal(notebookArgument(["electron", "dist/electron/main.cjs"]), null);
 });
@@ -96,7 +112,11 @@ test("menu commands are validated before they reach the page", () => {
   assert.equal(isMenuCommand({ type: "open-session" }), false);
   assert.equal(isMenuCommand({ type: "eval", code: "x" }), false);
   assert.equal(isMenuCommand(null), false);
-  assert.equal(new Set(Object.values(IPC)).size, Object.values(IPC).length, "channel names are unique");
+  assert.equal(
+    new Set(Object.values(IPC)).size,
+    Object.values(IPC).length,
+    "channel names are unique",
+  );
 });
 
 test("the preload exposes named functions only, and main validates every IPC sender", () => {

@@ -17,12 +17,25 @@ const notebook: Notebook = {
       id: "s1",
       title: "",
       cells: [
-        { type: "code", id: "def", source: "const answer = { n: 42, label: 'life' };\nfunction twice(x: number): number {\n  return 2 * x;\n}" },
+        {
+          type: "code",
+          id: "def",
+          source:
+            "const answer = { n: 42, label: 'life' };\nfunction twice(x: number): number {\n  return 2 * x;\n}",
+        },
         { type: "code", id: "good", source: "twice(answer.n)" },
         { type: "code", id: "bad", source: "answer.missing + twice('no')" },
         { type: "code", id: "redeclare", source: "const answer = 1;\nanswer" },
-        { type: "code", id: "lib", source: 'import { display, md } from "tsnb";\ndisplay(md`# hi`).update(1);' },
-        { type: "code", id: "libbad", source: 'import { display } from "tsnb";\ndisplay.noSuchThing(1);' },
+        {
+          type: "code",
+          id: "lib",
+          source: 'import { display, md } from "tsnb";\ndisplay(md`# hi`).update(1);',
+        },
+        {
+          type: "code",
+          id: "libbad",
+          source: 'import { display } from "tsnb";\ndisplay.noSuchThing(1);',
+        },
       ],
     },
   ],
@@ -33,7 +46,9 @@ describe("code cells in Monaco", { skip: skip ?? false }, () => {
   let browser: Browser;
   let page: Page;
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "types.tsnb": notebook });
+    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
+      "types.tsnb": notebook,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(server.url);
@@ -46,7 +61,10 @@ describe("code cells in Monaco", { skip: skip ?? false }, () => {
   const squiggles = (id: string) => page.locator(`[data-cell-id="${id}"] .squiggly-error`);
 
   test("cells start as highlighted static code and become Monaco editors", async () => {
-    await page.locator('[data-cell-id="def"] .static-code .hljs-keyword').first().waitFor({ state: "attached" });
+    await page
+      .locator('[data-cell-id="def"] .static-code .hljs-keyword')
+      .first()
+      .waitFor({ state: "attached" });
     await page.locator('[data-cell-id="def"] .monaco-editor').waitFor({ timeout: 20_000 });
     assert.equal(await page.locator('[data-cell-id="def"] .static-code').count(), 0);
   });
@@ -54,18 +72,34 @@ describe("code cells in Monaco", { skip: skip ?? false }, () => {
   test("diagnostics know the types of names defined by earlier cells", async () => {
     await page.locator('[data-cell-id="bad"] .monaco-editor .view-lines').click();
     // answer.missing and twice('no') are both errors
-    await page.waitForFunction(() => document.querySelectorAll('[data-cell-id="bad"] .squiggly-error').length >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-cell-id="bad"] .squiggly-error').length >= 2,
+      undefined,
+      { timeout: 30_000 },
+    );
     // Editing "good": the names before it are declared with their types, and none after it.
     await page.locator('[data-cell-id="good"] .monaco-editor .view-lines').click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-cell-id="good"] .squiggly-error').length === 0, undefined, { timeout: 30_000 });
-    assert.equal(await squiggles("redeclare").count(), 0, "each cell is its own module: redeclaring is fine");
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-cell-id="good"] .squiggly-error').length === 0,
+      undefined,
+      { timeout: 30_000 },
+    );
+    assert.equal(
+      await squiggles("redeclare").count(),
+      0,
+      "each cell is its own module: redeclaring is fine",
+    );
     assert.equal(await squiggles("def").count(), 0);
   });
 
   test("the tsnb standard library's declarations are known to the editor", async () => {
     await page.locator('[data-cell-id="libbad"]').scrollIntoViewIfNeeded();
     await squiggles("libbad").first().waitFor({ timeout: 30_000 });
-    assert.equal(await squiggles("lib").count(), 0, "display, md and DisplayHandle.update type-check");
+    assert.equal(
+      await squiggles("lib").count(),
+      0,
+      "display, md and DisplayHandle.update type-check",
+    );
   });
 
   test("completion lists the members of a value from an earlier cell", async () => {
@@ -76,7 +110,10 @@ describe("code cells in Monaco", { skip: skip ?? false }, () => {
     const widget = page.locator(".suggest-widget .monaco-list-row");
     await widget.first().waitFor({ timeout: 20_000 });
     const labels = await widget.allTextContents();
-    assert.ok(labels.some((l) => l.includes("label")), `suggestions: ${labels.join(", ")}`);
+    assert.ok(
+      labels.some((l) => l.includes("label")),
+      `suggestions: ${labels.join(", ")}`,
+    );
     await page.keyboard.press("Escape");
   });
 

@@ -14,7 +14,11 @@ import { extname, join, normalize } from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Notebook } from "../../core/notebook.ts";
 import type { Output, OutputUpdate } from "../../core/outputs.ts";
-import { APP_PROTOCOL_VERSION, parseClientMessage, type ServerMessage } from "../../core/app-protocol.ts";
+import {
+  APP_PROTOCOL_VERSION,
+  parseClientMessage,
+  type ServerMessage,
+} from "../../core/app-protocol.ts";
 import { applyOperation, createSessionData, type SessionData } from "../../core/session/data.ts";
 import { validateClientOperation, type Operation } from "../../core/session/operations.ts";
 
@@ -48,16 +52,22 @@ export async function startFakeServer(
   const dist = join(root, "dist/renderer");
   const sessions = new Map<string, { data: SessionData; clients: Set<WebSocket> }>();
   let n = 0;
-  for (const [path, nb] of Object.entries(notebooks)) sessions.set(`s${++n}`, { data: createSessionData(nb, path), clients: new Set() });
+  for (const [path, nb] of Object.entries(notebooks))
+    sessions.set(`s${++n}`, { data: createSessionData(nb, path), clients: new Set() });
   const pathToSession = (p: string) => [...sessions].find(([, s]) => s.data.path === p)?.[0];
 
   const http = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://x");
-    const rel = url.pathname === "/" ? "index.html" : normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, "");
+    const rel =
+      url.pathname === "/"
+        ? "index.html"
+        : normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, "");
     if (rel.includes("..")) return void res.writeHead(403).end();
     try {
       const body = await readFile(join(dist, rel));
-      res.writeHead(200, { "content-type": TYPES[extname(rel)] ?? "application/octet-stream" }).end(body);
+      res
+        .writeHead(200, { "content-type": TYPES[extname(rel)] ?? "application/octet-stream" })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -75,14 +85,39 @@ export async function startFakeServer(
     for (const a of r.actions) {
       if (a.type === "start-evaluation") {
         setTimeout(() => {
-          apply(sessionId, { type: "evaluation-started", cellId: a.cellId, evaluationId: a.evaluationId, clientId: "kernel", at: Date.now() });
+          apply(sessionId, {
+            type: "evaluation-started",
+            cellId: a.cellId,
+            evaluationId: a.evaluationId,
+            clientId: "kernel",
+            at: Date.now(),
+          });
           const scripted = /^\/\/(outputs|updates) (.*)$/s.exec(a.code);
           if (scripted?.[1] === "outputs") {
-            for (const output of JSON.parse(scripted[2]!) as Output[]) apply(sessionId, { type: "output-appended", cellId: a.cellId, output, clientId: "kernel", at: Date.now() });
+            for (const output of JSON.parse(scripted[2]!) as Output[])
+              apply(sessionId, {
+                type: "output-appended",
+                cellId: a.cellId,
+                output,
+                clientId: "kernel",
+                at: Date.now(),
+              });
           } else if (scripted?.[1] === "updates") {
-            for (const update of JSON.parse(scripted[2]!) as OutputUpdate[]) apply(sessionId, { type: "output-updated", update, clientId: "kernel", at: Date.now() });
+            for (const update of JSON.parse(scripted[2]!) as OutputUpdate[])
+              apply(sessionId, {
+                type: "output-updated",
+                update,
+                clientId: "kernel",
+                at: Date.now(),
+              });
           } else {
-            apply(sessionId, { type: "output-appended", cellId: a.cellId, output: { type: "terminal", stream: "stdout", text: `ran: ${a.code}\n` }, clientId: "kernel", at: Date.now() });
+            apply(sessionId, {
+              type: "output-appended",
+              cellId: a.cellId,
+              output: { type: "terminal", stream: "stdout", text: `ran: ${a.code}\n` },
+              clientId: "kernel",
+              at: Date.now(),
+            });
           }
           setTimeout(() => {
             apply(sessionId, {
@@ -90,7 +125,12 @@ export async function startFakeServer(
               cellId: a.cellId,
               evaluationId: a.evaluationId,
               status: "ok",
-              result: a.code.startsWith("//") ? null : { type: "value", preview: { kind: "primitive", text: String(a.code.length), jsType: "number" } },
+              result: a.code.startsWith("//")
+                ? null
+                : {
+                    type: "value",
+                    preview: { kind: "primitive", text: String(a.code.length), jsType: "number" },
+                  },
               defines: [],
               uses: [],
               durationMs: opts.evalMs ?? 5,
@@ -108,7 +148,13 @@ export async function startFakeServer(
     const send = (m: ServerMessage) => ws.send(JSON.stringify(m));
     const join = (sessionId: string, requestId?: string) => {
       const s = sessions.get(sessionId);
-      if (!s) return send({ type: "error", code: "unknown-session", message: "no such session", ...(requestId ? { requestId } : {}) });
+      if (!s)
+        return send({
+          type: "error",
+          code: "unknown-session",
+          message: "no such session",
+          ...(requestId ? { requestId } : {}),
+        });
       for (const other of sessions.values()) other.clients.delete(ws);
       s.clients.add(ws);
       send({ type: "joined", sessionId, snapshot: s.data, ...(requestId ? { requestId } : {}) });
@@ -123,7 +169,14 @@ export async function startFakeServer(
       const rid = "requestId" in m && m.requestId ? { requestId: m.requestId } : {};
       switch (m.type) {
         case "hello":
-          send({ type: "welcome", protocolVersion: APP_PROTOCOL_VERSION, clientId: m.clientId ?? clientId, rootName: "fake", sessions: [], recovered: [] });
+          send({
+            type: "welcome",
+            protocolVersion: APP_PROTOCOL_VERSION,
+            clientId: m.clientId ?? clientId,
+            rootName: "fake",
+            sessions: [],
+            recovered: [],
+          });
           if (m.sessionId) join(m.sessionId);
           return;
         case "join":
@@ -137,18 +190,30 @@ export async function startFakeServer(
           return send({
             type: "file-list",
             path: m.path,
-            entries: [...sessions.values()].map((s) => ({ name: s.data.path!, path: s.data.path!, kind: "notebook" as const, size: 1, mtimeMs: 0 })),
+            entries: [...sessions.values()].map((s) => ({
+              name: s.data.path!,
+              path: s.data.path!,
+              kind: "notebook" as const,
+              size: 1,
+              mtimeMs: 0,
+            })),
             ...rid,
           });
         case "apply": {
           const v = validateClientOperation(m.op, clientId, Date.now());
-          if (!v.ok) return send({ type: "error", code: "invalid-operation", message: v.error, ...rid });
+          if (!v.ok)
+            return send({ type: "error", code: "invalid-operation", message: v.error, ...rid });
           return apply(m.sessionId, v.op);
         }
         case "save":
           return send({ type: "done", ...rid });
         default:
-          return send({ type: "error", code: "bad-message", message: `fake server: ${m.type} unsupported`, ...rid });
+          return send({
+            type: "error",
+            code: "bad-message",
+            message: `fake server: ${m.type} unsupported`,
+            ...rid,
+          });
       }
     });
   });

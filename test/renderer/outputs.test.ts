@@ -26,28 +26,100 @@ const spec = {
   encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
 };
 const cells: Cell[] = [
-  outputsCell("terminal", [{ type: "terminal", stream: "stdout", text: longText + "\u001b[31mred\u001b[0m plain\n" }]),
-  outputsCell("html", [{ type: "html", html: "<p id=inside>inside</p><script>document.body.dataset.ran = '1'; parent.document.title = 'escaped';</script><img src=x onerror=\"parent.document.title = 'escaped'\">" }]),
-  outputsCell("value", [{ type: "value", preview: { kind: "object", label: "Object", more: 2, entries: [{ key: "a", value: { kind: "primitive", text: "1", jsType: "number" } }, { key: "nested", value: { kind: "object", label: "Array(2)", more: 0, entries: [{ key: "0", value: { kind: "primitive", text: '"deep"', jsType: "string" } }] } }] } }]),
-  outputsCell("table", [{ type: "table", id: "t1", columns: ["name", "n"], rows: [["a", 1], ["b", 2]], offset: 0, totalRows: 5 }]),
-  outputsCell("error", [{ type: "error", name: "TypeError", message: "x is not a function", stack: "TypeError: x is not a function\n    at cell:3:5", location: { line: 12, column: 5 } }]),
+  outputsCell("terminal", [
+    { type: "terminal", stream: "stdout", text: longText + "\u001b[31mred\u001b[0m plain\n" },
+  ]),
+  outputsCell("html", [
+    {
+      type: "html",
+      html: "<p id=inside>inside</p><script>document.body.dataset.ran = '1'; parent.document.title = 'escaped';</script><img src=x onerror=\"parent.document.title = 'escaped'\">",
+    },
+  ]),
+  outputsCell("value", [
+    {
+      type: "value",
+      preview: {
+        kind: "object",
+        label: "Object",
+        more: 2,
+        entries: [
+          { key: "a", value: { kind: "primitive", text: "1", jsType: "number" } },
+          {
+            key: "nested",
+            value: {
+              kind: "object",
+              label: "Array(2)",
+              more: 0,
+              entries: [
+                { key: "0", value: { kind: "primitive", text: '"deep"', jsType: "string" } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ]),
+  outputsCell("table", [
+    {
+      type: "table",
+      id: "t1",
+      columns: ["name", "n"],
+      rows: [
+        ["a", 1],
+        ["b", 2],
+      ],
+      offset: 0,
+      totalRows: 5,
+    },
+  ]),
+  outputsCell("error", [
+    {
+      type: "error",
+      name: "TypeError",
+      message: "x is not a function",
+      stack: "TypeError: x is not a function\n    at cell:3:5",
+      location: { line: 12, column: 5 },
+    },
+  ]),
   outputsCell("chart", [{ type: "vega-lite", id: "live1", dataset: "points", spec }]),
-  updatesCell("push", [{ type: "vega-lite-push", id: "live1", rows: [{ x: 2, y: 4 }, { x: 3, y: 9 }] }]),
+  updatesCell("push", [
+    {
+      type: "vega-lite-push",
+      id: "live1",
+      rows: [
+        { x: 2, y: 4 },
+        { x: 3, y: 9 },
+      ],
+    },
+  ]),
   outputsCell("misc", [
-    { type: "image", mime: "image/svg+xml", data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>').toString("base64"), alt: "square" },
+    {
+      type: "image",
+      mime: "image/svg+xml",
+      data: Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+      ).toString("base64"),
+      alt: "square",
+    },
     { type: "tensor", dtype: "f32", shape: [2, 2], text: "[[1, 2],\n [3, 4]]" },
     { type: "progress", id: "p1", fraction: 0.25, label: "training" },
     { type: "markdown", text: "**bold** <img src=x onerror=alert(1)>" },
   ]),
 ];
-const notebook: Notebook = { title: "Outputs", metadata: { version: 1 }, sections: [{ id: "s1", title: "All outputs", cells }] };
+const notebook: Notebook = {
+  title: "Outputs",
+  metadata: { version: 1 },
+  sections: [{ id: "s1", title: "All outputs", cells }],
+};
 
 describe("output rendering in Chromium", { skip: skip ?? false }, () => {
   let server: FakeServer;
   let browser: Browser;
   let page: Page;
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "outputs.tsnb": notebook });
+    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
+      "outputs.tsnb": notebook,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(server.url);
@@ -67,7 +139,9 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
     const shown = (await out("terminal").locator("pre").textContent()) ?? "";
     assert.match(shown, /line 199/);
     assert.doesNotMatch(shown, /line 10\n/);
-    await out("terminal").getByRole("button", { name: /Show \d+ earlier lines/ }).click();
+    await out("terminal")
+      .getByRole("button", { name: /Show \d+ earlier lines/ })
+      .click();
     assert.match((await out("terminal").locator("pre").textContent()) ?? "", /line 10\n/);
   });
 
@@ -80,7 +154,10 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
     // The frame inherits the app's CSP (no inline script), and its origin is opaque either way.
     assert.equal(await inner.locator("body[data-ran]").count(), 0);
     assert.equal(await page.title(), "Outputs — tsnb");
-    const origin = await page.frames().find((f) => f.url().startsWith("data:"))?.evaluate(() => window.origin);
+    const origin = await page
+      .frames()
+      .find((f) => f.url().startsWith("data:"))
+      ?.evaluate(() => window.origin);
     assert.equal(origin, "null");
   });
 
@@ -97,20 +174,28 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
   test("tables show one page with a pager", async () => {
     assert.equal(await out("table").locator("tbody tr").count(), 2);
     await out("table").getByText("1–2 of 5 rows").waitFor();
-    assert.equal(await out("table").getByRole("button", { name: "Previous page" }).isDisabled(), true);
+    assert.equal(
+      await out("table").getByRole("button", { name: "Previous page" }).isDisabled(),
+      true,
+    );
     assert.equal(await out("table").getByRole("button", { name: "Next page" }).isDisabled(), false);
   });
 
   test("errors show name, message and location", async () => {
     await out("error").getByText("TypeError", { exact: true }).waitFor();
-    assert.equal(await out("error").locator(".error-head").textContent(), "TypeError: x is not a function");
+    assert.equal(
+      await out("error").locator(".error-head").textContent(),
+      "TypeError: x is not a function",
+    );
     await out("error").getByText("at line 12, column 5 of the notebook file").waitFor();
   });
 
   test("a Vega-Lite chart is drawn and pushed rows appear in it", async () => {
     const points = out("chart").locator(".mark-symbol path");
     await points.first().waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('[data-cell-id="chart"] .mark-symbol path').length === 3);
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-cell-id="chart"] .mark-symbol path').length === 3,
+    );
     assert.equal(await points.count(), 3);
   });
 
@@ -118,7 +203,12 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
     const img = out("misc").getByRole("img", { name: "square" });
     assert.match((await img.getAttribute("src")) ?? "", /^data:image\/svg\+xml;base64,/);
     await out("misc").getByText("Tensor<f32>[2×2]").waitFor();
-    assert.equal(await out("misc").locator("progress").evaluate((p) => (p as HTMLProgressElement).value), 0.25);
+    assert.equal(
+      await out("misc")
+        .locator("progress")
+        .evaluate((p) => (p as HTMLProgressElement).value),
+      0.25,
+    );
     await out("misc").locator(".output-markdown strong").getByText("bold").waitFor();
     assert.equal(await out("misc").locator(".output-markdown [onerror]").count(), 0);
   });

@@ -29,7 +29,9 @@ describe("keyboard shortcuts", { skip: skip ?? false }, () => {
   let browser: Browser;
   let page: Page;
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "keys.tsnb": notebook });
+    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
+      "keys.tsnb": notebook,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(server.url);
@@ -54,7 +56,10 @@ describe("keyboard shortcuts", { skip: skip ?? false }, () => {
   test("Shift+Enter runs the selected cell", async () => {
     await select("a");
     await page.keyboard.press("Shift+Enter");
-    await page.locator('[data-cell-id="a"] .cell-status').getByText(/Done in/).waitFor();
+    await page
+      .locator('[data-cell-id="a"] .cell-status')
+      .getByText(/Done in/)
+      .waitFor();
   });
 
   test("B and M insert a code and a Markdown cell below", async () => {
@@ -92,18 +97,26 @@ describe("keyboard shortcuts", { skip: skip ?? false }, () => {
   test("Ctrl+S saves, Ctrl+Shift+Enter runs all", async () => {
     await select("a");
     await page.keyboard.press("Control+s");
-    await page.locator(".toast").getByText(/Saved|Save/).first().waitFor();
+    await page
+      .locator(".toast")
+      .getByText(/Saved|Save/)
+      .first()
+      .waitFor();
     await page.keyboard.press("Control+Shift+Enter");
     await until(() => {
       const d = server.data("s1");
-      return d.notebook.sections[0]!.cells.filter((c) => c.type === "code").every((c) => d.cells[c.id]!.status.type === "done");
+      return d.notebook.sections[0]!.cells.filter((c) => c.type === "code").every(
+        (c) => d.cells[c.id]!.status.type === "done",
+      );
     });
   });
 });
 
 describe("reconnecting", { skip: skip ?? false }, () => {
   test("a page that lost its connection comes back to its notebook with what happened meanwhile", async () => {
-    const server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "keys.tsnb": notebook });
+    const server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
+      "keys.tsnb": notebook,
+    });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage();
@@ -112,15 +125,31 @@ describe("reconnecting", { skip: skip ?? false }, () => {
       await page.locator('[data-cell-id="a"]').waitFor();
       await page.evaluate(() => {
         const seen: string[] = ((window as unknown as { __states: string[] }).__states = []);
-        new MutationObserver(() => seen.push(document.body.dataset["connection"] ?? "")).observe(document.body, { attributes: true });
+        new MutationObserver(() => seen.push(document.body.dataset["connection"] ?? "")).observe(
+          document.body,
+          { attributes: true },
+        );
       });
       // Cut the connection; while the page is away, another client's change and an output arrive.
       server.dropClients();
-      server.apply("s1", { type: "set-title", title: "Renamed meanwhile", clientId: "other", at: Date.now() });
-      server.apply("s1", { type: "output-appended", cellId: "b", output: { type: "terminal", stream: "stdout", text: "printed meanwhile\n" }, clientId: "kernel", at: Date.now() });
+      server.apply("s1", {
+        type: "set-title",
+        title: "Renamed meanwhile",
+        clientId: "other",
+        at: Date.now(),
+      });
+      server.apply("s1", {
+        type: "output-appended",
+        cellId: "b",
+        output: { type: "terminal", stream: "stdout", text: "printed meanwhile\n" },
+        clientId: "kernel",
+        at: Date.now(),
+      });
       await page.locator(".nb-title").getByText("Renamed meanwhile").waitFor();
       await page.locator('[data-cell-id="b"] .outputs').getByText("printed meanwhile").waitFor();
-      const states = await page.evaluate(() => (window as unknown as { __states: string[] }).__states);
+      const states = await page.evaluate(
+        () => (window as unknown as { __states: string[] }).__states,
+      );
       assert.ok(states.includes("closed"), `the page saw the connection drop: ${states.join(",")}`);
       assert.equal(states[states.length - 1], "open");
       assert.equal(await page.locator(".conn-banner").isHidden(), true);
