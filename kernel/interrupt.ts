@@ -16,9 +16,14 @@
  *   4. If async_hooks are on (a library enabled AsyncLocalStorage) and the code is in a
  *      callback, terminating would abort Node on an assertion, so the watchdog reports a
  *      `crash` with `interrupted: true` and kills the process: the parent reports it dead.
+ * It also flushes console output that waits while the main thread is blocked (a long
+ * synchronous cell): after two batching intervals it runs the kernel's flush through its
+ * inspector session, which executes it in the middle of the blocking code.
+ *
  * Slots of `shared`: RUNNING = seq of the running evaluation (0 when none), ACK = last token
  * the main thread acknowledged, SYNC = seq while a cell's script runs synchronously, HOOKS = 1
- * when Node async_hooks are enabled (updated at each evaluation's start and end).
+ * when Node async_hooks are enabled (updated at each evaluation's start and end), PENDING = 1
+ * while output waits to be sent.
  */
 
 import { Worker } from "node:worker_threads";
@@ -29,6 +34,10 @@ export const SLOT_ACK = 1;
 export const SLOT_SYNC = 2;
 /** 1 when Node async_hooks are enabled (then terminating inside a Node callback aborts Node). */
 export const SLOT_HOOKS = 3;
+/** 1 while the main thread has output waiting to be sent. */
+export const SLOT_PENDING = 4;
+/** The kernel's output batching interval (ms). */
+export const FLUSH_MS = 50;
 /** How long the main thread has to acknowledge an interrupt before its JavaScript is terminated. */
 export const GRACE_MS = 150;
 const INTERRUPT_FD = 4;
@@ -71,6 +80,18 @@ function interrupt() {
   } catch {}
   process.kill(process.pid, "SIGKILL");
 }
+// Output that has waited two ticks means the main thread is blocked (its flush timer would have
+// run): have it flushed from inside the blocking code (see tsnb.flushFromWatchdog in main.ts).
+let pendingTicks = 0;
+setInterval(() => {
+  if (Atomics.load(shared, ${SLOT_PENDING}) !== 1) {
+    pendingTicks = 0;
+    return;
+  }
+  if (++pendingTicks < 2) return;
+  pendingTicks = 0;
+  session.post("Runtime.evaluate", { expression: 'globalThis[Symbol.for("tsnb.flushFromWatchdog")]?.()', silent: true }, () => {});
+}, ${FLUSH_MS});
 let stream;
 try {
   // A socket (epoll), not fs.createReadStream: a blocking read in the thread pool would keep
@@ -108,7 +129,7 @@ export function startInterruptWatchdog(handlers: {
   onInterrupt(runningSeq: number): void;
   onTerminated(runningSeq: number): void;
 }): Watchdog {
-  const sab = new SharedArrayBuffer(16);
+  const sab = new SharedArrayBuffer(20);
   const shared = new Int32Array(sab);
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { shared: sab } });
   worker.unref();

@@ -37,14 +37,19 @@ import { CellSyntaxError, compileCell, warmUpEsbuild, IMPORT_FN, IMPORT_META, ty
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
 import { importMeta, importModule, notebookRequire } from "./imports.ts";
 import { cellUrl, firstCellPosition, mapPosition, mapStack, registerCell } from "./stack.ts";
-import { startInterruptWatchdog, SLOT_HOOKS, SLOT_RUNNING, SLOT_SYNC } from "./interrupt.ts";
+import { startInterruptWatchdog, FLUSH_MS, SLOT_HOOKS, SLOT_PENDING, SLOT_RUNNING, SLOT_SYNC } from "./interrupt.ts";
 import { asyncHooksEnabled, currentContext as runningContext, installContextTracking, resetContext, runInContext, type EvalContext } from "./context.ts";
 
 const EVENTS_FD = 3;
-const FLUSH_MS = 50;
+
 
 // ---------------------------------------------------------------------------------------------
 // sending events
+
+/** >0 while the kernel's own output code runs: a flush requested by the watchdog must wait. */
+let busy = 0;
+/** The watchdog's shared slots, once it runs (SLOT_PENDING tells it output is waiting). */
+let slots: Int32Array | null = null;
 
 function writeAll(fd: number, text: string): void {
   let buf = Buffer.from(text);
@@ -68,7 +73,12 @@ function sendNow(event: KernelEvent): void {
     if (event.type !== "output") throw err;
     line = JSON.stringify({ ...event, output: errorOutputOf(new TypeError(`output is not JSON: ${String(err)}`)) });
   }
-  writeAll(EVENTS_FD, line + "\n");
+  busy++;
+  try {
+    writeAll(EVENTS_FD, line + "\n");
+  } finally {
+    busy--;
+  }
 }
 
 /** Pending output events, merged where consecutive text of one evaluation and stream. */
@@ -83,14 +93,39 @@ function flush(): void {
   }
   const batch = pending;
   if (batch.length === 0) return;
-  pending = [];
-  // Throttle on output actually sent: the first output after a quiet 50 ms goes out at once
-  // (so a line printed just before a long synchronous computation is seen during it).
-  lastFlush = performance.now();
-  for (const e of batch) sendNow(e);
+  busy++;
+  try {
+    pending = [];
+    if (slots) Atomics.store(slots, SLOT_PENDING, 0);
+    // Throttle on output actually sent: the first output after a quiet 50 ms goes out at once
+    // (so a line printed just before a long synchronous computation is seen during it).
+    lastFlush = performance.now();
+    for (const e of batch) sendNow(e);
+  } finally {
+    busy--;
+  }
 }
 
+// Output waiting while the main thread is blocked (a long synchronous cell) cannot be sent by
+// the flush timer: the watchdog thread calls this through its inspector session, which runs it
+// in the middle of the blocking code, unless the kernel's own output code is running.
+Object.defineProperty(globalThis, Symbol.for("tsnb.flushFromWatchdog"), {
+  value: () => {
+    if (busy === 0) flush();
+  },
+  enumerable: false,
+});
+
 function queueOutput(event: KernelEvent): void {
+  busy++;
+  try {
+    queueOutputUnguarded(event);
+  } finally {
+    busy--;
+  }
+}
+
+function queueOutputUnguarded(event: KernelEvent): void {
   const last = pending[pending.length - 1];
   if (
     event.type === "output" &&
@@ -104,7 +139,9 @@ function queueOutput(event: KernelEvent): void {
   } else {
     pending.push(event);
   }
-  // A synchronous loop never lets the timer fire: flush from the write path when due.
+  if (slots) Atomics.store(slots, SLOT_PENDING, 1);
+  // A synchronous loop never lets the timer fire: flush from the write path when due (and the
+  // watchdog flushes what is left when the loop stops printing).
   if (performance.now() - lastFlush >= FLUSH_MS) flush();
   else if (!flushTimer) {
     flushTimer = noContext(() => setTimeout(flush, FLUSH_MS));
@@ -297,7 +334,11 @@ let running: Running | null = null;
 let watchdogInstance: ReturnType<typeof startInterruptWatchdog> | null = null;
 /** The interrupt watchdog thread, started right after the handshake (or on first use). */
 function watchdog(): ReturnType<typeof startInterruptWatchdog> {
-  watchdogInstance ??= createWatchdog();
+  if (!watchdogInstance) {
+    watchdogInstance = createWatchdog();
+    slots = watchdogInstance.shared;
+    if (pending.length) Atomics.store(slots, SLOT_PENDING, 1);
+  }
   return watchdogInstance;
 }
 

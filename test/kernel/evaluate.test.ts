@@ -163,6 +163,24 @@ test("require works in cells (also TypeScript's import x = require())", async ()
   assert.equal(await value(k, "import os = require('node:os');\ntypeof os.platform()"), "'string'");
 });
 
+test("every line printed before a long synchronous computation arrives while it runs", async () => {
+  const arrivals: Array<[string, number]> = [];
+  let finished = 0;
+  await k.evaluate(
+    {
+      evalId: "sync-tail",
+      cellId: "sync-tail",
+      code: "console.log('one');\nconsole.log('two');\nconst t0 = Date.now();\nwhile (Date.now() - t0 < 20) {}\nconsole.log('three');\nconst until = Date.now() + 600;\nwhile (Date.now() < until) {}",
+    },
+    (e) => {
+      if (e.type === "output" && e.output.type === "terminal") arrivals.push([e.output.text, performance.now()]);
+      if (e.type === "evaluation-finished") finished = performance.now();
+    },
+  );
+  assert.equal(arrivals.map(([t]) => t).join(""), "one\ntwo\nthree\n");
+  for (const [text, at] of arrivals) assert.ok(finished - at > 300, `${JSON.stringify(text)} came ${finished - at} ms before the end`);
+});
+
 test("a line printed before a long synchronous computation arrives while it runs", async () => {
   const times: Record<string, number> = {};
   const fin = await k.evaluate(
