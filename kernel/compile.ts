@@ -186,7 +186,7 @@ function rewriteModuleSyntax(js: string, ast: acorn.Program, redeclare: Redeclar
       keepLines(node.start, node.end, text);
     }
     const decl = node.type === "ExportNamedDeclaration" || node.type === "ExportDefaultDeclaration" ? node.declaration : node;
-    if (decl) redeclareEdits(js, decl as acorn.Node, redeclare, declaredOnce, edits);
+    if (decl) redeclareEdits(decl as acorn.Node, redeclare, declaredOnce, edits);
     if (node.type === "ImportDeclaration") {
       // handled above
     } else if (node.type === "ExportNamedDeclaration") {
@@ -239,7 +239,7 @@ function countTopLevelNames(ast: acorn.Program): Map<string, number> {
 }
 
 /** Edits that re-declare clashing top-level names (see Redeclare) and give re-run enums a fresh object. */
-function redeclareEdits(js: string, d: acorn.Node, redeclare: Redeclare, counts: Map<string, number>, edits: Edit[]): void {
+function redeclareEdits(d: acorn.Node, redeclare: Redeclare, counts: Map<string, number>, edits: Edit[]): void {
   if (d.type === "VariableDeclaration") {
     const v = d as acorn.VariableDeclaration;
     const names = v.declarations.flatMap((x) => (x.id.type === "Identifier" ? [x.id.name] : []));
@@ -274,7 +274,6 @@ function redeclareEdits(js: string, d: acorn.Node, redeclare: Redeclare, counts:
     edits.push({ start: f.start, end: f.start, text: `${target} ${f.id.name} = ` });
     edits.push({ start: f.end, end: f.end, text: ";" });
   }
-  void js;
 }
 
 /**
