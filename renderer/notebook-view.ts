@@ -44,6 +44,9 @@ export class NotebookView {
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
   private readonly conflictEl: HTMLElement;
+  /** "Save outputs" checkbox (the notebook's persistOutputs setting). */
+  private readonly persistEl: HTMLElement;
+  private readonly persistBox: HTMLInputElement;
   private readonly lazy: LazyEditors;
   private selected: string | null = null;
   private readonly pendingSource = new Map<string, { source: string; timer: number }>();
@@ -79,6 +82,16 @@ export class NotebookView {
       "aria-label": "Kernel status",
     });
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
+    this.persistBox = h("input", { type: "checkbox" });
+    this.persistBox.addEventListener("change", () =>
+      this.host.send({ type: "set-persist-outputs", persistOutputs: this.persistBox.checked }),
+    );
+    this.persistEl = h(
+      "label",
+      { class: "persist-outputs", title: "Save text outputs and charts in the .tsnb file" },
+      this.persistBox,
+      h("span", {}, "Save outputs"),
+    );
     const actions = h(
       "div",
       { class: "nb-actions", role: "toolbar", "aria-label": "Notebook actions" },
@@ -99,6 +112,7 @@ export class NotebookView {
         text: true,
       }),
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
+      this.persistEl,
     );
     const header = h(
       "header",
@@ -122,11 +136,17 @@ export class NotebookView {
       this.conflictEl,
     );
     this.sectionsEl = h("div", { class: "sections" });
+    const addSection = h(
+      "div",
+      { class: "notebook-add" },
+      button("Add section", () => this.addSection(), { icon: "+", text: true, cls: "ghost" }),
+    );
     this.element = h(
       "main",
       { class: "notebook", "aria-label": "Notebook" },
       header,
       this.sectionsEl,
+      addSection,
     );
     this.lazy = new LazyEditors(() => this.scheduleDeclarations());
     this.element.addEventListener("keydown", (ev) => this.onKeyDown(ev));
@@ -176,6 +196,7 @@ export class NotebookView {
         ? "Saved"
         : "";
     this.saveStateEl.dataset["dirty"] = String(this.data.dirty);
+    this.persistBox.checked = this.data.notebook.metadata.persistOutputs === true;
     const k = this.data.kernel;
     const kernelText: Record<string, string> = {
       "not-started": "Kernel not started",
@@ -284,10 +305,23 @@ export class NotebookView {
         cls: "ghost",
       }),
     );
+    const head = h(
+      "div",
+      { class: "section-head" },
+      title,
+      button(
+        "Delete section",
+        () => {
+          this.flush();
+          this.host.send({ type: "delete-section", sectionId: section.id });
+        },
+        { icon: "✕", title: "Delete this section and its cells", cls: "danger section-delete" },
+      ),
+    );
     const root = h(
       "section",
       { class: "section", "data-section-id": section.id },
-      title,
+      head,
       cells,
       add,
     );
@@ -331,6 +365,11 @@ export class NotebookView {
       this.host.requestTablePage(tableId, offset, limit),
     setInputValue: (inputId, value) => this.host.send({ type: "set-input-value", inputId, value }),
   };
+
+  private addSection(): void {
+    const index = this.data.notebook.sections.length;
+    this.host.send({ type: "insert-section", sectionId: newId("s"), index, title: "New section" });
+  }
 
   private run(cellId: string): void {
     this.flush(cellId);

@@ -159,3 +159,47 @@ describe("reconnecting", { skip: skip ?? false }, () => {
     }
   });
 });
+
+describe("sections and notebook settings", { skip: skip ?? false }, () => {
+  test("add a section, rename it, delete it; toggle saving outputs", async () => {
+    const server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
+      "keys.tsnb": notebook,
+    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.getByText("keys.tsnb").click();
+      await page.locator('[data-cell-id="a"]').waitFor();
+      const sections = () => server.data("s1").notebook.sections;
+      await page.getByRole("button", { name: "Add section" }).click();
+      await page.locator(".section").nth(1).waitFor();
+      assert.equal(sections().length, 2);
+      const title = page.locator(".section").nth(1).locator(".section-title");
+      await title.click();
+      await page.keyboard.press("ControlOrMeta+A");
+      await page.keyboard.type("Results");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(
+        () => window.__tsnb?.data()?.notebook.sections[1]?.title === "Results",
+      );
+      await page.locator(".section").nth(1).getByRole("button", { name: "Add code cell" }).click();
+      await page.waitForFunction(
+        () => window.__tsnb?.data()?.notebook.sections[1]?.cells.length === 1,
+      );
+      await page.keyboard.press("Escape");
+      await page.locator(".section").nth(1).locator(".section-title").hover();
+      await page.locator(".section").nth(1).getByRole("button", { name: "Delete section" }).click();
+      await page.waitForFunction(() => window.__tsnb?.data()?.notebook.sections.length === 1);
+      assert.equal(await page.locator(".section").count(), 1);
+      await page.getByLabel("Save outputs").check();
+      await page.waitForFunction(
+        () => window.__tsnb?.data()?.notebook.metadata.persistOutputs === true,
+      );
+      assert.equal(server.data("s1").notebook.metadata.persistOutputs, true);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});
