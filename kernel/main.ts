@@ -201,7 +201,16 @@ export interface KernelBridge {
   newId(prefix?: string): string;
   /** The output the kernel would show for a value (display protocol, table, inspector tree). */
   toOutput(value: unknown): Promise<Output>;
+  /**
+   * Aborted when the user interrupts the evaluation that is current where this is read (read it
+   * synchronously when work starts: long-running library code such as a training loop checks it
+   * between steps and stops cleanly, keeping what it has done).
+   */
+  readonly signal: AbortSignal | undefined;
 }
+
+/** One AbortController per evaluation, aborted on interrupt (see KernelBridge.signal). */
+const aborts = new WeakMap<EvalContext, AbortController>();
 
 let idCounter = 0;
 /** Outputs from library or user code are checked here: a malformed one becomes a stderr note. */
@@ -226,6 +235,9 @@ const bridge: KernelBridge = {
   },
   newId: (prefix = "out") => `${prefix}-${process.pid}-${++idCounter}`,
   toOutput: (value) => toOutput(value, currentContext()),
+  get signal() {
+    return aborts.get(currentContext())?.signal;
+  },
 };
 Object.defineProperty(globalThis, Symbol.for("tsnb.kernel"), { value: bridge, enumerable: false });
 
@@ -375,6 +387,7 @@ function finish(
 ): void {
   if (r.done) return;
   r.done = true;
+  if (status === "interrupted") aborts.get(r.ctx)?.abort(new Error("Evaluation interrupted"));
   if (running === r) {
     running = null;
     Atomics.store(watchdog().shared, SLOT_RUNNING, 0);
@@ -404,6 +417,7 @@ function pump(): void {
 async function evaluate(req: EvaluateRequest): Promise<void> {
   const mySeq = ++seq;
   const ctx: EvalContext = { evalId: req.evalId, cellId: req.cellId };
+  aborts.set(ctx, new AbortController());
   lastContext = ctx;
   currentFile = req.file;
   const r: Running = { req, seq: mySeq, ctx, t0: performance.now(), defines: [], uses: [], done: false, stopWaiting: null };
