@@ -524,7 +524,11 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       return;
     }
     const result = await runInContext(ctx, () => toOutput(value, ctx));
-    finish(r, "ok", { result, resultText: inspectText(value) });
+    // A value that chooses its own output (display protocol) is shown as that output in text
+    // too (`tsnb run`), not as its internals.
+    const ownDisplay =
+      typeof value === "object" && value !== null && typeof (value as Record<symbol, unknown>)[Symbol.for("tsnb.display")] === "function";
+    finish(r, "ok", { result, resultText: ownDisplay ? undefined : inspectText(value) });
   } catch (err) {
     finish(r, "error", { error: errorOutputOf(err) });
   } finally {

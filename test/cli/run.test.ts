@@ -137,3 +137,10 @@ test("Ctrl+C interrupts the running cell and ends the run with status 1", async 
   assert.match(stderr, /Interrupted/);
   assert.doesNotMatch(stdout, /not reached/);
 });
+
+test("a result that chooses its own output (display protocol) prints that output, not its internals", () => {
+  const r = tsnb("run", fx("display.tsnb"));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\*\*2 layers\*\*, 10 parameters/);
+  assert.doesNotMatch(r.stdout, /internal state/);
+});
