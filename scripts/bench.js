@@ -20,7 +20,7 @@ const benches = readdirSync(join(root, "bench"))
 let failed = 0;
 for (const file of benches) {
   console.log(`\n=== bench/${file}`);
-  const res = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", file)], {
+  const res = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(root, "bench", file)], {
     stdio: "inherit",
     cwd: root,
   });
