@@ -41,8 +41,8 @@ async function timeit(f: () => unknown, budget = quick ? 0.15 : 0.4, rounds = 3)
  */
 async function timeMany(
   fns: Record<string, () => unknown>,
-  budget = quick ? 0.1 : 0.25,
-  rounds = quick ? 3 : 6,
+  budget = 0.03,
+  rounds = quick ? 8 : 24,
 ): Promise<Record<string, number>> {
   const best: Record<string, number> = {};
   for (const [k, f] of Object.entries(fns)) {
@@ -242,7 +242,7 @@ table(
   const y = nx.tensor([2], { dtype: "f32" });
   const feeds = { x: x.toOrt(), y: y.toOrt() };
   const fetches = { z: null };
-  const N = quick ? 2_000 : 10_000;
+  const N = quick ? 1_000 : 2_000;
   const loop = (f: () => unknown) => () => {
     for (let i = 0; i < N; i++) f();
   };
@@ -313,8 +313,8 @@ table(
             p = (step(p, x, labels) as { params: P }).params;
           },
         },
-        0.3,
-        3,
+        0.03,
+        quick ? 8 : 20,
       );
       tFB = Math.min(tFB, t.fb!);
       tStep = Math.min(tStep, t.step!);

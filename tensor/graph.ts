@@ -154,6 +154,28 @@ export class GraphBuilder {
     };
   }
 
+  /**
+   * Makes value `x` available as graph output `name`: renames the node that produces it when that
+   * is safe (no copy), else adds an Identity. `x` must not be used by nodes added later.
+   */
+  outputAs(x: string, name: string): void {
+    const producer = this.nodes.find((n) => n.outputs.includes(x));
+    const isOutputAlready =
+      this.outputs.some((o) => o.name === x) ||
+      this.nodes.some(
+        (n) =>
+          n.opType === "Identity" &&
+          n.inputs[0] === x &&
+          this.outputs.some((o) => o.name === n.outputs[0]),
+      );
+    if (!producer || isOutputAlready || this.inputs.some((i) => i.name === x)) {
+      this.add("Identity", [x], undefined, name);
+      return;
+    }
+    producer.outputs = producer.outputs.map((o) => (o === x ? name : o));
+    for (const n of this.nodes) n.inputs = n.inputs.map((v) => (v === x ? name : v));
+  }
+
   cast(x: string, to: DType): string {
     return this.add("Cast", [x], { to: onnxType(to) });
   }

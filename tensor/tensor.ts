@@ -629,7 +629,7 @@ function compileSingleOp(
     attrs,
     dtype,
   );
-  b.add("Identity", [y], undefined, "y");
+  b.outputAs(y, "y");
   b.output(
     "y",
     dtype,

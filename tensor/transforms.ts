@@ -143,10 +143,18 @@ function lowerTrace(
       work += node.op === "matmul" ? out.size * (node.inputs[0]!.shape.at(-1) ?? 1) : out.size;
     }
   }
+  const renamed = new Map<number, string>();
   const outputs: Lowered["outputs"] = outs.map((t, i) => {
     if (t._node?.trace !== trace) return { value: t };
     const name = exportMode ? `output_${i}` : `out${i}`;
-    b.add("Identity", [names.get(t._node.id)!], undefined, name);
+    const id = t._node.id;
+    const first = renamed.get(id);
+    if (first !== undefined) b.add("Identity", [first], undefined, name);
+    else {
+      b.outputAs(names.get(id)!, name);
+      renamed.set(id, name);
+      names.set(id, name);
+    }
     b.output(name, t.dtype, dimsOf(t.shape, poly));
     return { name, dtype: t.dtype, shape: t.shape };
   });

@@ -42,11 +42,12 @@ def sgd_step():
 
 
 def bench(f):
+    """Best time per call over many short blocks (~30 ms each), as bench/tensor.ts measures nx."""
     for _ in range(20):
         f()
     best = float("inf")
-    for _ in range(7):
-        n = 200
+    for _ in range(40):
+        n = 20
         t0 = time.perf_counter()
         for _ in range(n):
             f()
