@@ -54,9 +54,28 @@ export function allowedHosts(policy: AccessPolicy): Set<string> {
   return new Set(names.map((n) => `${n.toLowerCase()}:${policy.port}`));
 }
 
+/** Longest request target accepted (Node itself refuses request heads over 16 KB with 431). */
+export const MAX_TARGET_LENGTH = 8192;
+
+/**
+ * The request target as a URL, or null when it is not a plain path: only origin-form targets
+ * (`/path?query`) are served; `//host/x`, absolute-form `http://x/`, `*` and over-long targets
+ * are not (a `//` path would also turn a redirect into one to another host).
+ */
+export function parseRequestTarget(target: string | undefined): URL | null {
+  if (target === undefined || target.length > MAX_TARGET_LENGTH) return null;
+  if (!target.startsWith("/") || target.startsWith("//")) return null;
+  try {
+    const url = new URL(`http://x${target}`);
+    return url.host === "x" ? url : null;
+  } catch {
+    return null;
+  }
+}
+
 export type AccessDecision =
-  | { ok: true; via: "cookie" | "header" | "query"; tokenInQuery: boolean }
-  | { ok: false; status: 401 | 403; reason: string };
+  | { ok: true; via: "cookie" | "header" | "query"; tokenInQuery: boolean; url: URL }
+  | { ok: false; status: 400 | 401 | 403; reason: string };
 
 /**
  * Decide whether a request may proceed. `websocket` adds the Origin check. The token may come
@@ -82,19 +101,29 @@ export function checkRequest(req: IncomingMessage, policy: AccessPolicy, websock
       if (!hosts.has(originHost)) return { ok: false, status: 403, reason: `Origin '${origin}' is not this server` };
     }
   }
-  const url = new URL(req.url ?? "/", "http://x");
+  const url = parseRequestTarget(req.url);
+  if (!url) return { ok: false, status: 400, reason: "the request target must be a path starting with a single /" };
   const fromQuery = url.searchParams.get("token");
   if (fromQuery !== null) {
-    if (tokensEqual(fromQuery, policy.token)) return { ok: true, via: "query", tokenInQuery: true };
+    if (tokensEqual(fromQuery, policy.token)) return { ok: true, via: "query", tokenInQuery: true, url };
     return { ok: false, status: 401, reason: "wrong token" };
   }
   const auth = req.headers.authorization;
   if (auth?.startsWith("Bearer ")) {
-    if (tokensEqual(auth.slice(7).trim(), policy.token)) return { ok: true, via: "header", tokenInQuery: false };
+    if (tokensEqual(auth.slice(7).trim(), policy.token)) return { ok: true, via: "header", tokenInQuery: false, url };
     return { ok: false, status: 401, reason: "wrong token" };
   }
   const cookie = parseCookies(req.headers.cookie).get(cookieName(policy.port));
-  if (cookie !== undefined && tokensEqual(cookie, policy.token)) return { ok: true, via: "cookie", tokenInQuery: false };
+  if (cookie !== undefined && tokensEqual(cookie, policy.token)) {
+    // The cookie is the browser's: it proves only that the request came from this browser, so it
+    // counts only for the app's own requests (and navigations typed by the user). A request made
+    // by another origin — another localhost port (same site), or an HTML output's sandboxed
+    // opaque-origin frame (Origin: null) — carries the cookie too and is refused.
+    const site = req.headers["sec-fetch-site"];
+    if ((site !== undefined && site !== "same-origin" && site !== "none") || req.headers.origin === "null")
+      return { ok: false, status: 403, reason: "the cookie is not accepted on requests from another origin" };
+    return { ok: true, via: "cookie", tokenInQuery: false, url };
+  }
   return { ok: false, status: 401, reason: "missing or wrong token: open the URL that tsnb serve printed" };
 }
 

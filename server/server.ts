@@ -73,6 +73,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const STATUS_TEXT = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" } as const;
+
 class RequestError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -164,17 +166,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   // ---- HTTP ----
 
-  const server: Server = createServer((req, res) => void handleHttp(req, res));
+  const server: Server = createServer((req, res) => {
+    // Nothing a request carries may take the server down: an unexpected failure is a 500 for that request.
+    handleHttp(req, res).catch((e: unknown) => {
+      log(`error serving ${req.method} ${String(req.url).slice(0, 200)}: ${(e as Error).stack ?? String(e)}`);
+      if (!res.headersSent) res.writeHead(500, { ...securityHeaders(), "Content-Type": "text/plain; charset=utf-8" });
+      res.end("Internal error\n");
+    });
+  });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const headers = securityHeaders();
     const access = checkRequest(req, policy, false);
     if (!access.ok) {
       res.writeHead(access.status, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
-      res.end(`${access.status === 401 ? "Unauthorized" : "Forbidden"}: ${access.reason}\n`);
+      res.end(`${STATUS_TEXT[access.status]}: ${access.reason}\n`);
       return;
     }
-    const url = new URL(req.url ?? "/", "http://x");
+    const url = access.url;
     if (access.tokenInQuery) {
       url.searchParams.delete("token");
       res.writeHead(302, { ...headers, "Set-Cookie": tokenCookie(policy.port, token), Location: url.pathname + url.search });
@@ -204,14 +213,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    const access = checkRequest(req, policy, true);
-    const refuse = (status: number, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : status === 404 ? "Not Found" : "Forbidden"}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
+    // The socket is ours from here: a client that resets it must not raise an unhandled 'error'.
+    socket.on("error", () => undefined);
+    const refuse = (status: keyof typeof STATUS_TEXT, reason: string) => {
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
     };
-    if (!access.ok) return refuse(access.status, access.reason);
-    if (url.pathname !== WS_PATH) return refuse(404, "no such endpoint");
-    wss.handleUpgrade(req, socket, head, (ws) => connection(ws));
+    try {
+      const access = checkRequest(req, policy, true);
+      if (!access.ok) return refuse(access.status, access.reason);
+      if (access.url.pathname !== WS_PATH) return refuse(404, "no such endpoint");
+      wss.handleUpgrade(req, socket, head, (ws) => connection(ws));
+    } catch (e) {
+      log(`error upgrading ${String(req.url).slice(0, 200)}: ${(e as Error).stack ?? String(e)}`);
+      refuse(400, "bad WebSocket request");
+    }
   });
 
   function connection(ws: WebSocket): void {
@@ -246,7 +261,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return s;
     };
 
-    ws.on("message", (raw) => {
+    // Invalid frames (bad UTF-8, oversized, reserved opcodes): ws closes the socket with the right
+    // code and reports the error here; without a listener it would be thrown and end the server.
+    ws.on("error", (e) => log(`WebSocket error: ${e.message}`));
+    ws.on("message", (raw, isBinary) => {
+      if (isBinary) return fail("bad-message", "messages are JSON text frames");
       const parsed = parseClientMessage(raw.toString());
       if (!parsed.ok) return fail("bad-message", parsed.error);
       const msg = parsed.message;

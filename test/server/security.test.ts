@@ -110,6 +110,15 @@ describe("server security", () => {
     assert.equal(await tryWs(port, "/elsewhere", { Cookie: cookie }), 404);
   });
 
+  test("the cookie counts only for the app's own requests: another origin (another port, a sandboxed frame) is refused", async () => {
+    assert.equal((await get(port, "/api/health", { Cookie: cookie, "Sec-Fetch-Site": "same-origin" })).status, 200);
+    assert.equal((await get(port, "/", { Cookie: cookie, "Sec-Fetch-Site": "none" })).status, 200, "a typed URL");
+    for (const site of ["same-site", "cross-site"])
+      assert.equal((await get(port, "/api/health", { Cookie: cookie, "Sec-Fetch-Site": site })).status, 403, site);
+    assert.equal((await get(port, "/api/health", { Cookie: cookie, Origin: "null" })).status, 403, "Origin: null (opaque origin)");
+    assert.equal((await get(port, "/api/health", { Authorization: `Bearer ${t.server.token}`, "Sec-Fetch-Site": "cross-site" })).status, 200, "an explicit token is not ambient");
+  });
+
   test("static files cannot be read outside the renderer folder", async () => {
     for (const p of ["/../package.json", "/%2e%2e/package.json", "/..%2fpackage.json"]) {
       const r = await get(port, p, { Cookie: cookie });
