@@ -152,6 +152,44 @@ export function globalizeDeclarations(dts: string): { imports: string[]; decls: 
   return { imports, decls };
 }
 
+/**
+ * Global declarations for the names a cell imports (`import { nn } from "tsnb"` makes `nn` a
+ * binding of the kernel's global scope, so later cells use it without importing it again).
+ * Values are typed with `typeof import("m")…`; `import type` names become type aliases.
+ */
+export function importDeclarations(source: string): GlobalDecl[] {
+  const decls: GlobalDecl[] = [];
+  const re = /^import\s+(type\s+)?([\s\S]*?)\s+from\s+(["'])([^"'\n]+)\3/gm;
+  for (let m = re.exec(source); m; m = re.exec(source)) {
+    const typeOnly = Boolean(m[1]);
+    const clause = m[2]!.trim();
+    const mod = JSON.stringify(m[4]!);
+    const add = (local: string, member: string | null, isType: boolean) => {
+      if (!/^[A-Za-z_$][\w$]*$/.test(local)) return;
+      const ref = member === null ? `import(${mod})` : `import(${mod})[${JSON.stringify(member)}]`;
+      decls.push({
+        name: local,
+        text: isType ? `type ${local} = ${ref};` : `const ${local}: typeof ${ref};`,
+      });
+    };
+    const ns = /^\*\s+as\s+([\w$]+)$/.exec(clause);
+    if (ns) {
+      add(ns[1]!, null, false);
+      continue;
+    }
+    const named = /\{([\s\S]*)\}/.exec(clause);
+    const def = clause.replace(/\{[\s\S]*\}/, "").replace(/,/g, " ").trim();
+    const defNs = /^([\w$]+)?\s*(?:\*\s+as\s+([\w$]+))?$/.exec(def);
+    if (defNs?.[1]) add(defNs[1], "default", typeOnly);
+    if (defNs?.[2]) add(defNs[2], null, false);
+    for (const spec of named?.[1]!.split(",") ?? []) {
+      const t = /^\s*(type\s+)?([\w$]+)(?:\s+as\s+([\w$]+))?\s*$/.exec(spec);
+      if (t) add(t[3] ?? t[2]!, t[2]!, typeOnly || Boolean(t[1]));
+    }
+  }
+  return decls;
+}
+
 const declCache = new Map<string, { source: string; dts: string }>();
 let declRun = 0;
 /**
@@ -179,6 +217,7 @@ export async function updateCellDeclarations(
     }
     const g = globalizeDeclarations(cached.dts);
     g.imports.forEach((i) => imports.add(i));
+    g.decls.unshift(...importDeclarations(cell.source));
     // A name declared again by a later cell replaces the earlier declaration (the kernel's
     // semantics: re-running a cell redefines its names). Function overloads stay together.
     const names = new Set(g.decls.map((d) => d.name).filter((n): n is string => n !== null));

@@ -36,6 +36,11 @@ const notebook: Notebook = {
           id: "libbad",
           source: 'import { display } from "tsnb";\ndisplay.noSuchThing(1);',
         },
+        // Imports of earlier cells are bindings of the kernel's global scope: later cells use
+        // them without importing again, with their types.
+        { type: "code", id: "importuse", source: "display.markdown('ok');\nnsAlias.md" },
+        { type: "code", id: "importbad", source: "display.notThere(2);" },
+        { type: "code", id: "importns", source: 'import * as nsAlias from "tsnb";' },
       ],
     },
   ],
@@ -99,6 +104,18 @@ describe("code cells in Monaco", { skip: skip ?? false }, () => {
       await squiggles("lib").count(),
       0,
       "display, md and DisplayHandle.update type-check",
+    );
+  });
+
+  test("names imported by earlier cells are known, with their types, to later cells", async () => {
+    await page.locator('[data-cell-id="importbad"]').scrollIntoViewIfNeeded();
+    await page.locator('[data-cell-id="importbad"] .monaco-editor .view-lines').click();
+    await squiggles("importbad").first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-cell-id="importuse"] .monaco-editor .view-lines').click();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-cell-id="importuse"] .squiggly-error').length === 0,
+      undefined,
+      { timeout: 30_000 },
     );
   });
 
