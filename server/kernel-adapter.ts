@@ -5,6 +5,7 @@
  * Invariants: events of a process that is no longer the current one (stopped, restarted, dead)
  * are dropped; every evaluation ends in `sink.finished` or, when the process dies, in
  * `sink.status("dead", reason)` (the reducer then aborts the running cell).
+ * An interrupt before the kernel reported the evaluation started cancels it (it never runs).
  * Inputs: the kernel protocol has no message for input values yet, so `setInputValue` only
  * changes what the session shows (documented limitation).
  */
@@ -14,8 +15,18 @@ import { KernelProcess } from "../kernel/client.ts";
 import type { EvaluationRequest, KernelFactory, KernelOptions, KernelSink, SessionKernel } from "./kernel-runner.ts";
 import { packageRoot } from "./static.ts";
 
+/** The evaluation last handed to the kernel, until it finishes. */
+interface Current {
+  evaluationId: number;
+  /** The kernel reported `evaluation-started` (its code runs). */
+  started: boolean;
+  /** The user interrupted it before it started. */
+  interrupted: boolean;
+}
+
 class KernelProcessAdapter implements SessionKernel {
   private proc: KernelProcess | null = null;
+  private current: Current | null = null;
 
   constructor(
     private readonly sink: KernelSink,
@@ -54,11 +65,17 @@ class KernelProcessAdapter implements SessionKernel {
   evaluate(req: EvaluationRequest): void {
     const proc = this.ensure();
     const { cellId, evaluationId } = req;
+    const current: Current = { evaluationId, started: false, interrupted: false };
+    this.current = current;
     void proc
       .evaluate({ evalId: String(evaluationId), cellId, code: req.code, file: req.file, line: req.line }, (event) => {
         if (this.proc !== proc) return;
         switch (event.type) {
           case "evaluation-started":
+            current.started = true;
+            // Interrupted after it was sent but before it started: the kernel may have seen the
+            // interrupt while nothing ran, so say it again now that the code runs.
+            if (current.interrupted) proc.interrupt();
             this.sink.started(cellId, evaluationId);
             break;
           case "output":
@@ -72,7 +89,13 @@ class KernelProcessAdapter implements SessionKernel {
         }
       })
       .then((fin) => {
+        if (this.current === current) this.current = null;
         if (this.proc !== proc) return; // restarted or stopped: the session already aborted the cell
+        if (fin.status === "aborted" && current.interrupted && !current.started && !proc.death) {
+          // Cancelled by `interrupt` while the kernel was starting: it never ran.
+          this.sink.finished({ cellId, evaluationId, status: "interrupted", result: null, defines: [], uses: [], durationMs: 0 });
+          return;
+        }
         if (fin.status === "aborted") {
           // The process died: its death is reported through onDeath (status "dead").
           if (proc.death) return;
@@ -91,8 +114,22 @@ class KernelProcessAdapter implements SessionKernel {
       });
   }
 
+  /**
+   * Interrupt the current evaluation. One that has not started yet (the kernel process is still
+   * starting, or busy finishing the previous one) is cancelled: it never runs, and finishes as
+   * `interrupted` — as a user who pressed Interrupt before anything ran expects.
+   */
   interrupt(): void {
-    this.proc?.interrupt();
+    const proc = this.proc;
+    if (!proc) return;
+    const current = this.current;
+    if (current && !current.started) {
+      current.interrupted = true;
+      // Still queued in the client (before the kernel's handshake): dropped, resolves as aborted.
+      proc.cancelQueued("interrupted before it started");
+      return;
+    }
+    proc.interrupt();
   }
 
   async restart(): Promise<void> {

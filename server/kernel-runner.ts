@@ -40,6 +40,10 @@ export interface EvaluationRequest {
 
 export interface SessionKernel {
   evaluate(request: EvaluationRequest): void;
+  /**
+   * Stop the current evaluation. One the kernel has not started yet (e.g. its process is still
+   * starting) is cancelled: it never runs and finishes with status `interrupted`.
+   */
   interrupt(): void;
   /** Stop the process; the next evaluation starts a fresh one. */
   restart(): Promise<void>;

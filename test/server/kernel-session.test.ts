@@ -125,3 +125,37 @@ describe("sessions with the real kernel process", () => {
     assert.equal(fin.status, "error", "x is gone after a restart");
   });
 });
+
+test("an interrupt sent while the kernel process is still starting cancels the cell that was about to run: it never runs", async () => {
+  const t = await testServer({ kernelFactory: kernelProcessFactory });
+  const c = await Client.connect(t.server);
+  try {
+    await writeFile(
+      join(t.root, "loop.tsnb"),
+      "# Loop\n\n```ts\nconst kept = 5;\n```\n\n```ts\nconsole.log(\"the loop cell ran\");\nwhile (true) {}\n```\n\n```ts\nkept * 2\n```\n",
+    );
+    c.send({ type: "open-file", path: "loop.tsnb" });
+    const sessionId = (await c.next("joined")).sessionId;
+    const [first, loop, after] = cells(c, sessionId);
+    c.send({ type: "apply", sessionId, op: { type: "evaluate-cell", cellId: loop } });
+    await c.applied("kernel-status", (op) => op.status === "starting", 5000);
+    c.send({ type: "apply", sessionId, op: { type: "interrupt" } });
+    const fin = await c.applied("evaluation-finished", (op) => op.cellId === loop, 20_000);
+    assert.equal(fin.op.status, "interrupted");
+    const d = c.copies.get(sessionId)!;
+    assert.deepEqual(d.cells[loop!]!.status, { type: "aborted", reason: "interrupted" });
+    assert.doesNotMatch(JSON.stringify(d.cells[loop!]!.outputs), /the loop cell ran/, "the cancelled cell did not run");
+    assert.ok(!c.messages.some((m) => m.type === "applied" && m.op.type === "evaluation-started" && m.op.cellId === loop), "no evaluation-started for it");
+    // The kernel finishes starting and evaluates the next cells normally.
+    c.send({ type: "apply", sessionId, op: { type: "evaluate-cell", cellId: first } });
+    assert.equal((await c.applied("evaluation-finished", (op) => op.cellId === first, 20_000)).op.status, "ok");
+    c.send({ type: "apply", sessionId, op: { type: "evaluate-cell", cellId: after } });
+    const fin2 = await c.applied("evaluation-finished", (op) => op.cellId === after, 20_000);
+    assert.equal(fin2.op.status, "ok");
+    assert.match(JSON.stringify(c.copies.get(sessionId)!.cells[after!]!.outputs), /10/);
+    assert.equal(c.copies.get(sessionId)!.kernel.status, "idle");
+  } finally {
+    c.close();
+    await t.close();
+  }
+});
