@@ -248,7 +248,8 @@ export function outputToText(o: Output): string {
       return [head, ...rows, ...more].join("\n");
     }
     case "tensor":
-      return o.text;
+      // As Nx inspects a tensor: dtype and shape, then the values.
+      return `${o.dtype}${o.shape.map((d) => `[${d}]`).join("")}\n${o.text}`;
     case "value":
       return previewText(o.preview);
     case "error":

@@ -144,3 +144,10 @@ test("a result that chooses its own output (display protocol) prints that output
   assert.match(r.stdout, /\*\*2 layers\*\*, 10 parameters/);
   assert.doesNotMatch(r.stdout, /internal state/);
 });
+
+test("a tensor result prints its dtype and shape, then its values", () => {
+  const r = tsnb("run", fx("tensor.tsnb"));
+  assert.equal(r.status, 0, r.stderr);
+  // Integers make an i32 tensor (as Nx infers an integer type); adding 1 keeps it.
+  assert.equal(r.stdout, "i32[2][2]\n[\n  [2, 3],\n  [4, 5]\n]\n");
+});
