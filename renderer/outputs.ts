@@ -3,8 +3,9 @@
  *
  * Owns: one renderer per output type, including the value inspector, paged tables, vega-embed
  * charts (loaded on demand, live rows pushed into the named dataset), sandboxed HTML frames.
- * Invariants: HTML outputs only ever go into an <iframe sandbox="allow-scripts"> (an opaque
- * origin: no access to the app, its cookie or its WebSocket); Markdown goes through the
+ * Invariants: HTML outputs only ever go into an <iframe sandbox="allow-scripts"> showing the
+ * server's sandbox page, which receives the HTML by postMessage (an opaque origin with its own
+ * CSP: its scripts run, with no access to the app, its cookie, its server or its WebSocket); Markdown goes through the
  * sanitizer; terminal text is escaped by ansi_up; images are <img> with a data: URL (SVG too,
  * never inlined). The switch over output types is exhaustive.
  */
@@ -152,8 +153,56 @@ export function renderTerminal(text: string, stream: "stdout" | "stderr"): HTMLE
   return pre;
 }
 
-/** HTML output in an opaque-origin iframe: scripts may run inside, nothing reaches the app. */
+/** The server's sandbox page for HTML outputs (server/sandbox.ts SANDBOX_PATH). */
+const SANDBOX_PATH = "/sandbox/html-output";
+/** Tallest an HTML output frame grows to by itself (it scrolls inside beyond; the user may resize it). */
+const MAX_HTML_HEIGHT = 800;
+let sandboxListening = false;
+
+/**
+ * Messages from sandbox frames: `tsnb-sandbox-ready` → send the frame its HTML;
+ * `tsnb-html-height` → size the frame. Anything else, or from another window, is ignored. The
+ * frame is an opaque origin, so the HTML is posted with target "*" — only to that frame's window.
+ */
+function listenToSandboxes(): void {
+  if (sandboxListening) return;
+  sandboxListening = true;
+  window.addEventListener("message", (e: MessageEvent) => {
+    const source = e.source as Window | null;
+    const entry = source ? findFrame(source) : null;
+    if (!entry || !source) return;
+    const data = e.data as { type?: unknown; height?: unknown } | null;
+    if (data?.type === "tsnb-sandbox-ready")
+      source.postMessage({ type: "tsnb-html", html: entry.html }, "*");
+    else if (
+      data?.type === "tsnb-html-height" &&
+      typeof data.height === "number" &&
+      Number.isFinite(data.height)
+    )
+      entry.frame.style.height = `${Math.min(Math.max(Math.ceil(data.height) + 2, 40), MAX_HTML_HEIGHT)}px`;
+  });
+}
+
+/** The output frame whose window sent a message, with its HTML. */
+function findFrame(source: Window): { frame: HTMLIFrameElement; html: string } | null {
+  for (const frame of document.querySelectorAll<HTMLIFrameElement>("iframe.output-html")) {
+    if (frame.contentWindow !== source) continue;
+    const html = htmlOf.get(frame);
+    return html === undefined ? null : { frame, html };
+  }
+  return null;
+}
+
+/** The HTML each output frame shows, sent when its sandbox page says it is ready. */
+const htmlOf = new WeakMap<HTMLIFrameElement, string>();
+
+/**
+ * HTML output in the server's sandbox page, framed with sandbox="allow-scripts": an opaque
+ * origin with its own CSP, so the output's scripts run, but cannot reach the app's DOM, cookie,
+ * storage, server API or WebSocket, open popups or navigate the app.
+ */
 function renderHtml(html: string): HTMLElement {
+  listenToSandboxes();
   const frame = h("iframe", {
     class: "output output-html",
     sandbox: "allow-scripts",
@@ -161,18 +210,9 @@ function renderHtml(html: string): HTMLElement {
     title: "HTML output",
     loading: "lazy",
   });
-  // A data: URL document gets an opaque origin and its own (empty) CSP, unlike srcdoc which
-  // would inherit the app's script-src and block the output's own scripts.
-  frame.src = `data:text/html;charset=utf-8;base64,${utf8ToBase64(html)}`;
+  htmlOf.set(frame, html);
+  frame.src = SANDBOX_PATH;
   return frame;
-}
-
-function utf8ToBase64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
 }
 
 /** Expandable inspector: objects are <details>, expanded at the top level. */

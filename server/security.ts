@@ -128,22 +128,22 @@ export function checkRequest(req: IncomingMessage, policy: AccessPolicy, websock
 }
 
 /**
- * Content-Security-Policy of the app's pages. Scripts only from the server itself, plus
- * 'unsafe-eval' because vega compiles its expressions with `new Function` (vega-interpreter
- * would avoid it; not used). Inline styles for Monaco and KaTeX. Workers from blob: (Monaco).
- * Frames from blob:/data: for sandboxed HTML outputs. Nobody may frame the app.
+ * Content-Security-Policy of the app's pages. Scripts only from the server itself, no eval (vega
+ * runs with its expression interpreter). Inline styles for Monaco and KaTeX. Workers from blob:
+ * (Monaco). Frames only from the server: HTML outputs are shown in its sandbox page
+ * (server/sandbox.ts), which has a policy of its own. Nobody may frame the app.
  */
 export function contentSecurityPolicy(): string {
   return [
     "default-src 'self'",
-    "script-src 'self' 'unsafe-eval'",
+    "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
     "worker-src 'self' blob:",
     "connect-src 'self'",
-    "frame-src 'self' blob: data:",
-    "child-src 'self' blob: data:",
+    "frame-src 'self'",
+    "child-src 'self' blob:",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

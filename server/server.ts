@@ -29,6 +29,7 @@ import { UnsavedStore, defaultDataDir } from "./app-data.ts";
 import type { KernelFactory } from "./kernel-runner.ts";
 import { ForbiddenPathError, displayPath, isNotebookName, listFolder, resolveInRoot } from "./paths.ts";
 import { checkRequest, newToken, securityHeaders, tokenCookie, type AccessPolicy } from "./security.ts";
+import { SANDBOX_PAGE, SANDBOX_PATH, sandboxHeaders } from "./sandbox.ts";
 import { Session, SessionError, contentHash } from "./session.ts";
 import { packageRoot, serveStatic } from "./static.ts";
 
@@ -193,6 +194,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { ...headers, Allow: "GET" });
       res.end();
+      return;
+    }
+    if (url.pathname === SANDBOX_PATH) {
+      res.writeHead(200, sandboxHeaders(headers));
+      res.end(SANDBOX_PAGE);
       return;
     }
     if (url.pathname === "/api/health") {

@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Notebook } from "../../core/notebook.ts";
+import { SANDBOX_PAGE, SANDBOX_PATH, sandboxHeaders } from "../../server/sandbox.ts";
 import type { Output, OutputUpdate } from "../../core/outputs.ts";
 import {
   APP_PROTOCOL_VERSION,
@@ -58,6 +59,9 @@ export async function startFakeServer(
 
   const http = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://x");
+    // HTML outputs are framed from the real server's sandbox page.
+    if (url.pathname === SANDBOX_PATH)
+      return void res.writeHead(200, sandboxHeaders({})).end(SANDBOX_PAGE);
     const rel =
       url.pathname === "/"
         ? "index.html"

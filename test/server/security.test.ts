@@ -80,6 +80,8 @@ describe("server security", () => {
     const r = await get(port, "/", { Cookie: cookie });
     assert.match(String(r.headers["content-security-policy"]), /frame-ancestors 'none'/);
     assert.match(String(r.headers["content-security-policy"]), /script-src 'self'/);
+    assert.doesNotMatch(String(r.headers["content-security-policy"]), /unsafe-eval/, "the page needs no eval (vega's interpreter)");
+    assert.match(String(r.headers["content-security-policy"]), /frame-src 'self'(;|$)/, "frames only from the server (the HTML output sandbox)");
     assert.equal(r.headers["x-content-type-options"], "nosniff");
     assert.equal(r.headers["x-frame-options"], "DENY");
     assert.equal((await get(port, "/", {})).headers["x-content-type-options"], "nosniff", "refusals too");
@@ -117,6 +119,22 @@ describe("server security", () => {
       assert.equal((await get(port, "/api/health", { Cookie: cookie, "Sec-Fetch-Site": site })).status, 403, site);
     assert.equal((await get(port, "/api/health", { Cookie: cookie, Origin: "null" })).status, 403, "Origin: null (opaque origin)");
     assert.equal((await get(port, "/api/health", { Authorization: `Bearer ${t.server.token}`, "Sec-Fetch-Site": "cross-site" })).status, 200, "an explicit token is not ambient");
+  });
+
+  test("the HTML output sandbox page: its own sandboxing CSP, framable by the app only, no secret, no cookie set", async () => {
+    assert.equal((await get(port, "/sandbox/html-output")).status, 401, "the token is required like everywhere");
+    const r = await get(port, "/sandbox/html-output", { Cookie: cookie, "Sec-Fetch-Site": "same-origin" });
+    assert.equal(r.status, 200);
+    const csp = String(r.headers["content-security-policy"]);
+    assert.match(csp, /^sandbox allow-scripts;/);
+    assert.doesNotMatch(csp, /allow-same-origin|allow-top-navigation|allow-popups|allow-forms/);
+    assert.match(csp, /frame-ancestors 'self'/);
+    assert.equal(r.headers["x-frame-options"], undefined, "frame-ancestors 'self' instead of DENY");
+    assert.equal(r.headers["set-cookie"], undefined);
+    assert.match(String(r.headers["content-type"]), /^text\/html/);
+    assert.ok(!r.body.includes(t.server.token), "the page holds no token");
+    assert.match(r.body, /tsnb-sandbox-ready/);
+    assert.equal((await get(port, "/sandbox/html-output", { Cookie: cookie, "Sec-Fetch-Site": "cross-site" })).status, 403, "not from another origin (an output navigating its frame)");
   });
 
   test("static files cannot be read outside the renderer folder", async () => {
