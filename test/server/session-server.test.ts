@@ -357,7 +357,8 @@ describe("unsaved notebooks", () => {
       let files: string[] = [];
       for (let i = 0; i < 50 && files.length === 0; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        files = await readdir(unsavedDir).catch(() => []);
+        // Only the renamed file counts: the atomic write's temp file shows up first.
+        files = (await readdir(unsavedDir).catch(() => [] as string[])).filter((f) => f.endsWith(".tsnb"));
       }
       assert.equal(files.length, 1);
       a.close();
