@@ -99,6 +99,19 @@ describe("malformed requests", () => {
     }
   });
 
+  test("random request targets: every one gets an answer (never a dropped connection), and the server lives on", async () => {
+    const rand = prng(7);
+    const alphabet = ["/", "/", "%", "%2f", "%00", "%zz", "?", "#", ".", "..", ":", "@", "\\", "a", "ws", "api", "health", "token=", "&", "=", "~", "é", "\u00ff", "sandbox", "html-output"];
+    for (let i = 0; i < 150; i++) {
+      let target = rand() < 0.8 ? "/" : "";
+      const n = 1 + Math.floor(rand() * 12);
+      for (let k = 0; k < n; k++) target += alphabet[Math.floor(rand() * alphabet.length)];
+      const status = await rawRequest(port, req(target));
+      assert.ok([200, 302, 400, 401, 403, 404].includes(status), `GET ${JSON.stringify(target)} → ${status}`);
+    }
+    await alive();
+  });
+
   test("a very long URL or header is refused by size (431/414/400), not a crash", async () => {
     const status = await rawRequest(port, req(`/${"a".repeat(70_000)}`));
     assert.ok([400, 414, 431].includes(status), `status ${status}`);
