@@ -112,6 +112,33 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     ),
     null,
   ],
+  erf: (g, [a]) => [
+    o.multiply(g, o.multiply(o.exp(o.negate(o.multiply(a!, a!))), 2 / Math.sqrt(Math.PI))),
+  ],
+  conv: (g, [x, w], _y, at) => [
+    convInputGrad(g, w!, at, x!.shape),
+    convKernelGrad(x!, g, at, w!.shape),
+  ],
+  // convTranspose(g, w) is linear in g (adjoint of conv) and in w
+  convTranspose: (h, [g, w], _y, at) => {
+    const convAttrs: Attrs = { strides: at.strides!, pads: at.pads!, dilations: at.dilations! };
+    return [
+      o.primitive("conv", [h, w!], convAttrs, g!.shape, h.dtype),
+      convKernelGrad(h, g!, convAttrs, w!.shape),
+    ];
+  },
+  // the gradient goes to each window's maximum (MaxPool's indices; the first one on ties)
+  maxPool: (g, [x], y, at) => {
+    const idx = o.primitive("maxPoolIndices", [x!], at, y.shape, "i64");
+    const flat = o.primitive(
+      "scatterElementsAdd",
+      [o.reshape(g, [g.size]), o.reshape(idx, [idx.size])],
+      { axis: 0, shape: [x!.size] },
+      [x!.size],
+      g.dtype,
+    );
+    return [o.reshape(flat, x!.shape)];
+  },
   gatherGrad: (g, [, idx], _y, at) => [
     o.primitive(
       "gather",
@@ -146,6 +173,41 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     null,
   ],
 };
+
+/**
+ * The gradient of conv with respect to its kernel: a convolution of the input (channels and batch
+ * swapped) with the output cotangent as kernel, strides and dilations exchanged, cropped to the
+ * kernel's size. Shared by conv's and convTranspose's rules.
+ */
+function convKernelGrad(x: Tensor, g: Tensor, a: Attrs, kshape: readonly number[]): Tensor {
+  const swap = [1, 0, 2, 3];
+  const at: Attrs = {
+    strides: a.dilations as number[],
+    pads: a.pads as number[],
+    dilations: a.strides as number[],
+  };
+  const xt = o.transpose(x, swap);
+  const gt = o.transpose(g, swap);
+  const full = o.primitive("conv", [xt, gt], at, o.convShape(xt.shape, gt.shape, at), g.dtype);
+  const cropped =
+    full.shape[2] === kshape[2] && full.shape[3] === kshape[3]
+      ? full
+      : o.slice(full, [0, 0, 0, 0], [-1, -1, kshape[2]!, kshape[3]!]);
+  return o.transpose(cropped, swap);
+}
+
+/** conv's input gradient: a transposed convolution back to the input's spatial size. */
+function convInputGrad(g: Tensor, w: Tensor, a: Attrs, xshape: readonly number[]): Tensor {
+  const s = a.strides as number[];
+  const p = a.pads as number[];
+  const d = a.dilations as number[];
+  const outputPadding = [0, 1].map(
+    (i) =>
+      xshape[2 + i]! -
+      (s[i]! * (g.shape[2 + i]! - 1) + (w.shape[2 + i]! - 1) * d[i]! + 1 - p[i]! - p[i + 2]!),
+  );
+  return o.primitive("convTranspose", [g, w], { ...a, outputPadding }, xshape, g.dtype);
+}
 
 function gatherShape(x: readonly number[], idx: readonly number[], axis: number): number[] {
   return [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)];

@@ -69,7 +69,12 @@ export type Prim =
   | "topkIndices"
   | "gatherElements"
   | "scatterElementsAdd"
-  | "cumsum";
+  | "cumsum"
+  | "erf"
+  | "conv"
+  | "convTranspose"
+  | "maxPool"
+  | "maxPoolIndices";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
@@ -89,6 +94,8 @@ type Lowering = (b: GraphBuilder, ins: string[], dts: DType[], a: Attrs, out: DT
 const ALL_BUT_BOOL: ReadonlySet<DType> = new Set(["f32", "f64", "i32", "i64", "u8"]);
 const WIDE: ReadonlySet<DType> = new Set(["f32", "f64", "i32", "i64"]);
 const FLOATS: ReadonlySet<DType> = new Set(["f32", "f64"]);
+/** ONNX Runtime's CPU Conv/ConvTranspose/Erf kernels are f32 only: f64 computes in f32. */
+const CONV_TYPES: ReadonlySet<DType> = new Set(["f32"]);
 
 /** Emits `opType` on inputs of one dtype, computing in a supported dtype when needed, giving `out`. */
 function typed(
@@ -276,6 +283,44 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
       reduction: "add",
     });
     return out === compute ? y : b.cast(y, out);
+  },
+  erf: elementwise("Erf", CONV_TYPES), // no f64 Erf kernel in ORT CPU: f64 computes in f32
+  conv: (b, ins, dts, a, out) =>
+    typed(b, "Conv", ins, dts[0]!, CONV_TYPES, out, {
+      strides: axesAttr(a, "strides"),
+      pads: axesAttr(a, "pads"),
+      dilations: axesAttr(a, "dilations"),
+    }),
+  // the gradient of conv with respect to its input (attrs: conv's, plus outputPadding)
+  convTranspose: (b, ins, dts, a, out) =>
+    typed(b, "ConvTranspose", ins, dts[0]!, CONV_TYPES, out, {
+      strides: axesAttr(a, "strides"),
+      pads: axesAttr(a, "pads"),
+      dilations: axesAttr(a, "dilations"),
+      output_padding: axesAttr(a, "outputPadding"),
+    }),
+  maxPool: (b, ins, dts, a, out) =>
+    typed(b, "MaxPool", ins, dts[0]!, FLOATS, out, {
+      kernel_shape: axesAttr(a, "kernel"),
+      strides: axesAttr(a, "strides"),
+      pads: axesAttr(a, "pads"),
+    }),
+  // flat (NCHW row-major) index of each window's maximum, i64: MaxPool's second output
+  maxPoolIndices: (b, ins, dts, a) => {
+    const x = FLOATS.has(dts[0]!) ? ins[0]! : b.cast(ins[0]!, "f32");
+    const values = b.fresh("maxpool_values");
+    const indices = b.fresh("maxpool_indices");
+    b.nodes.push({
+      opType: "MaxPool",
+      inputs: [x],
+      outputs: [values, indices],
+      attrs: {
+        kernel_shape: axesAttr(a, "kernel"),
+        strides: axesAttr(a, "strides"),
+        pads: axesAttr(a, "pads"),
+      },
+    });
+    return indices;
   },
   // number of elements over `axes` of the input, as a scalar of the output dtype (read from the run-time shape)
   count: (b, ins, _d, a, out) => {

@@ -1214,3 +1214,161 @@ export function primitive(
 ): Tensor {
   return emit(op, inputs, attrs, shape, dtype);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Convolution and pooling (NCHW)
+
+/** Error function, element-wise (float). */
+export function erf(x: TensorLike): Tensor {
+  return unary("erf", "erf", x, "float");
+}
+
+/** Padding of a 2-D window op: "valid" (none), "same" (output = ceil(input / stride), extra at the end), one number for all sides, or `[[top, bottom], [left, right]]`. */
+export type Padding2d =
+  "valid" | "same" | number | readonly [readonly [number, number], readonly [number, number]];
+
+/** Options of {@link conv2d}. */
+export interface Conv2dOptions {
+  /** Stride, one number or [vertical, horizontal]. Default 1. */
+  strides?: number | readonly [number, number];
+  /** Default "valid". */
+  padding?: Padding2d;
+  /** Kernel dilation, one number or [vertical, horizontal]. Default 1. */
+  dilations?: number | readonly [number, number];
+}
+
+function pair(
+  op: string,
+  v: number | readonly [number, number] | undefined,
+  what: string,
+): [number, number] {
+  const p: [number, number] =
+    v === undefined ? [1, 1] : typeof v === "number" ? [v, v] : [v[0], v[1]];
+  if (!p.every((d) => Number.isInteger(d) && d > 0))
+    fail(`${op}: ${what} must be positive integers, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** Pads [top, left, bottom, right] (ONNX order) for a window op. */
+function windowPads(
+  op: string,
+  padding: Padding2d | undefined,
+  size: readonly [number, number],
+  kernel: readonly [number, number],
+  strides: readonly [number, number],
+): number[] {
+  if (padding === undefined || padding === "valid") return [0, 0, 0, 0];
+  if (padding === "same") {
+    const total = [0, 1].map((i) =>
+      Math.max(0, (Math.ceil(size[i]! / strides[i]!) - 1) * strides[i]! + kernel[i]! - size[i]!),
+    );
+    return [
+      Math.floor(total[0]! / 2),
+      Math.floor(total[1]! / 2),
+      total[0]! - Math.floor(total[0]! / 2),
+      total[1]! - Math.floor(total[1]! / 2),
+    ];
+  }
+  if (typeof padding === "number") {
+    if (!(Number.isInteger(padding) && padding >= 0))
+      fail(`${op}: padding must be a non-negative integer, got ${padding}`);
+    return [padding, padding, padding, padding];
+  }
+  if (Array.isArray(padding) && padding.length === 2) {
+    const [[t, b], [l, r]] = padding;
+    const p = [t, l, b, r];
+    if (p.every((d) => Number.isInteger(d) && d >= 0)) return p;
+  }
+  return fail(
+    `${op}: padding must be "valid", "same", a number or [[top, bottom], [left, right]], got ${JSON.stringify(padding)}`,
+  );
+}
+
+/** Output size of a window op along one axis. */
+function windowOut(
+  size: number,
+  k: number,
+  stride: number,
+  dil: number,
+  lo: number,
+  hi: number,
+): number {
+  return Math.floor((size + lo + hi - ((k - 1) * dil + 1)) / stride) + 1;
+}
+
+/** @internal shape of the conv primitive (attrs strides, pads, dilations). */
+export function convShape(x: readonly number[], w: readonly number[], a: Attrs): number[] {
+  const s = a.strides as number[];
+  const p = a.pads as number[];
+  const d = a.dilations as number[];
+  return [
+    x[0]!,
+    w[0]!,
+    windowOut(x[2]!, w[2]!, s[0]!, d[0]!, p[0]!, p[2]!),
+    windowOut(x[3]!, w[3]!, s[1]!, d[1]!, p[1]!, p[3]!),
+  ];
+}
+
+/**
+ * 2-D convolution (cross-correlation, as every DL framework): input `x` NCHW `[n, c, h, w]`,
+ * kernel `[outChannels, c, kh, kw]` → `[n, outChannels, h', w']`. Float only (ints are cast to f32).
+ * Differentiable in both arguments (the input's gradient is a transposed convolution).
+ */
+export function conv2d(x: TensorLike, kernel: TensorLike, opts: Conv2dOptions = {}): Tensor {
+  let tx = asTensor(x);
+  let tw = asTensor(kernel);
+  const d = floatType(arithmeticType(tx.dtype, tw.dtype));
+  tx = cast(tx, d);
+  tw = cast(tw, d);
+  if (tx.rank !== 4 || tw.rank !== 4 || tx.shape[1] !== tw.shape[1])
+    fail(
+      `conv2d: input ${desc(tx)} and kernel ${desc(tw)} do not align (input [n, c, h, w], kernel [out, c, kh, kw])`,
+    );
+  const strides = pair("conv2d", opts.strides, "strides");
+  const dilations = pair("conv2d", opts.dilations, "dilations");
+  const eff: [number, number] = [
+    (tw.shape[2]! - 1) * dilations[0] + 1,
+    (tw.shape[3]! - 1) * dilations[1] + 1,
+  ];
+  const pads = windowPads("conv2d", opts.padding, [tx.shape[2]!, tx.shape[3]!], eff, strides);
+  const attrs: Attrs = { strides, pads, dilations };
+  const shape = convShape(tx.shape, tw.shape, attrs);
+  if (shape[2]! <= 0 || shape[3]! <= 0)
+    fail(`conv2d: kernel ${desc(tw)} is larger than the padded input ${desc(tx)}`);
+  return emit("conv", [tx, tw], attrs, shape, d);
+}
+
+/** Options of {@link maxPool2d}. */
+export interface Pool2dOptions {
+  /** Stride, one number or [vertical, horizontal]. Default: the window size. */
+  strides?: number | readonly [number, number];
+  /** Default "valid". Padded positions never win. */
+  padding?: Padding2d;
+}
+
+/**
+ * 2-D max pooling over NCHW `[n, c, h, w]` with a `windowSize` (number or [kh, kw]) window.
+ * Float only. Gradient: each window's gradient goes to its maximum (the first one on ties).
+ */
+export function maxPool2d(
+  x: TensorLike,
+  windowSize: number | readonly [number, number],
+  opts: Pool2dOptions = {},
+): Tensor {
+  let tx = asTensor(x);
+  tx = cast(tx, floatType(tx.dtype));
+  if (tx.rank !== 4) fail(`maxPool2d: input must be [n, c, h, w], got ${desc(tx)}`);
+  const kernel = pair("maxPool2d", windowSize, "windowSize");
+  const strides = opts.strides === undefined ? kernel : pair("maxPool2d", opts.strides, "strides");
+  const pads = windowPads("maxPool2d", opts.padding, [tx.shape[2]!, tx.shape[3]!], kernel, strides);
+  const attrs: Attrs = { kernel, strides, pads };
+  const shape = [
+    tx.shape[0]!,
+    tx.shape[1]!,
+    windowOut(tx.shape[2]!, kernel[0], strides[0], 1, pads[0]!, pads[2]!),
+    windowOut(tx.shape[3]!, kernel[1], strides[1], 1, pads[1]!, pads[3]!),
+  ];
+  if (shape[2]! <= 0 || shape[3]! <= 0)
+    fail(`maxPool2d: window ${fmt(kernel)} is larger than the padded input ${desc(tx)}`);
+  return emit("maxPool", [tx], attrs, shape, tx.dtype);
+}
