@@ -2,12 +2,13 @@
  * Export a model to `.onnx`: the inference graph (dropout off) with the current weights as
  * initializers, a dynamic batch dimension named "batch", input "input" and output "output".
  *
- * Invariant: the exported graph is the same forward graph the trainer runs (one Tape emission),
+ * Invariant: the exported graph is nx's trace of the same forward function the trainer and
+ * `predict` compile (`nx.exportOnnx`, which checks the symbolic-batch graph against a static one),
  * so onnx.load(exported).run gives the trainer's predictions up to float rounding.
  */
 import { writeFileSync } from "node:fs";
+import * as nx from "../tensor/index.ts";
 import type { Model } from "./nn.ts";
-import { Tape, type Val } from "./tape.ts";
 
 /** Options of {@link exportOnnx}. */
 export interface ExportOptions {
@@ -22,26 +23,26 @@ export interface ExportOptions {
 /** The model as ONNX bytes (forward graph, weights as initializers). */
 export function exportOnnx(model: Model, opts: ExportOptions = {}): Uint8Array {
   model.ensureInit();
-  const t = new Tape();
-  t.recording = false;
-  const inName = opts.inputName ?? "input";
-  const outName = opts.outputName ?? "output";
-  const x = t.input(inName, [1, ...model.inputShape], model.inputDtype);
-  const params = new Map<string, Val>();
-  for (const [name, p] of model.params) params.set(name, t.initializer(name, p.shape, p.data));
-  const y = model.forward(t, x, params, {
-    training: false,
-    dropoutMask: () => {
-      throw new Error("export: dropout masks are not used at inference");
-    },
-  });
-  t.output(y, outName);
+  const weights = new Map(
+    [...model.params.values()].map((p) => [p.name, nx.tensor(p.data, { shape: p.shape })]),
+  );
+  const forward = (x: nx.Tensor) =>
+    model.forward(x, weights, {
+      training: false,
+      dropoutMask: () => {
+        throw new Error("export: dropout masks are not used at inference");
+      },
+    });
   const batch = opts.batchDim === undefined ? "batch" : opts.batchDim;
-  if (batch !== null) {
-    t.inputs[0]!.shape[0] = batch;
-    t.outputs[0]!.shape[0] = batch;
-  }
-  return t.encode("tsnb_model");
+  const example = nx.zeros([batch === null ? 1 : 2, ...model.inputShape], {
+    dtype: model.inputDtype,
+  });
+  return nx.exportOnnx(forward, [example], {
+    inputNames: [opts.inputName ?? "input"],
+    outputNames: [opts.outputName ?? "output"],
+    dynamicBatch: batch !== null,
+    batchName: batch ?? undefined,
+  });
 }
 
 /** Write the model to an `.onnx` file. */

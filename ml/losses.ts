@@ -1,26 +1,29 @@
 /**
- * Losses and metrics, emitted on a {@link Tape} so they compile into the training step.
+ * Losses and metrics as functions of nx tensors, traced into the compiled training step.
  *
  * Invariants: a loss returns the mean over the batch (a scalar); a metric returns the SUM over the
  * batch (the loop divides by the number of examples, so a smaller last batch is weighted right).
  * Cross-entropy from logits goes through LogSoftmax / softplus forms that never take log(0).
  */
-import type { Tape, Val } from "./tape.ts";
+import * as nx from "../tensor/index.ts";
 
-/** A loss: name, the target form it wants, and its graph. */
+type Val = nx.Tensor;
+
+/** A loss: name, the target form it wants, and its computation (nx ops, traced into the step). */
 export interface Loss {
   name: string;
   /** True when the loss takes logits (so accuracy thresholds logits at 0), false for probabilities. */
   fromLogits?: boolean;
   /** "onehot": class indices are one-hot encoded to the prediction's width; "same": targets match predictions. */
   target: "onehot" | "same";
-  build(t: Tape, pred: Val, target: Val): Val;
+  /** The mean loss over the batch, a scalar, from predictions and targets (nx tensors, batch first). */
+  build(pred: Val, target: Val): Val;
 }
 
-/** A metric: name and its graph (sum over the batch). */
+/** A metric: name and its computation (the SUM over the batch, a scalar nx tensor). */
 export interface Metric {
   name: string;
-  build(t: Tape, pred: Val, target: Val): Val;
+  build(pred: Val, target: Val): Val;
 }
 
 /** Names accepted where a loss is expected. */
@@ -34,14 +37,14 @@ const batchOf = (v: Val) => v.shape[0]!;
 export const meanSquaredError: Loss = {
   name: "mse",
   target: "same",
-  build: (t, p, y) => t.mean(t.square(t.sub(p, y))),
+  build: (p, y) => nx.mean(nx.square(nx.subtract(p, y))),
 };
 
 /** Mean absolute error. */
 export const meanAbsoluteError: Loss = {
   name: "mae",
   target: "same",
-  build: (t, p, y) => t.mean(t.abs(t.sub(p, y))),
+  build: (p, y) => nx.mean(nx.abs(nx.subtract(p, y))),
 };
 
 /**
@@ -54,24 +57,24 @@ export function binaryCrossEntropy(opts: { fromLogits?: boolean } = {}): Loss {
     name: "binaryCrossEntropy",
     fromLogits,
     target: "same",
-    build: (t, x, y) => {
+    build: (x, y) => {
       if (fromLogits) {
-        const softplus = t.log(t.add(t.exp(t.neg(t.abs(x))), t.scalar(1)));
-        return t.mean(t.add(t.sub(t.relu(x), t.mul(x, y)), softplus));
+        const softplus = nx.log(nx.add(nx.exp(nx.negate(nx.abs(x))), 1));
+        return nx.mean(nx.add(nx.subtract(nx.relu(x), nx.multiply(x, y)), softplus));
       }
-      const p = t.add(t.mul(x, t.scalar(1 - 2e-7)), t.scalar(1e-7));
-      const l = t.add(
-        t.mul(y, t.log(p)),
-        t.mul(t.sub(t.scalar(1), y), t.log(t.sub(t.scalar(1), p))),
+      const p = nx.add(nx.multiply(x, 1 - 2e-7), 1e-7);
+      const l = nx.add(
+        nx.multiply(y, nx.log(p)),
+        nx.multiply(nx.subtract(1, y), nx.log(nx.subtract(1, p))),
       );
-      return t.neg(t.mean(l));
+      return nx.negate(nx.mean(l));
     },
   };
 }
 
 /**
  * Categorical cross-entropy against one-hot (or soft) targets; class indices are one-hot encoded
- * by the loop. From logits (default) it uses LogSoftmax, which is numerically stable.
+ * by the loop. From logits (default) it uses logSoftmax, which is numerically stable.
  */
 export function categoricalCrossEntropy(
   opts: { fromLogits?: boolean; labelSmoothing?: number } = {},
@@ -82,11 +85,11 @@ export function categoricalCrossEntropy(
     name: "categoricalCrossEntropy",
     fromLogits,
     target: "onehot",
-    build: (t, x, y) => {
+    build: (x, y) => {
       const c = x.shape[x.shape.length - 1]!;
-      const target = ls > 0 ? t.add(t.mul(y, t.scalar(1 - ls)), t.scalar(ls / c)) : y;
-      const logp = fromLogits ? t.logSoftmax(x) : t.log(t.add(x, t.scalar(1e-7)));
-      return t.mul(t.sum(t.mul(target, logp)), t.scalar(-1 / batchOf(x)));
+      const target = ls > 0 ? nx.add(nx.multiply(y, 1 - ls), ls / c) : y;
+      const logp = fromLogits ? nx.logSoftmax(x, -1) : nx.log(nx.add(x, 1e-7));
+      return nx.multiply(nx.sum(nx.multiply(target, logp)), -1 / batchOf(x));
     },
   };
 }
@@ -128,21 +131,14 @@ export function resolveLoss(l: Loss | LossName): Loss {
 export function accuracy(opts: { fromLogits?: boolean } = {}): Metric {
   return {
     name: "accuracy",
-    build: (t, p, y) => {
+    build: (p, y) => {
       const c = p.shape[p.shape.length - 1]!;
       let eq: Val;
       if (c === 1 || p.shape.length === 1) {
-        const thr = t.scalar(opts.fromLogits === false ? 0.5 : 0);
-        const pred = t.raw("Greater", [p, thr], p.shape, undefined, "bool");
-        const truth = t.raw("Greater", [y, t.scalar(0.5)], y.shape, undefined, "bool");
-        eq = t.raw("Equal", [pred, truth], p.shape, undefined, "bool");
-      } else {
-        const a = t.raw("ArgMax", [p], [p.shape[0]!], { axis: -1, keepdims: 0 }, "i64");
-        const b = t.raw("ArgMax", [y], [y.shape[0]!], { axis: -1, keepdims: 0 }, "i64");
-        eq = t.raw("Equal", [a, b], [p.shape[0]!], undefined, "bool");
-      }
-      const f = t.raw("Cast", [eq], eq.shape, { to: 1 });
-      return t.raw("ReduceSum", [f], [], { keepdims: 0 });
+        const thr = opts.fromLogits === false ? 0.5 : 0;
+        eq = nx.equal(nx.greater(p, thr), nx.greater(y, 0.5));
+      } else eq = nx.equal(nx.argmax(p, { axis: -1 }), nx.argmax(y, { axis: -1 }));
+      return nx.sum(nx.cast(eq, "f32"));
     },
   };
 }
@@ -150,27 +146,18 @@ export function accuracy(opts: { fromLogits?: boolean } = {}): Metric {
 /** Mean absolute error as a metric (per example: mean over its values). */
 export const maeMetric: Metric = {
   name: "mae",
-  build: (t, p, y) => {
+  build: (p, y) => {
     const perRow = p.shape.slice(1).reduce((a, b) => a * b, 1);
-    const d = t.raw("Abs", [t.raw("Sub", [p, y], p.shape)], p.shape);
-    return t.raw("Mul", [t.raw("ReduceSum", [d], [], { keepdims: 0 }), t.scalar(1 / perRow)], []);
+    return nx.multiply(nx.sum(nx.abs(nx.subtract(p, y))), 1 / perRow);
   },
 };
 
 /** Mean squared error as a metric. */
 export const mseMetric: Metric = {
   name: "mse",
-  build: (t, p, y) => {
+  build: (p, y) => {
     const perRow = p.shape.slice(1).reduce((a, b) => a * b, 1);
-    const d = t.raw("Sub", [p, y], p.shape);
-    return t.raw(
-      "Mul",
-      [
-        t.raw("ReduceSum", [t.raw("Mul", [d, d], p.shape)], [], { keepdims: 0 }),
-        t.scalar(1 / perRow),
-      ],
-      [],
-    );
+    return nx.multiply(nx.sum(nx.square(nx.subtract(p, y))), 1 / perRow);
   },
 };
 

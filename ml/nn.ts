@@ -3,8 +3,9 @@
  * initialisers, and a model summary that renders as a table.
  *
  * A model is a DAG of layer nodes from one input to one output. Each layer knows its output
- * shape (without the batch dimension), the parameters it needs, and how to emit its forward
- * computation on a {@link Tape}; gradients come from the tape, so layers never write backward code.
+ * shape (without the batch dimension), the parameters it needs, and its forward computation
+ * written with `tsnb/nx` ops on (traced) tensors; gradients come from nx's `grad`, so layers never
+ * write backward code.
  *
  * Invariants: parameter names are `<layer name>.<param>` and unique; the same seed gives the same
  * initial weights (each parameter's generator is derived from the seed and its name); weights
@@ -14,7 +15,9 @@
 import type { Output } from "../core/outputs.ts";
 import { DISPLAY } from "./host.ts";
 import { deriveSeed, mulberry32, normalSampler } from "./random.ts";
-import type { Tape, Val } from "./tape.ts";
+import * as nx from "../tensor/index.ts";
+
+type Val = nx.Tensor;
 
 // ---------------------------------------------------------------------------------------------
 // Initialisers
@@ -97,13 +100,13 @@ export interface ParamSpec {
 /** What a layer's forward pass can use besides its inputs and parameters. */
 export interface ApplyContext {
   training: boolean;
-  /** A fresh dropout keep-mask input of the given shape (batch included), scaled by 1/(1-rate). */
+  /** The dropout keep-mask of the given shape (batch included), scaled by 1/(1-rate): an input of the compiled step, so every step gets fresh randomness. */
   dropoutMask(shape: number[], rate: number): Val;
   /** Set the next value of a non-trainable parameter of this layer (training only). */
   setState?(param: string, value: Val): void;
 }
 
-/** A layer: shape inference, parameters, and its forward computation on a tape. */
+/** A layer: shape inference, parameters, and its forward computation with nx ops. */
 export interface Layer {
   /** The kind, e.g. "dense". */
   readonly kind: string;
@@ -113,8 +116,10 @@ export interface Layer {
   outputShape(inputs: number[][]): number[];
   /** Parameters for the given input shapes. */
   params(inputs: number[][]): ParamSpec[];
-  /** Emit the forward pass. */
-  apply(t: Tape, inputs: Val[], params: Record<string, Val>, ctx: ApplyContext): Val;
+  /** The forward pass on (traced) nx tensors, batch dimension first. */
+  apply(inputs: Val[], params: Record<string, Val>, ctx: ApplyContext): Val;
+  /** The rate of a dropout layer (its mask is fed to the compiled step). */
+  readonly dropoutRate?: number;
   /** Input dtype this layer needs when it is the first layer (embedding takes i64 indices). */
   readonly inputDtype?: "f32" | "i64";
   /** Call the layer on symbolic nodes (functional API). */
@@ -138,13 +143,14 @@ export class Node {
 
 function makeLayer(
   kind: string,
-  opts: { name?: string; inputDtype?: "f32" | "i64" },
+  opts: { name?: string; inputDtype?: "f32" | "i64"; dropoutRate?: number },
   impl: Pick<Layer, "outputShape" | "params" | "apply">,
 ): Layer {
   const layer: Layer = {
     kind,
     name: opts.name,
     inputDtype: opts.inputDtype,
+    dropoutRate: opts.dropoutRate,
     ...impl,
     call(...inputs: Node[]): Node {
       if (inputs.length === 0) throw new Error(`${kind}: needs an input`);
@@ -197,10 +203,10 @@ export function dense(units: number, opts: DenseOptions = {}): Layer {
         p.push({ name: "bias", shape: [units], init: opts.biasInit ?? "zeros" });
       return p;
     },
-    apply: (t, [x], p) => {
-      let y = t.matmul(x!, p.kernel!);
-      if (p.bias) y = t.add(y, p.bias);
-      return act ? applyActivation(t, act, y) : y;
+    apply: ([x], p) => {
+      let y = nx.matmul(x!, p.kernel!);
+      if (p.bias) y = nx.add(y, p.bias);
+      return act ? applyActivation(act, y) : y;
     },
   });
 }
@@ -208,20 +214,21 @@ export function dense(units: number, opts: DenseOptions = {}): Layer {
 /** Activation functions. */
 export type Activation = "relu" | "gelu" | "tanh" | "sigmoid" | "softmax" | "logSoftmax" | "linear";
 
-function applyActivation(t: Tape, a: Activation, x: Val): Val {
+function applyActivation(a: Activation, x: Val): Val {
   switch (a) {
     case "relu":
-      return t.relu(x);
+      return nx.relu(x);
     case "gelu":
-      return t.gelu(x);
+      // exact GELU: x·Φ(x) = x · ½(1 + erf(x/√2))
+      return nx.multiply(x, nx.multiply(nx.add(nx.erf(nx.multiply(x, Math.SQRT1_2)), 1), 0.5));
     case "tanh":
-      return t.tanh(x);
+      return nx.tanh(x);
     case "sigmoid":
-      return t.sigmoid(x);
+      return nx.sigmoid(x);
     case "softmax":
-      return t.softmax(x);
+      return nx.softmax(x, -1);
     case "logSoftmax":
-      return t.logSoftmax(x);
+      return nx.logSoftmax(x, -1);
     case "linear":
       return x;
     default:
@@ -234,7 +241,7 @@ export function activation(a: Activation, opts: { name?: string } = {}): Layer {
   return makeLayer(a, opts, {
     outputShape: (ins) => one(ins, a),
     params: () => [],
-    apply: (t, [x]) => applyActivation(t, a, x!),
+    apply: ([x]) => applyActivation(a, x!),
   });
 }
 export const relu = (o: { name?: string } = {}) => activation("relu", o);
@@ -248,7 +255,7 @@ export function flatten(opts: { name?: string } = {}): Layer {
   return makeLayer("flatten", opts, {
     outputShape: (ins) => [one(ins, "flatten").reduce((a, b) => a * b, 1)],
     params: () => [],
-    apply: (t, [x]) => t.flatten(x!),
+    apply: ([x]) => nx.reshape(x!, [x!.shape[0]!, -1]),
   });
 }
 
@@ -262,19 +269,23 @@ export function reshape(shape: number[], opts: { name?: string } = {}): Layer {
       return [...shape];
     },
     params: () => [],
-    apply: (t, [x]) => t.reshape(x!, [x!.shape[0]!, ...shape], [0, ...shape]),
+    apply: ([x]) => nx.reshape(x!, [x!.shape[0]!, ...shape]),
   });
 }
 
 /** Dropout: during training zero a `rate` fraction of values (seeded masks), identity otherwise. */
 export function dropout(rate: number, opts: { name?: string } = {}): Layer {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
-  return makeLayer("dropout", opts, {
-    outputShape: (ins) => one(ins, "dropout"),
-    params: () => [],
-    apply: (t, [x], _p, ctx) =>
-      ctx.training && rate > 0 ? t.mask(x!, ctx.dropoutMask(x!.shape, rate)) : x!,
-  });
+  return makeLayer(
+    "dropout",
+    { ...opts, dropoutRate: rate },
+    {
+      outputShape: (ins) => one(ins, "dropout"),
+      params: () => [],
+      apply: ([x], _p, ctx) =>
+        ctx.training && rate > 0 ? nx.multiply(x!, ctx.dropoutMask(x!.shape.slice(), rate)) : x!,
+    },
+  );
 }
 
 /** Options of {@link conv2d}. */
@@ -314,9 +325,9 @@ export function conv2d(filters: number, opts: Conv2dOptions = {}): Layer {
       },
       { name: "bias", shape: [filters, 1, 1], init: "zeros" },
     ],
-    apply: (t, [x], p) => {
-      const y = t.add(t.conv2d(x!, p.kernel!, s, pad), p.bias!);
-      return act ? applyActivation(t, act, y) : y;
+    apply: ([x], p) => {
+      const y = nx.add(nx.conv2d(x!, p.kernel!, { strides: s, padding: pad }), p.bias!);
+      return act ? applyActivation(act, y) : y;
     },
   });
 }
@@ -338,7 +349,7 @@ export function maxPool2d(poolSize = 2, opts: { name?: string; stride?: number }
       ];
     },
     params: () => [],
-    apply: (t, [x]) => t.maxPool2d(x!, poolSize, s),
+    apply: ([x]) => nx.maxPool2d(x!, poolSize, { strides: s }),
   });
 }
 
@@ -355,12 +366,12 @@ export function layerNorm(opts: { name?: string; epsilon?: number } = {}): Layer
         { name: "beta", shape: [d], init: "zeros" },
       ];
     },
-    apply: (t, [x], p) => {
-      const mu = t.mean(x!, [-1], true);
-      const xc = t.sub(x!, mu);
-      const variance = t.mean(t.square(xc), [-1], true);
-      const norm = t.div(xc, t.sqrt(t.add(variance, t.scalar(eps))));
-      return t.add(t.mul(norm, p.gamma!), p.beta!);
+    apply: ([x], p) => {
+      const mu = nx.mean(x!, { axes: [-1], keepDims: true });
+      const xc = nx.subtract(x!, mu);
+      const variance = nx.mean(nx.square(xc), { axes: [-1], keepDims: true });
+      const norm = nx.divide(xc, nx.sqrt(nx.add(variance, eps)));
+      return nx.add(nx.multiply(norm, p.gamma!), p.beta!);
     },
   });
 }
@@ -377,7 +388,7 @@ export function embedding(
     {
       outputShape: (ins) => [...one(ins, "embedding"), dim],
       params: () => [{ name: "table", shape: [vocabSize, dim], init: opts.init ?? "normal" }],
-      apply: (t, [x], p) => t.gather(p.table!, x!),
+      apply: ([x], p) => nx.take(p.table!, x!, { axis: 0 }),
     },
   );
 }
@@ -405,27 +416,22 @@ export function batchNorm(
         { name: "runningVar", shape: ps, init: "ones", trainable: false },
       ];
     },
-    apply: (t, [x], p, ctx) => {
-      const ps = p.gamma!.shape;
+    apply: ([x], p, ctx) => {
+      const ps = p.gamma!.shape.slice();
       const normalize = (xc: Val, variance: Val) =>
-        t.add(t.mul(t.div(xc, t.sqrt(t.add(variance, t.scalar(eps)))), p.gamma!), p.beta!);
-      if (!ctx.training) return normalize(t.sub(x!, p.runningMean!), p.runningVar!);
+        nx.add(nx.multiply(nx.divide(xc, nx.sqrt(nx.add(variance, eps))), p.gamma!), p.beta!);
+      if (!ctx.training) return normalize(nx.subtract(x!, p.runningMean!), p.runningVar!);
       const rank = x!.shape.length;
       const axes = rank === 4 ? [0, 2, 3] : Array.from({ length: rank - 1 }, (_, i) => i);
-      const mu = t.mean(x!, axes, true);
-      const xc = t.sub(x!, mu);
-      const v = t.mean(t.square(xc), axes, true);
+      const mu = nx.mean(x!, { axes, keepDims: true });
+      const xc = nx.subtract(x!, mu);
+      const v = nx.mean(nx.square(xc), { axes, keepDims: true });
       const n = axes.reduce((a, ax) => a * x!.shape[ax]!, 1);
-      const keep = t.scalar(1 - momentum);
-      const m = t.scalar(momentum);
-      const shaped = (s: Val) => t.raw("Reshape", [s, t.rawInts(ps)], ps);
+      // running statistics: not on the loss's path, so no gradient flows through them
       const ema = (old: Val, cur: Val) =>
-        t.raw("Add", [t.raw("Mul", [old, keep], ps), t.raw("Mul", [cur, m], ps)], ps);
-      ctx.setState?.("runningMean", ema(p.runningMean!, shaped(mu)));
-      ctx.setState?.(
-        "runningVar",
-        ema(p.runningVar!, t.raw("Mul", [shaped(v), t.scalar(n / Math.max(1, n - 1))], ps)),
-      );
+        nx.add(nx.multiply(old, 1 - momentum), nx.multiply(nx.reshape(cur, ps), momentum));
+      ctx.setState?.("runningMean", ema(p.runningMean!, mu));
+      ctx.setState?.("runningVar", ema(p.runningVar!, nx.multiply(v, n / Math.max(1, n - 1))));
       return normalize(xc, v);
     },
   });
@@ -442,7 +448,7 @@ export function add(opts: { name?: string } = {}): Layer {
       return s;
     },
     params: () => [],
-    apply: (t, xs) => xs.slice(1).reduce((a, b) => t.add(a, b), xs[0]!),
+    apply: (xs) => xs.slice(1).reduce((a, b) => nx.add(a, b), xs[0]!),
   });
 }
 
@@ -612,8 +618,8 @@ export class Model {
     return this.paramSpecs().reduce((a, p) => a + p.spec.shape.reduce((x, y) => x * y, 1), 0);
   }
 
-  /** Emit the forward pass on a tape; `params` maps full names to values. */
-  forward(t: Tape, x: Val, params: Map<string, Val>, ctx: ApplyContext): Val {
+  /** The forward pass on nx tensors (traced inside the compiled step); `params` maps full names to values. */
+  forward(x: Val, params: Map<string, Val>, ctx: ApplyContext): Val {
     const vals = new Map<Node, Val>([[this.inputNode, x]]);
     for (const n of this.order) {
       if (!n.layer) continue;
@@ -628,7 +634,6 @@ export class Model {
       vals.set(
         n,
         n.layer.apply(
-          t,
           n.inputs.map((i) => vals.get(i)!),
           local,
           layerCtx,

@@ -8,7 +8,9 @@
  * between `fit` calls on the same trainer). Updates follow PyTorch's formulas, so results can be
  * compared with torch.optim.
  */
-import type { Tape, Val } from "./tape.ts";
+import * as nx from "../tensor/index.ts";
+
+type Val = nx.Tensor;
 
 /** A learning-rate schedule: step (0-based) → learning rate. */
 export type Schedule = (step: number) => number;
@@ -25,9 +27,8 @@ export interface Optimizer {
   readonly hyperNames: readonly string[];
   /** Values of the scalar inputs at a step (0-based). */
   hyper(step: number): Record<string, number>;
-  /** Emit the update of one parameter; returns its new value and new state slots. */
+  /** The update of one parameter (nx ops, traced into the step); returns its new value and new state slots. */
   update(
-    t: Tape,
     p: Val,
     g: Val,
     state: Record<string, Val>,
@@ -57,26 +58,14 @@ export function sgd(opts: SgdOptions = {}): Optimizer {
     slots: mu > 0 ? ["velocity"] : [],
     hyperNames: ["lr"],
     hyper: (step) => ({ lr: lrAt(lr, step) }),
-    update(t, p, g, state, h) {
+    update(p, g, state, h) {
       let grad = g;
-      if (wd > 0) grad = t.raw("Add", [grad, t.raw("Mul", [p, t.scalar(wd)], p.shape)], p.shape);
+      if (wd > 0) grad = nx.add(grad, nx.multiply(p, wd));
       if (mu <= 0)
-        return {
-          p: t.raw("Sub", [p, t.raw("Mul", [grad, h.lr!], p.shape)], p.shape),
-          state: {} as Record<string, Val>,
-        };
-      const v = t.raw(
-        "Add",
-        [t.raw("Mul", [state.velocity!, t.scalar(mu)], p.shape), grad],
-        p.shape,
-      );
-      const step = opts.nesterov
-        ? t.raw("Add", [grad, t.raw("Mul", [v, t.scalar(mu)], p.shape)], p.shape)
-        : v;
-      return {
-        p: t.raw("Sub", [p, t.raw("Mul", [step, h.lr!], p.shape)], p.shape),
-        state: { velocity: v },
-      };
+        return { p: nx.subtract(p, nx.multiply(grad, h.lr!)), state: {} as Record<string, Val> };
+      const v = nx.add(nx.multiply(state.velocity!, mu), grad);
+      const step = opts.nesterov ? nx.add(grad, nx.multiply(v, mu)) : v;
+      return { p: nx.subtract(p, nx.multiply(step, h.lr!)), state: { velocity: v } };
     },
   };
 }
@@ -114,38 +103,19 @@ function adamLike(name: "adam" | "adamw", opts: AdamOptions): Optimizer {
         decay: name === "adamw" ? 1 - a * wd : 1,
       };
     },
-    update(t, p, g, state, h) {
+    update(p, g, state, h) {
       let grad = g;
-      if (name === "adam" && wd > 0)
-        grad = t.raw("Add", [grad, t.raw("Mul", [p, t.scalar(wd)], p.shape)], p.shape);
+      if (name === "adam" && wd > 0) grad = nx.add(grad, nx.multiply(p, wd));
       // m + (g − m)(1 − β1) and v + (g² − v)(1 − β2): the same moments in fewer passes
-      const m = t.raw(
-        "Add",
-        [
-          state.m!,
-          t.raw("Mul", [t.raw("Sub", [grad, state.m!], p.shape), t.scalar(1 - b1)], p.shape),
-        ],
-        p.shape,
+      const m = nx.add(state.m!, nx.multiply(nx.subtract(grad, state.m!), 1 - b1));
+      const v = nx.add(
+        state.v!,
+        nx.multiply(nx.subtract(nx.multiply(grad, grad), state.v!), 1 - b2),
       );
-      const v = t.raw(
-        "Add",
-        [
-          state.v!,
-          t.raw(
-            "Mul",
-            [
-              t.raw("Sub", [t.raw("Mul", [grad, grad], p.shape), state.v!], p.shape),
-              t.scalar(1 - b2),
-            ],
-            p.shape,
-          ),
-        ],
-        p.shape,
-      );
-      const denom = t.raw("Add", [t.raw("Sqrt", [v], p.shape), h.epsHat!], p.shape);
-      const stepv = t.raw("Mul", [t.raw("Div", [m, denom], p.shape), h.step!], p.shape);
-      const base = name === "adamw" ? t.raw("Mul", [p, h.decay!], p.shape) : p;
-      return { p: t.raw("Sub", [base, stepv], p.shape), state: { m, v } };
+      const denom = nx.add(nx.sqrt(v), h.epsHat!);
+      const stepv = nx.multiply(nx.divide(m, denom), h.step!);
+      const base = name === "adamw" ? nx.multiply(p, h.decay!) : p;
+      return { p: nx.subtract(base, stepv), state: { m, v } };
     },
   };
 }

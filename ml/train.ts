@@ -1,7 +1,8 @@
 /**
- * Training (Axon.Loop's role): compile the whole training step — forward, loss, backward,
- * optimizer update, metrics — into ONE ONNX graph and run it step after step in one cached ONNX
- * Runtime session; a loop over epochs and batches with shuffling, validation, metrics, early
+ * Training (Axon.Loop's role): the whole training step — forward, loss, backward, optimizer
+ * update, metrics — is a function of `tsnb/nx` tensors, differentiated with `nx.valueAndGrad` and
+ * compiled with `nx.jit` into ONE ONNX graph run step after step in one cached ONNX Runtime
+ * session (several steps per run: the same traced step as the body of an ONNX Loop); a loop over epochs and batches with shuffling, validation, metrics, early
  * stopping, events that user code hooks, progress on stdout and a history of records.
  *
  * Invariants:
@@ -33,7 +34,10 @@ import {
   resolveMetric,
 } from "./losses.ts";
 import type { Model } from "./nn.ts";
-import { compiledSession, type Session } from "./session.ts";
+import { compiledSession } from "./session.ts";
+import * as nx from "../tensor/index.ts";
+import { GraphBuilder } from "../tensor/graph.ts";
+import { traceGraph } from "../tensor/transforms.ts";
 import { adam, adamw, sgd, type Optimizer } from "./optim.ts";
 
 function resolveOptimizer(o: Optimizer | string | undefined): Optimizer {
@@ -53,7 +57,22 @@ function resolveOptimizer(o: Optimizer | string | undefined): Optimizer {
   }
 }
 import { mulberry32 } from "./random.ts";
-import { Tape, type Val } from "./tape.ts";
+
+type Tensor = nx.Tensor;
+
+/** An nx tensor over a host buffer (shares memory: refilling the buffer changes the tensor). */
+const view = (data: Float32Array | BigInt64Array, shape: readonly number[]): Tensor =>
+  nx.fromOrt(
+    new ort.Tensor(data instanceof BigInt64Array ? "int64" : "float32", data, shape.slice()),
+  );
+
+/** Inference context: dropout off, running statistics used. */
+const INFERENCE = {
+  training: false,
+  dropoutMask: (): never => {
+    throw new Error("dropout masks are not used at inference");
+  },
+};
 
 /** Data the loop accepts for x or y: an nx tensor, a host tensor, a {data, shape} matrix or labels. */
 export type DataInput =
@@ -253,25 +272,33 @@ interface Prepared {
   n: number;
 }
 
-interface CompiledStep {
-  session: Session;
-  masks: Array<{ name: string; shape: number[]; rate: number }>;
-  /** Steps per run (an ONNX Loop when > 1). */
-  k: number;
+/** What one session run of a compiled step returns. */
+interface StepResult {
+  /** The new training state, in {@link Trainer.stateOrder} order. */
+  state: Tensor[];
+  /** One loss per step of the run. */
+  losses: ArrayLike<number>;
+  /** Per metric, one batch sum per step of the run. */
+  metrics: Array<ArrayLike<number>>;
 }
 
-/** The reused inputs of one batch size's step. */
+interface CompiledStep {
+  masks: Array<{ shape: number[]; rate: number }>;
+  /** Steps per run (an ONNX Loop when > 1). */
+  k: number;
+  run(state: readonly Tensor[], io: StepIO): StepResult;
+}
+
+/** The reused inputs of one compiled step: host buffers, refilled every run, and views of them. */
 interface StepIO {
   x: Float32Array | BigInt64Array;
   y: Float32Array;
-  feeds: Record<string, ort.Tensor>;
   masks: Array<{ data: Float32Array; rate: number; keep: number }>;
   hyper: Array<{ name: string; data: Float32Array }>;
-}
-
-interface CompiledEval {
-  session: Session;
-  metricNames: string[];
+  /** k = 1: nx tensors over the buffers (the jitted step's arguments). */
+  args?: { x: Tensor; y: Tensor; masks: Tensor[]; hyper: Record<string, Tensor> };
+  /** k > 1: ORT tensors over the stacked buffers, by Loop graph input name. */
+  feeds?: Record<string, ort.Tensor>;
 }
 
 /** Normalise one data argument into a host tensor. */
@@ -327,9 +354,19 @@ export class Trainer {
   step = 0;
   private readonly handlers = new Map<TrainEvent, Handler[]>();
   private readonly stepCache = new Map<string, CompiledStep>();
-  private readonly evalCache = new Map<number, CompiledEval>();
-  private readonly predictCache = new Map<number, Session>();
-  private state = new Map<string, ort.Tensor>();
+  /** The jitted single step (nx.jit caches one session per batch size). */
+  private stepJit:
+    | ((
+        state: Tensor[],
+        x: Tensor,
+        y: Tensor,
+        masks: Tensor[],
+        h: Record<string, Tensor>,
+      ) => [Tensor[], Tensor, Tensor[]])
+    | undefined;
+  /** The jitted evaluation (loss and metric sums of a batch). */
+  private evalJit: ((params: Tensor[], x: Tensor, y: Tensor) => [Tensor, Tensor[]]) | undefined;
+  private state = new Map<string, Tensor>();
   private haltRequested: string | undefined;
   private rng: () => number;
   private readonly threads: number;
@@ -382,10 +419,10 @@ export class Trainer {
     return this.model.outputShape;
   }
 
-  private paramInputs(t: Tape): Map<string, Val> {
-    const vals = new Map<string, Val>();
-    for (const [name, p] of this.model.params) vals.set(name, t.input(`p:${name}`, p.shape));
-    return vals;
+  /** Parameter tensors by full name, from a list in `model.params` order. */
+  private paramMap(values: readonly Tensor[]): Map<string, Tensor> {
+    const names = [...this.model.params.keys()];
+    return new Map(names.map((n, i) => [n, values[i]!]));
   }
 
   /** Names of the training state in feed order: per parameter `p:<name>` then its optimizer slots. */
@@ -398,129 +435,190 @@ export class Trainer {
     return out;
   }
 
-  /**
-   * Emit one training step on `t`: forward, loss, backward, optimizer update, metrics. Inputs come
-   * from `get` (graph inputs for a single step, slices of stacked inputs inside a Loop body); returns
-   * the new state values keyed like {@link stateOrder}, the loss and the metric sums.
-   */
-  private emitStep(
-    t: Tape,
-    b: number,
-    get: (name: string, shape: number[], dtype?: Val["dtype"]) => Val,
-    masks: CompiledStep["masks"],
-  ): { state: Map<string, Val>; loss: Val; metrics: Val[] } {
-    const x = get("x", [b, ...this.model.inputShape], this.model.inputDtype);
-    const y = get("y", [b, ...this.targetShape()]);
-    const params = new Map<string, Val>();
-    for (const [name, p] of this.model.params) params.set(name, get(`p:${name}`, p.shape));
-    const stateUpdates = new Map<string, Val>();
-    const pred = this.model.forward(t, x, params, {
-      training: true,
-      setState: (name, value) => void stateUpdates.set(name, value),
-      dropoutMask: (shape, rate) => {
-        const name = `mask${masks.length}`;
-        masks.push({ name, shape, rate });
-        return get(name, shape);
-      },
-    });
-    const loss = this.loss.build(t, pred, y);
-    const out = new Map<string, Val>();
-    const names = [...params.keys()].filter((n) => this.model.params.get(n)!.trainable);
-    for (const [n, p] of this.model.params)
-      if (!p.trainable)
-        out.set(`p:${n}`, stateUpdates.get(n) ?? t.raw("Identity", [params.get(n)!], p.shape));
-    const grads = t.backward(
-      loss,
-      names.map((n) => params.get(n)!),
-    );
-    const h: Record<string, Val> = {};
-    for (const hn of this.optimizer.hyperNames) h[hn] = get(`h:${hn}`, []);
-    names.forEach((n, i) => {
-      const p = params.get(n)!;
-      const g = grads[i] ?? t.zeros(p.shape);
-      const st: Record<string, Val> = {};
-      for (const slot of this.optimizer.slots) st[slot] = get(`s:${slot}:${n}`, p.shape);
-      const u = this.optimizer.update(t, p, g, st, h);
-      out.set(`p:${n}`, u.p);
-      for (const slot of this.optimizer.slots) out.set(`s:${slot}:${n}`, u.state[slot]!);
-    });
-    t.recording = false;
-    const metrics = this.metrics.map((m) => m.build(t, pred, y));
-    return { state: out, loss, metrics };
+  /** The dropout masks one step needs (one per active dropout layer, in forward order). */
+  private maskSpecs(b: number): Array<{ shape: number[]; rate: number }> {
+    return this.model.order
+      .filter((n) => (n.layer?.dropoutRate ?? 0) > 0)
+      .map((n) => ({ shape: [b, ...n.shape], rate: n.layer!.dropoutRate! }));
   }
 
   /**
-   * The compiled step for batch size b running `k` consecutive steps per session run. k = 1 is a
-   * plain graph; k > 1 wraps the step in an ONNX Loop over stacked batches, so parameters and
-   * optimizer state stay inside ONNX Runtime between those steps (onnxruntime-node copies every
-   * output into fresh JS memory, which for a step's whole state is a real cost).
+   * One training step on (traced) nx tensors: forward, loss, gradients (nx.valueAndGrad with
+   * respect to the trainable parameters), optimizer update, metrics. `state` and the returned
+   * state follow {@link stateOrder}; dropout masks and the optimizer's per-step scalars are inputs.
+   */
+  private stepCore(
+    state: readonly Tensor[],
+    x: Tensor,
+    y: Tensor,
+    masks: readonly Tensor[],
+    h: Record<string, Tensor>,
+  ): { state: Tensor[]; loss: Tensor; metrics: Tensor[] } {
+    const order = this.stateOrder();
+    const cur = new Map(order.map((k, i) => [k, state[i]!]));
+    const params = [...this.model.params.values()];
+    const trainable = params.filter((p) => p.trainable).map((p) => p.name);
+    const lossFn = (tp: Tensor[]): [Tensor, { pred: Tensor; updates: Record<string, Tensor> }] => {
+      const values = new Map<string, Tensor>();
+      for (const p of params) values.set(p.name, cur.get(`p:${p.name}`)!);
+      trainable.forEach((n, i) => values.set(n, tp[i]!));
+      const updates: Record<string, Tensor> = {};
+      let used = 0;
+      const pred = this.model.forward(x, values, {
+        training: true,
+        setState: (name, value) => void (updates[name] = value),
+        dropoutMask: (shape) => {
+          const m = masks[used++];
+          if (!m || m.shape.join() !== shape.join())
+            throw new Error(`dropout: internal error: no mask of shape [${shape.join(", ")}]`);
+          return m;
+        },
+      });
+      return [this.loss.build(pred, y), { pred, updates }];
+    };
+    const current = trainable.map((n) => cur.get(`p:${n}`)!);
+    let loss: Tensor;
+    let aux: { pred: Tensor; updates: Record<string, Tensor> };
+    let grads: Tensor[] = [];
+    if (trainable.length > 0) {
+      const r = nx.valueAndGrad(lossFn, { hasAux: true })(current);
+      [[loss, aux], grads] = r as unknown as [[Tensor, typeof aux], Tensor[]];
+    } else [loss, aux] = lossFn([]);
+    const out = new Map<string, Tensor>();
+    for (const p of params)
+      if (!p.trainable) out.set(`p:${p.name}`, aux.updates[p.name] ?? cur.get(`p:${p.name}`)!);
+    trainable.forEach((n, i) => {
+      const slots: Record<string, Tensor> = {};
+      for (const slot of this.optimizer.slots) slots[slot] = cur.get(`s:${slot}:${n}`)!;
+      const u = this.optimizer.update(cur.get(`p:${n}`)!, grads[i]!, slots, h);
+      out.set(`p:${n}`, u.p);
+      for (const slot of this.optimizer.slots) out.set(`s:${slot}:${n}`, u.state[slot]!);
+    });
+    const metrics = this.metrics.map((m) => m.build(aux.pred, y));
+    return { state: order.map((k) => out.get(k)!), loss, metrics };
+  }
+
+  /**
+   * The compiled step for batch size b running `k` consecutive steps per session run. k = 1 is
+   * `nx.jit` of {@link stepCore}; k > 1 traces the same step (nx's tracing and lowering) as the
+   * body of an ONNX Loop over stacked batches, so parameters and optimizer state stay inside ONNX
+   * Runtime between those steps (onnxruntime-node copies every output into fresh JS memory, which
+   * for a step's whole state is a real cost).
    */
   private compileStep(b: number, k = 1): CompiledStep {
     const key = `${b}x${k}`;
     let c = this.stepCache.get(key);
-    if (!c) {
-      const t = new Tape();
-      const masks: CompiledStep["masks"] = [];
-      const order = this.stateOrder();
-      if (k === 1) {
-        const step = this.emitStep(
-          t,
-          b,
-          (name, shape, dtype = "f32") => t.input(name, shape, dtype),
-          masks,
-        );
-        for (const n of order) t.output(step.state.get(n)!, `o:${n}`);
-        t.output(step.loss, "loss");
-        step.metrics.forEach((m, i) => t.output(m, `metric${i}`));
-      } else {
-        // The Loop body: iteration number, condition, then the carried state; other inputs are
-        // gathered from stacked outer-scope inputs at the iteration number.
-        const body = new Tape();
-        body.prefix = "body_";
-        const iter = body.input("iter", [], "i64");
-        const cond = body.input("cond_in", [], "bool");
-        const carried = new Map<string, Val>();
-        for (const n of order) carried.set(n, body.input(`in_${n}`, [...this.stateShape(n)]));
-        const stacked: Array<{ name: string; shape: number[]; dtype: Val["dtype"] }> = [];
-        const step = this.emitStep(
-          body,
-          b,
-          (name, shape, dtype = "f32") => {
-            const c0 = carried.get(name);
-            if (c0) return c0;
-            stacked.push({ name: `all_${name}`, shape: [k, ...shape], dtype });
-            return body.raw(
-              "Gather",
-              [{ name: `all_${name}`, shape: [k, ...shape], dtype }, iter],
-              shape,
-              { axis: 0 },
-              dtype,
-            );
-          },
-          masks,
-        );
-        body.output(body.raw("Identity", [cond], [], undefined, "bool"), "cond_out");
-        for (const n of order) body.output(step.state.get(n)!, `out_${n}`);
-        body.output(step.loss, "loss_i");
-        step.metrics.forEach((m, i) => body.output(m, `metric_i${i}`));
-        const tripCount = t.input("trip_count", [], "i64");
-        for (const st of stacked) t.input(st.name, st.shape, st.dtype);
-        const outer = order.map((n) => t.input(n, [...this.stateShape(n)]));
-        const trueName = t.boolConstant(true);
-        t.loop(
-          [tripCount.name, trueName, ...outer.map((v) => v.name)],
-          [...order.map((n) => `o:${n}`), "loss", ...this.metrics.map((_, i) => `metric${i}`)],
-          body.graph("step_body"),
-        );
-        for (const n of order)
-          t.outputs.push(t.valueInfo(`o:${n}`, [...this.stateShape(n)], "f32"));
-        t.outputs.push(t.valueInfo("loss", [k], "f32"));
-        this.metrics.forEach((_, i) => t.outputs.push(t.valueInfo(`metric${i}`, [k], "f32")));
-      }
-      c = { session: compiledSession(t.encode("train_step"), this.threads), masks, k };
-      this.stepCache.set(key, c);
-    }
+    if (c) return c;
+    const masks = this.maskSpecs(b);
+    if (k === 1) {
+      this.stepJit ??= nx.jit(
+        (state: Tensor[], x: Tensor, y: Tensor, ms: Tensor[], h: Record<string, Tensor>) => {
+          const r = this.stepCore(state, x, y, ms, h);
+          return [r.state, r.loss, r.metrics] as [Tensor[], Tensor, Tensor[]];
+        },
+        { threads: this.threads, batchPolymorphic: false },
+      );
+      const jitted = this.stepJit;
+      c = {
+        masks,
+        k,
+        run: (state, io) => {
+          const a = io.args!;
+          const [next, loss, metrics] = jitted(state.slice(), a.x, a.y, a.masks, a.hyper);
+          return {
+            state: next,
+            losses: loss.dataSync() as Float32Array,
+            metrics: metrics.map((m) => m.dataSync() as Float32Array),
+          };
+        },
+      };
+    } else c = this.compileLoop(b, k, masks);
+    this.stepCache.set(key, c);
     return c;
+  }
+
+  /** k steps per session run: the traced step as the body of an ONNX Loop over stacked inputs. */
+  private compileLoop(b: number, k: number, masks: CompiledStep["masks"]): CompiledStep {
+    const order = this.stateOrder();
+    const f32 = "f32" as const;
+    const stacked: Array<{ name: string; shape: number[]; dtype: "f32" | "i64" }> = [
+      { name: "all_x", shape: [k, b, ...this.model.inputShape], dtype: this.model.inputDtype },
+      { name: "all_y", shape: [k, b, ...this.targetShape()], dtype: f32 },
+      ...masks.map((m, i) => ({ name: `all_mask${i}`, shape: [k, ...m.shape], dtype: f32 })),
+      ...this.optimizer.hyperNames.map((n) => ({ name: `all_h:${n}`, shape: [k], dtype: f32 })),
+    ];
+    const nm = masks.length;
+    const hyperNames = this.optimizer.hyperNames;
+    const body = (iter: Tensor, cond: Tensor, state: Tensor[], all: Tensor[]): Tensor[] => {
+      const at = (t: Tensor) => nx.take(t, iter, { axis: 0 });
+      const h: Record<string, Tensor> = {};
+      hyperNames.forEach((n, i) => (h[n] = at(all[2 + nm + i]!)));
+      const r = this.stepCore(state, at(all[0]!), at(all[1]!), all.slice(2, 2 + nm).map(at), h);
+      return [cond, ...r.state, r.loss, ...r.metrics];
+    };
+    const example = (shape: readonly number[], dtype: "f32" | "i64" | "bool") =>
+      nx.zeros(shape, { dtype });
+    const graph = traceGraph(
+      body,
+      [
+        example([], "i64"),
+        example([], "bool"),
+        order.map((n) => example(this.stateShape(n), f32)),
+        stacked.map((st) => example(st.shape, st.dtype)),
+      ],
+      {
+        name: "step_body",
+        inputNames: [
+          "iter",
+          "cond_in",
+          ...order.map((n) => `in:${n}`),
+          ...stacked.map((st) => st.name),
+        ],
+        outputNames: [
+          "cond_out",
+          ...order.map((n) => `out:${n}`),
+          "loss_i",
+          ...this.metrics.map((_, i) => `metric_i${i}`),
+        ],
+      },
+    );
+    // the stacked inputs are the outer graph's: the body reads them from the enclosing scope
+    const outerNames = new Set(stacked.map((st) => st.name));
+    graph.inputs = graph.inputs.filter((v) => !outerNames.has(v.name));
+    const g = new GraphBuilder();
+    g.input("trip_count", "i64", []);
+    for (const st of stacked) g.input(st.name, st.dtype, st.shape);
+    for (const n of order) g.input(n, f32, [...this.stateShape(n)]);
+    g.initializer("bool", [], Uint8Array.from([1]), "cond:true");
+    const outs = [
+      ...order.map((n) => `o:${n}`),
+      "loss",
+      ...this.metrics.map((_, i) => `metric${i}`),
+    ];
+    g.nodes.push({
+      opType: "Loop",
+      inputs: ["trip_count", "cond:true", ...order],
+      outputs: outs,
+      attrs: { body: { graph } },
+    });
+    for (const n of order) g.output(`o:${n}`, f32, [...this.stateShape(n)]);
+    g.output("loss", f32, [k]);
+    this.metrics.forEach((_, i) => g.output(`metric${i}`, f32, [k]));
+    const session = compiledSession(g.encode("train_step"), this.threads);
+    return {
+      masks,
+      k,
+      run: (state, io) => {
+        const feeds = io.feeds!;
+        order.forEach((n, i) => (feeds[n] = state[i]!.toOrt()));
+        const res = session.run(feeds);
+        return {
+          state: order.map((n) => nx.fromOrt(res[`o:${n}`]!)),
+          losses: res.loss!.data as Float32Array,
+          metrics: this.metrics.map((_, i) => res[`metric${i}`]!.data as Float32Array),
+        };
+      },
+    };
   }
 
   private stateShape(n: string): readonly number[] {
@@ -528,28 +626,19 @@ export class Trainer {
     return this.model.params.get(name)!.shape;
   }
 
-  private compileEval(b: number): CompiledEval {
-    let c = this.evalCache.get(b);
-    if (!c) {
-      c = (() => {
-        const t = new Tape();
-        t.recording = false;
-        const x = t.input("x", [b, ...this.model.inputShape], this.model.inputDtype);
-        const y = t.input("y", [b, ...this.targetShape()]);
-        const pred = this.model.forward(t, x, this.paramInputs(t), {
-          training: false,
-          dropoutMask: () => {
-            throw new Error("unreachable");
-          },
-        });
-        t.output(this.loss.build(t, pred, y), "loss");
-        this.metrics.forEach((m, i) => t.output(m.build(t, pred, y), `metric${i}`));
-        const session = compiledSession(t.encode("eval_step"), this.threads);
-        return { session, metricNames: this.metrics.map((m) => m.name) };
-      })();
-      this.evalCache.set(b, c);
-    }
-    return c;
+  /** The jitted evaluation: mean loss and metric sums of one batch (one session per batch size). */
+  private evaluator(): (params: Tensor[], x: Tensor, y: Tensor) => [Tensor, Tensor[]] {
+    this.evalJit ??= nx.jit(
+      (params: Tensor[], x: Tensor, y: Tensor) => {
+        const pred = this.model.forward(x, this.paramMap(params), INFERENCE);
+        return [this.loss.build(pred, y), this.metrics.map((m) => m.build(pred, y))] as [
+          Tensor,
+          Tensor[],
+        ];
+      },
+      { threads: this.threads, batchPolymorphic: false },
+    );
+    return this.evalJit;
   }
 
   // -- data ------------------------------------------------------------------------------------
@@ -635,19 +724,15 @@ export class Trainer {
       // parameters may have been replaced (e.g. model.init()): resync
       for (const [name, p] of this.model.params) {
         const cur = this.state.get(`p:${name}`);
-        if (!cur || cur.data !== p.data)
-          this.state.set(`p:${name}`, new ort.Tensor("float32", p.data, p.shape));
+        if (!cur || cur.dataSync() !== p.data) this.state.set(`p:${name}`, view(p.data, p.shape));
       }
       return;
     }
     for (const [name, p] of this.model.params) {
-      this.state.set(`p:${name}`, new ort.Tensor("float32", p.data, p.shape));
+      this.state.set(`p:${name}`, view(p.data, p.shape));
       if (p.trainable)
         for (const slot of this.optimizer.slots)
-          this.state.set(
-            `s:${slot}:${name}`,
-            new ort.Tensor("float32", new Float32Array(p.data.length), p.shape),
-          );
+          this.state.set(`s:${slot}:${name}`, view(new Float32Array(p.data.length), p.shape));
     }
   }
 
@@ -739,41 +824,51 @@ export class Trainer {
     // Per compiled step (batch size × steps per run): input buffers and their ORT tensors, created
     // once and refilled every run (ORT reads them during run(), which returns before the next fill).
     const ios = new Map<CompiledStep, StepIO>();
-    const stateKeys = [...this.state.keys()];
-    const stateOutKeys = stateKeys.map((k) => `o:${k}`);
-    const paramOut = [...this.model.params.values()].map((p) => [p, `o:p:${p.name}`] as const);
-    const metricKeys = this.metrics.map((_, i) => `metric${i}`);
+    const stateKeys = this.stateOrder();
+    const params = [...this.model.params.values()];
     const ioFor = (b: number, compiled: CompiledStep): StepIO => {
       let io = ios.get(compiled);
       if (!io) {
         const k = compiled.k;
-        const stackedName = (name: string) => (k === 1 ? name : `all_${name}`);
         const lead = k === 1 ? [] : [k];
+        const xShape = [...lead, b, ...this.model.inputShape];
+        const yShape = [...lead, b, ...this.targetShape()];
         const x =
           this.model.inputDtype === "i64"
             ? new BigInt64Array(k * b * xRow)
             : new Float32Array(k * b * xRow);
         const y = new Float32Array(k * b * yRow);
-        const feeds: Record<string, ort.Tensor> = {
-          [stackedName("x")]: new ort.Tensor(
-            this.model.inputDtype === "i64" ? "int64" : "float32",
-            x,
-            [...lead, b, ...this.model.inputShape],
-          ),
-          [stackedName("y")]: new ort.Tensor("float32", y, [...lead, b, ...this.targetShape()]),
-        };
-        if (k > 1) feeds.trip_count = new ort.Tensor("int64", BigInt64Array.from([BigInt(k)]), []);
-        const masks = compiled.masks.map((m) => {
-          const data = new Float32Array(k * m.shape.reduce((a, c) => a * c, 1));
-          feeds[stackedName(m.name)] = new ort.Tensor("float32", data, [...lead, ...m.shape]);
-          return { data, rate: m.rate, keep: 1 / (1 - m.rate) };
-        });
-        const hyper = this.optimizer.hyperNames.map((name) => {
-          const data = new Float32Array(k);
-          feeds[stackedName(`h:${name}`)] = new ort.Tensor("float32", data, lead);
-          return { name, data };
-        });
-        ios.set(compiled, (io = { x, y, feeds, masks, hyper }));
+        const masks = compiled.masks.map((m) => ({
+          data: new Float32Array(k * m.shape.reduce((a, c) => a * c, 1)),
+          rate: m.rate,
+          keep: 1 / (1 - m.rate),
+          shape: [...lead, ...m.shape],
+        }));
+        const hyper = this.optimizer.hyperNames.map((name) => ({
+          name,
+          data: new Float32Array(k),
+        }));
+        io = { x, y, masks, hyper };
+        if (k === 1) {
+          const h: Record<string, Tensor> = {};
+          for (const hp of hyper) h[hp.name] = view(hp.data, []);
+          io.args = {
+            x: view(x, xShape),
+            y: view(y, yShape),
+            masks: masks.map((m) => view(m.data, m.shape)),
+            hyper: h,
+          };
+        } else {
+          const feeds: Record<string, ort.Tensor> = {
+            trip_count: new ort.Tensor("int64", BigInt64Array.from([BigInt(k)]), []),
+            all_x: view(x, xShape).toOrt(),
+            all_y: view(y, yShape).toOrt(),
+          };
+          masks.forEach((m, i) => (feeds[`all_mask${i}`] = view(m.data, m.shape).toOrt()));
+          for (const hp of hyper) feeds[`all_h:${hp.name}`] = view(hp.data, [k]).toOrt();
+          io.feeds = feeds;
+        }
+        ios.set(compiled, io);
       }
       return io;
     };
@@ -806,16 +901,15 @@ export class Trainer {
         }
         for (const m of io.masks)
           for (let i = 0; i < m.data.length; i++) m.data[i] = this.rng() < m.rate ? 0 : m.keep;
-        const feeds = io.feeds;
-        for (let i = 0; i < stateKeys.length; i++)
-          feeds[stateKeys[i]!] = this.state.get(stateKeys[i]!)!;
-        const res = compiled.session.run(feeds);
-        for (let i = 0; i < stateKeys.length; i++)
-          this.state.set(stateKeys[i]!, res[stateOutKeys[i]!]!);
-        for (const [p, key] of paramOut) p.data = res[key]!.data as Float32Array;
-        const losses = res.loss!.data as Float32Array;
-        for (let i = 0; i < metricKeys.length; i++) {
-          const v = res[metricKeys[i]!]!.data as Float32Array;
+        const res = compiled.run(
+          stateKeys.map((n) => this.state.get(n)!),
+          io,
+        );
+        stateKeys.forEach((n, i) => this.state.set(n, res.state[i]!));
+        for (const p of params) p.data = this.state.get(`p:${p.name}`)!.dataSync() as Float32Array;
+        const losses = res.losses;
+        for (let i = 0; i < res.metrics.length; i++) {
+          const v = res.metrics[i]!;
           for (let j = 0; j < k; j++) metricSums[i]! += v[j]!;
         }
         let loss = NaN;
@@ -940,35 +1034,27 @@ export class Trainer {
     return idx;
   }
 
-  private paramFeeds(feeds: Record<string, ort.Tensor>): void {
-    for (const [name, p] of this.model.params)
-      feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
-  }
-
   private async evaluateData(d: Prepared, batchSize: number): Promise<Record<string, number>> {
     const xRow = this.model.inputShape.reduce((a, b) => a * b, 1);
     const yRow = this.targetShape().reduce((a, b) => a * b, 1);
     let loss = 0;
     const sums = new Float64Array(this.metrics.length);
+    const evaluate = this.evaluator();
+    const params = [...this.model.params.values()].map((p) => view(p.data, p.shape));
     for (let s = 0; s < d.n; s += batchSize) {
       const e = Math.min(d.n, s + batchSize);
       const b = e - s;
-      const c = this.compileEval(b);
-      const feeds: Record<string, ort.Tensor> = {
-        x: new ort.Tensor(
-          this.model.inputDtype === "i64" ? "int64" : "float32",
-          d.x.data.slice(s * xRow, e * xRow) as never,
-          [b, ...this.model.inputShape],
-        ),
-        y: new ort.Tensor("float32", (d.y.data as Float32Array).slice(s * yRow, e * yRow), [
-          b,
-          ...this.targetShape(),
-        ]),
-      };
-      this.paramFeeds(feeds);
-      const res = c.session.run(feeds);
-      loss += (res.loss!.data as Float32Array)[0]! * b;
-      this.metrics.forEach((_, i) => (sums[i]! += (res[`metric${i}`]!.data as Float32Array)[0]!));
+      const x = view((d.x.data as Float32Array | BigInt64Array).slice(s * xRow, e * xRow), [
+        b,
+        ...this.model.inputShape,
+      ]);
+      const y = view((d.y.data as Float32Array).slice(s * yRow, e * yRow), [
+        b,
+        ...this.targetShape(),
+      ]);
+      const [l, metrics] = evaluate(params, x, y);
+      loss += (l.item() as number) * b;
+      metrics.forEach((m, i) => (sums[i]! += m.item() as number));
     }
     const out: Record<string, number> = { loss: loss / d.n };
     this.metrics.forEach((m, i) => (out[m.name] = sums[i]! / d.n));
@@ -986,7 +1072,7 @@ export class Trainer {
 
   /** The model's outputs for x, as one tensor [n, ...outputShape]. */
   async predict(xIn: DataInput, opts: { batchSize?: number } = {}): Promise<NxTensor> {
-    return predict(this.model, xIn, { ...opts, threads: this.threads, cache: this.predictCache });
+    return predict(this.model, xIn, { ...opts, threads: this.threads });
   }
 }
 
@@ -994,7 +1080,7 @@ export class Trainer {
 export async function predict(
   model: Model,
   xIn: DataInput,
-  opts: { batchSize?: number; threads?: number; cache?: Map<number, Session> } = {},
+  opts: { batchSize?: number; threads?: number } = {},
 ): Promise<NxTensor> {
   const x = await toData(xIn, "predict x");
   if (!model.built) model.build(x.shape.slice(1));
@@ -1009,50 +1095,40 @@ export async function predict(
   const xRow = want.reduce((a, b) => a * b, 1);
   const yRow = model.outputShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * yRow);
-  const cache = opts.cache ?? predictCaches.get(model) ?? new Map<number, Session>();
-  predictCaches.set(model, cache);
+  const forward = forwardFor(model, opts.threads ?? 1);
   const xData =
     model.inputDtype === "i64"
       ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v))
       : toF32(x.data);
+  const params = [...model.params.values()].map((p) => view(p.data, p.shape));
   for (let s = 0; s < n; s += bs) {
     const e = Math.min(n, s + bs);
-    const b = e - s;
-    let sess = cache.get(b);
-    if (!sess) {
-      const t = new Tape();
-      t.recording = false;
-      const xi = t.input("x", [b, ...want], model.inputDtype);
-      const params = new Map<string, Val>();
-      for (const [name, p] of model.params) params.set(name, t.input(`p:${name}`, p.shape));
-      t.output(
-        model.forward(t, xi, params, {
-          training: false,
-          dropoutMask: () => {
-            throw new Error("unreachable");
-          },
-        }),
-        "y",
-      );
-      sess = compiledSession(t.encode("predict"), opts.threads ?? 1);
-      cache.set(b, sess);
-    }
-    const feeds: Record<string, ort.Tensor> = {
-      x: new ort.Tensor(
-        model.inputDtype === "i64" ? "int64" : "float32",
-        xData.slice(s * xRow, e * xRow) as never,
-        [b, ...want],
-      ),
-    };
-    for (const [name, p] of model.params)
-      feeds[`p:${name}`] = new ort.Tensor("float32", p.data, p.shape);
-    const res = sess.run(feeds);
-    out.set(res.y!.data as Float32Array, s * yRow);
+    const y = forward(params, view(xData.slice(s * xRow, e * xRow), [e - s, ...want]));
+    out.set(y.dataSync() as Float32Array, s * yRow);
   }
   return fromHost({ dtype: "f32", shape: [n, ...model.outputShape], data: out });
 }
 
-const predictCaches = new WeakMap<Model, Map<number, Session>>();
+type Forward = (params: Tensor[], x: Tensor) => Tensor;
+const forwards = new WeakMap<Model, Map<number, Forward>>();
+
+/** The model's jitted inference forward pass (one session per batch size), per thread count. */
+function forwardFor(model: Model, threads: number): Forward {
+  let byThreads = forwards.get(model);
+  if (!byThreads) forwards.set(model, (byThreads = new Map()));
+  let f = byThreads.get(threads);
+  if (!f) {
+    f = nx.jit(
+      (params: Tensor[], x: Tensor) => {
+        const names = [...model.params.keys()];
+        return model.forward(x, new Map(names.map((n, i) => [n, params[i]!])), INFERENCE);
+      },
+      { threads, batchPolymorphic: false },
+    );
+    byThreads.set(threads, f);
+  }
+  return f;
+}
 
 /** Create a trainer (Axon.Loop.trainer): hook events with `.on`, then `.fit`. */
 export function trainer(model: Model, opts: TrainerOptions): Trainer {

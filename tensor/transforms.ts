@@ -10,7 +10,8 @@
  * closed after tracing, so traced tensors cannot leak into later eager code.
  */
 import ort from "onnxruntime-node";
-import { type DType, isFloat } from "./dtype.ts";
+import { type DType, isFloat, onnxType } from "./dtype.ts";
+import type { GraphJson } from "./onnx/proto.ts";
 import { backward } from "./grad.ts";
 import { GraphBuilder, PolyUnsupported } from "./graph.ts";
 import { LOWERINGS, type Prim } from "./lower.ts";
@@ -522,6 +523,8 @@ export interface ExportOptions {
    * size (checked against the static export on the example arguments).
    */
   dynamicBatch?: boolean;
+  /** Name of the symbolic batch dimension with dynamicBatch (default "batch"). */
+  batchName?: string;
 }
 
 /**
@@ -595,10 +598,68 @@ function exportWith(
     if (n) rename.set(v.name, n);
   });
   const r = (n: string): string => rename.get(n) ?? n;
-  for (const v of [...b.inputs, ...b.outputs]) v.name = r(v.name);
+  for (const v of [...b.inputs, ...b.outputs]) {
+    v.name = r(v.name);
+    if (opts.batchName)
+      v.shape = v.shape.map((d) =>
+        typeof d === "string" ? d.replace(/^batch/, opts.batchName!) : d,
+      );
+  }
   for (const n of b.nodes) {
     n.inputs = n.inputs.map(r);
     n.outputs = n.outputs.map(r);
   }
   return b.encode("tsnb_export");
+}
+
+/**
+ * @internal Traces `fn` on `args` and lowers it to a standalone ONNX graph (not a model): every
+ * tensor of `args` is an input in argument order (declared even when unused), named by
+ * `inputNames`; the returned tensors are outputs named by `outputNames`; captured tensors become
+ * initializers. Used to embed a traced function as a subgraph, e.g. the body of an ONNX Loop that
+ * runs several training steps per session run (ml/train.ts).
+ */
+export function traceGraph(
+  fn: (...args: never[]) => unknown,
+  args: unknown[],
+  opts: { inputNames: readonly string[]; outputNames: readonly string[]; name?: string },
+): GraphJson {
+  const f = fn as unknown as (...a: unknown[]) => unknown;
+  const { trace, placeholders, outLeaves } = traceFunction(f, args);
+  if (
+    placeholders.length !== opts.inputNames.length ||
+    outLeaves.length !== opts.outputNames.length
+  )
+    throw new TensorError(
+      `traceGraph: ${placeholders.length} inputs and ${outLeaves.length} outputs, but ${opts.inputNames.length} input and ${opts.outputNames.length} output names`,
+    );
+  for (const t of outLeaves)
+    if (t._node?.trace !== trace)
+      throw new TensorError("traceGraph: every output must depend on the inputs");
+  const b = lowerTrace(trace, placeholders, outLeaves, true).builder;
+  const rename = new Map<string, string>();
+  placeholders.forEach((_, i) => rename.set(`input_${i}`, opts.inputNames[i]!));
+  outLeaves.forEach((_, i) => rename.set(`output_${i}`, opts.outputNames[i]!));
+  const r = (n: string): string => rename.get(n) ?? n;
+  const declared = new Map(b.inputs.map((v) => [v.name, v]));
+  const inputs = placeholders.map((p, i) => {
+    const v = declared.get(`input_${i}`) ?? {
+      name: `input_${i}`,
+      elemType: onnxType(p.dtype),
+      shape: p.shape.slice(),
+    };
+    return { ...v, name: r(v.name) };
+  });
+  for (const v of b.outputs) v.name = r(v.name);
+  for (const n of b.nodes) {
+    n.inputs = n.inputs.map(r);
+    n.outputs = n.outputs.map(r);
+  }
+  return {
+    name: opts.name ?? "traced",
+    nodes: b.nodes,
+    inputs,
+    outputs: b.outputs,
+    initializers: b.initializers,
+  };
 }

@@ -1,6 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import ort from "onnxruntime-node";
 import * as ds from "../../ml/datasets.ts";
 import * as nn from "../../ml/nn.ts";
 import * as optim from "../../ml/optim.ts";
@@ -9,9 +8,8 @@ import * as onnx from "../../ml/onnx.ts";
 import { DISPLAY } from "../../ml/host.ts";
 import { exportOnnx } from "../../ml/export.ts";
 import { Trainer, fit, predict } from "../../ml/train.ts";
-import { Tape } from "../../ml/tape.ts";
+import * as nx from "../../tensor/index.ts";
 import { mulberry32 } from "../../ml/random.ts";
-import { cachedSession } from "../../ml/onnx.ts";
 
 async function digitsSplit() {
   const d = await ds.digits();
@@ -349,39 +347,35 @@ test("schedules", () => {
   assert.throws(() => optim.sgd({ nesterov: true }), /momentum/);
 });
 
-/** Finite-difference check of the tape's gradients for a graph built by `build`. */
-async function gradCheck(
+/**
+ * Finite-difference check (f32, as training runs) of nx.grad through the ops the layers, losses and
+ * activations are built from: the loss `build` of named random inputs.
+ */
+function gradCheck(
   inputs: Record<string, number[]>,
-  build: (t: Tape, v: Record<string, ReturnType<Tape["input"]>>) => ReturnType<Tape["input"]>,
+  build: (v: Record<string, nx.Tensor>) => nx.Tensor,
 ) {
-  const t = new Tape();
-  const vals: Record<string, ReturnType<Tape["input"]>> = {};
-  for (const [k, s] of Object.entries(inputs)) vals[k] = t.input(k, s);
-  const loss = build(t, vals);
-  t.output(loss, "loss");
-  const grads = t.backward(loss, Object.values(vals));
-  Object.keys(inputs).forEach((k, i) => t.output(grads[i]!, `g_${k}`));
-  const sess = await cachedSession(t.encode());
+  const names = Object.keys(inputs);
   const rand = mulberry32(11);
   const data: Record<string, Float32Array> = {};
   for (const [k, s] of Object.entries(inputs))
     data[k] = Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1);
-  const run = async () => {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [k, s] of Object.entries(inputs))
-      feeds[k] = new ort.Tensor("float32", data[k]!.slice(), s);
-    return sess.run(feeds);
-  };
-  const base = await run();
+  const args = () => names.map((k) => nx.tensor(data[k]!.slice(), { shape: inputs[k]! }));
+  const f = (...xs: nx.Tensor[]) => build(Object.fromEntries(names.map((k, i) => [k, xs[i]!])));
+  const loss = nx.jit(f);
+  const grads = nx.grad(
+    f,
+    names.map((_, i) => i),
+  )(...args()) as nx.Tensor[];
   const eps = 1e-2;
-  for (const k of Object.keys(inputs)) {
-    const g = base[`g_${k}`]!.data as Float32Array;
+  names.forEach((k, gi) => {
+    const g = grads[gi]!.dataSync() as Float32Array;
     for (let i = 0; i < data[k]!.length; i += Math.max(1, Math.floor(data[k]!.length / 12))) {
       const orig = data[k]![i]!;
       data[k]![i] = orig + eps;
-      const up = ((await run()).loss!.data as Float32Array)[0]!;
+      const up = loss(...args()).item() as number;
       data[k]![i] = orig - eps;
-      const down = ((await run()).loss!.data as Float32Array)[0]!;
+      const down = loss(...args()).item() as number;
       data[k]![i] = orig;
       const num = (up - down) / (2 * eps);
       assert.ok(
@@ -389,38 +383,40 @@ async function gradCheck(
         `d loss/d ${k}[${i}]: numeric ${num}, symbolic ${g[i]}`,
       );
     }
-  }
+  });
 }
 
-test("gradients match finite differences: dense, activations, softmax, broadcasting", async () => {
-  await gradCheck({ x: [3, 4], w: [4, 5], b: [5] }, (t, v) => {
-    const h = t.add(t.matmul(v.x!, v.w!), v.b!);
-    const a = t.add(t.add(t.tanh(h), t.sigmoid(h)), t.add(t.gelu(h), t.relu(h)));
-    const s = t.mul(
-      t.softmax(a),
-      t.logSoftmax(t.div(a, t.add(t.exp(t.neg(t.abs(h))), t.scalar(1)))),
+const gelu = (x: nx.Tensor) =>
+  nx.multiply(x, nx.multiply(nx.add(nx.erf(nx.multiply(x, Math.SQRT1_2)), 1), 0.5));
+
+test("gradients match finite differences: dense, activations, softmax, broadcasting", () => {
+  gradCheck({ x: [3, 4], w: [4, 5], b: [5] }, (v) => {
+    const h = nx.add(nx.matmul(v.x!, v.w!), v.b!);
+    const a = nx.add(nx.add(nx.tanh(h), nx.sigmoid(h)), nx.add(gelu(h), nx.relu(h)));
+    const s = nx.multiply(
+      nx.softmax(a),
+      nx.logSoftmax(nx.divide(a, nx.add(nx.exp(nx.negate(nx.abs(h))), 1))),
     );
-    return t.add(t.mean(s), t.sum(t.sqrt(t.add(t.square(h), t.scalar(1)))));
+    return nx.add(nx.mean(s), nx.sum(nx.sqrt(nx.add(nx.square(h), 1))));
   });
 });
 
-test("gradients match finite differences: conv2d (same, strided), maxPool2d, layerNorm", async () => {
-  await gradCheck({ x: [2, 2, 6, 6], w: [3, 2, 3, 3], w2: [2, 3, 3, 3] }, (t, v) => {
-    const c = t.conv2d(v.x!, v.w!, 1, 1);
-    const p = t.maxPool2d(t.tanh(c), 2, 2);
-    const c2 = t.conv2d(c, v.w2!, 2, 0);
-    const f = t.reshape(t.add(t.flatten(p), t.scalar(0)), [2, 27]);
-    const mu = t.mean(f, [-1], true);
-    const ln = t.div(
-      t.sub(f, mu),
-      t.sqrt(t.add(t.mean(t.square(t.sub(f, mu)), [-1], true), t.scalar(1e-5))),
+test("gradients match finite differences: conv2d (same, strided), maxPool2d, layerNorm", () => {
+  gradCheck({ x: [2, 2, 6, 6], w: [3, 2, 3, 3], w2: [2, 3, 3, 3] }, (v) => {
+    const c = nx.conv2d(v.x!, v.w!, { padding: 1 });
+    const p = nx.maxPool2d(nx.tanh(c), 2);
+    const c2 = nx.conv2d(c, v.w2!, { strides: 2 });
+    const f = nx.reshape(nx.add(nx.reshape(p, [2, -1]), 0), [2, 27]);
+    const mu = nx.mean(f, { axes: [-1], keepDims: true });
+    const ln = nx.divide(
+      nx.subtract(f, mu),
+      nx.sqrt(nx.add(nx.mean(nx.square(nx.subtract(f, mu)), { axes: [-1], keepDims: true }), 1e-5)),
     );
-    return t.add(t.sum(t.mul(ln, ln)), t.sum(t.tanh(c2)));
+    return nx.add(nx.sum(nx.multiply(ln, ln)), nx.sum(nx.tanh(c2)));
   });
 });
 
 test("fit, evaluate and onnx.run take tsnb/nx tensors", async () => {
-  const nx = await import("../../tensor/index.ts");
   const x = nx.tensor(
     [
       [0, 0],
