@@ -112,6 +112,10 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     ),
     null,
   ],
+  // y = x − logSumExp(x): dx = g − softmax(x)·Σg
+  logSoftmax: (g, _x, y, at) => [
+    o.subtract(g, o.multiply(o.exp(y), o.sum(g, { axes: at.axis as number, keepDims: true }))),
+  ],
   erf: (g, [a]) => [
     o.multiply(g, o.multiply(o.exp(o.negate(o.multiply(a!, a!))), 2 / Math.sqrt(Math.PI))),
   ],

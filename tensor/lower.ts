@@ -71,6 +71,7 @@ export type Prim =
   | "scatterElementsAdd"
   | "cumsum"
   | "erf"
+  | "logSoftmax"
   | "conv"
   | "convTranspose"
   | "maxPool"
@@ -284,6 +285,8 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     });
     return out === compute ? y : b.cast(y, out);
   },
+  logSoftmax: (b, ins, dts, a, out) =>
+    typed(b, "LogSoftmax", ins, dts[0]!, FLOATS, out, { axis: a.axis as number }),
   erf: elementwise("Erf", CONV_TYPES), // no f64 Erf kernel in ORT CPU: f64 computes in f32
   conv: (b, ins, dts, a, out) =>
     typed(b, "Conv", ins, dts[0]!, CONV_TYPES, out, {

@@ -786,7 +786,10 @@ export function softmax(x: TensorLike, opts?: number | { axis?: number }): Tenso
 export function logSoftmax(x: TensorLike, opts?: number | { axis?: number }): Tensor {
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
   const axis = normAxis("logSoftmax", axisOpt(opts, -1), t.rank);
-  return subtract(t, logSumExp(t, { axes: axis, keepDims: true }));
+  if (t.shape[axis] === 0)
+    fail(`logSoftmax: cannot reduce an empty axis (${desc(t)}, axis ${axis})`);
+  // one primitive (ONNX LogSoftmax, numerically stable): a training step's loss is a few kernels shorter
+  return emit("logSoftmax", [t], { axis }, t.shape, t.dtype);
 }
 
 // ---------------------------------------------------------------------------------------------
