@@ -380,8 +380,10 @@ describe("unsaved notebooks", () => {
         b.send({ type: "new-notebook" });
         const other = await b.next("joined");
         b.send({ type: "apply", sessionId: other.sessionId, op: { type: "set-title", title: "Scrap" } });
-        for (let i = 0; i < 50 && (await readdir(unsavedDir)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-        const [scrap] = await readdir(unsavedDir);
+        // Again only the renamed file counts, not the atomic write's temp file.
+        const drafts = async () => (await readdir(unsavedDir)).filter((f) => f.endsWith(".tsnb"));
+        for (let i = 0; i < 50 && (await drafts()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        const [scrap] = await drafts();
         const scrapId = scrap!.replace(/\.tsnb$/, "");
         b.send({ type: "discard-recovered", id: scrapId });
         assert.equal((await b.next("error")).code, "exists", "an open notebook cannot be discarded");
