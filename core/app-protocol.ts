@@ -122,7 +122,8 @@ export type ServerMessage =
   /** An operation applied by the server, in order; `revision` is the session's revision after it. */
   | { type: "applied"; sessionId: string; op: Operation; revision: number }
   | { type: "file-list"; path: string; entries: FileEntry[]; requestId?: string }
-  | { type: "sessions"; sessions: SessionSummary[]; requestId?: string }
+  /** The answer to `list-sessions`: what the start page lists (as in `welcome`). */
+  | { type: "sessions"; sessions: SessionSummary[]; recovered: RecoveredNotebook[]; requestId?: string }
   /** A save/save-as/resolve finished (the state change itself arrives as `applied` ops). */
   | { type: "done"; requestId?: string }
   | { type: "table-page"; sessionId: string; tableId: string; offset: number; rows: unknown[][]; totalRows: number; requestId?: string }

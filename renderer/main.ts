@@ -172,7 +172,7 @@ class App {
     void this.conn
       .request({ type: "list-sessions" })
       .then((r) => {
-        if (r.type === "sessions") this.browser?.setSessions(r.sessions, []);
+        if (r.type === "sessions") this.browser?.setSessions(r.sessions, r.recovered);
       })
       .catch(() => undefined);
   }

@@ -21,6 +21,7 @@ import {
   parseClientMessage,
   type ClientMessage,
   type ErrorCode,
+  type RecoveredNotebook,
   type ServerMessage,
 } from "../core/app-protocol.ts";
 import { importNotebookBytes } from "../core/format/index.ts";
@@ -139,6 +140,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
 
   const sessionForFile = (file: string) => [...sessions.values()].find((s) => s.file === file);
+
+  /** Unsaved notebooks in the app data folder that no open session holds. */
+  const recoveredNotebooks = async (): Promise<RecoveredNotebook[]> => {
+    const open = new Set([...sessions.values()].map((s) => (s.file ? null : s.unsavedIdForRecovery())));
+    return (await unsaved.list()).filter((r) => !open.has(r.id));
+  };
 
   const openAbsolute = async (file: string): Promise<Session> => {
     const existing = sessionForFile(file);
@@ -309,8 +316,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           const usable = wanted !== undefined && /^[\w-]{1,64}$/.test(wanted) && !["server", "kernel"].includes(wanted) && !liveClients.has(wanted);
           clientId = usable ? wanted : randomId();
           liveClients.add(clientId);
-          const open = new Set([...sessions.values()].map((s) => (s.file ? null : s.unsavedIdForRecovery())));
-          const recovered = (await unsaved.list()).filter((r) => !open.has(r.id));
+          const recovered = await recoveredNotebooks();
           send({
             type: "welcome",
             protocolVersion: APP_PROTOCOL_VERSION,
@@ -378,7 +384,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           return send({ type: "file-list", path: msg.path, entries, ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}) });
         }
         case "list-sessions":
-          return send({ type: "sessions", sessions: [...sessions.values()].map((s) => s.summary()), ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}) });
+          return send({
+            type: "sessions",
+            sessions: [...sessions.values()].map((s) => s.summary()),
+            recovered: await recoveredNotebooks(),
+            ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+          });
         case "save":
           await getSession(msg.sessionId).save();
           return done(msg.requestId);
