@@ -1,7 +1,8 @@
 /**
- * `tsnb run FILE.tsnb [--continue-on-error] [--write]`: evaluate every code cell (and smart
+ * `tsnb run FILE.tsnb... [--continue-on-error] [--write]`: evaluate every code cell (and smart
  * cell's code) top to bottom in a fresh kernel, printing each cell's console output as it
- * streams and its result the way Node's REPL shows it.
+ * streams and its result the way Node's REPL shows it. Several files run in turn, each in its
+ * own kernel under a `== FILE` line; the exit status is then the worst of theirs.
  *
  * Output: console text as it streams (stdout/stderr kept apart), then the result; in a terminal a
  * header line names each cell and its line in the file.
@@ -23,7 +24,7 @@ import type { EvaluationFinishedEvent, KernelEvent } from "../core/kernel-protoc
 import { KernelProcess } from "../kernel/client.ts";
 import { writeFileAtomic } from "../server/atomic-write.ts";
 
-const USAGE = "usage: tsnb run FILE.tsnb [--continue-on-error] [--write]\n";
+const USAGE = "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write]\n";
 
 export interface RunOptions {
   continueOnError: boolean;
@@ -45,11 +46,28 @@ export async function run(args: string[]): Promise<number> {
       return 2;
     } else files.push(a);
   }
-  if (files.length !== 1) {
-    process.stderr.write(`tsnb run: expected one notebook file\n${USAGE}`);
+  if (files.length === 0) {
+    process.stderr.write(`tsnb run: expected a notebook file\n${USAGE}`);
     return 2;
   }
-  return runNotebook(files[0]!, options);
+  if (files.length === 1) return runNotebook(files[0]!, options);
+  // Several files (`tsnb run notebooks/*.tsnb`): each in turn in a fresh kernel, under a header
+  // line; a failing notebook does not stop the next, Ctrl+C stops them all. The status is the
+  // worst of them.
+  let status = 0;
+  let stopped = false;
+  const onSigint = () => (stopped = true);
+  process.on("SIGINT", onSigint);
+  try {
+    for (const [i, file] of files.entries()) {
+      if (stopped) break;
+      process.stdout.write(`${i > 0 ? "\n" : ""}== ${file}\n`);
+      status = Math.max(status, await runNotebook(file, options));
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  return status;
 }
 
 export async function runNotebook(file: string, options: RunOptions): Promise<number> {

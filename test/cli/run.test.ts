@@ -151,3 +151,14 @@ test("a tensor result prints its dtype and shape, then its values", () => {
   // Integers make an i32 tensor (as Nx infers an integer type); adding 1 keeps it.
   assert.equal(r.stdout, "i32[2][2]\n[\n  [2, 3],\n  [4, 5]\n]\n");
 });
+
+test("several files run in turn, each under a header; a failing one does not stop the next, the status is the worst", () => {
+  const r = tsnb("run", fx("fails.tsnb"), fx("ok.tsnb"));
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /^== test\/fixtures\/cli\/fails\.tsnb\n/);
+  assert.match(r.stdout, /first cell ran/);
+  assert.match(r.stdout, /\n== test\/fixtures\/cli\/ok\.tsnb\nsum is 6\n\[ 2, 4, 6 \]\n\{ x: 1, y: 2 \}\n'done'\n$/);
+  const missing = tsnb("run", fx("ok.tsnb"), fx("no-such.tsnb"));
+  assert.equal(missing.status, 2);
+  assert.match(missing.stdout, /'done'\n/);
+});
