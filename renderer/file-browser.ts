@@ -55,51 +55,24 @@ export class FileBrowser {
   }
 
   setSessions(sessions: SessionSummary[], recovered: RecoveredNotebook[]): void {
-    this.sessionsEl.replaceChildren();
-    if (sessions.length > 0) {
-      const ul = h("ul", { class: "session-list" });
-      for (const s of sessions) {
-        const b = button(`${s.title}`, () => this.host.joinSession(s.sessionId), {
-          text: true,
-          cls: "link",
-        });
-        ul.append(
-          h(
-            "li",
-            {},
-            b,
-            h(
-              "span",
-              { class: "muted" },
-              ` ${s.path ?? "unsaved"}${s.dirty ? " · unsaved changes" : ""}`,
-            ),
-          ),
-        );
-      }
-      this.sessionsEl.append(h("h2", { class: "fb-title" }, "Open notebooks"), ul);
-    }
-    if (recovered.length > 0) {
-      const ul = h("ul", { class: "session-list" });
-      for (const r of recovered) {
-        const b = button(`${r.title}`, () => this.host.openRecovered(r.id), {
-          text: true,
-          cls: "link",
-        });
-        ul.append(
-          h(
-            "li",
-            {},
-            b,
-            h(
-              "span",
-              { class: "muted" },
-              ` recovered, saved ${new Date(r.savedAt).toLocaleString()}`,
-            ),
-          ),
-        );
-      }
-      this.sessionsEl.append(h("h2", { class: "fb-title" }, "Recovered unsaved notebooks"), ul);
-    }
+    this.sessionsEl.replaceChildren(
+      ...linkList(
+        "Open notebooks",
+        sessions.map((s) => ({
+          title: s.title,
+          detail: `${s.path ?? "unsaved"}${s.dirty ? " · unsaved changes" : ""}`,
+          open: () => this.host.joinSession(s.sessionId),
+        })),
+      ),
+      ...linkList(
+        "Recovered unsaved notebooks",
+        recovered.map((r) => ({
+          title: r.title,
+          detail: `recovered, saved ${new Date(r.savedAt).toLocaleString()}`,
+          open: () => this.host.openRecovered(r.id),
+        })),
+      ),
+    );
   }
 
   async show(path: string): Promise<void> {
@@ -184,4 +157,24 @@ function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** A heading and a list of link-buttons with a muted detail each; nothing when `items` is empty. */
+function linkList(
+  title: string,
+  items: Array<{ title: string; detail: string; open: () => void }>,
+): HTMLElement[] {
+  if (items.length === 0) return [];
+  const ul = h("ul", { class: "session-list" });
+  for (const item of items) {
+    ul.append(
+      h(
+        "li",
+        {},
+        button(item.title, item.open, { text: true, cls: "link" }),
+        h("span", { class: "muted" }, ` ${item.detail}`),
+      ),
+    );
+  }
+  return [h("h2", { class: "fb-title" }, title), ul];
 }
