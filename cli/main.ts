@@ -13,9 +13,10 @@ Usage:
         --write              save the outputs into the notebook (atomically)
       Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
 
-  tsnb serve [DIR] [--port N] [--host H] [--no-open]
+  tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]
       Serve the notebooks under DIR (default: the current folder) to a browser. Prints the
-      URL with its access token on a line of its own. Ctrl+C stops it.
+      URL with its access token on a line of its own. Given a notebook file, serves its
+      folder and the URL opens that notebook. Ctrl+C stops it.
 
   tsnb help | --help | -h
       Show this help.

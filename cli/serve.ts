@@ -1,12 +1,12 @@
 /**
- * `tsnb serve [DIR] [--port N] [--host H] [--no-open]`: serve the notebooks under DIR to a
- * browser. Prints the URL with its token on a line of its own, opens the system browser unless
+ * `tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]`: serve the notebooks under DIR
+ * (or a notebook's folder, the URL then opening that notebook) to a browser. Prints the URL with its token on a line of its own, opens the system browser unless
  * `--no-open` (never failing when there is none), and stops cleanly on Ctrl+C / SIGTERM
  * (pending autosaves are flushed, kernels stopped).
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, delimiter, dirname, join } from "node:path";
 import { startServer } from "../server/server.ts";
 
 /** Port tried first when none is given; a free one is picked if it is taken. */
@@ -87,8 +87,15 @@ export async function serve(argv: string[]): Promise<number> {
     process.stderr.write(`tsnb serve: no such folder: ${args.dir}\n`);
     return 2;
   }
+  // A notebook file (`npm start -- FILE.tsnb` in browser mode): serve its folder, open it.
+  let root = args.dir;
+  let fragment = "";
+  if (statSync(args.dir).isFile()) {
+    root = dirname(args.dir);
+    fragment = `#open=${encodeURIComponent(basename(args.dir))}`;
+  }
   const start = (port: number) =>
-    startServer({ root: args.dir, port, host: args.host, log: process.env["TSNB_DEBUG"] ? (m) => process.stderr.write(`${m}\n`) : undefined });
+    startServer({ root, port, host: args.host, log: process.env["TSNB_DEBUG"] ? (m) => process.stderr.write(`${m}\n`) : undefined });
   let server;
   try {
     try {
@@ -101,8 +108,9 @@ export async function serve(argv: string[]): Promise<number> {
     process.stderr.write(`tsnb serve: cannot start: ${(e as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(`tsnb is serving ${server.root}\nOpen this URL (it contains the access token):\n\n${server.url}\n\nPress Ctrl+C to stop.\n`);
-  if (args.open && !openBrowser(server.url)) process.stdout.write("(no browser found to open: copy the URL above)\n");
+  const url = server.url + fragment;
+  process.stdout.write(`tsnb is serving ${server.root}\nOpen this URL (it contains the access token):\n\n${url}\n\nPress Ctrl+C to stop.\n`);
+  if (args.open && !openBrowser(url)) process.stdout.write("(no browser found to open: copy the URL above)\n");
   const running = server;
   return new Promise<number>((resolve) => {
     let stopping = false;

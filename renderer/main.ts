@@ -5,7 +5,8 @@
  * Owns: the window's `SessionData` copy. It changes only by `joined` snapshots and by applying
  * `applied` operations, in order, with the same reducer as the server (`applyOperation`); a gap
  * in revisions or a refused op triggers a resynchronising `join`. The URL hash (#session=ID)
- * names the open session so a reload or reconnect comes back to it.
+ * names the open session so a reload or reconnect comes back to it; `#open=PATH` (relative to
+ * the served folder) opens that notebook on arrival.
  * Also: the desktop bridge (electron/preload.ts) when present — native dialogs and menu commands.
  */
 import type { FileEntry, ServerMessage } from "../core/app-protocol.ts";
@@ -76,6 +77,14 @@ class App {
         if (!this.conn.sessionId) {
           this.showBrowser(m.rootName);
           this.browser?.setSessions(m.sessions, m.recovered);
+          // `#open=PATH` (the URL `tsnb serve FILE.tsnb` prints): open that notebook once.
+          const toOpen = /(?:^#|&)open=([^&]+)/.exec(location.hash)?.[1];
+          if (toOpen) {
+            history.replaceState(null, "", location.pathname + location.search);
+            void this.conn
+              .request({ type: "open-file", path: decodeURIComponent(toOpen) })
+              .catch((e: Error) => this.toast(e.message, "error"));
+          }
         }
         this.rootName = m.rootName;
         break;
