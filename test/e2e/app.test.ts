@@ -130,9 +130,9 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
       .locator(".cell-status")
       .getByText(/Running/)
       .waitFor();
-    // Interrupt once the kernel runs the loop (not while its process is still starting).
+    // Interrupt once the kernel runs the loop, so that this stops running code (an interrupt
+    // while the kernel is still starting is interrupt-startup.test.ts).
     await page.locator(".kernel-status").getByText("Kernel busy").waitFor({ timeout: 20_000 });
-    await page.waitForTimeout(200);
     await page.getByRole("button", { name: "Interrupt" }).click();
     await cell(page, 0)
       .locator(".cell-status")
