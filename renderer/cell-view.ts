@@ -158,8 +158,11 @@ export class CellView {
   // ---- Markdown cells ----
 
   private showMarkdown(): void {
-    this.markdownEditor?.remove();
+    // Forget the editor before removing it: removing the focused textarea fires its blur
+    // handler (finishMarkdown), which must then find nothing left to finish.
+    const editor = this.markdownEditor;
     this.markdownEditor = null;
+    editor?.remove();
     const view = h("div", { class: "markdown-body rendered", title: "Double-click to edit" });
     view.innerHTML = this.cell.source.trim()
       ? renderMarkdown(this.cell.source)
