@@ -5,8 +5,9 @@
  * Owns: the BrowserWindow options (Electron's security checklist: context isolation, sandbox,
  * no Node integration, no webview, no remote content beyond the app's own server), the
  * navigation policy (in-app navigation only to the server's origin; everything else denied;
- * links opened in the system browser only when they parse as http/https URLs), the IPC sender
- * check, and the CSP the main process enforces on the app's responses.
+ * links opened in the system browser only when they parse as http/https URLs) and the IPC
+ * sender check. The page's CSP is not set here: it comes with the server's responses
+ * (server/security.ts) and the page's meta tag (renderer/index.html).
  */
 import type { BrowserWindowConstructorOptions } from "electron";
 
