@@ -26,7 +26,7 @@
 import { assertNever } from "./notebook.ts";
 import type { Operation } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
-import { isRecord } from "./session/operations.ts";
+import { fieldChecks, isRecord } from "./fields.ts";
 
 /** Bumped on any incompatible change; `hello` with another version is refused. */
 export const APP_PROTOCOL_VERSION = 1;
@@ -150,13 +150,11 @@ export function parseClientMessage(raw: string): { ok: true; message: ClientMess
 }
 
 function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): string | null {
-  const str = (k: string) => (typeof v[k] === "string" ? null : `${k} must be a string`);
-  const optStr = (k: string) => (v[k] === undefined || typeof v[k] === "string" ? null : `${k} must be a string`);
-  const first = (...checks: Array<string | null>) => checks.find((c) => c !== null) ?? null;
+  const { str, optStr, int, optBool, first } = fieldChecks(v);
   switch (type) {
     case "hello":
       return first(
-        Number.isInteger(v["protocolVersion"]) ? null : "protocolVersion must be an integer",
+        int("protocolVersion"),
         optStr("clientId"),
         optStr("sessionId"),
       );
@@ -180,7 +178,7 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
       return first(
         str("sessionId"),
         str("path"),
-        v["overwrite"] === undefined || typeof v["overwrite"] === "boolean" ? null : "overwrite must be a boolean",
+        optBool("overwrite"),
       );
     case "resolve-conflict":
       return first(str("sessionId"), v["choice"] === "reload" || v["choice"] === "keep-mine" ? null : "choice must be reload or keep-mine");

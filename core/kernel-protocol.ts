@@ -19,6 +19,7 @@
  */
 
 import type { ErrorOutput, Output, OutputUpdate } from "./outputs.ts";
+import { isRecord } from "./fields.ts";
 
 /** Bumped on any incompatible change to the messages below. */
 export const KERNEL_PROTOCOL_VERSION = 1;
@@ -172,8 +173,8 @@ export class ProtocolError extends Error {
 type Obj = Record<string, unknown>;
 
 function obj(v: unknown, what: string): Obj {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ProtocolError(`${what}: expected an object`);
-  return v as Obj;
+  if (!isRecord(v)) throw new ProtocolError(`${what}: expected an object`);
+  return v;
 }
 function str(o: Obj, key: string, what: string, optional = false): void {
   const v = o[key];

@@ -17,6 +17,7 @@
  */
 import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
 import type { Output, OutputUpdate } from "../outputs.ts";
+import { fieldChecks, isRecord } from "../fields.ts";
 
 /** Fields every operation carries. */
 export interface OperationBase {
@@ -333,9 +334,7 @@ export function validateClientOperation(
 }
 
 function checkFields(type: ClientOperation["type"], v: Record<string, unknown>): string | null {
-  const str = (k: string) => (typeof v[k] === "string" ? null : `${k} must be a string`);
-  const int = (k: string) => (Number.isInteger(v[k]) ? null : `${k} must be an integer`);
-  const first = (...checks: Array<string | null>) => checks.find((c) => c !== null) ?? null;
+  const { str, int, first } = fieldChecks(v);
   switch (type) {
     case "insert-cell": {
       const ct = v["cellType"];
@@ -385,6 +384,3 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
   }
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

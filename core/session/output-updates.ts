@@ -8,7 +8,7 @@
  */
 import { assertNever, type PersistedOutput } from "../notebook.ts";
 import type { Output, OutputUpdate } from "../outputs.ts";
-import { isRecord } from "./operations.ts";
+import { isRecord } from "../fields.ts";
 
 /** Apply `update` to the output with its id in `outputs` (searching inside frames); `found` false when no output has that id. */
 export function applyOutputUpdate(outputs: readonly Output[], update: OutputUpdate): { outputs: Output[]; found: boolean } {
