@@ -23,7 +23,6 @@
  * 4. Requests that are not operations (files, save, table pages) carry an optional
  *    `requestId` that the answer (or `error`) echoes.
  */
-import { assertNever } from "./notebook.ts";
 import type { Operation } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
 import { fieldChecks, isRecord } from "./fields.ts";
@@ -198,7 +197,3 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
 /** Unknown types reach the default branch at run time; at compile time the switch is exhaustive. */
 function assertNeverType(_type: never): void {}
 
-/** Exhaustiveness helper for renderers' dispatch over `ServerMessage`. */
-export function assertNeverMessage(message: never): never {
-  return assertNever(message, "server message");
-}

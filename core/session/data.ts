@@ -158,13 +158,6 @@ export function notebookForSave(data: SessionData): Notebook {
   };
 }
 
-/** The state of one cell (throws if the id is unknown: for callers that know it exists). */
-export function cellState(data: SessionData, cellId: string): CellSessionState {
-  const s = data.cells[cellId];
-  if (!s) throw new Error(`unknown cell ${cellId}`);
-  return s;
-}
-
 /** Apply one operation. Pure; see the module comment. */
 export function applyOperation(data: SessionData, op: Operation): ApplyResult {
   const r = reduce(data, op);
