@@ -222,6 +222,9 @@ export class NotebookView {
     const keepLocal = (cellId: string) =>
       this.pendingSource.has(cellId) ||
       (op?.type === "set-cell-source" && op.clientId === me && op.cellId === cellId);
+    // Moving a cell's element (a move across sections, or up) drops the focus it holds, and
+    // with it command mode: Alt+↓ pressed again would do nothing. Give it back below.
+    const focused = document.activeElement;
     const seenSections = new Set<string>();
     const seenCells = new Set<string>();
     nb.sections.forEach((section, si) => {
@@ -263,6 +266,8 @@ export class NotebookView {
       }
     }
     this.markSelected();
+    if (focused instanceof HTMLElement && focused !== document.activeElement && focused.isConnected)
+      focused.focus({ preventScroll: true });
   }
 
   private sectionView(section: Section): {
