@@ -13,9 +13,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function fieldChecks(v: Record<string, unknown>) {
   return {
     str: (k: string) => (typeof v[k] === "string" ? null : `${k} must be a string`),
-    optStr: (k: string) => (v[k] === undefined || typeof v[k] === "string" ? null : `${k} must be a string`),
+    optStr: (k: string) =>
+      v[k] === undefined || typeof v[k] === "string" ? null : `${k} must be a string`,
     int: (k: string) => (Number.isInteger(v[k]) ? null : `${k} must be an integer`),
-    optBool: (k: string) => (v[k] === undefined || typeof v[k] === "boolean" ? null : `${k} must be a boolean`),
+    optBool: (k: string) =>
+      v[k] === undefined || typeof v[k] === "boolean" ? null : `${k} must be a boolean`,
     /** The first problem of several checks, or null. */
     first: (...checks: Array<string | null>) => checks.find((c) => c !== null) ?? null,
   };

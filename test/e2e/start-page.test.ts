@@ -10,7 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS, cell, notebookText, openFromBrowser, skipReason, startHarness, type Harness } from "./harness.ts";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  cell,
+  notebookText,
+  openFromBrowser,
+  skipReason,
+  startHarness,
+  type Harness,
+} from "./harness.ts";
 
 const skip = skipReason();
 if (skip) console.log(`# ${skip}`);
@@ -21,7 +30,10 @@ describe("the start page", { skip: skip ?? false }, () => {
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "tsnb-e2e-data-"));
     await mkdir(join(dataDir, "unsaved"));
-    await writeFile(join(dataDir, "unsaved", "earlierrun1.tsnb"), notebookText("Left unsaved", ["'recovered cell'"]));
+    await writeFile(
+      join(dataDir, "unsaved", "earlierrun1.tsnb"),
+      notebookText("Left unsaved", ["'recovered cell'"]),
+    );
     h = await startHarness({ dataDir });
   });
   after(async () => {
@@ -53,16 +65,21 @@ describe("tsnb serve FILE.tsnb", { skip: skip ?? false }, () => {
     const file = join(tmp, "my notes.tsnb");
     await writeFile(file, notebookText("Opened directly", ["'from the file'"]));
     const repo = join(fileURLToPath(import.meta.url), "../../..");
-    const child = spawn(process.execPath, [join(repo, "bin/tsnb.js"), "serve", file, "--no-open", "--port", "0"], {
-      env: { ...process.env, TSNB_DATA_DIR: join(tmp, "data") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repo, "bin/tsnb.js"), "serve", file, "--no-open", "--port", "0"],
+      {
+        env: { ...process.env, TSNB_DATA_DIR: join(tmp, "data") },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const exited = new Promise((r) => child.on("exit", r));
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       let out = "";
       child.stdout.on("data", (d) => (out += d));
-      for (let i = 0; i < 200 && !/token=/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && !/token=/.test(out); i++)
+        await new Promise((r) => setTimeout(r, 50));
       const url = out.split("\n").find((l) => l.includes("token="));
       assert.ok(url, `no URL printed: ${out}`);
       assert.match(out, new RegExp(`serving ${tmp}`));
@@ -70,7 +87,11 @@ describe("tsnb serve FILE.tsnb", { skip: skip ?? false }, () => {
       await page.goto(url);
       await page.getByRole("heading", { name: "Opened directly" }).waitFor();
       await cell(page, 0).locator(".code-area").getByText("from the file").waitFor();
-      assert.match(page.url(), /#session=/, "a reload comes back to the session, not the open request");
+      assert.match(
+        page.url(),
+        /#session=/,
+        "a reload comes back to the session, not the open request",
+      );
     } finally {
       await browser.close();
       child.kill("SIGINT");

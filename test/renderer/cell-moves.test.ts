@@ -13,7 +13,14 @@ const notebook: Notebook = {
   title: "Moves",
   metadata: { version: 1 },
   sections: [
-    { id: "s1", title: "One", cells: [{ type: "code", id: "a", source: "1" }, { type: "code", id: "b", source: "2" }] },
+    {
+      id: "s1",
+      title: "One",
+      cells: [
+        { type: "code", id: "a", source: "1" },
+        { type: "code", id: "b", source: "2" },
+      ],
+    },
     { id: "s2", title: "Two", cells: [{ type: "code", id: "c", source: "3" }] },
   ],
 };
@@ -24,7 +31,9 @@ describe("moving cells across sections", { skip: skip ?? false }, () => {
   let page: Page;
   const errors: string[] = [];
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "moves.tsnb": notebook });
+    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
+      "moves.tsnb": notebook,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on("pageerror", (e) => errors.push(e.message));
@@ -47,7 +56,9 @@ describe("moving cells across sections", { skip: skip ?? false }, () => {
     assert.equal(layout(), want);
   };
   const focusedCell = () =>
-    page.evaluate(() => document.activeElement?.closest(".cell")?.getAttribute("data-cell-id") ?? null);
+    page.evaluate(
+      () => document.activeElement?.closest(".cell")?.getAttribute("data-cell-id") ?? null,
+    );
 
   test("Alt+↓ pressed repeatedly carries a cell into the next section and on; Alt+↑ brings it back", async () => {
     await page.locator('[data-cell-id="b"]').focus();

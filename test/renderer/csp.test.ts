@@ -21,7 +21,14 @@ test("index.html's CSP meta tag allows no more sources than the server's CSP hea
   assert.ok(meta, "index.html has a CSP meta tag");
   const fromMeta = directives(meta);
   const fromHeader = directives(contentSecurityPolicy());
-  for (const name of ["default-src", "script-src", "connect-src", "frame-src", "object-src", "base-uri"]) {
+  for (const name of [
+    "default-src",
+    "script-src",
+    "connect-src",
+    "frame-src",
+    "object-src",
+    "base-uri",
+  ]) {
     assert.equal(fromMeta.get(name), fromHeader.get(name), `${name} of the meta tag`);
   }
   assert.doesNotMatch(meta, /unsafe-eval|unsafe-inline'[^;]*script|\bws:|\bwss:|\*/);

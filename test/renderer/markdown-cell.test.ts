@@ -21,7 +21,9 @@ describe("Markdown cells", { skip: skip ?? false }, () => {
   let page: Page;
   const errors: string[] = [];
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, { "prose.tsnb": notebook });
+    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
+      "prose.tsnb": notebook,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on("pageerror", (e) => errors.push(e.message));
@@ -45,7 +47,8 @@ describe("Markdown cells", { skip: skip ?? false }, () => {
       assert.equal(await editor.count(), 0, "the editor is gone");
       assert.equal(await cell.locator(".markdown-body").count(), 1, "one rendered view");
       const source = () => server.data("s1").notebook.sections[0]!.cells[0]!.source;
-      for (let i = 0; i < 100 && source() !== `# Edited with ${key}`; i++) await page.waitForTimeout(30);
+      for (let i = 0; i < 100 && source() !== `# Edited with ${key}`; i++)
+        await page.waitForTimeout(30);
       assert.equal(source(), `# Edited with ${key}`);
       assert.deepEqual(errors, []);
     });
