@@ -17,7 +17,9 @@
  * shown as that output: this is the display protocol (docs/kernel.md).
  */
 
-import type { Output, OutputUpdate } from "../core/outputs.ts";
+import type { Output } from "../core/outputs.ts";
+// Type only (erased): the bridge's contract is declared once, by the kernel that provides it.
+import type { KernelBridge } from "../kernel/main.ts";
 
 // The machine-learning namespaces (nn, optim, train, onnx, datasets, audio, vad, losses) are part
 // of "tsnb" too; they live in ml/ (docs/ml.md).
@@ -26,12 +28,6 @@ export * from "../ml/index.ts";
 /** The display protocol's symbol: implement `[displaySymbol]()` returning an Output. */
 export const displaySymbol: unique symbol = Symbol.for("tsnb.display") as never;
 
-interface KernelBridge {
-  emit(output: Output): void;
-  update(update: OutputUpdate): void;
-  newId(prefix?: string): string;
-  toOutput(value: unknown): Promise<Output>;
-}
 
 function kernel(): KernelBridge | undefined {
   return (globalThis as unknown as Record<symbol, KernelBridge | undefined>)[Symbol.for("tsnb.kernel")];
