@@ -17,6 +17,7 @@
  */
 import ort from "onnxruntime-node";
 import type { Output } from "../core/outputs.ts";
+import type { KernelBridge } from "../kernel/main.ts";
 import {
   DISPLAY,
   type HostData,
@@ -174,20 +175,19 @@ export interface LoopState {
 type Handler = (s: LoopState) => void | "halt" | Promise<void | "halt">;
 
 /** The kernel's bridge to the cell's outputs (kernel/main.ts), when running in a notebook. */
-interface KernelBridge {
-  emit(output: Output): void;
-  update(update: { type: "vega-lite-push"; id: string; rows: unknown[]; window?: number }): void;
-  newId(prefix?: string): string;
+function kernelBridge(): KernelBridge | undefined {
+  const bridge = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.kernel")] as
+    | KernelBridge
+    | undefined;
+  return bridge && typeof bridge.emit === "function" ? bridge : undefined;
 }
 
 /**
- * The AbortSignal of the running notebook evaluation, if the kernel provides one: `signal` on the
- * kernel bridge (`globalThis[Symbol.for("tsnb.kernel")]`) or `globalThis[Symbol.for("tsnb.interrupt")]`.
+ * The AbortSignal of the running notebook evaluation (aborted when the user interrupts it), if
+ * the kernel provides one: `signal` on the kernel bridge, or `globalThis[Symbol.for("tsnb.interrupt")]`.
  */
 function kernelSignal(): AbortSignal | undefined {
-  const g = globalThis as Record<symbol, unknown>;
-  const bridge = g[Symbol.for("tsnb.kernel")] as { signal?: unknown } | undefined;
-  const s = bridge?.signal ?? g[Symbol.for("tsnb.interrupt")];
+  const s = kernelBridge()?.signal ?? (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.interrupt")];
   return s && typeof (s as AbortSignal).aborted === "boolean" ? (s as AbortSignal) : undefined;
 }
 
@@ -198,16 +198,15 @@ class LiveChart {
     private readonly id: string,
   ) {}
   static start(): LiveChart | undefined {
-    const bridge = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.kernel")] as
-      KernelBridge | undefined;
-    if (!bridge || typeof bridge.emit !== "function") return undefined;
+    const bridge = kernelBridge();
+    if (!bridge) return undefined;
     const id = bridge.newId("training");
     bridge.emit({
       type: "vega-lite",
       id,
       dataset: "history",
       spec: {
-        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
         width: 400,
         height: 180,
         data: { name: "history" },
@@ -251,7 +250,7 @@ export class History {
     return {
       type: "vega-lite",
       spec: {
-        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
         width: 400,
         height: 200,
         data: { values: this.long() },

@@ -183,7 +183,7 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
 
   test("a Vega-Lite result draws a chart", async () => {
     const spec = {
-      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       data: {
         values: [
           { a: "x", b: 3 },

@@ -19,7 +19,7 @@ function updatesCell(id: string, updates: OutputUpdate[]): Cell {
 
 const longText = Array.from({ length: 200 }, (_, i) => `line ${i}`).join("\n") + "\n";
 const spec = {
-  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+  $schema: "https://vega.github.io/schema/vega-lite/v6.json",
   data: { name: "points" },
   datasets: { points: [{ x: 1, y: 1 }] },
   mark: "point",
