@@ -2,10 +2,10 @@
 // stand-in server: the moved cell stays selected and focused, so the key can be pressed again.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { Notebook } from "../../core/notebook.ts";
-import { CHROMIUM, CHROMIUM_ARGS, skipReason } from "../e2e/harness.ts";
-import { startFakeServer, type FakeServer } from "./fake-server.ts";
+import { skipReason } from "../e2e/harness.ts";
+import { openNotebookPage, type FakeServer } from "./fake-server.ts";
 
 const skip = skipReason();
 
@@ -29,16 +29,9 @@ describe("moving cells across sections", { skip: skip ?? false }, () => {
   let server: FakeServer;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[] = [];
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
-      "moves.tsnb": notebook,
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(server.url);
-    await page.getByText("moves.tsnb").click();
+    ({ server, browser, page, errors } = await openNotebookPage("moves.tsnb", notebook));
     await page.locator('[data-cell-id="a"]').waitFor();
   });
   after(async () => {

@@ -2,10 +2,10 @@
 // knowing the names (and types) that earlier cells define; the editor loads lazily.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { Notebook } from "../../core/notebook.ts";
-import { CHROMIUM, CHROMIUM_ARGS, skipReason } from "../e2e/harness.ts";
-import { startFakeServer, type FakeServer } from "./fake-server.ts";
+import { skipReason } from "../e2e/harness.ts";
+import { openNotebookPage, type FakeServer } from "./fake-server.ts";
 
 const skip = skipReason();
 
@@ -51,13 +51,7 @@ describe("code cells in Monaco", { skip: skip ?? false }, () => {
   let browser: Browser;
   let page: Page;
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
-      "types.tsnb": notebook,
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.goto(server.url);
-    await page.getByText("types.tsnb").click();
+    ({ server, browser, page } = await openNotebookPage("types.tsnb", notebook));
   });
   after(async () => {
     await browser?.close();

@@ -12,6 +12,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "../e2e/harness.ts";
 import type { Notebook } from "../../core/notebook.ts";
 import { SANDBOX_PAGE, SANDBOX_PATH, sandboxHeaders } from "../../server/sandbox.ts";
 import type { Output, OutputUpdate } from "../../core/outputs.ts";
@@ -238,4 +240,28 @@ export async function startFakeServer(
         http.close(() => resolve());
       }),
   };
+}
+
+/** A fake server holding one notebook, and Debian's Chromium with that notebook opened from the file list. */
+export interface NotebookPage {
+  server: FakeServer;
+  browser: Browser;
+  page: Page;
+  /** Uncaught errors of the page, in order. */
+  errors: string[];
+}
+
+export async function openNotebookPage(
+  file: string,
+  notebook: Notebook,
+  opts: { evalMs?: number } = {},
+): Promise<NotebookPage> {
+  const server = await startFakeServer(new URL("../..", import.meta.url).pathname, { [file]: notebook }, opts);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.getByText(file).click();
+  return { server, browser, page, errors };
 }

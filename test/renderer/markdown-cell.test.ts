@@ -2,10 +2,10 @@
 // or Escape renders again, without page errors (removing the focused textarea fires its blur).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { Notebook } from "../../core/notebook.ts";
-import { CHROMIUM, CHROMIUM_ARGS, skipReason } from "../e2e/harness.ts";
-import { startFakeServer, type FakeServer } from "./fake-server.ts";
+import { skipReason } from "../e2e/harness.ts";
+import { openNotebookPage, type FakeServer } from "./fake-server.ts";
 
 const skip = skipReason();
 
@@ -19,16 +19,9 @@ describe("Markdown cells", { skip: skip ?? false }, () => {
   let server: FakeServer;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[] = [];
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
-      "prose.tsnb": notebook,
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(server.url);
-    await page.getByText("prose.tsnb").click();
+    ({ server, browser, page, errors } = await openNotebookPage("prose.tsnb", notebook));
     await page.locator('[data-cell-id="m"]').waitFor();
   });
   after(async () => {

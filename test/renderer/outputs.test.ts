@@ -2,11 +2,11 @@
 // (test/renderer/fake-server.ts: no kernel needed, so each output is exactly the one under test).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { Cell, Notebook } from "../../core/notebook.ts";
 import type { Output, OutputUpdate } from "../../core/outputs.ts";
-import { CHROMIUM, CHROMIUM_ARGS, skipReason } from "../e2e/harness.ts";
-import { startFakeServer, type FakeServer } from "./fake-server.ts";
+import { skipReason } from "../e2e/harness.ts";
+import { openNotebookPage, type FakeServer } from "./fake-server.ts";
 
 const skip = skipReason();
 
@@ -117,13 +117,7 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
   let browser: Browser;
   let page: Page;
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
-      "outputs.tsnb": notebook,
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.goto(server.url);
-    await page.getByText("outputs.tsnb").click();
+    ({ server, browser, page } = await openNotebookPage("outputs.tsnb", notebook));
     await page.getByRole("button", { name: "Run all" }).click();
     await page.locator('[data-cell-id="misc"] .output-progress').waitFor();
   });

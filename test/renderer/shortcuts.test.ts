@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { Notebook } from "../../core/notebook.ts";
 import { CHROMIUM, CHROMIUM_ARGS, skipReason } from "../e2e/harness.ts";
-import { startFakeServer, type FakeServer } from "./fake-server.ts";
+import { openNotebookPage, startFakeServer, type FakeServer } from "./fake-server.ts";
 
 const skip = skipReason();
 
@@ -29,13 +29,7 @@ describe("keyboard shortcuts", { skip: skip ?? false }, () => {
   let browser: Browser;
   let page: Page;
   before(async () => {
-    server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
-      "keys.tsnb": notebook,
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.goto(server.url);
-    await page.getByText("keys.tsnb").click();
+    ({ server, browser, page } = await openNotebookPage("keys.tsnb", notebook));
     await page.locator('[data-cell-id="a"]').waitFor();
   });
   after(async () => {
