@@ -42,6 +42,8 @@ export function exportOnnx(model: Model, opts: ExportOptions = {}): Uint8Array {
     outputNames: [opts.outputName ?? "output"],
     dynamicBatch: batch !== null,
     batchName: batch ?? undefined,
+    // Weights keep their parameter names (e.g. "dense_0.kernel"), as a model viewer shows them.
+    constantNames: new Map([...weights].map(([name, t]) => [t, name])),
   });
 }
 

@@ -519,6 +519,12 @@ export interface ExportOptions {
   /** Stored in the model's doc_string. */
   docString?: string;
   /**
+   * Names of captured tensors (weights) in the exported model, e.g. `"dense_0.kernel"`; other
+   * captured tensors are named `const_<n>`. Names must be unique, and differ from the names the
+   * exporter generates (`input_<n>`, `output_<n>`, `const_<n>`, and one letter + digits).
+   */
+  constantNames?: ReadonlyMap<Tensor, string>;
+  /**
    * Dimension 0 of every input is a symbolic "batch" dimension, so the model runs at any batch
    * size (checked against the static export on the example arguments).
    */
@@ -597,7 +603,18 @@ function exportWith(
     const n = opts.outputNames?.[i];
     if (n) rename.set(v.name, n);
   });
+  if (opts.constantNames) {
+    const taken = new Set<string>();
+    for (const node of trace.nodes) {
+      const n = node.op === "const" && node.value ? opts.constantNames.get(node.value) : undefined;
+      if (n === undefined) continue;
+      if (taken.has(n)) throw new TensorError(`exportOnnx: constant name '${n}' is used twice`);
+      taken.add(n);
+      rename.set(`const_${node.id}`, n);
+    }
+  }
   const r = (n: string): string => rename.get(n) ?? n;
+  for (const init of b.initializers) if (init.name) init.name = r(init.name);
   for (const v of [...b.inputs, ...b.outputs]) {
     v.name = r(v.name);
     if (opts.batchName)

@@ -7,6 +7,7 @@ import * as losses from "../../ml/losses.ts";
 import * as onnx from "../../ml/onnx.ts";
 import { DISPLAY } from "../../ml/host.ts";
 import { exportOnnx } from "../../ml/export.ts";
+import { decodeModel } from "../../tensor/onnx/proto.ts";
 import { Trainer, fit, predict } from "../../ml/train.ts";
 import * as nx from "../../tensor/index.ts";
 import { mulberry32 } from "../../ml/random.ts";
@@ -225,6 +226,16 @@ test("export → onnx.load gives the same outputs; wrong inputs are rejected", a
     m.run({ input: { dtype: "f32", shape: [1, 63], data: new Float32Array(63) } }),
     /expected \[batch\*, 64\]/,
   );
+});
+
+test("exported weights keep their parameter names as the model's initializers", async () => {
+  const model = nn.sequential([nn.dense(8, { activation: "relu" }), nn.dense(3)], {
+    inputShape: [4],
+    seed: 2,
+  });
+  const decoded = decodeModel(exportOnnx(model)) as { graph: { initializer: Array<{ name: string }> } };
+  const names = decoded.graph.initializer.map((t) => t.name);
+  for (const p of model.params.keys()) assert.ok(names.includes(p), `${p} in ${names.join(", ")}`);
 });
 
 test("summary lists layers, output shapes and parameter counts; functional models compose", () => {
