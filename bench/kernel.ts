@@ -47,7 +47,9 @@ for (let i = 0; i < N; i++) {
 
 // Floor 2: a JSON-lines echo over the kernel's channels (stdin → fd 3) between two processes.
 const ECHO = `const fs=require("fs");let b="";process.stdin.setEncoding("utf8");process.stdin.on("data",c=>{b+=c;let i;while((i=b.indexOf("\\n"))>=0){const l=b.slice(0,i);b=b.slice(i+1);const m=JSON.parse(l);fs.writeSync(3,JSON.stringify({type:"echo",id:m.id})+"\\n")}})`;
-const echo = spawn(process.execPath, ["-e", ECHO], { stdio: ["pipe", "inherit", "inherit", "pipe"] });
+const echo = spawn(process.execPath, ["-e", ECHO], {
+  stdio: ["pipe", "inherit", "inherit", "pipe"],
+});
 const echoIn = echo.stdio[3] as NodeJS.ReadableStream;
 echoIn.setEncoding("utf8");
 let pendingEcho: (() => void) | null = null;
@@ -72,9 +74,13 @@ for (let i = 0; i < ROUND_TRIPS; i++) {
 echo.kill();
 
 // For the transport decision: the same echo over Node's IPC channel (process.send).
-const ipc = spawn(process.execPath, ["-e", `process.on("message", (m) => process.send({ type: "echo", id: m.id }))`], {
-  stdio: ["ignore", "inherit", "inherit", "ipc"],
-});
+const ipc = spawn(
+  process.execPath,
+  ["-e", `process.on("message", (m) => process.send({ type: "echo", id: m.id }))`],
+  {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  },
+);
 const ipcTimes: number[] = [];
 for (let i = 0; i < ROUND_TRIPS; i++) {
   const t0 = performance.now();

@@ -21,11 +21,22 @@ function notebook(cells: number, code = (i: number) => `const v${i} = ${i};`): N
   return {
     title: "Bench",
     metadata: { version: 1 },
-    sections: [{ id: "s", title: "", cells: Array.from({ length: cells }, (_, i) => ({ type: "code" as const, id: `c${i}`, source: code(i) })) }],
+    sections: [
+      {
+        id: "s",
+        title: "",
+        cells: Array.from({ length: cells }, (_, i) => ({
+          type: "code" as const,
+          id: `c${i}`,
+          source: code(i),
+        })),
+      },
+    ],
   };
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const fmt = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
 
 class Conn {
@@ -62,17 +73,29 @@ async function main() {
   try {
     // ---- 1. edit round trip vs ws echo ----
     const echo = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-    echo.on("connection", (ws) => ws.on("message", (d) => ws.send(JSON.stringify({ echo: JSON.parse(d.toString()) }))));
+    echo.on("connection", (ws) =>
+      ws.on("message", (d) => ws.send(JSON.stringify({ echo: JSON.parse(d.toString()) }))),
+    );
     await new Promise((r) => echo.once("listening", r));
     const echoConn = await Conn.open(`ws://127.0.0.1:${(echo.address() as { port: number }).port}`);
 
     await writeFile(join(dir, "big.tsnb"), exportNotebook(notebook(1000)));
-    const server = await startServer({ root: dir, dataDir: join(dir, "data"), autosaveMs: 60_000, kernelFactory: kernelProcessFactory });
-    const c = await Conn.open(`ws://127.0.0.1:${server.port}/ws`, { Authorization: `Bearer ${server.token}` });
+    const server = await startServer({
+      root: dir,
+      dataDir: join(dir, "data"),
+      autosaveMs: 60_000,
+      kernelFactory: kernelProcessFactory,
+    });
+    const c = await Conn.open(`ws://127.0.0.1:${server.port}/ws`, {
+      Authorization: `Bearer ${server.token}`,
+    });
     c.send({ type: "hello", protocolVersion: APP_PROTOCOL_VERSION });
     await c.until((m) => m.type === "welcome");
     c.send({ type: "open-file", path: "big.tsnb" });
-    const joined = (await c.until((m) => m.type === "joined")) as Extract<ServerMessage, { type: "joined" }>;
+    const joined = (await c.until((m) => m.type === "joined")) as Extract<
+      ServerMessage,
+      { type: "joined" }
+    >;
     const sessionId = joined.sessionId;
     const cellId = joined.snapshot.notebook.sections[0]!.cells[500]!.id;
 
@@ -92,7 +115,9 @@ async function main() {
     }
     console.log(`edit round trip, 1,000-cell notebook (n=${N}):`);
     console.log(`  server  p50 ${fmt(pct(rtServer, 0.5))}  p95 ${fmt(pct(rtServer, 0.95))}`);
-    console.log(`  ws echo p50 ${fmt(pct(rtEcho, 0.5))}  p95 ${fmt(pct(rtEcho, 0.95))}  (reference)`);
+    console.log(
+      `  ws echo p50 ${fmt(pct(rtEcho, 0.5))}  p95 ${fmt(pct(rtEcho, 0.95))}  (reference)`,
+    );
     console.log(`  ratio p50 ${(pct(rtServer, 0.5) / pct(rtEcho, 0.5)).toFixed(2)}×`);
 
     // ---- 2. reducer alone ----
@@ -100,35 +125,62 @@ async function main() {
     const M = 2000;
     let t0 = performance.now();
     for (let i = 0; i < M; i++) {
-      const r = applyOperation(d, { type: "set-cell-source", clientId: "b", at: i, cellId: `c${i % 1000}`, source: `const v = ${i};` });
+      const r = applyOperation(d, {
+        type: "set-cell-source",
+        clientId: "b",
+        at: i,
+        cellId: `c${i % 1000}`,
+        source: `const v = ${i};`,
+      });
       if (r.ok) d = r.data;
     }
-    console.log(`reducer set-cell-source, 1,000 cells: ${fmt((performance.now() - t0) / M)} per op`);
+    console.log(
+      `reducer set-cell-source, 1,000 cells: ${fmt((performance.now() - t0) / M)} per op`,
+    );
 
     // ---- 3. run all through the server vs straight to the kernel ----
     const cells = 200;
-    await writeFile(join(dir, "run.tsnb"), exportNotebook(notebook(cells, (i) => `const w${i} = ${i} + 1;\nw${i}`)));
+    await writeFile(
+      join(dir, "run.tsnb"),
+      exportNotebook(notebook(cells, (i) => `const w${i} = ${i} + 1;\nw${i}`)),
+    );
     c.send({ type: "open-file", path: "run.tsnb" });
-    const j2 = (await c.until((m) => m.type === "joined")) as Extract<ServerMessage, { type: "joined" }>;
+    const j2 = (await c.until((m) => m.type === "joined")) as Extract<
+      ServerMessage,
+      { type: "joined" }
+    >;
     const lastId = j2.snapshot.notebook.sections[0]!.cells[cells - 1]!.id;
     // Warm the kernel up with one cell, then time run-all.
-    c.send({ type: "apply", sessionId: j2.sessionId, op: { type: "evaluate-cell", cellId: j2.snapshot.notebook.sections[0]!.cells[0]!.id } });
+    c.send({
+      type: "apply",
+      sessionId: j2.sessionId,
+      op: { type: "evaluate-cell", cellId: j2.snapshot.notebook.sections[0]!.cells[0]!.id },
+    });
     await c.until((m) => m.type === "applied" && m.op.type === "evaluation-finished");
     t0 = performance.now();
     c.send({ type: "apply", sessionId: j2.sessionId, op: { type: "evaluate-all" } });
-    await c.until((m) => m.type === "applied" && m.op.type === "evaluation-finished" && m.op.cellId === lastId);
+    await c.until(
+      (m) => m.type === "applied" && m.op.type === "evaluation-finished" && m.op.cellId === lastId,
+    );
     const viaServer = performance.now() - t0;
 
     const k = new KernelProcess({ cwd: dir });
     await k.start();
     await k.evaluate({ evalId: "w", cellId: "w", code: "1" });
     t0 = performance.now();
-    for (let i = 0; i < cells; i++) await k.evaluate({ evalId: `e${i}`, cellId: `c${i}`, code: `const w${i} = ${i} + 1;\nw${i}` });
+    for (let i = 0; i < cells; i++)
+      await k.evaluate({
+        evalId: `e${i}`,
+        cellId: `c${i}`,
+        code: `const w${i} = ${i} + 1;\nw${i}`,
+      });
     const direct = performance.now() - t0;
     await k.stop();
     console.log(`run all, ${cells} trivial cells, real kernel:`);
     console.log(`  through the server ${fmt(viaServer)} (${fmt(viaServer / cells)} per cell)`);
-    console.log(`  KernelProcess direct ${fmt(direct)} (${fmt(direct / cells)} per cell)  (reference)`);
+    console.log(
+      `  KernelProcess direct ${fmt(direct)} (${fmt(direct / cells)} per cell)  (reference)`,
+    );
     console.log(`  ratio ${(viaServer / direct).toFixed(2)}×`);
 
     c.ws.close();

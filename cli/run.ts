@@ -18,7 +18,13 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { importNotebookBytes, exportNotebook, formatDiagnostic } from "../core/format/index.ts";
-import { allCells, assertNever, isEvaluable, type EvaluableCell, type PersistedOutput } from "../core/notebook.ts";
+import {
+  allCells,
+  assertNever,
+  isEvaluable,
+  type EvaluableCell,
+  type PersistedOutput,
+} from "../core/notebook.ts";
 import { appendTerminalText, type Output, type ValuePreview } from "../core/outputs.ts";
 import type { EvaluationFinishedEvent, KernelEvent } from "../core/kernel-protocol.ts";
 import { KernelProcess } from "../kernel/client.ts";
@@ -78,7 +84,9 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
     bytes = readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(`tsnb run: cannot read ${file}: ${e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message}\n`);
+    process.stderr.write(
+      `tsnb run: cannot read ${file}: ${e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message}\n`,
+    );
     return 2;
   }
   const imported = importNotebookBytes(bytes);
@@ -87,7 +95,8 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
     return 2;
   }
   const { notebook, cellLines } = imported;
-  for (const w of imported.warnings) process.stderr.write(`${formatDiagnostic(file, w)} (warning)\n`);
+  for (const w of imported.warnings)
+    process.stderr.write(`${formatDiagnostic(file, w)} (warning)\n`);
 
   const kernel = new KernelProcess({ cwd: dirname(resolve(file)) });
   try {
@@ -116,7 +125,8 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
       if (cell.source.trim() === "") continue;
       const line = cellLines[cell.id] ?? 1;
       // In a terminal each cell gets a dim header; piped output is only what the cells print.
-      if (process.stdout.isTTY) process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`);
+      if (process.stdout.isTTY)
+        process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`);
       const persisted = new Collector();
       const fin = await kernel.evaluate(
         { evalId: `run-${i + 1}`, cellId: cell.id, code: cell.source, file, line },
@@ -171,7 +181,9 @@ class Collector {
   }
 
   private flushTerminal(): void {
-    for (const o of this.live) if (o.type === "terminal" && o.text) this.list.push({ type: "text", text: o.text.replace(/\n$/, "") });
+    for (const o of this.live)
+      if (o.type === "terminal" && o.text)
+        this.list.push({ type: "text", text: o.text.replace(/\n$/, "") });
     this.live = [];
   }
 
@@ -214,7 +226,10 @@ function printEvent(event: KernelEvent, persisted: Collector): void {
       if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
     }
     persisted.add(o);
-  } else if (event.type === "output-update" && (event.update.type === "frame-replace" || event.update.type === "frame-append")) {
+  } else if (
+    event.type === "output-update" &&
+    (event.update.type === "frame-replace" || event.update.type === "frame-append")
+  ) {
     for (const o of event.update.outputs) {
       const text = outputToText(o);
       if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
@@ -226,7 +241,10 @@ function printEvent(event: KernelEvent, persisted: Collector): void {
 function printFinished(fin: EvaluationFinishedEvent, file: string, persisted: Collector): void {
   if (fin.status === "ok") {
     if (!fin.result) return;
-    const text = fin.result.type === "value" || fin.result.type === "table" ? (fin.resultText ?? outputToText(fin.result)) : outputToText(fin.result);
+    const text =
+      fin.result.type === "value" || fin.result.type === "table"
+        ? (fin.resultText ?? outputToText(fin.result))
+        : outputToText(fin.result);
     process.stdout.write(text + "\n");
     if (fin.result.type === "vega-lite") persisted.add(fin.result);
     else persisted.addText(text);
@@ -262,7 +280,10 @@ export function outputToText(o: Output): string {
     case "table": {
       const head = o.columns.join("\t");
       const rows = o.rows.map((r) => r.map((c) => (c === null ? "" : String(c))).join("\t"));
-      const more = o.totalRows > o.offset + o.rows.length ? [`… ${o.totalRows - o.rows.length} more rows`] : [];
+      const more =
+        o.totalRows > o.offset + o.rows.length
+          ? [`… ${o.totalRows - o.rows.length} more rows`]
+          : [];
       return [head, ...rows, ...more].join("\n");
     }
     case "tensor":

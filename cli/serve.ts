@@ -36,7 +36,8 @@ export function parseServeArgs(argv: string[]): ServeArgs | string {
       else if (a === "--port" || a.startsWith("--port=")) {
         const v = value();
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 0 || n > 65535) return `--port must be a port number (0-65535), not '${v}'`;
+        if (!Number.isInteger(n) || n < 0 || n > 65535)
+          return `--port must be a port number (0-65535), not '${v}'`;
         args.port = n;
       } else if (a === "--host" || a.startsWith("--host=")) args.host = value();
       else if (a.startsWith("-")) return `unknown option '${a}'`;
@@ -55,10 +56,16 @@ export function parseServeArgs(argv: string[]): ServeArgs | string {
 /** Open `url` in the system browser if there is a way to; never throws. */
 export function openBrowser(url: string): boolean {
   const candidates =
-    process.platform === "darwin" ? ["open"] : process.platform === "win32" ? [] : ["xdg-open", "sensible-browser", "x-www-browser"];
+    process.platform === "darwin"
+      ? ["open"]
+      : process.platform === "win32"
+        ? []
+        : ["xdg-open", "sensible-browser", "x-www-browser"];
   if (process.platform === "win32") {
     try {
-      spawn("cmd", ["/c", "start", "", url], { stdio: "ignore", detached: true }).on("error", () => undefined).unref();
+      spawn("cmd", ["/c", "start", "", url], { stdio: "ignore", detached: true })
+        .on("error", () => undefined)
+        .unref();
       return true;
     } catch {
       return false;
@@ -68,7 +75,9 @@ export function openBrowser(url: string): boolean {
   for (const cmd of candidates) {
     if (!paths.some((p) => p && existsSync(join(p, cmd)))) continue;
     try {
-      spawn(cmd, [url], { stdio: "ignore", detached: true }).on("error", () => undefined).unref();
+      spawn(cmd, [url], { stdio: "ignore", detached: true })
+        .on("error", () => undefined)
+        .unref();
       return true;
     } catch {
       continue;
@@ -95,7 +104,12 @@ export async function serve(argv: string[]): Promise<number> {
     fragment = `#open=${encodeURIComponent(basename(args.dir))}`;
   }
   const start = (port: number) =>
-    startServer({ root, port, host: args.host, log: process.env["TSNB_DEBUG"] ? (m) => process.stderr.write(`${m}\n`) : undefined });
+    startServer({
+      root,
+      port,
+      host: args.host,
+      log: process.env["TSNB_DEBUG"] ? (m) => process.stderr.write(`${m}\n`) : undefined,
+    });
   let server;
   try {
     try {
@@ -109,8 +123,11 @@ export async function serve(argv: string[]): Promise<number> {
     return 1;
   }
   const url = server.url + fragment;
-  process.stdout.write(`tsnb is serving ${server.root}\nOpen this URL (it contains the access token):\n\n${url}\n\nPress Ctrl+C to stop.\n`);
-  if (args.open && !openBrowser(url)) process.stdout.write("(no browser found to open: copy the URL above)\n");
+  process.stdout.write(
+    `tsnb is serving ${server.root}\nOpen this URL (it contains the access token):\n\n${url}\n\nPress Ctrl+C to stop.\n`,
+  );
+  if (args.open && !openBrowser(url))
+    process.stdout.write("(no browser found to open: copy the URL above)\n");
   const running = server;
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -58,11 +58,23 @@ export type ClientMessage =
   /** Write the notebook to a new path (relative, must end in .tsnb or .md); `overwrite` to replace an existing file. */
   | { type: "save-as"; sessionId: string; path: string; overwrite?: boolean; requestId?: string }
   /** Answer to a `diskConflict`: re-read the file (losing unsaved changes) or overwrite it with ours. */
-  | { type: "resolve-conflict"; sessionId: string; choice: "reload" | "keep-mine"; requestId?: string }
+  | {
+      type: "resolve-conflict";
+      sessionId: string;
+      choice: "reload" | "keep-mine";
+      requestId?: string;
+    }
   /** Close a session: its kernel stops (after a final save of a notebook with a path). */
   | { type: "close-session"; sessionId: string; requestId?: string }
   /** Ask the kernel for rows of a paged table output. */
-  | { type: "table-page"; sessionId: string; tableId: string; offset: number; limit: number; requestId?: string };
+  | {
+      type: "table-page";
+      sessionId: string;
+      tableId: string;
+      offset: number;
+      limit: number;
+      requestId?: string;
+    };
 
 // ---- server → renderer ----
 
@@ -122,17 +134,32 @@ export type ServerMessage =
   | { type: "applied"; sessionId: string; op: Operation; revision: number }
   | { type: "file-list"; path: string; entries: FileEntry[]; requestId?: string }
   /** The answer to `list-sessions`: what the start page lists (as in `welcome`). */
-  | { type: "sessions"; sessions: SessionSummary[]; recovered: RecoveredNotebook[]; requestId?: string }
+  | {
+      type: "sessions";
+      sessions: SessionSummary[];
+      recovered: RecoveredNotebook[];
+      requestId?: string;
+    }
   /** A save/save-as/resolve finished (the state change itself arrives as `applied` ops). */
   | { type: "done"; requestId?: string }
-  | { type: "table-page"; sessionId: string; tableId: string; offset: number; rows: unknown[][]; totalRows: number; requestId?: string }
+  | {
+      type: "table-page";
+      sessionId: string;
+      tableId: string;
+      offset: number;
+      rows: unknown[][];
+      totalRows: number;
+      requestId?: string;
+    }
   /** The session was closed by someone; the window should go back to the file browser. */
   | { type: "session-closed"; sessionId: string }
   /** A request or operation was refused. `line` (1-based) for a file that failed to import. */
   | { type: "error"; code: ErrorCode; message: string; requestId?: string; line?: number };
 
 /** Validate a message from a renderer: its type and the types of its fields. */
-export function parseClientMessage(raw: string): { ok: true; message: ClientMessage } | { ok: false; error: string } {
+export function parseClientMessage(
+  raw: string,
+): { ok: true; message: ClientMessage } | { ok: false; error: string } {
   let v: unknown;
   try {
     v = JSON.parse(raw);
@@ -142,7 +169,8 @@ export function parseClientMessage(raw: string): { ok: true; message: ClientMess
   if (!isRecord(v)) return { ok: false, error: "message must be a JSON object" };
   const type = v["type"];
   if (typeof type !== "string") return { ok: false, error: "message.type must be a string" };
-  if (v["requestId"] !== undefined && typeof v["requestId"] !== "string") return { ok: false, error: "requestId must be a string" };
+  if (v["requestId"] !== undefined && typeof v["requestId"] !== "string")
+    return { ok: false, error: "requestId must be a string" };
   const problem = checkMessage(type as ClientMessage["type"], v);
   if (problem !== null) return { ok: false, error: `${type}: ${problem}` };
   return { ok: true, message: v as unknown as ClientMessage };
@@ -152,11 +180,7 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
   const { str, optStr, int, optBool, first } = fieldChecks(v);
   switch (type) {
     case "hello":
-      return first(
-        int("protocolVersion"),
-        optStr("clientId"),
-        optStr("sessionId"),
-      );
+      return first(int("protocolVersion"), optStr("clientId"), optStr("sessionId"));
     case "apply":
       return first(str("sessionId"), isRecord(v["op"]) ? null : "op must be an object");
     case "join":
@@ -174,19 +198,24 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
     case "discard-recovered":
       return str("id");
     case "save-as":
+      return first(str("sessionId"), str("path"), optBool("overwrite"));
+    case "resolve-conflict":
       return first(
         str("sessionId"),
-        str("path"),
-        optBool("overwrite"),
+        v["choice"] === "reload" || v["choice"] === "keep-mine"
+          ? null
+          : "choice must be reload or keep-mine",
       );
-    case "resolve-conflict":
-      return first(str("sessionId"), v["choice"] === "reload" || v["choice"] === "keep-mine" ? null : "choice must be reload or keep-mine");
     case "table-page":
       return first(
         str("sessionId"),
         str("tableId"),
-        Number.isInteger(v["offset"]) && (v["offset"] as number) >= 0 ? null : "offset must be a non-negative integer",
-        Number.isInteger(v["limit"]) && (v["limit"] as number) > 0 ? null : "limit must be a positive integer",
+        Number.isInteger(v["offset"]) && (v["offset"] as number) >= 0
+          ? null
+          : "offset must be a non-negative integer",
+        Number.isInteger(v["limit"]) && (v["limit"] as number) > 0
+          ? null
+          : "limit must be a positive integer",
       );
     default:
       assertNeverType(type);
@@ -196,4 +225,3 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
 
 /** Unknown types reach the default branch at run time; at compile time the switch is exhaustive. */
 function assertNeverType(_type: never): void {}
-

@@ -179,12 +179,14 @@ function obj(v: unknown, what: string): Obj {
 function str(o: Obj, key: string, what: string, optional = false): void {
   const v = o[key];
   if (v === undefined && optional) return;
-  if (typeof v !== "string") throw new ProtocolError(`${what}: field '${key}' must be a string, got ${typeof v}`);
+  if (typeof v !== "string")
+    throw new ProtocolError(`${what}: field '${key}' must be a string, got ${typeof v}`);
 }
 function num(o: Obj, key: string, what: string, optional = false): void {
   const v = o[key];
   if (v === undefined && optional) return;
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new ProtocolError(`${what}: field '${key}' must be a finite number`);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new ProtocolError(`${what}: field '${key}' must be a finite number`);
 }
 function strings(o: Obj, key: string, what: string): void {
   const v = o[key];
@@ -193,9 +195,27 @@ function strings(o: Obj, key: string, what: string): void {
   }
 }
 const OUTPUT_TYPES = new Set([
-  "terminal", "markdown", "html", "image", "vega-lite", "table", "tensor", "value", "error", "frame", "progress", "input",
+  "terminal",
+  "markdown",
+  "html",
+  "image",
+  "vega-lite",
+  "table",
+  "tensor",
+  "value",
+  "error",
+  "frame",
+  "progress",
+  "input",
 ]);
-const UPDATE_TYPES = new Set(["frame-replace", "frame-append", "vega-lite-push", "progress-set", "table-page", "input-value"]);
+const UPDATE_TYPES = new Set([
+  "frame-replace",
+  "frame-append",
+  "vega-lite-push",
+  "progress-set",
+  "table-page",
+  "input-value",
+]);
 
 /** Checks the shape of an Output (its `type` and the fields every renderer relies on). */
 export function checkOutput(v: unknown, what = "output"): Output {
@@ -206,7 +226,8 @@ export function checkOutput(v: unknown, what = "output"): Output {
   switch (o.type) {
     case "terminal":
       str(o, "text", what);
-      if (o.stream !== "stdout" && o.stream !== "stderr") throw new ProtocolError(`${what}: stream must be stdout or stderr`);
+      if (o.stream !== "stdout" && o.stream !== "stderr")
+        throw new ProtocolError(`${what}: stream must be stdout or stderr`);
       break;
     case "markdown":
       str(o, "text", what);
@@ -232,7 +253,8 @@ export function checkOutput(v: unknown, what = "output"): Output {
       break;
     case "frame":
       str(o, "id", what);
-      if (!Array.isArray(o.outputs)) throw new ProtocolError(`${what}: field 'outputs' must be an array`);
+      if (!Array.isArray(o.outputs))
+        throw new ProtocolError(`${what}: field 'outputs' must be an array`);
       o.outputs.forEach((x, i) => checkOutput(x, `${what}.outputs[${i}]`));
       break;
     case "value":
@@ -337,7 +359,8 @@ export function parseKernelEvent(line: string): KernelEvent {
       str(o, "stack", t);
       str(o, "evalId", t, true);
       str(o, "cellId", t, true);
-      if (o.interrupted !== undefined && typeof o.interrupted !== "boolean") throw new ProtocolError("crash: interrupted must be a boolean");
+      if (o.interrupted !== undefined && typeof o.interrupted !== "boolean")
+        throw new ProtocolError("crash: interrupted must be a boolean");
       break;
     case "protocol-error":
       str(o, "message", t);

@@ -79,8 +79,7 @@ export interface SmartCell {
 /** What a notebook can keep of a cell's outputs in the file. */
 export type PersistedOutput =
   /** Terminal text, saved as an `output` fence; newlines at its end are not kept (docs/format.md). */
-  | { type: "text"; text: string }
-  | { type: "vega-lite"; spec: unknown };
+  { type: "text"; text: string } | { type: "vega-lite"; spec: unknown };
 
 /** Cells that run code (a code cell or a smart cell's generated code). */
 export type EvaluableCell = CodeCell | SmartCell;

@@ -135,17 +135,33 @@ export type InputSpec =
   | { kind: "text"; label: string; value: string }
   | { kind: "number"; label: string; value: number; min?: number; max?: number }
   | { kind: "slider"; label: string; value: number; min: number; max: number; step: number }
-  | { kind: "select"; label: string; value: string; options: Array<{ value: string; label: string }> }
+  | {
+      kind: "select";
+      label: string;
+      value: string;
+      options: Array<{ value: string; label: string }>;
+    }
   | { kind: "checkbox"; label: string; value: boolean }
   | { kind: "button"; label: string; value: number }
   | { kind: "file"; label: string; value: null | { name: string; size: number } }
-  | { kind: "form"; label: string; fields: Record<string, InputSpec>; submit: string; value: Record<string, unknown> };
+  | {
+      kind: "form";
+      label: string;
+      fields: Record<string, InputSpec>;
+      submit: string;
+      value: Record<string, unknown>;
+    };
 
 /** A change to an output already shown, addressed by its `id`. */
 export type OutputUpdate =
   | { type: "frame-replace"; id: string; outputs: Output[] }
   | { type: "frame-append"; id: string; outputs: Output[] }
-  | { type: "vega-lite-push"; id: string; rows: unknown[]; /** keep at most this many rows */ window?: number }
+  | {
+      type: "vega-lite-push";
+      id: string;
+      rows: unknown[];
+      /** keep at most this many rows */ window?: number;
+    }
   | { type: "progress-set"; id: string; fraction: number | null; label: string }
   | { type: "table-page"; id: string; offset: number; rows: unknown[][] }
   | { type: "input-value"; id: string; value: unknown };

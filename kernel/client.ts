@@ -37,7 +37,15 @@ import {
 
 /** Why a kernel is gone. */
 export interface KernelDeath {
-  reason: "exit" | "signal" | "out-of-memory" | "crash" | "interrupted" | "spawn-failed" | "protocol-error" | "stopped";
+  reason:
+    | "exit"
+    | "signal"
+    | "out-of-memory"
+    | "crash"
+    | "interrupted"
+    | "spawn-failed"
+    | "protocol-error"
+    | "stopped";
   /** Exit code, when it exited. */
   code: number | null;
   /** Signal that killed it, e.g. "SIGKILL". */
@@ -143,7 +151,9 @@ export class KernelProcess {
 
     this.startPromise = new Promise<HelloEvent>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`the kernel did not start within ${this.options.startTimeoutMs ?? 20_000} ms`));
+        reject(
+          new Error(`the kernel did not start within ${this.options.startTimeoutMs ?? 20_000} ms`),
+        );
         child.kill("SIGKILL");
       }, this.options.startTimeoutMs ?? 20_000);
       const fail = (err: Error) => {
@@ -171,7 +181,10 @@ export class KernelProcess {
           try {
             event = parseKernelEvent(line);
           } catch (err) {
-            this.kill("protocol-error", `the kernel sent a malformed message: ${(err as Error).message}`);
+            this.kill(
+              "protocol-error",
+              `the kernel sent a malformed message: ${(err as Error).message}`,
+            );
             fail(err as Error);
             return;
           }
@@ -194,14 +207,25 @@ export class KernelProcess {
 
       child.on("error", (err) => {
         fail(err);
-        this.died({ reason: "spawn-failed", code: null, signal: null, message: `the kernel could not start: ${err.message}`, stderr: "" });
+        this.died({
+          reason: "spawn-failed",
+          code: null,
+          signal: null,
+          message: `the kernel could not start: ${err.message}`,
+          stderr: "",
+        });
       });
       child.on("exit", (code, signal) => {
         clearTimeout(timer);
         // Let the last events (crash) drain before deciding the reason.
         setImmediate(() => {
           resolveExit();
-          if (!this.hello) fail(new Error(`the kernel exited before it was ready (${signal ?? `code ${code}`}): ${this.stderrTail.trim().slice(-500)}`));
+          if (!this.hello)
+            fail(
+              new Error(
+                `the kernel exited before it was ready (${signal ?? `code ${code}`}): ${this.stderrTail.trim().slice(-500)}`,
+              ),
+            );
           this.died(this.deathOf(code, signal));
         });
       });
@@ -211,22 +235,58 @@ export class KernelProcess {
 
   private deathOf(code: number | null, signal: NodeJS.Signals | null): KernelDeath {
     const stderr = this.stderrTail;
-    if (this.stopping) return { reason: "stopped", code, signal, message: "the kernel was stopped", stderr };
+    if (this.stopping)
+      return { reason: "stopped", code, signal, message: "the kernel was stopped", stderr };
     if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
-      return { reason: "out-of-memory", code, signal, message: "the kernel ran out of memory (JavaScript heap out of memory)", stderr };
+      return {
+        reason: "out-of-memory",
+        code,
+        signal,
+        message: "the kernel ran out of memory (JavaScript heap out of memory)",
+        stderr,
+      };
     }
     // Stopping code in a Node callback can leave Node's async bookkeeping broken, which Node
     // treats as fatal: after an interrupt, that is the interrupt's doing.
-    if (Date.now() - this.interruptedAt < 10_000 && /async hook stack has become corrupted|InternalCallbackScope/.test(stderr)) {
-      return { reason: "interrupted", code, signal, message: "the kernel was stopped by an interrupt: the code was running in a Node callback, where it cannot be stopped safely; its state is lost", stderr };
+    if (
+      Date.now() - this.interruptedAt < 10_000 &&
+      /async hook stack has become corrupted|InternalCallbackScope/.test(stderr)
+    ) {
+      return {
+        reason: "interrupted",
+        code,
+        signal,
+        message:
+          "the kernel was stopped by an interrupt: the code was running in a Node callback, where it cannot be stopped safely; its state is lost",
+        stderr,
+      };
     }
     if (this.crash?.interrupted) {
-      return { reason: "interrupted", code, signal, message: `the kernel was stopped by an interrupt: ${this.crash.message.replace(/^Interrupted: /, "")}`, stderr };
+      return {
+        reason: "interrupted",
+        code,
+        signal,
+        message: `the kernel was stopped by an interrupt: ${this.crash.message.replace(/^Interrupted: /, "")}`,
+        stderr,
+      };
     }
     if (this.crash) {
-      return { reason: "crash", code, signal, message: `the kernel crashed: uncaught ${this.crash.message}`, stderr: this.crash.stack };
+      return {
+        reason: "crash",
+        code,
+        signal,
+        message: `the kernel crashed: uncaught ${this.crash.message}`,
+        stderr: this.crash.stack,
+      };
     }
-    if (signal) return { reason: "signal", code, signal, message: `the kernel was killed by ${signal}`, stderr };
+    if (signal)
+      return {
+        reason: "signal",
+        code,
+        signal,
+        message: `the kernel was killed by ${signal}`,
+        stderr,
+      };
     return { reason: "exit", code, signal, message: `the kernel exited with code ${code}`, stderr };
   }
 
@@ -269,7 +329,11 @@ export class KernelProcess {
         break;
       }
       case "crash":
-        this.crash = { message: event.message, stack: event.stack, interrupted: event.interrupted === true };
+        this.crash = {
+          message: event.message,
+          stack: event.stack,
+          interrupted: event.interrupted === true,
+        };
         break;
       case "protocol-error":
       case "hello":
@@ -295,7 +359,10 @@ export class KernelProcess {
    * Evaluate a cell after those queued before it. Resolves with its `evaluation-finished`
    * (status `aborted` when the kernel dies or is stopped first); never rejects.
    */
-  evaluate(req: Omit<EvaluateRequest, "type">, onEvent?: (event: KernelEvent) => void): Promise<EvaluationFinishedEvent> {
+  evaluate(
+    req: Omit<EvaluateRequest, "type">,
+    onEvent?: (event: KernelEvent) => void,
+  ): Promise<EvaluationFinishedEvent> {
     const full: EvaluateRequest = { type: "evaluate", ...req };
     if (this.death && !this.startPromise) return Promise.resolve(aborted(full, this.death.message));
     // Never started: start now (a failure to start aborts the queued evaluations).
@@ -320,10 +387,19 @@ export class KernelProcess {
   }
 
   /** Ask for another page of a table output; the answer arrives as an `output-update` event. */
-  requestTablePage(tableId: string, offset: number, limit: number): Promise<OutputUpdateEvent | null> {
+  requestTablePage(
+    tableId: string,
+    offset: number,
+    limit: number,
+  ): Promise<OutputUpdateEvent | null> {
     return new Promise((resolve) => {
       const off = this.onEvent((e) => {
-        if (e.type === "output-update" && e.update.type === "table-page" && e.update.id === tableId && e.update.offset === offset) {
+        if (
+          e.type === "output-update" &&
+          e.update.type === "table-page" &&
+          e.update.id === tableId &&
+          e.update.offset === offset
+        ) {
           off();
           resolve(e);
         } else if (e.type === "protocol-error" && e.message.includes(tableId)) {

@@ -102,7 +102,11 @@ function tryParse(acorn: Acorn, code: string): acorn.Program | null {
  */
 export type Redeclare = Record<string, "var" | "let" | "const">;
 
-export async function compileCell(source: string, sourcefile = "cell.ts", redeclare: Redeclare = {}): Promise<CompiledCell> {
+export async function compileCell(
+  source: string,
+  sourcefile = "cell.ts",
+  redeclare: Redeclare = {},
+): Promise<CompiledCell> {
   const acorn = acornModule ?? (await loadParsers());
   // Fast path: valid JavaScript whose meaning TypeScript would not change. `f<T>(x)` parses as JS
   // comparisons but is a generic call in TS, hence the `>(` guard; `using` needs lowering.
@@ -123,20 +127,33 @@ export async function compileCell(source: string, sourcefile = "cell.ts", redecl
       js = out.code;
       map = out.map;
     } catch (err) {
-      const first = (err as { errors?: Array<{ text: string; location?: { line: number; column: number } | null }> })
-        .errors?.[0];
-      if (first) throw new CellSyntaxError(first.text, first.location?.line ?? 1, first.location?.column ?? 0);
+      const first = (
+        err as {
+          errors?: Array<{ text: string; location?: { line: number; column: number } | null }>;
+        }
+      ).errors?.[0];
+      if (first)
+        throw new CellSyntaxError(
+          first.text,
+          first.location?.line ?? 1,
+          first.location?.column ?? 0,
+        );
       throw err;
     }
     try {
       ast = acorn.parse(js, PARSE_OPTIONS);
     } catch (err) {
       const e = err as Error & { loc?: { line: number; column: number } };
-      throw new CellSyntaxError(e.message.replace(/ \(\d+:\d+\)$/, ""), e.loc?.line ?? 1, e.loc?.column ?? 0);
+      throw new CellSyntaxError(
+        e.message.replace(/ \(\d+:\d+\)$/, ""),
+        e.loc?.line ?? 1,
+        e.loc?.column ?? 0,
+      );
     }
   }
   const { defines, uses } = analyzeNames(ast);
-  const inSource = (name: string) => new RegExp(`(^|[^\\w$])${name.replace(/\$/g, "\\$")}($|[^\\w$])`).test(source);
+  const inSource = (name: string) =>
+    new RegExp(`(^|[^\\w$])${name.replace(/\$/g, "\\$")}($|[^\\w$])`).test(source);
   const last = ast.body[ast.body.length - 1];
   return {
     js: rewriteModuleSyntax(js, ast, redeclare),
@@ -174,18 +191,27 @@ function rewriteModuleSyntax(js: string, ast: acorn.Program, redeclare: Redeclar
         if (s.type === "ImportNamespaceSpecifier") ns = s.local.name;
         else if (s.type === "ImportDefaultSpecifier") props.push(`default: ${s.local.name}`);
         else {
-          const imported = s.imported.type === "Identifier" ? s.imported.name : JSON.stringify(s.imported.value);
+          const imported =
+            s.imported.type === "Identifier" ? s.imported.name : JSON.stringify(s.imported.value);
           props.push(imported === s.local.name ? imported : `${imported}: ${s.local.name}`);
         }
       }
-      const kind = node.specifiers.some((sp) => redeclare[sp.local.name] === "var") ? "var" : "const";
+      const kind = node.specifiers.some((sp) => redeclare[sp.local.name] === "var")
+        ? "var"
+        : "const";
       let text: string;
-      if (ns !== null) text = `${kind} ${ns} = ${call};` + (props.length ? ` ${kind} { ${props.join(", ")} } = ${ns};` : "");
+      if (ns !== null)
+        text =
+          `${kind} ${ns} = ${call};` +
+          (props.length ? ` ${kind} { ${props.join(", ")} } = ${ns};` : "");
       else if (props.length) text = `${kind} { ${props.join(", ")} } = ${call};`;
       else text = `${call};`;
       keepLines(node.start, node.end, text);
     }
-    const decl = node.type === "ExportNamedDeclaration" || node.type === "ExportDefaultDeclaration" ? node.declaration : node;
+    const decl =
+      node.type === "ExportNamedDeclaration" || node.type === "ExportDefaultDeclaration"
+        ? node.declaration
+        : node;
     if (decl) redeclareEdits(decl as acorn.Node, redeclare, declaredOnce, edits);
     if (node.type === "ImportDeclaration") {
       // handled above
@@ -206,12 +232,14 @@ function rewriteModuleSyntax(js: string, ast: acorn.Program, redeclare: Redeclar
       return;
     }
     const node = n as acorn.Node & Record<string, unknown>;
-    if (node.type === "ImportExpression") edits.push({ start: node.start, end: node.start + 6, text: IMPORT_FN });
+    if (node.type === "ImportExpression")
+      edits.push({ start: node.start, end: node.start + 6, text: IMPORT_FN });
     else if (node.type === "MetaProperty" && js.slice(node.start, node.end) === "import.meta") {
       edits.push({ start: node.start, end: node.end, text: IMPORT_META });
     }
     for (const key in node) {
-      if (key === "type" || key === "start" || key === "end" || key === "loc" || key === "range") continue;
+      if (key === "type" || key === "start" || key === "end" || key === "loc" || key === "range")
+        continue;
       const v = node[key];
       if (v && typeof v === "object") visit(v);
     }
@@ -227,11 +255,17 @@ function countTopLevelNames(ast: acorn.Program): Map<string, number> {
   const counts = new Map<string, number>();
   const add = (n: string) => counts.set(n, (counts.get(n) ?? 0) + 1);
   for (const node of ast.body) {
-    const d = (node.type === "ExportNamedDeclaration" ? node.declaration : node) as acorn.Node | null;
+    const d = (
+      node.type === "ExportNamedDeclaration" ? node.declaration : node
+    ) as acorn.Node | null;
     if (!d) continue;
     if (d.type === "VariableDeclaration") {
-      for (const v of (d as acorn.VariableDeclaration).declarations) if (v.id.type === "Identifier") add(v.id.name);
-    } else if ((d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && (d as acorn.FunctionDeclaration).id) {
+      for (const v of (d as acorn.VariableDeclaration).declarations)
+        if (v.id.type === "Identifier") add(v.id.name);
+    } else if (
+      (d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") &&
+      (d as acorn.FunctionDeclaration).id
+    ) {
       add((d as acorn.FunctionDeclaration).id!.name);
     }
   }
@@ -239,16 +273,28 @@ function countTopLevelNames(ast: acorn.Program): Map<string, number> {
 }
 
 /** Edits that re-declare clashing top-level names (see Redeclare) and give re-run enums a fresh object. */
-function redeclareEdits(d: acorn.Node, redeclare: Redeclare, counts: Map<string, number>, edits: Edit[]): void {
+function redeclareEdits(
+  d: acorn.Node,
+  redeclare: Redeclare,
+  counts: Map<string, number>,
+  edits: Edit[],
+): void {
   if (d.type === "VariableDeclaration") {
     const v = d as acorn.VariableDeclaration;
     const names = v.declarations.flatMap((x) => (x.id.type === "Identifier" ? [x.id.name] : []));
     const target = names.map((n) => redeclare[n]).find((t) => t !== undefined);
-    if (target && v.kind !== target) edits.push({ start: v.start, end: v.start + v.kind.length, text: target });
+    if (target && v.kind !== target)
+      edits.push({ start: v.start, end: v.start + v.kind.length, text: target });
     // esbuild's enum: `var E = ((E2) => {…})(E || {})` merges into an E from an earlier run;
     // a re-run cell should define the enum afresh (unless the cell itself declares E twice).
     const only = v.declarations[0];
-    if (v.kind === "var" && v.declarations.length === 1 && only && only.id.type === "Identifier" && counts.get(only.id.name) === 1) {
+    if (
+      v.kind === "var" &&
+      v.declarations.length === 1 &&
+      only &&
+      only.id.type === "Identifier" &&
+      counts.get(only.id.name) === 1
+    ) {
       const init = only.init;
       if (init && init.type === "CallExpression" && init.arguments.length === 1) {
         const arg = init.arguments[0]!;

@@ -90,12 +90,18 @@ export function installContextTracking(): void {
   for (const name of ["setTimeout", "setInterval", "setImmediate", "queueMicrotask"]) {
     const original = g[name]!;
     const defer = name !== "queueMicrotask";
-    const patched = function (this: unknown, callback: (...a: unknown[]) => unknown, ...rest: unknown[]) {
+    const patched = function (
+      this: unknown,
+      callback: (...a: unknown[]) => unknown,
+      ...rest: unknown[]
+    ) {
       return original.call(this, wrap(callback, defer), ...rest);
     };
     // Keep util.promisify(setTimeout) and friends working.
     for (const sym of Object.getOwnPropertySymbols(original)) {
-      (patched as unknown as Record<symbol, unknown>)[sym] = (original as unknown as Record<symbol, unknown>)[sym];
+      (patched as unknown as Record<symbol, unknown>)[sym] = (
+        original as unknown as Record<symbol, unknown>
+      )[sym];
     }
     g[name] = patched;
   }
@@ -118,7 +124,10 @@ export function asyncHooksEnabled(): boolean {
     const quiet = p.noDeprecation;
     try {
       p.noDeprecation = true;
-      const b = p.binding("async_wrap") as { async_hook_fields?: Uint32Array; constants?: { kTotals?: number } };
+      const b = p.binding("async_wrap") as {
+        async_hook_fields?: Uint32Array;
+        constants?: { kTotals?: number };
+      };
       asyncHookFields = b.async_hook_fields ?? null;
       kTotals = b.constants?.kTotals ?? 5;
     } catch {

@@ -33,7 +33,15 @@ let tableCounter = 0;
 
 /** The text a REPL would print for a value. */
 export function inspectText(value: unknown): string {
-  return withMappedStacks(inspect(value, { colors: false, depth: 2, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 }));
+  return withMappedStacks(
+    inspect(value, {
+      colors: false,
+      depth: 2,
+      maxArrayLength: 100,
+      maxStringLength: 10_000,
+      breakLength: 100,
+    }),
+  );
 }
 
 /** Error values print their stacks: point cell frames at the notebook, drop the kernel's. */
@@ -53,7 +61,10 @@ export function isRecordArray(value: unknown): value is Record<string, unknown>[
 }
 
 /** The output for a value (the cell's result, or `display(value)`). */
-export async function toOutput(value: unknown, ctx: { evalId: string; cellId: string }): Promise<Output> {
+export async function toOutput(
+  value: unknown,
+  ctx: { evalId: string; cellId: string },
+): Promise<Output> {
   if (value !== null && (typeof value === "object" || typeof value === "function")) {
     const method = (value as Record<symbol, unknown>)[DISPLAY];
     if (typeof method === "function") {
@@ -76,7 +87,10 @@ export async function toOutput(value: unknown, ctx: { evalId: string; cellId: st
   }
 }
 
-function tableOutput(rows: Record<string, unknown>[], ctx: { evalId: string; cellId: string }): TableOutput {
+function tableOutput(
+  rows: Record<string, unknown>[],
+  ctx: { evalId: string; cellId: string },
+): TableOutput {
   const columns: string[] = [];
   const seen = new Set<string>();
   for (const row of rows.slice(0, 10_000)) {
@@ -90,10 +104,22 @@ function tableOutput(rows: Record<string, unknown>[], ctx: { evalId: string; cel
   const id = `table-${process.pid}-${++tableCounter}`;
   tables.set(id, { rows, columns, ...ctx });
   if (tables.size > MAX_TABLES) tables.delete(tables.keys().next().value!);
-  return { type: "table", id, columns, rows: tablePage(rows, columns, 0, TABLE_PAGE), offset: 0, totalRows: rows.length };
+  return {
+    type: "table",
+    id,
+    columns,
+    rows: tablePage(rows, columns, 0, TABLE_PAGE),
+    offset: 0,
+    totalRows: rows.length,
+  };
 }
 
-function tablePage(rows: Record<string, unknown>[], columns: string[], offset: number, limit: number): unknown[][] {
+function tablePage(
+  rows: Record<string, unknown>[],
+  columns: string[],
+  offset: number,
+  limit: number,
+): unknown[][] {
   return rows.slice(offset, offset + limit).map((row) => columns.map((c) => tableCell(row[c])));
 }
 
@@ -114,13 +140,21 @@ export function tablePageFor(
   const t = tables.get(tableId);
   if (!t) return null;
   const lim = Math.max(0, Math.min(1000, Math.floor(limit)));
-  return { rows: tablePage(t.rows, t.columns, Math.max(0, Math.floor(offset)), lim), evalId: t.evalId, cellId: t.cellId };
+  return {
+    rows: tablePage(t.rows, t.columns, Math.max(0, Math.floor(offset)), lim),
+    evalId: t.evalId,
+    cellId: t.cellId,
+  };
 }
 
 /** A bounded inspector tree of a value. */
 export function preview(value: unknown, depth: number): ValuePreview {
   if (value === null || (typeof value !== "object" && typeof value !== "function")) {
-    return { kind: "primitive", text: inspect(value, { maxStringLength: 10_000 }), jsType: value === null ? "null" : typeof value };
+    return {
+      kind: "primitive",
+      text: inspect(value, { maxStringLength: 10_000 }),
+      jsType: value === null ? "null" : typeof value,
+    };
   }
   if (typeof value === "function") {
     return { kind: "primitive", text: inspect(value), jsType: "function" };
@@ -134,7 +168,11 @@ export function preview(value: unknown, depth: number): ValuePreview {
     value instanceof WeakSet ||
     depth >= MAX_DEPTH
   ) {
-    return { kind: "primitive", text: withMappedStacks(inspect(value, { depth: 0, breakLength: Infinity })), jsType: "object" };
+    return {
+      kind: "primitive",
+      text: withMappedStacks(inspect(value, { depth: 0, breakLength: Infinity })),
+      jsType: "object",
+    };
   }
   const entries: Array<{ key: string; value: ValuePreview }> = [];
   let total = 0;

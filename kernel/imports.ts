@@ -30,10 +30,15 @@ export function notebookDir(): string {
 }
 
 export function importModule(specifier: string): Promise<unknown> {
-  if (typeof specifier !== "string") return Promise.reject(new TypeError("import specifier must be a string"));
+  if (typeof specifier !== "string")
+    return Promise.reject(new TypeError("import specifier must be a string"));
   const std = STDLIB[specifier];
   if (std) return import(new URL(std, kernelUrl).href);
-  if (specifier.startsWith("node:") || builtins.has(specifier) || builtins.has(specifier.split("/")[0]!)) {
+  if (
+    specifier.startsWith("node:") ||
+    builtins.has(specifier) ||
+    builtins.has(specifier.split("/")[0]!)
+  ) {
     return import(specifier);
   }
   if (specifier.startsWith("file:") || specifier.startsWith("data:")) return import(specifier);
@@ -41,7 +46,8 @@ export function importModule(specifier: string): Promise<unknown> {
     const path = resolvePath(notebookDir(), specifier);
     if (/\.(m|c)?tsx?$/.test(path)) return importTypeScript(path);
     // JSON without import attributes (esbuild keeps `with { type: "json" }`, the rewrite drops it).
-    if (path.endsWith(".json")) return Promise.resolve().then(() => ({ default: JSON.parse(readFileSync(path, "utf8")) }));
+    if (path.endsWith(".json"))
+      return Promise.resolve().then(() => ({ default: JSON.parse(readFileSync(path, "utf8")) }));
     return import(pathToFileURL(path).href);
   }
   const local = resolvePackage(specifier, notebookDir());
@@ -93,7 +99,8 @@ function exportTarget(exports: unknown, subpath: string): string | null {
     return pickCondition(map);
   }
   const entry = map[subpath];
-  if (entry !== undefined) return typeof entry === "string" ? entry : pickCondition(entry as Record<string, unknown>);
+  if (entry !== undefined)
+    return typeof entry === "string" ? entry : pickCondition(entry as Record<string, unknown>);
   for (const key of keys) {
     const star = key.indexOf("*");
     if (star < 0) continue;
@@ -101,7 +108,10 @@ function exportTarget(exports: unknown, subpath: string): string | null {
     const post = key.slice(star + 1);
     if (subpath.startsWith(pre) && subpath.endsWith(post)) {
       const mid = subpath.slice(pre.length, subpath.length - post.length);
-      const t = typeof map[key] === "string" ? (map[key] as string) : pickCondition(map[key] as Record<string, unknown>);
+      const t =
+        typeof map[key] === "string"
+          ? (map[key] as string)
+          : pickCondition(map[key] as Record<string, unknown>);
       return t ? t.replace("*", mid) : null;
     }
   }
@@ -148,11 +158,14 @@ function importTypeScript(path: string): Promise<unknown> {
       // Next to the source would resolve its packages right, but must not litter the notebook
       // folder: externals are resolved from the temp file, so rewrite them to absolute URLs.
       let code = out.outputFiles[0]!.text;
-      code = code.replace(/(from\s*|import\s*\(?\s*)(["'])([^"'./][^"']*)\2/g, (m, pre: string, q: string, spec: string) => {
-        if (spec.startsWith("node:") || builtins.has(spec.split("/")[0]!)) return m;
-        const resolved = resolvePackage(spec, dirname(path));
-        return resolved ? `${pre}${q}${pathToFileURL(resolved).href}${q}` : m;
-      });
+      code = code.replace(
+        /(from\s*|import\s*\(?\s*)(["'])([^"'./][^"']*)\2/g,
+        (m, pre: string, q: string, spec: string) => {
+          if (spec.startsWith("node:") || builtins.has(spec.split("/")[0]!)) return m;
+          const resolved = resolvePackage(spec, dirname(path));
+          return resolved ? `${pre}${q}${pathToFileURL(resolved).href}${q}` : m;
+        },
+      );
       const file = join(tsOutDir, `${tsCache.size}-${Date.now()}.mjs`);
       writeFileSync(file, code);
       return import(pathToFileURL(file).href);
@@ -163,10 +176,18 @@ function importTypeScript(path: string): Promise<unknown> {
 }
 
 /** `import.meta` inside a cell: the notebook folder stands in for the module's location. */
-export function importMeta(file: string | undefined): { url: string; dirname: string; filename: string } {
+export function importMeta(file: string | undefined): {
+  url: string;
+  dirname: string;
+  filename: string;
+} {
   // `file` may be a display path relative to another folder (tsnb run's argument): the notebook
   // is in the kernel's cwd in any case.
-  const filename = file ? (isAbsolute(file) ? file : join(notebookDir(), basename(file))) : join(notebookDir(), "notebook.tsnb");
+  const filename = file
+    ? isAbsolute(file)
+      ? file
+      : join(notebookDir(), basename(file))
+    : join(notebookDir(), "notebook.tsnb");
   return { url: pathToFileURL(filename).href, dirname: dirname(filename), filename };
 }
 

@@ -133,15 +133,20 @@ export function startInterruptWatchdog(handlers: {
   const shared = new Int32Array(sab);
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { shared: sab } });
   worker.unref();
-  worker.on("message", (m: { type: "interrupt"; token: number; seq: number } | { type: "terminated"; seq: number }) => {
-    if (m.type === "interrupt") {
-      Atomics.store(shared, SLOT_ACK, m.token);
-      Atomics.notify(shared, SLOT_ACK);
-      handlers.onInterrupt(m.seq);
-    } else {
-      handlers.onTerminated(m.seq);
-    }
-  });
+  worker.on(
+    "message",
+    (
+      m: { type: "interrupt"; token: number; seq: number } | { type: "terminated"; seq: number },
+    ) => {
+      if (m.type === "interrupt") {
+        Atomics.store(shared, SLOT_ACK, m.token);
+        Atomics.notify(shared, SLOT_ACK);
+        handlers.onInterrupt(m.seq);
+      } else {
+        handlers.onTerminated(m.seq);
+      }
+    },
+  );
   worker.on("error", (err) => process.stderr.write(`interrupt watchdog failed: ${String(err)}\n`));
   return { shared };
 }

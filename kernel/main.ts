@@ -33,15 +33,36 @@ import {
   type KernelRequest,
 } from "../core/kernel-protocol.ts";
 import { assertNever } from "../core/notebook.ts";
-import { CellSyntaxError, compileCell, warmUpEsbuild, IMPORT_FN, IMPORT_META, type CompiledCell, type Redeclare } from "./compile.ts";
+import {
+  CellSyntaxError,
+  compileCell,
+  warmUpEsbuild,
+  IMPORT_FN,
+  IMPORT_META,
+  type CompiledCell,
+  type Redeclare,
+} from "./compile.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
 import { importMeta, importModule, notebookRequire } from "./imports.ts";
 import { cellUrl, firstCellPosition, mapPosition, mapStack, registerCell } from "./stack.ts";
-import { startInterruptWatchdog, FLUSH_MS, SLOT_HOOKS, SLOT_PENDING, SLOT_RUNNING, SLOT_SYNC } from "./interrupt.ts";
-import { asyncHooksEnabled, currentContext as runningContext, installContextTracking, resetContext, runInContext, type EvalContext } from "./context.ts";
+import {
+  startInterruptWatchdog,
+  FLUSH_MS,
+  SLOT_HOOKS,
+  SLOT_PENDING,
+  SLOT_RUNNING,
+  SLOT_SYNC,
+} from "./interrupt.ts";
+import {
+  asyncHooksEnabled,
+  currentContext as runningContext,
+  installContextTracking,
+  resetContext,
+  runInContext,
+  type EvalContext,
+} from "./context.ts";
 
 const EVENTS_FD = 3;
-
 
 // ---------------------------------------------------------------------------------------------
 // sending events
@@ -71,7 +92,10 @@ function sendNow(event: KernelEvent): void {
   } catch (err) {
     // A display-protocol output that is not JSON (a BigInt, a cycle): report instead of dying.
     if (event.type !== "output") throw err;
-    line = JSON.stringify({ ...event, output: errorOutputOf(new TypeError(`output is not JSON: ${String(err)}`)) });
+    line = JSON.stringify({
+      ...event,
+      output: errorOutputOf(new TypeError(`output is not JSON: ${String(err)}`)),
+    });
   }
   busy++;
   try {
@@ -182,9 +206,18 @@ function emitUpdate(update: OutputUpdate, ctx = currentContext()): void {
 for (const stream of ["stdout", "stderr"] as const) {
   const s = process[stream];
   s.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
-    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+    const text =
+      typeof chunk === "string"
+        ? chunk
+        : Buffer.from(chunk as Uint8Array).toString(
+            typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8",
+          );
     // Printed errors (console.error(err)) show notebook positions, not the kernel's frames.
-    emitOutput({ type: "terminal", stream, text: text.includes("tsnbcell:///") ? mapStack(text) : text });
+    emitOutput({
+      type: "terminal",
+      stream,
+      text: text.includes("tsnbcell:///") ? mapStack(text) : text,
+    });
     const done = typeof encoding === "function" ? encoding : cb;
     if (typeof done === "function") queueMicrotask(() => (done as () => void)());
     return true;
@@ -242,11 +275,23 @@ const bridge: KernelBridge = {
 Object.defineProperty(globalThis, Symbol.for("tsnb.kernel"), { value: bridge, enumerable: false });
 
 let currentFile: string | undefined;
-Object.defineProperty(globalThis, IMPORT_FN, { value: importModule, enumerable: false, writable: false });
+Object.defineProperty(globalThis, IMPORT_FN, {
+  value: importModule,
+  enumerable: false,
+  writable: false,
+});
 if (!("require" in globalThis)) {
-  Object.defineProperty(globalThis, "require", { value: notebookRequire(), writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(globalThis, "require", {
+    value: notebookRequire(),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
 }
-Object.defineProperty(globalThis, IMPORT_META, { get: () => importMeta(currentFile), enumerable: false });
+Object.defineProperty(globalThis, IMPORT_META, {
+  get: () => importMeta(currentFile),
+  enumerable: false,
+});
 
 // ---------------------------------------------------------------------------------------------
 // errors
@@ -255,7 +300,10 @@ function errorOutputOf(err: unknown, interrupted = false): ErrorOutput {
   let name = "Error";
   let message: string;
   let stack: string;
-  if (err instanceof Error || (err && typeof err === "object" && "stack" in err && "message" in err)) {
+  if (
+    err instanceof Error ||
+    (err && typeof err === "object" && "stack" in err && "message" in err)
+  ) {
     const e = err as Error;
     name = String(e.name ?? "Error");
     message = String(e.message ?? "");
@@ -354,30 +402,37 @@ function watchdog(): ReturnType<typeof startInterruptWatchdog> {
   return watchdogInstance;
 }
 
-const createWatchdog = () => startInterruptWatchdog({
-  onInterrupt(runningSeq) {
-    // Reaching this handler means the main thread is free: the cell (if any) awaits something.
-    if (running && running.seq === runningSeq) {
-      running.stopWaiting?.("interrupted");
-      finish(running, "interrupted", {
-        error: interruptedError(),
-      });
-    }
-  },
-  onTerminated(runningSeq) {
-    // Code stopped mid-callback never ran its promise hook `after`: start from a clean slate.
-    resetContext();
-    // The watchdog stopped JavaScript that would not yield; if that killed the evaluation's own
-    // continuation, finish it here.
-    if (running && running.seq === runningSeq) {
-      running.stopWaiting?.("interrupted");
-      finish(running, "interrupted", { error: interruptedError() });
-    }
-  },
-});
+const createWatchdog = () =>
+  startInterruptWatchdog({
+    onInterrupt(runningSeq) {
+      // Reaching this handler means the main thread is free: the cell (if any) awaits something.
+      if (running && running.seq === runningSeq) {
+        running.stopWaiting?.("interrupted");
+        finish(running, "interrupted", {
+          error: interruptedError(),
+        });
+      }
+    },
+    onTerminated(runningSeq) {
+      // Code stopped mid-callback never ran its promise hook `after`: start from a clean slate.
+      resetContext();
+      // The watchdog stopped JavaScript that would not yield; if that killed the evaluation's own
+      // continuation, finish it here.
+      if (running && running.seq === runningSeq) {
+        running.stopWaiting?.("interrupted");
+        finish(running, "interrupted", { error: interruptedError() });
+      }
+    },
+  });
 
 function interruptedError(): ErrorOutput {
-  return { type: "error", name: "Interrupted", message: "Evaluation interrupted", stack: "Interrupted: Evaluation interrupted", interrupted: true };
+  return {
+    type: "error",
+    name: "Interrupted",
+    message: "Evaluation interrupted",
+    stack: "Interrupted: Evaluation interrupted",
+    interrupted: true,
+  };
 }
 
 function finish(
@@ -420,7 +475,16 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   aborts.set(ctx, new AbortController());
   lastContext = ctx;
   currentFile = req.file;
-  const r: Running = { req, seq: mySeq, ctx, t0: performance.now(), defines: [], uses: [], done: false, stopWaiting: null };
+  const r: Running = {
+    req,
+    seq: mySeq,
+    ctx,
+    t0: performance.now(),
+    defines: [],
+    uses: [],
+    done: false,
+    stopWaiting: null,
+  };
   running = r;
   Atomics.store(watchdog().shared, SLOT_HOOKS, asyncHooksEnabled() ? 1 : 0);
   Atomics.store(watchdog().shared, SLOT_RUNNING, mySeq);
@@ -457,18 +521,26 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       r.uses = compiled.uses;
       registerCell(mySeq, { file, line, map: compiled.map });
       const expression = `${compiled.js}\n//# sourceURL=${cellUrl(mySeq)}`;
-      outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">((resolve) => {
-        r.stopWaiting = resolve;
-        runInContext(ctx, () => {
-          Atomics.store(watchdog().shared, SLOT_SYNC, mySeq);
-          session.post(
-            "Runtime.evaluate",
-            { expression, replMode: true, awaitPromise: true, objectGroup: "tsnb", generatePreview: false },
-            (err, res) => resolve({ err, res: res as EvaluateResult }),
-          );
-          Atomics.store(watchdog().shared, SLOT_SYNC, 0);
-        });
-      });
+      outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">(
+        (resolve) => {
+          r.stopWaiting = resolve;
+          runInContext(ctx, () => {
+            Atomics.store(watchdog().shared, SLOT_SYNC, mySeq);
+            session.post(
+              "Runtime.evaluate",
+              {
+                expression,
+                replMode: true,
+                awaitPromise: true,
+                objectGroup: "tsnb",
+                generatePreview: false,
+              },
+              (err, res) => resolve({ err, res: res as EvaluateResult }),
+            );
+            Atomics.store(watchdog().shared, SLOT_SYNC, 0);
+          });
+        },
+      );
       r.stopWaiting = null;
       // A top-level name clashes with an earlier cell's binding of another kind (nothing ran yet):
       // declare it the way the existing binding is and try again.
@@ -476,7 +548,11 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       if (clash && attempt < 20 && redeclare[clash] !== "var" && redeclare[clash] !== "const") {
         // An existing var/function is a property of the global object; otherwise it is lexical,
         // and V8 may accept only `const` over an earlier `const`.
-        redeclare[clash] = Object.getOwnPropertyDescriptor(globalThis, clash) ? "var" : redeclare[clash] === "let" ? "const" : "let";
+        redeclare[clash] = Object.getOwnPropertyDescriptor(globalThis, clash)
+          ? "var"
+          : redeclare[clash] === "let"
+            ? "const"
+            : "let";
         continue;
       }
       break;
@@ -485,20 +561,25 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
     if (outcome.err) {
       // "Execution was terminated": the watchdog stopped a synchronous loop.
       const interrupted = /terminated/i.test(outcome.err.message);
-      finish(r, interrupted ? "interrupted" : "error", { error: interrupted ? interruptedError() : errorOutputOf(outcome.err) });
+      finish(r, interrupted ? "interrupted" : "error", {
+        error: interrupted ? interruptedError() : errorOutputOf(outcome.err),
+      });
       return;
     }
     const res = outcome.res!;
     if (res.exceptionDetails) {
       const ex = res.exceptionDetails;
-      const thrown = ex.exception ? await runInContext(ctx, () => realValue(ex.exception!)) : new Error(ex.text);
+      const thrown = ex.exception
+        ? await runInContext(ctx, () => realValue(ex.exception!))
+        : new Error(ex.text);
       const error = errorOutputOf(thrown);
       if (!error.location) {
         // Compile errors of V8 itself have no cell frame: use the exception's position.
         const p = mapPosition(mySeq, ex.lineNumber + 1, ex.columnNumber + 1);
         if (p) {
           error.location = { line: p.line, column: p.column };
-          if (!error.stack.includes(`${p.file}:`)) error.stack += `\n    at ${p.file}:${p.line}:${p.column}`;
+          if (!error.stack.includes(`${p.file}:`))
+            error.stack += `\n    at ${p.file}:${p.line}:${p.column}`;
         }
       }
       finish(r, "error", { error });
@@ -510,9 +591,18 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
     }
     let value = await realValue(res.result);
     // A promise as the last expression is awaited (a rejected one fails the cell).
-    if (value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function") {
+    if (
+      value !== null &&
+      typeof value === "object" &&
+      typeof (value as PromiseLike<unknown>).then === "function"
+    ) {
       try {
-        value = await runInContext(ctx, () => Promise.race([value as PromiseLike<unknown>, new Promise((res2) => (r.stopWaiting = () => res2(ABORTED)))]));
+        value = await runInContext(ctx, () =>
+          Promise.race([
+            value as PromiseLike<unknown>,
+            new Promise((res2) => (r.stopWaiting = () => res2(ABORTED))),
+          ]),
+        );
       } catch (err) {
         finish(r, "error", { error: errorOutputOf(err) });
         return;
@@ -527,7 +617,9 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
     // A value that chooses its own output (display protocol) is shown as that output in text
     // too (`tsnb run`), not as its internals.
     const ownDisplay =
-      typeof value === "object" && value !== null && typeof (value as Record<symbol, unknown>)[Symbol.for("tsnb.display")] === "function";
+      typeof value === "object" &&
+      value !== null &&
+      typeof (value as Record<symbol, unknown>)[Symbol.for("tsnb.display")] === "function";
     finish(r, "ok", { result, resultText: ownDisplay ? undefined : inspectText(value) });
   } catch (err) {
     finish(r, "error", { error: errorOutputOf(err) });
@@ -541,7 +633,9 @@ const ABORTED = Symbol("aborted");
 function clashingName(res: EvaluateResult): string | null {
   const ex = res.exceptionDetails;
   if (!ex?.exception || ex.exception.subtype !== "error") return null;
-  const m = /^SyntaxError: Identifier '([^']+)' has already been declared/.exec(ex.exception.description ?? "");
+  const m = /^SyntaxError: Identifier '([^']+)' has already been declared/.exec(
+    ex.exception.description ?? "",
+  );
   return m ? m[1]! : null;
 }
 
@@ -589,7 +683,10 @@ process.stdin.on("data", (chunk: string) => {
     try {
       req = parseKernelRequest(line);
     } catch (err) {
-      send({ type: "protocol-error", message: err instanceof ProtocolError ? err.message : String(err) });
+      send({
+        type: "protocol-error",
+        message: err instanceof ProtocolError ? err.message : String(err),
+      });
       continue;
     }
     handle(req);
@@ -620,7 +717,11 @@ process.on("uncaughtException", (err) => {
 // stderr); unlike an uncaught exception it does not end the kernel.
 process.on("unhandledRejection", (reason) => {
   const e = errorOutputOf(reason);
-  emitOutput({ type: "terminal", stream: "stderr", text: `Unhandled promise rejection: ${e.stack}\n` });
+  emitOutput({
+    type: "terminal",
+    stream: "stderr",
+    text: `Unhandled promise rejection: ${e.stack}\n`,
+  });
 });
 // Ctrl+C in a terminal reaches the whole process group: the parent decides (tsnb run interrupts).
 process.on("SIGINT", () => {});
@@ -632,7 +733,12 @@ process.on("exit", () => {
   }
 });
 
-send({ type: "hello", protocolVersion: KERNEL_PROTOCOL_VERSION, pid: process.pid, node: process.version });
+send({
+  type: "hello",
+  protocolVersion: KERNEL_PROTOCOL_VERSION,
+  pid: process.pid,
+  node: process.version,
+});
 // Start esbuild's service after the handshake, so a kernel is ready as fast as Node starts.
 setImmediate(() => {
   watchdog();

@@ -35,7 +35,8 @@ export function analyzeNames(program: acorn.Program): { defines: string[]; uses:
         out.push(p.name);
         break;
       case "ObjectPattern":
-        for (const prop of p.properties) boundNames(prop.type === "RestElement" ? prop.argument : prop.value, out);
+        for (const prop of p.properties)
+          boundNames(prop.type === "RestElement" ? prop.argument : prop.value, out);
         break;
       case "ArrayPattern":
         for (const el of p.elements) boundNames(el, out);
@@ -53,7 +54,10 @@ export function analyzeNames(program: acorn.Program): { defines: string[]; uses:
   /** let/const/class/function declared directly in a statement list. */
   const declareLexical = (body: AnyNode[], scope: Scope) => {
     for (const st of body) {
-      const s = st.type === "ExportNamedDeclaration" || st.type === "ExportDefaultDeclaration" ? st.declaration : st;
+      const s =
+        st.type === "ExportNamedDeclaration" || st.type === "ExportDefaultDeclaration"
+          ? st.declaration
+          : st;
       if (!s) continue;
       if (s.type === "VariableDeclaration" && s.kind !== "var") {
         for (const d of s.declarations) for (const n of boundNames(d.id)) scope.names.add(n);
@@ -130,11 +134,19 @@ export function analyzeNames(program: acorn.Program): { defines: string[]; uses:
 
   const visitClass = (cls: AnyNode, scope: Scope): void => {
     let cscope = scope;
-    if (cls.type === "ClassExpression" && cls.id) cscope = { names: new Set([cls.id.name]), parent: scope };
+    if (cls.type === "ClassExpression" && cls.id)
+      cscope = { names: new Set([cls.id.name]), parent: scope };
     if (cls.superClass) visit(cls.superClass, cscope);
     for (const el of cls.body.body) {
       if (el.type === "StaticBlock") {
-        visitFunction({ type: "FunctionExpression", params: [], body: { type: "BlockStatement", body: el.body } } as unknown as AnyNode, cscope);
+        visitFunction(
+          {
+            type: "FunctionExpression",
+            params: [],
+            body: { type: "BlockStatement", body: el.body },
+          } as unknown as AnyNode,
+          cscope,
+        );
         continue;
       }
       if (el.computed) visit(el.key, cscope);
@@ -178,7 +190,8 @@ export function analyzeNames(program: acorn.Program): { defines: string[]; uses:
         if (head && head.type === "VariableDeclaration" && head.kind !== "var") {
           for (const d of head.declarations) for (const n of boundNames(d.id)) b.names.add(n);
         }
-        for (const key of ["init", "left", "test", "update", "right", "body"]) if (node[key]) visit(node[key], b);
+        for (const key of ["init", "left", "test", "update", "right", "body"])
+          if (node[key]) visit(node[key], b);
         return;
       }
       case "SwitchStatement": {
@@ -227,7 +240,14 @@ export function analyzeNames(program: acorn.Program): { defines: string[]; uses:
         return;
       default:
         for (const key in node) {
-          if (key === "type" || key === "start" || key === "end" || key === "loc" || key === "range") continue;
+          if (
+            key === "type" ||
+            key === "start" ||
+            key === "end" ||
+            key === "loc" ||
+            key === "range"
+          )
+            continue;
           const v = node[key];
           if (Array.isArray(v)) for (const x of v) visit(x, scope);
           else if (v && typeof v === "object" && typeof v.type === "string") visit(v, scope);

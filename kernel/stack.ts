@@ -40,7 +40,11 @@ export function registerCell(seq: number, loc: CellLocation): void {
  * The file position of a generated position (1-based line, 1-based column) in cell `seq`,
  * or null when unknown.
  */
-export function mapPosition(seq: number, line: number, column: number): { file: string; line: number; column: number } | null {
+export function mapPosition(
+  seq: number,
+  line: number,
+  column: number,
+): { file: string; line: number; column: number } | null {
   const cell = cells.get(seq);
   if (!cell) return null;
   let origLine = line;
@@ -87,11 +91,19 @@ export function mapStack(stack: string): string {
   lines.forEach((l, i) => {
     const isFrame = /^\s+at /.test(l);
     if (isFrame && /kernel\.mjs|node:inspector|node:internal\/inspector/.test(l)) return;
-    if (isFrame && lastCell >= 0 && i > lastCell && /\(node:|at node:|AsyncLocalStorage\.run|\(<anonymous>\)/.test(l)) return;
-    out.push(l.replace(FRAME, (m, seq: string, line: string, col: string) => {
-      const p = mapPosition(Number(seq), Number(line), Number(col));
-      return p ? `${p.file}:${p.line}:${p.column}` : m;
-    }));
+    if (
+      isFrame &&
+      lastCell >= 0 &&
+      i > lastCell &&
+      /\(node:|at node:|AsyncLocalStorage\.run|\(<anonymous>\)/.test(l)
+    )
+      return;
+    out.push(
+      l.replace(FRAME, (m, seq: string, line: string, col: string) => {
+        const p = mapPosition(Number(seq), Number(line), Number(col));
+        return p ? `${p.file}:${p.line}:${p.column}` : m;
+      }),
+    );
   });
   return out.join("\n");
 }

@@ -177,8 +177,7 @@ type Handler = (s: LoopState) => void | "halt" | Promise<void | "halt">;
 /** The kernel's bridge to the cell's outputs (kernel/main.ts), when running in a notebook. */
 function kernelBridge(): KernelBridge | undefined {
   const bridge = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.kernel")] as
-    | KernelBridge
-    | undefined;
+    KernelBridge | undefined;
   return bridge && typeof bridge.emit === "function" ? bridge : undefined;
 }
 
@@ -187,7 +186,8 @@ function kernelBridge(): KernelBridge | undefined {
  * the kernel provides one: `signal` on the kernel bridge, or `globalThis[Symbol.for("tsnb.interrupt")]`.
  */
 function kernelSignal(): AbortSignal | undefined {
-  const s = kernelBridge()?.signal ?? (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.interrupt")];
+  const s =
+    kernelBridge()?.signal ?? (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.interrupt")];
   return s && typeof (s as AbortSignal).aborted === "boolean" ? (s as AbortSignal) : undefined;
 }
 

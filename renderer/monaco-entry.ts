@@ -178,7 +178,10 @@ export function importDeclarations(source: string): GlobalDecl[] {
       continue;
     }
     const named = /\{([\s\S]*)\}/.exec(clause);
-    const def = clause.replace(/\{[\s\S]*\}/, "").replace(/,/g, " ").trim();
+    const def = clause
+      .replace(/\{[\s\S]*\}/, "")
+      .replace(/,/g, " ")
+      .trim();
     const defNs = /^([\w$]+)?\s*(?:\*\s+as\s+([\w$]+))?$/.exec(def);
     if (defNs?.[1]) add(defNs[1], "default", typeOnly);
     if (defNs?.[2]) add(defNs[2], null, false);

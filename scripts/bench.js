@@ -20,10 +20,14 @@ const benches = readdirSync(join(root, "bench"))
 let failed = 0;
 for (const file of benches) {
   console.log(`\n=== bench/${file}`);
-  const res = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(root, "bench", file)], {
-    stdio: "inherit",
-    cwd: root,
-  });
+  const res = spawnSync(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", join(root, "bench", file)],
+    {
+      stdio: "inherit",
+      cwd: root,
+    },
+  );
   if (res.status !== 0) {
     failed++;
     console.error(`bench/${file} exited with ${res.status ?? res.signal}`);

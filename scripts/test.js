@@ -29,7 +29,12 @@ function findTests(dir) {
 run(process.execPath, [join(root, "scripts/build.js")]);
 if (!skipTypecheck && filters.length === 0) {
   console.log("typecheck: tsc --noEmit");
-  run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--noEmit"]);
+  run(process.execPath, [
+    join(root, "node_modules/typescript/bin/tsc"),
+    "-p",
+    "tsconfig.json",
+    "--noEmit",
+  ]);
 }
 const files = findTests(join(root, "test"))
   .map((f) => relative(root, f))
@@ -39,4 +44,11 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files]);
+run(process.execPath, [
+  "--import",
+  "tsx",
+  "--test",
+  "--test-concurrency=2",
+  "--test-reporter=spec",
+  ...files,
+]);

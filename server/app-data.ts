@@ -53,7 +53,11 @@ export class UnsavedStore {
         const p = join(this.dir, name);
         const [bytes, st] = await Promise.all([readFile(p), stat(p)]);
         const r = importNotebookBytes(bytes);
-        out.push({ id, title: r.ok ? r.notebook.title : "(unreadable notebook)", savedAt: Math.round(st.mtimeMs) });
+        out.push({
+          id,
+          title: r.ok ? r.notebook.title : "(unreadable notebook)",
+          savedAt: Math.round(st.mtimeMs),
+        });
       } catch {
         continue;
       }

@@ -12,7 +12,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { KernelProcess } from "../kernel/client.ts";
-import type { EvaluationRequest, KernelFactory, KernelOptions, KernelSink, SessionKernel } from "./kernel-runner.ts";
+import type {
+  EvaluationRequest,
+  KernelFactory,
+  KernelOptions,
+  KernelSink,
+  SessionKernel,
+} from "./kernel-runner.ts";
 import { packageRoot } from "./static.ts";
 
 /** The evaluation last handed to the kernel, until it finishes. */
@@ -42,7 +48,10 @@ class KernelProcessAdapter implements SessionKernel {
   private ensure(): KernelProcess {
     if (this.proc && !this.proc.death) return this.proc;
     const kernelPath = this.kernelPath();
-    const proc = new KernelProcess({ cwd: this.options.cwd, ...(kernelPath ? { kernelPath } : {}) });
+    const proc = new KernelProcess({
+      cwd: this.options.cwd,
+      ...(kernelPath ? { kernelPath } : {}),
+    });
     this.proc = proc;
     let reported = false;
     const dead = (reason: string) => {
@@ -68,38 +77,57 @@ class KernelProcessAdapter implements SessionKernel {
     const current: Current = { evaluationId, started: false, interrupted: false };
     this.current = current;
     void proc
-      .evaluate({ evalId: String(evaluationId), cellId, code: req.code, file: req.file, line: req.line }, (event) => {
-        if (this.proc !== proc) return;
-        switch (event.type) {
-          case "evaluation-started":
-            current.started = true;
-            // Interrupted after it was sent but before it started: the kernel may have seen the
-            // interrupt while nothing ran, so say it again now that the code runs.
-            if (current.interrupted) proc.interrupt();
-            this.sink.started(cellId, evaluationId);
-            break;
-          case "output":
-            this.sink.output(event.cellId, event.output);
-            break;
-          case "output-update":
-            this.sink.update(event.update, event.cellId);
-            break;
-          default:
-            break;
-        }
-      })
+      .evaluate(
+        { evalId: String(evaluationId), cellId, code: req.code, file: req.file, line: req.line },
+        (event) => {
+          if (this.proc !== proc) return;
+          switch (event.type) {
+            case "evaluation-started":
+              current.started = true;
+              // Interrupted after it was sent but before it started: the kernel may have seen the
+              // interrupt while nothing ran, so say it again now that the code runs.
+              if (current.interrupted) proc.interrupt();
+              this.sink.started(cellId, evaluationId);
+              break;
+            case "output":
+              this.sink.output(event.cellId, event.output);
+              break;
+            case "output-update":
+              this.sink.update(event.update, event.cellId);
+              break;
+            default:
+              break;
+          }
+        },
+      )
       .then((fin) => {
         if (this.current === current) this.current = null;
         if (this.proc !== proc) return; // restarted or stopped: the session already aborted the cell
         if (fin.status === "aborted" && current.interrupted && !current.started && !proc.death) {
           // Cancelled by `interrupt` while the kernel was starting: it never ran.
-          this.sink.finished({ cellId, evaluationId, status: "interrupted", result: null, defines: [], uses: [], durationMs: 0 });
+          this.sink.finished({
+            cellId,
+            evaluationId,
+            status: "interrupted",
+            result: null,
+            defines: [],
+            uses: [],
+            durationMs: 0,
+          });
           return;
         }
         if (fin.status === "aborted") {
           // The process died: its death is reported through onDeath (status "dead").
           if (proc.death) return;
-          this.sink.finished({ cellId, evaluationId, status: "error", result: fin.error ?? null, defines: [], uses: [], durationMs: fin.durationMs });
+          this.sink.finished({
+            cellId,
+            evaluationId,
+            status: "error",
+            result: fin.error ?? null,
+            defines: [],
+            uses: [],
+            durationMs: fin.durationMs,
+          });
           return;
         }
         this.sink.finished({
@@ -151,9 +179,11 @@ class KernelProcessAdapter implements SessionKernel {
   async tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }> {
     if (!this.proc || this.proc.death) throw new Error("the kernel is not running");
     const event = await this.proc.requestTablePage(tableId, offset, limit);
-    if (!event || event.update.type !== "table-page") throw new Error(`the kernel has no table ${tableId}`);
+    if (!event || event.update.type !== "table-page")
+      throw new Error(`the kernel has no table ${tableId}`);
     return { rows: event.update.rows };
   }
 }
 
-export const kernelProcessFactory: KernelFactory = (sink, options) => new KernelProcessAdapter(sink, options);
+export const kernelProcessFactory: KernelFactory = (sink, options) =>
+  new KernelProcessAdapter(sink, options);

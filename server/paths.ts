@@ -42,7 +42,8 @@ export async function resolveInRoot(root: string, relPath: string): Promise<stri
   for (;;) {
     try {
       const real = await realpath(probe);
-      if (!isInside(root, real)) throw new ForbiddenPathError("the path leads outside the served folder");
+      if (!isInside(root, real))
+        throw new ForbiddenPathError("the path leads outside the served folder");
       break;
     } catch (e) {
       if (e instanceof ForbiddenPathError) throw e;
@@ -76,8 +77,18 @@ export async function listFolder(root: string, relPath: string): Promise<FileEnt
     } catch {
       continue;
     }
-    const kind: FileEntry["kind"] = st.isDirectory() ? "directory" : isNotebookName(name) ? "notebook" : "file";
-    entries.push({ name, path: displayPath(root, child), kind, size: st.size, mtimeMs: Math.round(st.mtimeMs) });
+    const kind: FileEntry["kind"] = st.isDirectory()
+      ? "directory"
+      : isNotebookName(name)
+        ? "notebook"
+        : "file";
+    entries.push({
+      name,
+      path: displayPath(root, child),
+      kind,
+      size: st.size,
+      mtimeMs: Math.round(st.mtimeMs),
+    });
   }
   const rank = (k: FileEntry["kind"]) => (k === "directory" ? 0 : k === "notebook" ? 1 : 2);
   entries.sort((a, b) => rank(a.kind) - rank(b.kind) || a.name.localeCompare(b.name));

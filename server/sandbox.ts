@@ -38,7 +38,10 @@ export function sandboxContentSecurityPolicy(): string {
 
 /** Headers of the sandbox page (the app's, with its own CSP and framing allowed for the app). */
 export function sandboxHeaders(appHeaders: Record<string, string>): Record<string, string> {
-  const headers: Record<string, string> = { ...appHeaders, "Content-Security-Policy": sandboxContentSecurityPolicy() };
+  const headers: Record<string, string> = {
+    ...appHeaders,
+    "Content-Security-Policy": sandboxContentSecurityPolicy(),
+  };
   delete headers["X-Frame-Options"]; // frame-ancestors 'self' says it (X-Frame-Options would forbid the app's frame)
   return { ...headers, "Content-Type": "text/html; charset=utf-8" };
 }

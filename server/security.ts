@@ -82,10 +82,15 @@ export type AccessDecision =
  * from the cookie, an `Authorization: Bearer` header (non-browser clients) or `?token=` (the
  * URL printed by `tsnb serve`; an HTTP page request with it is redirected to drop it).
  */
-export function checkRequest(req: IncomingMessage, policy: AccessPolicy, websocket: boolean): AccessDecision {
+export function checkRequest(
+  req: IncomingMessage,
+  policy: AccessPolicy,
+  websocket: boolean,
+): AccessDecision {
   const hosts = allowedHosts(policy);
   const host = (req.headers.host ?? "").toLowerCase();
-  if (!hosts.has(host)) return { ok: false, status: 403, reason: `Host '${host}' is not this server` };
+  if (!hosts.has(host))
+    return { ok: false, status: 403, reason: `Host '${host}' is not this server` };
   if (websocket) {
     const origin = req.headers.origin;
     // Browsers always send Origin on WebSockets; a client without one is not a web page.
@@ -98,19 +103,27 @@ export function checkRequest(req: IncomingMessage, policy: AccessPolicy, websock
       } catch {
         return { ok: false, status: 403, reason: `Origin '${origin}' is not this server` };
       }
-      if (!hosts.has(originHost)) return { ok: false, status: 403, reason: `Origin '${origin}' is not this server` };
+      if (!hosts.has(originHost))
+        return { ok: false, status: 403, reason: `Origin '${origin}' is not this server` };
     }
   }
   const url = parseRequestTarget(req.url);
-  if (!url) return { ok: false, status: 400, reason: "the request target must be a path starting with a single /" };
+  if (!url)
+    return {
+      ok: false,
+      status: 400,
+      reason: "the request target must be a path starting with a single /",
+    };
   const fromQuery = url.searchParams.get("token");
   if (fromQuery !== null) {
-    if (tokensEqual(fromQuery, policy.token)) return { ok: true, via: "query", tokenInQuery: true, url };
+    if (tokensEqual(fromQuery, policy.token))
+      return { ok: true, via: "query", tokenInQuery: true, url };
     return { ok: false, status: 401, reason: "wrong token" };
   }
   const auth = req.headers.authorization;
   if (auth?.startsWith("Bearer ")) {
-    if (tokensEqual(auth.slice(7).trim(), policy.token)) return { ok: true, via: "header", tokenInQuery: false, url };
+    if (tokensEqual(auth.slice(7).trim(), policy.token))
+      return { ok: true, via: "header", tokenInQuery: false, url };
     return { ok: false, status: 401, reason: "wrong token" };
   }
   const cookie = parseCookies(req.headers.cookie).get(cookieName(policy.port));
@@ -120,11 +133,22 @@ export function checkRequest(req: IncomingMessage, policy: AccessPolicy, websock
     // by another origin — another localhost port (same site), or an HTML output's sandboxed
     // opaque-origin frame (Origin: null) — carries the cookie too and is refused.
     const site = req.headers["sec-fetch-site"];
-    if ((site !== undefined && site !== "same-origin" && site !== "none") || req.headers.origin === "null")
-      return { ok: false, status: 403, reason: "the cookie is not accepted on requests from another origin" };
+    if (
+      (site !== undefined && site !== "same-origin" && site !== "none") ||
+      req.headers.origin === "null"
+    )
+      return {
+        ok: false,
+        status: 403,
+        reason: "the cookie is not accepted on requests from another origin",
+      };
     return { ok: true, via: "cookie", tokenInQuery: false, url };
   }
-  return { ok: false, status: 401, reason: "missing or wrong token: open the URL that tsnb serve printed" };
+  return {
+    ok: false,
+    status: 401,
+    reason: "missing or wrong token: open the URL that tsnb serve printed",
+  };
 }
 
 /**

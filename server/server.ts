@@ -28,8 +28,20 @@ import { importNotebookBytes } from "../core/format/index.ts";
 import { assertNever, emptyNotebook, type Notebook } from "../core/notebook.ts";
 import { UnsavedStore, defaultDataDir } from "./app-data.ts";
 import type { KernelFactory } from "./kernel-runner.ts";
-import { ForbiddenPathError, displayPath, isNotebookName, listFolder, resolveInRoot } from "./paths.ts";
-import { checkRequest, newToken, securityHeaders, tokenCookie, type AccessPolicy } from "./security.ts";
+import {
+  ForbiddenPathError,
+  displayPath,
+  isNotebookName,
+  listFolder,
+  resolveInRoot,
+} from "./paths.ts";
+import {
+  checkRequest,
+  newToken,
+  securityHeaders,
+  tokenCookie,
+  type AccessPolicy,
+} from "./security.ts";
 import { SANDBOX_PAGE, SANDBOX_PATH, sandboxHeaders } from "./sandbox.ts";
 import { Session, SessionError, contentHash } from "./session.ts";
 import { packageRoot, serveStatic } from "./static.ts";
@@ -75,7 +87,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const STATUS_TEXT = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" } as const;
+const STATUS_TEXT = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+} as const;
 
 class RequestError extends Error {
   constructor(
@@ -143,7 +160,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   /** Unsaved notebooks in the app data folder that no open session holds. */
   const recoveredNotebooks = async (): Promise<RecoveredNotebook[]> => {
-    const open = new Set([...sessions.values()].map((s) => (s.file ? null : s.unsavedIdForRecovery())));
+    const open = new Set(
+      [...sessions.values()].map((s) => (s.file ? null : s.unsavedIdForRecovery())),
+    );
     return (await unsaved.list()).filter((r) => !open.has(r.id));
   };
 
@@ -155,12 +174,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       bytes = await readFile(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new RequestError(code === "ENOENT" ? "not-found" : "io", `cannot read ${displayPath(root, file)}: ${code ?? (e as Error).message}`);
+      throw new RequestError(
+        code === "ENOENT" ? "not-found" : "io",
+        `cannot read ${displayPath(root, file)}: ${code ?? (e as Error).message}`,
+      );
     }
     const r = importNotebookBytes(bytes);
     if (!r.ok)
-      throw new RequestError("import-failed", `${displayPath(root, file)}:${r.error.line}: ${r.error.message}`, r.error.line);
-    return sessionForFile(file) ?? newSession(r.notebook, file, contentHash(bytes), randomId(), r.cellLines);
+      throw new RequestError(
+        "import-failed",
+        `${displayPath(root, file)}:${r.error.line}: ${r.error.message}`,
+        r.error.line,
+      );
+    return (
+      sessionForFile(file) ??
+      newSession(r.notebook, file, contentHash(bytes), randomId(), r.cellLines)
+    );
   };
 
   const resolve = async (rel: string): Promise<string> => {
@@ -177,8 +206,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const server: Server = createServer((req, res) => {
     // Nothing a request carries may take the server down: an unexpected failure is a 500 for that request.
     handleHttp(req, res).catch((e: unknown) => {
-      log(`error serving ${req.method} ${String(req.url).slice(0, 200)}: ${(e as Error).stack ?? String(e)}`);
-      if (!res.headersSent) res.writeHead(500, { ...securityHeaders(), "Content-Type": "text/plain; charset=utf-8" });
+      log(
+        `error serving ${req.method} ${String(req.url).slice(0, 200)}: ${(e as Error).stack ?? String(e)}`,
+      );
+      if (!res.headersSent)
+        res.writeHead(500, { ...securityHeaders(), "Content-Type": "text/plain; charset=utf-8" });
       res.end("Internal error\n");
     });
   });
@@ -194,7 +226,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const url = access.url;
     if (access.tokenInQuery) {
       url.searchParams.delete("token");
-      res.writeHead(302, { ...headers, "Set-Cookie": tokenCookie(policy.port, token), Location: url.pathname + url.search });
+      res.writeHead(302, {
+        ...headers,
+        "Set-Cookie": tokenCookie(policy.port, token),
+        Location: url.pathname + url.search,
+      });
       res.end();
       return;
     }
@@ -216,7 +252,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const served = await serveStatic(staticDir, url.pathname, res, headers);
     if (served) return;
     // Paths without an extension are the app's own routes: serve its page.
-    if (!/\.[a-z0-9]+$/i.test(url.pathname) && (await serveStatic(staticDir, "/", res, headers))) return;
+    if (!/\.[a-z0-9]+$/i.test(url.pathname) && (await serveStatic(staticDir, "/", res, headers)))
+      return;
     res.writeHead(404, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
     res.end("Not found\n");
   }
@@ -229,7 +266,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // The socket is ours from here: a client that resets it must not raise an unhandled 'error'.
     socket.on("error", () => undefined);
     const refuse = (status: keyof typeof STATUS_TEXT, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`,
+      );
     };
     try {
       const access = checkRequest(req, policy, true);
@@ -306,14 +345,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       switch (msg.type) {
         case "hello": {
           if (msg.protocolVersion !== APP_PROTOCOL_VERSION) {
-            fail("protocol-version", `server speaks protocol ${APP_PROTOCOL_VERSION}, client ${msg.protocolVersion}: reload the page`);
+            fail(
+              "protocol-version",
+              `server speaks protocol ${APP_PROTOCOL_VERSION}, client ${msg.protocolVersion}: reload the page`,
+            );
             ws.close(1002, "protocol version");
             return;
           }
           if (clientId !== null) liveClients.delete(clientId);
           // A window keeps its id across reconnects, unless another live window has it (a duplicated tab).
           const wanted = msg.clientId;
-          const usable = wanted !== undefined && /^[\w-]{1,64}$/.test(wanted) && !["server", "kernel"].includes(wanted) && !liveClients.has(wanted);
+          const usable =
+            wanted !== undefined &&
+            /^[\w-]{1,64}$/.test(wanted) &&
+            !["server", "kernel"].includes(wanted) &&
+            !liveClients.has(wanted);
           clientId = usable ? wanted : randomId();
           liveClients.add(clientId);
           const recovered = await recoveredNotebooks();
@@ -325,13 +371,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             sessions: [...sessions.values()].map((s) => s.summary()),
             recovered,
           });
-          if (msg.sessionId !== undefined && sessions.has(msg.sessionId)) joinSession(sessions.get(msg.sessionId)!);
+          if (msg.sessionId !== undefined && sessions.has(msg.sessionId))
+            joinSession(sessions.get(msg.sessionId)!);
           return;
         }
         case "apply": {
           const session = getSession(msg.sessionId);
-          if (joined !== session) throw new RequestError("not-joined", "join the session before changing it");
-          session.applyFromClient(clientId!, msg.op, (error) => fail("invalid-operation", error, msg.requestId));
+          if (joined !== session)
+            throw new RequestError("not-joined", "join the session before changing it");
+          session.applyFromClient(clientId!, msg.op, (error) =>
+            fail("invalid-operation", error, msg.requestId),
+          );
           return;
         }
         case "join":
@@ -344,13 +394,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           return;
         case "open-file": {
           const file = await resolve(msg.path);
-          if (!isNotebookName(file)) throw new RequestError("forbidden-path", "only .tsnb and .md files open as notebooks");
+          if (!isNotebookName(file))
+            throw new RequestError("forbidden-path", "only .tsnb and .md files open as notebooks");
           return joinSession(await openAbsolute(file), msg.requestId);
         }
         case "new-notebook":
           return joinSession(newSession(emptyNotebook(), null, null), msg.requestId);
         case "open-recovered": {
-          const existing = [...sessions.values()].find((s) => !s.file && s.unsavedIdForRecovery() === msg.id);
+          const existing = [...sessions.values()].find(
+            (s) => !s.file && s.unsavedIdForRecovery() === msg.id,
+          );
           if (existing) return joinSession(existing, msg.requestId);
           let bytes: Buffer;
           try {
@@ -359,7 +412,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             throw new RequestError("not-found", `no recovered notebook ${msg.id}`);
           }
           const r = importNotebookBytes(bytes);
-          if (!r.ok) throw new RequestError("import-failed", `recovered notebook:${r.error.line}: ${r.error.message}`, r.error.line);
+          if (!r.ok)
+            throw new RequestError(
+              "import-failed",
+              `recovered notebook:${r.error.line}: ${r.error.message}`,
+              r.error.line,
+            );
           return joinSession(newSession(r.notebook, null, null, msg.id), msg.requestId);
         }
         case "discard-recovered": {
@@ -377,11 +435,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           try {
             entries = await listFolder(root, msg.path);
           } catch (e) {
-            if (e instanceof ForbiddenPathError) throw new RequestError("forbidden-path", e.message);
+            if (e instanceof ForbiddenPathError)
+              throw new RequestError("forbidden-path", e.message);
             const code = (e as NodeJS.ErrnoException).code;
-            throw new RequestError(code === "ENOENT" || code === "ENOTDIR" ? "not-found" : "io", `cannot list '${msg.path}': ${code}`);
+            throw new RequestError(
+              code === "ENOENT" || code === "ENOTDIR" ? "not-found" : "io",
+              `cannot list '${msg.path}': ${code}`,
+            );
           }
-          return send({ type: "file-list", path: msg.path, entries, ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}) });
+          return send({
+            type: "file-list",
+            path: msg.path,
+            entries,
+            ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+          });
         }
         case "list-sessions":
           return send({
@@ -396,11 +463,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         case "save-as": {
           const session = getSession(msg.sessionId);
           const file = await resolve(msg.path);
-          if (!isNotebookName(file)) throw new RequestError("forbidden-path", "notebooks are saved as .tsnb (or .md) files");
+          if (!isNotebookName(file))
+            throw new RequestError("forbidden-path", "notebooks are saved as .tsnb (or .md) files");
           const other = sessionForFile(file);
-          if (other && other !== session) throw new RequestError("exists", `${msg.path} is open in another session`);
+          if (other && other !== session)
+            throw new RequestError("exists", `${msg.path} is open in another session`);
           if (!msg.overwrite && file !== session.file) {
-            const exists = await stat(file).then(() => true, () => false);
+            const exists = await stat(file).then(
+              () => true,
+              () => false,
+            );
             if (exists) throw new RequestError("exists", `${msg.path} already exists`);
           }
           await session.saveAs(file, displayPath(root, file));
@@ -462,12 +534,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const bracket = (h: string) => (h.includes(":") ? `[${h}]` : h);
   // Listening on every interface: the machine's own addresses and name are accepted as Host (still not arbitrary names: DNS rebinding).
   const extraHosts = wildcard
-    ? [hostname(), ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => bracket(i.address.split("%")[0]!)))]
+    ? [
+        hostname(),
+        ...Object.values(networkInterfaces()).flatMap((list) =>
+          (list ?? []).map((i) => bracket(i.address.split("%")[0]!)),
+        ),
+      ]
     : ["127.0.0.1", "localhost", "::1"].includes(host)
       ? []
       : [bracket(host)];
   policy = { token, port, extraHosts };
-  const urlHost = wildcard || host === "::1" ? (host === "::1" ? "[::1]" : "127.0.0.1") : policy.extraHosts?.[0] ?? host;
+  const urlHost =
+    wildcard || host === "::1"
+      ? host === "::1"
+        ? "[::1]"
+        : "127.0.0.1"
+      : (policy.extraHosts?.[0] ?? host);
   const baseUrl = `http://${urlHost}:${port}/`;
 
   let closing: Promise<void> | null = null;

@@ -16,11 +16,24 @@ import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import type { ServerMessage, SessionSummary } from "../core/app-protocol.ts";
-import { exportNotebook, exportNotebookWithLines, importNotebookBytes } from "../core/format/index.ts";
+import {
+  exportNotebook,
+  exportNotebookWithLines,
+  importNotebookBytes,
+} from "../core/format/index.ts";
 import { assertNever, type Notebook } from "../core/notebook.ts";
 import type { Output, TableOutput } from "../core/outputs.ts";
-import { applyOperation, createSessionData, notebookForSave, type SessionData } from "../core/session/data.ts";
-import { validateClientOperation, type Action, type Operation } from "../core/session/operations.ts";
+import {
+  applyOperation,
+  createSessionData,
+  notebookForSave,
+  type SessionData,
+} from "../core/session/data.ts";
+import {
+  validateClientOperation,
+  type Action,
+  type Operation,
+} from "../core/session/operations.ts";
 import type { UnsavedStore } from "./app-data.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 import type { KernelFactory, KernelSink, SessionKernel } from "./kernel-runner.ts";
@@ -99,7 +112,8 @@ export class Session {
     this.fingerprint = options.fingerprint;
     this.unsavedId = options.unsavedId;
     this.data = createSessionData(options.notebook, options.displayPath);
-    if (options.cellLines) this.cellLinesCache = { docRevision: this.data.docRevision, lines: options.cellLines };
+    if (options.cellLines)
+      this.cellLinesCache = { docRevision: this.data.docRevision, lines: options.cellLines };
     this.startWatching();
   }
 
@@ -164,7 +178,12 @@ export class Session {
           continue;
         }
         this.data = r.data;
-        this.broadcast({ type: "applied", sessionId: this.id, op: next, revision: r.data.revision });
+        this.broadcast({
+          type: "applied",
+          sessionId: this.id,
+          op: next,
+          revision: r.data.revision,
+        });
         for (const action of r.actions) {
           try {
             this.perform(action);
@@ -172,7 +191,15 @@ export class Session {
             // A kernel that cannot take the evaluation must not leave the cell "running" forever.
             this.log(`${action.type} failed: ${(e as Error).stack ?? String(e)}`);
             if (action.type === "start-evaluation")
-              this.pending.push({ op: { type: "kernel-status", clientId: "kernel", at: this.now(), status: "dead", reason: `cannot start the evaluation: ${(e as Error).message}` } });
+              this.pending.push({
+                op: {
+                  type: "kernel-status",
+                  clientId: "kernel",
+                  at: this.now(),
+                  status: "dead",
+                  reason: `cannot start the evaluation: ${(e as Error).message}`,
+                },
+              });
           }
         }
       }
@@ -211,7 +238,8 @@ export class Session {
         this.kernel?.interrupt();
         return;
       case "restart-kernel":
-        if (this.kernel) void this.kernel.restart().catch((e) => this.log(`restart failed: ${String(e)}`));
+        if (this.kernel)
+          void this.kernel.restart().catch((e) => this.log(`restart failed: ${String(e)}`));
         return;
       case "schedule-autosave":
         this.scheduleAutosave();
@@ -239,17 +267,34 @@ export class Session {
   private ensureKernel(): SessionKernel {
     if (this.kernel) return this.kernel;
     const sink: KernelSink = {
-      status: (status, reason) => this.serverOp("kernel-status", reason === undefined ? { status } : { status, reason }, "kernel"),
-      started: (cellId, evaluationId) => this.serverOp("evaluation-started", { cellId, evaluationId }, "kernel"),
+      status: (status, reason) =>
+        this.serverOp(
+          "kernel-status",
+          reason === undefined ? { status } : { status, reason },
+          "kernel",
+        ),
+      started: (cellId, evaluationId) =>
+        this.serverOp("evaluation-started", { cellId, evaluationId }, "kernel"),
       output: (cellId, output) => this.serverOp("output-appended", { cellId, output }, "kernel"),
-      update: (update, cellId) => this.serverOp("output-updated", cellId === undefined ? { update } : { update, cellId }, "kernel"),
+      update: (update, cellId) =>
+        this.serverOp(
+          "output-updated",
+          cellId === undefined ? { update } : { update, cellId },
+          "kernel",
+        ),
       finished: (r) => this.serverOp("evaluation-finished", r, "kernel"),
     };
-    this.kernel = this.options.kernelFactory(sink, { cwd: this.file ? dirname(this.file) : this.options.defaultCwd });
+    this.kernel = this.options.kernelFactory(sink, {
+      cwd: this.file ? dirname(this.file) : this.options.defaultCwd,
+    });
     return this.kernel;
   }
 
-  async tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][]; totalRows: number }> {
+  async tablePage(
+    tableId: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ rows: unknown[][]; totalRows: number }> {
     if (!this.kernel) throw new SessionError("kernel", "the kernel is not running");
     const table = findTable(this.data, tableId);
     if (!table) throw new SessionError("kernel", `no table output ${tableId}`);
@@ -271,7 +316,8 @@ export class Session {
       void this.autosave().catch((e: Error) => {
         this.log(`autosave failed: ${e.message}`);
         // A disk conflict is shown through `diskConflict`; other failures (disk full, permissions) are told to the windows.
-        if (!this.data.diskConflict) this.broadcast({ type: "error", code: "io", message: `Autosave failed: ${e.message}` });
+        if (!this.data.diskConflict)
+          this.broadcast({ type: "error", code: "io", message: `Autosave failed: ${e.message}` });
       });
     }, this.options.autosaveMs);
   }
@@ -287,10 +333,14 @@ export class Session {
         if (this.data.diskConflict || !this.data.dirty) return;
         await this.writeToFile(false);
       } else {
-        if (this.data.docRevision === 0 || this.data.docRevision === this.unsavedWrittenRevision) return;
+        if (this.data.docRevision === 0 || this.data.docRevision === this.unsavedWrittenRevision)
+          return;
         const rev = this.data.docRevision;
         await this.options.unsaved.ensure();
-        await writeFileAtomic(this.options.unsaved.pathOf(this.unsavedId), exportNotebook(notebookForSave(this.data)));
+        await writeFileAtomic(
+          this.options.unsaved.pathOf(this.unsavedId),
+          exportNotebook(notebookForSave(this.data)),
+        );
         this.unsavedWrittenRevision = rev;
       }
     });
@@ -299,8 +349,10 @@ export class Session {
   /** Save to the notebook's file now (the user's "Save"). */
   save(): Promise<void> {
     return this.chain(async () => {
-      if (!this.file) throw new SessionError("no-path", "this notebook has no file yet: use Save As");
-      if (this.data.diskConflict) throw new SessionError("io", "the file changed on disk: choose Reload or Keep mine first");
+      if (!this.file)
+        throw new SessionError("no-path", "this notebook has no file yet: use Save As");
+      if (this.data.diskConflict)
+        throw new SessionError("io", "the file changed on disk: choose Reload or Keep mine first");
       await this.writeToFile(false);
     });
   }
@@ -335,7 +387,12 @@ export class Session {
       }
       const bytes = await readFile(this.file);
       const r = importNotebookBytes(bytes);
-      if (!r.ok) throw new SessionError("import-failed", `${this.data.path}:${r.error.line}: ${r.error.message}`, r.error.line);
+      if (!r.ok)
+        throw new SessionError(
+          "import-failed",
+          `${this.data.path}:${r.error.line}: ${r.error.message}`,
+          r.error.line,
+        );
       this.fingerprint = contentHash(bytes);
       this.serverOp("notebook-replaced", { notebook: r.notebook });
       this.cellLinesCache = { docRevision: this.data.docRevision, lines: r.cellLines };
@@ -370,7 +427,10 @@ export class Session {
       await writeFileAtomic(file, text);
     } catch (e) {
       this.fingerprint = previous;
-      throw new SessionError("io", `could not write ${this.data.path ?? file}: ${(e as Error).message}`);
+      throw new SessionError(
+        "io",
+        `could not write ${this.data.path ?? file}: ${(e as Error).message}`,
+      );
     } finally {
       this.writing--;
     }

@@ -30,8 +30,7 @@ const MIME: Record<string, string> = {
 
 /** The project's root folder (where package.json is), from this module's location in source or in dist/. */
 export function packageRoot(): string {
-  const here =
-    typeof __filename === "string" ? __filename : fileURLToPath(import.meta.url);
+  const here = typeof __filename === "string" ? __filename : fileURLToPath(import.meta.url);
   let dir = dirname(here);
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, "package.json"))) return dir;
@@ -48,7 +47,12 @@ const PLACEHOLDER = `<!doctype html>
 `;
 
 /** Serve `urlPath` from `dir`; "/" is index.html. Returns false when there is no such file (the caller answers 404). */
-export async function serveStatic(dir: string, urlPath: string, res: ServerResponse, headers: Record<string, string>): Promise<boolean> {
+export async function serveStatic(
+  dir: string,
+  urlPath: string,
+  res: ServerResponse,
+  headers: Record<string, string>,
+): Promise<boolean> {
   let rel: string;
   try {
     rel = decodeURIComponent(urlPath);

@@ -28,9 +28,10 @@ export * from "../ml/index.ts";
 /** The display protocol's symbol: implement `[displaySymbol]()` returning an Output. */
 export const displaySymbol: unique symbol = Symbol.for("tsnb.display") as never;
 
-
 function kernel(): KernelBridge | undefined {
-  return (globalThis as unknown as Record<symbol, KernelBridge | undefined>)[Symbol.for("tsnb.kernel")];
+  return (globalThis as unknown as Record<symbol, KernelBridge | undefined>)[
+    Symbol.for("tsnb.kernel")
+  ];
 }
 
 /** A piece of Markdown; shown rendered when it is a cell's result or passed to display(). */
@@ -98,7 +99,10 @@ async function outputOf(value: unknown): Promise<Output> {
 function show(output: Output): void {
   const k = kernel();
   if (k) k.emit(output);
-  else console.log(output.type === "markdown" ? output.text : output.type === "html" ? output.html : output);
+  else
+    console.log(
+      output.type === "markdown" ? output.text : output.type === "html" ? output.html : output,
+    );
 }
 
 /**
@@ -119,7 +123,14 @@ export function display(value: unknown): DisplayHandle {
     show({ type: "frame", id, outputs: [] });
     ready = outputOf(value).then(
       (o) => k?.update({ type: "frame-replace", id, outputs: [o] }),
-      (err) => k?.update({ type: "frame-replace", id, outputs: [{ type: "terminal", stream: "stderr", text: `display failed: ${String(err)}\n` }] }),
+      (err) =>
+        k?.update({
+          type: "frame-replace",
+          id,
+          outputs: [
+            { type: "terminal", stream: "stderr", text: `display failed: ${String(err)}\n` },
+          ],
+        }),
     );
   }
   return {
@@ -139,13 +150,23 @@ export function display(value: unknown): DisplayHandle {
 function syncOutput(value: unknown): Output | null {
   if (value instanceof Markdown) return { type: "markdown", text: value.text };
   if (value instanceof Html) return { type: "html", html: value.html };
-  if (typeof value === "string") return { type: "terminal", stream: "stdout", text: value.endsWith("\n") ? value : value + "\n" };
+  if (typeof value === "string")
+    return {
+      type: "terminal",
+      stream: "stdout",
+      text: value.endsWith("\n") ? value : value + "\n",
+    };
   // A display method that answers synchronously keeps the output in order with console text.
   if (value !== null && (typeof value === "object" || typeof value === "function")) {
     const method = (value as Record<symbol, unknown>)[displaySymbol];
     if (typeof method === "function") {
       const out = (method as () => unknown).call(value);
-      if (out && typeof out === "object" && typeof (out as PromiseLike<unknown>).then !== "function") return out as Output;
+      if (
+        out &&
+        typeof out === "object" &&
+        typeof (out as PromiseLike<unknown>).then !== "function"
+      )
+        return out as Output;
     }
   }
   return null;
@@ -158,8 +179,19 @@ display.text = (text: string): DisplayHandle => display(String(text));
 /** Show HTML (in a sandboxed frame). */
 display.html = (markup: string): DisplayHandle => display(new Html(markup));
 /** Show an image from bytes (or base64 text) of the given MIME type. */
-display.image = (data: Uint8Array | ArrayBuffer | string, mime = "image/png", alt?: string): DisplayHandle =>
-  display({ [Symbol.for("tsnb.display")]: (): Output => ({ type: "image", mime, data: base64(data), ...(alt ? { alt } : {}) }) });
+display.image = (
+  data: Uint8Array | ArrayBuffer | string,
+  mime = "image/png",
+  alt?: string,
+): DisplayHandle =>
+  display({
+    [Symbol.for("tsnb.display")]: (): Output => ({
+      type: "image",
+      mime,
+      data: base64(data),
+      ...(alt ? { alt } : {}),
+    }),
+  });
 /** Show a Vega-Lite chart. */
 display.vegaLite = (spec: unknown): DisplayHandle =>
   display({ [Symbol.for("tsnb.display")]: (): Output => ({ type: "vega-lite", spec }) });

@@ -94,7 +94,8 @@ export interface SessionData {
   evaluationCount: number;
 }
 
-export type ApplyResult = { ok: true; data: SessionData; actions: Action[] } | { ok: false; error: string };
+export type ApplyResult =
+  { ok: true; data: SessionData; actions: Action[] } | { ok: false; error: string };
 
 function newCellState(cell: Cell): CellSessionState {
   return {
@@ -193,8 +194,16 @@ interface Reduced {
   docChanged: boolean;
 }
 
-const doc = (data: SessionData, actions: Action[] = []): Reduced => ({ data, actions, docChanged: true });
-const session = (data: SessionData, actions: Action[] = []): Reduced => ({ data, actions, docChanged: false });
+const doc = (data: SessionData, actions: Action[] = []): Reduced => ({
+  data,
+  actions,
+  docChanged: true,
+});
+const session = (data: SessionData, actions: Action[] = []): Reduced => ({
+  data,
+  actions,
+  docChanged: false,
+});
 
 function reduce(data: SessionData, op: Operation): Reduced | string {
   switch (op.type) {
@@ -214,7 +223,8 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
           cell = { type: "markdown", id: op.cellId, source };
           break;
         case "smart":
-          if (op.kind === undefined || op.attrs === undefined) return "a smart cell needs kind and attrs";
+          if (op.kind === undefined || op.attrs === undefined)
+            return "a smart cell needs kind and attrs";
           cell = { type: "smart", id: op.cellId, kind: op.kind, attrs: op.attrs, source };
           break;
         default:
@@ -226,8 +236,10 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       return doc({ ...next, cells: withEntry(data.cells, cell.id, newCellState(cell)) });
     }
     case "insert-section": {
-      if (op.index < 0 || op.index > data.notebook.sections.length) return `index ${op.index} out of range`;
-      if (data.notebook.sections.some((s) => s.id === op.sectionId)) return `section id ${op.sectionId} already exists`;
+      if (op.index < 0 || op.index > data.notebook.sections.length)
+        return `index ${op.index} out of range`;
+      if (data.notebook.sections.some((s) => s.id === op.sectionId))
+        return `section id ${op.sectionId} already exists`;
       const sections = data.notebook.sections.slice();
       sections.splice(op.index, 0, { id: op.sectionId, title: op.title, cells: [] });
       return doc(withSections(data, sections));
@@ -243,7 +255,8 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       if (data.notebook.sections.length === 1) return "cannot delete the only section";
       let next = data;
       const actions: Action[] = [];
-      for (const cell of data.notebook.sections[si]!.cells) next = forgetCell(next, cell.id, actions);
+      for (const cell of data.notebook.sections[si]!.cells)
+        next = forgetCell(next, cell.id, actions);
       const sections = next.notebook.sections.filter((s) => s.id !== op.sectionId);
       return doc(withSections(next, sections), actions);
     }
@@ -252,13 +265,21 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
     case "set-cell-source": {
       const found = findCell(data.notebook, op.cellId);
       if (!found) return `unknown cell ${op.cellId}`;
-      const next = withCell(data, found.sectionIndex, found.cellIndex, { ...found.cell, source: op.source });
+      const next = withCell(data, found.sectionIndex, found.cellIndex, {
+        ...found.cell,
+        source: op.source,
+      });
       return doc(withSourceChanged(next, op.cellId, op.source));
     }
     case "move-cell": {
       const found = findCell(data.notebook, op.cellId);
       if (!found) return `unknown cell ${op.cellId}`;
-      return doc(withSections(data, moveCell(data.notebook.sections, found.sectionIndex, found.cellIndex, op.offset)));
+      return doc(
+        withSections(
+          data,
+          moveCell(data.notebook.sections, found.sectionIndex, found.cellIndex, op.offset),
+        ),
+      );
     }
     case "delete-cell": {
       const found = findCell(data.notebook, op.cellId);
@@ -283,7 +304,11 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       const found = findCell(data.notebook, op.cellId);
       if (!found) return `unknown cell ${op.cellId}`;
       if (found.cell.type !== "smart") return `cell ${op.cellId} is not a smart cell`;
-      const next = withCell(data, found.sectionIndex, found.cellIndex, { ...found.cell, attrs: op.attrs, source: op.source });
+      const next = withCell(data, found.sectionIndex, found.cellIndex, {
+        ...found.cell,
+        attrs: op.attrs,
+        source: op.source,
+      });
       return doc(withSourceChanged(next, op.cellId, op.source));
     }
     case "convert-smart-cell": {
@@ -306,7 +331,14 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       return session(enqueue(data, [op.cellId]));
     }
     case "evaluate-all":
-      return session(enqueue(data, allCells(data.notebook).filter(isEvaluable).map((c) => c.id)));
+      return session(
+        enqueue(
+          data,
+          allCells(data.notebook)
+            .filter(isEvaluable)
+            .map((c) => c.id),
+        ),
+      );
     case "interrupt": {
       const actions: Action[] = data.running ? [{ type: "interrupt-kernel" }] : [];
       return session(clearQueue(data, { type: "idle" }), actions);
@@ -314,7 +346,12 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
     case "restart-kernel": {
       let next = clearQueue(data, { type: "idle" });
       next = abortRunning(next, "the kernel was restarted");
-      next = { ...next, cells: mapCells(next.cells, (s) => (s.validity === "fresh" ? { ...s, validity: "stale" } : s)) };
+      next = {
+        ...next,
+        cells: mapCells(next.cells, (s) =>
+          s.validity === "fresh" ? { ...s, validity: "stale" } : s,
+        ),
+      };
       return session(next, [{ type: "restart-kernel" }]);
     }
     case "clear-outputs": {
@@ -323,10 +360,17 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         if (!s) return `unknown cell ${op.cellId}`;
         return session({ ...data, cells: withEntry(data.cells, op.cellId, { ...s, outputs: [] }) });
       }
-      return session({ ...data, cells: mapCells(data.cells, (s) => (s.outputs.length ? { ...s, outputs: [] } : s)) });
+      return session({
+        ...data,
+        cells: mapCells(data.cells, (s) => (s.outputs.length ? { ...s, outputs: [] } : s)),
+      });
     }
     case "set-input-value": {
-      const updated = updateOutputAnywhere(data, { type: "input-value", id: op.inputId, value: op.value });
+      const updated = updateOutputAnywhere(data, {
+        type: "input-value",
+        id: op.inputId,
+        value: op.value,
+      });
       if (!updated) return `unknown input ${op.inputId}`;
       return session(updated, [{ type: "set-input-value", inputId: op.inputId, value: op.value }]);
     }
@@ -358,7 +402,12 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         const reason = `the kernel died${op.reason ? `: ${op.reason}` : ""}`;
         next = clearQueue(next, { type: "idle" });
         next = abortRunning(next, reason);
-        next = { ...next, cells: mapCells(next.cells, (s) => (s.validity === "fresh" ? { ...s, validity: "stale" } : s)) };
+        next = {
+          ...next,
+          cells: mapCells(next.cells, (s) =>
+            s.validity === "fresh" ? { ...s, validity: "stale" } : s,
+          ),
+        };
       }
       return session(next);
     }
@@ -400,9 +449,17 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
   }
 }
 
-function finishEvaluation(data: SessionData, op: Extract<Operation, { type: "evaluation-finished" }>): Reduced | string {
+function finishEvaluation(
+  data: SessionData,
+  op: Extract<Operation, { type: "evaluation-finished" }>,
+): Reduced | string {
   const s = data.cells[op.cellId];
-  if (!s || s.status.type !== "running" || s.status.evaluationId !== op.evaluationId || data.running?.cellId !== op.cellId)
+  if (
+    !s ||
+    s.status.type !== "running" ||
+    s.status.evaluationId !== op.evaluationId ||
+    data.running?.cellId !== op.cellId
+  )
     return `evaluation ${op.evaluationId} of cell ${op.cellId} is not running`;
   const found = findCell(data.notebook, op.cellId);
   const currentSource = found ? found.cell.source : s.status.source;
@@ -421,7 +478,10 @@ function finishEvaluation(data: SessionData, op: Extract<Operation, { type: "eva
   next = setCell({ ...next, evaluationCount: seq }, op.cellId, {
     ...s,
     outputs,
-    status: op.status === "ok" ? { type: "done", durationMs: op.durationMs } : { type: "error", durationMs: op.durationMs },
+    status:
+      op.status === "ok"
+        ? { type: "done", durationMs: op.durationMs }
+        : { type: "error", durationMs: op.durationMs },
     validity: currentSource === evaluatedSource ? "fresh" : "stale",
     defines: op.defines.slice(),
     uses: op.uses.slice(),
@@ -429,7 +489,8 @@ function finishEvaluation(data: SessionData, op: Extract<Operation, { type: "eva
     evaluatedSource,
   });
   next = markDependentsStale(next, op.cellId, seq);
-  if (op.status === "error") next = clearQueue(next, { type: "aborted", reason: "not run: an earlier cell failed" });
+  if (op.status === "error")
+    next = clearQueue(next, { type: "aborted", reason: "not run: an earlier cell failed" });
   // Outputs are part of the saved document only when the notebook persists them.
   const persisted = data.notebook.metadata.persistOutputs === true;
   return persisted ? doc(next) : session(next);
@@ -448,7 +509,13 @@ function markDependentsStale(data: SessionData, cellId: string, seq: number): Se
   while (changed) {
     changed = false;
     for (const [id, s] of Object.entries(cells)) {
-      if (id === cellId || s.validity !== "fresh" || s.evaluationSeq === null || s.evaluationSeq >= seq) continue;
+      if (
+        id === cellId ||
+        s.validity !== "fresh" ||
+        s.evaluationSeq === null ||
+        s.evaluationSeq >= seq
+      )
+        continue;
       if (!s.uses.some((u) => names.has(u))) continue;
       cells[id] = { ...s, validity: "stale" };
       newlyStale.push(id);
@@ -493,7 +560,9 @@ function abortRunning(data: SessionData, reason: string): SessionData {
   if (!data.running) return data;
   const s = data.cells[data.running.cellId];
   const next = { ...data, running: null };
-  return s ? setCell(next, data.running.cellId, { ...s, status: { type: "aborted", reason } }) : next;
+  return s
+    ? setCell(next, data.running.cellId, { ...s, status: { type: "aborted", reason } })
+    : next;
 }
 
 /** Start the next queued evaluation when nothing runs. */
@@ -506,12 +575,21 @@ function dispatchNext(data: SessionData, at: number, actions: Action[]): Session
     const s = next.cells[cellId!];
     if (!found || !s || !isEvaluable(found.cell)) continue;
     const evaluationId = next.nextEvaluationId;
-    next = setCell({ ...next, nextEvaluationId: evaluationId + 1, running: { cellId: cellId!, evaluationId } }, cellId!, {
-      ...s,
-      outputs: [],
-      status: { type: "running", evaluationId, startedAt: at, source: found.cell.source },
+    next = setCell(
+      { ...next, nextEvaluationId: evaluationId + 1, running: { cellId: cellId!, evaluationId } },
+      cellId!,
+      {
+        ...s,
+        outputs: [],
+        status: { type: "running", evaluationId, startedAt: at, source: found.cell.source },
+      },
+    );
+    actions.push({
+      type: "start-evaluation",
+      cellId: cellId!,
+      evaluationId,
+      code: found.cell.source,
     });
-    actions.push({ type: "start-evaluation", cellId: cellId!, evaluationId, code: found.cell.source });
   }
   return next;
 }
@@ -552,7 +630,8 @@ function updateOutputAnywhere(
   update: Parameters<typeof applyOutputUpdate>[1],
   hintCellId?: string,
 ): SessionData | null {
-  const ids = hintCellId !== undefined ? [hintCellId, ...Object.keys(data.cells)] : Object.keys(data.cells);
+  const ids =
+    hintCellId !== undefined ? [hintCellId, ...Object.keys(data.cells)] : Object.keys(data.cells);
   for (const id of ids) {
     const s = data.cells[id];
     if (!s || s.outputs.length === 0) continue;

@@ -326,7 +326,8 @@ export function validateClientOperation(
   if (!isRecord(value)) return { ok: false, error: "operation must be an object" };
   const type = value["type"];
   if (typeof type !== "string") return { ok: false, error: "operation.type must be a string" };
-  if (!isClientOperationType(type)) return { ok: false, error: `operation type '${type}' cannot be sent by a client` };
+  if (!isClientOperationType(type))
+    return { ok: false, error: `operation type '${type}' cannot be sent by a client` };
   const v = value;
   const problem = checkFields(type, v);
   if (problem) return { ok: false, error: `${type}: ${problem}` };
@@ -338,8 +339,10 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
   switch (type) {
     case "insert-cell": {
       const ct = v["cellType"];
-      if (ct !== "code" && ct !== "markdown" && ct !== "smart") return "cellType must be code, markdown or smart";
-      if (v["source"] !== undefined && typeof v["source"] !== "string") return "source must be a string";
+      if (ct !== "code" && ct !== "markdown" && ct !== "smart")
+        return "cellType must be code, markdown or smart";
+      if (v["source"] !== undefined && typeof v["source"] !== "string")
+        return "source must be a string";
       if (ct === "smart" && (typeof v["kind"] !== "string" || !isRecord(v["attrs"])))
         return "a smart cell needs kind (string) and attrs (object)";
       return first(str("sectionId"), int("index"), str("cellId"));
@@ -353,7 +356,8 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
     case "set-title":
       return str("title");
     case "set-cell-source":
-      if (v["baseRevision"] !== undefined && !Number.isInteger(v["baseRevision"])) return "baseRevision must be an integer";
+      if (v["baseRevision"] !== undefined && !Number.isInteger(v["baseRevision"]))
+        return "baseRevision must be an integer";
       return first(str("cellId"), str("source"));
     case "move-cell":
       return first(str("cellId"), int("offset"));
@@ -383,4 +387,3 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       return assertNever(type, "operation type");
   }
 }
-

@@ -11,7 +11,10 @@ import type { Output, OutputUpdate } from "../outputs.ts";
 import { isRecord } from "../fields.ts";
 
 /** Apply `update` to the output with its id in `outputs` (searching inside frames); `found` false when no output has that id. */
-export function applyOutputUpdate(outputs: readonly Output[], update: OutputUpdate): { outputs: Output[]; found: boolean } {
+export function applyOutputUpdate(
+  outputs: readonly Output[],
+  update: OutputUpdate,
+): { outputs: Output[]; found: boolean } {
   let found = false;
   const next = outputs.map((out): Output => {
     if (found) return out;
@@ -42,13 +45,19 @@ function updateOne(out: Output, update: OutputUpdate): Output | null {
     case "frame-append":
       return out.type === "frame" ? { ...out, outputs: [...out.outputs, ...update.outputs] } : null;
     case "vega-lite-push":
-      return out.type === "vega-lite" ? { ...out, spec: pushRows(out.spec, out.dataset, update.rows, update.window) } : null;
+      return out.type === "vega-lite"
+        ? { ...out, spec: pushRows(out.spec, out.dataset, update.rows, update.window) }
+        : null;
     case "progress-set":
-      return out.type === "progress" ? { ...out, fraction: update.fraction, label: update.label } : null;
+      return out.type === "progress"
+        ? { ...out, fraction: update.fraction, label: update.label }
+        : null;
     case "table-page":
       return out.type === "table" ? { ...out, offset: update.offset, rows: update.rows } : null;
     case "input-value":
-      return out.type === "input" ? { ...out, input: { ...out.input, value: update.value } as typeof out.input } : null;
+      return out.type === "input"
+        ? { ...out, input: { ...out.input, value: update.value } as typeof out.input }
+        : null;
     default:
       return assertNever(update, "output update");
   }
@@ -58,11 +67,18 @@ function updateOne(out: Output, update: OutputUpdate): Output | null {
  * Pushed rows are stored in the spec itself so a renderer that connects later draws the same
  * chart: in `spec.datasets[dataset]` when the output names a dataset, else in `spec.data.values`.
  */
-function pushRows(spec: unknown, dataset: string | undefined, rows: unknown[], window: number | undefined): unknown {
+function pushRows(
+  spec: unknown,
+  dataset: string | undefined,
+  rows: unknown[],
+  window: number | undefined,
+): unknown {
   const base = isRecord(spec) ? spec : {};
   const keep = (old: unknown): unknown[] => {
     const all = [...(Array.isArray(old) ? old : []), ...rows];
-    return window !== undefined && window >= 0 && all.length > window ? all.slice(all.length - window) : all;
+    return window !== undefined && window >= 0 && all.length > window
+      ? all.slice(all.length - window)
+      : all;
   };
   if (dataset !== undefined) {
     const datasets = isRecord(base["datasets"]) ? base["datasets"] : {};

@@ -13,7 +13,11 @@ const root = join(fileURLToPath(import.meta.url), "..", "..", "..");
 const fx = (name: string) => join("test", "fixtures", "cli", name);
 
 function tsnb(...args: string[]) {
-  const res = spawnSync(process.execPath, [join(root, "bin", "tsnb.js"), ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const res = spawnSync(process.execPath, [join(root, "bin", "tsnb.js"), ...args], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
@@ -84,10 +88,15 @@ test("--write saves the outputs into the notebook, which reads back with them", 
     assert.ok(back.ok);
     if (!back.ok) return;
     assert.equal(back.notebook.metadata.persistOutputs, true);
-    const outs = allCells(back.notebook).filter(isEvaluable).map((c) => c.outputs);
+    const outs = allCells(back.notebook)
+      .filter(isEvaluable)
+      .map((c) => c.outputs);
     assert.deepEqual(outs[0], [{ type: "text", text: "first cell ran" }]);
     assert.match(JSON.stringify(outs[1]), /RangeError: too small: 1/);
-    assert.deepEqual(outs[2], [{ type: "text", text: "third cell ran" }, { type: "text", text: "2" }]);
+    assert.deepEqual(outs[2], [
+      { type: "text", text: "third cell ran" },
+      { type: "text", text: "2" },
+    ]);
     // Running the written notebook again gives the same file (outputs are replaced, not added).
     const before = readFileSync(file, "utf8");
     tsnb("run", file, "--write", "--continue-on-error");
@@ -109,7 +118,10 @@ test("--write keeps a Vega-Lite chart as its spec", () => {
     if (!back.ok) return;
     const outs = allCells(back.notebook).filter(isEvaluable)[0]!.outputs!;
     assert.equal(outs[0]!.type, "vega-lite");
-    assert.deepEqual(outs[0]!.type === "vega-lite" && (outs[0]!.spec as { mark: string }).mark, "bar");
+    assert.deepEqual(
+      outs[0]!.type === "vega-lite" && (outs[0]!.spec as { mark: string }).mark,
+      "bar",
+    );
     assert.deepEqual(outs[1], { type: "text", text: "drawn" });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -119,12 +131,15 @@ test("--write keeps a Vega-Lite chart as its spec", () => {
 test("--help documents run and its options", () => {
   const r = tsnb("--help");
   assert.equal(r.status, 0);
-  for (const s of ["tsnb run FILE.tsnb", "--continue-on-error", "--write", "Exit status"]) assert.ok(r.stdout.includes(s), s);
+  for (const s of ["tsnb run FILE.tsnb", "--continue-on-error", "--write", "Exit status"])
+    assert.ok(r.stdout.includes(s), s);
 });
 
 test("Ctrl+C interrupts the running cell and ends the run with status 1", async () => {
   const { spawn } = await import("node:child_process");
-  const child = spawn(process.execPath, [join(root, "bin", "tsnb.js"), "run", fx("spins.tsnb")], { cwd: root });
+  const child = spawn(process.execPath, [join(root, "bin", "tsnb.js"), "run", fx("spins.tsnb")], {
+    cwd: root,
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => {
@@ -132,7 +147,9 @@ test("Ctrl+C interrupts the running cell and ends the run with status 1", async 
     if (stdout.includes("spinning")) setTimeout(() => child.kill("SIGINT"), 100);
   });
   child.stderr.on("data", (d) => (stderr += d));
-  const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const status = await new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => resolve(code)),
+  );
   assert.equal(status, 1);
   assert.match(stderr, /Interrupted/);
   assert.doesNotMatch(stdout, /not reached/);
@@ -157,7 +174,10 @@ test("several files run in turn, each under a header; a failing one does not sto
   assert.equal(r.status, 1);
   assert.match(r.stdout, /^== test\/fixtures\/cli\/fails\.tsnb\n/);
   assert.match(r.stdout, /first cell ran/);
-  assert.match(r.stdout, /\n== test\/fixtures\/cli\/ok\.tsnb\nsum is 6\n\[ 2, 4, 6 \]\n\{ x: 1, y: 2 \}\n'done'\n$/);
+  assert.match(
+    r.stdout,
+    /\n== test\/fixtures\/cli\/ok\.tsnb\nsum is 6\n\[ 2, 4, 6 \]\n\{ x: 1, y: 2 \}\n'done'\n$/,
+  );
   const missing = tsnb("run", fx("ok.tsnb"), fx("no-such.tsnb"));
   assert.equal(missing.status, 2);
   assert.match(missing.stdout, /'done'\n/);

@@ -16,8 +16,22 @@ function start(): SessionData {
     title: "P",
     metadata: { version: 1 },
     sections: [
-      { id: "s1", title: "", cells: [{ type: "code", id: "a", source: "a" }, { type: "markdown", id: "m", source: "m" }] },
-      { id: "s2", title: "Two", cells: [{ type: "code", id: "b", source: "b" }, { type: "code", id: "c", source: "c", options: { autoRun: true } }] },
+      {
+        id: "s1",
+        title: "",
+        cells: [
+          { type: "code", id: "a", source: "a" },
+          { type: "markdown", id: "m", source: "m" },
+        ],
+      },
+      {
+        id: "s2",
+        title: "Two",
+        cells: [
+          { type: "code", id: "b", source: "b" },
+          { type: "code", id: "c", source: "c", options: { autoRun: true } },
+        ],
+      },
     ],
   };
   return createSessionData(nb);
@@ -30,25 +44,74 @@ const names = fc.array(fc.constantFrom("x", "y", "z"), { maxLength: 2 });
 type OpGen = (d: SessionData) => Operation;
 const base = { clientId: "c", at: 1 };
 const opGen = fc.oneof(
-  fc.record({ s: fc.constantFrom(...SECTION_IDS), i: fc.integer({ min: -1, max: 4 }), id: cellId, t: fc.constantFrom("code", "markdown", "smart") }).map(
-    ({ s, i, id, t }) => () => ({ ...base, type: "insert-cell", sectionId: s, index: i, cellId: id, cellType: t as "code", ...(t === "smart" ? { kind: "chart", attrs: {} } : {}) }),
-  ),
-  fc.record({ s: fc.constantFrom(...SECTION_IDS), i: fc.integer({ min: -1, max: 4 }) }).map(({ s, i }) => () => ({ ...base, type: "insert-section", sectionId: s, index: i, title: "t" })),
-  fc.constantFrom(...SECTION_IDS).map((s) => () => ({ ...base, type: "delete-section", sectionId: s })),
-  fc.record({ id: cellId, src: fc.string({ maxLength: 5 }) }).map(({ id, src }) => () => ({ ...base, type: "set-cell-source", cellId: id, source: src })),
-  fc.record({ id: cellId, off: fc.integer({ min: -5, max: 5 }) }).map(({ id, off }) => () => ({ ...base, type: "move-cell", cellId: id, offset: off })),
+  fc
+    .record({
+      s: fc.constantFrom(...SECTION_IDS),
+      i: fc.integer({ min: -1, max: 4 }),
+      id: cellId,
+      t: fc.constantFrom("code", "markdown", "smart"),
+    })
+    .map(({ s, i, id, t }) => () => ({
+      ...base,
+      type: "insert-cell",
+      sectionId: s,
+      index: i,
+      cellId: id,
+      cellType: t as "code",
+      ...(t === "smart" ? { kind: "chart", attrs: {} } : {}),
+    })),
+  fc
+    .record({ s: fc.constantFrom(...SECTION_IDS), i: fc.integer({ min: -1, max: 4 }) })
+    .map(({ s, i }) => () => ({
+      ...base,
+      type: "insert-section",
+      sectionId: s,
+      index: i,
+      title: "t",
+    })),
+  fc
+    .constantFrom(...SECTION_IDS)
+    .map((s) => () => ({ ...base, type: "delete-section", sectionId: s })),
+  fc
+    .record({ id: cellId, src: fc.string({ maxLength: 5 }) })
+    .map(({ id, src }) => () => ({ ...base, type: "set-cell-source", cellId: id, source: src })),
+  fc
+    .record({ id: cellId, off: fc.integer({ min: -5, max: 5 }) })
+    .map(({ id, off }) => () => ({ ...base, type: "move-cell", cellId: id, offset: off })),
   cellId.map((id) => () => ({ ...base, type: "delete-cell", cellId: id })),
-  { weight: 4, arbitrary: cellId.map((id): OpGen => () => ({ ...base, type: "evaluate-cell", cellId: id })) },
-  fc.record({ id: cellId, auto: fc.boolean() }).map(({ id, auto }) => () => ({ ...base, type: "set-cell-options", cellId: id, options: { autoRun: auto } })),
+  {
+    weight: 4,
+    arbitrary: cellId.map((id): OpGen => () => ({ ...base, type: "evaluate-cell", cellId: id })),
+  },
+  fc.record({ id: cellId, auto: fc.boolean() }).map(({ id, auto }) => () => ({
+    ...base,
+    type: "set-cell-options",
+    cellId: id,
+    options: { autoRun: auto },
+  })),
   cellId.map((id) => () => ({ ...base, type: "convert-smart-cell", cellId: id })),
   { weight: 2, arbitrary: fc.constant((): Operation => ({ ...base, type: "evaluate-all" })) },
   fc.constant(() => ({ ...base, type: "interrupt" }) as Operation),
   fc.constant(() => ({ ...base, type: "restart-kernel" }) as Operation),
-  fc.constantFrom("starting", "idle", "dead").map((status) => () => ({ ...base, type: "kernel-status", status: status as "idle" })),
-  cellId.map((id) => () => ({ ...base, type: "output-appended", cellId: id, output: { type: "terminal", stream: "stdout", text: "o\n" } })),
-  { weight: 6, arbitrary: fc.record({ st: fc.constantFrom("ok", "ok", "ok", "error", "interrupted"), defines: names, uses: names, wrongId: fc.boolean() }).map(
-    ({ st, defines, uses, wrongId }) =>
-      (d: SessionData) => ({
+  fc
+    .constantFrom("starting", "idle", "dead")
+    .map((status) => () => ({ ...base, type: "kernel-status", status: status as "idle" })),
+  cellId.map((id) => () => ({
+    ...base,
+    type: "output-appended",
+    cellId: id,
+    output: { type: "terminal", stream: "stdout", text: "o\n" },
+  })),
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        st: fc.constantFrom("ok", "ok", "ok", "error", "interrupted"),
+        defines: names,
+        uses: names,
+        wrongId: fc.boolean(),
+      })
+      .map(({ st, defines, uses, wrongId }) => (d: SessionData) => ({
         ...base,
         type: "evaluation-finished",
         cellId: d.running?.cellId ?? "a",
@@ -57,9 +120,17 @@ const opGen = fc.oneof(
         defines,
         uses,
         durationMs: 1,
-      }),
-  ) },
-  fc.constant((d: SessionData) => ({ ...base, type: "notebook-saved", path: "p.tsnb", docRevision: d.docRevision }) as Operation),
+      })),
+  },
+  fc.constant(
+    (d: SessionData) =>
+      ({
+        ...base,
+        type: "notebook-saved",
+        path: "p.tsnb",
+        docRevision: d.docRevision,
+      }) as Operation,
+  ),
 ) as fc.Arbitrary<OpGen>;
 
 function checkInvariants(d: SessionData): void {
@@ -72,17 +143,22 @@ function checkInvariants(d: SessionData): void {
     assert.equal(s.status.type === "queued", d.queue.includes(id), `queued ⇔ in queue (${id})`);
   }
   assert.equal(new Set(d.queue).size, d.queue.length, "no cell queued twice");
-  for (const id of d.queue) assert.equal(d.cells[id]?.status.type, "queued", `queue holds only queued cells (${id})`);
+  for (const id of d.queue)
+    assert.equal(d.cells[id]?.status.type, "queued", `queue holds only queued cells (${id})`);
   const running = Object.entries(d.cells).filter(([, s]) => s.status.type === "running");
   assert.ok(running.length <= 1, "at most one running cell");
   if (d.running) {
-    assert.deepEqual(running.map(([id]) => id), [d.running.cellId]);
+    assert.deepEqual(
+      running.map(([id]) => id),
+      [d.running.cellId],
+    );
   } else {
     assert.equal(running.length, 0);
     assert.equal(d.queue.length, 0, "nothing waits while nothing runs");
   }
   assert.equal(d.dirty, d.docRevision !== d.savedDocRevision, "dirty ⇔ unsaved revision");
-  for (const c of cells) if (c.type === "markdown") assert.equal(d.cells[c.id]!.status.type, "idle");
+  for (const c of cells)
+    if (c.type === "markdown") assert.equal(d.cells[c.id]!.status.type, "idle");
 }
 
 test("random operation sequences never throw and keep SessionData's invariants", () => {

@@ -3,9 +3,20 @@ import assert from "node:assert/strict";
 import { parseClientMessage, APP_PROTOCOL_VERSION } from "../../core/app-protocol.ts";
 
 test("well-formed client messages parse", () => {
-  const hello = parseClientMessage(JSON.stringify({ type: "hello", protocolVersion: APP_PROTOCOL_VERSION }));
+  const hello = parseClientMessage(
+    JSON.stringify({ type: "hello", protocolVersion: APP_PROTOCOL_VERSION }),
+  );
   assert.equal(hello.ok, true);
-  const page = parseClientMessage(JSON.stringify({ type: "table-page", sessionId: "s", tableId: "t", offset: 0, limit: 50, requestId: "r1" }));
+  const page = parseClientMessage(
+    JSON.stringify({
+      type: "table-page",
+      sessionId: "s",
+      tableId: "t",
+      offset: 0,
+      limit: 50,
+      requestId: "r1",
+    }),
+  );
   assert.equal(page.ok, true);
 });
 

@@ -9,11 +9,19 @@ import {
   notebookForSave,
   type SessionData,
 } from "../../core/session/data.ts";
-import { validateClientOperation, type Action, type Operation } from "../../core/session/operations.ts";
+import {
+  validateClientOperation,
+  type Action,
+  type Operation,
+} from "../../core/session/operations.ts";
 
 // ---- helpers: build state by applying operations ----
 
-type OpInput = Operation extends infer O ? (O extends Operation ? Omit<O, "clientId" | "at"> & { clientId?: string; at?: number } : never) : never;
+type OpInput = Operation extends infer O
+  ? O extends Operation
+    ? Omit<O, "clientId" | "at"> & { clientId?: string; at?: number }
+    : never
+  : never;
 
 let clock = 1000;
 function op(o: OpInput): Operation {
@@ -40,7 +48,10 @@ function notebook(): Notebook {
   };
 }
 
-function build(ops: OpInput[], base: SessionData = createSessionData(notebook())): { data: SessionData; actions: Action[] } {
+function build(
+  ops: OpInput[],
+  base: SessionData = createSessionData(notebook()),
+): { data: SessionData; actions: Action[] } {
   const r = applyOperations(base, ops.map(op));
   if (!r.ok) throw new Error(r.error);
   return r;
@@ -61,12 +72,23 @@ function ids(data: SessionData): string[][] {
 }
 
 /** Run a cell to completion as the kernel would report it. */
-function evaluate(data: SessionData, cellId: string, defines: string[], uses: string[], status: "ok" | "error" = "ok"): SessionData {
+function evaluate(
+  data: SessionData,
+  cellId: string,
+  defines: string[],
+  uses: string[],
+  status: "ok" | "error" = "ok",
+): SessionData {
   let d = mustApply(data, { type: "evaluate-cell", cellId }).data;
   return finishRunning(d, defines, uses, status);
 }
 
-function finishRunning(d: SessionData, defines: string[], uses: string[], status: "ok" | "error" | "interrupted" = "ok"): SessionData {
+function finishRunning(
+  d: SessionData,
+  defines: string[],
+  uses: string[],
+  status: "ok" | "error" | "interrupted" = "ok",
+): SessionData {
   const running = d.running;
   assert.ok(running, "a cell should be running");
   return mustApply(d, {
@@ -88,14 +110,27 @@ describe("applyOperation is pure", () => {
   test("the input data is not mutated and the revision counts operations", () => {
     const before = createSessionData(notebook());
     const snapshot = JSON.stringify(before);
-    const r = build([{ type: "insert-cell", sectionId: "s1", index: 0, cellType: "code", cellId: "n" }, { type: "evaluate-cell", cellId: "a" }], before);
+    const r = build(
+      [
+        { type: "insert-cell", sectionId: "s1", index: 0, cellType: "code", cellId: "n" },
+        { type: "evaluate-cell", cellId: "a" },
+      ],
+      before,
+    );
     assert.equal(JSON.stringify(before), snapshot);
     assert.equal(r.data.revision, 2);
   });
 
   test("two copies applying the same operations end equal (server and renderer stay in step)", () => {
     const ops: OpInput[] = [
-      { type: "insert-cell", sectionId: "s2", index: 1, cellType: "code", cellId: "n", source: "1" },
+      {
+        type: "insert-cell",
+        sectionId: "s2",
+        index: 1,
+        cellType: "code",
+        cellId: "n",
+        source: "1",
+      },
       { type: "move-cell", cellId: "n", offset: -2 },
       { type: "evaluate-all" },
     ];
@@ -110,7 +145,16 @@ describe("applyOperation is pure", () => {
 
 describe("applyOperation given insert-cell", () => {
   test("inserts a code cell at the index with a fresh session state and marks the document dirty", () => {
-    const { data, actions } = build([{ type: "insert-cell", sectionId: "s1", index: 1, cellType: "code", cellId: "n", source: "42" }]);
+    const { data, actions } = build([
+      {
+        type: "insert-cell",
+        sectionId: "s1",
+        index: 1,
+        cellType: "code",
+        cellId: "n",
+        source: "42",
+      },
+    ]);
     assert.deepEqual(ids(data)[0], ["m1", "n", "a", "b"]);
     assert.equal(data.cells["n"]?.validity, "never-evaluated");
     assert.equal(data.dirty, true);
@@ -118,7 +162,18 @@ describe("applyOperation given insert-cell", () => {
   });
 
   test("inserts a smart cell with its kind and attrs", () => {
-    const { data } = build([{ type: "insert-cell", sectionId: "s2", index: 1, cellType: "smart", cellId: "sm", kind: "chart", attrs: { x: "a" }, source: "chart()" }]);
+    const { data } = build([
+      {
+        type: "insert-cell",
+        sectionId: "s2",
+        index: 1,
+        cellType: "smart",
+        cellId: "sm",
+        kind: "chart",
+        attrs: { x: "a" },
+        source: "chart()",
+      },
+    ]);
     const cell = data.notebook.sections[1]!.cells[1]!;
     assert.equal(cell.type, "smart");
     assert.deepEqual(cell.type === "smart" ? cell.attrs : null, { x: "a" });
@@ -126,9 +181,21 @@ describe("applyOperation given insert-cell", () => {
 
   test("refuses an unknown section, an index out of range and a duplicate id", () => {
     const d = createSessionData(notebook());
-    assert.equal(apply(d, { type: "insert-cell", sectionId: "zz", index: 0, cellType: "code", cellId: "n" }).ok, false);
-    assert.equal(apply(d, { type: "insert-cell", sectionId: "s1", index: 9, cellType: "code", cellId: "n" }).ok, false);
-    assert.equal(apply(d, { type: "insert-cell", sectionId: "s1", index: 0, cellType: "code", cellId: "a" }).ok, false);
+    assert.equal(
+      apply(d, { type: "insert-cell", sectionId: "zz", index: 0, cellType: "code", cellId: "n" })
+        .ok,
+      false,
+    );
+    assert.equal(
+      apply(d, { type: "insert-cell", sectionId: "s1", index: 9, cellType: "code", cellId: "n" })
+        .ok,
+      false,
+    );
+    assert.equal(
+      apply(d, { type: "insert-cell", sectionId: "s1", index: 0, cellType: "code", cellId: "a" })
+        .ok,
+      false,
+    );
   });
 });
 
@@ -139,10 +206,16 @@ describe("applyOperation given insert-section / rename-section / delete-section 
       { type: "rename-section", sectionId: "s2", title: "Deux" },
       { type: "set-title", title: "New" },
     ]);
-    assert.deepEqual(data.notebook.sections.map((s) => s.title), ["", "Deux", "Three"]);
+    assert.deepEqual(
+      data.notebook.sections.map((s) => s.title),
+      ["", "Deux", "Three"],
+    );
     assert.equal(data.notebook.title, "New");
     const del = mustApply(data, { type: "delete-section", sectionId: "s2" }).data;
-    assert.deepEqual(del.notebook.sections.map((s) => s.id), ["s1", "s3"]);
+    assert.deepEqual(
+      del.notebook.sections.map((s) => s.id),
+      ["s1", "s3"],
+    );
     assert.equal(del.cells["c"], undefined);
   });
 
@@ -171,21 +244,35 @@ describe("applyOperation given set-cell-source", () => {
   });
 
   test("an unknown cell is an error, not an exception", () => {
-    const r = apply(createSessionData(notebook()), { type: "set-cell-source", cellId: "nope", source: "" });
+    const r = apply(createSessionData(notebook()), {
+      type: "set-cell-source",
+      cellId: "nope",
+      source: "",
+    });
     assert.deepEqual(r, { ok: false, error: "unknown cell nope" });
   });
 });
 
 describe("applyOperation given move-cell", () => {
   test("moves within a section and across section boundaries, stopping at the ends", () => {
-    let d = mustApply(createSessionData(notebook()), { type: "move-cell", cellId: "b", offset: -1 }).data;
+    let d = mustApply(createSessionData(notebook()), {
+      type: "move-cell",
+      cellId: "b",
+      offset: -1,
+    }).data;
     assert.deepEqual(ids(d), [["m1", "b", "a"], ["c"]]);
     d = mustApply(d, { type: "move-cell", cellId: "a", offset: 1 }).data;
-    assert.deepEqual(ids(d), [["m1", "b"], ["a", "c"]]);
+    assert.deepEqual(ids(d), [
+      ["m1", "b"],
+      ["a", "c"],
+    ]);
     d = mustApply(d, { type: "move-cell", cellId: "c", offset: -10 }).data;
     assert.deepEqual(ids(d), [["c", "m1", "b"], ["a"]]);
     d = mustApply(d, { type: "move-cell", cellId: "c", offset: 10 }).data;
-    assert.deepEqual(ids(d), [["m1", "b"], ["a", "c"]]);
+    assert.deepEqual(ids(d), [
+      ["m1", "b"],
+      ["a", "c"],
+    ]);
   });
 });
 
@@ -197,7 +284,10 @@ describe("applyOperation given delete-cell", () => {
   });
 
   test("deleting the running cell interrupts the kernel and the queue moves on", () => {
-    const d = build([{ type: "evaluate-cell", cellId: "a" }, { type: "evaluate-cell", cellId: "b" }]).data;
+    const d = build([
+      { type: "evaluate-cell", cellId: "a" },
+      { type: "evaluate-cell", cellId: "b" },
+    ]).data;
     assert.equal(d.running?.cellId, "a");
     const r = mustApply(d, { type: "delete-cell", cellId: "a" });
     assert.ok(r.actions.some((a) => a.type === "interrupt-kernel"));
@@ -224,19 +314,40 @@ describe("applyOperation given set-cell-options / set-smart-cell-attrs / convert
 
   test("smart cell attrs and generated source change together; convert keeps id and source", () => {
     let d = build([
-      { type: "insert-cell", sectionId: "s1", index: 0, cellType: "smart", cellId: "sm", kind: "chart", attrs: {}, source: "" },
+      {
+        type: "insert-cell",
+        sectionId: "s1",
+        index: 0,
+        cellType: "smart",
+        cellId: "sm",
+        kind: "chart",
+        attrs: {},
+        source: "",
+      },
       { type: "set-smart-cell-attrs", cellId: "sm", attrs: { x: "beak" }, source: "plot('beak')" },
     ]).data;
     const sm = d.notebook.sections[0]!.cells[0]!;
     assert.equal(sm.source, "plot('beak')");
     d = mustApply(d, { type: "convert-smart-cell", cellId: "sm" }).data;
-    assert.deepEqual(d.notebook.sections[0]!.cells[0], { type: "code", id: "sm", source: "plot('beak')" });
+    assert.deepEqual(d.notebook.sections[0]!.cells[0], {
+      type: "code",
+      id: "sm",
+      source: "plot('beak')",
+    });
     assert.equal(apply(d, { type: "convert-smart-cell", cellId: "sm" }).ok, false);
   });
 
   test("persisting outputs writes text outputs into the saved notebook", () => {
-    let d = build([{ type: "set-persist-outputs", persistOutputs: true }, { type: "evaluate-cell", cellId: "a" }]).data;
-    d = mustApply(d, { type: "output-appended", clientId: "kernel", cellId: "a", output: { type: "terminal", stream: "stdout", text: "hello\n" } }).data;
+    let d = build([
+      { type: "set-persist-outputs", persistOutputs: true },
+      { type: "evaluate-cell", cellId: "a" },
+    ]).data;
+    d = mustApply(d, {
+      type: "output-appended",
+      clientId: "kernel",
+      cellId: "a",
+      output: { type: "terminal", stream: "stdout", text: "hello\n" },
+    }).data;
     d = finishRunning(d, ["x"], []);
     const saved = notebookForSave(d);
     const a = saved.sections[0]!.cells[1]!;
@@ -249,10 +360,14 @@ describe("applyOperation given set-cell-options / set-smart-cell-attrs / convert
 
 describe("applyOperation given evaluate-cell / evaluate-all", () => {
   test("the first evaluation starts at once with the cell's code; the next waits in the queue", () => {
-    const r = build([{ type: "evaluate-cell", cellId: "a" }, { type: "evaluate-cell", cellId: "b" }]);
-    assert.deepEqual(r.actions.filter((a) => a.type === "start-evaluation"), [
-      { type: "start-evaluation", cellId: "a", evaluationId: 1, code: "const x = 1" },
+    const r = build([
+      { type: "evaluate-cell", cellId: "a" },
+      { type: "evaluate-cell", cellId: "b" },
     ]);
+    assert.deepEqual(
+      r.actions.filter((a) => a.type === "start-evaluation"),
+      [{ type: "start-evaluation", cellId: "a", evaluationId: 1, code: "const x = 1" }],
+    );
     assert.equal(r.data.cells["a"]?.status.type, "running");
     assert.equal(r.data.cells["b"]?.status.type, "queued");
     assert.deepEqual(r.data.queue, ["b"]);
@@ -267,18 +382,28 @@ describe("applyOperation given evaluate-cell / evaluate-all", () => {
     d = finishRunning(d, ["y"], ["x"]);
     d = finishRunning(d, [], ["y"]);
     assert.equal(d.running, null);
-    assert.deepEqual(["a", "b", "c"].map((id) => d.cells[id]?.status.type), ["done", "done", "done"]);
+    assert.deepEqual(
+      ["a", "b", "c"].map((id) => d.cells[id]?.status.type),
+      ["done", "done", "done"],
+    );
   });
 
   test("evaluating a queued or running cell again is a no-op; a Markdown cell cannot be evaluated", () => {
-    const d = build([{ type: "evaluate-cell", cellId: "a" }, { type: "evaluate-cell", cellId: "a" }]).data;
+    const d = build([
+      { type: "evaluate-cell", cellId: "a" },
+      { type: "evaluate-cell", cellId: "a" },
+    ]).data;
     assert.deepEqual(d.queue, []);
     assert.equal(apply(d, { type: "evaluate-cell", cellId: "m1" }).ok, false);
   });
 
   test("the running cell's outputs are cleared when it starts; evaluation is not a document change", () => {
     let d = evaluate(createSessionData(notebook()), "a", ["x"], []);
-    d = mustApply(d, { type: "output-appended", cellId: "a", output: { type: "markdown", text: "late" } }).data;
+    d = mustApply(d, {
+      type: "output-appended",
+      cellId: "a",
+      output: { type: "markdown", text: "late" },
+    }).data;
     const r = mustApply(d, { type: "evaluate-cell", cellId: "a" });
     assert.deepEqual(r.data.cells["a"]?.outputs, []);
     assert.equal(r.data.dirty, false);
@@ -289,18 +414,31 @@ describe("applyOperation given evaluation-started / output-appended / output-upd
   test("console text merges and \\r rewrites collapse", () => {
     let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
     for (const text of ["10%\r", "50%\r", "100%\n"])
-      d = mustApply(d, { type: "output-appended", cellId: "a", output: { type: "terminal", stream: "stdout", text } }).data;
-    assert.deepEqual(d.cells["a"]?.outputs, [{ type: "terminal", stream: "stdout", text: "100%\n" }]);
+      d = mustApply(d, {
+        type: "output-appended",
+        cellId: "a",
+        output: { type: "terminal", stream: "stdout", text },
+      }).data;
+    assert.deepEqual(d.cells["a"]?.outputs, [
+      { type: "terminal", stream: "stdout", text: "100%\n" },
+    ]);
   });
 
   test("a cell keeps at most MAX_OUTPUTS_PER_CELL outputs, the oldest dropped behind one marker", () => {
     let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
     for (let i = 0; i < MAX_OUTPUTS_PER_CELL + 50; i++)
-      d = mustApply(d, { type: "output-appended", cellId: "a", output: { type: "markdown", text: `n${i}` } }).data;
+      d = mustApply(d, {
+        type: "output-appended",
+        cellId: "a",
+        output: { type: "markdown", text: `n${i}` },
+      }).data;
     const outs = d.cells["a"]!.outputs;
     assert.equal(outs.length, MAX_OUTPUTS_PER_CELL);
     assert.match(outs[0]!.type === "markdown" ? outs[0]!.text : "", /dropped/);
-    assert.deepEqual(outs[outs.length - 1], { type: "markdown", text: `n${MAX_OUTPUTS_PER_CELL + 49}` });
+    assert.deepEqual(outs[outs.length - 1], {
+      type: "markdown",
+      text: `n${MAX_OUTPUTS_PER_CELL + 49}`,
+    });
     assert.equal(outs.filter((o) => o.type === "markdown" && /dropped/.test(o.text)).length, 1);
   });
 
@@ -314,22 +452,48 @@ describe("applyOperation given evaluation-started / output-appended / output-upd
 
   test("updates find outputs by id, inside frames too; an unknown id is refused", () => {
     let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
-    d = mustApply(d, { type: "output-appended", cellId: "a", output: { type: "progress", id: "p", fraction: 0, label: "" } }).data;
     d = mustApply(d, {
       type: "output-appended",
       cellId: "a",
-      output: { type: "frame", id: "f", outputs: [{ type: "vega-lite", id: "v", dataset: "pts", spec: { mark: "line" } }] },
+      output: { type: "progress", id: "p", fraction: 0, label: "" },
     }).data;
-    d = mustApply(d, { type: "output-updated", update: { type: "progress-set", id: "p", fraction: 0.5, label: "half" } }).data;
-    d = mustApply(d, { type: "output-updated", update: { type: "vega-lite-push", id: "v", rows: [1, 2, 3], window: 2 } }).data;
-    d = mustApply(d, { type: "output-updated", update: { type: "vega-lite-push", id: "v", rows: [4] } }).data;
+    d = mustApply(d, {
+      type: "output-appended",
+      cellId: "a",
+      output: {
+        type: "frame",
+        id: "f",
+        outputs: [{ type: "vega-lite", id: "v", dataset: "pts", spec: { mark: "line" } }],
+      },
+    }).data;
+    d = mustApply(d, {
+      type: "output-updated",
+      update: { type: "progress-set", id: "p", fraction: 0.5, label: "half" },
+    }).data;
+    d = mustApply(d, {
+      type: "output-updated",
+      update: { type: "vega-lite-push", id: "v", rows: [1, 2, 3], window: 2 },
+    }).data;
+    d = mustApply(d, {
+      type: "output-updated",
+      update: { type: "vega-lite-push", id: "v", rows: [4] },
+    }).data;
     const outs = d.cells["a"]!.outputs;
     assert.deepEqual(outs[0], { type: "progress", id: "p", fraction: 0.5, label: "half" });
     const frame = outs[1]!;
     assert.equal(frame.type, "frame");
     const chart = frame.type === "frame" ? frame.outputs[0] : undefined;
-    assert.deepEqual(chart?.type === "vega-lite" ? chart.spec : null, { mark: "line", datasets: { pts: [2, 3, 4] } });
-    assert.equal(apply(d, { type: "output-updated", update: { type: "progress-set", id: "zz", fraction: 1, label: "" } }).ok, false);
+    assert.deepEqual(chart?.type === "vega-lite" ? chart.spec : null, {
+      mark: "line",
+      datasets: { pts: [2, 3, 4] },
+    });
+    assert.equal(
+      apply(d, {
+        type: "output-updated",
+        update: { type: "progress-set", id: "zz", fraction: 1, label: "" },
+      }).ok,
+      false,
+    );
   });
 });
 
@@ -358,9 +522,15 @@ describe("applyOperation given evaluation-finished", () => {
     d = evaluate(d, "a", ["x"], []);
     d = evaluate(d, "b", ["y"], ["x"]);
     d = evaluate(d, "c", [], ["y"]);
-    assert.deepEqual(["a", "b", "c"].map((id) => d.cells[id]?.validity), ["fresh", "fresh", "fresh"]);
+    assert.deepEqual(
+      ["a", "b", "c"].map((id) => d.cells[id]?.validity),
+      ["fresh", "fresh", "fresh"],
+    );
     d = evaluate(d, "a", ["x"], []);
-    assert.deepEqual(["a", "b", "c"].map((id) => d.cells[id]?.validity), ["fresh", "stale", "stale"]);
+    assert.deepEqual(
+      ["a", "b", "c"].map((id) => d.cells[id]?.validity),
+      ["fresh", "stale", "stale"],
+    );
   });
 
   test("a cell evaluated after the definition stays fresh; unrelated cells stay fresh", () => {
@@ -402,8 +572,22 @@ describe("applyOperation given evaluation-finished", () => {
   });
 
   test("a cell edited while running ends stale; a finish for a stale evaluation id is refused", () => {
-    let d = build([{ type: "evaluate-cell", cellId: "a" }, { type: "set-cell-source", cellId: "a", source: "const x = 9" }]).data;
-    assert.equal(apply(d, { type: "evaluation-finished", cellId: "a", evaluationId: 99, status: "ok", defines: [], uses: [], durationMs: 1 }).ok, false);
+    let d = build([
+      { type: "evaluate-cell", cellId: "a" },
+      { type: "set-cell-source", cellId: "a", source: "const x = 9" },
+    ]).data;
+    assert.equal(
+      apply(d, {
+        type: "evaluation-finished",
+        cellId: "a",
+        evaluationId: 99,
+        status: "ok",
+        defines: [],
+        uses: [],
+        durationMs: 1,
+      }).ok,
+      false,
+    );
     d = finishRunning(d, ["x"], []);
     assert.equal(d.cells["a"]?.validity, "stale");
     assert.equal(d.cells["a"]?.evaluatedSource, "const x = 1");
@@ -442,11 +626,25 @@ describe("applyOperation given restart-kernel", () => {
 describe("applyOperation given kernel-status", () => {
   test("a dead kernel aborts the running cell with the reason and keeps the other outputs", () => {
     let d = evaluate(createSessionData(notebook()), "a", ["x"], []);
-    d = mustApply(d, { type: "output-appended", cellId: "a", output: { type: "markdown", text: "kept" } }).data;
-    d = build([{ type: "kernel-status", status: "idle" }, { type: "evaluate-cell", cellId: "b" }, { type: "evaluate-cell", cellId: "c" }], d).data;
+    d = mustApply(d, {
+      type: "output-appended",
+      cellId: "a",
+      output: { type: "markdown", text: "kept" },
+    }).data;
+    d = build(
+      [
+        { type: "kernel-status", status: "idle" },
+        { type: "evaluate-cell", cellId: "b" },
+        { type: "evaluate-cell", cellId: "c" },
+      ],
+      d,
+    ).data;
     assert.equal(d.kernel.status, "busy");
     d = mustApply(d, { type: "kernel-status", status: "dead", reason: "killed by SIGKILL" }).data;
-    assert.deepEqual(d.cells["b"]?.status, { type: "aborted", reason: "the kernel died: killed by SIGKILL" });
+    assert.deepEqual(d.cells["b"]?.status, {
+      type: "aborted",
+      reason: "the kernel died: killed by SIGKILL",
+    });
     assert.equal(d.cells["c"]?.status.type, "idle");
     assert.equal(d.cells["a"]?.outputs.length, 1);
     assert.equal(d.cells["a"]?.validity, "stale");
@@ -456,7 +654,10 @@ describe("applyOperation given kernel-status", () => {
   });
 
   test("the kernel shows busy while a cell runs and idle after", () => {
-    let d = build([{ type: "kernel-status", status: "idle" }, { type: "evaluate-cell", cellId: "a" }]).data;
+    let d = build([
+      { type: "kernel-status", status: "idle" },
+      { type: "evaluate-cell", cellId: "a" },
+    ]).data;
     assert.equal(d.kernel.status, "busy");
     d = finishRunning(d, [], []);
     assert.equal(d.kernel.status, "idle");
@@ -508,11 +709,31 @@ describe("applyOperation given set-input-value / clear-outputs", () => {
 
 describe("validateClientOperation", () => {
   test("stamps clientId and at, refuses kernel operations and malformed fields", () => {
-    const ok = validateClientOperation({ type: "move-cell", cellId: "a", offset: 1, clientId: "spoof", at: 1 }, "me", 77);
-    assert.deepEqual(ok, { ok: true, op: { type: "move-cell", cellId: "a", offset: 1, clientId: "me", at: 77 } });
-    assert.equal(validateClientOperation({ type: "evaluation-finished", cellId: "a" }, "me", 1).ok, false);
-    assert.equal(validateClientOperation({ type: "move-cell", cellId: "a", offset: 1.5 }, "me", 1).ok, false);
-    assert.equal(validateClientOperation({ type: "insert-cell", sectionId: "s", index: 0, cellType: "smart", cellId: "x" }, "me", 1).ok, false);
+    const ok = validateClientOperation(
+      { type: "move-cell", cellId: "a", offset: 1, clientId: "spoof", at: 1 },
+      "me",
+      77,
+    );
+    assert.deepEqual(ok, {
+      ok: true,
+      op: { type: "move-cell", cellId: "a", offset: 1, clientId: "me", at: 77 },
+    });
+    assert.equal(
+      validateClientOperation({ type: "evaluation-finished", cellId: "a" }, "me", 1).ok,
+      false,
+    );
+    assert.equal(
+      validateClientOperation({ type: "move-cell", cellId: "a", offset: 1.5 }, "me", 1).ok,
+      false,
+    );
+    assert.equal(
+      validateClientOperation(
+        { type: "insert-cell", sectionId: "s", index: 0, cellType: "smart", cellId: "x" },
+        "me",
+        1,
+      ).ok,
+      false,
+    );
     assert.equal(validateClientOperation("nope", "me", 1).ok, false);
   });
 });

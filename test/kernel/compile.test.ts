@@ -54,14 +54,27 @@ test("defines are top-level names only; uses are free names, respecting scopes",
     ].join("\n"),
   );
   assert.deepEqual(c.defines.sort(), ["K", "f", "p", "r", "total"]);
-  assert.deepEqual(c.uses.sort(), ["Base", "g", "helper", "items", "log", "n", "obj", "offset", "rate"]);
+  assert.deepEqual(c.uses.sort(), [
+    "Base",
+    "g",
+    "helper",
+    "items",
+    "log",
+    "n",
+    "obj",
+    "offset",
+    "rate",
+  ]);
 });
 
 test("a syntax error reports its line and column in the cell", async () => {
-  await assert.rejects(compileCell("const a = 1;\nlet b: number = ;"), (err: Error & { line: number; column: number }) => {
-    assert.equal(err.name, "SyntaxError");
-    assert.equal(err.line, 2);
-    assert.equal(err.column, 16);
-    return true;
-  });
+  await assert.rejects(
+    compileCell("const a = 1;\nlet b: number = ;"),
+    (err: Error & { line: number; column: number }) => {
+      assert.equal(err.name, "SyntaxError");
+      assert.equal(err.line, 2);
+      assert.equal(err.column, 16);
+      return true;
+    },
+  );
 });

@@ -13,7 +13,8 @@ before(async () => {
 after(() => k.stop());
 
 test("a thrown error fails the cell with its name, message and the .tsnb line and column", async () => {
-  const code = "type N = number;\nfunction boom(n: N): never {\n  throw new RangeError(`bad ${n}`);\n}\nboom(3)";
+  const code =
+    "type N = number;\nfunction boom(n: N): never {\n  throw new RangeError(`bad ${n}`);\n}\nboom(3)";
   const r = await run(k, code, { line: 40 });
   assert.equal(r.fin.status, "error");
   const e = r.fin.error!;
@@ -27,7 +28,11 @@ test("a thrown error fails the cell with its name, message and the .tsnb line an
 });
 
 test("a rejected promise fails the cell; a syntax error points at its position", async () => {
-  const rej = await run(k, "const p: Promise<void> = Promise.reject(new Error('nope'));\nawait p;", { line: 7 });
+  const rej = await run(
+    k,
+    "const p: Promise<void> = Promise.reject(new Error('nope'));\nawait p;",
+    { line: 7 },
+  );
   assert.equal(rej.fin.status, "error");
   assert.equal(rej.fin.error!.message, "nope");
   assert.deepEqual(rej.fin.error!.location, { line: 7, column: 41 });
@@ -42,7 +47,11 @@ test("a rejected promise fails the cell; a syntax error points at its position",
 });
 
 test("errors printed or shown as values point at the notebook too", async () => {
-  const r = await run(k, "try {\n  null!.x;\n} catch (err) {\n  console.error(err);\n}\nnew Error('as a value')", { line: 100 });
+  const r = await run(
+    k,
+    "try {\n  null!.x;\n} catch (err) {\n  console.error(err);\n}\nnew Error('as a value')",
+    { line: 100 },
+  );
   assert.match(r.text(), /TypeError: Cannot read properties of null[^]*at nb\.tsnb:101:/);
   assert.doesNotMatch(r.text(), /tsnbcell|kernel\.mjs/);
   assert.match(r.fin.resultText!, /Error: as a value\n\s+at nb\.tsnb:105:1/);
@@ -50,7 +59,10 @@ test("errors printed or shown as values point at the notebook too", async () => 
 
 test("interrupt stops a synchronous infinite loop; earlier state survives", async () => {
   await value(k, "const keep = { n: 41 };");
-  const r = await runAndInterrupt(k, "let spins = 0;\nconsole.log('ready');\nwhile (true) { spins++ }");
+  const r = await runAndInterrupt(
+    k,
+    "let spins = 0;\nconsole.log('ready');\nwhile (true) { spins++ }",
+  );
   assert.equal(r.fin.status, "interrupted");
   assert.equal(r.fin.error?.interrupted, true);
   assert.equal(await value(k, "keep.n + 1"), "42");
@@ -64,7 +76,10 @@ test("interrupt stops a never-resolving await; the kernel keeps working", async 
 });
 
 test("interrupt stops a loop that runs after an await or in a timer; state survives", async () => {
-  const r = await runAndInterrupt(k, "await new Promise((r) => setTimeout(r, 10));\nconsole.log('ready');\nfor (;;) {}");
+  const r = await runAndInterrupt(
+    k,
+    "await new Promise((r) => setTimeout(r, 10));\nconsole.log('ready');\nfor (;;) {}",
+  );
   assert.equal(r.fin.status, "interrupted");
   assert.equal(await value(k, "keep.n + 2"), "43");
   // A timer spinning while no cell runs: the interrupt stops it too.
@@ -78,8 +93,14 @@ test("with Node async_hooks enabled, a loop in a callback ends the kernel, repor
   const kk = newKernel();
   await kk.start();
   const died = new Promise<KernelDeath>((resolve) => kk.onDeath(resolve));
-  await value(kk, "import { AsyncLocalStorage } from 'node:async_hooks';\nnew AsyncLocalStorage().enterWith(1);");
-  const r = await runAndInterrupt(kk, "await new Promise((r) => setTimeout(r, 10));\nconsole.log('ready');\nfor (;;) {}");
+  await value(
+    kk,
+    "import { AsyncLocalStorage } from 'node:async_hooks';\nnew AsyncLocalStorage().enterWith(1);",
+  );
+  const r = await runAndInterrupt(
+    kk,
+    "await new Promise((r) => setTimeout(r, 10));\nconsole.log('ready');\nfor (;;) {}",
+  );
   assert.equal(r.fin.status, "aborted");
   const death = await died;
   assert.equal(death.reason, "interrupted");
@@ -92,7 +113,10 @@ test("with Node async_hooks enabled, a loop in a callback ends the kernel, repor
 test("an interrupt while idle does not disturb the next evaluation", async () => {
   k.interrupt();
   await new Promise((r) => setTimeout(r, 300));
-  assert.equal(await value(k, "await new Promise((r) => setTimeout(() => r('fine'), 50))"), "'fine'");
+  assert.equal(
+    await value(k, "await new Promise((r) => setTimeout(() => r('fine'), 50))"),
+    "'fine'",
+  );
 });
 
 test("malformed requests get a protocol error and are ignored", async () => {
@@ -113,7 +137,12 @@ test("malformed requests get a protocol error and are ignored", async () => {
 function runAndInterrupt(kk: KernelProcess, code: string) {
   let sent = false;
   const off = kk.onEvent((e) => {
-    if (!sent && e.type === "output" && e.output.type === "terminal" && e.output.text.includes("ready")) {
+    if (
+      !sent &&
+      e.type === "output" &&
+      e.output.type === "terminal" &&
+      e.output.text.includes("ready")
+    ) {
       sent = true;
       setTimeout(() => kk.interrupt(), 100);
     }
@@ -121,7 +150,10 @@ function runAndInterrupt(kk: KernelProcess, code: string) {
   return run(kk, code).finally(off);
 }
 
-async function deathOf(code: string, options = {}): Promise<{ death: KernelDeath; status: string[] }> {
+async function deathOf(
+  code: string,
+  options = {},
+): Promise<{ death: KernelDeath; status: string[] }> {
   const kk = newKernel(options);
   await kk.start();
   const died = new Promise<KernelDeath>((resolve) => kk.onDeath(resolve));
@@ -141,7 +173,9 @@ test("a kernel that calls process.exit is reported dead; pending evaluations are
 });
 
 test("an uncaught exception in a timer kills the kernel with its message", async () => {
-  const { death, status } = await deathOf("setTimeout(() => { throw new Error('timer exploded') }, 10);\nawait new Promise((r) => setTimeout(r, 5000));");
+  const { death, status } = await deathOf(
+    "setTimeout(() => { throw new Error('timer exploded') }, 10);\nawait new Promise((r) => setTimeout(r, 5000));",
+  );
   assert.equal(death.reason, "crash");
   assert.match(death.message, /timer exploded/);
   assert.match(death.stderr, /nb\.tsnb:1:/);
@@ -149,9 +183,12 @@ test("an uncaught exception in a timer kills the kernel with its message", async
 });
 
 test("running out of memory is reported as such", async () => {
-  const { death, status } = await deathOf("const hoard: number[][] = [];\nwhile (true) hoard.push(new Array(100000).fill(1));", {
-    execArgv: ["--max-old-space-size=32"],
-  });
+  const { death, status } = await deathOf(
+    "const hoard: number[][] = [];\nwhile (true) hoard.push(new Array(100000).fill(1));",
+    {
+      execArgv: ["--max-old-space-size=32"],
+    },
+  );
   assert.equal(death.reason, "out-of-memory");
   assert.deepEqual(status, ["aborted", "aborted"]);
 });

@@ -22,11 +22,21 @@ export interface Evaluated {
   text(): string;
 }
 
-export async function run(k: KernelProcess, code: string, opts: { line?: number; cellId?: string } = {}): Promise<Evaluated> {
+export async function run(
+  k: KernelProcess,
+  code: string,
+  opts: { line?: number; cellId?: string } = {},
+): Promise<Evaluated> {
   const n = ++counter;
   const events: KernelEvent[] = [];
   const fin = await k.evaluate(
-    { evalId: `e${n}`, cellId: opts.cellId ?? `c${n}`, code, file: "nb.tsnb", line: opts.line ?? 1 },
+    {
+      evalId: `e${n}`,
+      cellId: opts.cellId ?? `c${n}`,
+      code,
+      file: "nb.tsnb",
+      line: opts.line ?? 1,
+    },
     (e) => events.push(e),
   );
   return {
@@ -42,6 +52,9 @@ export async function run(k: KernelProcess, code: string, opts: { line?: number;
 /** The result's text as a REPL shows it, failing loudly when the cell did not succeed. */
 export async function value(k: KernelProcess, code: string): Promise<string | undefined> {
   const r = await run(k, code);
-  if (r.fin.status !== "ok") throw new Error(`cell failed: ${JSON.stringify(r.fin.error ?? r.fin.status)} ${k.death ? JSON.stringify(k.death) : ""}`);
+  if (r.fin.status !== "ok")
+    throw new Error(
+      `cell failed: ${JSON.stringify(r.fin.error ?? r.fin.status)} ${k.death ? JSON.stringify(k.death) : ""}`,
+    );
   return r.fin.resultText;
 }

@@ -15,7 +15,12 @@ after(() => k.stop());
 function interruptWhenPrinted(marker: string): () => void {
   let sent = false;
   return k.onEvent((e) => {
-    if (!sent && e.type === "output" && e.output.type === "terminal" && e.output.text.includes(marker)) {
+    if (
+      !sent &&
+      e.type === "output" &&
+      e.output.type === "terminal" &&
+      e.output.text.includes(marker)
+    ) {
       sent = true;
       setTimeout(() => k.interrupt(), 150);
     }
@@ -36,9 +41,15 @@ test("the bridge's signal is aborted when its evaluation is interrupted, not bef
     ].join("\n"),
   ).finally(off);
   assert.equal(r.fin.status, "interrupted");
-  assert.equal(await value(k, "JSON.stringify(seen)"), `'{"abortedAtStart":false,"abortedAfter":true}'`);
+  assert.equal(
+    await value(k, "JSON.stringify(seen)"),
+    `'{"abortedAtStart":false,"abortedAfter":true}'`,
+  );
   // A later evaluation gets a fresh signal.
-  assert.equal(await value(k, "(globalThis as any)[Symbol.for('tsnb.kernel')].signal.aborted"), "false");
+  assert.equal(
+    await value(k, "(globalThis as any)[Symbol.for('tsnb.kernel')].signal.aborted"),
+    "false",
+  );
 });
 
 test("interrupting a training cell stops fit between steps and keeps the weights trained so far", async () => {
@@ -57,7 +68,10 @@ test("interrupting a training cell stops fit between steps and keeps the weights
     ].join("\n"),
   );
   const off = interruptWhenPrinted("ready");
-  const r = await run(k, "await trainer.fit(xs, ys, { epochs: 100000, batchSize: 8, verbose: false });").finally(off);
+  const r = await run(
+    k,
+    "await trainer.fit(xs, ys, { epochs: 100000, batchSize: 8, verbose: false });",
+  ).finally(off);
   assert.equal(r.fin.status, "interrupted");
   const stepsAtInterrupt = Number(await value(k, "steps"));
   assert.ok(stepsAtInterrupt >= 5, `trained ${stepsAtInterrupt} steps before the interrupt`);

@@ -233,7 +233,9 @@ test("exported weights keep their parameter names as the model's initializers", 
     inputShape: [4],
     seed: 2,
   });
-  const decoded = decodeModel(exportOnnx(model)) as { graph: { initializer: Array<{ name: string }> } };
+  const decoded = decodeModel(exportOnnx(model)) as {
+    graph: { initializer: Array<{ name: string }> };
+  };
   const names = decoded.graph.initializer.map((t) => t.name);
   for (const p of model.params.keys()) assert.ok(names.includes(p), `${p} in ${names.join(", ")}`);
 });

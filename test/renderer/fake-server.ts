@@ -256,7 +256,11 @@ export async function openNotebookPage(
   notebook: Notebook,
   opts: { evalMs?: number } = {},
 ): Promise<NotebookPage> {
-  const server = await startFakeServer(new URL("../..", import.meta.url).pathname, { [file]: notebook }, opts);
+  const server = await startFakeServer(
+    new URL("../..", import.meta.url).pathname,
+    { [file]: notebook },
+    opts,
+  );
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   const errors: string[] = [];

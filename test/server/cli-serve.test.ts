@@ -13,8 +13,18 @@ import { tempDir } from "./helpers.ts";
 const repo = join(fileURLToPath(import.meta.url), "../../..");
 
 test("serve arguments: folder, --port, --host, --no-open; mistakes are explained", () => {
-  assert.deepEqual(parseServeArgs(["nb", "--port", "9000", "--no-open"]), { dir: "nb", port: 9000, host: "127.0.0.1", open: false });
-  assert.deepEqual(parseServeArgs(["--port=0", "--host=localhost"]), { dir: process.cwd(), port: 0, host: "localhost", open: true });
+  assert.deepEqual(parseServeArgs(["nb", "--port", "9000", "--no-open"]), {
+    dir: "nb",
+    port: 9000,
+    host: "127.0.0.1",
+    open: false,
+  });
+  assert.deepEqual(parseServeArgs(["--port=0", "--host=localhost"]), {
+    dir: process.cwd(),
+    port: 0,
+    host: "localhost",
+    open: true,
+  });
   assert.match(String(parseServeArgs(["--port", "abc"])), /--port must be a port number/);
   assert.match(String(parseServeArgs(["--port"])), /needs a value/);
   assert.match(String(parseServeArgs(["--bogus"])), /unknown option/);
@@ -27,16 +37,21 @@ test("tsnb serve prints the URL with its token on a line of its own, serves it, 
     const root = join(t.dir, "nbs");
     await mkdir(root);
     await writeFile(join(root, "a.tsnb"), "# Before\n\n```ts\n1\n```\n");
-    const child = spawn(process.execPath, [join(repo, "bin/tsnb.js"), "serve", root, "--no-open", "--port", "0"], {
-      env: { ...process.env, TSNB_DATA_DIR: join(t.dir, "data") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repo, "bin/tsnb.js"), "serve", root, "--no-open", "--port", "0"],
+      {
+        env: { ...process.env, TSNB_DATA_DIR: join(t.dir, "data") },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     let err = "";
     child.stderr.on("data", (d) => (err += d));
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    for (let i = 0; i < 200 && !/token=/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !/token=/.test(out); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const line = out.split("\n").find((l) => l.includes("token="));
     assert.ok(line, `no URL printed: ${out} ${err}`);
     const url = new URL(line);
@@ -54,7 +69,9 @@ test("tsnb serve prints the URL with its token on a line of its own, serves it, 
     assert.equal(status, 302);
 
     // Change the notebook, then stop the server before the 2 s autosave fires.
-    const ws = new WebSocket(`ws://127.0.0.1:${url.port}/ws?token=${url.searchParams.get("token")}`);
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${url.port}/ws?token=${url.searchParams.get("token")}`,
+    );
     const msgs: ServerMessage[] = [];
     ws.on("message", (d) => msgs.push(JSON.parse(d.toString())));
     await new Promise((r) => ws.once("open", r));
@@ -68,8 +85,17 @@ test("tsnb serve prints the URL with its token on a line of its own, serves it, 
     };
     ws.send(JSON.stringify({ type: "hello", protocolVersion: APP_PROTOCOL_VERSION }));
     ws.send(JSON.stringify({ type: "open-file", path: "a.tsnb" }));
-    const joined = (await wait((m) => m.type === "joined")) as Extract<ServerMessage, { type: "joined" }>;
-    ws.send(JSON.stringify({ type: "apply", sessionId: joined.sessionId, op: { type: "set-title", title: "After" } }));
+    const joined = (await wait((m) => m.type === "joined")) as Extract<
+      ServerMessage,
+      { type: "joined" }
+    >;
+    ws.send(
+      JSON.stringify({
+        type: "apply",
+        sessionId: joined.sessionId,
+        op: { type: "set-title", title: "After" },
+      }),
+    );
     await wait((m) => m.type === "applied");
     child.kill("SIGINT");
     assert.equal(await exited, 0, err);

@@ -7,7 +7,12 @@
  *   die           the kernel process dies        result TEXT the cell's result (Markdown)
  * Anything else is ignored. Evaluations run one at a time, like the real kernel.
  */
-import type { EvaluationRequest, KernelFactory, KernelSink, SessionKernel } from "../../server/kernel-runner.ts";
+import type {
+  EvaluationRequest,
+  KernelFactory,
+  KernelSink,
+  SessionKernel,
+} from "../../server/kernel-runner.ts";
 
 export interface FakeKernelLog {
   started: number;
@@ -17,7 +22,9 @@ export interface FakeKernelLog {
   stops: number;
 }
 
-export function fakeKernelFactory(log: FakeKernelLog = { started: 0, evaluations: [], interrupts: 0, restarts: 0, stops: 0 }): KernelFactory {
+export function fakeKernelFactory(
+  log: FakeKernelLog = { started: 0, evaluations: [], interrupts: 0, restarts: 0, stops: 0 },
+): KernelFactory {
   return (sink: KernelSink): SessionKernel => new FakeKernel(sink, log);
 }
 
@@ -58,20 +65,40 @@ class FakeKernel implements SessionKernel {
     for (const line of req.code.split("\n")) {
       const [cmd, ...restWords] = line.trim().split(" ");
       const rest = restWords.join(" ");
-      if (cmd === "out") this.sink.output(req.cellId, { type: "terminal", stream: "stdout", text: rest + "\n" });
+      if (cmd === "out")
+        this.sink.output(req.cellId, { type: "terminal", stream: "stdout", text: rest + "\n" });
       else if (cmd === "define") defines.push(rest);
       else if (cmd === "use") uses.push(rest);
       else if (cmd === "result") result = { type: "markdown", text: rest };
-      else if (cmd === "table") this.sink.output(req.cellId, { type: "table", id: rest, columns: ["i"], rows: [[0], [1]], offset: 0, totalRows: 100 });
+      else if (cmd === "table")
+        this.sink.output(req.cellId, {
+          type: "table",
+          id: rest,
+          columns: ["i"],
+          rows: [[0], [1]],
+          offset: 0,
+          totalRows: 100,
+        });
       else if (cmd === "wait") await sleep(Number(rest));
       else if (cmd === "throw") {
         status = "error";
-        result = { type: "error", name: "Error", message: rest, stack: `Error: ${rest}\n    at ${req.file}:${req.line}:1` };
+        result = {
+          type: "error",
+          name: "Error",
+          message: rest,
+          stack: `Error: ${rest}\n    at ${req.file}:${req.line}:1`,
+        };
         break;
       } else if (cmd === "hang") {
         await new Promise<void>((resolve) => (this.interrupted = resolve));
         status = "interrupted";
-        result = { type: "error", name: "Interrupted", message: "interrupted", stack: "", interrupted: true };
+        result = {
+          type: "error",
+          name: "Interrupted",
+          message: "interrupted",
+          stack: "",
+          interrupted: true,
+        };
         break;
       } else if (cmd === "die") {
         this.alive = false;
@@ -81,7 +108,15 @@ class FakeKernel implements SessionKernel {
         return;
       }
     }
-    this.sink.finished({ cellId: req.cellId, evaluationId: req.evaluationId, status, result, defines, uses, durationMs: Date.now() - t0 });
+    this.sink.finished({
+      cellId: req.cellId,
+      evaluationId: req.evaluationId,
+      status,
+      result,
+      defines,
+      uses,
+      durationMs: Date.now() - t0,
+    });
     this.running = false;
     void this.pump();
   }

@@ -9,7 +9,9 @@ import type { Operation } from "../../core/session/operations.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../server/server.ts";
 import { fakeKernelFactory } from "./fake-kernel.ts";
 
-export async function tempDir(prefix = "tsnb-server-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = "tsnb-server-",
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -27,7 +29,13 @@ export async function testServer(options: ServerOptions = {}): Promise<TestServe
   const root = join(t.dir, "root");
   const dataDir = join(t.dir, "data");
   await import("node:fs/promises").then((fs) => Promise.all([fs.mkdir(root), fs.mkdir(dataDir)]));
-  const server = await startServer({ root, dataDir, autosaveMs: 100, kernelFactory: fakeKernelFactory(), ...options });
+  const server = await startServer({
+    root,
+    dataDir,
+    autosaveMs: 100,
+    kernelFactory: fakeKernelFactory(),
+    ...options,
+  });
   return {
     server,
     root: server.root,
@@ -42,7 +50,10 @@ export async function testServer(options: ServerOptions = {}): Promise<TestServe
 /** A protocol client: connects with the token, says hello, and lets tests await messages. */
 export class Client {
   readonly messages: ServerMessage[] = [];
-  private waiters: Array<{ pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }> = [];
+  private waiters: Array<{
+    pred: (m: ServerMessage) => boolean;
+    resolve: (m: ServerMessage) => void;
+  }> = [];
   /** The client's own copy of each joined session, kept the way a renderer keeps it (snapshot + applied ops). */
   readonly copies = new Map<string, SessionData>();
   clientId = "";
@@ -55,7 +66,8 @@ export class Client {
       if (msg.type === "applied") {
         const cur = this.copies.get(msg.sessionId);
         if (cur) {
-          if (cur.revision + 1 !== msg.revision) throw new Error(`revision gap: ${cur.revision} → ${msg.revision}`);
+          if (cur.revision + 1 !== msg.revision)
+            throw new Error(`revision gap: ${cur.revision} → ${msg.revision}`);
           const r = applyOperation(cur, msg.op);
           if (!r.ok) throw new Error(`client copy refused ${msg.op.type}: ${r.error}`);
           this.copies.set(msg.sessionId, r.data);
@@ -71,8 +83,13 @@ export class Client {
     });
   }
 
-  static async connect(server: RunningServer, hello: { clientId?: string; sessionId?: string } = {}): Promise<Client> {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { Authorization: `Bearer ${server.token}` } });
+  static async connect(
+    server: RunningServer,
+    hello: { clientId?: string; sessionId?: string } = {},
+  ): Promise<Client> {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, {
+      headers: { Authorization: `Bearer ${server.token}` },
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -95,14 +112,23 @@ export class Client {
     pred: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true,
     timeoutMs = 5000,
   ): Promise<Extract<ServerMessage, { type: T }>> {
-    const match = (m: ServerMessage): m is Extract<ServerMessage, { type: T }> => m.type === type && pred(m as Extract<ServerMessage, { type: T }>);
+    const match = (m: ServerMessage): m is Extract<ServerMessage, { type: T }> =>
+      m.type === type && pred(m as Extract<ServerMessage, { type: T }>);
     const found = this.messages.find(match);
     if (found) {
       this.messages.splice(this.messages.indexOf(found), 1);
       return Promise.resolve(found);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${type}; got ${this.messages.map((m) => m.type === "applied" ? `applied:${m.op.type}` : m.type).join(", ")}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `timed out waiting for ${type}; got ${this.messages.map((m) => (m.type === "applied" ? `applied:${m.op.type}` : m.type)).join(", ")}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({
         pred: match as (m: ServerMessage) => boolean,
         resolve: (m) => {
@@ -120,8 +146,16 @@ export class Client {
     pred: (op: Extract<Operation, { type: T }>) => boolean = () => true,
     timeoutMs = 5000,
   ): Promise<{ sessionId: string; revision: number; op: Extract<Operation, { type: T }> }> {
-    const m = await this.next("applied", (m) => m.op.type === opType && pred(m.op as Extract<Operation, { type: T }>), timeoutMs);
-    return m as unknown as { sessionId: string; revision: number; op: Extract<Operation, { type: T }> };
+    const m = await this.next(
+      "applied",
+      (m) => m.op.type === opType && pred(m.op as Extract<Operation, { type: T }>),
+      timeoutMs,
+    );
+    return m as unknown as {
+      sessionId: string;
+      revision: number;
+      op: Extract<Operation, { type: T }>;
+    };
   }
 
   close(): void {

@@ -33,7 +33,11 @@ while (true) {}
 `;
 
 function cells(c: Client, sessionId: string): string[] {
-  return c.copies.get(sessionId)!.notebook.sections.flatMap((s) => s.cells).filter((x) => x.type === "code").map((x) => x.id);
+  return c.copies
+    .get(sessionId)!
+    .notebook.sections.flatMap((s) => s.cells)
+    .filter((x) => x.type === "code")
+    .map((x) => x.id);
 }
 
 describe("sessions with the real kernel process", () => {
@@ -101,8 +105,14 @@ describe("sessions with the real kernel process", () => {
 
   test("a kernel killed with SIGKILL mid-run: the cell is aborted, the session and outputs stay, a new evaluation starts a fresh kernel", async () => {
     a.send({ type: "apply", sessionId, op: { type: "evaluate-cell", cellId: ids[2] } });
-    const out = await a.applied("output-appended", (op) => op.cellId === ids[2] && op.output.type === "terminal", 20_000);
-    const pid = Number(/pid (\d+)/.exec(out.op.output.type === "terminal" ? out.op.output.text : "")?.[1]);
+    const out = await a.applied(
+      "output-appended",
+      (op) => op.cellId === ids[2] && op.output.type === "terminal",
+      20_000,
+    );
+    const pid = Number(
+      /pid (\d+)/.exec(out.op.output.type === "terminal" ? out.op.output.text : "")?.[1],
+    );
     assert.ok(pid > 0);
     process.kill(pid, "SIGKILL");
     const dead = await a.applied("kernel-status", (op) => op.status === "dead", 20_000);
@@ -132,7 +142,7 @@ test("an interrupt sent while the kernel process is still starting cancels the c
   try {
     await writeFile(
       join(t.root, "loop.tsnb"),
-      "# Loop\n\n```ts\nconst kept = 5;\n```\n\n```ts\nconsole.log(\"the loop cell ran\");\nwhile (true) {}\n```\n\n```ts\nkept * 2\n```\n",
+      '# Loop\n\n```ts\nconst kept = 5;\n```\n\n```ts\nconsole.log("the loop cell ran");\nwhile (true) {}\n```\n\n```ts\nkept * 2\n```\n',
     );
     c.send({ type: "open-file", path: "loop.tsnb" });
     const sessionId = (await c.next("joined")).sessionId;
@@ -144,11 +154,23 @@ test("an interrupt sent while the kernel process is still starting cancels the c
     assert.equal(fin.op.status, "interrupted");
     const d = c.copies.get(sessionId)!;
     assert.deepEqual(d.cells[loop!]!.status, { type: "aborted", reason: "interrupted" });
-    assert.doesNotMatch(JSON.stringify(d.cells[loop!]!.outputs), /the loop cell ran/, "the cancelled cell did not run");
-    assert.ok(!c.messages.some((m) => m.type === "applied" && m.op.type === "evaluation-started" && m.op.cellId === loop), "no evaluation-started for it");
+    assert.doesNotMatch(
+      JSON.stringify(d.cells[loop!]!.outputs),
+      /the loop cell ran/,
+      "the cancelled cell did not run",
+    );
+    assert.ok(
+      !c.messages.some(
+        (m) => m.type === "applied" && m.op.type === "evaluation-started" && m.op.cellId === loop,
+      ),
+      "no evaluation-started for it",
+    );
     // The kernel finishes starting and evaluates the next cells normally.
     c.send({ type: "apply", sessionId, op: { type: "evaluate-cell", cellId: first } });
-    assert.equal((await c.applied("evaluation-finished", (op) => op.cellId === first, 20_000)).op.status, "ok");
+    assert.equal(
+      (await c.applied("evaluation-finished", (op) => op.cellId === first, 20_000)).op.status,
+      "ok",
+    );
     c.send({ type: "apply", sessionId, op: { type: "evaluate-cell", cellId: after } });
     const fin2 = await c.applied("evaluation-finished", (op) => op.cellId === after, 20_000);
     assert.equal(fin2.op.status, "ok");

@@ -62,7 +62,11 @@ describe("malformed requests", () => {
     const root = join(t.dir, "root");
     await mkdir(root);
     await writeFile(join(root, "a.tsnb"), "# A\n\n```ts\n1 + 1\n```\n");
-    child = spawn(process.execPath, ["--import", "tsx", join(here, "server-child.ts"), root, join(t.dir, "data"), "100"], { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(here, "server-child.ts"), root, join(t.dir, "data"), "100"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     child.stderr!.on("data", (d) => (stderr = (stderr + d.toString()).slice(-4000)));
     child.on("exit", (code, signal) => (exited = `code ${code}, signal ${signal}`));
     const line = await new Promise<string>((resolve, reject) => {
@@ -81,7 +85,17 @@ describe("malformed requests", () => {
   });
 
   test("odd request targets get 400 and the server keeps serving", async () => {
-    for (const target of ["//", "//evil.com/x", "///", "http://x/", "http://127.0.0.1/api/health", "*", "?x", "%", "a/b"]) {
+    for (const target of [
+      "//",
+      "//evil.com/x",
+      "///",
+      "http://x/",
+      "http://127.0.0.1/api/health",
+      "*",
+      "?x",
+      "%",
+      "a/b",
+    ]) {
       const status = await rawRequest(port, req(target));
       assert.equal(status, 400, `GET ${target}`);
       await alive();
@@ -92,7 +106,17 @@ describe("malformed requests", () => {
   });
 
   test("odd but well-formed paths answer 404 or the page, never crash", async () => {
-    for (const target of ["/%", "/%zz", "/%00", "/%E0%A4%A", "/..%2f..%2f", "/a//b", `/${"x".repeat(7000)}`, "/?a=%", "/ws/../x"]) {
+    for (const target of [
+      "/%",
+      "/%zz",
+      "/%00",
+      "/%E0%A4%A",
+      "/..%2f..%2f",
+      "/a//b",
+      `/${"x".repeat(7000)}`,
+      "/?a=%",
+      "/ws/../x",
+    ]) {
       const status = await rawRequest(port, req(target));
       assert.ok([200, 404].includes(status), `GET ${target} → ${status}`);
       await alive();
@@ -101,13 +125,42 @@ describe("malformed requests", () => {
 
   test("random request targets: every one gets an answer (never a dropped connection), and the server lives on", async () => {
     const rand = prng(7);
-    const alphabet = ["/", "/", "%", "%2f", "%00", "%zz", "?", "#", ".", "..", ":", "@", "\\", "a", "ws", "api", "health", "token=", "&", "=", "~", "é", "\u00ff", "sandbox", "html-output"];
+    const alphabet = [
+      "/",
+      "/",
+      "%",
+      "%2f",
+      "%00",
+      "%zz",
+      "?",
+      "#",
+      ".",
+      "..",
+      ":",
+      "@",
+      "\\",
+      "a",
+      "ws",
+      "api",
+      "health",
+      "token=",
+      "&",
+      "=",
+      "~",
+      "é",
+      "\u00ff",
+      "sandbox",
+      "html-output",
+    ];
     for (let i = 0; i < 150; i++) {
       let target = rand() < 0.8 ? "/" : "";
       const n = 1 + Math.floor(rand() * 12);
       for (let k = 0; k < n; k++) target += alphabet[Math.floor(rand() * alphabet.length)];
       const status = await rawRequest(port, req(target));
-      assert.ok([200, 302, 400, 401, 403, 404].includes(status), `GET ${JSON.stringify(target)} → ${status}`);
+      assert.ok(
+        [200, 302, 400, 401, 403, 404].includes(status),
+        `GET ${JSON.stringify(target)} → ${status}`,
+      );
     }
     await alive();
   });
@@ -124,7 +177,10 @@ describe("malformed requests", () => {
     const upgrade = (target: string, origin?: string) =>
       rawRequest(
         port,
-        req(target, `Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 1).toString("base64")}\r\n${origin ? `Origin: ${origin}\r\n` : ""}`).replace("Connection: close", "Connection: Upgrade"),
+        req(
+          target,
+          `Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 1).toString("base64")}\r\n${origin ? `Origin: ${origin}\r\n` : ""}`,
+        ).replace("Connection: close", "Connection: Upgrade"),
       );
     assert.equal(await upgrade("//"), 400);
     assert.equal(await upgrade("//evil.com/ws"), 400);
@@ -135,14 +191,18 @@ describe("malformed requests", () => {
 
   test("WebSocket: invalid frames close that socket only; garbage and ill-typed messages get an error reply", async () => {
     // Invalid UTF-8 in a text frame: the ws library reports an error on the server socket.
-    const bad = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Authorization: `Bearer ${token}` } });
+    const bad = new WebSocket(`ws://127.0.0.1:${port}/ws`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     await new Promise((r) => bad.once("open", r));
     const closed = new Promise<number>((r) => bad.once("close", (code) => r(code)));
     bad.send(Buffer.from([0xff, 0xfe, 0x22]), { binary: false });
     assert.equal(await closed, 1007);
     await alive();
 
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     const replies: Array<{ type: string; code?: string; sessionId?: string }> = [];
     ws.on("message", (d) => replies.push(JSON.parse(d.toString()) as { type: string }));
     await new Promise((r) => ws.once("open", r));
@@ -158,10 +218,92 @@ describe("malformed requests", () => {
 
     const rand = prng(20261127);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    const values: unknown[] = [null, true, 0, -1, 1e308, NaN, "", "x", "../../etc/passwd", "\u0000", [], {}, [1, [2]], { a: 1 }, "a".repeat(5000)];
-    const types = ["hello", "apply", "join", "leave", "open-file", "new-notebook", "open-recovered", "discard-recovered", "list-files", "list-sessions", "save", "save-as", "resolve-conflict", "close-session", "table-page", "nope", "__proto__", "constructor"];
-    const opTypes = ["insert-cell", "insert-section", "rename-section", "delete-section", "set-title", "set-cell-source", "move-cell", "delete-cell", "set-cell-options", "set-smart-cell-attrs", "convert-smart-cell", "set-persist-outputs", "evaluate-cell", "evaluate-all", "interrupt", "restart-kernel", "clear-outputs", "set-input-value", "evaluation-finished", "kernel-status", "toString"];
-    const fields = ["path", "id", "sessionId", "cellId", "sectionId", "index", "offset", "limit", "tableId", "choice", "overwrite", "source", "title", "options", "attrs", "cellType", "kind", "inputId", "value", "persistOutputs", "baseRevision", "protocolVersion", "clientId", "requestId"];
+    const values: unknown[] = [
+      null,
+      true,
+      0,
+      -1,
+      1e308,
+      NaN,
+      "",
+      "x",
+      "../../etc/passwd",
+      "\u0000",
+      [],
+      {},
+      [1, [2]],
+      { a: 1 },
+      "a".repeat(5000),
+    ];
+    const types = [
+      "hello",
+      "apply",
+      "join",
+      "leave",
+      "open-file",
+      "new-notebook",
+      "open-recovered",
+      "discard-recovered",
+      "list-files",
+      "list-sessions",
+      "save",
+      "save-as",
+      "resolve-conflict",
+      "close-session",
+      "table-page",
+      "nope",
+      "__proto__",
+      "constructor",
+    ];
+    const opTypes = [
+      "insert-cell",
+      "insert-section",
+      "rename-section",
+      "delete-section",
+      "set-title",
+      "set-cell-source",
+      "move-cell",
+      "delete-cell",
+      "set-cell-options",
+      "set-smart-cell-attrs",
+      "convert-smart-cell",
+      "set-persist-outputs",
+      "evaluate-cell",
+      "evaluate-all",
+      "interrupt",
+      "restart-kernel",
+      "clear-outputs",
+      "set-input-value",
+      "evaluation-finished",
+      "kernel-status",
+      "toString",
+    ];
+    const fields = [
+      "path",
+      "id",
+      "sessionId",
+      "cellId",
+      "sectionId",
+      "index",
+      "offset",
+      "limit",
+      "tableId",
+      "choice",
+      "overwrite",
+      "source",
+      "title",
+      "options",
+      "attrs",
+      "cellType",
+      "kind",
+      "inputId",
+      "value",
+      "persistOutputs",
+      "baseRevision",
+      "protocolVersion",
+      "clientId",
+      "requestId",
+    ];
     const randomObject = (base: Record<string, unknown>) => {
       const o: Record<string, unknown> = { ...base };
       const n = Math.floor(rand() * 5);
@@ -171,17 +313,34 @@ describe("malformed requests", () => {
     for (let i = 0; i < 400; i++) {
       const r = rand();
       let text: string;
-      if (r < 0.1) text = pick(["", "{", "[]", "null", '"x"', "1", '{"type":1}', "\u0000", "{}".repeat(1000)]);
+      if (r < 0.1)
+        text = pick(["", "{", "[]", "null", '"x"', "1", '{"type":1}', "\u0000", "{}".repeat(1000)]);
       else if (r < 0.55) text = JSON.stringify(randomObject({ type: pick(types) }));
-      else text = JSON.stringify({ type: "apply", sessionId: rand() < 0.9 ? sessionId : pick(values), op: randomObject({ type: pick(opTypes) }), requestId: `r${i}` });
+      else
+        text = JSON.stringify({
+          type: "apply",
+          sessionId: rand() < 0.9 ? sessionId : pick(values),
+          op: randomObject({ type: pick(opTypes) }),
+          requestId: `r${i}`,
+        });
       ws.send(text);
     }
     ws.send(JSON.stringify({ type: "list-sessions", requestId: "final" }));
     await waitFor(() => replies.some((m) => m.type === "sessions"), "the answer after the fuzz");
-    assert.ok(replies.filter((m) => m.type === "error").length > 50, "ill-formed messages are answered with errors");
-    assert.ok(replies.every((m) => m.type !== "error" || typeof m.code === "string"), "every error has a code");
+    assert.ok(
+      replies.filter((m) => m.type === "error").length > 50,
+      "ill-formed messages are answered with errors",
+    );
+    assert.ok(
+      replies.every((m) => m.type !== "error" || typeof m.code === "string"),
+      "every error has a code",
+    );
     // "io" is what an unexpected exception in a handler is reported as: none of these inputs should reach one.
-    assert.deepEqual(replies.filter((m) => m.type === "error" && m.code === "io"), [], "no internal failures");
+    assert.deepEqual(
+      replies.filter((m) => m.type === "error" && m.code === "io"),
+      [],
+      "no internal failures",
+    );
     ws.close();
     await alive();
   });

@@ -32,7 +32,16 @@ describe("resolveInRoot", () => {
   });
 
   test("'..', absolute paths, NUL bytes and backslashes are refused", async () => {
-    for (const p of ["..", "../outside/secret.tsnb", "sub/../../outside", "/etc/passwd", join(base, "outside"), "a\0b", "..\\outside", "C:/x"]) {
+    for (const p of [
+      "..",
+      "../outside/secret.tsnb",
+      "sub/../../outside",
+      "/etc/passwd",
+      join(base, "outside"),
+      "a\0b",
+      "..\\outside",
+      "C:/x",
+    ]) {
       await assert.rejects(resolveInRoot(root, p), ForbiddenPathError, p);
     }
   });

@@ -20,7 +20,11 @@ function bigNotebook(cells: number): Notebook {
       {
         id: "s",
         title: "Data",
-        cells: Array.from({ length: cells }, (_, i) => ({ type: "code" as const, id: `c${i}`, source: `// cell ${i}\nconst v${i} = ${"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]".repeat(3)};` })),
+        cells: Array.from({ length: cells }, (_, i) => ({
+          type: "code" as const,
+          id: `c${i}`,
+          source: `// cell ${i}\nconst v${i} = ${"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]".repeat(3)};`,
+        })),
       },
     ],
   };
@@ -37,7 +41,11 @@ test("killing the server (SIGKILL) in the middle of autosaves leaves the noteboo
     const titles = new Set<string>();
     let version = 0;
     for (let round = 0; round < 5; round++) {
-      const child = spawn(process.execPath, ["--import", "tsx", join(here, "server-child.ts"), root, join(t.dir, "data"), "1"], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", join(here, "server-child.ts"), root, join(t.dir, "data"), "1"],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
       const exited = new Promise((r) => child.on("exit", r));
       const info = await new Promise<{ port: number; token: string }>((resolve) => {
         let buf = "";
@@ -46,7 +54,9 @@ test("killing the server (SIGKILL) in the middle of autosaves leaves the noteboo
           if (buf.includes("\n")) resolve(JSON.parse(buf.split("\n")[0]!));
         });
       });
-      const ws = new WebSocket(`ws://127.0.0.1:${info.port}/ws`, { headers: { Authorization: `Bearer ${info.token}` } });
+      const ws = new WebSocket(`ws://127.0.0.1:${info.port}/ws`, {
+        headers: { Authorization: `Bearer ${info.token}` },
+      });
       await new Promise((r) => ws.once("open", r));
       let sessionId = "";
       let saves = 0;
@@ -62,7 +72,13 @@ test("killing the server (SIGKILL) in the middle of autosaves leaves the noteboo
       const killAfter = 2 + round;
       while (saves < killAfter) {
         version++;
-        ws.send(JSON.stringify({ type: "apply", sessionId, op: { type: "set-title", title: `v${version}` } }));
+        ws.send(
+          JSON.stringify({
+            type: "apply",
+            sessionId,
+            op: { type: "set-title", title: `v${version}` },
+          }),
+        );
         await new Promise((r) => setTimeout(r, 3));
       }
       child.kill("SIGKILL");
@@ -73,7 +89,10 @@ test("killing the server (SIGKILL) in the middle of autosaves leaves the noteboo
       assert.ok(r.ok, `round ${round}: the file must import`);
       const all = r.notebook.sections.flatMap((s) => s.cells);
       assert.equal(all.length, cells, `round ${round}: every cell is there`);
-      assert.equal(all[cells - 1]!.source, bigNotebook(cells).sections[0]!.cells[cells - 1]!.source);
+      assert.equal(
+        all[cells - 1]!.source,
+        bigNotebook(cells).sections[0]!.cells[cells - 1]!.source,
+      );
       assert.match(r.notebook.title, /^v\d+$/);
       assert.ok(Number(r.notebook.title.slice(1)) <= version);
       titles.add(r.notebook.title);

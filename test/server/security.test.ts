@@ -13,18 +13,25 @@ interface Reply {
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path, headers: { Host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
 }
 
 /** Try a WebSocket; resolves "open" or the HTTP status of the refusal. */
-function tryWs(port: number, path: string, headers: Record<string, string>): Promise<"open" | number> {
+function tryWs(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<"open" | number> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
     ws.on("open", () => {
@@ -53,7 +60,10 @@ describe("server security", () => {
   });
 
   test("the printed URL binds to loopback and carries the token", () => {
-    assert.match(t.server.url, new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?token=[A-Za-z0-9_-]{32}$`));
+    assert.match(
+      t.server.url,
+      new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?token=[A-Za-z0-9_-]{32}$`),
+    );
   });
 
   test("HTTP without a token is refused; a wrong token is refused", async () => {
@@ -80,19 +90,37 @@ describe("server security", () => {
     const r = await get(port, "/", { Cookie: cookie });
     assert.match(String(r.headers["content-security-policy"]), /frame-ancestors 'none'/);
     assert.match(String(r.headers["content-security-policy"]), /script-src 'self'/);
-    assert.doesNotMatch(String(r.headers["content-security-policy"]), /unsafe-eval/, "the page needs no eval (vega's interpreter)");
-    assert.match(String(r.headers["content-security-policy"]), /frame-src 'self'(;|$)/, "frames only from the server (the HTML output sandbox)");
+    assert.doesNotMatch(
+      String(r.headers["content-security-policy"]),
+      /unsafe-eval/,
+      "the page needs no eval (vega's interpreter)",
+    );
+    assert.match(
+      String(r.headers["content-security-policy"]),
+      /frame-src 'self'(;|$)/,
+      "frames only from the server (the HTML output sandbox)",
+    );
     assert.equal(r.headers["x-content-type-options"], "nosniff");
     assert.equal(r.headers["x-frame-options"], "DENY");
-    assert.equal((await get(port, "/", {})).headers["x-content-type-options"], "nosniff", "refusals too");
+    assert.equal(
+      (await get(port, "/", {})).headers["x-content-type-options"],
+      "nosniff",
+      "refusals too",
+    );
   });
 
   test("a request whose Host is not the server's is refused even with the token (DNS rebinding)", async () => {
-    for (const host of [`evil.example:${port}`, `127.0.0.1:1`, "localhost", `127.0.0.1.evil.example:${port}`]) {
+    for (const host of [
+      `evil.example:${port}`,
+      `127.0.0.1:1`,
+      "localhost",
+      `127.0.0.1.evil.example:${port}`,
+    ]) {
       const r = await get(port, "/", { Host: host, Cookie: cookie });
       assert.equal(r.status, 403, host);
     }
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) assert.equal((await get(port, "/", { Host: host, Cookie: cookie })).status, 200, host);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`])
+      assert.equal((await get(port, "/", { Host: host, Cookie: cookie })).status, 200, host);
     assert.equal(await tryWs(port, "/ws", { Host: `evil.example:${port}`, Cookie: cookie }), 403);
   });
 
@@ -103,27 +131,70 @@ describe("server security", () => {
   });
 
   test("a WebSocket from a foreign Origin is refused even with the cookie; the app's own origin is accepted", async () => {
-    for (const origin of ["http://evil.example", `http://evil.example:${port}`, "null", `https://127.0.0.1:${port}`, `file://`]) {
+    for (const origin of [
+      "http://evil.example",
+      `http://evil.example:${port}`,
+      "null",
+      `https://127.0.0.1:${port}`,
+      `file://`,
+    ]) {
       assert.equal(await tryWs(port, "/ws", { Cookie: cookie, Origin: origin }), 403, origin);
     }
-    assert.equal(await tryWs(port, "/ws", { Cookie: cookie, Origin: `http://127.0.0.1:${port}` }), "open");
-    assert.equal(await tryWs(port, "/ws", { Cookie: cookie, Origin: `http://localhost:${port}` }), "open");
+    assert.equal(
+      await tryWs(port, "/ws", { Cookie: cookie, Origin: `http://127.0.0.1:${port}` }),
+      "open",
+    );
+    assert.equal(
+      await tryWs(port, "/ws", { Cookie: cookie, Origin: `http://localhost:${port}` }),
+      "open",
+    );
     assert.equal(await tryWs(port, `/ws?token=${t.server.token}`, {}), "open");
     assert.equal(await tryWs(port, "/elsewhere", { Cookie: cookie }), 404);
   });
 
   test("the cookie counts only for the app's own requests: another origin (another port, a sandboxed frame) is refused", async () => {
-    assert.equal((await get(port, "/api/health", { Cookie: cookie, "Sec-Fetch-Site": "same-origin" })).status, 200);
-    assert.equal((await get(port, "/", { Cookie: cookie, "Sec-Fetch-Site": "none" })).status, 200, "a typed URL");
+    assert.equal(
+      (await get(port, "/api/health", { Cookie: cookie, "Sec-Fetch-Site": "same-origin" })).status,
+      200,
+    );
+    assert.equal(
+      (await get(port, "/", { Cookie: cookie, "Sec-Fetch-Site": "none" })).status,
+      200,
+      "a typed URL",
+    );
     for (const site of ["same-site", "cross-site"])
-      assert.equal((await get(port, "/api/health", { Cookie: cookie, "Sec-Fetch-Site": site })).status, 403, site);
-    assert.equal((await get(port, "/api/health", { Cookie: cookie, Origin: "null" })).status, 403, "Origin: null (opaque origin)");
-    assert.equal((await get(port, "/api/health", { Authorization: `Bearer ${t.server.token}`, "Sec-Fetch-Site": "cross-site" })).status, 200, "an explicit token is not ambient");
+      assert.equal(
+        (await get(port, "/api/health", { Cookie: cookie, "Sec-Fetch-Site": site })).status,
+        403,
+        site,
+      );
+    assert.equal(
+      (await get(port, "/api/health", { Cookie: cookie, Origin: "null" })).status,
+      403,
+      "Origin: null (opaque origin)",
+    );
+    assert.equal(
+      (
+        await get(port, "/api/health", {
+          Authorization: `Bearer ${t.server.token}`,
+          "Sec-Fetch-Site": "cross-site",
+        })
+      ).status,
+      200,
+      "an explicit token is not ambient",
+    );
   });
 
   test("the HTML output sandbox page: its own sandboxing CSP, framable by the app only, no secret, no cookie set", async () => {
-    assert.equal((await get(port, "/sandbox/html-output")).status, 401, "the token is required like everywhere");
-    const r = await get(port, "/sandbox/html-output", { Cookie: cookie, "Sec-Fetch-Site": "same-origin" });
+    assert.equal(
+      (await get(port, "/sandbox/html-output")).status,
+      401,
+      "the token is required like everywhere",
+    );
+    const r = await get(port, "/sandbox/html-output", {
+      Cookie: cookie,
+      "Sec-Fetch-Site": "same-origin",
+    });
     assert.equal(r.status, 200);
     const csp = String(r.headers["content-security-policy"]);
     assert.match(csp, /^sandbox allow-scripts;/);
@@ -134,7 +205,12 @@ describe("server security", () => {
     assert.match(String(r.headers["content-type"]), /^text\/html/);
     assert.ok(!r.body.includes(t.server.token), "the page holds no token");
     assert.match(r.body, /tsnb-sandbox-ready/);
-    assert.equal((await get(port, "/sandbox/html-output", { Cookie: cookie, "Sec-Fetch-Site": "cross-site" })).status, 403, "not from another origin (an output navigating its frame)");
+    assert.equal(
+      (await get(port, "/sandbox/html-output", { Cookie: cookie, "Sec-Fetch-Site": "cross-site" }))
+        .status,
+      403,
+      "not from another origin (an output navigating its frame)",
+    );
   });
 
   test("static files cannot be read outside the renderer folder", async () => {
@@ -152,10 +228,19 @@ test("listening on every interface accepts the machine's own addresses as Host, 
   try {
     const port = t.server.port;
     const cookie = `${cookieName(port)}=${t.server.token}`;
-    const own = Object.values(networkInterfaces()).flatMap((l) => l ?? []).find((i) => i.family === "IPv4")!.address;
+    const own = Object.values(networkInterfaces())
+      .flatMap((l) => l ?? [])
+      .find((i) => i.family === "IPv4")!.address;
     assert.equal((await get(port, "/", { Host: `${own}:${port}`, Cookie: cookie })).status, 200);
-    assert.equal((await get(port, "/", { Host: `attacker.example:${port}`, Cookie: cookie })).status, 403);
-    assert.equal((await get(port, "/", { Host: `${own}:${port}` })).status, 401, "the token is still required");
+    assert.equal(
+      (await get(port, "/", { Host: `attacker.example:${port}`, Cookie: cookie })).status,
+      403,
+    );
+    assert.equal(
+      (await get(port, "/", { Host: `${own}:${port}` })).status,
+      401,
+      "the token is still required",
+    );
   } finally {
     await t.close();
   }

@@ -26,7 +26,10 @@ out second
 
 function codeCellIds(c: Client, sessionId: string): string[] {
   const d = c.copies.get(sessionId)!;
-  return d.notebook.sections.flatMap((s) => s.cells).filter((x) => x.type === "code").map((x) => x.id);
+  return d.notebook.sections
+    .flatMap((s) => s.cells)
+    .filter((x) => x.type === "code")
+    .map((x) => x.id);
 }
 
 async function openDemo(t: TestServer, c: Client, name = "demo.tsnb"): Promise<string> {
@@ -52,7 +55,11 @@ describe("server sessions over WebSocket", () => {
     assert.equal((await b.next("joined")).sessionId, sessionId, "one session per file");
 
     const [first] = codeCellIds(a, sessionId);
-    a.send({ type: "apply", sessionId, op: { type: "set-cell-source", cellId: first, source: "out edited\ndefine x" } });
+    a.send({
+      type: "apply",
+      sessionId,
+      op: { type: "set-cell-source", cellId: first, source: "out edited\ndefine x" },
+    });
     const seen = await b.applied("set-cell-source");
     assert.equal(seen.op.clientId, a.clientId);
     b.send({ type: "apply", sessionId, op: { type: "evaluate-cell", cellId: first } });
@@ -77,10 +84,26 @@ describe("server sessions over WebSocket", () => {
     const sectionId = a.copies.get(sessionId)!.notebook.sections[0]!.id;
     const [first] = codeCellIds(a, sessionId);
     for (let i = 0; i < 40; i++) {
-      a.send({ type: "apply", sessionId, op: { type: "set-cell-source", cellId: first, source: `a${i}` } });
-      b.send({ type: "apply", sessionId, op: { type: "set-cell-source", cellId: first, source: `b${i}` } });
-      b.send({ type: "apply", sessionId, op: { type: "insert-cell", sectionId, index: 0, cellType: "markdown", cellId: `bm${i}` } });
-      a.send({ type: "apply", sessionId, op: { type: "move-cell", cellId: first, offset: i % 2 ? 1 : -1 } });
+      a.send({
+        type: "apply",
+        sessionId,
+        op: { type: "set-cell-source", cellId: first, source: `a${i}` },
+      });
+      b.send({
+        type: "apply",
+        sessionId,
+        op: { type: "set-cell-source", cellId: first, source: `b${i}` },
+      });
+      b.send({
+        type: "apply",
+        sessionId,
+        op: { type: "insert-cell", sectionId, index: 0, cellType: "markdown", cellId: `bm${i}` },
+      });
+      a.send({
+        type: "apply",
+        sessionId,
+        op: { type: "move-cell", cellId: first, offset: i % 2 ? 1 : -1 },
+      });
     }
     const fresh = await Client.connect(t.server);
     // A window joining after all 160 operations were applied sees the same state as the two that applied them.
@@ -91,14 +114,18 @@ describe("server sessions over WebSocket", () => {
     assert.equal(snapshot.revision, 160);
     assert.deepEqual(a.copies.get(sessionId), snapshot);
     assert.deepEqual(b.copies.get(sessionId), snapshot);
-    const source = snapshot.notebook.sections.flatMap((s) => s.cells).find((c) => c.id === first)!.source;
+    const source = snapshot.notebook.sections
+      .flatMap((s) => s.cells)
+      .find((c) => c.id === first)!.source;
     assert.match(source, /^[ab]39$/, "the last writer wins");
     for (const c of [a, b, fresh]) c.close();
   });
 
   test("requests sent right after hello are answered after the welcome", async () => {
     await writeFile(join(t.root, "eager.tsnb"), NOTEBOOK);
-    const ws = new WebSocket(`ws://127.0.0.1:${t.server.port}/ws`, { headers: { Authorization: `Bearer ${t.server.token}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${t.server.port}/ws`, {
+      headers: { Authorization: `Bearer ${t.server.token}` },
+    });
     const types: string[] = [];
     ws.on("message", (d) => types.push(JSON.parse(d.toString()).type));
     await new Promise((r) => ws.once("open", r));
@@ -118,13 +145,24 @@ describe("server sessions over WebSocket", () => {
     other.send({ type: "join", sessionId });
     await other.next("joined");
     other.send({ type: "apply", sessionId, op: { type: "evaluate-all" } });
-    await other.applied("evaluation-finished", (op) => op.cellId === codeCellIds(other, sessionId)[1]);
+    await other.applied(
+      "evaluation-finished",
+      (op) => op.cellId === codeCellIds(other, sessionId)[1],
+    );
     const back = await Client.connect(t.server, { clientId, sessionId });
     assert.equal(back.clientId, clientId, "the window keeps its id");
     const joined = await back.next("joined");
     const [c1, c2] = codeCellIds(back, sessionId);
-    assert.deepEqual(joined.snapshot.cells[c1!]!.outputs[0], { type: "terminal", stream: "stdout", text: "hello\n" });
-    assert.deepEqual(joined.snapshot.cells[c2!]!.outputs[0], { type: "terminal", stream: "stdout", text: "second\n" });
+    assert.deepEqual(joined.snapshot.cells[c1!]!.outputs[0], {
+      type: "terminal",
+      stream: "stdout",
+      text: "hello\n",
+    });
+    assert.deepEqual(joined.snapshot.cells[c2!]!.outputs[0], {
+      type: "terminal",
+      stream: "stdout",
+      text: "second\n",
+    });
     back.close();
     other.close();
   });
@@ -146,7 +184,12 @@ describe("server sessions over WebSocket", () => {
   test("an invalid operation is refused to its sender only and changes nothing", async () => {
     const a = await Client.connect(t.server);
     const sessionId = await openDemo(t, a, "invalid.tsnb");
-    a.send({ type: "apply", sessionId, op: { type: "delete-cell", cellId: "no-such-cell" }, requestId: "r9" });
+    a.send({
+      type: "apply",
+      sessionId,
+      op: { type: "delete-cell", cellId: "no-such-cell" },
+      requestId: "r9",
+    });
     const err = await a.next("error");
     assert.equal(err.code, "invalid-operation");
     assert.equal(err.requestId, "r9");
@@ -158,7 +201,10 @@ describe("server sessions over WebSocket", () => {
 
   test("evaluations carry the cell's line in the file; errors stop the queue", async () => {
     const a = await Client.connect(t.server);
-    await writeFile(join(t.root, "fail.tsnb"), "# F\n\n```ts\nthrow boom\n```\n\n```ts\nout never\n```\n");
+    await writeFile(
+      join(t.root, "fail.tsnb"),
+      "# F\n\n```ts\nthrow boom\n```\n\n```ts\nout never\n```\n",
+    );
     a.send({ type: "open-file", path: "fail.tsnb" });
     const { sessionId } = await a.next("joined");
     a.send({ type: "apply", sessionId, op: { type: "evaluate-all" } });
@@ -181,7 +227,10 @@ describe("server sessions over WebSocket", () => {
     a.send({ type: "apply", sessionId, op: { type: "interrupt" } });
     const fin = await a.applied("evaluation-finished");
     assert.equal(fin.op.status, "interrupted");
-    assert.deepEqual(a.copies.get(sessionId)!.cells[cell!]!.status, { type: "aborted", reason: "interrupted" });
+    assert.deepEqual(a.copies.get(sessionId)!.cells[cell!]!.status, {
+      type: "aborted",
+      reason: "interrupted",
+    });
     a.close();
   });
 
@@ -195,7 +244,9 @@ describe("server sessions over WebSocket", () => {
     await a.applied("kernel-status", (op) => op.status === "dead");
     const d = a.copies.get(sessionId)!;
     assert.equal(d.cells[c2!]!.status.type, "aborted");
-    assert.deepEqual(d.cells[c1!]!.outputs, [{ type: "terminal", stream: "stdout", text: "before\n" }]);
+    assert.deepEqual(d.cells[c1!]!.outputs, [
+      { type: "terminal", stream: "stdout", text: "before\n" },
+    ]);
     a.send({ type: "apply", sessionId, op: { type: "evaluate-cell", cellId: c1 } });
     await a.applied("kernel-status", (op) => op.status === "starting");
     await a.applied("evaluation-finished");
@@ -207,7 +258,14 @@ describe("server sessions over WebSocket", () => {
     await writeFile(join(t.root, "table.tsnb"), "# T\n\n```ts\ntable t1\n```\n");
     a.send({ type: "open-file", path: "table.tsnb" });
     const { sessionId } = await a.next("joined");
-    a.send({ type: "table-page", sessionId, tableId: "t1", offset: 0, limit: 3, requestId: "early" });
+    a.send({
+      type: "table-page",
+      sessionId,
+      tableId: "t1",
+      offset: 0,
+      limit: 3,
+      requestId: "early",
+    });
     assert.equal((await a.next("error")).code, "kernel", "no kernel yet");
     a.send({ type: "apply", sessionId, op: { type: "evaluate-all" } });
     await a.applied("evaluation-finished");
@@ -237,7 +295,14 @@ describe("server files", () => {
     const a = await Client.connect(t.server);
     a.send({ type: "list-files", path: "" });
     const list = await a.next("file-list");
-    assert.deepEqual(list.entries.map((e) => [e.name, e.kind]), [["sub", "directory"], ["b.tsnb", "notebook"], ["notes.txt", "file"]]);
+    assert.deepEqual(
+      list.entries.map((e) => [e.name, e.kind]),
+      [
+        ["sub", "directory"],
+        ["b.tsnb", "notebook"],
+        ["notes.txt", "file"],
+      ],
+    );
     for (const path of ["..", "../etc", "/etc", "sub/../../x"]) {
       a.send({ type: "list-files", path });
       assert.equal((await a.next("error")).code, "forbidden-path", path);
@@ -296,7 +361,11 @@ describe("server files", () => {
     a.send({ type: "apply", sessionId, op: { type: "set-title", title: "Mine" } });
     await a.applied("set-title");
     await new Promise((r) => setTimeout(r, 300)); // longer than the autosave delay
-    assert.equal(await readFile(join(t.root, "conflict.tsnb"), "utf8"), external, "autosave must not overwrite");
+    assert.equal(
+      await readFile(join(t.root, "conflict.tsnb"), "utf8"),
+      external,
+      "autosave must not overwrite",
+    );
     a.send({ type: "save", sessionId, requestId: "s" });
     assert.equal((await a.next("error")).requestId, "s");
 
@@ -358,13 +427,19 @@ describe("unsaved notebooks", () => {
       for (let i = 0; i < 50 && files.length === 0; i++) {
         await new Promise((r) => setTimeout(r, 50));
         // Only the renamed file counts: the atomic write's temp file shows up first.
-        files = (await readdir(unsavedDir).catch(() => [] as string[])).filter((f) => f.endsWith(".tsnb"));
+        files = (await readdir(unsavedDir).catch(() => [] as string[])).filter((f) =>
+          f.endsWith(".tsnb"),
+        );
       }
       assert.equal(files.length, 1);
       a.close();
 
       // A second server on the same data folder (as after a crash) offers it back.
-      const again = await startServer({ root: t.root, dataDir: t.dataDir, kernelFactory: fakeKernelFactory() });
+      const again = await startServer({
+        root: t.root,
+        dataDir: t.dataDir,
+        kernelFactory: fakeKernelFactory(),
+      });
       try {
         const b = await Client.connect(again);
         const draft = b.welcome!.recovered.find((r) => r.title === "Draft");
@@ -379,14 +454,23 @@ describe("unsaved notebooks", () => {
         // Another draft, discarded by the user instead of reopened.
         b.send({ type: "new-notebook" });
         const other = await b.next("joined");
-        b.send({ type: "apply", sessionId: other.sessionId, op: { type: "set-title", title: "Scrap" } });
+        b.send({
+          type: "apply",
+          sessionId: other.sessionId,
+          op: { type: "set-title", title: "Scrap" },
+        });
         // Again only the renamed file counts, not the atomic write's temp file.
         const drafts = async () => (await readdir(unsavedDir)).filter((f) => f.endsWith(".tsnb"));
-        for (let i = 0; i < 50 && (await drafts()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 50 && (await drafts()).length === 0; i++)
+          await new Promise((r) => setTimeout(r, 50));
         const [scrap] = await drafts();
         const scrapId = scrap!.replace(/\.tsnb$/, "");
         b.send({ type: "discard-recovered", id: scrapId });
-        assert.equal((await b.next("error")).code, "exists", "an open notebook cannot be discarded");
+        assert.equal(
+          (await b.next("error")).code,
+          "exists",
+          "an open notebook cannot be discarded",
+        );
         b.send({ type: "close-session", sessionId: other.sessionId });
         await b.next("done");
         assert.deepEqual(await readdir(unsavedDir), [scrap], "closing keeps the draft recoverable");
