@@ -288,7 +288,8 @@ export type Action =
   /** Tell the kernel an input's new value. */
   | { type: "set-input-value"; inputId: string; value: unknown };
 
-const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperation["type"]>([
+/** The operation types a window may send (the others come from the server and the kernel). */
+export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperation["type"]>([
   "insert-cell",
   "insert-section",
   "rename-section",

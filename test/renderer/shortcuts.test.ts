@@ -2,10 +2,10 @@
 // every cell action has a key as well as a button.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { Notebook } from "../../core/notebook.ts";
-import { CHROMIUM, CHROMIUM_ARGS, skipReason } from "../e2e/harness.ts";
-import { openNotebookPage, startFakeServer, type FakeServer } from "./fake-server.ts";
+import { skipReason } from "../e2e/harness.ts";
+import { openNotebookPage, type FakeServer } from "./fake-server.ts";
 
 const skip = skipReason();
 
@@ -108,14 +108,8 @@ describe("keyboard shortcuts", { skip: skip ?? false }, () => {
 
 describe("reconnecting", { skip: skip ?? false }, () => {
   test("a page that lost its connection comes back to its notebook with what happened meanwhile", async () => {
-    const server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
-      "keys.tsnb": notebook,
-    });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const { server, browser, page } = await openNotebookPage("keys.tsnb", notebook);
     try {
-      const page = await browser.newPage();
-      await page.goto(server.url);
-      await page.getByText("keys.tsnb").click();
       await page.locator('[data-cell-id="a"]').waitFor();
       await page.evaluate(() => {
         const seen: string[] = ((window as unknown as { __states: string[] }).__states = []);
@@ -156,14 +150,8 @@ describe("reconnecting", { skip: skip ?? false }, () => {
 
 describe("sections and notebook settings", { skip: skip ?? false }, () => {
   test("add a section, rename it, delete it; toggle saving outputs", async () => {
-    const server = await startFakeServer(new URL("../..", import.meta.url).pathname, {
-      "keys.tsnb": notebook,
-    });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const { server, browser, page } = await openNotebookPage("keys.tsnb", notebook);
     try {
-      const page = await browser.newPage();
-      await page.goto(server.url);
-      await page.getByText("keys.tsnb").click();
       await page.locator('[data-cell-id="a"]').waitFor();
       const sections = () => server.data("s1").notebook.sections;
       await page.getByRole("button", { name: "Add section" }).click();

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { APP_PROTOCOL_VERSION } from "../../core/app-protocol.ts";
+import { CLIENT_OPERATION_TYPES } from "../../core/session/operations.ts";
 import { tempDir } from "./helpers.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -255,29 +256,8 @@ describe("malformed requests", () => {
       "__proto__",
       "constructor",
     ];
-    const opTypes = [
-      "insert-cell",
-      "insert-section",
-      "rename-section",
-      "delete-section",
-      "set-title",
-      "set-cell-source",
-      "move-cell",
-      "delete-cell",
-      "set-cell-options",
-      "set-smart-cell-attrs",
-      "convert-smart-cell",
-      "set-persist-outputs",
-      "evaluate-cell",
-      "evaluate-all",
-      "interrupt",
-      "restart-kernel",
-      "clear-outputs",
-      "set-input-value",
-      "evaluation-finished",
-      "kernel-status",
-      "toString",
-    ];
+    // Every operation a window may send, plus server-only and unknown ones.
+    const opTypes = [...CLIENT_OPERATION_TYPES, "evaluation-finished", "kernel-status", "toString"];
     const fields = [
       "path",
       "id",
