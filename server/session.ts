@@ -36,6 +36,7 @@ import {
 } from "../core/session/operations.ts";
 import type { UnsavedStore } from "./app-data.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
+import { fileErrorReason } from "./paths.ts";
 import type { KernelFactory, KernelSink, SessionKernel } from "./kernel-runner.ts";
 
 /** A window joined to the session. `send` takes an already serialised `ServerMessage`. */
@@ -429,7 +430,7 @@ export class Session {
       this.fingerprint = previous;
       throw new SessionError(
         "io",
-        `could not write ${this.data.path ?? file}: ${(e as Error).message}`,
+        `could not write ${this.data.path ?? basename(file)}: ${fileErrorReason(e)}`,
       );
     } finally {
       this.writing--;

@@ -695,7 +695,8 @@ export function exportIpynb(input: Notebook, options: IpynbExportOptions = {}): 
   const nb: Json = {
     cells,
     metadata: {
-      kernelspec: { display_name: "Deno", language: "typescript", name: "deno" },
+      // tsnb's own kernel in Jupyter (`tsnb kernelspec install`, cli/kernel.ts).
+      kernelspec: { display_name: "TypeScript (tsnb)", language: "typescript", name: "tsnb" },
       language_info: {
         file_extension: ".ts",
         mimetype: "text/x.typescript",
