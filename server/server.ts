@@ -31,8 +31,10 @@ import type { KernelFactory } from "./kernel-runner.ts";
 import {
   ForbiddenPathError,
   displayPath,
+  fileErrorReason,
   isNotebookName,
   listFolder,
+  makeParentFolders,
   resolveInRoot,
 } from "./paths.ts";
 import {
@@ -346,7 +348,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           if (e instanceof RequestError) return fail(e.code, e.message, requestId, e.line);
           if (e instanceof SessionError) return fail(e.code, e.message, requestId, e.line);
           log(`error handling ${msg.type}: ${(e as Error).stack ?? String(e)}`);
-          fail("io", (e as Error).message ?? String(e), requestId);
+          // A file system error's message names internal paths (temp files): say it in words.
+          const fsError = typeof (e as NodeJS.ErrnoException | null)?.syscall === "string";
+          fail(
+            "io",
+            fsError
+              ? `${msg.type} failed: ${fileErrorReason(e)}`
+              : ((e as Error).message ?? String(e)),
+            requestId,
+          );
         });
       // Nothing overtakes the handshake (welcome comes first); after it, requests run concurrently
       // (a slow save or table page must not hold up an interrupt) and operations in arrival order.
@@ -494,6 +504,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
               () => false,
             );
             if (exists) throw new RequestError("exists", `${msg.path} already exists`);
+          }
+          try {
+            await makeParentFolders(root, msg.path);
+          } catch (e) {
+            if (e instanceof ForbiddenPathError)
+              throw new RequestError("forbidden-path", e.message);
+            const reason = (e as NodeJS.ErrnoException).code
+              ? fileErrorReason(e)
+              : (e as Error).message;
+            throw new RequestError("io", `cannot create the folder of ${msg.path}: ${reason}`);
           }
           await session.saveAs(file, displayPath(root, file));
           return done(msg.requestId);

@@ -45,6 +45,7 @@ import {
   readAll,
   readRegularFile,
 } from "./files.ts";
+import { fileErrorReason } from "./paths.ts";
 import type { KernelFactory, KernelSink, SessionKernel } from "./kernel-runner.ts";
 
 /** A window joined to the session. `send` takes an already serialised `ServerMessage`. */
@@ -504,7 +505,7 @@ export class Session {
    */
   private async writeToFile(force: boolean): Promise<void> {
     const file = this.file!;
-    const shown = this.data.path ?? file;
+    const shown = this.data.path ?? basename(file);
     const real = await this.confined(file);
     const existing = await lstat(real).catch((e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT") return null;
@@ -570,9 +571,9 @@ export class Session {
       if (code === "EACCES" || code === "EPERM" || code === "EROFS")
         throw new SessionError(
           "read-only",
-          `${shown} cannot be written (${code}): your changes are kept here; use Save As to save a copy`,
+          `${shown} cannot be written (${fileErrorReason(e)}): your changes are kept here; use Save As to save a copy`,
         );
-      throw new SessionError("io", `could not write ${shown}: ${(e as Error).message}`);
+      throw new SessionError("io", `could not write ${shown}: ${fileErrorReason(e)}`);
     } finally {
       this.writing--;
     }
