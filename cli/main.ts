@@ -19,6 +19,14 @@ Usage:
       URL with its access token on a line of its own. Given a notebook file, serves its
       folder and the URL opens that notebook. Ctrl+C stops it.
 
+  tsnb kernel --jupyter CONNECTION_FILE
+      Run the tsnb kernel behind Jupyter's messaging protocol (ZeroMQ), as Jupyter clients
+      start it from the kernelspec: JupyterLab, nbconvert, jupyter_client, Jupyter servers.
+
+  tsnb kernelspec install [--user | --prefix DIR] [--name NAME]
+      Register the kernel with Jupyter (default: the user's Jupyter data folder);
+      \`jupyter kernelspec list\` then shows it as "TypeScript (tsnb)".
+
   tsnb help | --help | -h
       Show this help.
 `;
@@ -39,6 +47,14 @@ export async function main(argv: string[]): Promise<number> {
     case "serve": {
       const { serve } = await import("./serve.ts");
       return serve(rest);
+    }
+    case "kernel": {
+      const { kernel } = await import("./kernel.ts");
+      return kernel(rest);
+    }
+    case "kernelspec": {
+      const { kernelspec } = await import("./kernel.ts");
+      return kernelspec(rest);
     }
     default:
       process.stderr.write(`tsnb: unknown command '${command}'\n\n${HELP}`);

@@ -208,8 +208,8 @@ test("a result that chooses its own output (display protocol) prints that output
 test("a tensor result prints its dtype and shape, then its values", () => {
   const r = tsnb("run", fx("tensor.tsnb"));
   assert.equal(r.status, 0, r.stderr);
-  // Integers make an i32 tensor (as Nx infers an integer type); adding 1 keeps it.
-  assert.equal(r.stdout, "i32[2][2]\n[\n  [2, 3],\n  [4, 5]\n]\n");
+  // JS numbers make an f32 tensor whatever their values (as tfjs and onnxruntime's Tensor); adding 1 keeps it.
+  assert.equal(r.stdout, "f32[2][2]\n[\n  [2.0, 3.0],\n  [4.0, 5.0]\n]\n");
 });
 
 test("several files run in turn, each under a header; a failing one does not stop the next, the status is the worst", () => {
