@@ -44,6 +44,9 @@ export class NotebookView {
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
   private readonly conflictEl: HTMLElement;
+  /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
+  private readonly importEl: HTMLElement;
+  private importShown: SessionData["importedFrom"] | null = null;
   /** "Save outputs" checkbox (the notebook's persistOutputs setting). */
   private readonly persistEl: HTMLElement;
   private readonly persistBox: HTMLInputElement;
@@ -82,6 +85,7 @@ export class NotebookView {
       "aria-label": "Kernel status",
     });
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
+    this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
     this.persistBox = h("input", { type: "checkbox" });
     this.persistBox.addEventListener("change", () =>
       this.host.send({ type: "set-persist-outputs", persistOutputs: this.persistBox.checked }),
@@ -134,6 +138,7 @@ export class NotebookView {
       this.titleEl,
       actions,
       this.conflictEl,
+      this.importEl,
     );
     this.sectionsEl = h("div", { class: "sections" });
     const addSection = h(
@@ -173,6 +178,31 @@ export class NotebookView {
     ) {
       this.scheduleDeclarations();
     }
+  }
+
+  private renderImported(): void {
+    const from = this.data.importedFrom;
+    if (from === this.importShown) return;
+    this.importShown = from ?? null;
+    this.importEl.hidden = !from;
+    if (!from) return;
+    const saves = this.data.path
+      ? `Saving writes ${this.data.path}; the .ipynb is never changed.`
+      : "Use Save As to keep it as a .tsnb; the .ipynb is never changed.";
+    const head = h("span", {}, `Imported from ${from.file}. ${saves}`);
+    if (from.warnings.length === 0) return this.importEl.replaceChildren(head);
+    const list = h("ul", {}, ...from.warnings.map((w) => h("li", {}, w)));
+    const details = h(
+      "details",
+      {},
+      h(
+        "summary",
+        {},
+        `${from.warnings.length} thing${from.warnings.length > 1 ? "s" : ""} did not come across as they were`,
+      ),
+      list,
+    );
+    this.importEl.replaceChildren(head, details);
   }
 
   /** Flush typing not yet sent (before run and save). */
@@ -216,6 +246,7 @@ export class NotebookView {
         button("Keep my version", () => this.host.resolveConflict("keep-mine"), { text: true }),
       );
     } else this.conflictEl.hidden = true;
+    this.renderImported();
 
     const me = this.host.clientId();
     // Our own echoed edits, and cells with typing not yet sent, keep what the editor shows.

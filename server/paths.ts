@@ -12,12 +12,17 @@ import type { FileEntry } from "../core/app-protocol.ts";
 
 export class ForbiddenPathError extends Error {}
 
-/** Extensions shown as notebooks in the file browser and accepted by open/save-as. */
+/** Extensions of the files a notebook is saved as (save, save-as). */
 export const NOTEBOOK_EXTENSIONS = [".tsnb", ".md"];
 
 export function isNotebookName(name: string): boolean {
   const lower = name.toLowerCase();
   return NOTEBOOK_EXTENSIONS.some((e) => lower.endsWith(e));
+}
+
+/** Files the file browser lists as notebooks and open-file opens: `.tsnb`, `.md`, and Jupyter's `.ipynb` (read through the importer, never written). */
+export function isOpenableNotebookName(name: string): boolean {
+  return isNotebookName(name) || name.toLowerCase().endsWith(".ipynb");
 }
 
 function isInside(root: string, p: string): boolean {
@@ -136,7 +141,7 @@ export async function listFolder(root: string, relPath: string): Promise<FileEnt
     }
     const kind: FileEntry["kind"] = st.isDirectory()
       ? "directory"
-      : isNotebookName(name)
+      : isOpenableNotebookName(name)
         ? "notebook"
         : "file";
     entries.push({

@@ -24,7 +24,9 @@ import {
   type RecoveredNotebook,
   type ServerMessage,
 } from "../core/app-protocol.ts";
-import { importNotebookBytes } from "../core/format/index.ts";
+import { importNotebookBytes, notebookFileKind, openNotebookBytes } from "../core/format/index.ts";
+import type { Output } from "../core/outputs.ts";
+import type { ImportedFrom } from "../core/session/data.ts";
 import { assertNever, emptyNotebook, type Notebook } from "../core/notebook.ts";
 import { UnsavedStore, defaultDataDir } from "./app-data.ts";
 import type { KernelFactory } from "./kernel-runner.ts";
@@ -33,6 +35,7 @@ import {
   displayPath,
   fileErrorReason,
   isNotebookName,
+  isOpenableNotebookName,
   listFolder,
   makeParentFolders,
   resolveInRoot,
@@ -147,6 +150,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     fingerprint: string | null,
     unsavedId = randomId(),
     cellLines?: Record<string, number>,
+    imported?: { outputs: Record<string, Output[]>; importedFrom: ImportedFrom },
   ): Session => {
     const session = new Session({
       id: randomId(),
@@ -155,6 +159,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       displayPath: file ? displayPath(root, file) : null,
       fingerprint,
       ...(cellLines ? { cellLines } : {}),
+      ...(imported ?? {}),
       unsaved,
       unsavedId,
       kernelFactory,
@@ -199,6 +204,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           : `cannot read ${displayPath(root, file)}: ${code ?? (e as Error).message}`,
       );
     }
+    if (notebookFileKind(file) === "ipynb") return openJupyter(file, bytes);
     const r = importNotebookBytes(bytes);
     if (!r.ok)
       throw new RequestError(
@@ -210,6 +216,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       sessionForFile(file) ??
       newSession(r.notebook, file, contentHash(bytes), randomId(), r.cellLines)
     );
+  };
+
+  /**
+   * A Jupyter notebook, read through the importer (its outputs shown) and never written: the
+   * session saves to NAME.tsnb beside it, or, when that file exists or is open, has no file
+   * yet (Save As). Opening the same .ipynb again joins the session made from it.
+   */
+  const openJupyter = async (file: string, bytes: Buffer): Promise<Session> => {
+    const shown = displayPath(root, file);
+    const existing = [...sessions.values()].find((s) => s.data.importedFrom?.file === shown);
+    if (existing) return existing;
+    const opened = openNotebookBytes(shown, bytes);
+    if (!opened.ok) throw new RequestError("import-failed", opened.error);
+    const target = file.replace(/\.ipynb$/i, ".tsnb");
+    const taken =
+      sessionForFile(target) !== undefined ||
+      (await stat(target).then(
+        () => true,
+        () => false,
+      ));
+    return newSession(opened.notebook, taken ? null : target, null, randomId(), undefined, {
+      outputs: opened.outputs,
+      importedFrom: { file: shown, warnings: opened.warnings },
+    });
   };
 
   const resolve = async (rel: string): Promise<string> => {
@@ -422,8 +452,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           return;
         case "open-file": {
           const file = await resolve(msg.path);
-          if (!isNotebookName(file))
-            throw new RequestError("forbidden-path", "only .tsnb and .md files open as notebooks");
+          if (!isOpenableNotebookName(file))
+            throw new RequestError(
+              "forbidden-path",
+              "only .tsnb, .md and .ipynb files open as notebooks",
+            );
           return joinSession(await openAbsolute(file), msg.requestId);
         }
         case "new-notebook":

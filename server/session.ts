@@ -26,6 +26,7 @@ import type { Output, TableOutput } from "../core/outputs.ts";
 import {
   applyOperation,
   createSessionData,
+  type ImportedFrom,
   notebookForSave,
   type SessionData,
 } from "../core/session/data.ts";
@@ -77,6 +78,10 @@ export interface SessionOptions {
   fingerprint: string | null;
   /** Where each code cell's source starts in the file as read (from `importNotebook`). */
   cellLines?: Record<string, number>;
+  /** Outputs to show at first, by cell id, instead of the cells' persisted ones (a Jupyter notebook's). */
+  outputs?: Record<string, Output[]>;
+  /** The notebook was read from another format: shown to the user with what did not come across. */
+  importedFrom?: ImportedFrom;
   /** Where the notebook is autosaved while it has no file, and its id there. */
   unsaved: UnsavedStore;
   unsavedId: string;
@@ -139,7 +144,10 @@ export class Session {
     this.fingerprint = options.fingerprint;
     this.confine = options.confine;
     this.unsavedId = options.unsavedId;
-    this.data = createSessionData(options.notebook, options.displayPath);
+    this.data = createSessionData(options.notebook, options.displayPath, {
+      ...(options.outputs ? { outputs: options.outputs } : {}),
+      ...(options.importedFrom ? { importedFrom: options.importedFrom } : {}),
+    });
     if (options.cellLines)
       this.cellLinesCache = { docRevision: this.data.docRevision, lines: options.cellLines };
     this.startWatching();

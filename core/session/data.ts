@@ -92,6 +92,17 @@ export interface SessionData {
   nextEvaluationId: number;
   /** Number of evaluations finished so far (source of `evaluationSeq`). */
   evaluationCount: number;
+  /**
+   * Set when the notebook was read from another format (a Jupyter notebook): the file it came
+   * from and what of it did not come across as it was (the importer's warnings).
+   */
+  importedFrom?: ImportedFrom;
+}
+
+export interface ImportedFrom {
+  /** Display path of the file read (e.g. `analysis.ipynb`). */
+  file: string;
+  warnings: string[];
 }
 
 export type ApplyResult =
@@ -120,10 +131,21 @@ function capOutputs(outputs: Output[]): Output[] {
   return [DROPPED_MARKER, ...outputs.slice(outputs.length - (MAX_OUTPUTS_PER_CELL - 1))];
 }
 
-/** A fresh session for a notebook just opened or created; outputs saved in the file are shown. */
-export function createSessionData(notebook: Notebook, path: string | null = null): SessionData {
+/**
+ * A fresh session for a notebook just opened or created; outputs saved in the file are shown,
+ * or `init.outputs` (cell id → outputs) where given: what a Jupyter notebook held.
+ */
+export function createSessionData(
+  notebook: Notebook,
+  path: string | null = null,
+  init: { outputs?: Record<string, Output[]>; importedFrom?: ImportedFrom } = {},
+): SessionData {
   const cells: Record<string, CellSessionState> = {};
-  for (const cell of allCells(notebook)) cells[cell.id] = newCellState(cell);
+  for (const cell of allCells(notebook)) {
+    cells[cell.id] = newCellState(cell);
+    const given = init.outputs?.[cell.id];
+    if (given && cell.type !== "markdown") cells[cell.id]!.outputs = capOutputs(given);
+  }
   return {
     notebook,
     path,
@@ -139,6 +161,7 @@ export function createSessionData(notebook: Notebook, path: string | null = null
     diskConflict: null,
     nextEvaluationId: 1,
     evaluationCount: 0,
+    ...(init.importedFrom ? { importedFrom: init.importedFrom } : {}),
   };
 }
 
