@@ -98,15 +98,28 @@ export type ValuePreview =
       more: number;
     };
 
-/** A failed evaluation. `location` is in the notebook file when known (1-based line and column). */
+/**
+ * A failed evaluation. `location` is in the notebook file when known (1-based line and column:
+ * what `tsnb run` prints as FILE:LINE:COL); `cell` is the same place inside the cell's own source
+ * (what the page marks in the editor). Both name the first frame in a cell's code, which may be
+ * another cell than the one evaluated (a function defined earlier).
+ */
 export interface ErrorOutput {
   type: "error";
   name: string;
   message: string;
   stack: string;
   location?: { line: number; column: number };
+  cell?: ErrorCellLocation;
   /** True when the cell was stopped by the user (interrupt). */
   interrupted?: boolean;
+}
+
+/** Where an error is inside a cell: its id, and the 1-based line and column in its source. */
+export interface ErrorCellLocation {
+  cellId: string;
+  line: number;
+  column: number;
 }
 
 /** A replaceable region (Kino.Frame): updates replace or append to its outputs. */

@@ -44,7 +44,14 @@ import {
 } from "./compile.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
 import { importMeta, importModule, notebookRequire } from "./imports.ts";
-import { cellUrl, firstCellPosition, mapPosition, mapStack, registerCell } from "./stack.ts";
+import {
+  cellUrl,
+  firstCellPosition,
+  mapPosition,
+  mapStack,
+  registerCell,
+  type MappedPosition,
+} from "./stack.ts";
 import {
   startInterruptWatchdog,
   FLUSH_MS,
@@ -313,11 +320,17 @@ function errorOutputOf(err: unknown, interrupted = false): ErrorOutput {
     message = inspect(err, { depth: 2 });
     stack = `Uncaught ${message}`;
   }
-  const location = firstCellPosition(stack) ?? undefined;
+  const p = firstCellPosition(stack);
   const out: ErrorOutput = { type: "error", name, message, stack: mapStack(stack) };
-  if (location) out.location = location;
+  if (p) setErrorPosition(out, p);
   if (interrupted) out.interrupted = true;
   return out;
+}
+
+/** Put a mapped position on an error: in the file (the CLI's FILE:LINE:COL) and in its cell. */
+function setErrorPosition(out: ErrorOutput, p: MappedPosition): void {
+  out.location = { line: p.line, column: p.column };
+  if (p.cellId !== undefined) out.cell = { cellId: p.cellId, line: p.cellLine, column: p.column };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,6 +523,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
               message: err.message,
               stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
               location: loc,
+              cell: { cellId: req.cellId, line: err.line, column: loc.column },
             },
           });
           return;
@@ -519,7 +533,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       if (r.done) return;
       r.defines = compiled.defines;
       r.uses = compiled.uses;
-      registerCell(mySeq, { file, line, map: compiled.map });
+      registerCell(mySeq, { file, line, map: compiled.map, cellId: req.cellId });
       const expression = `${compiled.js}\n//# sourceURL=${cellUrl(mySeq)}`;
       outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">(
         (resolve) => {
@@ -577,7 +591,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
         // Compile errors of V8 itself have no cell frame: use the exception's position.
         const p = mapPosition(mySeq, ex.lineNumber + 1, ex.columnNumber + 1);
         if (p) {
-          error.location = { line: p.line, column: p.column };
+          setErrorPosition(error, p);
           if (!error.stack.includes(`${p.file}:`))
             error.stack += `\n    at ${p.file}:${p.line}:${p.column}`;
         }

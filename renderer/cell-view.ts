@@ -297,7 +297,7 @@ export class CellView {
       if (old && (old.output === o || sameLiveChart(old.output, o))) {
         next.push({ output: o, el: old.el });
       } else {
-        next.push({ output: o, el: renderOutput(o, this.actions) });
+        next.push({ output: o, el: renderOutput(o, this.actions, this.cell.id) });
       }
     }
     // Patch the DOM in order, reusing kept elements.

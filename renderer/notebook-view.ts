@@ -14,6 +14,7 @@ import { button, h } from "./dom.ts";
 import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
 import { interactionCount, LazyEditors, loadMonaco } from "./editor.ts";
 import { pushChartRows } from "./outputs.ts";
+import { errorMarks } from "./error-output.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -26,6 +27,16 @@ export interface NotebookHost {
   clientId(): string;
   resolveConflict(choice: "reload" | "keep-mine"): void;
 }
+
+/** Operations after which the error lines marked in editors may change. */
+const ERROR_MARK_OPS = new Set<Operation["type"]>([
+  "evaluation-started",
+  "evaluation-finished",
+  "output-appended",
+  "clear-outputs",
+  "notebook-replaced",
+  "delete-cell",
+]);
 
 /** Delay before a burst of typing is sent as one `set-cell-source`. */
 const SOURCE_DEBOUNCE_MS = 150;
@@ -265,6 +276,7 @@ export class NotebookView {
         this.sectionEls.delete(id);
       }
     }
+    if (!op || ERROR_MARK_OPS.has(op.type)) this.showErrorMarks();
     this.markSelected();
     if (focused instanceof HTMLElement && focused !== document.activeElement && focused.isConnected)
       focused.focus({ preventScroll: true });
@@ -369,7 +381,30 @@ export class NotebookView {
     requestTablePage: (tableId, offset, limit) =>
       this.host.requestTablePage(tableId, offset, limit),
     setInputValue: (inputId, value) => this.host.send({ type: "set-input-value", inputId, value }),
+    describeCell: (cellId) => this.describeCell(cellId),
+    revealCell: (cellId, line, column) => {
+      this.cellActions.select(cellId);
+      this.cellViews.get(cellId)?.codeEditor?.revealPosition(line, column);
+    },
   };
+
+  /** "code cell 2 in “Load the data”": its place among the code cells, and its section. */
+  private describeCell(cellId: string): string | null {
+    let n = 0;
+    for (const section of this.data.notebook.sections)
+      for (const cell of section.cells) {
+        if (cell.type !== "markdown") n++;
+        if (cell.id === cellId)
+          return `code cell ${n}${section.title ? ` in “${section.title}”` : ""}`;
+      }
+    return null;
+  }
+
+  /** Mark in each editor the line where its code failed (errors in place). */
+  private showErrorMarks(): void {
+    const marks = errorMarks(this.data.cells);
+    for (const [id, view] of this.cellViews) view.codeEditor?.setErrorMark(marks.get(id) ?? null);
+  }
 
   private addSection(): void {
     const index = this.data.notebook.sections.length;

@@ -9,6 +9,7 @@
  * sanitizer; terminal text is escaped by ansi_up; images are <img> with a data: URL (SVG too,
  * never inlined). The switch over output types is exhaustive.
  */
+import { renderErrorOutput, type ErrorPlaceHost } from "./error-output.ts";
 import { AnsiUp } from "ansi_up";
 import { assertNever } from "../core/notebook.ts";
 import type {
@@ -22,7 +23,7 @@ import { button, h } from "./dom.ts";
 import { renderMarkdown } from "./markdown.ts";
 
 /** What outputs can ask of the app (more table rows, an input's new value). */
-export interface OutputHost {
+export interface OutputHost extends ErrorPlaceHost {
   /** Ask the kernel for the page of a table starting at `offset`. */
   requestTablePage(tableId: string, offset: number, limit: number): void;
   /** A user changed an input control. */
@@ -42,7 +43,8 @@ export function renderOutputs(outputs: readonly Output[], host: OutputHost): HTM
   return box;
 }
 
-export function renderOutput(output: Output, host: OutputHost): HTMLElement {
+/** Draw one output; `ownerCellId` is the cell it belongs to (errors say "this cell"). */
+export function renderOutput(output: Output, host: OutputHost, ownerCellId?: string): HTMLElement {
   switch (output.type) {
     case "terminal":
       return renderTerminal(output.text, output.stream);
@@ -76,22 +78,8 @@ export function renderOutput(output: Output, host: OutputHost): HTMLElement {
       );
     case "value":
       return h("div", { class: "output output-value" }, renderValue(output.preview, true));
-    case "error": {
-      const where = output.location
-        ? `line ${output.location.line}, column ${output.location.column}`
-        : "";
-      const box = h(
-        "div",
-        { class: `output output-error${output.interrupted ? " interrupted" : ""}`, role: "alert" },
-        h("div", { class: "error-head" }, h("strong", {}, output.name), `: ${output.message}`),
-      );
-      if (where)
-        box.append(h("div", { class: "error-location" }, `at ${where} of the notebook file`));
-      if (output.stack && output.stack.trim() && !output.interrupted) {
-        box.append(h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, output.stack)));
-      }
-      return box;
-    }
+    case "error":
+      return renderErrorOutput(output, host, ownerCellId);
     case "frame":
       return h(
         "div",

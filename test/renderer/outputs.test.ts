@@ -79,6 +79,7 @@ const cells: Cell[] = [
       message: "x is not a function",
       stack: "TypeError: x is not a function\n    at cell:3:5",
       location: { line: 12, column: 5 },
+      cell: { cellId: "error", line: 3, column: 5 },
     },
   ]),
   outputsCell("chart", [{ type: "vega-lite", id: "live1", dataset: "points", spec }]),
@@ -181,7 +182,8 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
       await out("error").locator(".error-head").textContent(),
       "TypeError: x is not a function",
     );
-    await out("error").getByText("at line 12, column 5 of the notebook file").waitFor();
+    // The line inside the cell (editors number lines from the cell's start), not the file's.
+    await out("error").getByText("at line 3, column 5 of this cell").waitFor();
   });
 
   test("a Vega-Lite chart is drawn and pushed rows appear in it", async () => {
