@@ -216,7 +216,7 @@ test("export → onnx.load gives the same outputs; wrong inputs are rejected", a
   assert.ok(maxDiff <= 1e-5, `max abs diff ${maxDiff}`);
   await assert.rejects(
     m.run({ images: x }),
-    /unknown input 'images'[\s\S]*input: f32 \[batch\*, 64\]/,
+    /missing input 'input' \(given 'images', which the model does not have\)[\s\S]*input: f32 \[batch\*, 64\]/,
   );
   await assert.rejects(
     m.run({ input: { dtype: "f64", shape: [1, 64], data: new Float64Array(64) } }),
