@@ -49,16 +49,12 @@ export interface LoadOptions {
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
 }
 
-/** What `run` accepts for one input: an nx tensor, a host tensor, a typed array, a number or an array of numbers. */
+/** What `run` accepts for one input: an nx tensor, an onnxruntime `Tensor`, a typed array, a number or nested arrays of numbers. */
 export type FeedValue =
-  | HostTensor
-  | HostData
-  | number
-  | bigint
-  | boolean
-  | number[]
-  | { toHost(): Promise<HostTensor> }
-  | unknown;
+  NxTensor | ort.Tensor | HostData | number | bigint | boolean | NestedNumbers;
+
+/** Nested arrays of numbers (they take the model's dtype). */
+export type NestedNumbers = number | boolean | NestedNumbers[];
 
 const ORT_TO_DTYPE: Record<string, string> = {
   float32: "f32",
@@ -194,7 +190,7 @@ export class OnnxModel {
     const out: Record<string, ort.Tensor> = {};
     for (const spec of this.inputs) {
       if (!spec.isTensor) fail(`input '${spec.name}' is not a tensor; tsnb only feeds tensors`);
-      const t = toOrtFeed(feeds[spec.name], spec, fail);
+      const t = toOrtFeed(feeds[spec.name]!, spec, fail);
       const dtype = dtypeOfOrt(t.type);
       if (dtype !== spec.dtype)
         fail(

