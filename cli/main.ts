@@ -6,17 +6,35 @@
 const HELP = `tsnb — a notebook for TypeScript and machine learning
 
 Usage:
-  tsnb run FILE.tsnb... [--continue-on-error] [--write]
+  tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose]
       Evaluate every code cell top to bottom in a fresh kernel and print, per cell, its
       console output and its result. Several files run in turn, each in its own kernel.
         --continue-on-error  keep going after a failing cell (the exit status is still 1)
         --write              save the outputs into the notebook (atomically)
+        --verbose            print errors with every stack frame (tsnb's, packages', Node's)
       Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
 
   tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]
       Serve the notebooks under DIR (default: the current folder) to a browser. Prints the
       URL with its access token on a line of its own. Given a notebook file, serves its
       folder and the URL opens that notebook. Ctrl+C stops it.
+
+  tsnb kernel --jupyter CONNECTION_FILE
+      Run the tsnb kernel behind Jupyter's messaging protocol (ZeroMQ), as Jupyter clients
+      start it from the kernelspec: JupyterLab, nbconvert, jupyter_client, Jupyter servers.
+
+  tsnb kernelspec install [--user | --prefix DIR] [--name NAME]
+      Register the kernel with Jupyter (default: the user's Jupyter data folder);
+      \`jupyter kernelspec list\` then shows it as "TypeScript (tsnb)".
+
+  tsnb import NB.ipynb [-o OUT.tsnb] [--force]
+      Convert a Jupyter notebook (nbformat 4; Deno, tslab, IJavaScript kernels) to a .tsnb
+      file (default: NB.tsnb beside it; an existing file is kept unless --force). What the
+      .tsnb cannot carry (magics, other languages, widgets, raw cells…) is listed as warnings.
+
+  tsnb export FILE.tsnb --ipynb [-o OUT]
+      Write the notebook in another format: --ipynb, a Jupyter notebook (nbformat 4.5) with
+      the outputs the file holds. FILE may also be a .ipynb (read through the importer).
 
   tsnb help | --help | -h
       Show this help.
@@ -35,9 +53,25 @@ export async function main(argv: string[]): Promise<number> {
       const { run } = await import("./run.ts");
       return run(rest);
     }
+    case "import": {
+      const { importCommand } = await import("./import.ts");
+      return importCommand(rest);
+    }
+    case "export": {
+      const { exportCommand } = await import("./export.ts");
+      return exportCommand(rest);
+    }
     case "serve": {
       const { serve } = await import("./serve.ts");
       return serve(rest);
+    }
+    case "kernel": {
+      const { kernel } = await import("./kernel.ts");
+      return kernel(rest);
+    }
+    case "kernelspec": {
+      const { kernelspec } = await import("./kernel.ts");
+      return kernelspec(rest);
     }
     default:
       process.stderr.write(`tsnb: unknown command '${command}'\n\n${HELP}`);
