@@ -6,11 +6,12 @@
 const HELP = `tsnb — a notebook for TypeScript and machine learning
 
 Usage:
-  tsnb run FILE.tsnb... [--continue-on-error] [--write]
+  tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose]
       Evaluate every code cell top to bottom in a fresh kernel and print, per cell, its
       console output and its result. Several files run in turn, each in its own kernel.
         --continue-on-error  keep going after a failing cell (the exit status is still 1)
         --write              save the outputs into the notebook (atomically)
+        --verbose            print errors with every stack frame (tsnb's, packages', Node's)
       Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
 
   tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]
@@ -25,6 +26,15 @@ Usage:
   tsnb kernelspec install [--user | --prefix DIR] [--name NAME]
       Register the kernel with Jupyter (default: the user's Jupyter data folder);
       \`jupyter kernelspec list\` then shows it as "TypeScript (tsnb)".
+
+  tsnb import NB.ipynb [-o OUT.tsnb] [--force]
+      Convert a Jupyter notebook (nbformat 4; Deno, tslab, IJavaScript kernels) to a .tsnb
+      file (default: NB.tsnb beside it; an existing file is kept unless --force). What the
+      .tsnb cannot carry (magics, other languages, widgets, raw cells…) is listed as warnings.
+
+  tsnb export FILE.tsnb --ipynb [-o OUT]
+      Write the notebook in another format: --ipynb, a Jupyter notebook (nbformat 4.5) with
+      the outputs the file holds. FILE may also be a .ipynb (read through the importer).
 
   tsnb help | --help | -h
       Show this help.
@@ -42,6 +52,14 @@ export async function main(argv: string[]): Promise<number> {
     case "run": {
       const { run } = await import("./run.ts");
       return run(rest);
+    }
+    case "import": {
+      const { importCommand } = await import("./import.ts");
+      return importCommand(rest);
+    }
+    case "export": {
+      const { exportCommand } = await import("./export.ts");
+      return exportCommand(rest);
     }
     case "serve": {
       const { serve } = await import("./serve.ts");

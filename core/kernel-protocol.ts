@@ -20,6 +20,7 @@
 
 import type { ErrorOutput, Output, OutputUpdate } from "./outputs.ts";
 import { isRecord } from "./fields.ts";
+import { checkBindings, type BindingInfo } from "./bindings.ts";
 
 /** Bumped on any incompatible change to the messages below. */
 export const KERNEL_PROTOCOL_VERSION = 1;
@@ -134,6 +135,8 @@ export interface EvaluationFinishedEvent {
   uses: string[];
   /** Wall time from the start of the evaluation to its end, in milliseconds. */
   durationMs: number;
+  /** The binding scan of the names the cell defined (core/bindings.ts): metadata, never values. */
+  bindings?: BindingInfo[];
 }
 
 /**
@@ -243,6 +246,10 @@ export function checkOutput(v: unknown, what = "output"): Output {
       str(o, "name", what);
       str(o, "message", what);
       str(o, "stack", what);
+      str(o, "fullStack", what, true);
+      str(o, "excerpt", what, true);
+      if (o.uncaught !== undefined && o.uncaught !== "exception" && o.uncaught !== "rejection")
+        throw new ProtocolError(`${what}: uncaught must be "exception" or "rejection"`);
       break;
     case "table":
       str(o, "id", what);
@@ -353,6 +360,10 @@ export function parseKernelEvent(line: string): KernelEvent {
       strings(o, "defines", t);
       strings(o, "uses", t);
       num(o, "durationMs", t);
+      if (o.bindings !== undefined) {
+        const problem = checkBindings(o.bindings);
+        if (problem) throw new ProtocolError(`evaluation-finished: ${problem}`);
+      }
       break;
     case "crash":
       str(o, "message", t);

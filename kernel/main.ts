@@ -42,15 +42,19 @@ import {
   type CompiledCell,
   type Redeclare,
 } from "./compile.ts";
+import { scanBindings } from "./scan.ts";
+import type { BindingInfo } from "../core/bindings.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
-import { importMeta, importModule, notebookRequire } from "./imports.ts";
+import { importMeta, importModule, notebookRequire, setImportingFile } from "./imports.ts";
 import {
   cellUrl,
+  codeExcerpt,
   firstCellPosition,
   mapPosition,
   mapStack,
   registerCell,
   type MappedPosition,
+  userStack,
 } from "./stack.ts";
 import {
   startInterruptWatchdog,
@@ -62,6 +66,8 @@ import {
 } from "./interrupt.ts";
 import {
   asyncHooksEnabled,
+  contextOfPromise,
+  contextOfThrown,
   currentContext as runningContext,
   installContextTracking,
   resetContext,
@@ -70,6 +76,8 @@ import {
 } from "./context.ts";
 
 const EVENTS_FD = 3;
+// Enough frames to see a notebook's calls under a library's, and recursion (collapsed when shown).
+Error.stackTraceLimit = 50;
 
 // ---------------------------------------------------------------------------------------------
 // sending events
@@ -321,7 +329,9 @@ function errorOutputOf(err: unknown, interrupted = false): ErrorOutput {
     stack = `Uncaught ${message}`;
   }
   const p = firstCellPosition(stack);
-  const out: ErrorOutput = { type: "error", name, message, stack: mapStack(stack) };
+  const shown = userStack(stack);
+  const out: ErrorOutput = { type: "error", name, message, stack: shown.stack };
+  if (shown.fullStack !== undefined) out.fullStack = shown.fullStack;
   if (p) setErrorPosition(out, p);
   if (interrupted) out.interrupted = true;
   return out;
@@ -358,6 +368,7 @@ interface EvaluateResult {
   result: RemoteObject;
   exceptionDetails?: {
     text: string;
+    url?: string;
     lineNumber: number;
     columnNumber: number;
     exception?: RemoteObject;
@@ -451,7 +462,7 @@ function interruptedError(): ErrorOutput {
 function finish(
   r: Running,
   status: EvaluationFinishedEvent["status"],
-  extra: { result?: Output; resultText?: string; error?: ErrorOutput },
+  extra: { result?: Output; resultText?: string; error?: ErrorOutput; bindings?: BindingInfo[] },
 ): void {
   if (r.done) return;
   r.done = true;
@@ -488,6 +499,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   aborts.set(ctx, new AbortController());
   lastContext = ctx;
   currentFile = req.file;
+  setImportingFile(req.file);
   const r: Running = {
     req,
     seq: mySeq,
@@ -516,16 +528,17 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       } catch (err) {
         if (err instanceof CellSyntaxError) {
           const loc = { line: line + err.line - 1, column: err.column + 1 };
-          finish(r, "error", {
-            error: {
-              type: "error",
-              name: "SyntaxError",
-              message: err.message,
-              stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
-              location: loc,
-              cell: { cellId: req.cellId, line: err.line, column: loc.column },
-            },
-          });
+          const error: ErrorOutput = {
+            type: "error",
+            name: "SyntaxError",
+            message: err.message,
+            stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
+            location: loc,
+            cell: { cellId: req.cellId, line: err.line, column: loc.column },
+          };
+          const excerpt = codeExcerpt(req.code, line, loc);
+          if (excerpt) error.excerpt = excerpt;
+          finish(r, "error", { error });
           return;
         }
         throw err;
@@ -587,8 +600,9 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
         ? await runInContext(ctx, () => realValue(ex.exception!))
         : new Error(ex.text);
       const error = errorOutputOf(thrown);
-      if (!error.location) {
-        // Compile errors of V8 itself have no cell frame: use the exception's position.
+      // Compile errors of V8 itself have no cell frame: use the exception's position, when it is
+      // in the cell (an error thrown elsewhere, e.g. by a failing import, has its position there).
+      if (!error.location && (ex.url === undefined || ex.url === cellUrl(mySeq))) {
         const p = mapPosition(mySeq, ex.lineNumber + 1, ex.columnNumber + 1);
         if (p) {
           setErrorPosition(error, p);
@@ -596,11 +610,15 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
             error.stack += `\n    at ${p.file}:${p.line}:${p.column}`;
         }
       }
+      if (error.name === "SyntaxError" && error.location) {
+        const excerpt = codeExcerpt(req.code, line, error.location);
+        if (excerpt) error.excerpt = excerpt;
+      }
       finish(r, "error", { error });
       return;
     }
     if (!compiled.hasResult) {
-      finish(r, "ok", {});
+      finish(r, "ok", { bindings: await scanDefines(r) });
       return;
     }
     let value = await realValue(res.result);
@@ -624,7 +642,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       if (value === ABORTED || r.done) return;
     }
     if (value === undefined) {
-      finish(r, "ok", {});
+      finish(r, "ok", { bindings: await scanDefines(r) });
       return;
     }
     const result = await runInContext(ctx, () => toOutput(value, ctx));
@@ -634,7 +652,11 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       typeof value === "object" &&
       value !== null &&
       typeof (value as Record<symbol, unknown>)[Symbol.for("tsnb.display")] === "function";
-    finish(r, "ok", { result, resultText: ownDisplay ? undefined : inspectText(value) });
+    finish(r, "ok", {
+      result,
+      resultText: ownDisplay ? undefined : inspectText(value),
+      bindings: await scanDefines(r),
+    });
   } catch (err) {
     finish(r, "error", { error: errorOutputOf(err) });
   } finally {
@@ -642,6 +664,22 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   }
 }
 const ABORTED = Symbol("aborted");
+
+/** The binding scan of the names the cell defined (kernel/scan.ts), read through V8's REPL scope. */
+async function scanDefines(r: Running): Promise<BindingInfo[]> {
+  if (r.done || r.defines.length === 0) return [];
+  return scanBindings(r.defines, async (name) => {
+    const res = await post<EvaluateResult>("Runtime.evaluate", {
+      expression: name,
+      replMode: true,
+      objectGroup: "tsnb",
+      silent: true,
+      throwOnSideEffect: true,
+    });
+    if (res.exceptionDetails) throw new Error(res.exceptionDetails.text);
+    return realValue(res.result);
+  });
+}
 
 /** The name in V8's "Identifier 'x' has already been declared" (a SyntaxError before running). */
 function clashingName(res: EvaluateResult): string | null {
@@ -712,31 +750,41 @@ process.stdin.on("end", () => {
   process.exit(0);
 });
 
-// An exception no evaluation awaits (a timer, an event handler) ends the kernel, reported first.
+// An exception no evaluation awaits (thrown in a timer, a callback, an event handler) and a promise
+// rejection nobody handles are errors of the cell that started that work, as in Node's REPL: the
+// kernel lives on. A cell still running fails now; one that finished gets the error as an output
+// (the session marks it failed, `tsnb run` exits 1).
 process.on("uncaughtException", (err) => {
-  const ctx = runningContext() ?? (running ? running.ctx : undefined);
-  const e = errorOutputOf(err);
+  reportBackgroundError(err, "exception", contextOfThrown(err) ?? runningContext());
+});
+process.on("unhandledRejection", (reason, promise) => {
+  reportBackgroundError(reason, "rejection", contextOfPromise(promise) ?? runningContext());
+});
+
+function reportBackgroundError(
+  err: unknown,
+  kind: "exception" | "rejection",
+  ctx: EvalContext | null,
+): void {
+  const owner = ctx && ctx.evalId ? ctx : running ? running.ctx : lastContext;
+  let error: ErrorOutput;
   try {
-    send({
-      type: "crash",
-      message: `${e.name}: ${e.message}`,
-      stack: e.stack,
-      ...(ctx && ctx.evalId ? { evalId: ctx.evalId, cellId: ctx.cellId } : {}),
-    });
-  } finally {
-    process.exit(1);
+    error = { ...errorOutputOf(err), uncaught: kind };
+  } catch {
+    error = { type: "error", name: "Error", message: String(err), stack: "", uncaught: kind };
   }
-});
-// A rejected promise nobody awaits or handles is reported in the cell that created it (its
-// stderr); unlike an uncaught exception it does not end the kernel.
-process.on("unhandledRejection", (reason) => {
-  const e = errorOutputOf(reason);
-  emitOutput({
-    type: "terminal",
-    stream: "stderr",
-    text: `Unhandled promise rejection: ${e.stack}\n`,
-  });
-});
+  if (!owner.evalId) {
+    // Nothing ran yet: nobody to tell but the kernel's stderr (kept by the client).
+    writeAll(2, `uncaught ${error.name}: ${error.message}\n`);
+    return;
+  }
+  // Library loops of that cell (a training run) stop as on an interrupt: the cell failed.
+  aborts.get(owner)?.abort(err);
+  if (running && running.ctx === owner) {
+    running.stopWaiting?.("interrupted");
+    finish(running, "error", { error });
+  } else emitOutput(error, owner);
+}
 // Ctrl+C in a terminal reaches the whole process group: the parent decides (tsnb run interrupts).
 process.on("SIGINT", () => {});
 process.on("exit", () => {

@@ -35,10 +35,23 @@ export function renderErrorOutput(
   host: ErrorPlaceHost,
   ownerCellId?: string,
 ): HTMLElement {
+  // "Uncaught": thrown by a timer or handler the cell started, or a promise nobody handled.
+  const uncaught =
+    output.uncaught === "rejection"
+      ? "Uncaught (in promise) "
+      : output.uncaught === "exception"
+        ? "Uncaught "
+        : "";
   const box = h(
     "div",
     { class: `output output-error${output.interrupted ? " interrupted" : ""}`, role: "alert" },
-    h("div", { class: "error-head" }, h("strong", {}, output.name), `: ${output.message}`),
+    h(
+      "div",
+      { class: "error-head" },
+      uncaught,
+      h("strong", {}, output.name),
+      `: ${output.message}`,
+    ),
   );
   const at = output.cell;
   if (at) {
@@ -57,10 +70,37 @@ export function renderErrorOutput(
     } else place.append(text);
     box.append(place);
   }
+  if (output.excerpt)
+    box.append(h("pre", { class: "error-excerpt" }, cellExcerpt(output.excerpt, output)));
   if (output.stack && output.stack.trim() && !output.interrupted) {
     box.append(h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, output.stack)));
   }
+  // The frames of tsnb, packages and Node left out of the stack above, one click away.
+  if (output.fullStack && !output.interrupted) {
+    box.append(
+      h(
+        "details",
+        { class: "error-full-stack" },
+        h("summary", {}, "Full stack trace"),
+        h("pre", {}, output.fullStack),
+      ),
+    );
+  }
   return box;
+}
+
+/**
+ * The kernel's excerpt ("21 | const bad = ;" then a caret line) numbers the notebook file's
+ * lines (what `tsnb run` prints); the page numbers them from the cell's start, as its editors do.
+ */
+export function cellExcerpt(excerpt: string, output: ErrorOutput): string {
+  if (!output.cell || !output.location) return excerpt;
+  const shift = output.location.line - output.cell.line;
+  const rows = excerpt.split("\n").map((row) => /^\s*(\d*) \| (.*)$/.exec(row));
+  if (rows.some((r) => !r)) return excerpt;
+  const numbers = rows.map((r) => (r![1] ? String(Number(r![1]) - shift) : ""));
+  const width = Math.max(...numbers.map((n) => n.length));
+  return rows.map((r, i) => `${numbers[i]!.padStart(width)} | ${r![2]}`).join("\n");
 }
 
 /**

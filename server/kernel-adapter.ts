@@ -138,6 +138,7 @@ class KernelProcessAdapter implements SessionKernel {
           defines: fin.defines,
           uses: fin.uses,
           durationMs: fin.durationMs,
+          ...(fin.bindings && fin.bindings.length > 0 ? { bindings: fin.bindings } : {}),
         });
       });
   }

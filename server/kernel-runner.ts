@@ -9,6 +9,7 @@
  * died or was restarted.
  */
 import type { Output, OutputUpdate } from "../core/outputs.ts";
+import type { BindingInfo } from "../core/bindings.ts";
 import type { EvaluationOutcome, KernelStatus } from "../core/session/operations.ts";
 
 /** Where the kernel reports what happens; the session turns each call into an operation. */
@@ -25,6 +26,7 @@ export interface KernelSink {
     defines: string[];
     uses: string[];
     durationMs: number;
+    bindings?: BindingInfo[];
   }): void;
 }
 

@@ -75,7 +75,20 @@ export type Prim =
   | "conv"
   | "convTranspose"
   | "maxPool"
-  | "maxPoolIndices";
+  | "maxPoolIndices"
+  | "tan"
+  | "asin"
+  | "acos"
+  | "atan"
+  | "sinh"
+  | "cosh"
+  | "asinh"
+  | "acosh"
+  | "atanh"
+  | "bitAnd"
+  | "bitOr"
+  | "bitXor"
+  | "bitNot";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
@@ -169,6 +182,35 @@ function reduce(opType: string, supported: ReadonlySet<DType>): Lowering {
   };
 }
 
+/**
+ * Sum over axes. ONNX Runtime's integer ReduceSum saturates on overflow (i32 [2147483647, 1] sums
+ * to 2147483647), while tsnb's integers wrap (as add and cumsum do, and NumPy): i32 sums in i64
+ * and casts back (the cast wraps); i64 sums its low and high 32-bit halves apart (neither can
+ * overflow) and joins them with a wrapping multiply-add.
+ */
+function lowerReduceSum(
+  b: GraphBuilder,
+  ins: string[],
+  dts: DType[],
+  a: Attrs,
+  out: DType,
+): string {
+  const dt = dts[0]!;
+  if (isFloatType(dt) || axesAttr(a).length === 0)
+    return reduce("ReduceSum", WIDE)(b, ins, dts, a, out);
+  const axes = b.ints(axesAttr(a));
+  const keepdims = a.keepDims ? 1 : 0;
+  const x = dt === "i64" ? ins[0]! : b.cast(ins[0]!, "i64");
+  if (dt !== "i64") return b.cast(b.add("ReduceSum", [x, axes], { keepdims }), out);
+  const lo = b.add("BitwiseAnd", [x, b.scalar("i64", 0xffffffff)]);
+  const hi = b.add("Div", [b.add("Sub", [x, lo]), b.scalar("i64", 2 ** 32)]);
+  const loSum = b.add("ReduceSum", [lo, axes], { keepdims });
+  const hiSum = b.add("ReduceSum", [hi, axes], { keepdims });
+  return b.add("Add", [b.add("Mul", [hiSum, b.scalar("i64", 2 ** 32)]), loSum]);
+}
+
+const isFloatType = (d: DType): boolean => d === "f32" || d === "f64";
+
 function argReduce(opType: string): Lowering {
   return (b, ins, dts, a) =>
     typed(b, opType, ins, dts[0]!, ALL_BUT_BOOL, "i64", {
@@ -212,6 +254,20 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   sin: elementwise("Sin", FLOATS),
   cos: elementwise("Cos", FLOATS),
   isnan: (b, ins) => b.add("IsNaN", ins),
+  // ORT's CPU kernels for these are f32 only; math.ts sends f64 through f64 composites instead
+  tan: elementwise("Tan", CONV_TYPES),
+  asin: elementwise("Asin", CONV_TYPES),
+  acos: elementwise("Acos", CONV_TYPES),
+  atan: elementwise("Atan", CONV_TYPES),
+  sinh: elementwise("Sinh", CONV_TYPES),
+  cosh: elementwise("Cosh", CONV_TYPES),
+  asinh: elementwise("Asinh", CONV_TYPES),
+  acosh: elementwise("Acosh", CONV_TYPES),
+  atanh: elementwise("Atanh", CONV_TYPES),
+  bitAnd: (b, ins) => b.add("BitwiseAnd", ins),
+  bitOr: (b, ins) => b.add("BitwiseOr", ins),
+  bitXor: (b, ins) => b.add("BitwiseXor", ins),
+  bitNot: (b, ins) => b.add("BitwiseNot", ins),
   identity: (b, ins) => b.add("Identity", ins),
   stopGradient: (b, ins) => b.add("Identity", ins),
   cast: (b, ins, dts, a) =>
@@ -220,7 +276,7 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     const [c, x, y] = ins as [string, string, string];
     return typed(b, "Where", [c, x, y], dts[1]!, new Set(["f32", "f64", "i32", "i64", "u8"]), out);
   },
-  reduceSum: reduce("ReduceSum", WIDE),
+  reduceSum: lowerReduceSum,
   reduceMax: reduce("ReduceMax", ALL_BUT_BOOL),
   reduceMin: reduce("ReduceMin", ALL_BUT_BOOL),
   argMax: argReduce("ArgMax"),

@@ -17,7 +17,13 @@
  */
 import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
 import type { Output, OutputUpdate } from "../outputs.ts";
-import { fieldChecks, isRecord } from "../fields.ts";
+import type { BindingInfo } from "../bindings.ts";
+import { fieldChecks, isRecord, jsonProblem, type JsonBounds } from "../fields.ts";
+
+/** Bounds of the free-form JSON an operation carries: cell options, smart-cell attrs, input values. */
+export const OPTIONS_BOUNDS: JsonBounds = { maxDepth: 8, maxSize: 64 * 1024 };
+export const ATTRS_BOUNDS: JsonBounds = { maxDepth: 32, maxSize: 1024 * 1024 };
+export const INPUT_VALUE_BOUNDS: JsonBounds = { maxDepth: 32, maxSize: 1024 * 1024 };
 
 /** Fields every operation carries. */
 export interface OperationBase {
@@ -95,14 +101,14 @@ export interface DeleteCellOp extends OperationBase {
   cellId: string;
 }
 
-/** Replace a code cell's options (e.g. `{autoRun: true}`). */
+/** Replace a code or smart cell's options (e.g. `{autoRun: true}`). */
 export interface SetCellOptionsOp extends OperationBase {
   type: "set-cell-options";
   cellId: string;
   options: CodeCellOptions;
 }
 
-/** New attrs for a smart cell plus the code they generate (the renderer runs the smart cell's `toSource`). */
+/** New attrs for a smart cell plus the code they generate (the server recomputes `source` from the attrs with the smart cell's `toSource`). */
 export interface SetSmartCellAttrsOp extends OperationBase {
   type: "set-smart-cell-attrs";
   cellId: string;
@@ -110,10 +116,14 @@ export interface SetSmartCellAttrsOp extends OperationBase {
   source: string;
 }
 
-/** Turn a smart cell into an ordinary code cell keeping its generated source and its id. */
+/**
+ * Turn a smart cell into ordinary code cells: one per chunk of its generated code (filled in by
+ * the server), the first keeping the cell's id. Without `chunks`: one code cell with its source.
+ */
 export interface ConvertSmartCellOp extends OperationBase {
   type: "convert-smart-cell";
   cellId: string;
+  chunks?: Array<{ cellId: string; source: string }>;
 }
 
 /** Notebook-level setting: save outputs with the notebook. */
@@ -195,6 +205,8 @@ export interface EvaluationFinishedOp extends OperationBase {
   /** Free names the cell uses. */
   uses: string[];
   durationMs: number;
+  /** What the kernel's binding scan found among the names the cell defines (metadata, never values). */
+  bindings?: BindingInfo[];
 }
 
 export type KernelStatus = "not-started" | "starting" | "idle" | "busy" | "dead";
@@ -346,7 +358,14 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
         return "source must be a string";
       if (ct === "smart" && (typeof v["kind"] !== "string" || !isRecord(v["attrs"])))
         return "a smart cell needs kind (string) and attrs (object)";
-      return first(str("sectionId"), int("index"), str("cellId"));
+      if (v["kind"] !== undefined && typeof v["kind"] !== "string") return "kind must be a string";
+      if (v["attrs"] !== undefined && !isRecord(v["attrs"])) return "attrs must be an object";
+      return first(
+        str("sectionId"),
+        int("index"),
+        str("cellId"),
+        v["attrs"] === undefined ? null : jsonProblem(v["attrs"], "attrs", ATTRS_BOUNDS),
+      );
     }
     case "insert-section":
       return first(str("sectionId"), int("index"), str("title"));
@@ -362,18 +381,20 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       return first(str("cellId"), str("source"));
     case "move-cell":
       return first(str("cellId"), int("offset"));
-    case "delete-cell":
     case "convert-smart-cell":
+      if (v["chunks"] !== undefined) return "chunks are filled in by the server";
+      return str("cellId");
+    case "delete-cell":
     case "evaluate-cell":
       return str("cellId");
     case "set-cell-options":
       if (!isRecord(v["options"])) return "options must be an object";
       if (v["options"]["autoRun"] !== undefined && typeof v["options"]["autoRun"] !== "boolean")
         return "options.autoRun must be a boolean";
-      return str("cellId");
+      return first(str("cellId"), jsonProblem(v["options"], "options", OPTIONS_BOUNDS));
     case "set-smart-cell-attrs":
       if (!isRecord(v["attrs"])) return "attrs must be an object";
-      return first(str("cellId"), str("source"));
+      return first(str("cellId"), str("source"), jsonProblem(v["attrs"], "attrs", ATTRS_BOUNDS));
     case "set-persist-outputs":
       return typeof v["persistOutputs"] === "boolean" ? null : "persistOutputs must be a boolean";
     case "evaluate-all":
@@ -383,7 +404,10 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
     case "clear-outputs":
       return v["cellId"] === undefined ? null : str("cellId");
     case "set-input-value":
-      return str("inputId");
+      return first(
+        str("inputId"),
+        v["value"] === undefined ? null : jsonProblem(v["value"], "value", INPUT_VALUE_BOUNDS),
+      );
     default:
       return assertNever(type, "operation type");
   }

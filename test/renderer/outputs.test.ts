@@ -82,6 +82,20 @@ const cells: Cell[] = [
       cell: { cellId: "error", line: 3, column: 5 },
     },
   ]),
+  outputsCell("error2", [
+    {
+      type: "error",
+      name: "SyntaxError",
+      message: "Unexpected ';'",
+      stack: "SyntaxError: Unexpected ';'\n    at f (nb.tsnb:21:21)\n    … 3 library frames hidden",
+      fullStack:
+        "SyntaxError: Unexpected ';'\n    at lib (node:internal/x:1:1)\n    at f (nb.tsnb:21:21)",
+      excerpt: "21 | const bad = ;\n   |             ^",
+      location: { line: 21, column: 13 },
+      cell: { cellId: "error2", line: 2, column: 13 },
+      uncaught: "rejection",
+    },
+  ]),
   outputsCell("chart", [{ type: "vega-lite", id: "live1", dataset: "points", spec }]),
   updatesCell("push", [
     {
@@ -184,6 +198,25 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
     );
     // The line inside the cell (editors number lines from the cell's start), not the file's.
     await out("error").getByText("at line 3, column 5 of this cell").waitFor();
+    assert.equal(await out("error").locator(".error-full-stack").count(), 0);
+  });
+
+  test("an error shows its excerpt with the caret, says Uncaught, and keeps the full stack a click away", async () => {
+    const box = out("error2");
+    assert.equal(
+      await box.locator(".error-head").textContent(),
+      "Uncaught (in promise) SyntaxError: Unexpected ';'",
+    );
+    // Numbered from the cell's start (the file's line 21 is the cell's line 2).
+    assert.equal(
+      await box.locator(".error-excerpt").textContent(),
+      "2 | const bad = ;\n  |             ^",
+    );
+    const full = box.locator(".error-full-stack pre");
+    assert.equal(await full.isVisible(), false);
+    await box.getByText("Full stack trace").click();
+    await full.waitFor({ state: "visible" });
+    assert.match((await full.textContent()) ?? "", /node:internal\/x/);
   });
 
   test("a Vega-Lite chart is drawn and pushed rows appear in it", async () => {
