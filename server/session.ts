@@ -74,11 +74,19 @@ export interface SessionOptions {
   defaultCwd: string;
   /** Delay between the last change and the autosave (ms). */
   autosaveMs: number;
+  /**
+   * Debounce window of automatic re-evaluation after input changes (ms, default
+   * `AUTO_EVALUATE_MS`): the first change starts it, later ones within it join it.
+   */
+  autoEvaluateMs?: number;
   /** Watch the file for changes by other programs (default true). */
   watchFile?: boolean;
   now?: () => number;
   log?: (message: string) => void;
 }
+
+/** Default debounce window of automatic re-evaluation after input changes. */
+export const AUTO_EVALUATE_MS = 100;
 
 export function contentHash(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
@@ -98,6 +106,7 @@ export class Session {
   private pending: Array<{ op: Operation; onError?: (error: string) => void }> = [];
   private draining = false;
   private autosaveTimer: NodeJS.Timeout | null = null;
+  private autoEvaluateTimer: NodeJS.Timeout | null = null;
   private saveChain: Promise<void> = Promise.resolve();
   private writing = 0;
   private watcher: FSWatcher | null = null;
@@ -247,6 +256,17 @@ export class Session {
       case "set-input-value":
         this.kernel?.setInputValue(action.inputId, action.value);
         return;
+      case "control-event":
+        this.kernel?.controlEvent(action.controlId, action.event, action.origin);
+        return;
+      case "schedule-auto-evaluate":
+        // One window for a burst of changes (a slider being dragged): not reset by later ones.
+        if (this.autoEvaluateTimer || this.closed) return;
+        this.autoEvaluateTimer = setTimeout(() => {
+          this.autoEvaluateTimer = null;
+          this.serverOp("auto-evaluate", {});
+        }, this.options.autoEvaluateMs ?? AUTO_EVALUATE_MS);
+        return;
       default:
         assertNever(action, "action");
     }
@@ -286,6 +306,9 @@ export class Session {
     };
     this.kernel = this.options.kernelFactory(sink, {
       cwd: this.file ? dirname(this.file) : this.options.defaultCwd,
+      // Input values are session state: every kernel this session starts gets them first.
+      inputValues: () =>
+        Object.fromEntries(Object.entries(this.data.inputs).map(([id, s]) => [id, s.value])),
     });
     return this.kernel;
   }
@@ -476,6 +499,7 @@ export class Session {
     await this.saveChain;
     this.closed = true;
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    if (this.autoEvaluateTimer) clearTimeout(this.autoEvaluateTimer);
     if (this.watchTimer) clearTimeout(this.watchTimer);
     this.watcher?.close();
     await this.kernel?.stop().catch(() => undefined);

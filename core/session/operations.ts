@@ -17,6 +17,7 @@
  */
 import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
 import type { Output, OutputUpdate } from "../outputs.ts";
+import type { ControlEvent, InputValue } from "../inputs.ts";
 import { fieldChecks, isRecord } from "../fields.ts";
 
 /** Fields every operation carries. */
@@ -151,11 +152,22 @@ export interface ClearOutputsOp extends OperationBase {
   cellId?: string;
 }
 
-/** A user changed an input control: the stored value changes and the kernel is told. */
+/**
+ * A user changed an input: the value is checked against the input's spec (refused with the
+ * reason when it does not fit), stored as session state (never saved in the file), told to the
+ * kernel; the cells that read the input become stale (core/session/data.ts).
+ */
 export interface SetInputValueOp extends OperationBase {
   type: "set-input-value";
   inputId: string;
   value: unknown;
+}
+
+/** A user used a control (click, form submit or change, key): checked, then sent to the kernel. */
+export interface ControlEventOp extends OperationBase {
+  type: "control-event";
+  controlId: string;
+  event: ControlEvent;
 }
 
 // ---- Kernel events (made by the server from the kernel's messages; clientId "kernel") ----
@@ -194,7 +206,17 @@ export interface EvaluationFinishedOp extends OperationBase {
   defines: string[];
   /** Free names the cell uses. */
   uses: string[];
+  /** Inputs whose value the evaluation read (absent: none). */
+  inputs?: string[];
   durationMs: number;
+}
+
+/**
+ * The server's debounce window after input changes has passed: queue the "reevaluate
+ * automatically" cells waiting in `autoPending` that are still stale.
+ */
+export interface AutoEvaluateOp extends OperationBase {
+  type: "auto-evaluate";
 }
 
 export type KernelStatus = "not-started" | "starting" | "idle" | "busy" | "dead";
@@ -252,7 +274,8 @@ export type ClientOperation =
   | InterruptOp
   | RestartKernelOp
   | ClearOutputsOp
-  | SetInputValueOp;
+  | SetInputValueOp
+  | ControlEventOp;
 
 /** Operations only the server (from the kernel or the file system) makes. */
 export type ServerOperation =
@@ -261,6 +284,7 @@ export type ServerOperation =
   | OutputUpdatedOp
   | EvaluationFinishedOp
   | KernelStatusOp
+  | AutoEvaluateOp
   | NotebookSavedOp
   | SetPathOp
   | FileChangedOnDiskOp
@@ -286,7 +310,11 @@ export type Action =
   /** The document changed: save it (debounced) — to its file, or to the app data folder when it has none. */
   | { type: "schedule-autosave" }
   /** Tell the kernel an input's new value. */
-  | { type: "set-input-value"; inputId: string; value: unknown };
+  | { type: "set-input-value"; inputId: string; value: InputValue }
+  /** Send a control's event to the kernel; `origin` is the window that sent it. */
+  | { type: "control-event"; controlId: string; event: ControlEvent; origin: string }
+  /** Inputs changed: apply `auto-evaluate` once the debounce window has passed (one timer). */
+  | { type: "schedule-auto-evaluate" };
 
 /** The operation types a window may send (the others come from the server and the kernel). */
 export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperation["type"]>([
@@ -308,6 +336,7 @@ export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperati
   "restart-kernel",
   "clear-outputs",
   "set-input-value",
+  "control-event",
 ]);
 
 export function isClientOperationType(type: string): type is ClientOperation["type"] {
@@ -383,7 +412,12 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
     case "clear-outputs":
       return v["cellId"] === undefined ? null : str("cellId");
     case "set-input-value":
+      if (!("value" in v)) return "value is missing";
       return str("inputId");
+    case "control-event":
+      if (!isRecord(v["event"]) || typeof v["event"]["type"] !== "string")
+        return "event must be an object with a type";
+      return str("controlId");
     default:
       return assertNever(type, "operation type");
   }
