@@ -6,17 +6,26 @@
 const HELP = `tsnb — a notebook for TypeScript and machine learning
 
 Usage:
-  tsnb run FILE.tsnb... [--continue-on-error] [--write]
+  tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose]
       Evaluate every code cell top to bottom in a fresh kernel and print, per cell, its
       console output and its result. Several files run in turn, each in its own kernel.
         --continue-on-error  keep going after a failing cell (the exit status is still 1)
         --write              save the outputs into the notebook (atomically)
+        --verbose            print errors with every stack frame (tsnb's, packages', Node's)
       Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
 
   tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]
       Serve the notebooks under DIR (default: the current folder) to a browser. Prints the
       URL with its access token on a line of its own. Given a notebook file, serves its
       folder and the URL opens that notebook. Ctrl+C stops it.
+
+  tsnb kernel --jupyter CONNECTION_FILE
+      Run the tsnb kernel behind Jupyter's messaging protocol (ZeroMQ), as Jupyter clients
+      start it from the kernelspec: JupyterLab, nbconvert, jupyter_client, Jupyter servers.
+
+  tsnb kernelspec install [--user | --prefix DIR] [--name NAME]
+      Register the kernel with Jupyter (default: the user's Jupyter data folder);
+      \`jupyter kernelspec list\` then shows it as "TypeScript (tsnb)".
 
   tsnb help | --help | -h
       Show this help.
@@ -38,6 +47,14 @@ export async function main(argv: string[]): Promise<number> {
     case "serve": {
       const { serve } = await import("./serve.ts");
       return serve(rest);
+    }
+    case "kernel": {
+      const { kernel } = await import("./kernel.ts");
+      return kernel(rest);
+    }
+    case "kernelspec": {
+      const { kernelspec } = await import("./kernel.ts");
+      return kernelspec(rest);
     }
     default:
       process.stderr.write(`tsnb: unknown command '${command}'\n\n${HELP}`);

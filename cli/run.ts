@@ -27,6 +27,7 @@ import {
 } from "../core/notebook.ts";
 import {
   appendTerminalText,
+  type ErrorOutput,
   type InputValue,
   type Output,
   type ValuePreview,
@@ -35,20 +36,23 @@ import type { EvaluationFinishedEvent, KernelEvent } from "../core/kernel-protoc
 import { KernelProcess } from "../kernel/client.ts";
 import { writeFileAtomic } from "../server/atomic-write.ts";
 
-const USAGE = "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write]\n";
+const USAGE = "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose]\n";
 
 export interface RunOptions {
   continueOnError: boolean;
   write: boolean;
+  /** Print errors with every stack frame (tsnb's, packages', Node's), not only the notebook's. */
+  verbose: boolean;
 }
 
 /** The `run` subcommand; returns the exit status. */
 export async function run(args: string[]): Promise<number> {
   const files: string[] = [];
-  const options: RunOptions = { continueOnError: false, write: false };
+  const options: RunOptions = { continueOnError: false, write: false, verbose: false };
   for (const a of args) {
     if (a === "--continue-on-error") options.continueOnError = true;
     else if (a === "--write") options.write = true;
+    else if (a === "--verbose") options.verbose = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(USAGE);
       return 0;
@@ -122,8 +126,10 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
   process.on("SIGINT", onSigint);
 
   const cells = allCells(notebook).filter(isEvaluable);
-  const outputsByCell = new Map<string, PersistedOutput[]>();
+  // Collectors stay attached after their cell finished: its timers may still print or fail.
+  const outputsByCell = new Map<string, Collector>();
   let failed = false;
+  const report: ErrorReport = { file, verbose: options.verbose };
   try {
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[i]!;
@@ -133,12 +139,12 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
       if (process.stdout.isTTY)
         process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`);
       const persisted = new Collector();
+      outputsByCell.set(cell.id, persisted);
       const fin = await kernel.evaluate(
         { evalId: `run-${i + 1}`, cellId: cell.id, code: cell.source, file, line },
-        (event) => printEvent(event, persisted),
+        (event) => printEvent(event, persisted, report),
       );
-      printFinished(fin, file, persisted);
-      outputsByCell.set(cell.id, persisted.outputs());
+      printFinished(fin, report, persisted);
       if (fin.status !== "ok") {
         failed = true;
         if (fin.status === "aborted") {
@@ -155,9 +161,11 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
     process.off("SIGINT", onSigint);
     await kernel.stop();
   }
+  // An error of a cell's timer, callback or unhandled promise (reported after the cell finished).
+  if ([...outputsByCell.values()].some((c) => c.failedLate)) failed = true;
 
   if (options.write) {
-    for (const cell of cells) setOutputs(cell, outputsByCell.get(cell.id));
+    for (const cell of cells) setOutputs(cell, outputsByCell.get(cell.id)?.outputs());
     notebook.metadata.persistOutputs = true;
     try {
       await writeFileAtomic(file, exportNotebook(notebook));
@@ -176,6 +184,8 @@ function setOutputs(cell: EvaluableCell, outputs: PersistedOutput[] | undefined)
 
 /** Builds a cell's persisted outputs: terminal text merged (`\r` collapsed), charts kept as specs. */
 class Collector {
+  /** An error output arrived for the cell (a background error: the run fails). */
+  failedLate = false;
   private live: Output[] = [];
   private list: PersistedOutput[] = [];
 
@@ -222,11 +232,17 @@ class Collector {
   }
 }
 
-function printEvent(event: KernelEvent, persisted: Collector): void {
+function printEvent(event: KernelEvent, persisted: Collector, report: ErrorReport): void {
   if (event.type === "output") {
     const o = event.output;
     if (o.type === "terminal") process[o.stream].write(o.text);
-    else {
+    else if (o.type === "error") {
+      // A background error of the cell (its timer threw, its promise was not handled).
+      printError(o, report);
+      persisted.failedLate = true;
+      persisted.addText(savedErrorText(o));
+      return;
+    } else {
       const text = outputToText(o);
       if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
     }
@@ -243,7 +259,11 @@ function printEvent(event: KernelEvent, persisted: Collector): void {
   }
 }
 
-function printFinished(fin: EvaluationFinishedEvent, file: string, persisted: Collector): void {
+function printFinished(
+  fin: EvaluationFinishedEvent,
+  report: ErrorReport,
+  persisted: Collector,
+): void {
   if (fin.status === "ok") {
     if (!fin.result) return;
     const text =
@@ -258,15 +278,44 @@ function printFinished(fin: EvaluationFinishedEvent, file: string, persisted: Co
   if (fin.status === "aborted") return;
   const e = fin.error;
   if (!e) return;
-  const where = e.location ? `${file}:${e.location.line}:${e.location.column}: ` : "";
-  const head = `${where}${e.name}: ${e.message}`;
-  const frames = e.stack
-    .split("\n")
-    .filter((l) => /^\s+at /.test(l))
-    .join("\n");
-  process.stderr.write(head + "\n" + (frames ? frames + "\n" : ""));
-  // Saved without the file position: positions move as outputs are written into the file.
-  persisted.addText(`${e.name}: ${e.message}`);
+  printError(e, report);
+  persisted.addText(savedErrorText(e));
+}
+
+interface ErrorReport {
+  /** The notebook as named on the command line (positions print as FILE:LINE:COL). */
+  file: string;
+  verbose: boolean;
+}
+
+/** "Uncaught " for an error of a callback, as Node's REPL says; "(in promise)" for a rejection. */
+function uncaughtPrefix(e: ErrorOutput): string {
+  return e.uncaught === "rejection"
+    ? "Uncaught (in promise) "
+    : e.uncaught === "exception"
+      ? "Uncaught "
+      : "";
+}
+
+/** Saved without the file position: positions move as outputs are written into the file. */
+function savedErrorText(e: ErrorOutput): string {
+  return `${uncaughtPrefix(e)}${e.name}: ${e.message}`;
+}
+
+/**
+ * An error on stderr: `FILE:LINE:COL: Name: message`, the lines with a caret for a syntax error,
+ * then the notebook's frames (every frame with --verbose).
+ */
+function printError(e: ErrorOutput, report: ErrorReport): void {
+  const where = e.location ? `${report.file}:${e.location.line}:${e.location.column}: ` : "";
+  const out = [`${where}${uncaughtPrefix(e)}${e.name}: ${e.message}`];
+  if (e.excerpt) out.push(e.excerpt);
+  const stack = report.verbose && e.fullStack ? e.fullStack : e.stack;
+  const lines = stack.split("\n");
+  // The frames (and the notes about hidden or repeated ones) follow the message's lines.
+  const first = lines.findIndex((l) => /^\s+(at |… )/.test(l));
+  if (first >= 0) out.push(...lines.slice(first));
+  process.stderr.write(out.join("\n") + "\n");
 }
 
 /** A plain-text rendering of an output, for terminals and persisted `output` fences. */

@@ -25,7 +25,7 @@
  */
 import type { Operation } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
-import { fieldChecks, isRecord } from "./fields.ts";
+import { MAX_MESSAGE_DEPTH, fieldChecks, isRecord, jsonProblem } from "./fields.ts";
 
 /** Bumped on any incompatible change; `hello` with another version is refused. */
 export const APP_PROTOCOL_VERSION = 1;
@@ -115,6 +115,8 @@ export type ErrorCode =
   | "exists"
   | "import-failed"
   | "no-path"
+  /** The notebook's file may not be written (its mode, or the file system): use Save As. */
+  | "read-only"
   | "io"
   | "kernel";
 
@@ -159,7 +161,7 @@ export type ServerMessage =
 /** Validate a message from a renderer: its type and the types of its fields. */
 export function parseClientMessage(
   raw: string,
-): { ok: true; message: ClientMessage } | { ok: false; error: string } {
+): { ok: true; message: ClientMessage } | { ok: false; error: string; requestId?: string } {
   let v: unknown;
   try {
     v = JSON.parse(raw);
@@ -167,12 +169,17 @@ export function parseClientMessage(
     return { ok: false, error: "message is not JSON" };
   }
   if (!isRecord(v)) return { ok: false, error: "message must be a JSON object" };
-  const type = v["type"];
-  if (typeof type !== "string") return { ok: false, error: "message.type must be a string" };
   if (v["requestId"] !== undefined && typeof v["requestId"] !== "string")
     return { ok: false, error: "requestId must be a string" };
+  // Refusals echo the request's id, so the window knows which request failed.
+  const id = v["requestId"] === undefined ? {} : { requestId: v["requestId"] as string };
+  // Shape first: nothing below (nor the reducer, nor a save) may recurse into absurd nesting.
+  const shape = jsonProblem(v, "message", { maxDepth: MAX_MESSAGE_DEPTH, maxSize: Infinity });
+  if (shape !== null) return { ok: false, error: shape, ...id };
+  const type = v["type"];
+  if (typeof type !== "string") return { ok: false, error: "message.type must be a string", ...id };
   const problem = checkMessage(type as ClientMessage["type"], v);
-  if (problem !== null) return { ok: false, error: `${type}: ${problem}` };
+  if (problem !== null) return { ok: false, error: `${type}: ${problem}`, ...id };
   return { ok: true, message: v as unknown as ClientMessage };
 }
 

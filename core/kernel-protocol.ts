@@ -287,6 +287,10 @@ export function checkOutput(v: unknown, what = "output"): Output {
       str(o, "name", what);
       str(o, "message", what);
       str(o, "stack", what);
+      str(o, "fullStack", what, true);
+      str(o, "excerpt", what, true);
+      if (o.uncaught !== undefined && o.uncaught !== "exception" && o.uncaught !== "rejection")
+        throw new ProtocolError(`${what}: uncaught must be "exception" or "rejection"`);
       break;
     case "table":
       str(o, "id", what);

@@ -109,8 +109,24 @@ export interface ErrorOutput {
   type: "error";
   name: string;
   message: string;
+  /**
+   * What a user reads: the message, then the notebook's frames (`at f (nb.tsnb:12:5)`). Frames of
+   * the tsnb library, packages and Node internals are left out and counted on one line
+   * (`… 7 library frames hidden`); repeated frames of deep recursion are collapsed
+   * (`… the frame above repeated 180 more times`).
+   */
   stack: string;
+  /** Every frame (cell frames mapped to the notebook), when `stack` left some out. */
+  fullStack?: string;
   location?: { line: number; column: number };
+  /** The notebook lines at `location` with a caret under its column (syntax errors). */
+  excerpt?: string;
+  /**
+   * Set when the error did not come out of the cell's own code path but from something it
+   * started: "exception" — thrown in a timer, callback or event handler; "rejection" — a promise
+   * nobody handled. The kernel reports it to that cell and lives on.
+   */
+  uncaught?: "exception" | "rejection";
   /** True when the cell was stopped by the user (interrupt). */
   interrupted?: boolean;
 }

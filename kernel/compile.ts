@@ -5,9 +5,10 @@
  * unless `import type`), then acorn parses the output and the module syntax that a REPL
  * script cannot contain is rewritten in place, keeping every line (and the columns of the
  * surrounding code) where they were so esbuild's source map stays valid:
- *   import d, { a, b as c } from "x"   →  const { default: d, a, b: c } = await tsnb$i("x");
- *   import * as ns from "x"            →  const ns = await tsnb$i("x");
- *   import "x"                         →  await tsnb$i("x");
+ *   import d, { a, b as c } from "x"   →  const { default: d, a, b: c } = await tsnb$i("x", 0);
+ *   import * as ns from "x"            →  const ns = await tsnb$i("x", 0);
+ *   import "x"                         →  await tsnb$i("x", 0);
+ * (the second argument is the statement's column, for error positions)
  *   import("x")                        →  tsnb$i("x")            (same length)
  *   import.meta                        →  tsnb$meta__            (same length)
  *   export const x = 1                 →         const x = 1     (keyword blanked)
@@ -184,7 +185,8 @@ function rewriteModuleSyntax(js: string, ast: acorn.Program, redeclare: Redeclar
   for (const node of ast.body) {
     if (node.type === "ImportDeclaration") {
       const src = JSON.stringify(node.source.value);
-      const call = `await ${IMPORT_FN}(${src})`;
+      // The statement's column goes along, so a failing import is reported where it starts.
+      const call = `await ${IMPORT_FN}(${src}, ${node.start - (js.lastIndexOf("\n", node.start - 1) + 1)})`;
       const props: string[] = [];
       let ns: string | null = null;
       for (const s of node.specifiers) {

@@ -50,6 +50,33 @@ export function resetContext(): void {
 
 type Carrier = { [CTX]?: EvalContext | null };
 
+/** The context of the promise (the code that created it), for an unhandled rejection. */
+export function contextOfPromise(promise: unknown): EvalContext | null {
+  return (promise as Carrier | null)?.[CTX] ?? null;
+}
+
+/** The last exception that escaped a wrapped callback, with the callback's context. */
+let lastThrown: { err: unknown; ctx: EvalContext } | null = null;
+
+/** The context of the callback that threw `err` (for an uncaught exception), if it was wrapped. */
+export function contextOfThrown(err: unknown): EvalContext | null {
+  const t = lastThrown;
+  lastThrown = null;
+  return t && t.err === err ? t.ctx : null;
+}
+
+/** Run a scheduled callback in its context, noting the context if it throws. */
+function callIn<T>(ctx: EvalContext, fn: () => T): T {
+  return runInContext(ctx, () => {
+    try {
+      return fn();
+    } catch (err) {
+      lastThrown = { err, ctx };
+      throw err;
+    }
+  });
+}
+
 let installed = false;
 
 /** Install the promise hooks and timer wrappers (once, at kernel start). */
@@ -76,14 +103,15 @@ export function installContextTracking(): void {
     if (typeof fn !== "function" || (!ctx && !defer)) return fn;
     if (!defer) {
       return function (this: unknown, ...args: unknown[]) {
-        return runInContext(ctx, () => fn.apply(this, args));
+        return callIn(ctx!, () => fn.apply(this, args));
       } as F;
     }
     // Timer callbacks run in a microtask right after Node's timer bookkeeping: Node pushes an
     // async id around the callback itself, and a termination (interrupt) there would leave that
     // stack corrupted, which Node treats as fatal. Order and timing within the tick are kept.
     return function (this: unknown, ...args: unknown[]) {
-      microtask(() => runInContext(ctx, () => void fn.apply(this, args)));
+      if (ctx) microtask(() => callIn(ctx, () => void fn.apply(this, args)));
+      else microtask(() => runInContext(null, () => void fn.apply(this, args)));
     } as F;
   };
   const g = globalThis as unknown as Record<string, (...args: any[]) => unknown>;

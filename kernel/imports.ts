@@ -29,7 +29,63 @@ export function notebookDir(): string {
   return process.cwd();
 }
 
-export function importModule(specifier: string): Promise<unknown> {
+/** The notebook file of the evaluation that imports (as the request named it), for messages. */
+let importingFile: string | undefined;
+export function setImportingFile(file: string | undefined): void {
+  importingFile = file;
+}
+
+/**
+ * A cell's `import` / `import()`. A failure is reported where the cell imports: the error's stack
+ * is the cell's call site (Node's loader error has no frame of the cell, only its own), and its
+ * message names the notebook rather than the kernel bundle, with what to do about it.
+ */
+export function importModule(specifier: string, column?: number): Promise<unknown> {
+  // Captured now, while the cell's code is on the stack.
+  let site = new Error().stack ?? "";
+  // An import statement: its frame points at the statement's start, not into the rewritten code.
+  if (typeof column === "number")
+    site = site.replace(/(tsnbcell:\/\/\/\d+:\d+:)\d+/, (_m, pre: string) => `${pre}${column + 1}`);
+  return loadModule(specifier).catch((err: unknown) => {
+    throw importError(err, specifier, site);
+  });
+}
+
+function importError(err: unknown, specifier: string, site: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const from = importingFile ? join(notebookDir(), basename(importingFile)) : notebookDir();
+  let message = err.message;
+  const bare = !specifier.startsWith(".") && !isAbsolute(specifier) && !/^[a-z]+:/.test(specifier);
+  if (code === "ERR_MODULE_NOT_FOUND" && bare) {
+    const name = specifier.startsWith("@")
+      ? specifier.split("/").slice(0, 2).join("/")
+      : specifier.split("/")[0]!;
+    message =
+      `Cannot find package '${name}' imported from ${from}. ` +
+      `Install it in the notebook's folder: cd ${notebookDir()} && npm install ${name}`;
+  } else if (
+    (code === "ERR_MODULE_NOT_FOUND" && !bare) ||
+    /Could not resolve|ENOENT/.test(err.message)
+  ) {
+    message = `Cannot find module '${specifier}' imported from ${from}`;
+  } else if (/kernel\.mjs/.test(message)) {
+    message = message.replace(/\S*kernel\.mjs/g, from);
+  }
+  const e = new Error(message) as Error & { code?: string; cause?: unknown };
+  e.name = err.name;
+  if (code) e.code = code;
+  e.cause = err;
+  // The cell's frames (where it imports) under the loader's own (hidden as library frames).
+  const frames = site.split("\n").filter((l) => /^\s+at /.test(l));
+  const own = (err.stack ?? "")
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l) && !l.includes("tsnbcell:///"));
+  e.stack = [`${e.name}: ${message}`, ...own, ...frames].join("\n");
+  return e;
+}
+
+function loadModule(specifier: string): Promise<unknown> {
   if (typeof specifier !== "string")
     return Promise.reject(new TypeError("import specifier must be a string"));
   const std = STDLIB[specifier];

@@ -43,8 +43,16 @@ import {
   type Redeclare,
 } from "./compile.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
-import { importMeta, importModule, notebookRequire } from "./imports.ts";
-import { cellUrl, firstCellPosition, mapPosition, mapStack, registerCell } from "./stack.ts";
+import { importMeta, importModule, notebookRequire, setImportingFile } from "./imports.ts";
+import {
+  cellUrl,
+  codeExcerpt,
+  firstCellPosition,
+  mapPosition,
+  mapStack,
+  registerCell,
+  userStack,
+} from "./stack.ts";
 import {
   startInterruptWatchdog,
   FLUSH_MS,
@@ -69,6 +77,8 @@ import {
 } from "./inputs.ts";
 import {
   asyncHooksEnabled,
+  contextOfPromise,
+  contextOfThrown,
   currentContext as runningContext,
   installContextTracking,
   resetContext,
@@ -77,6 +87,8 @@ import {
 } from "./context.ts";
 
 const EVENTS_FD = 3;
+// Enough frames to see a notebook's calls under a library's, and recursion (collapsed when shown).
+Error.stackTraceLimit = 50;
 
 // ---------------------------------------------------------------------------------------------
 // sending events
@@ -354,7 +366,9 @@ function errorOutputOf(err: unknown, interrupted = false): ErrorOutput {
     stack = `Uncaught ${message}`;
   }
   const location = firstCellPosition(stack) ?? undefined;
-  const out: ErrorOutput = { type: "error", name, message, stack: mapStack(stack) };
+  const shown = userStack(stack);
+  const out: ErrorOutput = { type: "error", name, message, stack: shown.stack };
+  if (shown.fullStack !== undefined) out.fullStack = shown.fullStack;
   if (location) out.location = location;
   if (interrupted) out.interrupted = true;
   return out;
@@ -385,6 +399,7 @@ interface EvaluateResult {
   result: RemoteObject;
   exceptionDetails?: {
     text: string;
+    url?: string;
     lineNumber: number;
     columnNumber: number;
     exception?: RemoteObject;
@@ -523,6 +538,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   evaluationStarting(ctx);
   lastContext = ctx;
   currentFile = req.file;
+  setImportingFile(req.file);
   const r: Running = {
     req,
     seq: mySeq,
@@ -551,15 +567,16 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       } catch (err) {
         if (err instanceof CellSyntaxError) {
           const loc = { line: line + err.line - 1, column: err.column + 1 };
-          finish(r, "error", {
-            error: {
-              type: "error",
-              name: "SyntaxError",
-              message: err.message,
-              stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
-              location: loc,
-            },
-          });
+          const error: ErrorOutput = {
+            type: "error",
+            name: "SyntaxError",
+            message: err.message,
+            stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
+            location: loc,
+          };
+          const excerpt = codeExcerpt(req.code, line, loc);
+          if (excerpt) error.excerpt = excerpt;
+          finish(r, "error", { error });
           return;
         }
         throw err;
@@ -621,14 +638,19 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
         ? await runInContext(ctx, () => realValue(ex.exception!))
         : new Error(ex.text);
       const error = errorOutputOf(thrown);
-      if (!error.location) {
-        // Compile errors of V8 itself have no cell frame: use the exception's position.
+      // Compile errors of V8 itself have no cell frame: use the exception's position, when it is
+      // in the cell (an error thrown elsewhere, e.g. by a failing import, has its position there).
+      if (!error.location && (ex.url === undefined || ex.url === cellUrl(mySeq))) {
         const p = mapPosition(mySeq, ex.lineNumber + 1, ex.columnNumber + 1);
         if (p) {
           error.location = { line: p.line, column: p.column };
           if (!error.stack.includes(`${p.file}:`))
             error.stack += `\n    at ${p.file}:${p.line}:${p.column}`;
         }
+      }
+      if (error.name === "SyntaxError" && error.location) {
+        const excerpt = codeExcerpt(req.code, line, error.location);
+        if (excerpt) error.excerpt = excerpt;
       }
       finish(r, "error", { error });
       return;
@@ -755,31 +777,41 @@ process.stdin.on("end", () => {
   process.exit(0);
 });
 
-// An exception no evaluation awaits (a timer, an event handler) ends the kernel, reported first.
+// An exception no evaluation awaits (thrown in a timer, a callback, an event handler) and a promise
+// rejection nobody handles are errors of the cell that started that work, as in Node's REPL: the
+// kernel lives on. A cell still running fails now; one that finished gets the error as an output
+// (the session marks it failed, `tsnb run` exits 1).
 process.on("uncaughtException", (err) => {
-  const ctx = runningContext() ?? (running ? running.ctx : undefined);
-  const e = errorOutputOf(err);
+  reportBackgroundError(err, "exception", contextOfThrown(err) ?? runningContext());
+});
+process.on("unhandledRejection", (reason, promise) => {
+  reportBackgroundError(reason, "rejection", contextOfPromise(promise) ?? runningContext());
+});
+
+function reportBackgroundError(
+  err: unknown,
+  kind: "exception" | "rejection",
+  ctx: EvalContext | null,
+): void {
+  const owner = ctx && ctx.evalId ? ctx : running ? running.ctx : lastContext;
+  let error: ErrorOutput;
   try {
-    send({
-      type: "crash",
-      message: `${e.name}: ${e.message}`,
-      stack: e.stack,
-      ...(ctx && ctx.evalId ? { evalId: ctx.evalId, cellId: ctx.cellId } : {}),
-    });
-  } finally {
-    process.exit(1);
+    error = { ...errorOutputOf(err), uncaught: kind };
+  } catch {
+    error = { type: "error", name: "Error", message: String(err), stack: "", uncaught: kind };
   }
-});
-// A rejected promise nobody awaits or handles is reported in the cell that created it (its
-// stderr); unlike an uncaught exception it does not end the kernel.
-process.on("unhandledRejection", (reason) => {
-  const e = errorOutputOf(reason);
-  emitOutput({
-    type: "terminal",
-    stream: "stderr",
-    text: `Unhandled promise rejection: ${e.stack}\n`,
-  });
-});
+  if (!owner.evalId) {
+    // Nothing ran yet: nobody to tell but the kernel's stderr (kept by the client).
+    writeAll(2, `uncaught ${error.name}: ${error.message}\n`);
+    return;
+  }
+  // Library loops of that cell (a training run) stop as on an interrupt: the cell failed.
+  aborts.get(owner)?.abort(err);
+  if (running && running.ctx === owner) {
+    running.stopWaiting?.("interrupted");
+    finish(running, "error", { error });
+  } else emitOutput(error, owner);
+}
 // Ctrl+C in a terminal reaches the whole process group: the parent decides (tsnb run interrupts).
 process.on("SIGINT", () => {});
 process.on("exit", () => {

@@ -12,6 +12,7 @@
  */
 import { h } from "./dom.ts";
 import { highlightCode } from "./markdown.ts";
+import { popupLayer } from "./editor-popups.ts";
 type MonacoModule = typeof import("./monaco-entry.ts");
 type Monaco = MonacoModule["monaco"];
 type IStandaloneCodeEditor = import("monaco-editor").editor.IStandaloneCodeEditor;
@@ -186,6 +187,8 @@ export class CellCodeEditor {
       wordWrap: "on",
       tabSize: 2,
       fixedOverflowWidgets: true,
+      // Completion, hovers and hints go outside the cell (a content-visibility container).
+      overflowWidgetsDomNode: popupLayer(),
       stickyScroll: { enabled: false },
       ariaLabel: "Code cell editor",
       placeholder: "TypeScript — Shift+Enter runs the cell",

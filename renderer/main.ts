@@ -348,8 +348,16 @@ function askText(title: string, label: string, value: string): Promise<string | 
       ),
     );
     input.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter") done(input.value.trim() || null);
-      if (ev.key === "Escape") done(null);
+      // preventDefault: the focus goes back to the button that opened the dialog, and the same
+      // Enter would press it again (Save → the dialog opens a second time).
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        done(input.value.trim() || null);
+      }
+      if (ev.key === "Escape") {
+        ev.preventDefault();
+        done(null);
+      }
     });
     document.body.append(dialog);
     dialog.showModal();

@@ -73,15 +73,40 @@ export function renderOutput(output: Output, host: OutputHost): HTMLElement {
       const where = output.location
         ? `line ${output.location.line}, column ${output.location.column}`
         : "";
+      // "Uncaught": thrown by a timer or handler the cell started, or a promise nobody handled.
+      const uncaught =
+        output.uncaught === "rejection"
+          ? "Uncaught (in promise) "
+          : output.uncaught === "exception"
+            ? "Uncaught "
+            : "";
       const box = h(
         "div",
         { class: `output output-error${output.interrupted ? " interrupted" : ""}`, role: "alert" },
-        h("div", { class: "error-head" }, h("strong", {}, output.name), `: ${output.message}`),
+        h(
+          "div",
+          { class: "error-head" },
+          uncaught,
+          h("strong", {}, output.name),
+          `: ${output.message}`,
+        ),
       );
       if (where)
         box.append(h("div", { class: "error-location" }, `at ${where} of the notebook file`));
+      if (output.excerpt) box.append(h("pre", { class: "error-excerpt" }, output.excerpt));
       if (output.stack && output.stack.trim() && !output.interrupted) {
         box.append(h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, output.stack)));
+      }
+      // The frames of tsnb, packages and Node left out of the stack above, one click away.
+      if (output.fullStack && !output.interrupted) {
+        box.append(
+          h(
+            "details",
+            { class: "error-full-stack" },
+            h("summary", {}, "Full stack trace"),
+            h("pre", {}, output.fullStack),
+          ),
+        );
       }
       return box;
     }

@@ -11,7 +11,9 @@
  * rename is atomic); it is removed when anything fails; an existing target keeps its permission
  * bits; a symlink target is followed (the file it points to is replaced, the link stays).
  * A process killed between creating and renaming the temp file leaves that temp file behind
- * (it never replaces the target); `isAtomicWriteTemp` recognises such leftovers.
+ * (it never replaces the target); `isAtomicWriteTemp` recognises such leftovers (the server
+ * removes old ones: `removeWriteLeftovers` in server/files.ts). Callers may check the target
+ * just before the rename and right after it (`beforeRename`), and confine it to a folder.
  */
 
 import { randomBytes } from "node:crypto";
@@ -34,9 +36,25 @@ async function resolveTarget(path: string): Promise<string> {
   }
 }
 
+export interface AtomicWriteOptions {
+  /**
+   * Called when the new content is on disk in the temp file, just before the rename: throw to
+   * give up (the temp file is removed, the target untouched). What it returns is called right
+   * after the rename (e.g. to check that nobody wrote into the replaced file meanwhile).
+   */
+  beforeRename?: (target: string) => Promise<(() => Promise<void>) | void>;
+  /** A real folder the target must be in after its links are followed (checked again just before the rename). */
+  confine?: (target: string) => Promise<void>;
+}
+
 /** Replace `path` with `data` atomically (see the module comment). Strings are written as UTF-8. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const target = await resolveTarget(path);
+  await options.confine?.(target);
   const dir = dirname(target);
   let mode = 0o666; // umask applies, as for a plain writeFile
   let keepMode = false;
@@ -49,13 +67,20 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
   const temp = join(dir, `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
   let handle: FileHandle | null = null;
+  let afterRename: (() => Promise<void>) | null = null;
   try {
-    handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode);
+    handle = await open(
+      temp,
+      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
+      mode,
+    );
     await handle.writeFile(data);
     if (keepMode) await handle.chmod(mode); // open's mode is filtered by the umask
     await handle.sync();
     await handle.close();
     handle = null;
+    await options.confine?.(target);
+    afterRename = (await options.beforeRename?.(target)) ?? null;
     await rename(temp, target);
   } catch (e) {
     if (handle) await handle.close().catch(() => {});
@@ -63,6 +88,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw e;
   }
   await syncDirectory(dir);
+  await afterRename?.();
 }
 
 /**

@@ -6,7 +6,7 @@
  * symbolic links that lead outside (checked on the real path of the file, or of its nearest
  * existing parent for a file about to be created) are refused.
  */
-import { realpath, readdir, stat } from "node:fs/promises";
+import { mkdir, realpath, readdir, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { FileEntry } from "../core/app-protocol.ts";
 
@@ -47,13 +47,70 @@ export async function resolveInRoot(root: string, relPath: string): Promise<stri
       break;
     } catch (e) {
       if (e instanceof ForbiddenPathError) throw e;
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      // Missing, or a part of it is a file: what counts is the nearest existing parent.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
       const parent = join(probe, "..");
       if (parent === probe || !isInside(root, parent)) break;
       probe = parent;
     }
   }
   return abs;
+}
+
+/**
+ * Create the missing folders of `relPath`'s parent inside `root` (Save As into a new folder),
+ * one level at a time; each level's real path must stay inside the root (a symbolic link met on
+ * the way cannot lead the new folders outside). Throws `ForbiddenPathError` for a path that
+ * leads outside, and an `Error` naming the part that is a file rather than a folder.
+ */
+export async function makeParentFolders(root: string, relPath: string): Promise<void> {
+  await resolveInRoot(root, relPath); // the same refusals as every other path
+  const parts = relPath.split("/").filter((p) => p !== "" && p !== ".");
+  parts.pop();
+  let dir = root;
+  for (const [i, part] of parts.entries()) {
+    dir = join(dir, part);
+    try {
+      await mkdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const real = await realpath(dir);
+    if (!isInside(root, real))
+      throw new ForbiddenPathError("the path leads outside the served folder");
+    if (!(await stat(real)).isDirectory())
+      throw new Error(`'${parts.slice(0, i + 1).join("/")}' is a file, not a folder`);
+  }
+}
+
+/**
+ * What went wrong with a file operation, in words, for messages shown to the user: never the
+ * internal temp file's path that Node's message carries (`ENOENT … .x.tsnb.1a2b3c.tmp`).
+ */
+export function fileErrorReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "its folder does not exist";
+    case "ENOTDIR":
+      return "a part of the path is a file, not a folder";
+    case "EISDIR":
+      return "it is a folder";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOSPC":
+      return "the disk is full";
+    case "EDQUOT":
+      return "the disk quota is exceeded";
+    case "EROFS":
+      return "the file system is read-only";
+    case "ENAMETOOLONG":
+      return "the name is too long";
+    default:
+      return code ? `the system refused (${code})` : "an unexpected error";
+  }
 }
 
 /** The display path of an absolute path: relative ("/"-separated) inside the root, else absolute. */

@@ -67,10 +67,32 @@ export function parseRequestTarget(target: string | undefined): URL | null {
   if (!target.startsWith("/") || target.startsWith("//")) return null;
   try {
     const url = new URL(`http://x${target}`);
-    return url.host === "x" ? url : null;
+    // The URL parser reads `\` as `/` and resolves `.`, `%2e` and `..` segments, so `/\evil`,
+    // `/.//evil`, `/%2e//evil` and `/a/..//evil` all come out as the path `//evil`, which a
+    // redirect would turn into another host: refused, whatever the spelling.
+    if (url.host !== "x" || url.pathname.startsWith("//") || url.pathname.includes("\\"))
+      return null;
+    return url;
   } catch {
     return null;
   }
+}
+
+/**
+ * A redirect target on this server for a parsed request URL: always a path starting with exactly
+ * one `/` (never `//host` nor `/\host`, which browsers follow to another host).
+ */
+export function sameOriginLocation(url: URL): string {
+  const path = `/${url.pathname.replace(/^[/\\]+/, "")}`;
+  return path + url.search;
+}
+
+/** How many times a header occurs in a request (Node keeps only the first `Host`). */
+function headerCount(req: IncomingMessage, name: string): number {
+  let n = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    if (req.rawHeaders[i]!.toLowerCase() === name) n++;
+  return n;
 }
 
 export type AccessDecision =
@@ -88,6 +110,9 @@ export function checkRequest(
   websocket: boolean,
 ): AccessDecision {
   const hosts = allowedHosts(policy);
+  // Two Host headers: proxies and servers may each read a different one (RFC 9112 says 400).
+  if (headerCount(req, "host") > 1)
+    return { ok: false, status: 400, reason: "more than one Host header" };
   const host = (req.headers.host ?? "").toLowerCase();
   if (!hosts.has(host))
     return { ok: false, status: 403, reason: `Host '${host}' is not this server` };

@@ -8,11 +8,11 @@
  * served folder (`resolveInRoot`); closing the server flushes autosaves and stops kernels.
  */
 import { randomBytes } from "node:crypto";
-import { readFile, realpath, stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
@@ -31,19 +31,23 @@ import type { KernelFactory } from "./kernel-runner.ts";
 import {
   ForbiddenPathError,
   displayPath,
+  fileErrorReason,
   isNotebookName,
   listFolder,
+  makeParentFolders,
   resolveInRoot,
 } from "./paths.ts";
 import {
   checkRequest,
   newToken,
+  sameOriginLocation,
   securityHeaders,
   tokenCookie,
   type AccessPolicy,
 } from "./security.ts";
 import { SANDBOX_PAGE, SANDBOX_PATH, sandboxHeaders } from "./sandbox.ts";
 import { Session, SessionError, contentHash } from "./session.ts";
+import { NotRegularFileError, isInside, readRegularFile, removeWriteLeftovers } from "./files.ts";
 import { packageRoot, serveStatic } from "./static.ts";
 
 export interface ServerOptions {
@@ -61,6 +65,8 @@ export interface ServerOptions {
   staticDir?: string;
   /** Delay from the last change to the autosave, ms. Default 2000. */
   autosaveMs?: number;
+  /** Longest delay from the first unsaved change to the autosave, however long editing goes on, ms. Default 5000. */
+  autosaveMaxMs?: number;
   /** How kernels are made. Default: kernel processes from `kernel/client.ts`. */
   kernelFactory?: KernelFactory;
   /** Diagnostic log (default: silent). */
@@ -125,6 +131,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const kernelFactory = options.kernelFactory ?? (await defaultKernelFactory());
   const log = options.log ?? (() => undefined);
 
+  // Leftovers of writes interrupted by a crash: in the served folder and the app data folder.
+  for (const dir of [root, unsaved.dir])
+    for (const name of await removeWriteLeftovers(dir)) log(`removed leftover temp file ${name}`);
+
   const sessions = new Map<string, Session>();
   const sockets = new Set<WebSocket>();
   /** Client ids of the connected windows. */
@@ -150,6 +160,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       kernelFactory,
       defaultCwd: root,
       autosaveMs,
+      ...(options.autosaveMaxMs !== undefined ? { autosaveMaxMs: options.autosaveMaxMs } : {}),
+      confine: file && !isInside(root, file) ? dirname(file) : root,
       log,
     });
     sessions.set(session.id, session);
@@ -169,14 +181,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const openAbsolute = async (file: string): Promise<Session> => {
     const existing = sessionForFile(file);
     if (existing) return existing;
+    void removeWriteLeftovers(dirname(file), basename(file)).then((removed) => {
+      if (removed.length > 0) log(`removed leftover temp files: ${removed.join(", ")}`);
+    });
     let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      // Non-blocking and regular files only: a FIFO named .tsnb must not hold a thread (or the server).
+      const read = await readRegularFile(file);
+      if (!read) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+      bytes = read.bytes;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new RequestError(
         code === "ENOENT" ? "not-found" : "io",
-        `cannot read ${displayPath(root, file)}: ${code ?? (e as Error).message}`,
+        e instanceof NotRegularFileError
+          ? `cannot open ${displayPath(root, file)}: it is not a regular file`
+          : `cannot read ${displayPath(root, file)}: ${code ?? (e as Error).message}`,
       );
     }
     const r = importNotebookBytes(bytes);
@@ -229,7 +249,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       res.writeHead(302, {
         ...headers,
         "Set-Cookie": tokenCookie(policy.port, token),
-        Location: url.pathname + url.search,
+        Location: sameOriginLocation(url),
       });
       res.end();
       return;
@@ -319,7 +339,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ws.on("message", (raw, isBinary) => {
       if (isBinary) return fail("bad-message", "messages are JSON text frames");
       const parsed = parseClientMessage(raw.toString());
-      if (!parsed.ok) return fail("bad-message", parsed.error);
+      if (!parsed.ok) return fail("bad-message", parsed.error, parsed.requestId);
       const msg = parsed.message;
       if (msg.type !== "hello" && clientId === null) return fail("bad-message", "send hello first");
       const run = () =>
@@ -328,7 +348,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           if (e instanceof RequestError) return fail(e.code, e.message, requestId, e.line);
           if (e instanceof SessionError) return fail(e.code, e.message, requestId, e.line);
           log(`error handling ${msg.type}: ${(e as Error).stack ?? String(e)}`);
-          fail("io", (e as Error).message ?? String(e), requestId);
+          // A file system error's message names internal paths (temp files): say it in words.
+          const fsError = typeof (e as NodeJS.ErrnoException | null)?.syscall === "string";
+          fail(
+            "io",
+            fsError
+              ? `${msg.type} failed: ${fileErrorReason(e)}`
+              : ((e as Error).message ?? String(e)),
+            requestId,
+          );
         });
       // Nothing overtakes the handshake (welcome comes first); after it, requests run concurrently
       // (a slow save or table page must not hold up an interrupt) and operations in arrival order.
@@ -407,7 +435,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           if (existing) return joinSession(existing, msg.requestId);
           let bytes: Buffer;
           try {
-            bytes = await readFile(unsaved.pathOf(msg.id));
+            const read = await readRegularFile(unsaved.pathOf(msg.id));
+            if (!read) throw new Error("missing");
+            bytes = read.bytes;
           } catch {
             throw new RequestError("not-found", `no recovered notebook ${msg.id}`);
           }
@@ -474,6 +504,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
               () => false,
             );
             if (exists) throw new RequestError("exists", `${msg.path} already exists`);
+          }
+          try {
+            await makeParentFolders(root, msg.path);
+          } catch (e) {
+            if (e instanceof ForbiddenPathError)
+              throw new RequestError("forbidden-path", e.message);
+            const reason = (e as NodeJS.ErrnoException).code
+              ? fileErrorReason(e)
+              : (e as Error).message;
+            throw new RequestError("io", `cannot create the folder of ${msg.path}: ${reason}`);
           }
           await session.saveAs(file, displayPath(root, file));
           return done(msg.requestId);
@@ -565,7 +605,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     async saveAs(sessionId: string, file: string) {
       const session = sessions.get(sessionId);
       if (!session) throw new Error(`no open session ${sessionId}`);
-      await session.saveAs(file, displayPath(root, file));
+      // The desktop's save dialog may choose any folder: the file stays confined to that one.
+      const folder = await realpath(dirname(file));
+      await session.saveAs(join(folder, basename(file)), displayPath(root, file), folder);
     },
     close() {
       closing ??= (async () => {

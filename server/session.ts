@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { watch, type FSWatcher } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import type { ServerMessage, SessionSummary } from "../core/app-protocol.ts";
 import {
@@ -36,6 +36,16 @@ import {
 } from "../core/session/operations.ts";
 import type { UnsavedStore } from "./app-data.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
+import {
+  NotRegularFileError,
+  OutsideFolderError,
+  confinedRealPath,
+  isReadOnlyMode,
+  openRegularFile,
+  readAll,
+  readRegularFile,
+} from "./files.ts";
+import { fileErrorReason } from "./paths.ts";
 import type { KernelFactory, KernelSink, SessionKernel } from "./kernel-runner.ts";
 
 /** A window joined to the session. `send` takes an already serialised `ServerMessage`. */
@@ -47,7 +57,8 @@ export interface SessionClient {
 /** An error with a protocol error code, for the server to report to the requesting window. */
 export class SessionError extends Error {
   constructor(
-    readonly code: "no-path" | "import-failed" | "io" | "kernel" | "exists",
+    readonly code:
+      "no-path" | "import-failed" | "io" | "kernel" | "exists" | "read-only" | "forbidden-path",
     message: string,
     readonly line?: number,
   ) {
@@ -79,6 +90,13 @@ export interface SessionOptions {
    * `AUTO_EVALUATE_MS`): the first change starts it, later ones within it join it.
    */
   autoEvaluateMs?: number;
+  /** Longest delay between the first unsaved change and the autosave, however long editing goes on (ms). */
+  autosaveMaxMs?: number;
+  /**
+   * The real folder the notebook's file must stay in (the served folder, or for a file opened
+   * outside it by the desktop shell, that file's folder): checked at every read and write.
+   */
+  confine: string;
   /** Watch the file for changes by other programs (default true). */
   watchFile?: boolean;
   now?: () => number;
@@ -87,6 +105,8 @@ export interface SessionOptions {
 
 /** Default debounce window of automatic re-evaluation after input changes. */
 export const AUTO_EVALUATE_MS = 100;
+/** Default `autosaveMaxMs`. */
+export const DEFAULT_AUTOSAVE_MAX_MS = 5000;
 
 export function contentHash(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
@@ -99,6 +119,8 @@ export class Session {
   /** Absolute path of the notebook file. */
   file: string | null;
   private fingerprint: string | null;
+  /** See `SessionOptions.confine`. */
+  private confine: string;
   private readonly options: SessionOptions;
   private unsavedId: string;
   private unsavedWrittenRevision = -1;
@@ -107,6 +129,10 @@ export class Session {
   private draining = false;
   private autosaveTimer: NodeJS.Timeout | null = null;
   private autoEvaluateTimer: NodeJS.Timeout | null = null;
+  /** When the autosave that is waiting was first asked for (the bound of the window). */
+  private autosaveFirstAt = 0;
+  /** The last autosave failure told to the windows (told once, until a save succeeds). */
+  private lastToldFailure: string | null = null;
   private saveChain: Promise<void> = Promise.resolve();
   private writing = 0;
   private watcher: FSWatcher | null = null;
@@ -119,6 +145,7 @@ export class Session {
     this.id = options.id;
     this.file = options.file;
     this.fingerprint = options.fingerprint;
+    this.confine = options.confine;
     this.unsavedId = options.unsavedId;
     this.data = createSessionData(options.notebook, options.displayPath);
     if (options.cellLines)
@@ -186,13 +213,24 @@ export class Session {
           else this.log(`ignored ${next.type}: ${r.error}`);
           continue;
         }
+        // Serialise before committing: an operation that cannot be sent (or saved) is refused, so
+        // it can never poison the session for every later join, save and broadcast.
+        let text: string;
+        try {
+          text = JSON.stringify({
+            type: "applied",
+            sessionId: this.id,
+            op: next,
+            revision: r.data.revision,
+          } satisfies ServerMessage);
+        } catch (e) {
+          const error = `cannot be applied: ${(e as Error).message}`;
+          if (fail) fail(error);
+          else this.log(`ignored ${next.type}: ${error}`);
+          continue;
+        }
         this.data = r.data;
-        this.broadcast({
-          type: "applied",
-          sessionId: this.id,
-          op: next,
-          revision: r.data.revision,
-        });
+        this.broadcastText(text);
         for (const action of r.actions) {
           try {
             this.perform(action);
@@ -218,7 +256,10 @@ export class Session {
   }
 
   broadcast(msg: ServerMessage): void {
-    const text = JSON.stringify(msg);
+    this.broadcastText(JSON.stringify(msg));
+  }
+
+  private broadcastText(text: string): void {
     for (const c of this.clients.values()) c.send(text);
   }
 
@@ -333,16 +374,35 @@ export class Session {
 
   private scheduleAutosave(): void {
     if (this.closed) return;
+    const now = this.now();
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    else this.autosaveFirstAt = now;
+    // Debounced after the last change, but never later than autosaveMaxMs after the first
+    // unsaved one: continuous typing is saved too.
+    const maxMs = this.options.autosaveMaxMs ?? DEFAULT_AUTOSAVE_MAX_MS;
+    const delay = Math.max(
+      0,
+      Math.min(this.options.autosaveMs, this.autosaveFirstAt + maxMs - now),
+    );
     this.autosaveTimer = setTimeout(() => {
       this.autosaveTimer = null;
-      void this.autosave().catch((e: Error) => {
-        this.log(`autosave failed: ${e.message}`);
-        // A disk conflict is shown through `diskConflict`; other failures (disk full, permissions) are told to the windows.
-        if (!this.data.diskConflict)
-          this.broadcast({ type: "error", code: "io", message: `Autosave failed: ${e.message}` });
-      });
-    }, this.options.autosaveMs);
+      void this.autosave().then(
+        () => (this.lastToldFailure = null),
+        (e: Error) => {
+          this.log(`autosave failed: ${e.message}`);
+          // A disk conflict is shown through `diskConflict`; other failures (disk full, read-only,
+          // outside the folder) are told to the windows, once until a save succeeds.
+          if (this.data.diskConflict || this.lastToldFailure === e.message) return;
+          this.lastToldFailure = e.message;
+          const code = e instanceof SessionError ? e.code : "io";
+          this.broadcast({
+            type: "error",
+            code: code === "read-only" || code === "forbidden-path" ? code : "io",
+            message: `Autosave failed: ${e.message}`,
+          });
+        },
+      );
+    }, delay);
   }
 
   /** Save now what an autosave would save (used on shutdown and by the timer). */
@@ -380,20 +440,23 @@ export class Session {
     });
   }
 
-  /** Save to a new file (absolute path; the caller checked it is allowed) and make it the notebook's file. */
-  saveAs(file: string, display: string): Promise<void> {
+  /**
+   * Save to a new file (absolute path; the caller checked it is allowed) and make it the
+   * notebook's file. `confine`: the real folder it must stay in from now on (default: as before).
+   */
+  saveAs(file: string, display: string, confine = this.confine): Promise<void> {
     return this.chain(async () => {
-      const previousFile = this.file;
-      const previousFingerprint = this.fingerprint;
+      const previous = { file: this.file, fingerprint: this.fingerprint, confine: this.confine };
       this.file = file;
       this.fingerprint = null;
+      this.confine = confine;
       try {
         await this.writeToFile(true);
       } catch (e) {
-        this.file = previousFile;
-        this.fingerprint = previousFingerprint;
+        ({ file: this.file, fingerprint: this.fingerprint, confine: this.confine } = previous);
         throw e;
       }
+      const previousFile = previous.file;
       this.serverOp("set-path", { path: display });
       this.startWatching();
       if (!previousFile) await this.options.unsaved.remove(this.unsavedId).catch(() => undefined);
@@ -408,7 +471,8 @@ export class Session {
         await this.writeToFile(true);
         return;
       }
-      const bytes = await readFile(this.file);
+      const bytes = await this.readOwnFile();
+      if (bytes === null) throw new SessionError("io", `${this.data.path} no longer exists`);
       const r = importNotebookBytes(bytes);
       if (!r.ok)
         throw new SessionError(
@@ -429,36 +493,115 @@ export class Session {
     return run;
   }
 
+  /** The file's bytes now (null when it does not exist), read only where confined and only if regular. */
+  private async readOwnFile(): Promise<Buffer | null> {
+    const real = await this.confined(this.file!);
+    try {
+      return (await readRegularFile(real))?.bytes ?? null;
+    } catch (e) {
+      if (e instanceof NotRegularFileError) throw new SessionError("io", e.message);
+      throw e;
+    }
+  }
+
+  /** Where the notebook's file really is now, refused when a link leads it outside its folder. */
+  private async confined(file: string): Promise<string> {
+    try {
+      return await confinedRealPath(this.confine, file);
+    } catch (e) {
+      if (e instanceof OutsideFolderError)
+        throw new SessionError(
+          "forbidden-path",
+          `${this.data.path ?? file} now leads outside the served folder: not written (use Save As)`,
+        );
+      throw e;
+    }
+  }
+
+  /**
+   * Write the notebook to its file. Unless `force` (the user chose "keep mine" or Save As), the
+   * file must still be what this session last read or wrote: checked just before the rename
+   * (content hash and identity) and right after it (nobody wrote into the file we replaced);
+   * a difference raises the changed-on-disk choice and keeps both sides. Confinement and the
+   * read-only mode are checked at every write.
+   */
   private async writeToFile(force: boolean): Promise<void> {
     const file = this.file!;
-    if (!force) {
-      const current = await readFile(file).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === "ENOENT") return null;
-        throw e;
-      });
-      if (current !== null && contentHash(current) !== this.fingerprint) {
-        if (!this.data.diskConflict) this.serverOp("file-changed-on-disk", {});
-        throw new SessionError("io", "the file changed on disk: choose Reload or Keep mine");
-      }
-    }
+    const shown = this.data.path ?? basename(file);
+    const real = await this.confined(file);
+    const existing = await lstat(real).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return null;
+      throw e;
+    });
+    if (existing && !existing.isFile())
+      throw new SessionError("io", `${shown} is not a regular file: not written`);
+    if (existing && isReadOnlyMode(existing.mode))
+      throw new SessionError(
+        "read-only",
+        `${shown} is read-only (its permissions forbid writing): your changes are kept here; use Save As to save a copy`,
+      );
     const docRevision = this.data.docRevision;
     const { text, cellLines } = exportNotebookWithLines(notebookForSave(this.data));
     const previous = this.fingerprint;
-    this.fingerprint = contentHash(text);
+    const conflict = () => {
+      if (!this.data.diskConflict) this.serverOp("file-changed-on-disk", {});
+      return new SessionError("io", "the file changed on disk: choose Reload or Keep mine");
+    };
     this.writing++;
     try {
-      await writeFileAtomic(file, text);
+      await writeFileAtomic(real, text, {
+        confine: async (target) => void (await this.confined(target)),
+        beforeRename: force
+          ? undefined
+          : async (target) => {
+              const opened = await openRegularFile(target).catch((e: Error) => {
+                throw new SessionError("io", `${shown}: ${e.message}`);
+              });
+              if (!opened) return; // deleted meanwhile: written anew
+              const { handle, stats } = opened;
+              const seen = await readAll(handle, stats.size).catch(async (e: Error) => {
+                await handle.close();
+                throw e;
+              });
+              const seenHash = contentHash(seen);
+              if (seenHash !== previous) {
+                await handle.close();
+                throw conflict();
+              }
+              // The handle keeps the replaced file: after the rename, whatever another program
+              // wrote into it meanwhile is still there to be seen, and put back.
+              return async () => {
+                try {
+                  const st = await handle.stat();
+                  if (st.size === stats.size && st.mtimeMs === stats.mtimeMs) {
+                    const again = await readAll(handle, st.size);
+                    if (contentHash(again) === seenHash) return;
+                  }
+                  const theirs = await readAll(handle, st.size);
+                  await writeFileAtomic(target, theirs);
+                  this.fingerprint = contentHash(theirs);
+                  throw conflict();
+                } finally {
+                  await handle.close().catch(() => undefined);
+                }
+              };
+            },
+      });
     } catch (e) {
-      this.fingerprint = previous;
-      throw new SessionError(
-        "io",
-        `could not write ${this.data.path ?? file}: ${(e as Error).message}`,
-      );
+      if (e instanceof SessionError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS")
+        throw new SessionError(
+          "read-only",
+          `${shown} cannot be written (${fileErrorReason(e)}): your changes are kept here; use Save As to save a copy`,
+        );
+      throw new SessionError("io", `could not write ${shown}: ${fileErrorReason(e)}`);
     } finally {
       this.writing--;
     }
+    this.fingerprint = contentHash(text);
     this.cellLinesCache = { docRevision, lines: cellLines };
-    this.serverOp("notebook-saved", { path: this.data.path ?? file, docRevision });
+    this.serverOp("notebook-saved", { path: shown, docRevision });
   }
 
   private startWatching(): void {
@@ -482,13 +625,14 @@ export class Session {
   /** Compare the file with what we last read or wrote; a difference is a conflict for the user to resolve. */
   async checkDisk(): Promise<void> {
     if (!this.file || this.writing > 0 || this.closed || this.data.diskConflict) return;
-    let bytes: Buffer;
+    let bytes: Buffer | null;
     try {
-      bytes = await readFile(this.file);
+      bytes = await this.readOwnFile();
     } catch {
+      // Not readable, not a regular file or now outside the folder: the next write says so.
       return;
     }
-    if (this.writing > 0 || this.data.diskConflict) return;
+    if (bytes === null || this.writing > 0 || this.data.diskConflict) return;
     if (contentHash(bytes) !== this.fingerprint) this.serverOp("file-changed-on-disk", {});
   }
 

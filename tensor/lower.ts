@@ -169,6 +169,35 @@ function reduce(opType: string, supported: ReadonlySet<DType>): Lowering {
   };
 }
 
+/**
+ * Sum over axes. ONNX Runtime's integer ReduceSum saturates on overflow (i32 [2147483647, 1] sums
+ * to 2147483647), while tsnb's integers wrap (as add and cumsum do, and NumPy): i32 sums in i64
+ * and casts back (the cast wraps); i64 sums its low and high 32-bit halves apart (neither can
+ * overflow) and joins them with a wrapping multiply-add.
+ */
+function lowerReduceSum(
+  b: GraphBuilder,
+  ins: string[],
+  dts: DType[],
+  a: Attrs,
+  out: DType,
+): string {
+  const dt = dts[0]!;
+  if (isFloatType(dt) || axesAttr(a).length === 0)
+    return reduce("ReduceSum", WIDE)(b, ins, dts, a, out);
+  const axes = b.ints(axesAttr(a));
+  const keepdims = a.keepDims ? 1 : 0;
+  const x = dt === "i64" ? ins[0]! : b.cast(ins[0]!, "i64");
+  if (dt !== "i64") return b.cast(b.add("ReduceSum", [x, axes], { keepdims }), out);
+  const lo = b.add("BitwiseAnd", [x, b.scalar("i64", 0xffffffff)]);
+  const hi = b.add("Div", [b.add("Sub", [x, lo]), b.scalar("i64", 2 ** 32)]);
+  const loSum = b.add("ReduceSum", [lo, axes], { keepdims });
+  const hiSum = b.add("ReduceSum", [hi, axes], { keepdims });
+  return b.add("Add", [b.add("Mul", [hiSum, b.scalar("i64", 2 ** 32)]), loSum]);
+}
+
+const isFloatType = (d: DType): boolean => d === "f32" || d === "f64";
+
 function argReduce(opType: string): Lowering {
   return (b, ins, dts, a) =>
     typed(b, opType, ins, dts[0]!, ALL_BUT_BOOL, "i64", {
@@ -220,7 +249,7 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     const [c, x, y] = ins as [string, string, string];
     return typed(b, "Where", [c, x, y], dts[1]!, new Set(["f32", "f64", "i32", "i64", "u8"]), out);
   },
-  reduceSum: reduce("ReduceSum", WIDE),
+  reduceSum: lowerReduceSum,
   reduceMax: reduce("ReduceMax", ALL_BUT_BOOL),
   reduceMin: reduce("ReduceMin", ALL_BUT_BOOL),
   argMax: argReduce("ArgMax"),

@@ -113,6 +113,12 @@ function inferNested(
   return { shape, flat };
 }
 
+/**
+ * The dtype of JS values given without `{dtype}`: booleans → bool, bigints (with whole numbers) →
+ * i64, numbers → f32 whatever their values (JS numbers are doubles: `[1, 2, 3]` is float data, as
+ * in tfjs and onnxruntime's `new Tensor([1, 2, 3])`; integer dtypes come from `{dtype}`, integer
+ * typed arrays and bigints).
+ */
 function inferDType(values: ArrayLike<number | boolean | bigint>): DType {
   if (values.length === 0) return "f32";
   let allBool = true;
@@ -125,9 +131,8 @@ function inferDType(values: ArrayLike<number | boolean | bigint>): DType {
     else if (typeof v === "number" && !Number.isInteger(v)) allInt = false;
   }
   if (allBool) return "bool";
-  if (!allInt) return "f32";
-  if (anyBig) return "i64";
-  return "i32";
+  if (anyBig && allInt) return "i64";
+  return "f32";
 }
 
 function fill(dtype: DType, values: ArrayLike<number | boolean | bigint>): TypedArray {
@@ -138,7 +143,7 @@ function fill(dtype: DType, values: ArrayLike<number | boolean | bigint>): Typed
 
 /**
  * A tensor from a number, boolean, nested arrays or a typed array.
- * dtype: given, else inferred (booleans → bool, bigints → i64, integers → i32, otherwise f32;
+ * dtype: given, else inferred (booleans → bool, bigints → i64, JS numbers → f32 whatever their values;
  * typed arrays keep theirs: Float32Array → f32, Float64Array → f64, Int32Array → i32,
  * BigInt64Array → i64, Uint8Array → u8). `shape` reshapes flat typed-array data.
  */
@@ -296,6 +301,29 @@ function weakDType(d: DType, v: Weak): DType {
 
 function asTensor(x: TensorLike): Tensor {
   return x instanceof Tensor ? x : tensor(x);
+}
+
+/**
+ * Index operands: a tensor must have an integer dtype; JS numbers and nested arrays of them become
+ * i32 (they must be whole numbers), so `take(x, [0, 2])` works although `tensor([0, 2])` is f32.
+ */
+function asIndices(op: string, x: TensorLike, what = "indices"): Tensor {
+  if (x instanceof Tensor || ArrayBuffer.isView(x)) {
+    const t = asTensor(x);
+    if (!isInt(t.dtype))
+      fail(
+        `${op}: ${what} must be integers, got ${desc(t)}${isFloat(t.dtype) ? ` (cast them: nx.cast(${what}, "i32"))` : ""}`,
+      );
+    return t;
+  }
+  const t = tensor(x as NestedArray);
+  if (t.dtype === "bool") fail(`${op}: ${what} must be integers, got booleans`);
+  if (t.dtype === "i64") return t;
+  const v = t.dataSync();
+  for (let i = 0; i < v.length; i++)
+    if (!Number.isInteger(v[i]))
+      fail(`${op}: ${what} must be whole numbers, got ${String(v[i])} at flat position ${i}`);
+  return cast(t, "i32");
 }
 
 /** Two operands as tensors of one dtype `common` (weak scalars adopted), plus that dtype. */
@@ -981,8 +1009,7 @@ export function take(
   opts?: number | { axis?: number },
 ): Tensor {
   const t = asTensor(x);
-  const idx = asTensor(indices);
-  if (!isInt(idx.dtype)) fail(`take: indices must be integers, got ${desc(idx)}`);
+  const idx = asIndices("take", indices);
   if (t.rank === 0) fail(`take: cannot index a scalar (${desc(t)})`);
   const axis = normAxis("take", axisOpt(opts, 0), t.rank);
   const n = t.shape[axis]!;
@@ -1008,8 +1035,7 @@ export function takeAlongAxis(
   opts?: number | { axis?: number },
 ): Tensor {
   const t = asTensor(x);
-  let idx = asTensor(indices);
-  if (!isInt(idx.dtype)) fail(`takeAlongAxis: indices must be integers, got ${desc(idx)}`);
+  let idx = asIndices("takeAlongAxis", indices);
   if (idx.rank !== t.rank || t.rank === 0)
     fail(`takeAlongAxis: indices ${desc(idx)} must have the rank of ${desc(t)}`);
   const axis = normAxis("takeAlongAxis", axisOpt(opts, -1), t.rank);
@@ -1043,12 +1069,36 @@ export function topK(
   const n = t.shape[axis]!;
   if (!Number.isInteger(k) || k < 0 || k > n)
     fail(`topK: k = ${k} must be an integer in [0, ${n}] for axis ${axis} of ${desc(t)}`);
+  const largest = opts.largest ?? true;
   const shape = t.shape.map((d, i) => (i === axis ? k : d));
-  const indices =
-    sizeOf(shape) === 0
-      ? zeros(shape, { dtype: "i64" })
-      : emit("topkIndices", [t], { k, axis, largest: opts.largest ?? true }, shape, "i64");
+  if (sizeOf(shape) === 0) {
+    const indices = zeros(shape, { dtype: "i64" });
+    return { values: takeAlongAxis(t, indices, axis), indices };
+  }
+  let indices: Tensor;
+  if (isFloat(t.dtype) && (t.isSymbolic || hasNaN(t))) {
+    // ONNX Runtime's TopK orders NaN first both ways; NumPy and Nx sort NaN last (NaN counts as
+    // larger than +Inf): order the values with NaN replaced, then stable-order by "is NaN"
+    const nan = isNaN(t);
+    const full = t.shape.slice();
+    const p1 = emit("topkIndices", [where(nan, 0, t)], { k: n, axis, largest }, full, "i64");
+    const key = takeAlongAxis(cast(nan, "i32"), p1, axis);
+    const p2 = emit("topkIndices", [key], { k: n, axis, largest }, full, "i64");
+    indices = takeAlongAxis(p1, p2, axis);
+    if (k < n)
+      indices = slice(
+        indices,
+        [],
+        shape.map((d, i) => (i === axis ? k : -1)),
+      );
+  } else indices = emit("topkIndices", [t], { k, axis, largest }, shape, "i64");
   return { values: takeAlongAxis(t, indices, axis), indices };
+}
+
+function hasNaN(t: Tensor): boolean {
+  const v = t.dataSync();
+  for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) return true;
+  return false;
 }
 
 /** Indices that sort x along an axis (default −1), ascending unless descending; stable (i64). */
@@ -1136,8 +1186,7 @@ export function pad(
 
 /** One-hot encoding: a new last axis of size `depth`; out-of-range indices give all zeros. */
 export function oneHot(indices: TensorLike, depth: number, opts: CreateOptions = {}): Tensor {
-  const idx = asTensor(indices);
-  if (!isInt(idx.dtype)) fail(`oneHot: indices must be integers, got ${desc(idx)}`);
+  const idx = asIndices("oneHot", indices);
   if (!Number.isInteger(depth) || depth < 0)
     fail(`oneHot: depth must be a non-negative integer, got ${depth}`);
   const hot = equal(

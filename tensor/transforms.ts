@@ -447,7 +447,7 @@ function makeGrad(
       const ids = f.leaves.map((t) => {
         if (!isFloat(t.dtype))
           throw new TensorError(
-            `grad: argument ${i} has a ${t.dtype}[${t.shape.join(",")}] tensor; only f32/f64 tensors can be differentiated`,
+            `grad: argument ${i} has a ${t.dtype}[${t.shape.join(",")}] tensor; only f32/f64 tensors can be differentiated: make it a float tensor (nx.tensor(data, {dtype: "f32"}), or nx.cast(x, "f32") / x.astype("f32")), or leave it out of argnums`,
           );
         return o.primitive("identity", [trace.lift(t)], {}, t.shape, t.dtype);
       });

@@ -445,7 +445,13 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         op.output.type === "terminal"
           ? appendTerminalText(s.outputs, op.output.stream, op.output.text)
           : capOutputs([...s.outputs, op.output]);
-      const next = setCell(data, op.cellId, { ...s, outputs });
+      // An error after the cell finished (a timer or handler it started threw, a promise it made
+      // was not handled): the cell failed after all.
+      const status: EvaluationStatus =
+        op.output.type === "error" && s.status.type === "done"
+          ? { type: "error", durationMs: s.status.durationMs }
+          : s.status;
+      const next = setCell(data, op.cellId, { ...s, outputs, status });
       return session(op.output.type === "terminal" ? next : register(next, op.cellId, [op.output]));
     }
     case "output-updated": {

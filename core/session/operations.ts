@@ -18,7 +18,17 @@
 import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
 import type { Output, OutputUpdate } from "../outputs.ts";
 import type { ControlEvent, InputValue } from "../inputs.ts";
-import { fieldChecks, isRecord } from "../fields.ts";
+import { MAX_INPUT_BYTES } from "../inputs.ts";
+import { fieldChecks, isRecord, jsonProblem, type JsonBounds } from "../fields.ts";
+
+/** Bounds of the free-form JSON an operation carries: cell options, smart-cell attrs, input values. */
+export const OPTIONS_BOUNDS: JsonBounds = { maxDepth: 8, maxSize: 64 * 1024 };
+export const ATTRS_BOUNDS: JsonBounds = { maxDepth: 32, maxSize: 1024 * 1024 };
+/** Input values and control events: a 10 MB file is about 14 M characters of base64. */
+export const INPUT_VALUE_BOUNDS: JsonBounds = {
+  maxDepth: 32,
+  maxSize: Math.ceil((MAX_INPUT_BYTES * 4) / 3) + 1024 * 1024,
+};
 
 /** Fields every operation carries. */
 export interface OperationBase {
@@ -375,7 +385,14 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
         return "source must be a string";
       if (ct === "smart" && (typeof v["kind"] !== "string" || !isRecord(v["attrs"])))
         return "a smart cell needs kind (string) and attrs (object)";
-      return first(str("sectionId"), int("index"), str("cellId"));
+      if (v["kind"] !== undefined && typeof v["kind"] !== "string") return "kind must be a string";
+      if (v["attrs"] !== undefined && !isRecord(v["attrs"])) return "attrs must be an object";
+      return first(
+        str("sectionId"),
+        int("index"),
+        str("cellId"),
+        v["attrs"] === undefined ? null : jsonProblem(v["attrs"], "attrs", ATTRS_BOUNDS),
+      );
     }
     case "insert-section":
       return first(str("sectionId"), int("index"), str("title"));
@@ -399,10 +416,10 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       if (!isRecord(v["options"])) return "options must be an object";
       if (v["options"]["autoRun"] !== undefined && typeof v["options"]["autoRun"] !== "boolean")
         return "options.autoRun must be a boolean";
-      return str("cellId");
+      return first(str("cellId"), jsonProblem(v["options"], "options", OPTIONS_BOUNDS));
     case "set-smart-cell-attrs":
       if (!isRecord(v["attrs"])) return "attrs must be an object";
-      return first(str("cellId"), str("source"));
+      return first(str("cellId"), str("source"), jsonProblem(v["attrs"], "attrs", ATTRS_BOUNDS));
     case "set-persist-outputs":
       return typeof v["persistOutputs"] === "boolean" ? null : "persistOutputs must be a boolean";
     case "evaluate-all":
@@ -413,11 +430,11 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       return v["cellId"] === undefined ? null : str("cellId");
     case "set-input-value":
       if (!("value" in v)) return "value is missing";
-      return str("inputId");
+      return first(str("inputId"), jsonProblem(v["value"], "value", INPUT_VALUE_BOUNDS));
     case "control-event":
       if (!isRecord(v["event"]) || typeof v["event"]["type"] !== "string")
         return "event must be an object with a type";
-      return str("controlId");
+      return first(str("controlId"), jsonProblem(v["event"], "event", INPUT_VALUE_BOUNDS));
     default:
       return assertNever(type, "operation type");
   }

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,11 +64,54 @@ test("a kernel that dies ends the run with status 1 and says why", () => {
   assert.doesNotMatch(r.stdout, /never/);
 });
 
-test("an uncaught exception in a timer ends the run with status 1 and the error's notebook line", () => {
+test("an uncaught exception in a timer fails its cell (status 1) with the notebook line; the kernel lives", () => {
   const r = tsnb("run", fx("timer-crash.tsnb"));
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /the kernel crashed: uncaught Error: boom in a timer/);
-  assert.match(r.stderr, /timer-crash\.tsnb:5:9/);
+  assert.match(r.stderr, /timer-crash\.tsnb:5:9: Uncaught Error: boom in a timer/);
+  assert.doesNotMatch(r.stderr, /crashed/);
+});
+
+test("errors of a cell's timers and promises after it finished fail the run; later cells still run", () => {
+  const r = tsnb("run", fx("late-errors.tsnb"), "--continue-on-error");
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /late-errors\.tsnb:6:9: Uncaught Error: thrown after the cell finished/);
+  assert.match(
+    r.stderr,
+    /late-errors\.tsnb:11:\d+: Uncaught \(in promise\) Error: nobody handled me/,
+  );
+  assert.match(r.stdout, /still here 1/);
+});
+
+test("library frames are counted, not shown; --verbose shows them; recursion is collapsed", () => {
+  const r = tsnb("run", fx("deep.tsnb"));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /deep\.tsnb:6:\d+: Error: ENOENT/);
+  assert.match(
+    r.stderr,
+    /at down \(test\/fixtures\/cli\/deep\.tsnb:6:\d+\)\n {4}… the frame above repeated \d+ more times/,
+  );
+  assert.match(r.stderr, /… \d+ library frames? hidden/);
+  assert.doesNotMatch(r.stderr, /node:fs|node:internal/);
+  const v = tsnb("run", "--verbose", fx("deep.tsnb"));
+  assert.equal(v.status, 1);
+  assert.match(v.stderr, /node:fs/);
+  assert.doesNotMatch(v.stderr, /hidden/);
+});
+
+test("a syntax error prints the line with a caret", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnb-run-"));
+  try {
+    const file = join(dir, "syntax.tsnb");
+    writeFileSync(file, "# S\n\n```ts\nconst ok = 1;\nconst bad: number = ;\n```\n");
+    const r = tsnb("run", file);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /syntax\.tsnb:5:21: SyntaxError: .*\n4 \| const ok = 1;\n5 \| const bad: number = ;\n  \| {21}\^\n/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("packages and modules resolve from the notebook's folder; display() prints Markdown", () => {
@@ -165,8 +208,8 @@ test("a result that chooses its own output (display protocol) prints that output
 test("a tensor result prints its dtype and shape, then its values", () => {
   const r = tsnb("run", fx("tensor.tsnb"));
   assert.equal(r.status, 0, r.stderr);
-  // Integers make an i32 tensor (as Nx infers an integer type); adding 1 keeps it.
-  assert.equal(r.stdout, "i32[2][2]\n[\n  [2, 3],\n  [4, 5]\n]\n");
+  // JS numbers make an f32 tensor whatever their values (as tfjs and onnxruntime's Tensor); adding 1 keeps it.
+  assert.equal(r.stdout, "f32[2][2]\n[\n  [2.0, 3.0],\n  [4.0, 5.0]\n]\n");
 });
 
 test("several files run in turn, each under a header; a failing one does not stop the next, the status is the worst", () => {

@@ -442,6 +442,27 @@ describe("applyOperation given evaluation-started / output-appended / output-upd
     assert.equal(outs.filter((o) => o.type === "markdown" && /dropped/.test(o.text)).length, 1);
   });
 
+  test("an error output after the cell finished (its timer threw, its promise was not handled) marks it failed", () => {
+    let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
+    d = mustApply(d, {
+      type: "evaluation-finished",
+      cellId: "a",
+      evaluationId: 1,
+      status: "ok",
+      result: null,
+      defines: ["x"],
+      uses: [],
+      durationMs: 12,
+    }).data;
+    d = mustApply(d, {
+      type: "output-appended",
+      cellId: "a",
+      output: { type: "error", name: "Error", message: "late", stack: "", uncaught: "exception" },
+    }).data;
+    assert.deepEqual(d.cells["a"]!.status, { type: "error", durationMs: 12 });
+    assert.equal(d.cells["a"]!.outputs.length, 1);
+  });
+
   test("evaluation-started sets the start time; a started event for another evaluation is refused", () => {
     const d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
     const r = mustApply(d, { type: "evaluation-started", cellId: "a", evaluationId: 1, at: 99999 });

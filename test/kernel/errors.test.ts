@@ -172,15 +172,7 @@ test("a kernel that calls process.exit is reported dead; pending evaluations are
   assert.deepEqual(status, ["aborted", "aborted"]);
 });
 
-test("an uncaught exception in a timer kills the kernel with its message", async () => {
-  const { death, status } = await deathOf(
-    "setTimeout(() => { throw new Error('timer exploded') }, 10);\nawait new Promise((r) => setTimeout(r, 5000));",
-  );
-  assert.equal(death.reason, "crash");
-  assert.match(death.message, /timer exploded/);
-  assert.match(death.stderr, /nb\.tsnb:1:/);
-  assert.deepEqual(status, ["aborted", "aborted"]);
-});
+// An uncaught exception in a timer no longer ends the kernel: test/kernel/error-reports.test.ts.
 
 test("running out of memory is reported as such", async () => {
   const { death, status } = await deathOf(

@@ -81,6 +81,19 @@ const cells: Cell[] = [
       location: { line: 12, column: 5 },
     },
   ]),
+  outputsCell("error2", [
+    {
+      type: "error",
+      name: "SyntaxError",
+      message: "Unexpected ';'",
+      stack: "SyntaxError: Unexpected ';'\n    at f (nb.tsnb:21:21)\n    … 3 library frames hidden",
+      fullStack:
+        "SyntaxError: Unexpected ';'\n    at lib (node:internal/x:1:1)\n    at f (nb.tsnb:21:21)",
+      excerpt: "21 | const bad = ;\n   |             ^",
+      location: { line: 21, column: 13 },
+      uncaught: "rejection",
+    },
+  ]),
   outputsCell("chart", [{ type: "vega-lite", id: "live1", dataset: "points", spec }]),
   updatesCell("push", [
     {
@@ -182,6 +195,24 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
       "TypeError: x is not a function",
     );
     await out("error").getByText("at line 12, column 5 of the notebook file").waitFor();
+    assert.equal(await out("error").locator(".error-full-stack").count(), 0);
+  });
+
+  test("an error shows its excerpt with the caret, says Uncaught, and keeps the full stack a click away", async () => {
+    const box = out("error2");
+    assert.equal(
+      await box.locator(".error-head").textContent(),
+      "Uncaught (in promise) SyntaxError: Unexpected ';'",
+    );
+    assert.equal(
+      await box.locator(".error-excerpt").textContent(),
+      "21 | const bad = ;\n   |             ^",
+    );
+    const full = box.locator(".error-full-stack pre");
+    assert.equal(await full.isVisible(), false);
+    await box.getByText("Full stack trace").click();
+    await full.waitFor({ state: "visible" });
+    assert.match((await full.textContent()) ?? "", /node:internal\/x/);
   });
 
   test("a Vega-Lite chart is drawn and pushed rows appear in it", async () => {

@@ -84,7 +84,7 @@ export class Client {
   }
 
   static async connect(
-    server: RunningServer,
+    server: Pick<RunningServer, "port" | "token">,
     hello: { clientId?: string; sessionId?: string } = {},
   ): Promise<Client> {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, {
@@ -161,4 +161,64 @@ export class Client {
   close(): void {
     this.ws.close();
   }
+}
+
+/** A server in its own process (test/server/server-child.ts), for crash and hang tests. */
+export interface ChildServer {
+  port: number;
+  token: string;
+  root: string;
+  dataDir: string;
+  pid: number;
+  /** Resolves with the exit code and signal once the process is gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Its standard error so far (the last 8 KB). */
+  stderr(): string;
+  /** SIGKILL it (if still running) and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+/** Start test/server/server-child.ts on ROOT (created if missing) with the fake kernel; resolves once it listens. */
+export async function spawnServerChild(
+  root: string,
+  dataDir: string,
+  autosaveMs: number,
+  extra: string[] = [],
+): Promise<ChildServer> {
+  const { spawn } = await import("node:child_process");
+  const { mkdir } = await import("node:fs/promises");
+  const { fileURLToPath } = await import("node:url");
+  await mkdir(root, { recursive: true });
+  const script = fileURLToPath(new URL("./server-child.ts", import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", script, root, dataDir, String(autosaveMs), ...extra],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let err = "";
+  child.stderr.on("data", (d) => (err = (err + d.toString()).slice(-8192)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on("exit", (code, signal) => r({ code, signal })),
+  );
+  const info = await new Promise<{ port: number; token: string; root: string }>(
+    (resolve, reject) => {
+      let buf = "";
+      child.stdout.on("data", (d) => {
+        buf += d.toString();
+        if (buf.includes("\n")) resolve(JSON.parse(buf.slice(0, buf.indexOf("\n"))));
+      });
+      void exited.then(() => reject(new Error(`server child exited: ${err}`)));
+    },
+  );
+  return {
+    ...info,
+    dataDir,
+    pid: child.pid!,
+    exited,
+    stderr: () => err,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
 }

@@ -12,5 +12,7 @@ const server = await startServer({
   autosaveMs: Number(autosaveMs),
   ...(kernel === "real-kernel" ? {} : { kernelFactory: fakeKernelFactory() }),
 });
-process.stdout.write(JSON.stringify({ port: server.port, token: server.token }) + "\n");
+process.stdout.write(
+  JSON.stringify({ port: server.port, token: server.token, root: server.root }) + "\n",
+);
 process.on("SIGTERM", () => void server.close().then(() => process.exit(0)));

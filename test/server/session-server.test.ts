@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile, writeFile, readdir, mkdir, rm } from "node:fs/promises";
+import { readFile, writeFile, readdir, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importNotebook } from "../../core/format/index.ts";
 import { Client, testServer, type TestServer } from "./helpers.ts";
@@ -408,6 +409,40 @@ describe("server files", () => {
     await a.next("done");
     assert.equal((await a.applied("set-path")).op.path, "copy.tsnb");
     assert.ok((await readFile(join(t.root, "copy.tsnb"), "utf8")).includes("# Demo"));
+    a.close();
+  });
+
+  test("save as into a new folder creates it (inside the root only) and never names temp files", async () => {
+    const a = await Client.connect(t.server);
+    const sessionId = await openDemo(t, a, "tofolder.tsnb");
+    a.send({ type: "save-as", sessionId, path: "new/deeper/my-first.tsnb" });
+    await a.next("done");
+    assert.equal((await a.applied("set-path")).op.path, "new/deeper/my-first.tsnb");
+    assert.match(await readFile(join(t.root, "new/deeper/my-first.tsnb"), "utf8"), /# Demo/);
+    // A folder path through a symbolic link that leads out of the root is refused, and nothing
+    // is created outside.
+    const outside = await mkdtemp(join(tmpdir(), "tsnb-outside-"));
+    await symlink(outside, join(t.root, "out-link"));
+    a.send({ type: "save-as", sessionId, path: "out-link/sub/x.tsnb" });
+    assert.equal((await a.next("error")).code, "forbidden-path");
+    assert.deepEqual(await readdir(outside), []);
+    // A part of the path that is a file: a clear message, no internal path.
+    await writeFile(join(t.root, "plain-file"), "x");
+    a.send({ type: "save-as", sessionId, path: "plain-file/x.tsnb" });
+    const err = await a.next("error");
+    assert.match(err.message, /'plain-file' is a file, not a folder/);
+    assert.doesNotMatch(err.message, /\.tmp|\/tmp\//);
+    await rm(outside, { recursive: true });
+    // The notebook's folder removed behind its back: Save says so in words.
+    await rm(join(t.root, "new"), { recursive: true });
+    a.send({ type: "apply", sessionId, op: { type: "set-title", title: "Changed" } });
+    await a.applied("set-title");
+    a.send({ type: "save", sessionId });
+    const gone = await a.next("error");
+    assert.equal(
+      gone.message,
+      "could not write new/deeper/my-first.tsnb: its folder does not exist",
+    );
     a.close();
   });
 });

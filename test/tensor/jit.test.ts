@@ -20,7 +20,7 @@ describe("jit", () => {
             [1, 1],
             [0, 0],
           ]),
-          nx.tensor([0, 2]),
+          [0, 2],
         ),
         { axis: 1 },
       );
@@ -165,7 +165,11 @@ describe("jit", () => {
     );
     // an out-of-range traced index is only known when the graph runs: still a tsnb message, ORT's in .cause
     assert.throws(
-      () => nx.jit((x: nx.Tensor, i: nx.Tensor) => nx.take(x, i))(nx.zeros([3]), nx.tensor([5])),
+      () =>
+        nx.jit((x: nx.Tensor, i: nx.Tensor) => nx.take(x, i))(
+          nx.zeros([3]),
+          nx.tensor([5], { dtype: "i32" }),
+        ),
       (e: Error) => {
         assert.equal(e.name, "TensorError");
         assert.equal(

@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { runInNewContext } from "node:vm";
 import * as nx from "../../tensor/index.ts";
 import { type Ref, close, flat, mapN, randRef, reduceRef, rng } from "./ref.ts";
+import { assertLikeNumpy, numpy } from "./numpy.ts";
 
 const ALL: nx.DType[] = ["f32", "f64", "i32", "i64", "u8", "bool"];
 const NUMERIC: nx.DType[] = ["f32", "f64", "i32", "i64", "u8"];
@@ -12,6 +13,9 @@ const NUMERIC: nx.DType[] = ["f32", "f64", "i32", "i64", "u8"];
 function T(r: Ref, dtype: nx.DType): nx.Tensor {
   return nx.tensor(r.data, { dtype, shape: r.shape });
 }
+
+/** An i32 tensor from JS numbers (plain number data is f32). */
+const i32 = (data: nx.NestedArray): nx.Tensor => nx.tensor(data, { dtype: "i32" });
 
 function values(t: nx.Tensor): number[] {
   return flat(t.toArraySync());
@@ -65,8 +69,21 @@ const SHAPE_PAIRS: Array<[number[], number[]]> = [
 
 describe("creation", () => {
   it("infers dtypes from JS data and keeps typed arrays' dtypes", () => {
-    assert.equal(nx.tensor([1, 2, 3]).dtype, "i32");
+    // JS numbers are doubles: plain number data is f32 whatever its values (as tfjs and
+    // onnxruntime's `new Tensor([1, 2, 3])`); integer dtypes come from {dtype}, typed arrays, bigints
+    assert.equal(nx.tensor([1, 2, 3]).dtype, "f32");
+    assert.equal(nx.tensor(3).dtype, "f32");
+    assert.equal(
+      nx.tensor([
+        [1, 2],
+        [3, 4],
+      ]).dtype,
+      "f32",
+    );
     assert.equal(nx.tensor([1, 2.5]).dtype, "f32");
+    assert.equal(nx.tensor([1, 2, 3], { dtype: "i32" }).dtype, "i32");
+    assert.equal(nx.tensor(new Int32Array([1, 2])).dtype, "i32");
+    assert.equal(nx.tensor([1n, 2]).dtype, "i64");
     assert.equal(nx.tensor([true, false]).dtype, "bool");
     assert.equal(nx.tensor([1n, 2n]).dtype, "i64");
     assert.equal(nx.tensor(new Float64Array([1, 2])).dtype, "f64");
@@ -159,7 +176,8 @@ describe("creation", () => {
     assert.equal(nx.zeros([2]).dtype, "f32");
     assert.deepEqual(nx.ones([3], { dtype: "i64" }).toArraySync(), [1, 1, 1]);
     assert.deepEqual(nx.full([2], 7).toArraySync(), [7, 7]);
-    assert.equal(nx.full([2], 7).dtype, "i32");
+    assert.equal(nx.full([2], 7).dtype, "f32");
+    assert.equal(nx.full([2], 7, { dtype: "i32" }).dtype, "i32");
     assert.equal(nx.full([2], 0.5).dtype, "f32");
     assert.deepEqual(nx.arange(5).toArraySync(), [0, 1, 2, 3, 4]);
     assert.deepEqual(nx.arange(2, 10, 3).toArraySync(), [2, 5, 8]);
@@ -350,25 +368,25 @@ describe("element-wise binary ops with broadcasting", () => {
       [4],
     );
     assert.deepEqual(
-      nx.floorDivide(nx.tensor([7, -7, 7, -7]), nx.tensor([2, 2, -2, -2])).toArraySync(),
+      nx.floorDivide(i32([7, -7, 7, -7]), i32([2, 2, -2, -2])).toArraySync(),
       [3, -4, -4, 3],
     );
     assert.deepEqual(
-      nx.remainder(nx.tensor([7, -7, 7, -7]), nx.tensor([2, 2, -2, -2])).toArraySync(),
+      nx.remainder(i32([7, -7, 7, -7]), i32([2, 2, -2, -2])).toArraySync(),
       [1, 1, -1, -1],
     );
-    assert.deepEqual(nx.floorDivide(nx.tensor([5]), 0).toArraySync(), [0]);
-    assert.deepEqual(nx.remainder(nx.tensor([5]), 0).toArraySync(), [0]);
+    assert.deepEqual(nx.floorDivide(i32([5]), 0).toArraySync(), [0]);
+    assert.deepEqual(nx.remainder(i32([5]), 0).toArraySync(), [0]);
     close(
       values(nx.remainder(nx.tensor([-7.5, 7.5], { dtype: "f64" }), 2)),
       [0.5, 1.5],
       0,
       "float mod",
     );
-    assert.deepEqual(nx.divide(nx.tensor([1, 3]), nx.tensor([2, 2])).toArraySync(), [0.5, 1.5]);
-    assert.deepEqual(nx.pow(nx.tensor([2, 3]), 2).toArraySync(), [4, 9]);
+    assert.deepEqual(nx.divide(i32([1, 3]), i32([2, 2])).toArraySync(), [0.5, 1.5]);
+    assert.deepEqual(nx.pow(i32([2, 3]), 2).toArraySync(), [4, 9]);
     assert.deepEqual(
-      nx.quotient(nx.tensor([7, -7, 7, 5]), nx.tensor([2, 2, -2, 0])).toArraySync(),
+      nx.quotient(i32([7, -7, 7, 5]), i32([2, 2, -2, 0])).toArraySync(),
       [3, -3, -3, 0],
     );
     assert.throws(
@@ -376,7 +394,7 @@ describe("element-wise binary ops with broadcasting", () => {
       /quotient: integer tensors only, got f32\[1\] and f32\[\]/,
     );
     assert.deepEqual(nx.transpose(nx.zeros([1, 2, 3]), { axes: [2, 0, 1] }).shape, [3, 1, 2]);
-    assert.equal(nx.pow(nx.tensor([2, 3]), 2).dtype, "i32");
+    assert.equal(nx.pow(i32([2, 3]), 2).dtype, "i32");
   });
 });
 
@@ -401,8 +419,9 @@ describe("dtype promotion", () => {
     assert.equal(nx.add(nx.ones([1], { dtype: "i32" }), 0.5).dtype, "f32");
     assert.equal(nx.add(nx.ones([1], { dtype: "f64" }), 0.5).dtype, "f64");
     assert.equal(nx.multiply(2, nx.ones([1], { dtype: "f32" })).dtype, "f32");
-    assert.equal(nx.add(1, 2).dtype, "i32");
-    assert.deepEqual(nx.subtract(10, nx.tensor([1, 2])).toArraySync(), [9, 8]);
+    assert.equal(nx.add(1, 2).dtype, "f32");
+    assert.equal(nx.subtract(10, i32([1, 2])).dtype, "i32");
+    assert.deepEqual(nx.subtract(10, i32([1, 2])).toArraySync(), [9, 8]);
     assert.deepEqual(nx.add(nx.tensor([true, false]), true).toArraySync(), [2, 1]);
   });
 });
@@ -585,6 +604,69 @@ describe("reductions", () => {
     assert.throws(() => nx.sum(nx.zeros([2, 2]), { axes: [0, -2] }), /sum: repeated axis/);
   });
 
+  it("integer sums wrap like add and cumsum (and NumPy), eager and in jit, over any axes", () => {
+    const big = 2147483647;
+    const cases: Array<[nx.Tensor, nx.ReduceArg | undefined]> = [
+      [i32([big, 1]), undefined],
+      [i32([big, big, big, 5]), undefined],
+      [
+        i32([
+          [big, 1],
+          [3, 4],
+        ]),
+        1,
+      ],
+      [
+        i32([
+          [big, 1],
+          [big, 4],
+        ]),
+        { axes: 0, keepDims: true },
+      ],
+      [i32([-big, -big, -5]), undefined],
+      [nx.tensor([2n ** 63n - 1n, 1n, 1n], { dtype: "i64" }), undefined],
+      [
+        nx.tensor(
+          [
+            [-(2n ** 63n), -1n],
+            [5n, 2n ** 62n],
+          ],
+          { dtype: "i64" },
+        ),
+        0,
+      ],
+      [nx.tensor([9007199254740993n, 2n], { dtype: "i64" }), undefined],
+      [nx.tensor([200, 100], { dtype: "u8" }), undefined],
+      [nx.zeros([0, 3], { dtype: "i64" }), 0],
+    ];
+    const opts = (a: nx.ReduceArg | undefined): nx.ReduceOptions =>
+      a === undefined ? {} : typeof a === "number" ? { axes: a } : (a as nx.ReduceOptions);
+    const axisOf = (a: nx.ReduceArg | undefined): string => String(opts(a).axes ?? "None");
+    const keep = (a: nx.ReduceArg | undefined): string => (opts(a).keepDims ? "True" : "False");
+    const ref = numpy(
+      cases.map(([t, a]) => ({
+        expr: `np.sum(x, axis=${axisOf(a)}, keepdims=${keep(a)}, dtype=${t.dtype === "i64" ? "np.int64" : "np.int32"})`,
+        args: { x: t },
+      })),
+    );
+    const jitSum = nx.jit((x: nx.Tensor, a: nx.ReduceArg | undefined) => nx.sum(x, a));
+    cases.forEach(([t, a], i) => {
+      assertLikeNumpy(nx.sum(t, a), ref[i]!, 0, `sum #${i}`);
+      assertLikeNumpy(jitSum(t, a) as nx.Tensor, ref[i]!, 0, `jit sum #${i}`);
+      // i64 sums stay exact beyond 2^53 (compared as bigints)
+      if (t.dtype === "i64" && a === undefined) {
+        const exact = BigInt.asIntN(
+          64,
+          (t.dataSync() as BigInt64Array).reduce((s, v) => s + v, 0n),
+        );
+        assert.equal((nx.sum(t).dataSync() as BigInt64Array)[0], exact, `exact #${i}`);
+      }
+    });
+    assert.equal(nx.sum(i32([big, 1])).item(), -2147483648);
+    assert.deepEqual(nx.cumsum(i32([big, 1])).toArraySync(), [big, -2147483648]);
+    assert.deepEqual(nx.add(i32([big]), 1).toArraySync(), [-2147483648]);
+  });
+
   it("variance, standardDeviation, any, all", () => {
     const x = nx.tensor(
       [
@@ -717,13 +799,13 @@ describe("shape ops", () => {
       [1, 2],
     ]);
     assert.throws(() => t.reshape([4, 2]), {
-      message: "reshape: cannot reshape i32[2,3] (6 elements) into [4,2]",
+      message: "reshape: cannot reshape f32[2,3] (6 elements) into [4,2]",
     });
-    assert.throws(() => t.squeeze(0), /squeeze: axis 0 of i32\[2,3\] has size 2, not 1/);
+    assert.throws(() => t.squeeze(0), /squeeze: axis 0 of f32\[2,3\] has size 2, not 1/);
     assert.throws(() => t.transpose([0, 0]), /transpose: \[0,0\] is not a permutation/);
     assert.throws(
       () => t.broadcastTo([3, 3]),
-      /broadcastTo: cannot broadcast i32\[2,3\] to \[3,3\]/,
+      /broadcastTo: cannot broadcast f32\[2,3\] to \[3,3\]/,
     );
   });
 
@@ -770,7 +852,7 @@ describe("shape ops", () => {
       [8, 9, 10, 11],
       [0, 1, 2, 3],
     ]);
-    assert.deepEqual(nx.take(a, nx.tensor([[-1, 0]]), { axis: 1 }).toArraySync(), [
+    assert.deepEqual(nx.take(a, [[-1, 0]], { axis: 1 }).toArraySync(), [
       [[3, 0]],
       [[7, 4]],
       [[11, 8]],
@@ -781,6 +863,11 @@ describe("shape ops", () => {
     assert.throws(
       () => nx.take(a, nx.tensor([0.5])),
       /take: indices must be integers, got f32\[1\]/,
+    );
+    assert.throws(() => nx.take(a, [0.5]), /take: indices must be whole numbers, got 0.5/);
+    assert.throws(
+      () => nx.take(a, nx.tensor([0, 1])),
+      /take: indices must be integers, got f32\[2\] \(cast them/,
     );
   });
 
@@ -793,7 +880,7 @@ describe("shape ops", () => {
       nx
         .takeAlongAxis(
           x,
-          nx.tensor([
+          i32([
             [0, 3],
             [2, 2],
           ]),
@@ -805,9 +892,7 @@ describe("shape ops", () => {
         [5, 5],
       ],
     );
-    assert.deepEqual(nx.takeAlongAxis(x, nx.tensor([[1, 0, 1, 0]]), 0).toArraySync(), [
-      [0, 1, 5, 1],
-    ]);
+    assert.deepEqual(nx.takeAlongAxis(x, i32([[1, 0, 1, 0]]), 0).toArraySync(), [[0, 1, 5, 1]]);
     const top = nx.topK(x, 2);
     assert.deepEqual(top.values.toArraySync(), [
       [3, 2],
@@ -840,9 +925,53 @@ describe("shape ops", () => {
     assert.deepEqual(nx.sort(nx.tensor([true, false])).toArraySync(), [false, true]);
     assert.throws(() => nx.topK(x, 5), /topK: k = 5 must be an integer in \[0, 4\]/);
     assert.throws(
-      () => nx.takeAlongAxis(x, nx.tensor([0, 1]), 1),
-      /takeAlongAxis: indices i32\[2\] must have the rank of i32\[2,4\]/,
+      () => nx.takeAlongAxis(x, [0, 1], 1),
+      /takeAlongAxis: indices i32\[2\] must have the rank of f32\[2,4\]/,
     );
+  });
+
+  it("sort and argsort put NaN last like NumPy (descending: first), eager and in jit", () => {
+    const rows = nx.tensor([
+      [3, NaN, 1, NaN, -Infinity, Infinity],
+      [NaN, 2, 2, 0, -1, NaN],
+    ]);
+    const ref = numpy([
+      { expr: "np.sort(x, axis=-1)", args: { x: rows } },
+      { expr: "np.argsort(x, axis=-1, kind='stable')", args: { x: rows } },
+      { expr: "np.sort(x, axis=0)", args: { x: rows } },
+      { expr: "np.argsort(x, axis=0, kind='stable')", args: { x: rows } },
+      { expr: "np.sort(np.array([3, np.nan, 1]))" },
+      { expr: "np.flip(np.sort(x, axis=-1), -1)", args: { x: rows } },
+    ]);
+    assertLikeNumpy(nx.sort(rows), ref[0]!, 0, "sort");
+    assertLikeNumpy(nx.argsort(rows), ref[1]!, 0, "argsort");
+    assertLikeNumpy(nx.sort(rows, { axis: 0 }), ref[2]!, 0, "sort axis 0");
+    assertLikeNumpy(nx.argsort(rows, { axis: 0 }), ref[3]!, 0, "argsort axis 0");
+    assertLikeNumpy(nx.sort(nx.tensor([3, NaN, 1])), ref[4]!, 0, "the issue's example");
+    assertLikeNumpy(nx.sort(rows, { descending: true }), ref[5]!, 0, "descending");
+    assertLikeNumpy(
+      nx.jit((x: nx.Tensor) => nx.sort(x))(rows) as nx.Tensor,
+      ref[0]!,
+      0,
+      "jit sort",
+    );
+    assertLikeNumpy(
+      nx.jit((x: nx.Tensor) => nx.argsort(x))(rows) as nx.Tensor,
+      ref[1]!,
+      0,
+      "jit argsort",
+    );
+    // topK: NaN counts as the largest value (as torch.topk), so the k smallest never include it
+    assert.deepEqual(
+      nx.topK(nx.tensor([NaN, 1, 0]), 2, { largest: false }).values.toArraySync(),
+      [0, 1],
+    );
+    assert.deepEqual(nx.topK(nx.tensor([1, NaN, 0]), 1).indices.toArraySync(), [1]);
+    // gradients still flow to the sorted positions
+    const g = nx.grad((x: nx.Tensor) =>
+      nx.sum(nx.multiply(nx.sort(x), nx.tensor([1, 2, 3], { dtype: "f64" }))),
+    )(nx.tensor([0.5, -1, 2], { dtype: "f64" })) as nx.Tensor;
+    assert.deepEqual(g.toArraySync(), [2, 1, 3]);
   });
 
   it("cumsum and reverse", () => {
@@ -905,7 +1034,7 @@ describe("shape ops", () => {
       ],
     );
     assert.deepEqual(nx.pad(nx.tensor([true]), [[1, 1]]).toArraySync(), [false, true, false]);
-    assert.throws(() => nx.pad(t, [[1, 1]]), /pad: 1 pad widths for i32\[2,3\]/);
+    assert.throws(() => nx.pad(t, [[1, 1]]), /pad: 1 pad widths for f32\[2,3\]/);
     assert.deepEqual(
       nx
         .pad(nx.tensor([[1, 2, 3]]), [
@@ -920,9 +1049,9 @@ describe("shape ops", () => {
     );
     assert.throws(
       () => nx.pad(nx.tensor([1]), [[-1, -1]]),
-      /pad: widths \[\[-1,-1\]\] crop more than i32\[1\] has/,
+      /pad: widths \[\[-1,-1\]\] crop more than f32\[1\] has/,
     );
-    const oh = nx.oneHot(nx.tensor([0, 2, -1, 3]), 3);
+    const oh = nx.oneHot([0, 2, -1, 3], 3);
     assert.equal(oh.dtype, "f32");
     assert.deepEqual(oh.toArraySync(), [
       [1, 0, 0],
@@ -930,7 +1059,7 @@ describe("shape ops", () => {
       [0, 0, 0],
       [0, 0, 0],
     ]);
-    assert.deepEqual(nx.oneHot(nx.tensor([[1]]), 2, { dtype: "i32" }).toArraySync(), [[[0, 1]]]);
+    assert.deepEqual(nx.oneHot([[1]], 2, { dtype: "i32" }).toArraySync(), [[[0, 1]]]);
   });
 });
 
@@ -1143,7 +1272,8 @@ describe("display", () => {
       String(nx.tensor([0.1, NaN, Infinity, -Infinity])),
       "Tensor<\n  f32[4]\n  [0.1, NaN, Inf, -Inf]\n>",
     );
-    assert.equal(String(nx.tensor(3)), "Tensor<\n  i32\n  3\n>");
+    assert.equal(String(nx.tensor(3)), "Tensor<\n  f32\n  3.0\n>");
+    assert.equal(String(nx.tensor(3, { dtype: "i32" })), "Tensor<\n  i32\n  3\n>");
     assert.equal(String(nx.tensor([true, false])), "Tensor<\n  bool[2]\n  [true, false]\n>");
     const big = String(nx.arange(5000).reshape([50, 100]));
     assert.ok(big.includes("[0, 1, 2, ..., 97, 98, 99]"), big.slice(0, 200));
