@@ -27,6 +27,15 @@ Usage:
       Register the kernel with Jupyter (default: the user's Jupyter data folder);
       \`jupyter kernelspec list\` then shows it as "TypeScript (tsnb)".
 
+  tsnb import NB.ipynb [-o OUT.tsnb] [--force]
+      Convert a Jupyter notebook (nbformat 4; Deno, tslab, IJavaScript kernels) to a .tsnb
+      file (default: NB.tsnb beside it; an existing file is kept unless --force). What the
+      .tsnb cannot carry (magics, other languages, widgets, raw cells…) is listed as warnings.
+
+  tsnb export FILE.tsnb --ipynb [-o OUT]
+      Write the notebook in another format: --ipynb, a Jupyter notebook (nbformat 4.5) with
+      the outputs the file holds. FILE may also be a .ipynb (read through the importer).
+
   tsnb help | --help | -h
       Show this help.
 `;
@@ -43,6 +52,14 @@ export async function main(argv: string[]): Promise<number> {
     case "run": {
       const { run } = await import("./run.ts");
       return run(rest);
+    }
+    case "import": {
+      const { importCommand } = await import("./import.ts");
+      return importCommand(rest);
+    }
+    case "export": {
+      const { exportCommand } = await import("./export.ts");
+      return exportCommand(rest);
     }
     case "serve": {
       const { serve } = await import("./serve.ts");

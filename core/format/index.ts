@@ -9,3 +9,18 @@ export { exportNotebook, exportNotebookWithLines, type ExportResult } from "./ex
 export { normalizeNotebook } from "./normalize.ts";
 export { decodeNotebookBytes, importNotebookBytes, type DecodeResult } from "./text.ts";
 export { fileLocation, formatDiagnostic } from "./diagnostics.ts";
+export {
+  exportIpynb,
+  formatIpynbWarning,
+  importIpynb,
+  type IpynbExportOptions,
+  type IpynbImportOptions,
+  type IpynbImportResult,
+  type IpynbWarning,
+} from "./ipynb.ts";
+export {
+  notebookFileKind,
+  openNotebookBytes,
+  type NotebookFileKind,
+  type OpenedNotebook,
+} from "./open.ts";
