@@ -21,6 +21,7 @@
 import type { ErrorOutput, Output, OutputUpdate } from "./outputs.ts";
 import { checkControlSpec, checkInputSpec, type ControlEvent, type InputValue } from "./inputs.ts";
 import { isRecord } from "./fields.ts";
+import { checkBindings, type BindingInfo } from "./bindings.ts";
 
 /** Bumped on any incompatible change to the messages below. */
 export const KERNEL_PROTOCOL_VERSION = 2;
@@ -176,6 +177,8 @@ export interface EvaluationFinishedEvent {
   inputs: string[];
   /** Wall time from the start of the evaluation to its end, in milliseconds. */
   durationMs: number;
+  /** The binding scan of the names the cell defined (core/bindings.ts): metadata, never values. */
+  bindings?: BindingInfo[];
 }
 
 /**
@@ -440,6 +443,10 @@ export function parseKernelEvent(line: string): KernelEvent {
       strings(o, "uses", t);
       strings(o, "inputs", t);
       num(o, "durationMs", t);
+      if (o.bindings !== undefined) {
+        const problem = checkBindings(o.bindings);
+        if (problem) throw new ProtocolError(`evaluation-finished: ${problem}`);
+      }
       break;
     case "crash":
       str(o, "message", t);

@@ -42,6 +42,8 @@ import {
   type CompiledCell,
   type Redeclare,
 } from "./compile.ts";
+import { scanBindings } from "./scan.ts";
+import type { BindingInfo } from "../core/bindings.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
 import { importMeta, importModule, notebookRequire, setImportingFile } from "./imports.ts";
 import {
@@ -496,7 +498,7 @@ function interruptedError(): ErrorOutput {
 function finish(
   r: Running,
   status: EvaluationFinishedEvent["status"],
-  extra: { result?: Output; resultText?: string; error?: ErrorOutput },
+  extra: { result?: Output; resultText?: string; error?: ErrorOutput; bindings?: BindingInfo[] },
 ): void {
   if (r.done) return;
   r.done = true;
@@ -656,7 +658,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       return;
     }
     if (!compiled.hasResult) {
-      finish(r, "ok", {});
+      finish(r, "ok", { bindings: await scanDefines(r) });
       return;
     }
     let value = await realValue(res.result);
@@ -680,7 +682,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       if (value === ABORTED || r.done) return;
     }
     if (value === undefined) {
-      finish(r, "ok", {});
+      finish(r, "ok", { bindings: await scanDefines(r) });
       return;
     }
     const result = await runInContext(ctx, () => toOutput(value, ctx));
@@ -690,7 +692,11 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       typeof value === "object" &&
       value !== null &&
       typeof (value as Record<symbol, unknown>)[Symbol.for("tsnb.display")] === "function";
-    finish(r, "ok", { result, resultText: ownDisplay ? undefined : inspectText(value) });
+    finish(r, "ok", {
+      result,
+      resultText: ownDisplay ? undefined : inspectText(value),
+      bindings: await scanDefines(r),
+    });
   } catch (err) {
     finish(r, "error", { error: errorOutputOf(err) });
   } finally {
@@ -698,6 +704,22 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   }
 }
 const ABORTED = Symbol("aborted");
+
+/** The binding scan of the names the cell defined (kernel/scan.ts), read through V8's REPL scope. */
+async function scanDefines(r: Running): Promise<BindingInfo[]> {
+  if (r.done || r.defines.length === 0) return [];
+  return scanBindings(r.defines, async (name) => {
+    const res = await post<EvaluateResult>("Runtime.evaluate", {
+      expression: name,
+      replMode: true,
+      objectGroup: "tsnb",
+      silent: true,
+      throwOnSideEffect: true,
+    });
+    if (res.exceptionDetails) throw new Error(res.exceptionDetails.text);
+    return realValue(res.result);
+  });
+}
 
 /** The name in V8's "Identifier 'x' has already been declared" (a SyntaxError before running). */
 function clashingName(res: EvaluateResult): string | null {

@@ -147,6 +147,7 @@ class KernelProcessAdapter implements SessionKernel {
           uses: fin.uses,
           inputs: fin.inputs,
           durationMs: fin.durationMs,
+          ...(fin.bindings && fin.bindings.length > 0 ? { bindings: fin.bindings } : {}),
         });
       });
   }

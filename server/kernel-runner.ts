@@ -10,6 +10,7 @@
  */
 import type { Output, OutputUpdate } from "../core/outputs.ts";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
+import type { BindingInfo } from "../core/bindings.ts";
 import type { EvaluationOutcome, KernelStatus } from "../core/session/operations.ts";
 
 /** Where the kernel reports what happens; the session turns each call into an operation. */
@@ -28,6 +29,7 @@ export interface KernelSink {
     /** Inputs the evaluation read (absent: none). */
     inputs?: string[];
     durationMs: number;
+    bindings?: BindingInfo[];
   }): void;
 }
 

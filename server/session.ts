@@ -21,7 +21,8 @@ import {
   exportNotebookWithLines,
   importNotebookBytes,
 } from "../core/format/index.ts";
-import { assertNever, type Notebook } from "../core/notebook.ts";
+import { assertNever, newId, type Notebook } from "../core/notebook.ts";
+import { prepareSmartCellOp } from "../smart-cells/ops.ts";
 import type { Output, TableOutput } from "../core/outputs.ts";
 import {
   applyOperation,
@@ -191,7 +192,11 @@ export class Session {
   applyFromClient(clientId: string, raw: unknown, onError: (error: string) => void): void {
     const v = validateClientOperation(raw, clientId, this.now());
     if (!v.ok) return onError(v.error);
-    this.enqueue(v.op, onError);
+    // Smart cells: the server computes the code from the attrs (smart-cells/ops.ts). The check
+    // runs on the data as it will be when the op's turn comes (ops apply in order, synchronously).
+    const prepared = prepareSmartCellOp(this.data, v.op, () => newId());
+    if (!prepared.ok) return onError(`${v.op.type}: ${prepared.error}`);
+    for (const op of prepared.ops) this.enqueue(op, onError);
   }
 
   /** Apply an operation made by the server (kernel events, file events). */

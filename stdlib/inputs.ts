@@ -14,7 +14,7 @@
  * The values live in the kernel (kernel/inputs.ts) and are reached through the kernel bridge
  * (`globalThis[Symbol.for("tsnb.kernel")]`); the wire values (core/inputs.ts) are turned into
  * what a cell wants here: a file's bytes, an image as an nx `u8[h][w][3]` tensor, audio as
- * `Float32Array` samples at the requested rate (decoded with ml/audio.ts). Outside a kernel an
+ * an f32 nx tensor of samples at the requested rate (decoded with ml/audio.ts). Outside a kernel an
  * input reads its default and controls never fire. docs/inputs.md has the decisions.
  */
 import type {
@@ -150,7 +150,7 @@ function imageOf(v: InputValue): Tensor | null {
   return tensor(bytes, { dtype: "u8", shape: [img.height, img.width, 3] });
 }
 
-function audioOf(rate: number): (v: InputValue) => Float32Array | null {
+function audioOf(rate: number): (v: InputValue) => Tensor | null {
   return (v) => {
     if (v === null) return null;
     const a = decodeWav(new Uint8Array(Buffer.from((v as AudioValue).wav, "base64")));
@@ -332,9 +332,9 @@ export const input = {
   },
   /**
    * Audio: upload a WAV file or record from the microphone in the page. The value is mono
-   * `Float32Array` samples at `sampleRate` (default 16000), or null until there is a recording.
+   * an f32 nx tensor `[n]` of samples at `sampleRate` (default 16000), or null until there is a recording.
    */
-  audio(l: string, opts: { sampleRate?: number } = {}): Input<Float32Array | null> {
+  audio(l: string, opts: { sampleRate?: number } = {}): Input<Tensor | null> {
     const rate = finite("input.audio", "sampleRate", opts.sampleRate) ?? 16000;
     if (!Number.isInteger(rate) || rate < 1000 || rate > 192000)
       fail("input.audio", `sampleRate must be an integer between 1000 and 192000, got ${rate}`);

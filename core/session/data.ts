@@ -35,6 +35,7 @@ import {
   type InputValue,
 } from "../inputs.ts";
 import type { Action, KernelStatus, Operation } from "./operations.ts";
+import type { BindingInfo } from "../bindings.ts";
 import { applyOutputUpdate, outputsFromPersisted, outputsToPersisted } from "./output-updates.ts";
 
 /** Where a cell is in its evaluation life. */
@@ -83,6 +84,8 @@ export interface CellSessionState {
   evaluatedSource: string | null;
   /** Bumped by every change of the cell's source (set-cell-source, set-smart-cell-attrs). */
   sourceRevision: number;
+  /** The binding scan of its last evaluation (names it defines that forms can use); cleared when the kernel's bindings are lost. */
+  bindings: BindingInfo[];
 }
 
 export interface SessionData {
@@ -150,6 +153,7 @@ function newCellState(cell: Cell): CellSessionState {
     evaluationSeq: null,
     evaluatedSource: null,
     sourceRevision: 0,
+    bindings: [],
   };
 }
 
@@ -340,7 +344,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
     case "set-cell-options": {
       const found = findCell(data.notebook, op.cellId);
       if (!found) return `unknown cell ${op.cellId}`;
-      if (found.cell.type !== "code") return `cell ${op.cellId} is not a code cell`;
+      if (found.cell.type === "markdown") return `cell ${op.cellId} is a Markdown cell`;
       const options = { ...op.options };
       const cell = { ...found.cell };
       if (Object.keys(options).length > 0) cell.options = options;
@@ -363,7 +367,33 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       if (!found) return `unknown cell ${op.cellId}`;
       if (found.cell.type !== "smart") return `cell ${op.cellId} is not a smart cell`;
       const { kind: _k, attrs: _a, type: _t, ...rest } = found.cell;
-      return doc(withCell(data, found.sectionIndex, found.cellIndex, { ...rest, type: "code" }));
+      const chunks = op.chunks ?? [{ cellId: op.cellId, source: found.cell.source }];
+      if (chunks.length === 0 || chunks[0]!.cellId !== op.cellId)
+        return "the first chunk keeps the smart cell's id";
+      for (const c of chunks.slice(1))
+        if (data.cells[c.cellId] || chunks.filter((x) => x.cellId === c.cellId).length > 1)
+          return `cell id ${c.cellId} already exists`;
+      const first = { ...rest, type: "code" as const, source: chunks[0]!.source };
+      const section = data.notebook.sections[found.sectionIndex]!;
+      const cells = section.cells.slice();
+      cells.splice(
+        found.cellIndex,
+        1,
+        first,
+        ...chunks.slice(1).map((c) => ({ type: "code" as const, id: c.cellId, source: c.source })),
+      );
+      let next = withSection(data, found.sectionIndex, { ...section, cells });
+      let states = data.cells;
+      for (const c of chunks.slice(1))
+        states = withEntry(
+          states,
+          c.cellId,
+          newCellState({ type: "code", id: c.cellId, source: c.source }),
+        );
+      next = { ...next, cells: states };
+      if (first.source !== found.cell.source)
+        next = withSourceChanged(next, op.cellId, first.source);
+      return doc(next);
     }
     case "set-persist-outputs": {
       const metadata = { ...data.notebook.metadata };
@@ -395,12 +425,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
     case "restart-kernel": {
       let next = clearQueue(data, { type: "idle" });
       next = abortRunning(next, "the kernel was restarted");
-      next = {
-        ...next,
-        cells: mapCells(next.cells, (s) =>
-          s.validity === "fresh" ? { ...s, validity: "stale" } : s,
-        ),
-      };
+      next = { ...next, cells: mapCells(next.cells, bindingsLost) };
       return session(next, [{ type: "restart-kernel" }]);
     }
     case "clear-outputs": {
@@ -471,12 +496,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         const reason = `the kernel died${op.reason ? `: ${op.reason}` : ""}`;
         next = clearQueue(next, { type: "idle" });
         next = abortRunning(next, reason);
-        next = {
-          ...next,
-          cells: mapCells(next.cells, (s) =>
-            s.validity === "fresh" ? { ...s, validity: "stale" } : s,
-          ),
-        };
+        next = { ...next, cells: mapCells(next.cells, bindingsLost) };
       }
       return session(next);
     }
@@ -562,6 +582,7 @@ function finishEvaluation(
     inputs,
     evaluationSeq: seq,
     evaluatedSource,
+    bindings: op.bindings ?? [],
   });
   next = markDependentsStale(next, op.cellId, seq);
   const actions: Action[] = [];
@@ -579,7 +600,12 @@ function finishEvaluation(
 
 function isAutoRun(data: SessionData, cellId: string): boolean {
   const found = findCell(data.notebook, cellId);
-  return found?.cell.type === "code" && found.cell.options?.autoRun === true;
+  return (
+    found !== null &&
+    found !== undefined &&
+    found.cell.type !== "markdown" &&
+    found.cell.options?.autoRun === true
+  );
 }
 
 /**
@@ -686,7 +712,7 @@ function markDependentsStale(data: SessionData, cellId: string, seq: number): Se
   const r = markStale(data, [cellId], seq);
   const order = allCells(r.data.notebook);
   const autoRun = order
-    .filter((c) => r.affected.has(c.id) && c.type === "code" && c.options?.autoRun === true)
+    .filter((c) => r.affected.has(c.id) && c.type !== "markdown" && c.options?.autoRun === true)
     .map((c) => c.id);
   return autoRun.length > 0 ? enqueue(r.data, autoRun) : r.data;
 }
@@ -810,6 +836,12 @@ function forgetCell(data: SessionData, cellId: string, actions: Action[]): Sessi
   const cells = copyRecord(next.cells);
   delete cells[cellId];
   return { ...next, cells, queue: next.queue.filter((id) => id !== cellId) };
+}
+
+/** The kernel lost its bindings (restart, death): evaluated cells are stale, their scans gone. */
+function bindingsLost(s: CellSessionState): CellSessionState {
+  if (s.validity !== "fresh" && s.bindings.length === 0) return s;
+  return { ...s, validity: s.validity === "fresh" ? "stale" : s.validity, bindings: [] };
 }
 
 function withSourceChanged(data: SessionData, cellId: string, source: string): SessionData {

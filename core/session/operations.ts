@@ -19,6 +19,7 @@ import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts
 import type { Output, OutputUpdate } from "../outputs.ts";
 import type { ControlEvent, InputValue } from "../inputs.ts";
 import { MAX_INPUT_BYTES } from "../inputs.ts";
+import type { BindingInfo } from "../bindings.ts";
 import { fieldChecks, isRecord, jsonProblem, type JsonBounds } from "../fields.ts";
 
 /** Bounds of the free-form JSON an operation carries: cell options, smart-cell attrs, input values. */
@@ -106,14 +107,14 @@ export interface DeleteCellOp extends OperationBase {
   cellId: string;
 }
 
-/** Replace a code cell's options (e.g. `{autoRun: true}`). */
+/** Replace a code or smart cell's options (e.g. `{autoRun: true}`). */
 export interface SetCellOptionsOp extends OperationBase {
   type: "set-cell-options";
   cellId: string;
   options: CodeCellOptions;
 }
 
-/** New attrs for a smart cell plus the code they generate (the renderer runs the smart cell's `toSource`). */
+/** New attrs for a smart cell plus the code they generate (the server recomputes `source` from the attrs with the smart cell's `toSource`). */
 export interface SetSmartCellAttrsOp extends OperationBase {
   type: "set-smart-cell-attrs";
   cellId: string;
@@ -121,10 +122,14 @@ export interface SetSmartCellAttrsOp extends OperationBase {
   source: string;
 }
 
-/** Turn a smart cell into an ordinary code cell keeping its generated source and its id. */
+/**
+ * Turn a smart cell into ordinary code cells: one per chunk of its generated code (filled in by
+ * the server), the first keeping the cell's id. Without `chunks`: one code cell with its source.
+ */
 export interface ConvertSmartCellOp extends OperationBase {
   type: "convert-smart-cell";
   cellId: string;
+  chunks?: Array<{ cellId: string; source: string }>;
 }
 
 /** Notebook-level setting: save outputs with the notebook. */
@@ -219,6 +224,8 @@ export interface EvaluationFinishedOp extends OperationBase {
   /** Inputs whose value the evaluation read (absent: none). */
   inputs?: string[];
   durationMs: number;
+  /** What the kernel's binding scan found among the names the cell defines (metadata, never values). */
+  bindings?: BindingInfo[];
 }
 
 /**
@@ -408,8 +415,10 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       return first(str("cellId"), str("source"));
     case "move-cell":
       return first(str("cellId"), int("offset"));
-    case "delete-cell":
     case "convert-smart-cell":
+      if (v["chunks"] !== undefined) return "chunks are filled in by the server";
+      return str("cellId");
+    case "delete-cell":
     case "evaluate-cell":
       return str("cellId");
     case "set-cell-options":

@@ -289,10 +289,10 @@ test("an image input's value is an nx u8 tensor [h, w, 3]; an audio input's is s
     k,
     "const orig = audio.decodeWav(new Uint8Array(require('node:fs').readFileSync(" +
       JSON.stringify(join(root, "data", "speech.wav")) +
-      ")));\nconst s = voice.value!;\n[s instanceof Float32Array, s.length === Math.floor(orig.samples.length * 8000 / orig.sampleRate)]",
+      ")));\nconst s = voice.value!;\n[s.dtype, s.shape.length, s.shape[0] === Math.floor(orig.samples.shape[0] * 8000 / orig.sampleRate), orig.sampleRate]",
   );
   assert.equal(src.fin.status, "ok", JSON.stringify(src.fin.error));
-  assert.equal(src.fin.resultText, "[ true, true ]");
+  assert.equal(src.fin.resultText, "[ 'f32', 1, true, 16000 ]");
 });
 
 test("input.overrides (tsnb run --input): converted and validated per kind", async () => {
