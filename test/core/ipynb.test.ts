@@ -315,7 +315,7 @@ test("every exported notebook passes nbformat's validator (real notebooks with t
         "image",
         "image",
         "vega-lite",
-        "html",
+        "table",
         "terminal",
         "terminal",
         "error",
