@@ -73,6 +73,8 @@ export interface SmartCell {
   attrs: Record<string, unknown>;
   /** The generated code (what runs, and what "convert to code" keeps). */
   source: string;
+  /** `autoRun`: "reevaluate automatically" when the attrs change; absent: the smart cell's own default. */
+  options?: CodeCellOptions;
   outputs?: PersistedOutput[];
 }
 

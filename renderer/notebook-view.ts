@@ -14,6 +14,10 @@ import { button, h } from "./dom.ts";
 import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
 import { interactionCount, LazyEditors, loadMonaco } from "./editor.ts";
 import { pushChartRows } from "./outputs.ts";
+import { syncInputs } from "./inputs.ts";
+import { smartCellMenu } from "./cell-view.ts";
+import { availableBindings, definitionOf, generate } from "../smart-cells/index.ts";
+import type { ScanContext } from "../smart-cells/types.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -52,12 +56,16 @@ export class NotebookView {
   private readonly pendingSource = new Map<string, { source: string; timer: number }>();
   private lastKey: { key: string; at: number } | null = null;
   private declTimer: number | null = null;
+  /** The binding scan as of `scanCells` (recomputed only when cell states change). */
+  private scanCache: { cells: SessionData["cells"]; scan: ScanContext } | null = null;
+  private lastScan: ScanContext | null = null;
 
   constructor(
     data: SessionData,
     private readonly host: NotebookHost,
   ) {
     this.data = data;
+    syncInputs(data.inputs);
     this.titleEl = h("h1", {
       class: "nb-title",
       contenteditable: "plaintext-only",
@@ -163,6 +171,7 @@ export class NotebookView {
         liveChartIds.add(op.update.id);
     }
     this.data = data;
+    syncInputs(data.inputs);
     this.render(op);
     if (
       op &&
@@ -265,6 +274,11 @@ export class NotebookView {
         this.sectionEls.delete(id);
       }
     }
+    const scan = this.scan();
+    if (scan !== this.lastScan) {
+      this.lastScan = scan;
+      for (const view of this.cellViews.values()) if (view.type === "smart") view.updateScan();
+    }
     this.markSelected();
     if (focused instanceof HTMLElement && focused !== document.activeElement && focused.isConnected)
       focused.focus({ preventScroll: true });
@@ -309,6 +323,7 @@ export class NotebookView {
         text: true,
         cls: "ghost",
       }),
+      smartCellMenu((kind) => this.insertSmartAt(section.id, "end", kind), "Add smart cell"),
     );
     const head = h(
       "div",
@@ -366,9 +381,30 @@ export class NotebookView {
       }
     },
     escape: (cellId) => this.focusCell(cellId),
+    insertSmartBelow: (cellId, kind) => {
+      for (const s of this.data.notebook.sections) {
+        const i = s.cells.findIndex((c) => c.id === cellId);
+        if (i >= 0) return this.insertSmartAt(s.id, i + 1, kind);
+      }
+    },
+    scan: () => this.scan(),
+    setSmartAttrs: (cellId, attrs, source) =>
+      this.host.send({ type: "set-smart-cell-attrs", cellId, attrs, source }),
+    setAutoRun: (cellId, autoRun) => {
+      const cell = allCells(this.data.notebook).find((c) => c.id === cellId);
+      if (cell && cell.type !== "markdown")
+        this.host.send({
+          type: "set-cell-options",
+          cellId,
+          options: { ...(cell.options ?? {}), autoRun },
+        });
+    },
+    convertSmartCell: (cellId) => this.host.send({ type: "convert-smart-cell", cellId }),
     requestTablePage: (tableId, offset, limit) =>
       this.host.requestTablePage(tableId, offset, limit),
     setInputValue: (inputId, value) => this.host.send({ type: "set-input-value", inputId, value }),
+    sendControlEvent: (controlId, event) =>
+      this.host.send({ type: "control-event", controlId, event }),
   };
 
   private addSection(): void {
@@ -398,6 +434,38 @@ export class NotebookView {
       const i = s.cells.findIndex((c) => c.id === cellId);
       if (i >= 0) return this.insertAt(s.id, i + 1, type);
     }
+  }
+
+  /** The bindings the kernel described (smart-cell forms offer them). */
+  private scan(): ScanContext {
+    if (this.scanCache?.cells !== this.data.cells) {
+      const bindings = availableBindings(this.data);
+      // Keep the same object while nothing changed, so forms are not redrawn for every op.
+      const same =
+        this.scanCache && JSON.stringify(this.scanCache.scan.bindings) === JSON.stringify(bindings);
+      this.scanCache = {
+        cells: this.data.cells,
+        scan: same ? this.scanCache!.scan : { bindings },
+      };
+    }
+    return this.scanCache.scan;
+  }
+
+  private insertSmartAt(sectionId: string, index: number | "end", kind: string): void {
+    const section = this.data.notebook.sections.find((s) => s.id === sectionId);
+    const def = definitionOf(kind);
+    if (!section || !def) return;
+    const attrs = def.defaultAttrs(this.scan());
+    this.host.send({
+      type: "insert-cell",
+      sectionId,
+      index: index === "end" ? section.cells.length : index,
+      cellType: "smart",
+      cellId: newId(),
+      kind,
+      attrs,
+      source: generate(def, attrs).source,
+    });
   }
 
   private insertAt(sectionId: string, index: number | "end", type: "code" | "markdown"): void {

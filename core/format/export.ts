@@ -77,7 +77,9 @@ export function exportNotebookWithLines(notebook: Notebook): ExportResult {
         }
         case "smart": {
           block();
-          lines.push(metadataComment("smart-cell", { kind: cell.kind, attrs: cell.attrs }));
+          const meta: Record<string, unknown> = { kind: cell.kind, attrs: cell.attrs };
+          if (cell.options && Object.keys(cell.options).length > 0) meta["options"] = cell.options;
+          lines.push(metadataComment("smart-cell", meta));
           cellLines[cell.id] = writeFence(lines, "ts", cell.source);
           if (persist) writeOutputs(lines, cell.outputs, block);
           break;

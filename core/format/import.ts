@@ -441,7 +441,7 @@ function assemble(
           const source = block.content.join("\n");
           let cell: EvaluableCell;
           if (meta && meta.name === "smart-cell" && isObject(meta.value)) {
-            const { kind, attrs, ...extra } = meta.value;
+            const { kind, attrs, options, ...extra } = meta.value;
             for (const key of Object.keys(extra)) {
               warnings.push({
                 message: `ignored unknown key '${key}' in 'tsnb:smart-cell'`,
@@ -462,6 +462,18 @@ function assemble(
               attrs: isObject(attrs) ? attrs : {},
               source,
             };
+            if (options !== undefined) {
+              if (
+                !isObject(options) ||
+                ("autoRun" in options && typeof options["autoRun"] !== "boolean")
+              )
+                warnings.push({
+                  message:
+                    '\'tsnb:smart-cell\' "options" should be an object like {"autoRun":false}; ignored',
+                  line: meta.line,
+                });
+              else if (Object.keys(options).length > 0) cell.options = options as CodeCellOptions;
+            }
           } else {
             const code: CodeCell = { type: "code", id: newId(), source };
             if (meta && isObject(meta.value) && Object.keys(meta.value).length > 0) {

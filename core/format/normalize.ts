@@ -139,6 +139,9 @@ export function normalizeCell(cell: Cell, persistOutputs: boolean): Cell | null 
         attrs: jsonObject(cell.attrs),
         source: normalizeText(cell.source),
       };
+      // Unlike a code cell's, a smart cell's `autoRun: false` is not the default (it overrides the smart cell's own).
+      if (cell.options && Object.keys(cell.options).length > 0)
+        out.options = jsonObject(cell.options);
       const outputs = normalizeOutputs(cell.outputs, persistOutputs);
       if (outputs) out.outputs = outputs;
       return out;
