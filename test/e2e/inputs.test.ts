@@ -75,9 +75,17 @@ describe("inputs in Chromium", { skip: skip ?? false }, () => {
     await sliderB.waitFor();
     assert.equal(await sliderB.inputValue(), "3");
 
-    // Keyboard: focus the slider and press → four times (each press is a change).
-    await slider.focus();
-    for (let i = 0; i < 4; i++) await a.page.keyboard.press("ArrowRight");
+    // Keyboard: focus the slider and press → four times (each press is a change), waiting for
+    // the session to have each value (the server's broadcast comes back to this window).
+    for (const v of [4, 5, 6, 7]) {
+      await slider.focus();
+      await a.page.keyboard.press("ArrowRight");
+      await a.page.waitForFunction(
+        (want) => Object.values(window.__tsnb!.data()!.inputs).some((i) => i.value === want),
+        v,
+        { timeout: 30_000 },
+      );
+    }
     await b.page.waitForFunction(
       () =>
         (document.querySelector('input[type="range"]') as HTMLInputElement | null)?.value === "7",
