@@ -28,6 +28,7 @@ import {
 import {
   appendTerminalText,
   type ErrorOutput,
+  type InputValue,
   type Output,
   type ValuePreview,
 } from "../core/outputs.ts";
@@ -351,10 +352,30 @@ export function outputToText(o: Output): string {
     case "progress":
       return `${o.label} ${o.fraction === null ? "…" : `${Math.round(o.fraction * 100)}%`}`;
     case "input":
-      return `[input ${o.input.kind}: ${o.input.label}]`;
+      return `[input ${o.input.kind} ${JSON.stringify(o.input.label)}: ${inputValueText(o.value)}]`;
+    case "control":
+      return o.control.kind === "form"
+        ? `[form: ${Object.keys(o.control.fields).join(", ")}]`
+        : `[${o.control.kind} ${JSON.stringify(o.control.label)}]`;
+    case "layout":
+      return o.items
+        .map((item) => {
+          const text = item.outputs.map(outputToText).filter(Boolean).join("\n");
+          return item.title !== undefined ? `== ${item.title}\n${text}` : text;
+        })
+        .filter(Boolean)
+        .join("\n");
     default:
       return assertNever(o, "output");
   }
+}
+
+/** An input's value in one line (binary values by their name and size). */
+function inputValueText(v: InputValue): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v);
+  if ("wav" in v) return `audio ${v.name ?? ""}`.trim();
+  if ("height" in v) return `image ${v.height}×${v.width}`;
+  return `file ${v.name}`;
 }
 
 function previewText(p: ValuePreview): string {

@@ -14,6 +14,7 @@ import { button, h } from "./dom.ts";
 import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
 import { interactionCount, LazyEditors, loadMonaco } from "./editor.ts";
 import { pushChartRows } from "./outputs.ts";
+import { syncInputs } from "./inputs.ts";
 import { smartCellMenu } from "./cell-view.ts";
 import { availableBindings, definitionOf, generate } from "../smart-cells/index.ts";
 import type { ScanContext } from "../smart-cells/types.ts";
@@ -64,6 +65,7 @@ export class NotebookView {
     private readonly host: NotebookHost,
   ) {
     this.data = data;
+    syncInputs(data.inputs);
     this.titleEl = h("h1", {
       class: "nb-title",
       contenteditable: "plaintext-only",
@@ -169,6 +171,7 @@ export class NotebookView {
         liveChartIds.add(op.update.id);
     }
     this.data = data;
+    syncInputs(data.inputs);
     this.render(op);
     if (
       op &&
@@ -400,6 +403,8 @@ export class NotebookView {
     requestTablePage: (tableId, offset, limit) =>
       this.host.requestTablePage(tableId, offset, limit),
     setInputValue: (inputId, value) => this.host.send({ type: "set-input-value", inputId, value }),
+    sendControlEvent: (controlId, event) =>
+      this.host.send({ type: "control-event", controlId, event }),
   };
 
   private addSection(): void {

@@ -806,6 +806,17 @@ function liveToIpynb(o: Output): Json[] {
       ];
     case "input":
       return [display({ "text/plain": `[input ${o.input.kind}: ${o.input.label}]` })];
+    case "control":
+      return [
+        display({
+          "text/plain":
+            o.control.kind === "form"
+              ? `[form: ${Object.keys(o.control.fields).join(", ")}]`
+              : `[${o.control.kind}: ${o.control.label}]`,
+        }),
+      ];
+    case "layout":
+      return o.items.flatMap((item) => item.outputs.flatMap(liveToIpynb));
     default:
       return assertNever(o, "output");
   }

@@ -3,7 +3,7 @@
  * outputs a notebook may persist.
  *
  * Owns: how an update addressed by output id finds its output (including outputs nested in
- * frames) and changes it, without mutating its input. Invariant: functions here are pure and
+ * frames and layouts) and changes it, without mutating its input. Invariant: functions here are pure and
  * return the same array (===) when nothing matched, so callers can tell "not found".
  */
 import { assertNever, type PersistedOutput } from "../notebook.ts";
@@ -32,6 +32,17 @@ export function applyOutputUpdate(
         return { ...out, outputs: inner.outputs };
       }
     }
+    if (out.type === "layout") {
+      for (let i = 0; i < out.items.length; i++) {
+        const inner = applyOutputUpdate(out.items[i]!.outputs, update);
+        if (inner.found) {
+          found = true;
+          const items = out.items.slice();
+          items[i] = { ...out.items[i]!, outputs: inner.outputs };
+          return { ...out, items };
+        }
+      }
+    }
     return out;
   });
   return { outputs: found ? next : (outputs as Output[]), found };
@@ -55,9 +66,7 @@ function updateOne(out: Output, update: OutputUpdate): Output | null {
     case "table-page":
       return out.type === "table" ? { ...out, offset: update.offset, rows: update.rows } : null;
     case "input-value":
-      return out.type === "input"
-        ? { ...out, input: { ...out.input, value: update.value } as typeof out.input }
-        : null;
+      return out.type === "input" ? { ...out, value: update.value } : null;
     default:
       return assertNever(update, "output update");
   }
@@ -133,11 +142,15 @@ export function outputsToPersisted(outputs: readonly Output[]): PersistedOutput[
       case "frame":
         out.push(...outputsToPersisted(o.outputs));
         break;
+      case "layout":
+        for (const item of o.items) out.push(...outputsToPersisted(item.outputs));
+        break;
       case "html":
       case "image":
       case "table":
       case "progress":
       case "input":
+      case "control":
         break;
       default:
         assertNever(o, "output");
