@@ -15,9 +15,8 @@
  * cell and ends the run (a second Ctrl+C kills the kernel).
  */
 
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { importNotebookBytes, exportNotebook, formatDiagnostic } from "../core/format/index.ts";
+import { exportNotebook } from "../core/format/index.ts";
 import {
   allCells,
   assertNever,
@@ -30,11 +29,18 @@ import {
   type ErrorOutput,
   type InputValue,
   type Output,
+  type OutputUpdate,
   type ValuePreview,
 } from "../core/outputs.ts";
+import {
+  applyOutputUpdate,
+  errorSummary,
+  outputsToPersisted,
+} from "../core/session/output-updates.ts";
 import type { EvaluationFinishedEvent, KernelEvent } from "../core/kernel-protocol.ts";
 import { KernelProcess } from "../kernel/client.ts";
 import { writeFileAtomic } from "../server/atomic-write.ts";
+import { readNotebookFile } from "./notebook-file.ts";
 
 const USAGE = "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose]\n";
 
@@ -88,24 +94,20 @@ export async function run(args: string[]): Promise<number> {
 export async function runNotebook(file: string, options: RunOptions): Promise<number> {
   // `tsnb run … | head`: a closed pipe ends the output, not the process with a stack trace.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+  // .tsnb and Markdown, or .ipynb through its importer; any other file is not a notebook (exit 2).
+  const opened = readNotebookFile(file);
+  if (!opened.ok) {
+    process.stderr.write(`tsnb run: ${opened.error}\n`);
+    return 2;
+  }
+  if (options.write && opened.kind !== "tsnb") {
     process.stderr.write(
-      `tsnb run: cannot read ${file}: ${e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message}\n`,
+      `tsnb run: --write saves .tsnb and Markdown notebooks only; ${file} is not one (convert it first: tsnb import ${file})\n`,
     );
     return 2;
   }
-  const imported = importNotebookBytes(bytes);
-  if (!imported.ok) {
-    process.stderr.write(`tsnb run: cannot parse ${formatDiagnostic(file, imported.error)}\n`);
-    return 2;
-  }
-  const { notebook, cellLines } = imported;
-  for (const w of imported.warnings)
-    process.stderr.write(`${formatDiagnostic(file, w)} (warning)\n`);
+  const { notebook, cellLines } = opened;
+  for (const w of opened.warnings) process.stderr.write(`${w} (warning)\n`);
 
   const kernel = new KernelProcess({ cwd: dirname(resolve(file)) });
   try {
@@ -182,53 +184,40 @@ function setOutputs(cell: EvaluableCell, outputs: PersistedOutput[] | undefined)
   else delete cell.outputs;
 }
 
-/** Builds a cell's persisted outputs: terminal text merged (`\r` collapsed), charts kept as specs. */
+/**
+ * A cell's outputs as the page holds them (console text merged with `\r` collapsed, display
+ * frames replaced by their updates, pushed chart rows in the chart's spec: the reducer's own
+ * functions), saved with `outputsToPersisted`, as the server saves them.
+ */
 class Collector {
   /** An error output arrived for the cell (a background error: the run fails). */
   failedLate = false;
   private live: Output[] = [];
-  private list: PersistedOutput[] = [];
-
-  terminal(stream: "stdout" | "stderr", text: string): void {
-    // Both streams go into one text block, in order, as a terminal shows them.
-    this.live = appendTerminalText(this.live, "stdout", text);
-    void stream;
-  }
-
-  private flushTerminal(): void {
-    for (const o of this.live)
-      if (o.type === "terminal" && o.text)
-        this.list.push({ type: "text", text: o.text.replace(/\n$/, "") });
-    this.live = [];
-  }
 
   add(output: Output): void {
-    if (output.type === "terminal") {
-      this.terminal(output.stream, output.text);
-      return;
-    }
-    if (output.type === "frame") {
-      for (const o of output.outputs) this.add(o);
-      return;
-    }
-    // HTML and images have no persisted form in the format (text and Vega-Lite only).
-    if (output.type === "html" || output.type === "image") return;
-    this.flushTerminal();
-    if (output.type === "vega-lite") this.list.push({ type: "vega-lite", spec: output.spec });
-    else {
-      const text = outputToText(output);
-      if (text) this.list.push({ type: "text", text: text.replace(/\n$/, "") });
-    }
+    // Both streams go into one text block, in order, as a terminal shows them.
+    this.live =
+      output.type === "terminal"
+        ? appendTerminalText(this.live, "stdout", output.text)
+        : [...this.live, output];
   }
 
-  addText(text: string): void {
-    this.flushTerminal();
-    this.list.push({ type: "text", text: text.replace(/\n$/, "") });
+  update(update: OutputUpdate): void {
+    this.live = applyOutputUpdate(this.live, update).outputs;
+  }
+
+  /** The cell's result; a value as the REPL prints it (`resultText`), not its inspector tree. */
+  result(result: Output, resultText: string | undefined): void {
+    if (result.type === "value" && resultText !== undefined)
+      this.add({
+        type: "value",
+        preview: { kind: "primitive", text: resultText, jsType: "object" },
+      });
+    else this.add(result);
   }
 
   outputs(): PersistedOutput[] {
-    this.flushTerminal();
-    return this.list;
+    return outputsToPersisted(this.live);
   }
 }
 
@@ -240,22 +229,22 @@ function printEvent(event: KernelEvent, persisted: Collector, report: ErrorRepor
       // A background error of the cell (its timer threw, its promise was not handled).
       printError(o, report);
       persisted.failedLate = true;
-      persisted.addText(savedErrorText(o));
+      persisted.add(o);
       return;
     } else {
       const text = outputToText(o);
       if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
     }
     persisted.add(o);
-  } else if (
-    event.type === "output-update" &&
-    (event.update.type === "frame-replace" || event.update.type === "frame-append")
-  ) {
-    for (const o of event.update.outputs) {
-      const text = outputToText(o);
-      if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
-      persisted.add(o);
+  } else if (event.type === "output-update") {
+    // A terminal shows each new state of a display as it comes; the file keeps the last one.
+    if (event.update.type === "frame-replace" || event.update.type === "frame-append") {
+      for (const o of event.update.outputs) {
+        const text = outputToText(o);
+        if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+      }
     }
+    persisted.update(event.update);
   }
 }
 
@@ -271,15 +260,14 @@ function printFinished(
         ? (fin.resultText ?? outputToText(fin.result))
         : outputToText(fin.result);
     process.stdout.write(text + "\n");
-    if (fin.result.type === "vega-lite") persisted.add(fin.result);
-    else persisted.addText(text);
+    persisted.result(fin.result, fin.resultText);
     return;
   }
   if (fin.status === "aborted") return;
   const e = fin.error;
   if (!e) return;
   printError(e, report);
-  persisted.addText(savedErrorText(e));
+  persisted.add(e);
 }
 
 interface ErrorReport {
@@ -288,27 +276,14 @@ interface ErrorReport {
   verbose: boolean;
 }
 
-/** "Uncaught " for an error of a callback, as Node's REPL says; "(in promise)" for a rejection. */
-function uncaughtPrefix(e: ErrorOutput): string {
-  return e.uncaught === "rejection"
-    ? "Uncaught (in promise) "
-    : e.uncaught === "exception"
-      ? "Uncaught "
-      : "";
-}
-
-/** Saved without the file position: positions move as outputs are written into the file. */
-function savedErrorText(e: ErrorOutput): string {
-  return `${uncaughtPrefix(e)}${e.name}: ${e.message}`;
-}
-
 /**
  * An error on stderr: `FILE:LINE:COL: Name: message`, the lines with a caret for a syntax error,
  * then the notebook's frames (every frame with --verbose).
  */
 function printError(e: ErrorOutput, report: ErrorReport): void {
   const where = e.location ? `${report.file}:${e.location.line}:${e.location.column}: ` : "";
-  const out = [`${where}${uncaughtPrefix(e)}${e.name}: ${e.message}`];
+  // The saved output has no position (positions move as outputs are written into the file).
+  const out = [`${where}${errorSummary(e)}`];
   if (e.excerpt) out.push(e.excerpt);
   const stack = report.verbose && e.fullStack ? e.fullStack : e.stack;
   const lines = stack.split("\n");

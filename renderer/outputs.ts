@@ -298,7 +298,8 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
     { class: "table-pager" },
     h("span", {}, `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`),
   );
-  if (t.totalRows > t.rows.length) {
+  // A table read from the file (id "") has only its saved rows: no kernel to page from.
+  if (t.totalRows > t.rows.length && t.id !== "") {
     const prev = button(
       "Previous page",
       () => host.requestTablePage(t.id, Math.max(0, t.offset - pageSize), pageSize),

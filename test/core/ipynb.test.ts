@@ -320,7 +320,7 @@ test("every exported notebook passes nbformat's validator (real notebooks with t
         "image",
         "image",
         "vega-lite",
-        "html",
+        "table",
         "terminal",
         "terminal",
         "error",
