@@ -42,21 +42,35 @@ import { KernelProcess } from "../kernel/client.ts";
 import { writeFileAtomic } from "../server/atomic-write.ts";
 import { readNotebookFile } from "./notebook-file.ts";
 
-const USAGE = "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose]\n";
+const USAGE =
+  "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...\n";
 
 export interface RunOptions {
   continueOnError: boolean;
   write: boolean;
   /** Print errors with every stack frame (tsnb's, packages', Node's), not only the notebook's. */
   verbose: boolean;
+  /** `--input LABEL=VALUE`: the value of the inputs with that label (else they take their defaults). */
+  inputs?: Record<string, string>;
 }
 
 /** The `run` subcommand; returns the exit status. */
 export async function run(args: string[]): Promise<number> {
   const files: string[] = [];
   const options: RunOptions = { continueOnError: false, write: false, verbose: false };
-  for (const a of args) {
-    if (a === "--continue-on-error") options.continueOnError = true;
+  const inputs: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--input" || a.startsWith("--input=")) {
+      const spec = a === "--input" ? args[++i] : a.slice("--input=".length);
+      const eq = spec?.indexOf("=") ?? -1;
+      if (spec === undefined || eq <= 0) {
+        process.stderr.write(`tsnb run: --input takes LABEL=VALUE, got '${spec ?? ""}'\n${USAGE}`);
+        return 2;
+      }
+      inputs[spec.slice(0, eq)] = spec.slice(eq + 1);
+      options.inputs = inputs;
+    } else if (a === "--continue-on-error") options.continueOnError = true;
     else if (a === "--write") options.write = true;
     else if (a === "--verbose") options.verbose = true;
     else if (a === "--help" || a === "-h") {
@@ -116,6 +130,7 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
     process.stderr.write(`tsnb run: cannot start the kernel: ${(err as Error).message}\n`);
     return 2;
   }
+  if (options.inputs) kernel.setInputOverrides(options.inputs);
 
   let interrupts = 0;
   const onSigint = () => {

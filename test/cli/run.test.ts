@@ -318,3 +318,20 @@ test("several files run in turn, each under a header; a failing one does not sto
   assert.equal(missing.status, 2);
   assert.match(missing.stdout, /'done'\n/);
 });
+
+test("inputs take their defaults or --input LABEL=VALUE; a listener does not keep the run going", () => {
+  const t0 = Date.now();
+  const d = tsnb("run", fx("inputs.tsnb"));
+  assert.equal(d.status, 0, d.stderr);
+  assert.match(d.stdout, /^size 3, name nobody$/m);
+  const r = tsnb("run", fx("inputs.tsnb"), "--input", "Size=8", "--input=Name=Ada Lovelace");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^size 8, name Ada Lovelace$/m);
+  assert.ok(Date.now() - t0 < 50_000, "the interval listener did not hold the runs");
+  const bad = tsnb("run", fx("inputs.tsnb"), "--input", "Size=11");
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--input Size=11: "Size" must be at most 10, got 11/);
+  const malformed = tsnb("run", fx("inputs.tsnb"), "--input", "Size");
+  assert.equal(malformed.status, 2);
+  assert.match(malformed.stderr, /--input takes LABEL=VALUE/);
+});
