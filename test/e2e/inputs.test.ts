@@ -131,4 +131,59 @@ describe("inputs in Chromium", { skip: skip ?? false }, () => {
     assert.deepEqual(a.errors, []);
     assert.deepEqual(b.errors, []);
   });
+
+  test("an uploaded image arrives as a u8 tensor of the asked shape; an uploaded WAV as samples", async () => {
+    const nb = [
+      "# Uploads",
+      "",
+      "## Cells",
+      "",
+      "```ts",
+      'import { input, display } from "tsnb";',
+      'const photo = input.image("Photo", { size: [32, 48] });',
+      'const voice = input.audio("Voice", { sampleRate: 8000 });',
+      "display(photo);\ndisplay(voice);",
+      "```",
+      "",
+      '<!-- tsnb:cell {"autoRun":true} -->',
+      "```ts",
+      "const px = photo.value;",
+      "px ? `${px.dtype} [${px.shape}]` : 'no image'",
+      "```",
+      "",
+      '<!-- tsnb:cell {"autoRun":true} -->',
+      "```ts",
+      "const s = voice.value;",
+      "s ? `${s.dtype} [${s.shape}]` : 'no audio'",
+      "```",
+      "",
+    ].join("\n");
+    await h.writeNotebook("uploads.tsnb", nb);
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "uploads.tsnb");
+    await page.getByRole("button", { name: "Run all" }).click();
+    await cell(page, 1).getByText("no image").waitFor();
+    await cell(page, 2).getByText("no audio").waitFor();
+    // A real PNG (a screenshot of the page), far bigger than 48×32: the page resizes it.
+    const png = await page.screenshot();
+    await page
+      .getByLabel("Photo")
+      .setInputFiles({ name: "shot.png", mimeType: "image/png", buffer: png });
+    await cell(page, 1).getByText("u8 [32,48,3]").waitFor({ timeout: 30_000 });
+    const wav = join(process.cwd(), "data", "speech.wav");
+    await page.getByLabel("Voice").setInputFiles(wav);
+    const { statSync } = await import("node:fs");
+    // 16-bit mono 16 kHz WAV: (bytes - 44) / 2 samples, halved at 8 kHz.
+    const n = Math.floor((statSync(wav).size - 44) / 2 / 2);
+    await cell(page, 2)
+      .getByText(new RegExp(`^'?f32 \\[(${n - 1}|${n}|${n + 1})\\]'?$`))
+      .waitFor({ timeout: 30_000 });
+    await page.getByText("shot.png: 48×32 RGB").waitFor();
+    if (process.env["TSNB_SHOTS"])
+      await page.screenshot({
+        path: join(process.env["TSNB_SHOTS"], "uploads.png"),
+        fullPage: true,
+      });
+    assert.deepEqual(errors, []);
+  });
 });
