@@ -64,6 +64,20 @@ import {
   SLOT_RUNNING,
   SLOT_SYNC,
 } from "./interrupt.ts";
+import type { InputSpec, InputValue } from "../core/inputs.ts";
+import {
+  createInput,
+  evaluationFinished,
+  evaluationStarting,
+  lifetimeOf,
+  readInput,
+  setInput,
+  setOverrides,
+  stopAll,
+  stopCell,
+  subscribe,
+  controlEvent,
+} from "./inputs.ts";
 import {
   asyncHooksEnabled,
   contextOfPromise,
@@ -255,6 +269,23 @@ export interface KernelBridge {
    * between steps and stops cleanly, keeping what it has done).
    */
   readonly signal: AbortSignal | undefined;
+  /**
+   * Register an input made by the current cell (kernel/inputs.ts): its id is stable across
+   * re-runs of the cell, and its value is the one the user set, else the default.
+   */
+  createInput(spec: InputSpec): { id: string; value: InputValue };
+  /**
+   * An input's current value; with `bind` (the default) a read by the running evaluation binds
+   * its cell to the input (stale when it changes). Displaying an input does not bind.
+   */
+  readInput(id: string, bind?: boolean): InputValue;
+  /**
+   * Call `fn` with each event of a control or each change of an input (`{type: "change",
+   * value}`), in the current cell's context, until the cell runs again or is interrupted.
+   */
+  subscribe(sourceId: string, fn: (event: unknown) => void): () => void;
+  /** Aborted when the current cell runs again or is interrupted (background work stops). */
+  readonly lifetime: AbortSignal;
 }
 
 /** One AbortController per evaluation, aborted on interrupt (see KernelBridge.signal). */
@@ -285,6 +316,15 @@ const bridge: KernelBridge = {
   toOutput: (value) => toOutput(value, currentContext()),
   get signal() {
     return aborts.get(currentContext())?.signal;
+  },
+  createInput: (spec) => createInput(spec, currentContext()),
+  readInput: (id, bind = true) => {
+    const ctx = runningContext();
+    return readInput(id, bind && running && !running.done && ctx === running.ctx ? ctx : null);
+  },
+  subscribe: (sourceId, fn) => subscribe(sourceId, fn, currentContext()),
+  get lifetime() {
+    return lifetimeOf(currentContext());
   },
 };
 Object.defineProperty(globalThis, Symbol.for("tsnb.kernel"), { value: bridge, enumerable: false });
@@ -435,6 +475,9 @@ const createWatchdog = () =>
         finish(running, "interrupted", {
           error: interruptedError(),
         });
+      } else if (!running) {
+        // Nothing runs: an interrupt stops background work (listeners, intervals) of every cell.
+        stopAll();
       }
     },
     onTerminated(runningSeq) {
@@ -466,7 +509,10 @@ function finish(
 ): void {
   if (r.done) return;
   r.done = true;
-  if (status === "interrupted") aborts.get(r.ctx)?.abort(new Error("Evaluation interrupted"));
+  if (status === "interrupted") {
+    aborts.get(r.ctx)?.abort(new Error("Evaluation interrupted"));
+    stopCell(r.req.cellId);
+  }
   if (running === r) {
     running = null;
     Atomics.store(watchdog().shared, SLOT_RUNNING, 0);
@@ -480,6 +526,7 @@ function finish(
     ...extra,
     defines: r.defines,
     uses: r.uses,
+    inputs: evaluationFinished(r.ctx),
     durationMs: performance.now() - r.t0,
   };
   send(event);
@@ -497,6 +544,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   const mySeq = ++seq;
   const ctx: EvalContext = { evalId: req.evalId, cellId: req.cellId };
   aborts.set(ctx, new AbortController());
+  evaluationStarting(ctx);
   lastContext = ctx;
   currentFile = req.file;
   setImportingFile(req.file);
@@ -713,6 +761,15 @@ function handle(req: KernelRequest): void {
       }
       break;
     }
+    case "set-input":
+      setInput(req.inputId, req.value);
+      break;
+    case "input-overrides":
+      setOverrides(req.byLabel);
+      break;
+    case "control-event":
+      controlEvent(req.controlId, { ...req.event, origin: req.origin });
+      break;
     case "shutdown":
       flush();
       process.exit(0);

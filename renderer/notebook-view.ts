@@ -14,6 +14,7 @@ import { button, h } from "./dom.ts";
 import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
 import { interactionCount, LazyEditors, loadMonaco } from "./editor.ts";
 import { pushChartRows } from "./outputs.ts";
+import { syncInputs } from "./inputs.ts";
 import { smartCellMenu } from "./cell-view.ts";
 import { availableBindings, definitionOf, generate } from "../smart-cells/index.ts";
 import type { ScanContext } from "../smart-cells/types.ts";
@@ -75,6 +76,7 @@ export class NotebookView {
     private readonly host: NotebookHost,
   ) {
     this.data = data;
+    syncInputs(data.inputs);
     this.titleEl = h("h1", {
       class: "nb-title",
       contenteditable: "plaintext-only",
@@ -180,6 +182,7 @@ export class NotebookView {
         liveChartIds.add(op.update.id);
     }
     this.data = data;
+    syncInputs(data.inputs);
     this.render(op);
     if (
       op &&
@@ -417,6 +420,8 @@ export class NotebookView {
       this.cellActions.select(cellId);
       this.cellViews.get(cellId)?.codeEditor?.revealPosition(line, column);
     },
+    sendControlEvent: (controlId, event) =>
+      this.host.send({ type: "control-event", controlId, event }),
   };
 
   /** "code cell 2 in “Load the data”": its place among the code cells, and its section. */

@@ -86,6 +86,11 @@ export interface SessionOptions {
   defaultCwd: string;
   /** Delay between the last change and the autosave (ms). */
   autosaveMs: number;
+  /**
+   * Debounce window of automatic re-evaluation after input changes (ms, default
+   * `AUTO_EVALUATE_MS`): the first change starts it, later ones within it join it.
+   */
+  autoEvaluateMs?: number;
   /** Longest delay between the first unsaved change and the autosave, however long editing goes on (ms). */
   autosaveMaxMs?: number;
   /**
@@ -99,6 +104,8 @@ export interface SessionOptions {
   log?: (message: string) => void;
 }
 
+/** Default debounce window of automatic re-evaluation after input changes. */
+export const AUTO_EVALUATE_MS = 100;
 /** Default `autosaveMaxMs`. */
 export const DEFAULT_AUTOSAVE_MAX_MS = 5000;
 
@@ -122,6 +129,7 @@ export class Session {
   private pending: Array<{ op: Operation; onError?: (error: string) => void }> = [];
   private draining = false;
   private autosaveTimer: NodeJS.Timeout | null = null;
+  private autoEvaluateTimer: NodeJS.Timeout | null = null;
   /** When the autosave that is waiting was first asked for (the bound of the window). */
   private autosaveFirstAt = 0;
   /** The last autosave failure told to the windows (told once, until a save succeeds). */
@@ -294,6 +302,17 @@ export class Session {
       case "set-input-value":
         this.kernel?.setInputValue(action.inputId, action.value);
         return;
+      case "control-event":
+        this.kernel?.controlEvent(action.controlId, action.event, action.origin);
+        return;
+      case "schedule-auto-evaluate":
+        // One window for a burst of changes (a slider being dragged): not reset by later ones.
+        if (this.autoEvaluateTimer || this.closed) return;
+        this.autoEvaluateTimer = setTimeout(() => {
+          this.autoEvaluateTimer = null;
+          this.serverOp("auto-evaluate", {});
+        }, this.options.autoEvaluateMs ?? AUTO_EVALUATE_MS);
+        return;
       default:
         assertNever(action, "action");
     }
@@ -333,6 +352,9 @@ export class Session {
     };
     this.kernel = this.options.kernelFactory(sink, {
       cwd: this.file ? dirname(this.file) : this.options.defaultCwd,
+      // Input values are session state: every kernel this session starts gets them first.
+      inputValues: () =>
+        Object.fromEntries(Object.entries(this.data.inputs).map(([id, s]) => [id, s.value])),
     });
     return this.kernel;
   }
@@ -626,6 +648,7 @@ export class Session {
     await this.saveChain;
     this.closed = true;
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    if (this.autoEvaluateTimer) clearTimeout(this.autoEvaluateTimer);
     if (this.watchTimer) clearTimeout(this.watchTimer);
     this.watcher?.close();
     await this.kernel?.stop().catch(() => undefined);

@@ -119,7 +119,7 @@ function printStmt(s: Stmt): string {
     case "const": {
       if (!isIdentifier(s.name)) throw new Error(`not a name: ${s.name}`);
       const head = `const ${s.name} = `;
-      return head + print(s.init, 0, head.length, 1);
+      return `${head}${print(s.init, 0, head.length, 1)};`;
     }
     case "expr":
       return print(s.expr, 0, 0, s.result ? 0 : 1) + (s.result ? "" : ";");

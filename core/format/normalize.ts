@@ -93,6 +93,16 @@ export function normalizeOutput(output: PersistedOutput): PersistedOutput {
       return { type: "text", text: trimFinalNewlines(normalizeText(output.text)) };
     case "vega-lite":
       return { type: "vega-lite", spec: jsonClone(output.spec) };
+    case "markdown":
+      return { type: "markdown", text: trimFinalNewlines(normalizeText(output.text)) };
+    case "table":
+      return {
+        type: "table",
+        columns: output.columns.map((c) => normalizeText(c)),
+        rows: output.rows.map((r) => jsonClone(r) as unknown[]),
+        ...(output.offset ? { offset: output.offset } : {}),
+        totalRows: output.totalRows,
+      };
     default:
       return assertNever(output, "persisted output");
   }

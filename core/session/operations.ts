@@ -17,13 +17,19 @@
  */
 import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
 import type { Output, OutputUpdate } from "../outputs.ts";
+import type { ControlEvent, InputValue } from "../inputs.ts";
+import { MAX_INPUT_BYTES } from "../inputs.ts";
 import type { BindingInfo } from "../bindings.ts";
 import { fieldChecks, isRecord, jsonProblem, type JsonBounds } from "../fields.ts";
 
 /** Bounds of the free-form JSON an operation carries: cell options, smart-cell attrs, input values. */
 export const OPTIONS_BOUNDS: JsonBounds = { maxDepth: 8, maxSize: 64 * 1024 };
 export const ATTRS_BOUNDS: JsonBounds = { maxDepth: 32, maxSize: 1024 * 1024 };
-export const INPUT_VALUE_BOUNDS: JsonBounds = { maxDepth: 32, maxSize: 1024 * 1024 };
+/** Input values and control events: a 10 MB file is about 14 M characters of base64. */
+export const INPUT_VALUE_BOUNDS: JsonBounds = {
+  maxDepth: 32,
+  maxSize: Math.ceil((MAX_INPUT_BYTES * 4) / 3) + 1024 * 1024,
+};
 
 /** Fields every operation carries. */
 export interface OperationBase {
@@ -161,11 +167,22 @@ export interface ClearOutputsOp extends OperationBase {
   cellId?: string;
 }
 
-/** A user changed an input control: the stored value changes and the kernel is told. */
+/**
+ * A user changed an input: the value is checked against the input's spec (refused with the
+ * reason when it does not fit), stored as session state (never saved in the file), told to the
+ * kernel; the cells that read the input become stale (core/session/data.ts).
+ */
 export interface SetInputValueOp extends OperationBase {
   type: "set-input-value";
   inputId: string;
   value: unknown;
+}
+
+/** A user used a control (click, form submit or change, key): checked, then sent to the kernel. */
+export interface ControlEventOp extends OperationBase {
+  type: "control-event";
+  controlId: string;
+  event: ControlEvent;
 }
 
 // ---- Kernel events (made by the server from the kernel's messages; clientId "kernel") ----
@@ -204,9 +221,19 @@ export interface EvaluationFinishedOp extends OperationBase {
   defines: string[];
   /** Free names the cell uses. */
   uses: string[];
+  /** Inputs whose value the evaluation read (absent: none). */
+  inputs?: string[];
   durationMs: number;
   /** What the kernel's binding scan found among the names the cell defines (metadata, never values). */
   bindings?: BindingInfo[];
+}
+
+/**
+ * The server's debounce window after input changes has passed: queue the "reevaluate
+ * automatically" cells waiting in `autoPending` that are still stale.
+ */
+export interface AutoEvaluateOp extends OperationBase {
+  type: "auto-evaluate";
 }
 
 export type KernelStatus = "not-started" | "starting" | "idle" | "busy" | "dead";
@@ -264,7 +291,8 @@ export type ClientOperation =
   | InterruptOp
   | RestartKernelOp
   | ClearOutputsOp
-  | SetInputValueOp;
+  | SetInputValueOp
+  | ControlEventOp;
 
 /** Operations only the server (from the kernel or the file system) makes. */
 export type ServerOperation =
@@ -273,6 +301,7 @@ export type ServerOperation =
   | OutputUpdatedOp
   | EvaluationFinishedOp
   | KernelStatusOp
+  | AutoEvaluateOp
   | NotebookSavedOp
   | SetPathOp
   | FileChangedOnDiskOp
@@ -298,7 +327,11 @@ export type Action =
   /** The document changed: save it (debounced) — to its file, or to the app data folder when it has none. */
   | { type: "schedule-autosave" }
   /** Tell the kernel an input's new value. */
-  | { type: "set-input-value"; inputId: string; value: unknown };
+  | { type: "set-input-value"; inputId: string; value: InputValue }
+  /** Send a control's event to the kernel; `origin` is the window that sent it. */
+  | { type: "control-event"; controlId: string; event: ControlEvent; origin: string }
+  /** Inputs changed: apply `auto-evaluate` once the debounce window has passed (one timer). */
+  | { type: "schedule-auto-evaluate" };
 
 /** The operation types a window may send (the others come from the server and the kernel). */
 export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperation["type"]>([
@@ -320,6 +353,7 @@ export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperati
   "restart-kernel",
   "clear-outputs",
   "set-input-value",
+  "control-event",
 ]);
 
 export function isClientOperationType(type: string): type is ClientOperation["type"] {
@@ -404,10 +438,12 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
     case "clear-outputs":
       return v["cellId"] === undefined ? null : str("cellId");
     case "set-input-value":
-      return first(
-        str("inputId"),
-        v["value"] === undefined ? null : jsonProblem(v["value"], "value", INPUT_VALUE_BOUNDS),
-      );
+      if (!("value" in v)) return "value is missing";
+      return first(str("inputId"), jsonProblem(v["value"], "value", INPUT_VALUE_BOUNDS));
+    case "control-event":
+      if (!isRecord(v["event"]) || typeof v["event"]["type"] !== "string")
+        return "event must be an object with a type";
+      return first(str("controlId"), jsonProblem(v["event"], "event", INPUT_VALUE_BOUNDS));
     default:
       return assertNever(type, "operation type");
   }

@@ -222,4 +222,36 @@ describe("smart cells in Chromium", { skip: skip ?? false }, () => {
     assert.match(file, /display\.vegaLite/);
     assert.deepEqual(errors, []);
   });
+  test("insert a training cell, set epochs by its label, run: the live chart and final metrics", async () => {
+    await h.writeNotebook("train.tsnb", notebookText("Train", ["md:Training"]));
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "train.tsnb");
+    await page.getByRole("combobox", { name: "Add smart cell" }).first().selectOption("train");
+    const smart = page.locator(".cell-smart").first();
+    await smart.getByText("Smart cell · Training").waitFor();
+    assert.equal(
+      await smart.getByRole("checkbox", { name: "Reevaluate automatically" }).isChecked(),
+      false,
+    );
+    await smart.getByRole("spinbutton", { name: "Epochs" }).fill("4");
+    await smart.getByRole("spinbutton", { name: "Epochs" }).press("Enter");
+    await page.waitForFunction(() =>
+      JSON.stringify(window.__tsnb?.data()?.notebook).includes("epochs: 4"),
+    );
+    await smart.getByRole("spinbutton", { name: "Dense layer 1: Units" }).fill("8");
+    await smart.getByRole("spinbutton", { name: "Dense layer 1: Units" }).press("Enter");
+    await page.waitForFunction(() =>
+      JSON.stringify(window.__tsnb?.data()?.notebook).includes("nn.dense(8"),
+    );
+    await smart.getByRole("button", { name: "Run cell" }).click();
+    await smart.getByText(/Done in/).waitFor({ timeout: 120_000 });
+    await smart.locator(".outputs canvas, .outputs svg").first().waitFor();
+    await smart
+      .locator(".outputs")
+      .getByText(/val_loss/)
+      .first()
+      .waitFor();
+    await shot(page, "train");
+    assert.deepEqual(errors, []);
+  });
 });
