@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
+import * as nx from "../tensor/index.ts";
 import * as nn from "../ml/nn.ts";
 import * as optim from "../ml/optim.ts";
 import * as onnx from "../ml/onnx.ts";
@@ -34,7 +35,7 @@ function randomData(n: number, nIn: number, nOut: number) {
   const x = Float32Array.from({ length: n * nIn }, norm);
   const r = mulberry32(2);
   const y = Int32Array.from({ length: n }, () => Math.floor(r() * nOut));
-  return { x: { data: x, shape: [n, nIn] }, y };
+  return { x: nx.tensor(x, { shape: [n, nIn] }), y };
 }
 
 /** A tsnb trainer for an MLP on random data, measured in repetitions of about SECONDS. */
@@ -146,7 +147,7 @@ async function tfjsWasmRunner(
     await tf.setBackend("wasm");
     await tf.ready();
     const { x, y } = randomData(2048, nIn, nOut);
-    const xs = tf.tensor2d(x.data, [2048, nIn]);
+    const xs = tf.tensor2d(x.dataSync() as Float32Array, [2048, nIn]);
     const ys = tf.oneHot(tf.tensor1d(y, "int32"), nOut).toFloat();
     const w1 = tf.variable(tf.randomNormal([nIn, hidden], 0, 0.05));
     const b1 = tf.variable(tf.zeros([hidden]));
@@ -223,8 +224,9 @@ async function bench1() {
 async function bench2() {
   console.log("\n2. Silero VAD, 12.4 s of 16 kHz speech in 30 ms chunks (480 samples)");
   const audio = readWav(join(root, "data/speech.wav"));
+  const samples = audio.samples.dataSync() as Float32Array;
   const frame = 480;
-  const chunks = Math.ceil(audio.samples.length / frame);
+  const chunks = Math.ceil(samples.length / frame);
   const model = await onnx.load(sileroModelPath());
   const raw = await ort.InferenceSession.create(sileroModelPath(), {
     intraOpNumThreads: 1,
@@ -237,26 +239,26 @@ async function bench2() {
     const sr = new ort.Tensor("int64", BigInt64Array.from([16000n]), []);
     for (let i = 0; i < chunks; i++) {
       const chunk = new Float32Array(frame);
-      chunk.set(audio.samples.subarray(i * frame, (i + 1) * frame));
+      chunk.set(samples.subarray(i * frame, (i + 1) * frame));
       const r = await raw.run({ input: new ort.Tensor("float32", chunk, [1, frame]), sr, h, c });
       h = r.hn!;
       c = r.cn!;
     }
   };
   const apiLoop = async () => {
-    let h: unknown = { dtype: "f32", shape: [2, 1, 64], data: new Float32Array(128) };
-    let c: unknown = { dtype: "f32", shape: [2, 1, 64], data: new Float32Array(128) };
+    let h = nx.zeros([2, 1, 64]);
+    let c = nx.zeros([2, 1, 64]);
     for (let i = 0; i < chunks; i++) {
       const chunk = new Float32Array(frame);
-      chunk.set(audio.samples.subarray(i * frame, (i + 1) * frame));
+      chunk.set(samples.subarray(i * frame, (i + 1) * frame));
       const r = await model.run({
-        input: { dtype: "f32", shape: [1, frame], data: chunk },
+        input: nx.tensor(chunk, { shape: [1, frame] }),
         sr: 16000,
         h,
         c,
       });
-      h = r.hn;
-      c = r.cn;
+      h = r.hn!;
+      c = r.cn!;
     }
   };
   const time = async (f: () => Promise<unknown>, reps: number) => {

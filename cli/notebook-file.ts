@@ -20,5 +20,7 @@ export function readNotebookFile(
     return { ok: false, error: `cannot read ${file}: ${why}` };
   }
   const opened = openNotebookBytes(file, bytes);
-  return opened.ok ? opened : { ok: false, error: `cannot parse ${opened.error}` };
+  if (opened.ok) return opened;
+  // A name that is no notebook's says so itself; the others could not be parsed.
+  return { ok: false, error: opened.kind === null ? opened.error : `cannot parse ${opened.error}` };
 }

@@ -15,9 +15,8 @@
  * cell and ends the run (a second Ctrl+C kills the kernel).
  */
 
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { importNotebookBytes, exportNotebook, formatDiagnostic } from "../core/format/index.ts";
+import { exportNotebook } from "../core/format/index.ts";
 import {
   allCells,
   assertNever,
@@ -28,28 +27,50 @@ import {
 import {
   appendTerminalText,
   type ErrorOutput,
+  type InputValue,
   type Output,
+  type OutputUpdate,
   type ValuePreview,
 } from "../core/outputs.ts";
+import {
+  applyOutputUpdate,
+  errorSummary,
+  outputsToPersisted,
+} from "../core/session/output-updates.ts";
 import type { EvaluationFinishedEvent, KernelEvent } from "../core/kernel-protocol.ts";
 import { KernelProcess } from "../kernel/client.ts";
 import { writeFileAtomic } from "../server/atomic-write.ts";
+import { readNotebookFile } from "./notebook-file.ts";
 
-const USAGE = "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose]\n";
+const USAGE =
+  "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...\n";
 
 export interface RunOptions {
   continueOnError: boolean;
   write: boolean;
   /** Print errors with every stack frame (tsnb's, packages', Node's), not only the notebook's. */
   verbose: boolean;
+  /** `--input LABEL=VALUE`: the value of the inputs with that label (else they take their defaults). */
+  inputs?: Record<string, string>;
 }
 
 /** The `run` subcommand; returns the exit status. */
 export async function run(args: string[]): Promise<number> {
   const files: string[] = [];
   const options: RunOptions = { continueOnError: false, write: false, verbose: false };
-  for (const a of args) {
-    if (a === "--continue-on-error") options.continueOnError = true;
+  const inputs: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--input" || a.startsWith("--input=")) {
+      const spec = a === "--input" ? args[++i] : a.slice("--input=".length);
+      const eq = spec?.indexOf("=") ?? -1;
+      if (spec === undefined || eq <= 0) {
+        process.stderr.write(`tsnb run: --input takes LABEL=VALUE, got '${spec ?? ""}'\n${USAGE}`);
+        return 2;
+      }
+      inputs[spec.slice(0, eq)] = spec.slice(eq + 1);
+      options.inputs = inputs;
+    } else if (a === "--continue-on-error") options.continueOnError = true;
     else if (a === "--write") options.write = true;
     else if (a === "--verbose") options.verbose = true;
     else if (a === "--help" || a === "-h") {
@@ -87,24 +108,20 @@ export async function run(args: string[]): Promise<number> {
 export async function runNotebook(file: string, options: RunOptions): Promise<number> {
   // `tsnb run … | head`: a closed pipe ends the output, not the process with a stack trace.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+  // .tsnb and Markdown, or .ipynb through its importer; any other file is not a notebook (exit 2).
+  const opened = readNotebookFile(file);
+  if (!opened.ok) {
+    process.stderr.write(`tsnb run: ${opened.error}\n`);
+    return 2;
+  }
+  if (options.write && opened.kind !== "tsnb") {
     process.stderr.write(
-      `tsnb run: cannot read ${file}: ${e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message}\n`,
+      `tsnb run: --write saves .tsnb and Markdown notebooks only; ${file} is not one (convert it first: tsnb import ${file})\n`,
     );
     return 2;
   }
-  const imported = importNotebookBytes(bytes);
-  if (!imported.ok) {
-    process.stderr.write(`tsnb run: cannot parse ${formatDiagnostic(file, imported.error)}\n`);
-    return 2;
-  }
-  const { notebook, cellLines } = imported;
-  for (const w of imported.warnings)
-    process.stderr.write(`${formatDiagnostic(file, w)} (warning)\n`);
+  const { notebook, cellLines } = opened;
+  for (const w of opened.warnings) process.stderr.write(`${w} (warning)\n`);
 
   const kernel = new KernelProcess({ cwd: dirname(resolve(file)) });
   try {
@@ -113,6 +130,7 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
     process.stderr.write(`tsnb run: cannot start the kernel: ${(err as Error).message}\n`);
     return 2;
   }
+  if (options.inputs) kernel.setInputOverrides(options.inputs);
 
   let interrupts = 0;
   const onSigint = () => {
@@ -181,53 +199,40 @@ function setOutputs(cell: EvaluableCell, outputs: PersistedOutput[] | undefined)
   else delete cell.outputs;
 }
 
-/** Builds a cell's persisted outputs: terminal text merged (`\r` collapsed), charts kept as specs. */
+/**
+ * A cell's outputs as the page holds them (console text merged with `\r` collapsed, display
+ * frames replaced by their updates, pushed chart rows in the chart's spec: the reducer's own
+ * functions), saved with `outputsToPersisted`, as the server saves them.
+ */
 class Collector {
   /** An error output arrived for the cell (a background error: the run fails). */
   failedLate = false;
   private live: Output[] = [];
-  private list: PersistedOutput[] = [];
-
-  terminal(stream: "stdout" | "stderr", text: string): void {
-    // Both streams go into one text block, in order, as a terminal shows them.
-    this.live = appendTerminalText(this.live, "stdout", text);
-    void stream;
-  }
-
-  private flushTerminal(): void {
-    for (const o of this.live)
-      if (o.type === "terminal" && o.text)
-        this.list.push({ type: "text", text: o.text.replace(/\n$/, "") });
-    this.live = [];
-  }
 
   add(output: Output): void {
-    if (output.type === "terminal") {
-      this.terminal(output.stream, output.text);
-      return;
-    }
-    if (output.type === "frame") {
-      for (const o of output.outputs) this.add(o);
-      return;
-    }
-    // HTML and images have no persisted form in the format (text and Vega-Lite only).
-    if (output.type === "html" || output.type === "image") return;
-    this.flushTerminal();
-    if (output.type === "vega-lite") this.list.push({ type: "vega-lite", spec: output.spec });
-    else {
-      const text = outputToText(output);
-      if (text) this.list.push({ type: "text", text: text.replace(/\n$/, "") });
-    }
+    // Both streams go into one text block, in order, as a terminal shows them.
+    this.live =
+      output.type === "terminal"
+        ? appendTerminalText(this.live, "stdout", output.text)
+        : [...this.live, output];
   }
 
-  addText(text: string): void {
-    this.flushTerminal();
-    this.list.push({ type: "text", text: text.replace(/\n$/, "") });
+  update(update: OutputUpdate): void {
+    this.live = applyOutputUpdate(this.live, update).outputs;
+  }
+
+  /** The cell's result; a value as the REPL prints it (`resultText`), not its inspector tree. */
+  result(result: Output, resultText: string | undefined): void {
+    if (result.type === "value" && resultText !== undefined)
+      this.add({
+        type: "value",
+        preview: { kind: "primitive", text: resultText, jsType: "object" },
+      });
+    else this.add(result);
   }
 
   outputs(): PersistedOutput[] {
-    this.flushTerminal();
-    return this.list;
+    return outputsToPersisted(this.live);
   }
 }
 
@@ -239,22 +244,22 @@ function printEvent(event: KernelEvent, persisted: Collector, report: ErrorRepor
       // A background error of the cell (its timer threw, its promise was not handled).
       printError(o, report);
       persisted.failedLate = true;
-      persisted.addText(savedErrorText(o));
+      persisted.add(o);
       return;
     } else {
       const text = outputToText(o);
       if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
     }
     persisted.add(o);
-  } else if (
-    event.type === "output-update" &&
-    (event.update.type === "frame-replace" || event.update.type === "frame-append")
-  ) {
-    for (const o of event.update.outputs) {
-      const text = outputToText(o);
-      if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
-      persisted.add(o);
+  } else if (event.type === "output-update") {
+    // A terminal shows each new state of a display as it comes; the file keeps the last one.
+    if (event.update.type === "frame-replace" || event.update.type === "frame-append") {
+      for (const o of event.update.outputs) {
+        const text = outputToText(o);
+        if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+      }
     }
+    persisted.update(event.update);
   }
 }
 
@@ -270,15 +275,14 @@ function printFinished(
         ? (fin.resultText ?? outputToText(fin.result))
         : outputToText(fin.result);
     process.stdout.write(text + "\n");
-    if (fin.result.type === "vega-lite") persisted.add(fin.result);
-    else persisted.addText(text);
+    persisted.result(fin.result, fin.resultText);
     return;
   }
   if (fin.status === "aborted") return;
   const e = fin.error;
   if (!e) return;
   printError(e, report);
-  persisted.addText(savedErrorText(e));
+  persisted.add(e);
 }
 
 interface ErrorReport {
@@ -287,27 +291,14 @@ interface ErrorReport {
   verbose: boolean;
 }
 
-/** "Uncaught " for an error of a callback, as Node's REPL says; "(in promise)" for a rejection. */
-function uncaughtPrefix(e: ErrorOutput): string {
-  return e.uncaught === "rejection"
-    ? "Uncaught (in promise) "
-    : e.uncaught === "exception"
-      ? "Uncaught "
-      : "";
-}
-
-/** Saved without the file position: positions move as outputs are written into the file. */
-function savedErrorText(e: ErrorOutput): string {
-  return `${uncaughtPrefix(e)}${e.name}: ${e.message}`;
-}
-
 /**
  * An error on stderr: `FILE:LINE:COL: Name: message`, the lines with a caret for a syntax error,
  * then the notebook's frames (every frame with --verbose).
  */
 function printError(e: ErrorOutput, report: ErrorReport): void {
   const where = e.location ? `${report.file}:${e.location.line}:${e.location.column}: ` : "";
-  const out = [`${where}${uncaughtPrefix(e)}${e.name}: ${e.message}`];
+  // The saved output has no position (positions move as outputs are written into the file).
+  const out = [`${where}${errorSummary(e)}`];
   if (e.excerpt) out.push(e.excerpt);
   const stack = report.verbose && e.fullStack ? e.fullStack : e.stack;
   const lines = stack.split("\n");
@@ -351,10 +342,30 @@ export function outputToText(o: Output): string {
     case "progress":
       return `${o.label} ${o.fraction === null ? "…" : `${Math.round(o.fraction * 100)}%`}`;
     case "input":
-      return `[input ${o.input.kind}: ${o.input.label}]`;
+      return `[input ${o.input.kind} ${JSON.stringify(o.input.label)}: ${inputValueText(o.value)}]`;
+    case "control":
+      return o.control.kind === "form"
+        ? `[form: ${Object.keys(o.control.fields).join(", ")}]`
+        : `[${o.control.kind} ${JSON.stringify(o.control.label)}]`;
+    case "layout":
+      return o.items
+        .map((item) => {
+          const text = item.outputs.map(outputToText).filter(Boolean).join("\n");
+          return item.title !== undefined ? `== ${item.title}\n${text}` : text;
+        })
+        .filter(Boolean)
+        .join("\n");
     default:
       return assertNever(o, "output");
   }
+}
+
+/** An input's value in one line (binary values by their name and size). */
+function inputValueText(v: InputValue): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v);
+  if ("wav" in v) return `audio ${v.name ?? ""}`.trim();
+  if ("height" in v) return `image ${v.height}×${v.width}`;
+  return `file ${v.name}`;
 }
 
 function previewText(p: ValuePreview): string {

@@ -19,15 +19,23 @@
  */
 
 import type { ErrorOutput, Output, OutputUpdate } from "./outputs.ts";
+import { checkControlSpec, checkInputSpec, type ControlEvent, type InputValue } from "./inputs.ts";
 import { isRecord } from "./fields.ts";
+import { checkBindings, type BindingInfo } from "./bindings.ts";
 
 /** Bumped on any incompatible change to the messages below. */
-export const KERNEL_PROTOCOL_VERSION = 1;
+export const KERNEL_PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------
 // parent → kernel (stdin)
 
-export type KernelRequest = EvaluateRequest | TablePageRequest | ShutdownRequest;
+export type KernelRequest =
+  | EvaluateRequest
+  | TablePageRequest
+  | SetInputRequest
+  | InputOverridesRequest
+  | ControlEventRequest
+  | ShutdownRequest;
 
 /** Evaluate one cell's TypeScript. Evaluations run one at a time in the order received. */
 export interface EvaluateRequest {
@@ -53,6 +61,36 @@ export interface TablePageRequest {
   offset: number;
   /** How many rows at most (capped by the kernel at 1000). */
   limit: number;
+}
+
+/**
+ * An input's value changed (a window set it; or, right after the kernel starts, the session's
+ * values are replayed). Already validated by the parent against the input's spec. The kernel
+ * keeps it by id even before a cell creates that input, so a re-run or a fresh kernel reads it.
+ * Handled between evaluations' synchronous parts, like every request.
+ */
+export interface SetInputRequest {
+  type: "set-input";
+  inputId: string;
+  value: InputValue;
+}
+
+/**
+ * Values for inputs by label, as text (`tsnb run --input LABEL=VALUE`): an input created later
+ * with that label starts with the text converted to its kind (a file path for file and audio
+ * inputs); a text that does not fit the kind fails the creating cell with a clear error.
+ */
+export interface InputOverridesRequest {
+  type: "input-overrides";
+  byLabel: Record<string, string>;
+}
+
+/** A window used a control (a click, a form submit, a key). `origin` is that window's client id. */
+export interface ControlEventRequest {
+  type: "control-event";
+  controlId: string;
+  event: ControlEvent;
+  origin: string;
 }
 
 /** Ask the kernel to exit cleanly (exit code 0). */
@@ -132,8 +170,15 @@ export interface EvaluationFinishedEvent {
   defines: string[];
   /** Free names the cell reads or assigns but does not declare (including globals like `Math`). */
   uses: string[];
+  /**
+   * Ids of the inputs whose `value` the evaluation read while it ran (its synchronous part and
+   * its awaits; not later timers or listeners): the cell is bound to them (stale on change).
+   */
+  inputs: string[];
   /** Wall time from the start of the evaluation to its end, in milliseconds. */
   durationMs: number;
+  /** The binding scan of the names the cell defined (core/bindings.ts): metadata, never values. */
+  bindings?: BindingInfo[];
 }
 
 /**
@@ -207,6 +252,8 @@ const OUTPUT_TYPES = new Set([
   "frame",
   "progress",
   "input",
+  "control",
+  "layout",
 ]);
 const UPDATE_TYPES = new Set([
   "frame-replace",
@@ -269,8 +316,32 @@ export function checkOutput(v: unknown, what = "output"): Output {
       str(o, "text", what);
       break;
     case "progress":
-    case "input":
       str(o, "id", what);
+      break;
+    case "input": {
+      str(o, "id", what);
+      const bad = checkInputSpec(o.input);
+      if (bad) throw new ProtocolError(`${what}: ${bad}`);
+      break;
+    }
+    case "control": {
+      str(o, "id", what);
+      const bad = checkControlSpec(o.control);
+      if (bad) throw new ProtocolError(`${what}: ${bad}`);
+      break;
+    }
+    case "layout":
+      if (o.layout !== "grid" && o.layout !== "tabs")
+        throw new ProtocolError(`${what}: layout must be grid or tabs`);
+      if (!Array.isArray(o.items))
+        throw new ProtocolError(`${what}: field 'items' must be an array`);
+      o.items.forEach((item, i) => {
+        const it = obj(item, `${what}.items[${i}]`);
+        str(it, "title", `${what}.items[${i}]`, true);
+        if (!Array.isArray(it.outputs))
+          throw new ProtocolError(`${what}.items[${i}]: field 'outputs' must be an array`);
+        it.outputs.forEach((x, j) => checkOutput(x, `${what}.items[${i}].outputs[${j}]`));
+      });
       break;
   }
   return o as unknown as Output;
@@ -308,6 +379,20 @@ export function parseKernelRequest(line: string): KernelRequest {
       num(o, "offset", "table-page");
       num(o, "limit", "table-page");
       return o as unknown as TablePageRequest;
+    case "set-input":
+      str(o, "inputId", "set-input");
+      if (!("value" in o)) throw new ProtocolError("set-input: field 'value' is missing");
+      return o as unknown as SetInputRequest;
+    case "input-overrides": {
+      const by = obj(o.byLabel, "input-overrides.byLabel");
+      for (const k of Object.keys(by)) str(by, k, "input-overrides.byLabel");
+      return o as unknown as InputOverridesRequest;
+    }
+    case "control-event":
+      str(o, "controlId", "control-event");
+      str(o, "origin", "control-event");
+      str(obj(o.event, "control-event.event"), "type", "control-event.event");
+      return o as unknown as ControlEventRequest;
     case "shutdown":
       return { type: "shutdown" };
     default:
@@ -356,7 +441,12 @@ export function parseKernelEvent(line: string): KernelEvent {
       str(o, "resultText", t, true);
       strings(o, "defines", t);
       strings(o, "uses", t);
+      strings(o, "inputs", t);
       num(o, "durationMs", t);
+      if (o.bindings !== undefined) {
+        const problem = checkBindings(o.bindings);
+        if (problem) throw new ProtocolError(`evaluation-finished: ${problem}`);
+      }
       break;
     case "crash":
       str(o, "message", t);

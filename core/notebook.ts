@@ -73,13 +73,24 @@ export interface SmartCell {
   attrs: Record<string, unknown>;
   /** The generated code (what runs, and what "convert to code" keeps). */
   source: string;
+  /** `autoRun`: "reevaluate automatically" when the attrs change; absent: the smart cell's own default. */
+  options?: CodeCellOptions;
   outputs?: PersistedOutput[];
 }
 
 /** What a notebook can keep of a cell's outputs in the file. */
 export type PersistedOutput =
   /** Terminal text, saved as an `output` fence; newlines at its end are not kept (docs/format.md). */
-  { type: "text"; text: string } | { type: "vega-lite"; spec: unknown };
+  | { type: "text"; text: string }
+  /** A Vega-Lite chart's spec (with the data pushed to it), saved as a `vega-lite` fence. */
+  | { type: "vega-lite"; spec: unknown }
+  /** A Markdown output, saved as an `output markdown` fence; newlines at its end are not kept. */
+  | { type: "markdown"; text: string }
+  /**
+   * The rows of a table that were shown (its first page) and how many it had, saved as an
+   * `output table` fence of JSON lines.
+   */
+  | { type: "table"; columns: string[]; rows: unknown[][]; offset?: number; totalRows: number };
 
 /** Cells that run code (a code cell or a smart cell's generated code). */
 export type EvaluableCell = CodeCell | SmartCell;

@@ -9,6 +9,10 @@
  * one page, charts keep a window of points).
  */
 
+import type { ControlSpec, InputSpec, InputValue } from "./inputs.ts";
+
+export type { InputSpec, ControlSpec, InputValue } from "./inputs.ts";
+
 export type Output =
   | TerminalOutput
   | MarkdownOutput
@@ -21,7 +25,9 @@ export type Output =
   | ErrorOutput
   | FrameOutput
   | ProgressOutput
-  | InputOutput;
+  | InputOutput
+  | ControlOutput
+  | LayoutOutput;
 
 /** Console text. Consecutive chunks of one stream are merged; `\r` rewrites are collapsed. */
 export interface TerminalOutput {
@@ -98,7 +104,12 @@ export type ValuePreview =
       more: number;
     };
 
-/** A failed evaluation. `location` is in the notebook file when known (1-based line and column). */
+/**
+ * A failed evaluation. `location` is in the notebook file when known (1-based line and column:
+ * what `tsnb run` prints as FILE:LINE:COL); `cell` is the same place inside the cell's own source
+ * (what the page marks in the editor). Both name the first frame in a cell's code, which may be
+ * another cell than the one evaluated (a function defined earlier).
+ */
 export interface ErrorOutput {
   type: "error";
   name: string;
@@ -121,8 +132,16 @@ export interface ErrorOutput {
    * nobody handled. The kernel reports it to that cell and lives on.
    */
   uncaught?: "exception" | "rejection";
+  cell?: ErrorCellLocation;
   /** True when the cell was stopped by the user (interrupt). */
   interrupted?: boolean;
+}
+
+/** Where an error is inside a cell: its id, and the 1-based line and column in its source. */
+export interface ErrorCellLocation {
+  cellId: string;
+  line: number;
+  column: number;
 }
 
 /** A replaceable region (Kino.Frame): updates replace or append to its outputs. */
@@ -140,33 +159,33 @@ export interface ProgressOutput {
   label: string;
 }
 
-/** An input control living in the kernel; a cell reads its current value. */
+/**
+ * An input control living in the kernel (core/inputs.ts); a cell reads its current value. `id`
+ * is stable across re-runs of the cell that made it; `value` is the kernel's value when the
+ * output was made (the session's value wins: `SessionData.inputs`).
+ */
 export interface InputOutput {
   type: "input";
   id: string;
   input: InputSpec;
+  value: InputValue;
 }
 
-export type InputSpec =
-  | { kind: "text"; label: string; value: string }
-  | { kind: "number"; label: string; value: number; min?: number; max?: number }
-  | { kind: "slider"; label: string; value: number; min: number; max: number; step: number }
-  | {
-      kind: "select";
-      label: string;
-      value: string;
-      options: Array<{ value: string; label: string }>;
-    }
-  | { kind: "checkbox"; label: string; value: boolean }
-  | { kind: "button"; label: string; value: number }
-  | { kind: "file"; label: string; value: null | { name: string; size: number } }
-  | {
-      kind: "form";
-      label: string;
-      fields: Record<string, InputSpec>;
-      submit: string;
-      value: Record<string, unknown>;
-    };
+/** A control (button, form, keyboard) whose events reach the kernel (core/inputs.ts). */
+export interface ControlOutput {
+  type: "control";
+  id: string;
+  control: ControlSpec;
+}
+
+/** Outputs side by side: a grid of `columns`, or tabs titled by `items[i].title`. */
+export interface LayoutOutput {
+  type: "layout";
+  layout: "grid" | "tabs";
+  /** Grid columns (grid only). */
+  columns?: number;
+  items: Array<{ title?: string; outputs: Output[] }>;
+}
 
 /** A change to an output already shown, addressed by its `id`. */
 export type OutputUpdate =
@@ -180,7 +199,7 @@ export type OutputUpdate =
     }
   | { type: "progress-set"; id: string; fraction: number | null; label: string }
   | { type: "table-page"; id: string; offset: number; rows: unknown[][] }
-  | { type: "input-value"; id: string; value: unknown };
+  | { type: "input-value"; id: string; value: InputValue };
 
 /** Upper bound of terminal text kept per cell; older text is dropped with a marker. */
 export const MAX_TERMINAL_CHARS = 1_000_000;

@@ -18,6 +18,7 @@
  * the evaluation finished (timers the cell started).
  */
 
+import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -373,6 +374,24 @@ export class KernelProcess {
     });
   }
 
+  /**
+   * Tell the kernel an input's value (validated by the caller). Sent at once, ahead of queued
+   * evaluations; before `start()` it is lost (call it after starting).
+   */
+  setInput(inputId: string, value: InputValue): void {
+    this.write({ type: "set-input", inputId, value });
+  }
+
+  /** Values for inputs by label, as text (`tsnb run --input LABEL=VALUE`). */
+  setInputOverrides(byLabel: Record<string, string>): void {
+    this.write({ type: "input-overrides", byLabel });
+  }
+
+  /** A window used a control; `origin` is its client id. */
+  controlEvent(controlId: string, event: ControlEvent, origin: string): void {
+    this.write({ type: "control-event", controlId, event, origin });
+  }
+
   /** Stop the running evaluation (queued ones still run). No effect when none runs. */
   interrupt(): void {
     this.interruptedAt = Date.now();
@@ -450,6 +469,7 @@ function aborted(req: EvaluateRequest, why: string): EvaluationFinishedEvent {
     error: { type: "error", name: "Aborted", message: why, stack: `Aborted: ${why}` },
     defines: [],
     uses: [],
+    inputs: [],
     durationMs: 0,
   };
 }

@@ -86,6 +86,8 @@ export function outputToBundle(o: Output): MimeBundle {
     case "value":
     case "error":
     case "input":
+    case "control":
+    case "layout":
       return { data: { "text/plain": plain }, metadata: {} };
   }
 }

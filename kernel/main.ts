@@ -42,6 +42,8 @@ import {
   type CompiledCell,
   type Redeclare,
 } from "./compile.ts";
+import { scanBindings } from "./scan.ts";
+import type { BindingInfo } from "../core/bindings.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
 import { importMeta, importModule, notebookRequire, setImportingFile } from "./imports.ts";
 import {
@@ -51,6 +53,7 @@ import {
   mapPosition,
   mapStack,
   registerCell,
+  type MappedPosition,
   userStack,
 } from "./stack.ts";
 import {
@@ -61,6 +64,20 @@ import {
   SLOT_RUNNING,
   SLOT_SYNC,
 } from "./interrupt.ts";
+import type { InputSpec, InputValue } from "../core/inputs.ts";
+import {
+  createInput,
+  evaluationFinished,
+  evaluationStarting,
+  lifetimeOf,
+  readInput,
+  setInput,
+  setOverrides,
+  stopAll,
+  stopCell,
+  subscribe,
+  controlEvent,
+} from "./inputs.ts";
 import {
   asyncHooksEnabled,
   contextOfPromise,
@@ -252,6 +269,23 @@ export interface KernelBridge {
    * between steps and stops cleanly, keeping what it has done).
    */
   readonly signal: AbortSignal | undefined;
+  /**
+   * Register an input made by the current cell (kernel/inputs.ts): its id is stable across
+   * re-runs of the cell, and its value is the one the user set, else the default.
+   */
+  createInput(spec: InputSpec): { id: string; value: InputValue };
+  /**
+   * An input's current value; with `bind` (the default) a read by the running evaluation binds
+   * its cell to the input (stale when it changes). Displaying an input does not bind.
+   */
+  readInput(id: string, bind?: boolean): InputValue;
+  /**
+   * Call `fn` with each event of a control or each change of an input (`{type: "change",
+   * value}`), in the current cell's context, until the cell runs again or is interrupted.
+   */
+  subscribe(sourceId: string, fn: (event: unknown) => void): () => void;
+  /** Aborted when the current cell runs again or is interrupted (background work stops). */
+  readonly lifetime: AbortSignal;
 }
 
 /** One AbortController per evaluation, aborted on interrupt (see KernelBridge.signal). */
@@ -282,6 +316,15 @@ const bridge: KernelBridge = {
   toOutput: (value) => toOutput(value, currentContext()),
   get signal() {
     return aborts.get(currentContext())?.signal;
+  },
+  createInput: (spec) => createInput(spec, currentContext()),
+  readInput: (id, bind = true) => {
+    const ctx = runningContext();
+    return readInput(id, bind && running && !running.done && ctx === running.ctx ? ctx : null);
+  },
+  subscribe: (sourceId, fn) => subscribe(sourceId, fn, currentContext()),
+  get lifetime() {
+    return lifetimeOf(currentContext());
   },
 };
 Object.defineProperty(globalThis, Symbol.for("tsnb.kernel"), { value: bridge, enumerable: false });
@@ -325,13 +368,19 @@ function errorOutputOf(err: unknown, interrupted = false): ErrorOutput {
     message = inspect(err, { depth: 2 });
     stack = `Uncaught ${message}`;
   }
-  const location = firstCellPosition(stack) ?? undefined;
+  const p = firstCellPosition(stack);
   const shown = userStack(stack);
   const out: ErrorOutput = { type: "error", name, message, stack: shown.stack };
   if (shown.fullStack !== undefined) out.fullStack = shown.fullStack;
-  if (location) out.location = location;
+  if (p) setErrorPosition(out, p);
   if (interrupted) out.interrupted = true;
   return out;
+}
+
+/** Put a mapped position on an error: in the file (the CLI's FILE:LINE:COL) and in its cell. */
+function setErrorPosition(out: ErrorOutput, p: MappedPosition): void {
+  out.location = { line: p.line, column: p.column };
+  if (p.cellId !== undefined) out.cell = { cellId: p.cellId, line: p.cellLine, column: p.column };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,6 +475,9 @@ const createWatchdog = () =>
         finish(running, "interrupted", {
           error: interruptedError(),
         });
+      } else if (!running) {
+        // Nothing runs: an interrupt stops background work (listeners, intervals) of every cell.
+        stopAll();
       }
     },
     onTerminated(runningSeq) {
@@ -453,11 +505,14 @@ function interruptedError(): ErrorOutput {
 function finish(
   r: Running,
   status: EvaluationFinishedEvent["status"],
-  extra: { result?: Output; resultText?: string; error?: ErrorOutput },
+  extra: { result?: Output; resultText?: string; error?: ErrorOutput; bindings?: BindingInfo[] },
 ): void {
   if (r.done) return;
   r.done = true;
-  if (status === "interrupted") aborts.get(r.ctx)?.abort(new Error("Evaluation interrupted"));
+  if (status === "interrupted") {
+    aborts.get(r.ctx)?.abort(new Error("Evaluation interrupted"));
+    stopCell(r.req.cellId);
+  }
   if (running === r) {
     running = null;
     Atomics.store(watchdog().shared, SLOT_RUNNING, 0);
@@ -471,6 +526,7 @@ function finish(
     ...extra,
     defines: r.defines,
     uses: r.uses,
+    inputs: evaluationFinished(r.ctx),
     durationMs: performance.now() - r.t0,
   };
   send(event);
@@ -488,6 +544,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   const mySeq = ++seq;
   const ctx: EvalContext = { evalId: req.evalId, cellId: req.cellId };
   aborts.set(ctx, new AbortController());
+  evaluationStarting(ctx);
   lastContext = ctx;
   currentFile = req.file;
   setImportingFile(req.file);
@@ -525,6 +582,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
             message: err.message,
             stack: `SyntaxError: ${err.message}\n    at ${file}:${loc.line}:${loc.column}`,
             location: loc,
+            cell: { cellId: req.cellId, line: err.line, column: loc.column },
           };
           const excerpt = codeExcerpt(req.code, line, loc);
           if (excerpt) error.excerpt = excerpt;
@@ -536,7 +594,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       if (r.done) return;
       r.defines = compiled.defines;
       r.uses = compiled.uses;
-      registerCell(mySeq, { file, line, map: compiled.map });
+      registerCell(mySeq, { file, line, map: compiled.map, cellId: req.cellId });
       const expression = `${compiled.js}\n//# sourceURL=${cellUrl(mySeq)}`;
       outcome = await new Promise<{ err: Error | null; res?: EvaluateResult } | "interrupted">(
         (resolve) => {
@@ -595,7 +653,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       if (!error.location && (ex.url === undefined || ex.url === cellUrl(mySeq))) {
         const p = mapPosition(mySeq, ex.lineNumber + 1, ex.columnNumber + 1);
         if (p) {
-          error.location = { line: p.line, column: p.column };
+          setErrorPosition(error, p);
           if (!error.stack.includes(`${p.file}:`))
             error.stack += `\n    at ${p.file}:${p.line}:${p.column}`;
         }
@@ -608,7 +666,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       return;
     }
     if (!compiled.hasResult) {
-      finish(r, "ok", {});
+      finish(r, "ok", { bindings: await scanDefines(r) });
       return;
     }
     let value = await realValue(res.result);
@@ -632,7 +690,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       if (value === ABORTED || r.done) return;
     }
     if (value === undefined) {
-      finish(r, "ok", {});
+      finish(r, "ok", { bindings: await scanDefines(r) });
       return;
     }
     const result = await runInContext(ctx, () => toOutput(value, ctx));
@@ -642,7 +700,11 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
       typeof value === "object" &&
       value !== null &&
       typeof (value as Record<symbol, unknown>)[Symbol.for("tsnb.display")] === "function";
-    finish(r, "ok", { result, resultText: ownDisplay ? undefined : inspectText(value) });
+    finish(r, "ok", {
+      result,
+      resultText: ownDisplay ? undefined : inspectText(value),
+      bindings: await scanDefines(r),
+    });
   } catch (err) {
     finish(r, "error", { error: errorOutputOf(err) });
   } finally {
@@ -650,6 +712,22 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   }
 }
 const ABORTED = Symbol("aborted");
+
+/** The binding scan of the names the cell defined (kernel/scan.ts), read through V8's REPL scope. */
+async function scanDefines(r: Running): Promise<BindingInfo[]> {
+  if (r.done || r.defines.length === 0) return [];
+  return scanBindings(r.defines, async (name) => {
+    const res = await post<EvaluateResult>("Runtime.evaluate", {
+      expression: name,
+      replMode: true,
+      objectGroup: "tsnb",
+      silent: true,
+      throwOnSideEffect: true,
+    });
+    if (res.exceptionDetails) throw new Error(res.exceptionDetails.text);
+    return realValue(res.result);
+  });
+}
 
 /** The name in V8's "Identifier 'x' has already been declared" (a SyntaxError before running). */
 function clashingName(res: EvaluateResult): string | null {
@@ -683,6 +761,15 @@ function handle(req: KernelRequest): void {
       }
       break;
     }
+    case "set-input":
+      setInput(req.inputId, req.value);
+      break;
+    case "input-overrides":
+      setOverrides(req.byLabel);
+      break;
+    case "control-event":
+      controlEvent(req.controlId, { ...req.event, origin: req.origin });
+      break;
     case "shutdown":
       flush();
       process.exit(0);

@@ -24,6 +24,18 @@ export interface CellLocation {
   /** 1-based line of the cell's first source line in `file`. */
   line: number;
   map: string | null;
+  /** The notebook cell this code came from (error positions inside the cell). */
+  cellId?: string;
+}
+
+/** A position mapped back from generated code: in the file, and inside the cell's source. */
+export interface MappedPosition {
+  file: string;
+  line: number;
+  column: number;
+  /** 1-based line in the cell's own source. */
+  cellLine: number;
+  cellId?: string;
 }
 
 const cells = new Map<number, CellLocation & { trace?: TraceMap | null }>();
@@ -42,11 +54,7 @@ export function registerCell(seq: number, loc: CellLocation): void {
  * The file position of a generated position (1-based line, 1-based column) in cell `seq`,
  * or null when unknown.
  */
-export function mapPosition(
-  seq: number,
-  line: number,
-  column: number,
-): { file: string; line: number; column: number } | null {
+export function mapPosition(seq: number, line: number, column: number): MappedPosition | null {
   const cell = cells.get(seq);
   if (!cell) return null;
   let origLine = line;
@@ -74,7 +82,14 @@ export function mapPosition(
       }
     }
   }
-  return { file: cell.file, line: cell.line + origLine - 1, column: origCol };
+  const p: MappedPosition = {
+    file: cell.file,
+    line: cell.line + origLine - 1,
+    column: origCol,
+    cellLine: origLine,
+  };
+  if (cell.cellId !== undefined) p.cellId = cell.cellId;
+  return p;
 }
 
 const FRAME = /tsnbcell:\/\/\/(\d+):(\d+):(\d+)/g;
@@ -197,12 +212,12 @@ export function collapseRepeats(lines: string[]): string[] {
   return out;
 }
 
-/** The first cell frame of a stack, mapped to the file. */
-export function firstCellPosition(stack: string): { line: number; column: number } | null {
+/** The first cell frame of a stack, mapped to the file (and to its cell). */
+export function firstCellPosition(stack: string): MappedPosition | null {
   FRAME.lastIndex = 0;
   for (const m of stack.matchAll(FRAME)) {
     const p = mapPosition(Number(m[1]), Number(m[2]), Number(m[3]));
-    if (p) return { line: p.line, column: p.column };
+    if (p) return p;
   }
   return null;
 }

@@ -6,10 +6,23 @@
  * trusts a size beyond the end of the buffer; malformed files give an error saying what is wrong.
  */
 import { readFileSync } from "node:fs";
+import * as nx from "../tensor/index.ts";
 
-/** Decoded audio: mono samples in [-1, 1] and their rate. */
+/** Samples as a Float32Array (an f32 nx tensor's own memory, or a typed array as given). */
+function samplesOf(what: string, s: nx.Tensor | Float32Array): Float32Array {
+  if (s instanceof nx.Tensor) {
+    if (s.rank !== 1)
+      throw new Error(`${what}: samples must be a 1-D tensor, got shape [${s.shape.join(", ")}]`);
+    return nx.cast(s, "f32").dataSync() as Float32Array;
+  }
+  if (ArrayBuffer.isView(s) && Object.prototype.toString.call(s) === "[object Float32Array]")
+    return s;
+  throw new Error(`${what}: samples must be an f32 tensor or a Float32Array`);
+}
+
+/** Decoded audio: mono samples in [-1, 1] (an f32 nx tensor [n]) and their rate. */
 export interface Audio {
-  samples: Float32Array;
+  samples: nx.Tensor;
   sampleRate: number;
   /** Channels in the file (the samples are their average). */
   channels: number;
@@ -72,7 +85,7 @@ export function decodeWav(bytes: Uint8Array): Audio {
     for (let c = 0; c < channels; c++) s += read((i * channels + c) * bps);
     samples[i] = s / channels;
   }
-  return { samples, sampleRate: rate, channels, duration: frames / rate };
+  return { samples: nx.tensor(samples), sampleRate: rate, channels, duration: frames / rate };
 }
 
 /** Read and decode a WAV file. */
@@ -81,8 +94,9 @@ export function readWav(path: string): Audio {
 }
 
 /** Linear-interpolation resampling (enough for speech models that want 16 kHz). */
-export function resample(samples: Float32Array, from: number, to: number): Float32Array {
-  if (from === to) return samples;
+export function resample(input: nx.Tensor | Float32Array, from: number, to: number): nx.Tensor {
+  if (from === to) return input instanceof nx.Tensor ? input : nx.tensor(input);
+  const samples = samplesOf("resample", input);
   const n = Math.floor((samples.length * to) / from);
   const out = new Float32Array(n);
   const ratio = from / to;
@@ -94,11 +108,12 @@ export function resample(samples: Float32Array, from: number, to: number): Float
     const b = samples[i0 + 1] ?? a;
     out[i] = a + (b - a) * f;
   }
-  return out;
+  return nx.tensor(out);
 }
 
 /** Encode mono f32 samples as a 16-bit PCM WAV file (for tests and exports). */
-export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array {
+export function encodeWav(input: nx.Tensor | Float32Array, sampleRate: number): Uint8Array {
+  const samples = samplesOf("encodeWav", input);
   const out = new Uint8Array(44 + samples.length * 2);
   const v = new DataView(out.buffer);
   const w = (o: number, s: string) => [...s].forEach((c, i) => v.setUint8(o + i, c.charCodeAt(0)));

@@ -13,7 +13,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { fromHost, type NxTensor } from "./host.ts";
+import * as nx from "../tensor/index.ts";
+import type { NxTensor } from "./host.ts";
 import { mulberry32 } from "./random.ts";
 
 /** One row of a tabular dataset: column name → number, string or null (missing). */
@@ -40,16 +41,10 @@ export interface SeattleWeather extends DataRecord {
   weather: string;
 }
 
-/** A features/labels pair as flat row-major arrays. */
-export interface Matrix {
-  data: Float32Array;
-  shape: [number, number];
-}
-
-/** The handwritten digits: `images` is [n, 64] (pixel values 0–16), `labels` is [n] (0–9). */
+/** The handwritten digits: `images` is an f32 tensor [n, 64] (pixel values 0–16), `labels` an i32 tensor [n] (0–9). */
 export interface Digits {
-  images: Matrix;
-  labels: Int32Array;
+  images: NxTensor;
+  labels: NxTensor;
 }
 
 let rootCache: string | undefined;
@@ -206,17 +201,22 @@ export async function digits(): Promise<Digits> {
     for (let j = 0; j < 64; j++) images[i * 64 + j] = Number(cells[j]);
     labels[i] = Number(cells[64]);
   });
-  return { images: { data: images, shape: [n, 64] }, labels };
+  return {
+    images: nx.tensor(images, { shape: [n, 64] }),
+    labels: nx.tensor(labels),
+  };
 }
 
 /** The digits as records {p0..p63, label}, for tables and charts. */
 export function digitsToRecords(d: Digits): DataRecord[] {
-  const [n, f] = d.images.shape;
+  const [n, f] = d.images.shape as [number, number];
+  const images = d.images.dataSync();
+  const labels = d.labels.dataSync();
   const out: DataRecord[] = [];
   for (let i = 0; i < n; i++) {
     const r: DataRecord = {};
-    for (let j = 0; j < f; j++) r[`p${j}`] = d.images.data[i * f + j]!;
-    r.label = d.labels[i]!;
+    for (let j = 0; j < f; j++) r[`p${j}`] = Number(images[i * f + j]!);
+    r.label = Number(labels[i]!);
     out.push(r);
   }
   return out;
@@ -225,8 +225,12 @@ export function digitsToRecords(d: Digits): DataRecord[] {
 // ---------------------------------------------------------------------------------------------
 // Preparation helpers
 
-/** A permutation of 0..n-1, reproducible for a seed (Fisher–Yates over mulberry32). */
-export function permutation(n: number, seed = 0): Int32Array {
+/** A permutation of 0..n-1 as an i32 tensor, reproducible for a seed (Fisher–Yates over mulberry32). */
+export function permutation(n: number, seed = 0): NxTensor {
+  return nx.tensor(permutedIndices(n, seed));
+}
+
+function permutedIndices(n: number, seed: number): Int32Array {
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   const rand = mulberry32(seed);
@@ -241,7 +245,7 @@ export function permutation(n: number, seed = 0): Int32Array {
 
 /** A shuffled copy of an array, reproducible for a seed. */
 export function shuffle<T>(items: readonly T[], seed = 0): T[] {
-  return Array.from(permutation(items.length, seed), (i) => items[i]!);
+  return Array.from(permutedIndices(items.length, seed), (i) => items[i]!);
 }
 
 /** Options for {@link trainTestSplit}. */
@@ -252,18 +256,23 @@ export interface SplitOptions {
   seed?: number;
   /** Shuffle before splitting. Default true. */
   shuffle?: boolean;
-  /** Keep class proportions: a function giving each row's class. */
-  stratify?: (row: number) => string | number;
+  /** Keep class proportions: each row's class, as a tensor or array of labels (as scikit-learn's `stratify=y`) or a function of the row index. */
+  stratify?: ((row: number) => string | number) | NxTensor | ArrayLike<string | number>;
 }
 
-/** The row indices of a train/test split. */
+/** The row indices of a train/test split (i32 tensors, for `nx.take` or {@link takeRows}). */
 export interface Split {
-  train: Int32Array;
-  test: Int32Array;
+  train: NxTensor;
+  test: NxTensor;
 }
 
 /** Split row indices 0..n-1 into train and test, reproducibly. */
 export function splitIndices(n: number, opts: SplitOptions = {}): Split {
+  const s = splitRows(n, opts);
+  return { train: nx.tensor(s.train), test: nx.tensor(s.test) };
+}
+
+function splitRows(n: number, opts: SplitOptions): { train: Int32Array; test: Int32Array } {
   const testSize = opts.testSize ?? 0.2;
   if (!(testSize > 0) || (testSize >= 1 && !Number.isInteger(testSize)) || testSize >= n)
     throw new Error(
@@ -272,12 +281,19 @@ export function splitIndices(n: number, opts: SplitOptions = {}): Split {
   const order =
     opts.shuffle === false
       ? Int32Array.from({ length: n }, (_, i) => i)
-      : permutation(n, opts.seed ?? 0);
+      : permutedIndices(n, opts.seed ?? 0);
   const nTest = testSize < 1 ? Math.round(n * testSize) : testSize;
   if (opts.stratify) {
-    const groups = new Map<string | number, number[]>();
+    const st = opts.stratify;
+    const labels: ArrayLike<unknown> | undefined =
+      st instanceof nx.Tensor ? st.dataSync() : typeof st === "function" ? undefined : st;
+    if (labels && labels.length !== n)
+      throw new Error(`trainTestSplit: stratify has ${labels.length} labels for ${n} rows`);
+    const classOf = (i: number): unknown =>
+      labels ? labels[i] : (st as (row: number) => string | number)(i);
+    const groups = new Map<unknown, number[]>();
     for (const i of order) {
-      const k = opts.stratify(i);
+      const k = classOf(i);
       let g = groups.get(k);
       if (!g) groups.set(k, (g = []));
       g.push(i);
@@ -294,30 +310,53 @@ export function splitIndices(n: number, opts: SplitOptions = {}): Split {
   return { train: order.slice(nTest), test: order.slice(0, nTest) };
 }
 
-/** Split an array of rows into train and test (shuffled with a seed by default). */
+/**
+ * Split rows into train and test (shuffled with a seed by default): an array of records gives
+ * arrays, a tensor gives tensors (rows are its first axis), and a list `[x, y, …]` of tensors with
+ * the same number of rows is split with the same rows (`const {train: [xTr, yTr], test: [xTe,
+ * yTe]} = trainTestSplit([x, y])`).
+ */
 export function trainTestSplit<T>(
   rows: readonly T[],
+  opts?: SplitOptions,
+): { train: T[]; test: T[] };
+export function trainTestSplit(
+  rows: NxTensor,
+  opts?: SplitOptions,
+): { train: NxTensor; test: NxTensor };
+export function trainTestSplit(
+  rows: unknown,
   opts: SplitOptions = {},
-): { train: T[]; test: T[] } {
-  const s = splitIndices(rows.length, opts);
-  return { train: Array.from(s.train, (i) => rows[i]!), test: Array.from(s.test, (i) => rows[i]!) };
+): { train: unknown; test: unknown } {
+  if (rows instanceof nx.Tensor) {
+    if (rows.rank === 0) throw new Error("trainTestSplit: a scalar tensor has no rows");
+    const s = splitIndices(rows.shape[0]!, opts);
+    return { train: nx.take(rows, s.train), test: nx.take(rows, s.test) };
+  }
+  const list = rows as readonly unknown[];
+  if (list.length > 0 && list.every((r) => r instanceof nx.Tensor)) {
+    const ts = list as NxTensor[];
+    const n = ts[0]!.shape[0];
+    ts.forEach((t, i) => {
+      if (t.rank === 0 || t.shape[0] !== n)
+        throw new Error(
+          `trainTestSplit: tensor ${i} has shape [${t.shape.join(", ")}], expected ${n} rows like tensor 0`,
+        );
+    });
+    const s = splitIndices(n!, opts);
+    return { train: ts.map((t) => nx.take(t, s.train)), test: ts.map((t) => nx.take(t, s.test)) };
+  }
+  const s = splitRows(list.length, opts);
+  return { train: Array.from(s.train, (i) => list[i]!), test: Array.from(s.test, (i) => list[i]!) };
 }
 
-/** Rows of a row-major matrix, in the given order. */
-export function takeRows(m: Matrix, rows: ArrayLike<number>): Matrix {
-  const [, f] = m.shape;
-  const out = new Float32Array(rows.length * f);
-  for (let i = 0; i < rows.length; i++)
-    out.set(m.data.subarray(rows[i]! * f, rows[i]! * f + f), i * f);
-  return { data: out, shape: [rows.length, f] };
+/** Rows (first-axis entries) of a tensor in the given order: `nx.take(t, rows, {axis: 0})`. */
+export function takeRows(t: NxTensor, rows: NxTensor | ArrayLike<number>): NxTensor {
+  return nx.take(t, rows instanceof nx.Tensor ? rows : Array.from(rows));
 }
 
-/** Elements of a typed array, in the given order. */
-export function take<A extends Int32Array | Float32Array>(a: A, idx: ArrayLike<number>): A {
-  const out = new (a.constructor as new (n: number) => A)(idx.length);
-  for (let i = 0; i < idx.length; i++) out[i] = a[idx[i]!]!;
-  return out;
-}
+/** Same as {@link takeRows}. */
+export const take = takeRows;
 
 /** Records with no null in the given columns. */
 export function dropMissing<T extends DataRecord>(
@@ -330,28 +369,28 @@ export function dropMissing<T extends DataRecord>(
 }
 
 /**
- * Numeric columns of records as a [rows, columns] f32 matrix. Throws on a missing or
+ * Numeric columns of records as an f32 tensor [rows, columns]. Throws on a missing or
  * non-numeric value, naming the row and column (drop or impute missing values first).
  */
-export function recordsToMatrix(rows: readonly DataRecord[], columns: readonly string[]): Matrix {
+export function recordsToTensor(rows: readonly DataRecord[], columns: readonly string[]): NxTensor {
   const data = new Float32Array(rows.length * columns.length);
   rows.forEach((r, i) =>
     columns.forEach((c, j) => {
       const v = r[c];
       if (typeof v !== "number")
         throw new Error(
-          `recordsToMatrix: row ${i}, column '${c}' is ${v === null || v === undefined ? "missing" : JSON.stringify(v)}, expected a number`,
+          `recordsToTensor: row ${i}, column '${c}' is ${v === null || v === undefined ? "missing" : JSON.stringify(v)}, expected a number`,
         );
       data[i * columns.length + j] = v;
     }),
   );
-  return { data, shape: [rows.length, columns.length] };
+  return nx.tensor(data, { shape: [rows.length, columns.length] });
 }
 
-/** A categorical encoding: the sorted distinct values and each row's index among them. */
+/** A categorical encoding: the sorted distinct values and each row's index among them (an i32 tensor). */
 export interface Categories {
   classes: Array<string | number>;
-  indices: Int32Array;
+  indices: NxTensor;
 }
 
 /** Encode a categorical column as class indices (classes sorted, so the encoding is stable). */
@@ -374,62 +413,60 @@ export function labelEncode(
       );
     indices[i] = k;
   });
-  return { classes: cls, indices };
+  return { classes: cls, indices: nx.tensor(indices) };
 }
 
-/** One-hot encode class indices into a [n, numClasses] f32 matrix. */
-export function oneHot(indices: ArrayLike<number>, numClasses: number): Matrix {
-  const data = new Float32Array(indices.length * numClasses);
-  for (let i = 0; i < indices.length; i++) {
-    const k = indices[i]!;
+/** One-hot encode class indices (a tensor or numbers) into an f32 tensor [n, numClasses]. */
+export function oneHot(indices: NxTensor | ArrayLike<number>, numClasses: number): NxTensor {
+  const idx = indices instanceof nx.Tensor ? indices.dataSync() : indices;
+  for (let i = 0; i < idx.length; i++) {
+    const k = Number(idx[i]!);
     if (!(k >= 0 && k < numClasses && Number.isInteger(k)))
       throw new Error(`oneHot: index ${k} at row ${i} is outside 0..${numClasses - 1}`);
-    data[i * numClasses + k] = 1;
   }
-  return { data, shape: [indices.length, numClasses] };
+  return nx.oneHot(
+    indices instanceof nx.Tensor ? indices : Array.from(indices as ArrayLike<number>),
+    numClasses,
+  );
 }
 
-/** Per-column mean and standard deviation, to standardise other data the same way. */
+/** Per-column mean and standard deviation (f32 tensors [columns]), to standardise other data the same way. */
 export interface Standardizer {
-  mean: Float32Array;
-  std: Float32Array;
-  /** (x - mean) / std column-wise, returning a new matrix. */
-  transform(m: Matrix): Matrix;
+  mean: NxTensor;
+  std: NxTensor;
+  /** (x - mean) / std column-wise, a new f32 tensor. */
+  transform(x: NxTensor): NxTensor;
 }
 
-/** Fit a standardiser on a matrix (columns with zero spread get std 1). */
-export function fitStandardizer(m: Matrix): Standardizer {
-  const [n, f] = m.shape;
-  const mean = new Float32Array(f);
-  const std = new Float32Array(f);
-  for (let j = 0; j < f; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += m.data[i * f + j]!;
-    const mu = n > 0 ? s / n : 0;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (m.data[i * f + j]! - mu) ** 2;
-    const sd = n > 0 ? Math.sqrt(v / n) : 0;
-    mean[j] = mu;
-    std[j] = sd > 1e-12 ? sd : 1;
-  }
+/** Fit a standardiser on a [rows, columns] tensor (columns with zero spread get std 1). */
+export function fitStandardizer(x: NxTensor): Standardizer {
+  if (!(x instanceof nx.Tensor) || x.rank !== 2)
+    throw new Error(
+      `fitStandardizer: expected a [rows, columns] tensor, got ${x instanceof nx.Tensor ? `shape [${x.shape.join(", ")}]` : typeof x}`,
+    );
+  const f = x.shape[1]!;
+  const xf = nx.cast(x, "f64");
+  const mean = x.shape[0] === 0 ? nx.zeros([f], { dtype: "f64" }) : nx.mean(xf, 0);
+  const sd = x.shape[0] === 0 ? nx.zeros([f], { dtype: "f64" }) : nx.standardDeviation(xf, 0);
+  const std = nx.where(nx.greater(sd, 1e-12), sd, 1);
+  const mean32 = nx.cast(mean, "f32");
+  const std32 = nx.cast(std, "f32");
   return {
-    mean,
-    std,
-    transform(x: Matrix): Matrix {
-      if (x.shape[1] !== f)
+    mean: mean32,
+    std: std32,
+    transform(t: NxTensor): NxTensor {
+      if (!(t instanceof nx.Tensor) || t.rank !== 2 || t.shape[1] !== f)
         throw new Error(
-          `standardize: the matrix has ${x.shape[1]} columns, the standardiser was fitted on ${f}`,
+          `standardize: the tensor has shape [${t instanceof nx.Tensor ? t.shape.join(", ") : typeof t}], the standardiser was fitted on ${f} columns`,
         );
-      const out = new Float32Array(x.data.length);
-      for (let i = 0; i < x.data.length; i++) out[i] = (x.data[i]! - mean[i % f]!) / std[i % f]!;
-      return { data: out, shape: [x.shape[0], f] };
+      return nx.divide(nx.subtract(nx.cast(t, "f32"), mean32), std32);
     },
   };
 }
 
-/** Standardise the columns of a matrix to mean 0, std 1 (fit and transform in one). */
-export function standardize(m: Matrix): Matrix {
-  return fitStandardizer(m).transform(m);
+/** Standardise the columns of a [rows, columns] tensor to mean 0, std 1 (fit and transform in one). */
+export function standardize(x: NxTensor): NxTensor {
+  return fitStandardizer(x).transform(x);
 }
 
 /** Index ranges of consecutive batches over n rows (the last one may be smaller unless dropLast). */
@@ -451,17 +488,4 @@ export function batchRanges(
 /** Split an array into consecutive batches. */
 export function batch<T>(items: readonly T[], batchSize: number, dropLast = false): T[][] {
   return batchRanges(items.length, batchSize, dropLast).map(([s, e]) => items.slice(s, e));
-}
-
-/** A matrix (or typed array with a shape) as a tsnb/nx tensor, sharing memory. */
-export function toTensor(
-  m: Matrix | { data: Float32Array | Int32Array; shape: readonly number[] },
-): NxTensor {
-  const dtype = m.data instanceof Int32Array ? "i32" : "f32";
-  return fromHost({ dtype, shape: [...m.shape], data: m.data });
-}
-
-/** Numeric columns of records as an f32 tensor [rows, columns] (see {@link recordsToMatrix}). */
-export function recordsToTensor(rows: readonly DataRecord[], columns: readonly string[]): NxTensor {
-  return toTensor(recordsToMatrix(rows, columns));
 }

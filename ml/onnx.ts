@@ -9,7 +9,9 @@
  * wrong name, dtype or shape gives an error in tsnb's terms that lists what the model expects.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import ort from "onnxruntime-node";
 import type { Output } from "../core/outputs.ts";
 import {
@@ -47,16 +49,12 @@ export interface LoadOptions {
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
 }
 
-/** What `run` accepts for one input: an nx tensor, a host tensor, a typed array, a number or an array of numbers. */
+/** What `run` accepts for one input: an nx tensor, an onnxruntime `Tensor`, a typed array, a number or nested arrays of numbers. */
 export type FeedValue =
-  | HostTensor
-  | HostData
-  | number
-  | bigint
-  | boolean
-  | number[]
-  | { toHost(): Promise<HostTensor> }
-  | unknown;
+  NxTensor | ort.Tensor | HostData | number | bigint | boolean | NestedNumbers;
+
+/** Nested arrays of numbers (they take the model's dtype). */
+export type NestedNumbers = number | boolean | NestedNumbers[];
 
 const ORT_TO_DTYPE: Record<string, string> = {
   float32: "f32",
@@ -165,8 +163,11 @@ export class OnnxModel {
   }
 
   /**
-   * Check feeds against the model and convert them to ORT tensors. Dynamic dimensions that share
-   * a name (e.g. "batch") must agree across inputs. Throws listing the expected inputs.
+   * Convert feeds to ORT tensors, refusing before ONNX Runtime only what ONNX Runtime itself would
+   * refuse (a missing input, a dtype other than the declared one, a rank other than the declared
+   * one — except for declared scalars, which take any shape, as ORT lets `[1]` through for Silero's
+   * `sr` —, a fixed dimension of another size), with an error listing what the model expects.
+   * Names the model does not have are ignored when every input is given (as ORT does).
    */
   prepare(feeds: Record<string, FeedValue>): Record<string, ort.Tensor> {
     const fail = (msg: string): never => {
@@ -176,58 +177,61 @@ export class OnnxModel {
     };
     if (feeds === null || typeof feeds !== "object")
       fail(`expected an object of inputs by name, got ${feeds === null ? "null" : typeof feeds}`);
-    let count = 0;
-    for (const name in feeds) {
-      if (!this.expected.has(name)) fail(`unknown input '${name}'`);
-      count++;
-    }
-    const missing =
-      count === this.inputs.length
-        ? []
-        : this.inputs.filter((s) => !(s.name in feeds)).map((s) => s.name);
-    if (missing.length > 0)
+    const missing = this.inputs.filter((s) => !(s.name in feeds)).map((s) => s.name);
+    if (missing.length > 0) {
+      const unknown = Object.keys(feeds).filter((k) => !this.expected.has(k));
       fail(
-        `missing input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`,
+        `missing input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}` +
+          (unknown.length
+            ? ` (given ${unknown.map((u) => `'${u}'`).join(", ")}, which the model does not have)`
+            : ""),
       );
-    const symbols = new Map<string, { size: number; input: string }>();
+    }
     const out: Record<string, ort.Tensor> = {};
     for (const spec of this.inputs) {
       if (!spec.isTensor) fail(`input '${spec.name}' is not a tensor; tsnb only feeds tensors`);
-      const value = feeds[spec.name];
-      const host = toHostFeed(value, spec, fail);
-      if (host.dtype !== spec.dtype)
+      const t = toOrtFeed(feeds[spec.name]!, spec, fail);
+      const dtype = dtypeOfOrt(t.type);
+      if (dtype !== spec.dtype)
         fail(
-          `input '${spec.name}' has dtype ${host.dtype}, expected ${spec.dtype}${spec.dtype in DTYPE_TO_ORT ? ` (cast it first, e.g. nx.cast(x, "${spec.dtype}"))` : ""}`,
+          `input '${spec.name}' has dtype ${dtype}, expected ${spec.dtype}${spec.dtype in DTYPE_TO_ORT ? ` (cast it first, e.g. nx.cast(x, "${spec.dtype}"))` : ""}`,
         );
-      if (spec.shape !== null) {
-        if (host.shape.length !== spec.shape.length)
+      const dims = t.dims as readonly number[];
+      if (spec.shape !== null && spec.shape.length > 0) {
+        if (dims.length !== spec.shape.length)
           fail(
-            `input '${spec.name}' has shape [${host.shape.join(", ")}] (rank ${host.shape.length}), expected rank ${spec.shape.length} ${formatShape(spec.shape)}`,
+            `input '${spec.name}' has shape [${dims.join(", ")}] (rank ${dims.length}), expected rank ${spec.shape.length} ${formatShape(spec.shape)}`,
           );
         spec.shape.forEach((d, i) => {
-          const got = host.shape[i]!;
-          if (typeof d === "number" && d !== got)
+          if (typeof d === "number" && d !== dims[i])
             fail(
-              `input '${spec.name}' has shape [${host.shape.join(", ")}], expected ${formatShape(spec.shape)} (dimension ${i} must be ${d})`,
+              `input '${spec.name}' has shape [${dims.join(", ")}], expected ${formatShape(spec.shape)} (dimension ${i} must be ${d})`,
             );
-          if (typeof d === "string") {
-            const seen = symbols.get(d);
-            if (seen && seen.size !== got)
-              fail(
-                `input '${spec.name}' has ${d}=${got} (dimension ${i}) but input '${seen.input}' has ${d}=${seen.size}`,
-              );
-            symbols.set(d, { size: got, input: spec.name });
-          }
         });
       }
-      // tsnb/nx tensors already hold an ORT tensor: pass it through without a copy
-      const own = (value as { toOrt?: () => ort.Tensor } | null)?.toOrt;
-      out[spec.name] =
-        typeof own === "function"
-          ? own.call(value)
-          : new ort.Tensor(ortOfDtype(host.dtype), host.data as never, host.shape);
+      out[spec.name] = t;
     }
     return out;
+  }
+
+  /** Named dynamic dimensions that differ between inputs (a likely cause when the model fails). */
+  private dimensionConflicts(prepared: Record<string, ort.Tensor>): string[] {
+    const seen = new Map<string, { size: number; input: string }>();
+    const notes: string[] = [];
+    for (const spec of this.inputs) {
+      const dims = prepared[spec.name]?.dims;
+      if (!dims || !spec.shape || spec.shape.length !== dims.length) continue;
+      spec.shape.forEach((d, i) => {
+        if (typeof d !== "string") return;
+        const prev = seen.get(d);
+        if (prev && prev.size !== dims[i])
+          notes.push(
+            `input '${spec.name}' has ${d}=${dims[i]} (dimension ${i}) but input '${prev.input}' has ${d}=${prev.size}`,
+          );
+        else if (!prev) seen.set(d, { size: dims[i]!, input: spec.name });
+      });
+    }
+    return notes;
   }
 
   /** Run the model: inputs by name (nx tensors, typed arrays, numbers), outputs by name as nx tensors. */
@@ -240,8 +244,11 @@ export class OnnxModel {
       const shapes = Object.entries(prepared)
         .map(([k, t]) => `${k}: ${dtypeOfOrt(t.type)} [${t.dims.join(", ")}]`)
         .join(", ");
+      const notes = this.dimensionConflicts(prepared);
       throw new Error(
-        `onnx.run: the model (${this.source}) failed on inputs ${shapes}: ${String((e as Error).message ?? e).split("\n")[0]}`,
+        `onnx.run: the model (${this.source}) failed on inputs ${shapes}: ${String((e as Error).message ?? e).split("\n")[0]}` +
+          (notes.length ? `\n(note: ${notes.join("; ")})` : ""),
+        { cause: e },
       );
     }
     const out: Record<string, NxTensor> = {};
@@ -312,7 +319,28 @@ function castArray(values: number[], dtype: string): HostData {
   }
 }
 
-function toHostFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): HostTensor {
+/** An onnxruntime Tensor, also one made by another copy of onnxruntime-node (its own `Tensor` class). */
+function isOrtTensorLike(v: unknown): v is ort.Tensor {
+  if (v instanceof ort.Tensor) return true;
+  if (v === null || typeof v !== "object") return false;
+  const o = v as { type?: unknown; dims?: unknown; data?: unknown };
+  return typeof o.type === "string" && Array.isArray(o.dims) && ArrayBuffer.isView(o.data);
+}
+
+/** One feed as an ORT tensor: nx tensors and ORT tensors pass through without a copy. */
+function toOrtFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): ort.Tensor {
+  if (v instanceof ort.Tensor) return v;
+  const own = (v as { toOrt?: () => ort.Tensor } | null)?.toOrt;
+  if (typeof own === "function") return own.call(v);
+  if (isOrtTensorLike(v)) {
+    const o = v as unknown as { type: OrtType; data: HostData; dims: readonly number[] };
+    return new ort.Tensor(o.type, o.data as never, o.dims.slice());
+  }
+  const host = toPlainFeed(v, spec, fail);
+  return new ort.Tensor(ortOfDtype(host.dtype), host.data as never, host.shape);
+}
+
+function toPlainFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): HostTensor {
   const host = toHostSync(v);
   if (host) return host;
   // Plain values: numbers, bigints, booleans and (nested) arrays take the model's dtype.
@@ -357,7 +385,7 @@ function toHostFeed(v: FeedValue, spec: ValueSpec, fail: (m: string) => never): 
     return { dtype, shape, data: v as unknown as HostData };
   }
   return fail(
-    `input '${spec.name}' must be a tensor, a typed array or numbers, got ${v === null ? "null" : typeof v}`,
+    `input '${spec.name}' must be a tensor (nx or onnxruntime), a typed array or numbers, got ${v === null ? "null" : typeof v}`,
   );
 }
 
@@ -396,11 +424,61 @@ export async function load(
   try {
     session = await cachedSession(bytes, options);
   } catch (e) {
+    const provider = explainProviders(options.executionProviders ?? ["cpu"], e);
+    if (provider) throw new Error(`onnx.load: '${source}': ${provider}`, { cause: e });
     throw new Error(
       `onnx.load: '${source}' is not a model ONNX Runtime can load: ${(e as Error).message.split("\n")[0]}`,
+      { cause: e },
     );
   }
   return new OnnxModel(session, source);
+}
+
+/** The folder onnxruntime-node loads its native libraries (and execution provider libraries) from. */
+function ortBinFolder(): string {
+  const req = createRequire(import.meta.url);
+  const root = dirname(req.resolve("onnxruntime-node/package.json"));
+  return join(root, "bin", "napi-v6", process.platform, process.arch);
+}
+
+/**
+ * When session creation failed because an execution provider cannot be used, says which one,
+ * which library is missing and what to install; undefined when the providers are not the cause.
+ */
+export function explainProviders(
+  providers: readonly unknown[],
+  error: unknown,
+): string | undefined {
+  const msg = String((error as Error)?.message ?? error);
+  const names = providers.map((p) =>
+    String(typeof p === "string" ? p : ((p as { name?: string })?.name ?? p)).toLowerCase(),
+  );
+  const backends = ort.listSupportedBackends();
+  const bin = ortBinFolder();
+  for (const name of names) {
+    const backend = backends.find((b) => b.name === name);
+    if (!backend) {
+      if (name === "cpu") continue;
+      return `execution provider '${name}' is not in this build of onnxruntime-node (${process.platform}/${process.arch}: ${backends.map((b) => b.name).join(", ")}); use one of those, e.g. executionProviders: ["cpu"]`;
+    }
+    if (backend.bundled) continue;
+    const label = name === "tensorrt" ? "TensorRT" : name.toUpperCase();
+    const libs = [`libonnxruntime_providers_shared.so`, `libonnxruntime_providers_${name}.so`];
+    const missing = libs.filter((l) => !existsSync(join(bin, l)));
+    const failedToLoad = /failed to load|cannot open shared object|load library/i.test(msg);
+    if (missing.length === 0 && !failedToLoad) continue;
+    const what =
+      missing.length > 0
+        ? `its librar${missing.length > 1 ? "ies" : "y"} ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing from ${bin}`
+        : `onnxruntime-node could not load it (${msg.split("\n")[0]}): the ${name === "tensorrt" ? "TensorRT 10" : "CUDA 12 and cuDNN 9"} libraries it links to are not on this machine`;
+    return (
+      `execution provider '${name}' cannot be used: ${what}. ` +
+      `onnxruntime-node's npm package ships only the CPU (and WebGPU) libraries; its install script downloads the ${label} ones (NuGet package Microsoft.ML.OnnxRuntime.Gpu.Linux), and this project turns install scripts off ("allowScripts": {"onnxruntime-node": false}). ` +
+      `To use ${label}: on a machine with an NVIDIA GPU, install CUDA 12 and cuDNN 9${name === "tensorrt" ? " and TensorRT 10" : ""} (NVIDIA's cuda-toolkit-12 and cudnn9-cuda-12 packages), then run \`node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12\` (it needs the network). ` +
+      `Otherwise load with executionProviders: ["cpu"].`
+    );
+  }
+  return undefined;
 }
 
 export { isHostTensor, toHost };

@@ -75,14 +75,12 @@ const INFERENCE = {
   },
 };
 
-/** Data the loop accepts for x or y: an nx tensor, a host tensor, a {data, shape} matrix or labels. */
-export type DataInput =
-  | HostTensor
-  | { data: HostData; shape: readonly number[] }
-  | Int32Array
-  | Float32Array
-  | number[]
-  | unknown;
+/**
+ * Data the loop accepts for x or y: an nx tensor (the one currency of tsnb's ML side; integer
+ * tensors of class indices as labels), or nested arrays of numbers and typed arrays, which are
+ * read as nx would read them.
+ */
+export type DataInput = Tensor | nx.NestedArray | Int32Array | Float32Array;
 
 /** Options of a {@link Trainer}. */
 export interface TrainerOptions {

@@ -10,6 +10,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import ort from "onnxruntime-node";
+import * as nx from "../tensor/index.ts";
 import { type Audio, resample } from "./audio.ts";
 import { packageRoot } from "./datasets.ts";
 import { type OnnxModel, load } from "./onnx.ts";
@@ -50,12 +51,9 @@ export function loadSilero(): Promise<OnnxModel> {
 }
 
 /** Speech probability of each frame (one per `frameSamples` samples at 16 kHz). */
-export async function speechProbabilities(
-  audio: Audio,
-  opts: VadOptions = {},
-): Promise<Float32Array> {
+export async function speechProbabilities(audio: Audio, opts: VadOptions = {}): Promise<nx.Tensor> {
   const model = opts.model ?? (await loadSilero());
-  const samples = resample(audio.samples, audio.sampleRate, 16000);
+  const samples = resample(audio.samples, audio.sampleRate, 16000).dataSync() as Float32Array;
   const frame = opts.frameSamples ?? 480;
   const names = new Set(model.inputs.map((i) => i.name));
   const stateNames = names.has("state") ? ["state"] : ["h", "c"];
@@ -93,15 +91,16 @@ export async function speechProbabilities(
       state.c = res[outNames[2]!]!;
     }
   }
-  return probs;
+  return nx.tensor(probs);
 }
 
 /** Turn frame probabilities into speech segments (hysteresis, minimum silence and speech lengths). */
 export function segmentsFromProbabilities(
-  probs: Float32Array,
+  probabilities: nx.Tensor | Float32Array,
   frameSeconds: number,
   opts: VadOptions = {},
 ): SpeechSegment[] {
+  const probs = probabilities instanceof nx.Tensor ? probabilities.dataSync() : probabilities;
   const on = opts.threshold ?? 0.5;
   const off = opts.negativeThreshold ?? Math.max(0.01, on - 0.15);
   const minSilence = opts.minSilence ?? 0.3;

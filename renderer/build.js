@@ -92,7 +92,7 @@ function copyStatic() {
   copyFileSync(join(here, "favicon.svg"), join(out, "favicon.svg"));
 }
 
-/** Newest mtime of the renderer's own sources and of core/ (the page bundles both). */
+/** Newest mtime of the renderer's own sources and of what it bundles (core/, smart-cells/, …). */
 function newestSource() {
   let newest = 0;
   const walk = (dir) => {
@@ -104,7 +104,7 @@ function newestSource() {
       else if (/\.(ts|css|js|html|svg)$/.test(name)) newest = Math.max(newest, st.mtimeMs);
     }
   };
-  for (const d of ["renderer", "core", "stdlib", "tensor"]) walk(join(root, d));
+  for (const d of ["renderer", "core", "smart-cells", "stdlib", "tensor"]) walk(join(root, d));
   return Math.floor(newest);
 }
 

@@ -14,11 +14,18 @@ import { button, formatDuration, h } from "./dom.ts";
 import { CellCodeEditor } from "./editor.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { renderOutput, type OutputHost } from "./outputs.ts";
+import { SmartCellPanel, type SmartCellActions } from "./smart-cell-view.ts";
+import { SMART_CELLS } from "../smart-cells/index.ts";
+import type { ScanContext } from "../smart-cells/types.ts";
 
 /** What a cell view asks the notebook for. */
-export interface CellActions extends OutputHost {
+export interface CellActions extends OutputHost, SmartCellActions {
   run(cellId: string): void;
   insertBelow(cellId: string, type: "code" | "markdown"): void;
+  /** Insert a smart cell of `kind` below, its attrs drawn from the current scan. */
+  insertSmartBelow(cellId: string, kind: string): void;
+  /** What the binding scan found so far (for smart-cell forms). */
+  scan(): ScanContext;
   delete(cellId: string): void;
   move(cellId: string, offset: number): void;
   sourceChanged(cellId: string, source: string): void;
@@ -32,6 +39,7 @@ export class CellView {
   private cell: Cell;
   private state: CellSessionState | null = null;
   readonly codeEditor: CellCodeEditor | null = null;
+  private smartPanel: SmartCellPanel | null = null;
   private readonly body: HTMLElement;
   private readonly statusEl: HTMLElement;
   private readonly outputsEl: HTMLElement;
@@ -51,7 +59,12 @@ export class CellView {
       "data-cell-type": cell.type,
       tabindex: "-1",
       role: "group",
-      "aria-label": cell.type === "markdown" ? "Markdown cell" : "Code cell",
+      "aria-label":
+        cell.type === "markdown"
+          ? "Markdown cell"
+          : cell.type === "smart"
+            ? "Smart cell"
+            : "Code cell",
     });
     this.element.addEventListener("focusin", () => actions.select(cell.id));
     this.element.addEventListener("mousedown", () => actions.select(cell.id));
@@ -84,6 +97,7 @@ export class CellView {
         }),
         "Markdown",
       ),
+      smartCellMenu((kind) => actions.insertSmartBelow(cell.id, kind), "Insert smart cell"),
       button("Move up", () => actions.move(cell.id, -1), { icon: "↑", title: "Move up (Alt+↑)" }),
       button("Move down", () => actions.move(cell.id, 1), {
         icon: "↓",
@@ -101,6 +115,10 @@ export class CellView {
     if (cell.type === "markdown") {
       this.element.append(toolbar, this.body);
       this.showMarkdown();
+    } else if (cell.type === "smart") {
+      this.smartPanel = new SmartCellPanel(cell, actions.scan(), actions);
+      this.body.append(this.smartPanel.element);
+      this.element.append(toolbar, this.body, this.statusEl, this.outputsEl);
     } else {
       const editor = new CellCodeEditor(cell.id, cell.source, {
         onChange: (source) => actions.sourceChanged(cell.id, source),
@@ -110,16 +128,17 @@ export class CellView {
       });
       (this as { codeEditor: CellCodeEditor | null }).codeEditor = editor;
       this.body.append(editor.element);
-      const label =
-        cell.type === "smart"
-          ? h("div", { class: "cell-kind" }, `Smart cell · ${cell.kind}`)
-          : null;
-      this.element.append(toolbar, label ?? "", this.body, this.statusEl, this.outputsEl);
+      this.element.append(toolbar, this.body, this.statusEl, this.outputsEl);
     }
   }
 
   get id(): string {
     return this.cell.id;
+  }
+
+  /** New binding scan: a smart cell's form redraws its lists. */
+  updateScan(): void {
+    if (this.cell.type === "smart") this.smartPanel?.update(this.cell, this.actions.scan());
   }
 
   get type(): Cell["type"] {
@@ -141,7 +160,8 @@ export class CellView {
   update(cell: Cell, state: CellSessionState | undefined, remoteSource: boolean): void {
     const sourceChanged = cell.source !== this.cell.source;
     this.cell = cell;
-    if (sourceChanged && remoteSource) {
+    if (cell.type === "smart") this.smartPanel?.update(cell, this.actions.scan());
+    if (sourceChanged && remoteSource && cell.type !== "smart") {
       if (this.codeEditor) this.codeEditor.setSource(cell.source);
       else if (this.markdownEditor) {
         if (this.markdownEditor.value !== cell.source) this.markdownEditor.value = cell.source;
@@ -297,7 +317,7 @@ export class CellView {
       if (old && (old.output === o || sameLiveChart(old.output, o))) {
         next.push({ output: o, el: old.el });
       } else {
-        next.push({ output: o, el: renderOutput(o, this.actions) });
+        next.push({ output: o, el: renderOutput(o, this.actions, this.cell.id) });
       }
     }
     // Patch the DOM in order, reusing kept elements.
@@ -315,6 +335,23 @@ export class CellView {
     this.codeEditor?.dispose();
     this.element.remove();
   }
+}
+
+/** A select listing the smart cells (resets after each choice). */
+export function smartCellMenu(onPick: (kind: string) => void, label: string): HTMLSelectElement {
+  const sel = h(
+    "select",
+    { class: "smart-menu", "aria-label": label, title: label },
+    h("option", { value: "" }, "+ Smart"),
+    ...SMART_CELLS.map((d) => h("option", { value: d.kind, title: d.description }, d.name)),
+  );
+  sel.addEventListener("click", (ev) => ev.stopPropagation());
+  sel.addEventListener("change", () => {
+    const kind = sel.value;
+    sel.value = "";
+    if (kind) onPick(kind);
+  });
+  return sel;
 }
 
 function withShort(b: HTMLButtonElement, text: string): HTMLButtonElement {

@@ -13,10 +13,12 @@
 import { h } from "./dom.ts";
 import { highlightCode } from "./markdown.ts";
 import { popupLayer } from "./editor-popups.ts";
+import { applyErrorMark, sameMark, type ErrorMark } from "./error-output.ts";
 type MonacoModule = typeof import("./monaco-entry.ts");
 type Monaco = MonacoModule["monaco"];
 type IStandaloneCodeEditor = import("monaco-editor").editor.IStandaloneCodeEditor;
 type ITextModel = import("monaco-editor").editor.ITextModel;
+type IEditorDecorationsCollection = import("monaco-editor").editor.IEditorDecorationsCollection;
 
 let loading: Promise<MonacoModule> | null = null;
 
@@ -80,6 +82,9 @@ export class CellCodeEditor {
   /** The user's interaction count when `focus()` was asked before the editor existed. */
   private focusAskedAt = -1;
   private disposed = false;
+  /** The line where the last run failed (errors in place), and its decorations. */
+  private errorMark: ErrorMark | null = null;
+  private errorDecorations: IEditorDecorationsCollection | null = null;
 
   constructor(
     readonly cellId: string,
@@ -213,6 +218,7 @@ export class CellCodeEditor {
       "!suggestWidgetVisible && !findWidgetVisible",
     );
     editor.onDidFocusEditorText(() => this.callbacks.onFocus());
+    this.errorDecorations = applyErrorMark(monaco, editor, this.errorMark, null);
     this.staticView?.remove();
     this.staticView = null;
     if (this.wantFocus) {
@@ -222,12 +228,36 @@ export class CellCodeEditor {
     }
   }
 
+  /** Mark the line where the cell's last run failed (null: no mark). */
+  setErrorMark(mark: ErrorMark | null): void {
+    if (sameMark(mark, this.errorMark)) return;
+    this.errorMark = mark;
+    const m = monacoIfLoaded();
+    if (this.editor && m)
+      this.errorDecorations = applyErrorMark(m, this.editor, mark, this.errorDecorations);
+  }
+
+  /** Put the cursor at a position (1-based) and focus the editor. */
+  revealPosition(line: number, column: number): void {
+    if (!this.editor) {
+      this.focus();
+      void this.activate().then(() => {
+        if (this.editor) this.revealPosition(line, column);
+      });
+      return;
+    }
+    this.editor.setPosition({ lineNumber: line, column });
+    this.editor.revealLineInCenterIfOutsideViewport(line);
+    this.editor.focus();
+  }
+
   /** Replace the editor by static code again (the model is kept). */
   deactivate(): void {
     if (!this.editor || this.editor.hasTextFocus()) return;
     this.source = this.getSource();
     this.editor.dispose();
     this.editor = null;
+    this.errorDecorations = null;
     this.element.querySelector(".monaco-host")?.remove();
     this.showStatic();
   }

@@ -14,6 +14,11 @@ import { button, h } from "./dom.ts";
 import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
 import { interactionCount, LazyEditors, loadMonaco } from "./editor.ts";
 import { pushChartRows } from "./outputs.ts";
+import { syncInputs } from "./inputs.ts";
+import { smartCellMenu } from "./cell-view.ts";
+import { availableBindings, definitionOf, generate } from "../smart-cells/index.ts";
+import type { ScanContext } from "../smart-cells/types.ts";
+import { errorMarks } from "./error-output.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -26,6 +31,16 @@ export interface NotebookHost {
   clientId(): string;
   resolveConflict(choice: "reload" | "keep-mine"): void;
 }
+
+/** Operations after which the error lines marked in editors may change. */
+const ERROR_MARK_OPS = new Set<Operation["type"]>([
+  "evaluation-started",
+  "evaluation-finished",
+  "output-appended",
+  "clear-outputs",
+  "notebook-replaced",
+  "delete-cell",
+]);
 
 /** Delay before a burst of typing is sent as one `set-cell-source`. */
 const SOURCE_DEBOUNCE_MS = 150;
@@ -55,12 +70,16 @@ export class NotebookView {
   private readonly pendingSource = new Map<string, { source: string; timer: number }>();
   private lastKey: { key: string; at: number } | null = null;
   private declTimer: number | null = null;
+  /** The binding scan as of `scanCells` (recomputed only when cell states change). */
+  private scanCache: { cells: SessionData["cells"]; scan: ScanContext } | null = null;
+  private lastScan: ScanContext | null = null;
 
   constructor(
     data: SessionData,
     private readonly host: NotebookHost,
   ) {
     this.data = data;
+    syncInputs(data.inputs);
     this.titleEl = h("h1", {
       class: "nb-title",
       contenteditable: "plaintext-only",
@@ -168,6 +187,7 @@ export class NotebookView {
         liveChartIds.add(op.update.id);
     }
     this.data = data;
+    syncInputs(data.inputs);
     this.render(op);
     if (
       op &&
@@ -296,6 +316,12 @@ export class NotebookView {
         this.sectionEls.delete(id);
       }
     }
+    if (!op || ERROR_MARK_OPS.has(op.type)) this.showErrorMarks();
+    const scan = this.scan();
+    if (scan !== this.lastScan) {
+      this.lastScan = scan;
+      for (const view of this.cellViews.values()) if (view.type === "smart") view.updateScan();
+    }
     this.markSelected();
     if (focused instanceof HTMLElement && focused !== document.activeElement && focused.isConnected)
       focused.focus({ preventScroll: true });
@@ -340,6 +366,7 @@ export class NotebookView {
         text: true,
         cls: "ghost",
       }),
+      smartCellMenu((kind) => this.insertSmartAt(section.id, "end", kind), "Add smart cell"),
     );
     const head = h(
       "div",
@@ -397,10 +424,54 @@ export class NotebookView {
       }
     },
     escape: (cellId) => this.focusCell(cellId),
+    insertSmartBelow: (cellId, kind) => {
+      for (const s of this.data.notebook.sections) {
+        const i = s.cells.findIndex((c) => c.id === cellId);
+        if (i >= 0) return this.insertSmartAt(s.id, i + 1, kind);
+      }
+    },
+    scan: () => this.scan(),
+    setSmartAttrs: (cellId, attrs, source) =>
+      this.host.send({ type: "set-smart-cell-attrs", cellId, attrs, source }),
+    setAutoRun: (cellId, autoRun) => {
+      const cell = allCells(this.data.notebook).find((c) => c.id === cellId);
+      if (cell && cell.type !== "markdown")
+        this.host.send({
+          type: "set-cell-options",
+          cellId,
+          options: { ...(cell.options ?? {}), autoRun },
+        });
+    },
+    convertSmartCell: (cellId) => this.host.send({ type: "convert-smart-cell", cellId }),
     requestTablePage: (tableId, offset, limit) =>
       this.host.requestTablePage(tableId, offset, limit),
     setInputValue: (inputId, value) => this.host.send({ type: "set-input-value", inputId, value }),
+    describeCell: (cellId) => this.describeCell(cellId),
+    revealCell: (cellId, line, column) => {
+      this.cellActions.select(cellId);
+      this.cellViews.get(cellId)?.codeEditor?.revealPosition(line, column);
+    },
+    sendControlEvent: (controlId, event) =>
+      this.host.send({ type: "control-event", controlId, event }),
   };
+
+  /** "code cell 2 in “Load the data”": its place among the code cells, and its section. */
+  private describeCell(cellId: string): string | null {
+    let n = 0;
+    for (const section of this.data.notebook.sections)
+      for (const cell of section.cells) {
+        if (cell.type !== "markdown") n++;
+        if (cell.id === cellId)
+          return `code cell ${n}${section.title ? ` in “${section.title}”` : ""}`;
+      }
+    return null;
+  }
+
+  /** Mark in each editor the line where its code failed (errors in place). */
+  private showErrorMarks(): void {
+    const marks = errorMarks(this.data.cells);
+    for (const [id, view] of this.cellViews) view.codeEditor?.setErrorMark(marks.get(id) ?? null);
+  }
 
   private addSection(): void {
     const index = this.data.notebook.sections.length;
@@ -429,6 +500,38 @@ export class NotebookView {
       const i = s.cells.findIndex((c) => c.id === cellId);
       if (i >= 0) return this.insertAt(s.id, i + 1, type);
     }
+  }
+
+  /** The bindings the kernel described (smart-cell forms offer them). */
+  private scan(): ScanContext {
+    if (this.scanCache?.cells !== this.data.cells) {
+      const bindings = availableBindings(this.data);
+      // Keep the same object while nothing changed, so forms are not redrawn for every op.
+      const same =
+        this.scanCache && JSON.stringify(this.scanCache.scan.bindings) === JSON.stringify(bindings);
+      this.scanCache = {
+        cells: this.data.cells,
+        scan: same ? this.scanCache!.scan : { bindings },
+      };
+    }
+    return this.scanCache.scan;
+  }
+
+  private insertSmartAt(sectionId: string, index: number | "end", kind: string): void {
+    const section = this.data.notebook.sections.find((s) => s.id === sectionId);
+    const def = definitionOf(kind);
+    if (!section || !def) return;
+    const attrs = def.defaultAttrs(this.scan());
+    this.host.send({
+      type: "insert-cell",
+      sectionId,
+      index: index === "end" ? section.cells.length : index,
+      cellType: "smart",
+      cellId: newId(),
+      kind,
+      attrs,
+      source: generate(def, attrs).source,
+    });
   }
 
   private insertAt(sectionId: string, index: number | "end", type: "code" | "markdown"): void {

@@ -9,24 +9,18 @@
  * sanitizer; terminal text is escaped by ansi_up; images are <img> with a data: URL (SVG too,
  * never inlined). The switch over output types is exhaustive.
  */
+import { renderErrorOutput, type ErrorPlaceHost } from "./error-output.ts";
 import { AnsiUp } from "ansi_up";
 import { assertNever } from "../core/notebook.ts";
-import type {
-  Output,
-  ValuePreview,
-  InputSpec,
-  TableOutput,
-  VegaLiteOutput,
-} from "../core/outputs.ts";
+import type { Output, ValuePreview, TableOutput, VegaLiteOutput } from "../core/outputs.ts";
 import { button, h } from "./dom.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { renderControl, renderInputOutput, renderLayout, type InputHost } from "./inputs.ts";
 
-/** What outputs can ask of the app (more table rows, an input's new value). */
-export interface OutputHost {
+/** What outputs can ask of the app (more table rows, an input's new value, a control's event). */
+export interface OutputHost extends InputHost, ErrorPlaceHost {
   /** Ask the kernel for the page of a table starting at `offset`. */
   requestTablePage(tableId: string, offset: number, limit: number): void;
-  /** A user changed an input control. */
-  setInputValue(inputId: string, value: unknown): void;
 }
 
 /** Terminal output longer than this many lines is folded to its last lines. */
@@ -42,7 +36,8 @@ export function renderOutputs(outputs: readonly Output[], host: OutputHost): HTM
   return box;
 }
 
-export function renderOutput(output: Output, host: OutputHost): HTMLElement {
+/** Draw one output; `ownerCellId` is the cell it belongs to (errors say "this cell"). */
+export function renderOutput(output: Output, host: OutputHost, ownerCellId?: string): HTMLElement {
   switch (output.type) {
     case "terminal":
       return renderTerminal(output.text, output.stream);
@@ -76,47 +71,8 @@ export function renderOutput(output: Output, host: OutputHost): HTMLElement {
       );
     case "value":
       return h("div", { class: "output output-value" }, renderValue(output.preview, true));
-    case "error": {
-      const where = output.location
-        ? `line ${output.location.line}, column ${output.location.column}`
-        : "";
-      // "Uncaught": thrown by a timer or handler the cell started, or a promise nobody handled.
-      const uncaught =
-        output.uncaught === "rejection"
-          ? "Uncaught (in promise) "
-          : output.uncaught === "exception"
-            ? "Uncaught "
-            : "";
-      const box = h(
-        "div",
-        { class: `output output-error${output.interrupted ? " interrupted" : ""}`, role: "alert" },
-        h(
-          "div",
-          { class: "error-head" },
-          uncaught,
-          h("strong", {}, output.name),
-          `: ${output.message}`,
-        ),
-      );
-      if (where)
-        box.append(h("div", { class: "error-location" }, `at ${where} of the notebook file`));
-      if (output.excerpt) box.append(h("pre", { class: "error-excerpt" }, output.excerpt));
-      if (output.stack && output.stack.trim() && !output.interrupted) {
-        box.append(h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, output.stack)));
-      }
-      // The frames of tsnb, packages and Node left out of the stack above, one click away.
-      if (output.fullStack && !output.interrupted) {
-        box.append(
-          h(
-            "details",
-            { class: "error-full-stack" },
-            h("summary", {}, "Full stack trace"),
-            h("pre", {}, output.fullStack),
-          ),
-        );
-      }
-      return box;
-    }
+    case "error":
+      return renderErrorOutput(output, host, ownerCellId);
     case "frame":
       return h(
         "div",
@@ -135,7 +91,11 @@ export function renderOutput(output: Output, host: OutputHost): HTMLElement {
       );
     }
     case "input":
-      return renderInput(output.id, output.input, host);
+      return renderInputOutput(output, host);
+    case "control":
+      return renderControl(output, host);
+    case "layout":
+      return renderLayout(output, (outputs) => renderOutputs(outputs, host));
     default:
       return assertNever(output, "output");
   }
@@ -301,7 +261,8 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
     { class: "table-pager" },
     h("span", {}, `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`),
   );
-  if (t.totalRows > t.rows.length) {
+  // A table read from the file (id "") has only its saved rows: no kernel to page from.
+  if (t.totalRows > t.rows.length && t.id !== "") {
     const prev = button(
       "Previous page",
       () => host.requestTablePage(t.id, Math.max(0, t.offset - pageSize), pageSize),
@@ -374,91 +335,4 @@ export function pushChartRows(id: string, rows: unknown[], windowSize?: number):
   }
   void chart.view.runAsync();
   return true;
-}
-
-function renderInput(id: string, spec: InputSpec, host: OutputHost): HTMLElement {
-  const box = h("div", { class: "output output-input" });
-  const label = h("label", {}, h("span", { class: "input-label" }, spec.label));
-  switch (spec.kind) {
-    case "text": {
-      const el = h("input", { type: "text", value: spec.value });
-      el.addEventListener("change", () => host.setInputValue(id, el.value));
-      label.append(el);
-      break;
-    }
-    case "number": {
-      const el = h("input", { type: "number", value: spec.value, min: spec.min, max: spec.max });
-      el.addEventListener("change", () => host.setInputValue(id, Number(el.value)));
-      label.append(el);
-      break;
-    }
-    case "slider": {
-      const el = h("input", {
-        type: "range",
-        value: spec.value,
-        min: spec.min,
-        max: spec.max,
-        step: spec.step,
-      });
-      const out = h("output", {}, String(spec.value));
-      el.addEventListener("input", () => (out.textContent = el.value));
-      el.addEventListener("change", () => host.setInputValue(id, Number(el.value)));
-      label.append(el, out);
-      break;
-    }
-    case "select": {
-      const el = h("select", {});
-      for (const o of spec.options)
-        el.append(h("option", { value: o.value, selected: o.value === spec.value }, o.label));
-      el.addEventListener("change", () => host.setInputValue(id, el.value));
-      label.append(el);
-      break;
-    }
-    case "checkbox": {
-      const el = h("input", { type: "checkbox", checked: spec.value });
-      el.addEventListener("change", () => host.setInputValue(id, el.checked));
-      label.prepend(el);
-      break;
-    }
-    case "button":
-      return h(
-        "div",
-        { class: "output output-input" },
-        button(spec.label, () => host.setInputValue(id, spec.value + 1), { text: true }),
-      );
-    case "file":
-      label.append(
-        h(
-          "span",
-          { class: "muted" },
-          spec.value
-            ? `${spec.value.name} (${spec.value.size} bytes)`
-            : "(file inputs are not supported in this view)",
-        ),
-      );
-      break;
-    case "form": {
-      const values: Record<string, unknown> = { ...spec.value };
-      const form = h("div", { class: "input-form" });
-      for (const [name, field] of Object.entries(spec.fields)) {
-        form.append(
-          renderInput(`${id}/${name}`, field, {
-            requestTablePage: host.requestTablePage,
-            setInputValue: (_i, v) => (values[name] = v),
-          }),
-        );
-      }
-      form.append(button(spec.submit, () => host.setInputValue(id, values), { text: true }));
-      return h(
-        "div",
-        { class: "output output-input" },
-        h("div", { class: "input-label" }, spec.label),
-        form,
-      );
-    }
-    default:
-      return assertNever(spec, "input");
-  }
-  box.append(label);
-  return box;
 }

@@ -6,11 +6,13 @@
  * are dropped; every evaluation ends in `sink.finished` or, when the process dies, in
  * `sink.status("dead", reason)` (the reducer then aborts the running cell).
  * An interrupt before the kernel reported the evaluation started cancels it (it never runs).
- * Inputs: the kernel protocol has no message for input values yet, so `setInputValue` only
- * changes what the session shows (documented limitation).
+ * Inputs: values go to the kernel as `set-input` requests; a freshly spawned process first gets
+ * every value the session holds (`KernelOptions.inputValues`), so re-running a cell after a
+ * restart reads what the user had set.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import { KernelProcess } from "../kernel/client.ts";
 import type {
   EvaluationRequest,
@@ -62,7 +64,11 @@ class KernelProcessAdapter implements SessionKernel {
     };
     proc.onDeath((death) => dead(death.message));
     this.sink.status("starting");
-    proc.start().then(
+    // Spawned synchronously by start(): requests written now precede every evaluation.
+    const started = proc.start();
+    for (const [id, value] of Object.entries(this.options.inputValues?.() ?? {}))
+      proc.setInput(id, value);
+    started.then(
       () => {
         if (this.proc === proc && !reported) this.sink.status("idle");
       },
@@ -112,6 +118,7 @@ class KernelProcessAdapter implements SessionKernel {
             result: null,
             defines: [],
             uses: [],
+            inputs: [],
             durationMs: 0,
           });
           return;
@@ -126,6 +133,7 @@ class KernelProcessAdapter implements SessionKernel {
             result: fin.error ?? null,
             defines: [],
             uses: [],
+            inputs: [],
             durationMs: fin.durationMs,
           });
           return;
@@ -137,7 +145,9 @@ class KernelProcessAdapter implements SessionKernel {
           result: fin.status === "ok" ? (fin.result ?? null) : (fin.error ?? null),
           defines: fin.defines,
           uses: fin.uses,
+          inputs: fin.inputs,
           durationMs: fin.durationMs,
+          ...(fin.bindings && fin.bindings.length > 0 ? { bindings: fin.bindings } : {}),
         });
       });
   }
@@ -174,7 +184,13 @@ class KernelProcessAdapter implements SessionKernel {
     await old?.stop();
   }
 
-  setInputValue(): void {}
+  setInputValue(inputId: string, value: InputValue): void {
+    if (this.proc && !this.proc.death) this.proc.setInput(inputId, value);
+  }
+
+  controlEvent(controlId: string, event: ControlEvent, origin: string): void {
+    if (this.proc && !this.proc.death) this.proc.controlEvent(controlId, event, origin);
+  }
 
   async tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }> {
     if (!this.proc || this.proc.death) throw new Error("the kernel is not running");

@@ -9,6 +9,8 @@
  * died or was restarted.
  */
 import type { Output, OutputUpdate } from "../core/outputs.ts";
+import type { ControlEvent, InputValue } from "../core/inputs.ts";
+import type { BindingInfo } from "../core/bindings.ts";
 import type { EvaluationOutcome, KernelStatus } from "../core/session/operations.ts";
 
 /** Where the kernel reports what happens; the session turns each call into an operation. */
@@ -24,7 +26,10 @@ export interface KernelSink {
     result: Output | null;
     defines: string[];
     uses: string[];
+    /** Inputs the evaluation read (absent: none). */
+    inputs?: string[];
     durationMs: number;
+    bindings?: BindingInfo[];
   }): void;
 }
 
@@ -48,7 +53,10 @@ export interface SessionKernel {
   /** Stop the process; the next evaluation starts a fresh one. */
   restart(): Promise<void>;
   stop(): Promise<void>;
-  setInputValue(inputId: string, value: unknown): void;
+  /** An input's new value (validated by the reducer); kept by the kernel for later reads. */
+  setInputValue(inputId: string, value: InputValue): void;
+  /** A window used a control. */
+  controlEvent(controlId: string, event: ControlEvent, origin: string): void;
   /** One page of a table output's rows (the session knows the table's total from the output). */
   tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }>;
 }
@@ -56,6 +64,8 @@ export interface SessionKernel {
 export interface KernelOptions {
   /** Working folder of the kernel process: the notebook's folder. */
   cwd: string;
+  /** The session's input values, told to every kernel process right after it is spawned. */
+  inputValues?: () => Record<string, InputValue>;
 }
 
 export type KernelFactory = (sink: KernelSink, options: KernelOptions) => SessionKernel;

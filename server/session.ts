@@ -21,7 +21,8 @@ import {
   exportNotebookWithLines,
   importNotebookBytes,
 } from "../core/format/index.ts";
-import { assertNever, type Notebook } from "../core/notebook.ts";
+import { assertNever, newId, type Notebook } from "../core/notebook.ts";
+import { prepareSmartCellOp } from "../smart-cells/ops.ts";
 import type { Output, TableOutput } from "../core/outputs.ts";
 import {
   applyOperation,
@@ -90,6 +91,11 @@ export interface SessionOptions {
   defaultCwd: string;
   /** Delay between the last change and the autosave (ms). */
   autosaveMs: number;
+  /**
+   * Debounce window of automatic re-evaluation after input changes (ms, default
+   * `AUTO_EVALUATE_MS`): the first change starts it, later ones within it join it.
+   */
+  autoEvaluateMs?: number;
   /** Longest delay between the first unsaved change and the autosave, however long editing goes on (ms). */
   autosaveMaxMs?: number;
   /**
@@ -103,6 +109,8 @@ export interface SessionOptions {
   log?: (message: string) => void;
 }
 
+/** Default debounce window of automatic re-evaluation after input changes. */
+export const AUTO_EVALUATE_MS = 100;
 /** Default `autosaveMaxMs`. */
 export const DEFAULT_AUTOSAVE_MAX_MS = 5000;
 
@@ -126,6 +134,7 @@ export class Session {
   private pending: Array<{ op: Operation; onError?: (error: string) => void }> = [];
   private draining = false;
   private autosaveTimer: NodeJS.Timeout | null = null;
+  private autoEvaluateTimer: NodeJS.Timeout | null = null;
   /** When the autosave that is waiting was first asked for (the bound of the window). */
   private autosaveFirstAt = 0;
   /** The last autosave failure told to the windows (told once, until a save succeeds). */
@@ -191,7 +200,11 @@ export class Session {
   applyFromClient(clientId: string, raw: unknown, onError: (error: string) => void): void {
     const v = validateClientOperation(raw, clientId, this.now());
     if (!v.ok) return onError(v.error);
-    this.enqueue(v.op, onError);
+    // Smart cells: the server computes the code from the attrs (smart-cells/ops.ts). The check
+    // runs on the data as it will be when the op's turn comes (ops apply in order, synchronously).
+    const prepared = prepareSmartCellOp(this.data, v.op, () => newId());
+    if (!prepared.ok) return onError(`${v.op.type}: ${prepared.error}`);
+    for (const op of prepared.ops) this.enqueue(op, onError);
   }
 
   /** Apply an operation made by the server (kernel events, file events). */
@@ -297,6 +310,17 @@ export class Session {
       case "set-input-value":
         this.kernel?.setInputValue(action.inputId, action.value);
         return;
+      case "control-event":
+        this.kernel?.controlEvent(action.controlId, action.event, action.origin);
+        return;
+      case "schedule-auto-evaluate":
+        // One window for a burst of changes (a slider being dragged): not reset by later ones.
+        if (this.autoEvaluateTimer || this.closed) return;
+        this.autoEvaluateTimer = setTimeout(() => {
+          this.autoEvaluateTimer = null;
+          this.serverOp("auto-evaluate", {});
+        }, this.options.autoEvaluateMs ?? AUTO_EVALUATE_MS);
+        return;
       default:
         assertNever(action, "action");
     }
@@ -336,6 +360,9 @@ export class Session {
     };
     this.kernel = this.options.kernelFactory(sink, {
       cwd: this.file ? dirname(this.file) : this.options.defaultCwd,
+      // Input values are session state: every kernel this session starts gets them first.
+      inputValues: () =>
+        Object.fromEntries(Object.entries(this.data.inputs).map(([id, s]) => [id, s.value])),
     });
     return this.kernel;
   }
@@ -629,6 +656,7 @@ export class Session {
     await this.saveChain;
     this.closed = true;
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    if (this.autoEvaluateTimer) clearTimeout(this.autoEvaluateTimer);
     if (this.watchTimer) clearTimeout(this.watchTimer);
     this.watcher?.close();
     await this.kernel?.stop().catch(() => undefined);

@@ -8,6 +8,8 @@
  *   display.image(bytes, "image/png") / display.vegaLite(spec)
  *   const h = display(x); h.update(y)   // replace what was shown (a frame)
  *   const p = progress("Training"); p.set(0.5, "epoch 5/10"); p.done()
+ *   input.range("Size", {min: 1, max: 10}), control.form({…}), frame(), layout.grid([…]),
+ *   listen(source, handler)      // stdlib/inputs.ts, docs/inputs.md
  *
  * It talks to the kernel through `globalThis[Symbol.for("tsnb.kernel")]` (see KernelBridge in
  * kernel/main.ts), so separately bundled modules (tsnb/nx, user code) share one kernel. Outside
@@ -198,6 +200,24 @@ display.vegaLite = (spec: unknown): DisplayHandle =>
 
 // Machine learning (datasets, nn, optim, losses, train, onnx, audio, vad): ml/index.ts, docs/ml.md.
 export * from "../ml/index.ts";
+
+// Inputs, controls, frames and layouts (docs/inputs.md).
+export {
+  input,
+  control,
+  frame,
+  layout,
+  listen,
+  Input,
+  Control,
+  Frame,
+  type PickedFile,
+  type ButtonEvent,
+  type FormEvent,
+  type KeyEvent,
+  type IntervalEvent,
+  type EventOrigin,
+} from "./inputs.ts";
 
 /** A progress bar in the running cell; `set` moves it (fraction 0..1, or null: indeterminate). */
 export interface Progress {

@@ -64,6 +64,16 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
   relu: (g, [a]) => [o.multiply(g, o.cast(o.greater(a!, 0), g.dtype))],
   sin: (g, [a]) => [o.multiply(g, o.cos(a!))],
   cos: (g, [a]) => [o.negate(o.multiply(g, o.sin(a!)))],
+  // the f32 kernels of math.ts (f64 differentiates through its composites)
+  tan: (g, _x, y) => [o.multiply(g, o.add(o.multiply(y, y), 1))],
+  asin: (g, [a]) => [o.multiply(g, o.rsqrt(o.subtract(1, o.multiply(a!, a!))))],
+  acos: (g, [a]) => [o.negate(o.multiply(g, o.rsqrt(o.subtract(1, o.multiply(a!, a!)))))],
+  atan: (g, [a]) => [o.divide(g, o.add(o.multiply(a!, a!), 1))],
+  sinh: (g, [a]) => [o.multiply(g, o.divide(o.add(o.exp(a!), o.exp(o.negate(a!))), 2))],
+  cosh: (g, [a]) => [o.multiply(g, o.divide(o.subtract(o.exp(a!), o.exp(o.negate(a!))), 2))],
+  asinh: (g, [a]) => [o.multiply(g, o.rsqrt(o.add(o.multiply(a!, a!), 1)))],
+  acosh: (g, [a]) => [o.multiply(g, o.rsqrt(o.subtract(o.multiply(a!, a!), 1)))],
+  atanh: (g, [a]) => [o.divide(g, o.subtract(1, o.multiply(a!, a!)))],
   cast: (g, [a]) => [isFloat(a!.dtype) ? o.cast(g, a!.dtype) : null],
   where: (g, [c]) => [null, o.where(c!, g, 0), o.where(c!, 0, g)],
   reduceSum: (g, [a], _y, at) => [

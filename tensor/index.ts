@@ -22,6 +22,7 @@ export {
 export type { DType, TypedArray } from "./dtype.ts";
 export { promote as promoteTypes } from "./dtype.ts";
 export * from "./ops.ts";
+export * from "./math.ts";
 export {
   jit,
   grad,

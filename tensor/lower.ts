@@ -75,7 +75,20 @@ export type Prim =
   | "conv"
   | "convTranspose"
   | "maxPool"
-  | "maxPoolIndices";
+  | "maxPoolIndices"
+  | "tan"
+  | "asin"
+  | "acos"
+  | "atan"
+  | "sinh"
+  | "cosh"
+  | "asinh"
+  | "acosh"
+  | "atanh"
+  | "bitAnd"
+  | "bitOr"
+  | "bitXor"
+  | "bitNot";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
@@ -241,6 +254,20 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   sin: elementwise("Sin", FLOATS),
   cos: elementwise("Cos", FLOATS),
   isnan: (b, ins) => b.add("IsNaN", ins),
+  // ORT's CPU kernels for these are f32 only; math.ts sends f64 through f64 composites instead
+  tan: elementwise("Tan", CONV_TYPES),
+  asin: elementwise("Asin", CONV_TYPES),
+  acos: elementwise("Acos", CONV_TYPES),
+  atan: elementwise("Atan", CONV_TYPES),
+  sinh: elementwise("Sinh", CONV_TYPES),
+  cosh: elementwise("Cosh", CONV_TYPES),
+  asinh: elementwise("Asinh", CONV_TYPES),
+  acosh: elementwise("Acosh", CONV_TYPES),
+  atanh: elementwise("Atanh", CONV_TYPES),
+  bitAnd: (b, ins) => b.add("BitwiseAnd", ins),
+  bitOr: (b, ins) => b.add("BitwiseOr", ins),
+  bitXor: (b, ins) => b.add("BitwiseXor", ins),
+  bitNot: (b, ins) => b.add("BitwiseNot", ins),
   identity: (b, ins) => b.add("Identity", ins),
   stopGradient: (b, ins) => b.add("Identity", ins),
   cast: (b, ins, dts, a) =>

@@ -14,7 +14,9 @@
 import { type Cell, type Notebook, type PersistedOutput, assertNever } from "../notebook.ts";
 import {
   MarkdownFenceTracker,
+  MARKDOWN_OUTPUT_INFO,
   OUTPUT_LANGUAGE,
+  TABLE_OUTPUT_INFO,
   VEGA_LITE_LANGUAGE,
   fenceFor,
   isStructuralLine,
@@ -75,7 +77,9 @@ export function exportNotebookWithLines(notebook: Notebook): ExportResult {
         }
         case "smart": {
           block();
-          lines.push(metadataComment("smart-cell", { kind: cell.kind, attrs: cell.attrs }));
+          const meta: Record<string, unknown> = { kind: cell.kind, attrs: cell.attrs };
+          if (cell.options && Object.keys(cell.options).length > 0) meta["options"] = cell.options;
+          lines.push(metadataComment("smart-cell", meta));
           cellLines[cell.id] = writeFence(lines, "ts", cell.source);
           if (persist) writeOutputs(lines, cell.outputs, block);
           break;
@@ -122,6 +126,24 @@ function writeOutputs(
         break;
       case "vega-lite":
         writeFence(lines, VEGA_LITE_LANGUAGE, JSON.stringify(output.spec, null, 2));
+        break;
+      case "markdown":
+        writeFence(lines, MARKDOWN_OUTPUT_INFO, output.text);
+        break;
+      case "table":
+        // JSON lines: the header (columns, how many rows the table had), then one row a line.
+        writeFence(
+          lines,
+          TABLE_OUTPUT_INFO,
+          [
+            JSON.stringify({
+              columns: output.columns,
+              ...(output.offset ? { offset: output.offset } : {}),
+              totalRows: output.totalRows,
+            }),
+            ...output.rows.map((r) => JSON.stringify(r)),
+          ].join("\n"),
+        );
         break;
       default:
         assertNever(output, "persisted output");

@@ -441,7 +441,7 @@ function assemble(
           const source = block.content.join("\n");
           let cell: EvaluableCell;
           if (meta && meta.name === "smart-cell" && isObject(meta.value)) {
-            const { kind, attrs, ...extra } = meta.value;
+            const { kind, attrs, options, ...extra } = meta.value;
             for (const key of Object.keys(extra)) {
               warnings.push({
                 message: `ignored unknown key '${key}' in 'tsnb:smart-cell'`,
@@ -462,6 +462,18 @@ function assemble(
               attrs: isObject(attrs) ? attrs : {},
               source,
             };
+            if (options !== undefined) {
+              if (
+                !isObject(options) ||
+                ("autoRun" in options && typeof options["autoRun"] !== "boolean")
+              )
+                warnings.push({
+                  message:
+                    '\'tsnb:smart-cell\' "options" should be an object like {"autoRun":false}; ignored',
+                  line: meta.line,
+                });
+              else if (Object.keys(options).length > 0) cell.options = options as CodeCellOptions;
+            }
           } else {
             const code: CodeCell = { type: "code", id: newId(), source };
             if (meta && isObject(meta.value) && Object.keys(meta.value).length > 0) {
@@ -502,12 +514,66 @@ function assemble(
   };
 }
 
+/** An `output table` fence: a JSON header line, then one JSON array per row (docs/format.md). */
+function readTable(
+  block: Extract<Block, { kind: "fence" }>,
+  warnings: FormatDiagnostic[],
+): PersistedOutput | null {
+  const fail = (why: string, offset: number) => {
+    warnings.push({ message: `${why} (kept as Markdown text)`, line: block.line + offset });
+    return null;
+  };
+  const [head, ...rest] = block.content;
+  let header: unknown;
+  try {
+    header = JSON.parse(head ?? "");
+  } catch {
+    return fail("the first line of an output table block must be its JSON header", 1);
+  }
+  const h = header as { columns?: unknown; offset?: unknown; totalRows?: unknown } | null;
+  const count = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 0;
+  if (
+    !h ||
+    typeof h !== "object" ||
+    !Array.isArray(h.columns) ||
+    !h.columns.every((c) => typeof c === "string") ||
+    !count(h.totalRows) ||
+    (h.offset !== undefined && !count(h.offset))
+  )
+    return fail(
+      'an output table header needs "columns" (strings) and "totalRows" (a count; "offset" optional)',
+      1,
+    );
+  const rows: unknown[][] = [];
+  for (const [i, line] of rest.entries()) {
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      return fail("each row of an output table block must be a JSON array on one line", i + 2);
+    }
+    if (!Array.isArray(row))
+      return fail("each row of an output table block must be a JSON array on one line", i + 2);
+    rows.push(row);
+  }
+  const table: PersistedOutput = {
+    type: "table",
+    columns: h.columns as string[],
+    rows,
+    totalRows: h.totalRows as number,
+  };
+  if (h.offset) table.offset = h.offset as number;
+  return table;
+}
+
 function readOutput(
   block: Extract<Block, { kind: "fence" }>,
   warnings: FormatDiagnostic[],
 ): PersistedOutput | null {
   const text = block.content.join("\n");
   if (block.role === "output") return { type: "text", text: trimFinalNewlines(text) };
+  if (block.role === "markdown-output") return { type: "markdown", text: trimFinalNewlines(text) };
+  if (block.role === "table-output") return readTable(block, warnings);
   try {
     const spec: unknown = JSON.parse(text);
     JSON.stringify(spec); // throws (RangeError) when nested too deeply to be saved again

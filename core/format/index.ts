@@ -19,6 +19,7 @@ export {
   type IpynbWarning,
 } from "./ipynb.ts";
 export {
+  NOT_A_NOTEBOOK,
   notebookFileKind,
   openNotebookBytes,
   type NotebookFileKind,

@@ -86,6 +86,8 @@ const JS_KERNELS = new Set(["deno", "tslab", "jslab", "javascript", "typescript"
 const VEGA_LITE_MIME = /^application\/vnd\.vegalite\.v\d+\+json$/;
 const VEGA_LITE_EXPORT_MIME = "application/vnd.vegalite.v5+json";
 const WIDGET_MIME = "application/vnd.jupyter.widget-view+json";
+/** A tsnb table's data next to its HTML, so a table comes back from .ipynb as a table. */
+const TABLE_MIME = "application/vnd.tsnb.table+json";
 const IMAGE_MIMES = ["image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp"];
 
 /** Kernel APIs that do not exist in tsnb's kernel: the cell is kept, with a warning. */
@@ -532,6 +534,28 @@ function pickMime(
       message:
         'a Jupyter widget: its state is not carried (tsnb has its own inputs, `import { input } from "tsnb"`)',
     });
+  const table = data[TABLE_MIME];
+  if (
+    isRecord(table) &&
+    Array.isArray(table["columns"]) &&
+    table["columns"].every((c) => typeof c === "string") &&
+    Array.isArray(table["rows"]) &&
+    table["rows"].every(Array.isArray) &&
+    typeof table["totalRows"] === "number" &&
+    (table["offset"] === undefined || typeof table["offset"] === "number")
+  ) {
+    const columns = table["columns"] as string[];
+    const rows = table["rows"] as unknown[][];
+    const offset = (table["offset"] as number | undefined) ?? 0;
+    const totalRows = table["totalRows"] as number;
+    const persisted: PersistedOutput = { type: "table", columns, rows, totalRows };
+    if (offset) persisted.offset = offset;
+    return {
+      mime: TABLE_MIME,
+      output: { type: "table", id: "", columns, rows, offset, totalRows },
+      persisted,
+    };
+  }
   const vl = mimes.find((m) => VEGA_LITE_MIME.test(m));
   if (vl && data[vl] !== undefined) {
     const spec = data[vl];
@@ -548,7 +572,7 @@ function pickMime(
     return {
       mime: "text/markdown",
       output: { type: "markdown", text: md },
-      persisted: plain ?? { type: "text", text: trimFinalNewlines(md) },
+      persisted: { type: "markdown", text: trimFinalNewlines(md) },
     };
   const latex = bundleText(data, "text/latex");
   if (latex !== null)
@@ -744,6 +768,17 @@ function persistedToIpynb(o: PersistedOutput): Json {
         [VEGA_LITE_EXPORT_MIME]: jsonValue(o.spec),
         "text/plain": "<VegaLite chart>",
       });
+    case "markdown":
+      return liveToIpynb({ type: "markdown", text: o.text })[0]!;
+    case "table":
+      return liveToIpynb({
+        type: "table",
+        id: "",
+        columns: o.columns,
+        rows: o.rows,
+        offset: o.offset ?? 0,
+        totalRows: o.totalRows,
+      })[0]!;
     default:
       return assertNever(o, "persisted output");
   }
@@ -773,6 +808,12 @@ function liveToIpynb(o: Output): Json[] {
     case "table":
       return [
         display({
+          [TABLE_MIME]: jsonValue({
+            columns: o.columns,
+            rows: o.rows,
+            offset: o.offset,
+            totalRows: o.totalRows,
+          }),
           "text/html": tableHtml(o.columns, o.rows, o.totalRows - o.rows.length),
           "text/plain": sourceLines(tableText(o.columns, o.rows)),
         }),
@@ -806,6 +847,17 @@ function liveToIpynb(o: Output): Json[] {
       ];
     case "input":
       return [display({ "text/plain": `[input ${o.input.kind}: ${o.input.label}]` })];
+    case "control":
+      return [
+        display({
+          "text/plain":
+            o.control.kind === "form"
+              ? `[form: ${Object.keys(o.control.fields).join(", ")}]`
+              : `[${o.control.kind}: ${o.control.label}]`,
+        }),
+      ];
+    case "layout":
+      return o.items.flatMap((item) => item.outputs.flatMap(liveToIpynb));
     default:
       return assertNever(o, "output");
   }

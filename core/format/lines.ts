@@ -20,6 +20,9 @@ export const COMMENT_SUFFIX = "-->";
 export const CODE_LANGUAGES: readonly string[] = ["ts", "typescript"];
 export const OUTPUT_LANGUAGE = "output";
 export const VEGA_LITE_LANGUAGE = "vega-lite";
+/** Info strings of the persisted outputs that are not plain text (docs/format.md). */
+export const MARKDOWN_OUTPUT_INFO = "output markdown";
+export const TABLE_OUTPUT_INFO = "output table";
 
 /** An opening fence: its character, length, indentation and trimmed info string. */
 export interface FenceOpen {
@@ -64,7 +67,7 @@ export function isFenceClose(line: string, open: Pick<FenceOpen, "char" | "lengt
 }
 
 /** What a column-0 fence means, from its info string. */
-export type FenceRole = "code" | "output" | "vega-lite";
+export type FenceRole = "code" | "output" | "vega-lite" | "markdown-output" | "table-output";
 
 /** The role of a fence at column 0, or null for an ordinary Markdown fence. */
 export function fenceRole(open: FenceOpen): FenceRole | null {
@@ -72,6 +75,8 @@ export function fenceRole(open: FenceOpen): FenceRole | null {
   if (CODE_LANGUAGES.includes(open.info)) return "code";
   if (open.info === OUTPUT_LANGUAGE) return "output";
   if (open.info === VEGA_LITE_LANGUAGE) return "vega-lite";
+  if (open.info === MARKDOWN_OUTPUT_INFO) return "markdown-output";
+  if (open.info === TABLE_OUTPUT_INFO) return "table-output";
   return null;
 }
 

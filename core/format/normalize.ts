@@ -93,6 +93,16 @@ export function normalizeOutput(output: PersistedOutput): PersistedOutput {
       return { type: "text", text: trimFinalNewlines(normalizeText(output.text)) };
     case "vega-lite":
       return { type: "vega-lite", spec: jsonClone(output.spec) };
+    case "markdown":
+      return { type: "markdown", text: trimFinalNewlines(normalizeText(output.text)) };
+    case "table":
+      return {
+        type: "table",
+        columns: output.columns.map((c) => normalizeText(c)),
+        rows: output.rows.map((r) => jsonClone(r) as unknown[]),
+        ...(output.offset ? { offset: output.offset } : {}),
+        totalRows: output.totalRows,
+      };
     default:
       return assertNever(output, "persisted output");
   }
@@ -129,6 +139,9 @@ export function normalizeCell(cell: Cell, persistOutputs: boolean): Cell | null 
         attrs: jsonObject(cell.attrs),
         source: normalizeText(cell.source),
       };
+      // Unlike a code cell's, a smart cell's `autoRun: false` is not the default (it overrides the smart cell's own).
+      if (cell.options && Object.keys(cell.options).length > 0)
+        out.options = jsonObject(cell.options);
       const outputs = normalizeOutputs(cell.outputs, persistOutputs);
       if (outputs) out.outputs = outputs;
       return out;

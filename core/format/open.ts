@@ -27,12 +27,20 @@ export type OpenedNotebook =
       cellLines: Record<string, number>;
       warnings: string[];
     }
-  | { ok: false; kind: NotebookFileKind; error: string };
+  | { ok: false; kind: NotebookFileKind | null; error: string };
 
-/** `.ipynb` (any case) is a Jupyter notebook; everything else is read as `.tsnb`/Markdown. */
-export function notebookFileKind(name: string): NotebookFileKind {
-  return /\.ipynb$/i.test(name) ? "ipynb" : "tsnb";
+/**
+ * `.ipynb` (any case) is a Jupyter notebook; `.tsnb`, `.md` and `.markdown` are read as
+ * `.tsnb`/Markdown; any other name is not a notebook tsnb reads (null): `tsnb run package.json`
+ * is an error, not a notebook with no cells.
+ */
+export function notebookFileKind(name: string): NotebookFileKind | null {
+  if (/\.ipynb$/i.test(name)) return "ipynb";
+  return /\.(tsnb|md|markdown)$/i.test(name) ? "tsnb" : null;
 }
+
+/** The message for a file whose name is not one of a notebook (see notebookFileKind). */
+export const NOT_A_NOTEBOOK = "not a notebook tsnb reads (.tsnb, .md or .ipynb)";
 
 /** The file's base name without `.ipynb`, as the title of a notebook that has no `# ` heading. */
 function baseTitle(name: string): string {
@@ -45,7 +53,9 @@ export function openNotebookBytes(
   bytes: Uint8Array,
   options: ImportOptions = {},
 ): OpenedNotebook {
-  if (notebookFileKind(file) === "ipynb") {
+  const kind = notebookFileKind(file);
+  if (kind === null) return { ok: false, kind, error: `${file}: ${NOT_A_NOTEBOOK}` };
+  if (kind === "ipynb") {
     const decoded = decodeNotebookBytes(bytes);
     if (!decoded.ok)
       return { ok: false, kind: "ipynb", error: formatDiagnostic(file, decoded.error) };

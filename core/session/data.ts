@@ -27,15 +27,33 @@ import {
   type Section,
 } from "../notebook.ts";
 import { appendTerminalText, type Output } from "../outputs.ts";
+import {
+  validateControlEvent,
+  validateInputValue,
+  type ControlSpec,
+  type InputSpec,
+  type InputValue,
+} from "../inputs.ts";
 import type { Action, KernelStatus, Operation } from "./operations.ts";
+import type { BindingInfo } from "../bindings.ts";
 import { applyOutputUpdate, outputsFromPersisted, outputsToPersisted } from "./output-updates.ts";
 
 /** Where a cell is in its evaluation life. */
 export type EvaluationStatus =
   | { type: "idle" }
   | { type: "queued" }
-  /** `source` is what was sent to the kernel (the cell may be edited while it runs). */
-  | { type: "running"; evaluationId: number; startedAt: number; source: string }
+  /**
+   * `source` is what was sent to the kernel (the cell may be edited while it runs);
+   * `inputChanges` is `SessionData.inputChanges` when it started (a value changed later makes the
+   * finished cell stale again).
+   */
+  | {
+      type: "running";
+      evaluationId: number;
+      startedAt: number;
+      source: string;
+      inputChanges: number;
+    }
   | { type: "done"; durationMs: number }
   | { type: "error"; durationMs: number }
   /** Stopped before finishing: interrupted, the kernel died or restarted, or an earlier queued cell failed. */
@@ -58,12 +76,16 @@ export interface CellSessionState {
   defines: string[];
   /** Free names the last finished evaluation used. */
   uses: string[];
+  /** Ids of the inputs the last finished evaluation read (the cell is bound to them). */
+  inputs: string[];
   /** Order of the last finished evaluation in this session (higher = later), null if never. */
   evaluationSeq: number | null;
   /** The source as it was last evaluated, null if never. */
   evaluatedSource: string | null;
   /** Bumped by every change of the cell's source (set-cell-source, set-smart-cell-attrs). */
   sourceRevision: number;
+  /** The binding scan of its last evaluation (names it defines that forms can use); cleared when the kernel's bindings are lost. */
+  bindings: BindingInfo[];
 }
 
 export interface SessionData {
@@ -93,6 +115,21 @@ export interface SessionData {
   /** Number of evaluations finished so far (source of `evaluationSeq`). */
   evaluationCount: number;
   /**
+   * Inputs shown in this session, by id: spec, current value (session state: never saved in
+   * the file; replayed to a fresh kernel), the cell that made it, and when its value last
+   * changed. An input no output shows and no cell read is dropped after an evaluation.
+   */
+  inputs: Record<string, InputState>;
+  /** Controls shown in this session, by id (their events are checked against the spec). */
+  controls: Record<string, ControlSpec>;
+  /** Number of input value changes so far (source of `InputState.changeSeq`). */
+  inputChanges: number;
+  /**
+   * "Reevaluate automatically" cells made stale by input changes, waiting for the debounced
+   * `auto-evaluate` the server applies (one per debounce window, however many changes).
+   */
+  autoPending: string[];
+  /**
    * Set when the notebook was read from another format (a Jupyter notebook): the file it came
    * from and what of it did not come across as it was (the importer's warnings).
    */
@@ -105,6 +142,14 @@ export interface ImportedFrom {
   warnings: string[];
 }
 
+export interface InputState {
+  spec: InputSpec;
+  value: InputValue;
+  cellId: string;
+  /** `inputChanges` after its last change (0: never changed in this session). */
+  changeSeq: number;
+}
+
 export type ApplyResult =
   { ok: true; data: SessionData; actions: Action[] } | { ok: false; error: string };
 
@@ -115,9 +160,11 @@ function newCellState(cell: Cell): CellSessionState {
     outputs: cell.type === "markdown" ? [] : outputsFromPersisted(cell.outputs),
     defines: [],
     uses: [],
+    inputs: [],
     evaluationSeq: null,
     evaluatedSource: null,
     sourceRevision: 0,
+    bindings: [],
   };
 }
 
@@ -161,6 +208,10 @@ export function createSessionData(
     diskConflict: null,
     nextEvaluationId: 1,
     evaluationCount: 0,
+    inputs: {},
+    controls: {},
+    inputChanges: 0,
+    autoPending: [],
     ...(init.importedFrom ? { importedFrom: init.importedFrom } : {}),
   };
 }
@@ -316,7 +367,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
     case "set-cell-options": {
       const found = findCell(data.notebook, op.cellId);
       if (!found) return `unknown cell ${op.cellId}`;
-      if (found.cell.type !== "code") return `cell ${op.cellId} is not a code cell`;
+      if (found.cell.type === "markdown") return `cell ${op.cellId} is a Markdown cell`;
       const options = { ...op.options };
       const cell = { ...found.cell };
       if (Object.keys(options).length > 0) cell.options = options;
@@ -339,7 +390,33 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       if (!found) return `unknown cell ${op.cellId}`;
       if (found.cell.type !== "smart") return `cell ${op.cellId} is not a smart cell`;
       const { kind: _k, attrs: _a, type: _t, ...rest } = found.cell;
-      return doc(withCell(data, found.sectionIndex, found.cellIndex, { ...rest, type: "code" }));
+      const chunks = op.chunks ?? [{ cellId: op.cellId, source: found.cell.source }];
+      if (chunks.length === 0 || chunks[0]!.cellId !== op.cellId)
+        return "the first chunk keeps the smart cell's id";
+      for (const c of chunks.slice(1))
+        if (data.cells[c.cellId] || chunks.filter((x) => x.cellId === c.cellId).length > 1)
+          return `cell id ${c.cellId} already exists`;
+      const first = { ...rest, type: "code" as const, source: chunks[0]!.source };
+      const section = data.notebook.sections[found.sectionIndex]!;
+      const cells = section.cells.slice();
+      cells.splice(
+        found.cellIndex,
+        1,
+        first,
+        ...chunks.slice(1).map((c) => ({ type: "code" as const, id: c.cellId, source: c.source })),
+      );
+      let next = withSection(data, found.sectionIndex, { ...section, cells });
+      let states = data.cells;
+      for (const c of chunks.slice(1))
+        states = withEntry(
+          states,
+          c.cellId,
+          newCellState({ type: "code", id: c.cellId, source: c.source }),
+        );
+      next = { ...next, cells: states };
+      if (first.source !== found.cell.source)
+        next = withSourceChanged(next, op.cellId, first.source);
+      return doc(next);
     }
     case "set-persist-outputs": {
       const metadata = { ...data.notebook.metadata };
@@ -363,18 +440,15 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         ),
       );
     case "interrupt": {
-      const actions: Action[] = data.running ? [{ type: "interrupt-kernel" }] : [];
+      // Also while no cell runs: the kernel then stops every cell's listeners.
+      const live = data.kernel.status === "idle" || data.kernel.status === "busy";
+      const actions: Action[] = data.running || live ? [{ type: "interrupt-kernel" }] : [];
       return session(clearQueue(data, { type: "idle" }), actions);
     }
     case "restart-kernel": {
       let next = clearQueue(data, { type: "idle" });
       next = abortRunning(next, "the kernel was restarted");
-      next = {
-        ...next,
-        cells: mapCells(next.cells, (s) =>
-          s.validity === "fresh" ? { ...s, validity: "stale" } : s,
-        ),
-      };
+      next = { ...next, cells: mapCells(next.cells, bindingsLost) };
       return session(next, [{ type: "restart-kernel" }]);
     }
     case "clear-outputs": {
@@ -388,14 +462,23 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         cells: mapCells(data.cells, (s) => (s.outputs.length ? { ...s, outputs: [] } : s)),
       });
     }
-    case "set-input-value": {
-      const updated = updateOutputAnywhere(data, {
-        type: "input-value",
-        id: op.inputId,
-        value: op.value,
-      });
-      if (!updated) return `unknown input ${op.inputId}`;
-      return session(updated, [{ type: "set-input-value", inputId: op.inputId, value: op.value }]);
+    case "set-input-value":
+      return setInputValue(data, op);
+    case "control-event": {
+      const spec = data.controls[op.controlId];
+      if (!spec) return `unknown control ${op.controlId}`;
+      const bad = validateControlEvent(spec, op.event);
+      if (bad) return bad;
+      return session(data, [
+        { type: "control-event", controlId: op.controlId, event: op.event, origin: op.clientId },
+      ]);
+    }
+    case "auto-evaluate": {
+      const pending = new Set(data.autoPending);
+      const ids = allCells(data.notebook)
+        .filter((c) => pending.has(c.id) && data.cells[c.id]?.validity === "stale")
+        .map((c) => c.id);
+      return session(enqueue({ ...data, autoPending: [] }, ids));
     }
     case "evaluation-started": {
       const s = data.cells[op.cellId];
@@ -416,12 +499,17 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         op.output.type === "error" && s.status.type === "done"
           ? { type: "error", durationMs: s.status.durationMs }
           : s.status;
-      return session(setCell(data, op.cellId, { ...s, outputs, status }));
+      const next = setCell(data, op.cellId, { ...s, outputs, status });
+      return session(op.output.type === "terminal" ? next : register(next, op.cellId, [op.output]));
     }
     case "output-updated": {
       const updated = updateOutputAnywhere(data, op.update, op.cellId);
       if (!updated) return `no output with id ${op.update.id}`;
-      return session(updated);
+      const shown =
+        op.update.type === "frame-replace" || op.update.type === "frame-append"
+          ? op.update.outputs
+          : [];
+      return session(shown.length ? register(updated, op.cellId ?? "", shown) : updated);
     }
     case "evaluation-finished":
       return finishEvaluation(data, op);
@@ -431,12 +519,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         const reason = `the kernel died${op.reason ? `: ${op.reason}` : ""}`;
         next = clearQueue(next, { type: "idle" });
         next = abortRunning(next, reason);
-        next = {
-          ...next,
-          cells: mapCells(next.cells, (s) =>
-            s.validity === "fresh" ? { ...s, validity: "stale" } : s,
-          ),
-        };
+        next = { ...next, cells: mapCells(next.cells, bindingsLost) };
       }
       return session(next);
     }
@@ -495,6 +578,7 @@ function finishEvaluation(
   const evaluatedSource = s.status.source;
   const outputs = op.result ? [...s.outputs, op.result] : s.outputs;
   let next: SessionData = { ...data, running: null };
+  if (op.result) next = register(next, op.cellId, [op.result]);
   if (op.status === "interrupted") {
     next = setCell(next, op.cellId, {
       ...s,
@@ -504,6 +588,10 @@ function finishEvaluation(
     return session(next);
   }
   const seq = data.evaluationCount + 1;
+  const inputs = (op.inputs ?? []).slice();
+  // An input it read changed while it ran: what it computed is already out of date.
+  const startedAtChange = s.status.inputChanges;
+  const readChanged = inputs.some((id) => (next.inputs[id]?.changeSeq ?? 0) > startedAtChange);
   next = setCell({ ...next, evaluationCount: seq }, op.cellId, {
     ...s,
     outputs,
@@ -511,54 +599,178 @@ function finishEvaluation(
       op.status === "ok"
         ? { type: "done", durationMs: op.durationMs }
         : { type: "error", durationMs: op.durationMs },
-    validity: currentSource === evaluatedSource ? "fresh" : "stale",
+    validity: currentSource === evaluatedSource && !readChanged ? "fresh" : "stale",
     defines: op.defines.slice(),
     uses: op.uses.slice(),
+    inputs,
     evaluationSeq: seq,
     evaluatedSource,
+    bindings: op.bindings ?? [],
   });
   next = markDependentsStale(next, op.cellId, seq);
+  const actions: Action[] = [];
+  if (readChanged && op.status === "ok" && isAutoRun(next, op.cellId)) {
+    next = { ...next, autoPending: [...next.autoPending, op.cellId] };
+    actions.push({ type: "schedule-auto-evaluate" });
+  }
+  next = collectInputs(next);
   if (op.status === "error")
     next = clearQueue(next, { type: "aborted", reason: "not run: an earlier cell failed" });
   // Outputs are part of the saved document only when the notebook persists them.
   const persisted = data.notebook.metadata.persistOutputs === true;
-  return persisted ? doc(next) : session(next);
+  return persisted ? doc(next, actions) : session(next, actions);
+}
+
+function isAutoRun(data: SessionData, cellId: string): boolean {
+  const found = findCell(data.notebook, cellId);
+  return (
+    found !== null &&
+    found !== undefined &&
+    found.cell.type !== "markdown" &&
+    found.cell.options?.autoRun === true
+  );
+}
+
+/**
+ * A window set an input: the value is checked against the input's spec (a bad one changes
+ * nothing), stored, and told to the kernel. Cells that read the input become stale, and so do
+ * the cells using names they define (the same staleness rule as for re-evaluation, with the
+ * input as one more thing a cell depends on); "reevaluate automatically" cells among the readers
+ * wait for the debounced `auto-evaluate`.
+ */
+function setInputValue(
+  data: SessionData,
+  op: Extract<Operation, { type: "set-input-value" }>,
+): Reduced | string {
+  const input = data.inputs[op.inputId];
+  if (!input) return `unknown input ${op.inputId}`;
+  const bad = validateInputValue(input.spec, op.value);
+  if (bad) return bad;
+  const value = op.value as InputValue;
+  const changeSeq = data.inputChanges + 1;
+  let next: SessionData = {
+    ...data,
+    inputChanges: changeSeq,
+    inputs: withEntry(data.inputs, op.inputId, { ...input, value, changeSeq }),
+  };
+  const readers = Object.keys(next.cells).filter((id) => {
+    const s = next.cells[id]!;
+    return s.validity === "fresh" && s.inputs.includes(op.inputId);
+  });
+  const actions: Action[] = [{ type: "set-input-value", inputId: op.inputId, value }];
+  if (readers.length === 0) return session(next, actions);
+  const cells = copyRecord(next.cells);
+  for (const id of readers) cells[id] = { ...cells[id]!, validity: "stale" };
+  next = { ...next, cells };
+  next = markStale(next, readers, Infinity).data;
+  const auto = readers.filter((id) => isAutoRun(next, id) && !next.autoPending.includes(id));
+  if (auto.length > 0) {
+    next = { ...next, autoPending: [...next.autoPending, ...auto] };
+    actions.push({ type: "schedule-auto-evaluate" });
+  }
+  return session(next, actions);
+}
+
+/** Record the inputs and controls among outputs a cell shows (also nested in frames and layouts). */
+function register(data: SessionData, cellId: string, outputs: readonly Output[]): SessionData {
+  let inputs: Record<string, InputState> | null = null;
+  let controls: Record<string, ControlSpec> | null = null;
+  const visit = (o: Output): void => {
+    if (o.type === "input") {
+      const known = (inputs ?? data.inputs)[o.id];
+      inputs ??= copyRecord(data.inputs);
+      // The session's value wins over the kernel's (a fresh kernel is told the session's values).
+      inputs[o.id] = known
+        ? { ...known, spec: o.input }
+        : { spec: o.input, value: o.value, cellId, changeSeq: 0 };
+    } else if (o.type === "control") {
+      controls ??= copyRecord(data.controls);
+      controls[o.id] = o.control;
+    } else if (o.type === "frame") o.outputs.forEach(visit);
+    else if (o.type === "layout") for (const item of o.items) item.outputs.forEach(visit);
+  };
+  outputs.forEach(visit);
+  if (!inputs && !controls) return data;
+  return { ...data, inputs: inputs ?? data.inputs, controls: controls ?? data.controls };
+}
+
+/**
+ * Drop inputs and controls that no output shows any more and no cell's last evaluation read
+ * (Livebook collects its input infos the same way), so replaced files and images do not pile up.
+ */
+function collectInputs(data: SessionData): SessionData {
+  const inputIds = Object.keys(data.inputs);
+  const controlIds = Object.keys(data.controls);
+  if (inputIds.length === 0 && controlIds.length === 0) return data;
+  const seen = new Set<string>();
+  const visit = (o: Output): void => {
+    if (o.type === "input" || o.type === "control") seen.add(o.id);
+    else if (o.type === "frame") o.outputs.forEach(visit);
+    else if (o.type === "layout") for (const item of o.items) item.outputs.forEach(visit);
+  };
+  for (const s of Object.values(data.cells)) {
+    s.outputs.forEach(visit);
+    for (const id of s.inputs) seen.add(id);
+  }
+  let next = data;
+  if (inputIds.some((id) => !seen.has(id))) {
+    const inputs: Record<string, InputState> = {};
+    for (const id of inputIds) if (seen.has(id)) inputs[id] = data.inputs[id]!;
+    next = { ...next, inputs };
+  }
+  if (controlIds.some((id) => !seen.has(id))) {
+    const controls: Record<string, ControlSpec> = {};
+    for (const id of controlIds) if (seen.has(id)) controls[id] = data.controls[id]!;
+    next = { ...next, controls };
+  }
+  return next;
 }
 
 /**
  * Cells evaluated before `seq` that use a name the cell defines become stale, and so,
- * transitively, do cells using names those define. Stale cells with `autoRun` are queued.
+ * transitively, do cells using names those define. Stale cells with `autoRun` are queued
+ * (also those already stale for another reason: what they depend on has just run again).
  */
 function markDependentsStale(data: SessionData, cellId: string, seq: number): SessionData {
-  const names = new Set(data.cells[cellId]?.defines ?? []);
-  if (names.size === 0) return data;
+  const r = markStale(data, [cellId], seq);
+  const order = allCells(r.data.notebook);
+  const autoRun = order
+    .filter((c) => r.affected.has(c.id) && c.type !== "markdown" && c.options?.autoRun === true)
+    .map((c) => c.id);
+  return autoRun.length > 0 ? enqueue(r.data, autoRun) : r.data;
+}
+
+/**
+ * The staleness rule: every evaluated cell (before `seq`) using a name defined by one of
+ * `sources`, transitively, becomes stale. Returns the cells reached (`affected`, including
+ * those already stale).
+ */
+function markStale(
+  data: SessionData,
+  sources: readonly string[],
+  seq: number,
+): { data: SessionData; affected: Set<string> } {
+  const names = new Set<string>();
+  for (const id of sources) for (const d of data.cells[id]?.defines ?? []) names.add(d);
+  const affected = new Set<string>();
+  if (names.size === 0) return { data, affected };
   const cells = copyRecord(data.cells);
-  const newlyStale: string[] = [];
+  const skip = new Set(sources);
   let changed = true;
   while (changed) {
     changed = false;
     for (const [id, s] of Object.entries(cells)) {
-      if (
-        id === cellId ||
-        s.validity !== "fresh" ||
-        s.evaluationSeq === null ||
-        s.evaluationSeq >= seq
-      )
+      if (skip.has(id) || affected.has(id) || s.evaluationSeq === null || s.evaluationSeq >= seq)
         continue;
+      if (s.validity === "never-evaluated") continue;
       if (!s.uses.some((u) => names.has(u))) continue;
-      cells[id] = { ...s, validity: "stale" };
-      newlyStale.push(id);
+      if (s.validity === "fresh") cells[id] = { ...s, validity: "stale" };
+      affected.add(id);
       for (const d of s.defines) names.add(d);
       changed = true;
     }
   }
-  let next = { ...data, cells };
-  const order = allCells(next.notebook);
-  const autoRun = order
-    .filter((c) => newlyStale.includes(c.id) && c.type === "code" && c.options?.autoRun === true)
-    .map((c) => c.id);
-  if (autoRun.length > 0) next = enqueue(next, autoRun);
-  return next;
+  return { data: { ...data, cells }, affected };
 }
 
 /** Queue cells (skipping those already queued or running). */
@@ -610,7 +822,13 @@ function dispatchNext(data: SessionData, at: number, actions: Action[]): Session
       {
         ...s,
         outputs: [],
-        status: { type: "running", evaluationId, startedAt: at, source: found.cell.source },
+        status: {
+          type: "running",
+          evaluationId,
+          startedAt: at,
+          source: found.cell.source,
+          inputChanges: next.inputChanges,
+        },
       },
     );
     actions.push({
@@ -641,6 +859,12 @@ function forgetCell(data: SessionData, cellId: string, actions: Action[]): Sessi
   const cells = copyRecord(next.cells);
   delete cells[cellId];
   return { ...next, cells, queue: next.queue.filter((id) => id !== cellId) };
+}
+
+/** The kernel lost its bindings (restart, death): evaluated cells are stale, their scans gone. */
+function bindingsLost(s: CellSessionState): CellSessionState {
+  if (s.validity !== "fresh" && s.bindings.length === 0) return s;
+  return { ...s, validity: s.validity === "fresh" ? "stale" : s.validity, bindings: [] };
 }
 
 function withSourceChanged(data: SessionData, cellId: string, source: string): SessionData {

@@ -17,12 +17,19 @@
  */
 import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
 import type { Output, OutputUpdate } from "../outputs.ts";
+import type { ControlEvent, InputValue } from "../inputs.ts";
+import { MAX_INPUT_BYTES } from "../inputs.ts";
+import type { BindingInfo } from "../bindings.ts";
 import { fieldChecks, isRecord, jsonProblem, type JsonBounds } from "../fields.ts";
 
 /** Bounds of the free-form JSON an operation carries: cell options, smart-cell attrs, input values. */
 export const OPTIONS_BOUNDS: JsonBounds = { maxDepth: 8, maxSize: 64 * 1024 };
 export const ATTRS_BOUNDS: JsonBounds = { maxDepth: 32, maxSize: 1024 * 1024 };
-export const INPUT_VALUE_BOUNDS: JsonBounds = { maxDepth: 32, maxSize: 1024 * 1024 };
+/** Input values and control events: a 10 MB file is about 14 M characters of base64. */
+export const INPUT_VALUE_BOUNDS: JsonBounds = {
+  maxDepth: 32,
+  maxSize: Math.ceil((MAX_INPUT_BYTES * 4) / 3) + 1024 * 1024,
+};
 
 /** Fields every operation carries. */
 export interface OperationBase {
@@ -100,14 +107,14 @@ export interface DeleteCellOp extends OperationBase {
   cellId: string;
 }
 
-/** Replace a code cell's options (e.g. `{autoRun: true}`). */
+/** Replace a code or smart cell's options (e.g. `{autoRun: true}`). */
 export interface SetCellOptionsOp extends OperationBase {
   type: "set-cell-options";
   cellId: string;
   options: CodeCellOptions;
 }
 
-/** New attrs for a smart cell plus the code they generate (the renderer runs the smart cell's `toSource`). */
+/** New attrs for a smart cell plus the code they generate (the server recomputes `source` from the attrs with the smart cell's `toSource`). */
 export interface SetSmartCellAttrsOp extends OperationBase {
   type: "set-smart-cell-attrs";
   cellId: string;
@@ -115,10 +122,14 @@ export interface SetSmartCellAttrsOp extends OperationBase {
   source: string;
 }
 
-/** Turn a smart cell into an ordinary code cell keeping its generated source and its id. */
+/**
+ * Turn a smart cell into ordinary code cells: one per chunk of its generated code (filled in by
+ * the server), the first keeping the cell's id. Without `chunks`: one code cell with its source.
+ */
 export interface ConvertSmartCellOp extends OperationBase {
   type: "convert-smart-cell";
   cellId: string;
+  chunks?: Array<{ cellId: string; source: string }>;
 }
 
 /** Notebook-level setting: save outputs with the notebook. */
@@ -156,11 +167,22 @@ export interface ClearOutputsOp extends OperationBase {
   cellId?: string;
 }
 
-/** A user changed an input control: the stored value changes and the kernel is told. */
+/**
+ * A user changed an input: the value is checked against the input's spec (refused with the
+ * reason when it does not fit), stored as session state (never saved in the file), told to the
+ * kernel; the cells that read the input become stale (core/session/data.ts).
+ */
 export interface SetInputValueOp extends OperationBase {
   type: "set-input-value";
   inputId: string;
   value: unknown;
+}
+
+/** A user used a control (click, form submit or change, key): checked, then sent to the kernel. */
+export interface ControlEventOp extends OperationBase {
+  type: "control-event";
+  controlId: string;
+  event: ControlEvent;
 }
 
 // ---- Kernel events (made by the server from the kernel's messages; clientId "kernel") ----
@@ -199,7 +221,19 @@ export interface EvaluationFinishedOp extends OperationBase {
   defines: string[];
   /** Free names the cell uses. */
   uses: string[];
+  /** Inputs whose value the evaluation read (absent: none). */
+  inputs?: string[];
   durationMs: number;
+  /** What the kernel's binding scan found among the names the cell defines (metadata, never values). */
+  bindings?: BindingInfo[];
+}
+
+/**
+ * The server's debounce window after input changes has passed: queue the "reevaluate
+ * automatically" cells waiting in `autoPending` that are still stale.
+ */
+export interface AutoEvaluateOp extends OperationBase {
+  type: "auto-evaluate";
 }
 
 export type KernelStatus = "not-started" | "starting" | "idle" | "busy" | "dead";
@@ -257,7 +291,8 @@ export type ClientOperation =
   | InterruptOp
   | RestartKernelOp
   | ClearOutputsOp
-  | SetInputValueOp;
+  | SetInputValueOp
+  | ControlEventOp;
 
 /** Operations only the server (from the kernel or the file system) makes. */
 export type ServerOperation =
@@ -266,6 +301,7 @@ export type ServerOperation =
   | OutputUpdatedOp
   | EvaluationFinishedOp
   | KernelStatusOp
+  | AutoEvaluateOp
   | NotebookSavedOp
   | SetPathOp
   | FileChangedOnDiskOp
@@ -291,7 +327,11 @@ export type Action =
   /** The document changed: save it (debounced) — to its file, or to the app data folder when it has none. */
   | { type: "schedule-autosave" }
   /** Tell the kernel an input's new value. */
-  | { type: "set-input-value"; inputId: string; value: unknown };
+  | { type: "set-input-value"; inputId: string; value: InputValue }
+  /** Send a control's event to the kernel; `origin` is the window that sent it. */
+  | { type: "control-event"; controlId: string; event: ControlEvent; origin: string }
+  /** Inputs changed: apply `auto-evaluate` once the debounce window has passed (one timer). */
+  | { type: "schedule-auto-evaluate" };
 
 /** The operation types a window may send (the others come from the server and the kernel). */
 export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperation["type"]>([
@@ -313,6 +353,7 @@ export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperati
   "restart-kernel",
   "clear-outputs",
   "set-input-value",
+  "control-event",
 ]);
 
 export function isClientOperationType(type: string): type is ClientOperation["type"] {
@@ -374,8 +415,10 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       return first(str("cellId"), str("source"));
     case "move-cell":
       return first(str("cellId"), int("offset"));
-    case "delete-cell":
     case "convert-smart-cell":
+      if (v["chunks"] !== undefined) return "chunks are filled in by the server";
+      return str("cellId");
+    case "delete-cell":
     case "evaluate-cell":
       return str("cellId");
     case "set-cell-options":
@@ -395,10 +438,12 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
     case "clear-outputs":
       return v["cellId"] === undefined ? null : str("cellId");
     case "set-input-value":
-      return first(
-        str("inputId"),
-        v["value"] === undefined ? null : jsonProblem(v["value"], "value", INPUT_VALUE_BOUNDS),
-      );
+      if (!("value" in v)) return "value is missing";
+      return first(str("inputId"), jsonProblem(v["value"], "value", INPUT_VALUE_BOUNDS));
+    case "control-event":
+      if (!isRecord(v["event"]) || typeof v["event"]["type"] !== "string")
+        return "event must be an object with a type";
+      return first(str("controlId"), jsonProblem(v["event"], "event", INPUT_VALUE_BOUNDS));
     default:
       return assertNever(type, "operation type");
   }

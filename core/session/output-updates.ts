@@ -3,11 +3,11 @@
  * outputs a notebook may persist.
  *
  * Owns: how an update addressed by output id finds its output (including outputs nested in
- * frames) and changes it, without mutating its input. Invariant: functions here are pure and
+ * frames and layouts) and changes it, without mutating its input. Invariant: functions here are pure and
  * return the same array (===) when nothing matched, so callers can tell "not found".
  */
 import { assertNever, type PersistedOutput } from "../notebook.ts";
-import type { Output, OutputUpdate } from "../outputs.ts";
+import type { ErrorOutput, Output, OutputUpdate } from "../outputs.ts";
 import { isRecord } from "../fields.ts";
 
 /** Apply `update` to the output with its id in `outputs` (searching inside frames); `found` false when no output has that id. */
@@ -30,6 +30,17 @@ export function applyOutputUpdate(
       if (inner.found) {
         found = true;
         return { ...out, outputs: inner.outputs };
+      }
+    }
+    if (out.type === "layout") {
+      for (let i = 0; i < out.items.length; i++) {
+        const inner = applyOutputUpdate(out.items[i]!.outputs, update);
+        if (inner.found) {
+          found = true;
+          const items = out.items.slice();
+          items[i] = { ...out.items[i]!, outputs: inner.outputs };
+          return { ...out, items };
+        }
       }
     }
     return out;
@@ -55,9 +66,7 @@ function updateOne(out: Output, update: OutputUpdate): Output | null {
     case "table-page":
       return out.type === "table" ? { ...out, offset: update.offset, rows: update.rows } : null;
     case "input-value":
-      return out.type === "input"
-        ? { ...out, input: { ...out.input, value: update.value } as typeof out.input }
-        : null;
+      return out.type === "input" ? { ...out, value: update.value } : null;
     default:
       return assertNever(update, "output update");
   }
@@ -96,48 +105,95 @@ export function outputsFromPersisted(persisted: readonly PersistedOutput[] | und
         return { type: "terminal", stream: "stdout", text: p.text };
       case "vega-lite":
         return { type: "vega-lite", spec: p.spec };
+      case "markdown":
+        return { type: "markdown", text: p.text };
+      case "table":
+        // No kernel holds a saved table: id "" marks it static (the rows saved, no paging).
+        return {
+          type: "table",
+          id: "",
+          columns: p.columns,
+          rows: p.rows,
+          offset: p.offset ?? 0,
+          totalRows: p.totalRows,
+        };
       default:
         return assertNever(p, "persisted output");
     }
   });
 }
 
-/** What of a cell's live outputs can be saved in the file: text-like outputs as text, charts as their spec; the rest is dropped. */
+/** How an error reads in text (a saved output, a terminal): `Uncaught ` for a callback's. */
+export function errorSummary(e: ErrorOutput): string {
+  const prefix =
+    e.uncaught === "rejection"
+      ? "Uncaught (in promise) "
+      : e.uncaught === "exception"
+        ? "Uncaught "
+        : "";
+  return `${prefix}${e.name}: ${e.message}`;
+}
+
+/**
+ * What of a cell's live outputs can be saved in the file, each as what it is: console text as
+ * text (consecutive console writes in one block), Markdown as Markdown, tables as the rows shown,
+ * charts as their spec with the data pushed to them, a display's frame as its last state; a
+ * tensor, a primitive value and an error as their text. HTML, images, progress bars and inputs
+ * are dropped.
+ */
 export function outputsToPersisted(outputs: readonly Output[]): PersistedOutput[] {
   const out: PersistedOutput[] = [];
-  const text = (t: string) => {
+  let consoleBlock = false;
+  const text = (t: string, fromConsole = false) => {
     const last = out[out.length - 1];
-    if (last && last.type === "text") out[out.length - 1] = { type: "text", text: last.text + t };
+    if (fromConsole && consoleBlock && last && last.type === "text")
+      out[out.length - 1] = { type: "text", text: last.text + t };
     else out.push({ type: "text", text: t });
+    consoleBlock = fromConsole;
   };
   for (const o of outputs) {
+    if (o.type !== "terminal") consoleBlock = false;
     switch (o.type) {
       case "terminal":
-        text(o.text);
+        text(o.text, true);
         break;
       case "vega-lite":
         out.push({ type: "vega-lite", spec: o.spec });
         break;
       case "tensor":
-        text(o.text.endsWith("\n") ? o.text : o.text + "\n");
+        text(o.text);
         break;
       case "value":
-        if (o.preview.kind === "primitive") text(o.preview.text + "\n");
+        if (o.preview.kind === "primitive") text(o.preview.text);
         break;
       case "error":
-        text(`${o.name}: ${o.message}\n`);
+        text(errorSummary(o));
         break;
       case "markdown":
-        text(o.text.endsWith("\n") ? o.text : o.text + "\n");
+        out.push({ type: "markdown", text: o.text });
         break;
+      case "table": {
+        const t: PersistedOutput = {
+          type: "table",
+          columns: o.columns,
+          rows: o.rows,
+          totalRows: o.totalRows,
+        };
+        if (o.offset) t.offset = o.offset;
+        out.push(t);
+        break;
+      }
       case "frame":
         out.push(...outputsToPersisted(o.outputs));
         break;
+      case "layout":
+        for (const item of o.items) out.push(...outputsToPersisted(item.outputs));
+        break;
       case "html":
       case "image":
-      case "table":
       case "progress":
       case "input":
+      case "control":
         break;
       default:
         assertNever(o, "output");

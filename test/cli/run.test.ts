@@ -171,6 +171,99 @@ test("--write keeps a Vega-Lite chart as its spec", () => {
   }
 });
 
+test("--write saves what the page shows: a display's last state, tables, Markdown, a live chart with its data", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnb-run-"));
+  try {
+    const file = join(dir, "fidelity.tsnb");
+    copyFileSync(join(root, fx("fidelity.tsnb")), file);
+    const r = tsnb("run", file, "--write");
+    assert.equal(r.status, 0, r.stderr);
+    const back = importNotebook(readFileSync(file, "utf8"));
+    assert.ok(back.ok);
+    if (!back.ok) return;
+    const outs = allCells(back.notebook)
+      .filter(isEvaluable)
+      .map((c) => c.outputs);
+    // A display handle updated three times: one block, its last state (Markdown).
+    assert.deepEqual(outs[0], [{ type: "markdown", text: "step 3" }]);
+    assert.deepEqual(outs[1], [
+      {
+        type: "table",
+        columns: ["name", "n"],
+        rows: [
+          ["a", 1],
+          ["b", 2],
+        ],
+        totalRows: 2,
+      },
+    ]);
+    assert.deepEqual(outs[2], [{ type: "markdown", text: "**bold** result" }]);
+    // The training loop's live chart: saved with the rows pushed to it, not empty axes.
+    const chart = outs[3]?.find((o) => o.type === "vega-lite");
+    assert.ok(chart && chart.type === "vega-lite", JSON.stringify(outs[3]));
+    const rows = (chart.spec as { datasets?: Record<string, unknown[]> }).datasets?.["history"];
+    assert.ok(Array.isArray(rows) && rows.length > 0, JSON.stringify(chart.spec));
+    assert.match(JSON.stringify(rows[0]), /"metric":"loss"/);
+    // Written again: the same file (outputs replaced, the format reads back what it wrote).
+    const before = readFileSync(file, "utf8");
+    assert.equal(tsnb("run", file, "--write").status, 0);
+    assert.equal(
+      readFileSync(file, "utf8").replace(/"value": [0-9.e-]+/g, ""),
+      before.replace(/"value": [0-9.e-]+/g, ""),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a file that is not a notebook tsnb reads exits 2 and runs nothing; a Jupyter notebook runs, but --write refuses it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnb-run-"));
+  try {
+    for (const name of ["notes.txt", "package.json", "README"]) {
+      const file = join(dir, name);
+      writeFileSync(file, "```ts\nconsole.log('ran')\n```\n");
+      const r = tsnb("run", file);
+      assert.equal(r.status, 2, name);
+      assert.match(r.stderr, /not a notebook tsnb reads \(\.tsnb, \.md or \.ipynb\)/, name);
+      assert.doesNotMatch(r.stdout, /ran/, name);
+    }
+    // Markdown with ts fences opens as a notebook (docs/format.md).
+    const mdFile = join(dir, "notes.md");
+    writeFileSync(mdFile, "# Notes\n\n```ts\nconsole.log('ran')\n```\n");
+    const m = tsnb("run", mdFile);
+    assert.equal(m.status, 0, m.stderr);
+    assert.match(m.stdout, /ran/);
+    // A Jupyter notebook is read through tsnb's .ipynb importer (the same as `tsnb import`).
+    const ipynb = join(dir, "x.ipynb");
+    const nb = JSON.stringify({
+      cells: [
+        {
+          cell_type: "code",
+          source: ["console.log('ran ipynb')"],
+          metadata: {},
+          outputs: [],
+          execution_count: null,
+        },
+      ],
+      metadata: {
+        kernelspec: { name: "tsnb", language: "typescript", display_name: "TypeScript (tsnb)" },
+      },
+      nbformat: 4,
+      nbformat_minor: 5,
+    });
+    writeFileSync(ipynb, nb);
+    const j = tsnb("run", ipynb);
+    assert.equal(j.status, 0, j.stderr);
+    assert.match(j.stdout, /ran ipynb/);
+    const w = tsnb("run", ipynb, "--write");
+    assert.equal(w.status, 2);
+    assert.match(w.stderr, /--write saves \.tsnb and Markdown notebooks only.*tsnb import/);
+    assert.equal(readFileSync(ipynb, "utf8"), nb);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("--help documents run and its options", () => {
   const r = tsnb("--help");
   assert.equal(r.status, 0);
@@ -224,4 +317,21 @@ test("several files run in turn, each under a header; a failing one does not sto
   const missing = tsnb("run", fx("ok.tsnb"), fx("no-such.tsnb"));
   assert.equal(missing.status, 2);
   assert.match(missing.stdout, /'done'\n/);
+});
+
+test("inputs take their defaults or --input LABEL=VALUE; a listener does not keep the run going", () => {
+  const t0 = Date.now();
+  const d = tsnb("run", fx("inputs.tsnb"));
+  assert.equal(d.status, 0, d.stderr);
+  assert.match(d.stdout, /^size 3, name nobody$/m);
+  const r = tsnb("run", fx("inputs.tsnb"), "--input", "Size=8", "--input=Name=Ada Lovelace");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^size 8, name Ada Lovelace$/m);
+  assert.ok(Date.now() - t0 < 50_000, "the interval listener did not hold the runs");
+  const bad = tsnb("run", fx("inputs.tsnb"), "--input", "Size=11");
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--input Size=11: "Size" must be at most 10, got 11/);
+  const malformed = tsnb("run", fx("inputs.tsnb"), "--input", "Size");
+  assert.equal(malformed.status, 2);
+  assert.match(malformed.stderr, /--input takes LABEL=VALUE/);
 });

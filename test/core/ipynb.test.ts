@@ -294,7 +294,12 @@ test("every exported notebook passes nbformat's validator (real notebooks with t
       { type: "error", name: "TypeError", message: "no", stack: "TypeError: no\n    at x" },
       { type: "frame", id: "f", outputs: [{ type: "markdown", text: "in frame" }] },
       { type: "progress", id: "p", fraction: 0.5, label: "half" },
-      { type: "input", id: "i", input: { kind: "text", label: "Name", value: "" } },
+      {
+        type: "input",
+        id: "i",
+        input: { kind: "text", label: "Name", default: "" },
+        value: "",
+      },
     ];
     const out = join(dir, "all-outputs.ipynb");
     writeFileSync(out, exportIpynb(nb.notebook, { outputs: { [id]: live } }));
@@ -315,7 +320,7 @@ test("every exported notebook passes nbformat's validator (real notebooks with t
         "image",
         "image",
         "vega-lite",
-        "html",
+        "table",
         "terminal",
         "terminal",
         "error",

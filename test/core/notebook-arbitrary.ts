@@ -22,6 +22,9 @@ export const trickyLine = fc.constantFrom(
   "```python",
   "   ```",
   "```output",
+  "```output markdown",
+  "```output table",
+  '{"columns":["a"],"totalRows":1}',
   "```vega-lite",
   "~~~",
   '<!-- tsnb:cell {"autoRun":true} -->',
@@ -62,6 +65,19 @@ const attrs = fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("--", "-->", "
 const output: fc.Arbitrary<PersistedOutput> = fc.oneof(
   text.map((t) => ({ type: "text" as const, text: t })),
   jsonish.map((spec) => ({ type: "vega-lite" as const, spec })),
+  text.map((t) => ({ type: "markdown" as const, text: t })),
+  fc
+    .record({
+      columns: fc.array(fc.string({ maxLength: 6 }), { maxLength: 4 }),
+      rows: fc.array(fc.array(jsonish, { maxLength: 4 }), { maxLength: 4 }),
+      offset: fc.option(fc.nat({ max: 100 }), { nil: undefined }),
+      totalRows: fc.nat({ max: 1000 }),
+    })
+    .map(({ offset, ...t }) => ({
+      type: "table" as const,
+      ...t,
+      ...(offset ? { offset } : {}),
+    })),
 );
 const outputs = fc.option(fc.array(output, { maxLength: 3 }), { nil: undefined });
 const cell: fc.Arbitrary<Cell> = fc.oneof(

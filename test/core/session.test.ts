@@ -712,17 +712,21 @@ describe("applyOperation given notebook-saved / set-path / file-changed-on-disk 
 });
 
 describe("applyOperation given set-input-value / clear-outputs", () => {
-  test("an input's stored value changes and the kernel is told", () => {
+  test("an input's stored value changes and the kernel is told (more in session-inputs.test.ts)", () => {
     let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
     d = mustApply(d, {
       type: "output-appended",
       cellId: "a",
-      output: { type: "input", id: "in1", input: { kind: "text", label: "Name", value: "" } },
+      output: {
+        type: "input",
+        id: "in1",
+        input: { kind: "text", label: "Name", default: "" },
+        value: "",
+      },
     }).data;
     const r = mustApply(d, { type: "set-input-value", inputId: "in1", value: "Ada" });
     assert.deepEqual(r.actions, [{ type: "set-input-value", inputId: "in1", value: "Ada" }]);
-    const out = r.data.cells["a"]!.outputs[0]!;
-    assert.equal(out.type === "input" ? out.input.value : null, "Ada");
+    assert.equal(r.data.inputs["in1"]?.value, "Ada");
     assert.equal(apply(d, { type: "set-input-value", inputId: "zz", value: 1 }).ok, false);
     assert.deepEqual(mustApply(r.data, { type: "clear-outputs" }).data.cells["a"]?.outputs, []);
   });

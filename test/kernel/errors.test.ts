@@ -15,13 +15,14 @@ after(() => k.stop());
 test("a thrown error fails the cell with its name, message and the .tsnb line and column", async () => {
   const code =
     "type N = number;\nfunction boom(n: N): never {\n  throw new RangeError(`bad ${n}`);\n}\nboom(3)";
-  const r = await run(k, code, { line: 40 });
+  const r = await run(k, code, { line: 40, cellId: "boom" });
   assert.equal(r.fin.status, "error");
   const e = r.fin.error!;
   assert.equal(e.name, "RangeError");
   assert.equal(e.message, "bad 3");
   // `throw` is on the cell's 3rd line (file line 42), `new` at column 9.
   assert.deepEqual(e.location, { line: 42, column: 9 });
+  assert.deepEqual(e.cell, { cellId: "boom", line: 3, column: 9 });
   assert.match(e.stack, /at boom \(nb\.tsnb:42:9\)/);
   assert.match(e.stack, /nb\.tsnb:44:1/);
   assert.doesNotMatch(e.stack, /tsnbcell|kernel\.mjs/);
@@ -36,14 +37,30 @@ test("a rejected promise fails the cell; a syntax error points at its position",
   assert.equal(rej.fin.status, "error");
   assert.equal(rej.fin.error!.message, "nope");
   assert.deepEqual(rej.fin.error!.location, { line: 7, column: 41 });
-  const syn = await run(k, "const ok = 1;\nconst bad: number = ;", { line: 20 });
+  const syn = await run(k, "const ok = 1;\nconst bad: number = ;", { line: 20, cellId: "syn" });
   assert.equal(syn.fin.status, "error");
   assert.equal(syn.fin.error!.name, "SyntaxError");
   assert.deepEqual(syn.fin.error!.location, { line: 21, column: 21 });
+  assert.deepEqual(syn.fin.error!.cell, { cellId: "syn", line: 2, column: 21 });
   // A non-Error thrown value is reported too.
   const str = await run(k, "throw 'plain string'");
   assert.equal(str.fin.status, "error");
   assert.match(str.fin.error!.message, /plain string/);
+});
+
+test("an error thrown by a function of an earlier cell names that cell and its line", async () => {
+  await run(
+    k,
+    "// helpers\nfunction failLater(): never {\n  throw new Error('from the helper');\n}",
+    {
+      line: 10,
+      cellId: "helpers",
+    },
+  );
+  const r = await run(k, "const a = 1;\nfailLater();", { line: 30, cellId: "user" });
+  assert.equal(r.fin.status, "error");
+  assert.deepEqual(r.fin.error!.location, { line: 12, column: 9 });
+  assert.deepEqual(r.fin.error!.cell, { cellId: "helpers", line: 3, column: 9 });
 });
 
 test("errors printed or shown as values point at the notebook too", async () => {

@@ -23,10 +23,47 @@ test("well-formed requests and events parse", () => {
       result: { type: "markdown", text: "x" },
       defines: ["a"],
       uses: [],
+      inputs: ["input-1"],
       durationMs: 1,
     }),
   );
   assert.equal(fin.type, "evaluation-finished");
+  assert.deepEqual(parseKernelRequest('{"type":"set-input","inputId":"i","value":null}'), {
+    type: "set-input",
+    inputId: "i",
+    value: null,
+  });
+  assert.equal(
+    parseKernelRequest(
+      '{"type":"control-event","controlId":"c","event":{"type":"click"},"origin":"w"}',
+    ).type,
+    "control-event",
+  );
+  const input = parseKernelEvent(
+    JSON.stringify({
+      type: "output",
+      evalId: "e",
+      cellId: "c",
+      output: {
+        type: "layout",
+        layout: "grid",
+        columns: 2,
+        items: [
+          {
+            outputs: [
+              {
+                type: "input",
+                id: "i",
+                input: { kind: "checkbox", label: "On", default: false },
+                value: true,
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  assert.equal(input.type, "output");
 });
 
 test("malformed messages are rejected with a message naming the problem", () => {
@@ -74,6 +111,21 @@ test("malformed messages are rejected with a message naming the problem", () => 
           '{"type":"evaluation-finished","evalId":"e","cellId":"c","status":"ok","defines":[1],"uses":[],"durationMs":0}',
         ),
       /'defines' must be an array of strings/,
+    ],
+    [() => parseKernelRequest('{"type":"set-input","inputId":"i"}'), /'value' is missing/],
+    [
+      () =>
+        parseKernelEvent(
+          '{"type":"output","evalId":"e","cellId":"c","output":{"type":"input","id":"i","input":{"kind":"dial","label":"x"}}}',
+        ),
+      /unknown kind "dial"/,
+    ],
+    [
+      () =>
+        parseKernelEvent(
+          '{"type":"output","evalId":"e","cellId":"c","output":{"type":"layout","layout":"grid","items":[{"outputs":[{"type":"bogus"}]}]}}',
+        ),
+      /items\[0\]\.outputs\[0\].*bogus/,
     ],
   ];
   for (const [fn, re] of bad)

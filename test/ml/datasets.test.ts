@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ds from "../../ml/datasets.ts";
+import * as nx from "../../tensor/index.ts";
 
 test("penguins: 344 typed records, NA values are null", async () => {
   const p = await ds.penguins();
@@ -36,16 +37,19 @@ test("cars and seattle weather parse to numbers, strings and nulls", async () =>
   assert.equal(typeof w[0]!.weather, "string");
 });
 
-test("digits: 1797 images of 64 pixels, labels 0-9", async () => {
+test("digits: an f32 [1797, 64] tensor of pixels and an i32 tensor of labels 0-9", async () => {
   const d = await ds.digits();
+  assert.ok(d.images instanceof nx.Tensor && d.labels instanceof nx.Tensor);
   assert.deepEqual(d.images.shape, [1797, 64]);
-  assert.equal(d.labels.length, 1797);
-  assert.equal(Math.max(...d.images.data), 16);
+  assert.equal(d.images.dtype, "f32");
+  assert.deepEqual(d.labels.shape, [1797]);
+  assert.equal(d.labels.dtype, "i32");
+  assert.equal(nx.max(d.images).item(), 16);
   assert.deepEqual(
-    [...new Set(d.labels)].sort((a, b) => a - b),
+    [...new Set(Array.from(d.labels.dataSync(), Number))].sort((a, b) => a - b),
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
   );
-  assert.equal(ds.digitsToRecords(d)[0]!.label, d.labels[0]);
+  assert.equal(ds.digitsToRecords(d)[0]!.label, d.labels.dataSync()[0]);
 });
 
 test("parseCsv handles quotes, empty fields and NA", () => {
@@ -72,32 +76,65 @@ test("shuffle and split are reproducible for a seed and disjoint", () => {
     rows,
   );
   const strat = ds.splitIndices(100, { testSize: 0.2, stratify: (i) => (i < 50 ? "a" : "b") });
-  assert.equal([...strat.test].filter((i) => i < 50).length, 10);
+  assert.equal(strat.test.dtype, "i32");
+  assert.equal([...strat.test.dataSync()].filter((i) => Number(i) < 50).length, 10);
+  // tensors split along their rows; [x, y] with the same rows
+  const x = nx.reshape(nx.arange(20, undefined, 1, { dtype: "f32" }), [10, 2]);
+  const y = nx.arange(10);
+  const t = ds.trainTestSplit(x, { testSize: 3, seed: 1 });
+  assert.deepEqual(t.test.shape, [3, 2]);
+  assert.deepEqual(t.train.shape, [7, 2]);
+  const both = ds.trainTestSplit([x, y], { testSize: 3, seed: 1 });
+  assert.deepEqual(both.test[0]!.toArraySync(), t.test.toArraySync());
+  assert.deepEqual(
+    nx.multiply(both.test[1]!, 2).toArraySync(),
+    nx.take(both.test[0]!, [0], { axis: 1 }).reshape([3]).toArraySync(),
+    "x and y rows stay paired",
+  );
+  assert.deepEqual(
+    ds.takeRows(x, ds.splitIndices(10, { testSize: 3, seed: 1 }).test).toArraySync(),
+    t.test.toArraySync(),
+  );
+  assert.throws(
+    () => ds.trainTestSplit([x, nx.arange(9)]),
+    /tensor 1 has shape \[9\], expected 10 rows/,
+  );
   assert.throws(() => ds.splitIndices(10, { testSize: 0 }), /testSize/);
 });
 
-test("standardize, oneHot, labelEncode, recordsToMatrix, batch", () => {
-  const m = { data: Float32Array.from([1, 10, 3, 10, 5, 10]), shape: [3, 2] as [number, number] };
+test("standardize, oneHot, labelEncode, recordsToTensor, batch work on nx tensors", () => {
+  const m = nx.tensor([
+    [1, 10],
+    [3, 10],
+    [5, 10],
+  ]);
   const s = ds.fitStandardizer(m);
+  assert.ok(s.mean instanceof nx.Tensor && s.std instanceof nx.Tensor);
+  assert.deepEqual(s.mean.toArraySync(), [3, 10]);
   const z = s.transform(m);
-  assert.ok(Math.abs(z.data[0]! + 1.2247) < 1e-3, "Math.abs(z.data[0]! + 1.2247) < 1e-3");
-  assert.equal(z.data[1], 0); // constant column: std 1, centred
-  assert.throws(() => s.transform({ data: new Float32Array(3), shape: [1, 3] }), /columns/);
+  assert.equal(z.dtype, "f32");
+  const zd = z.dataSync() as Float32Array;
+  // NumPy: (x - x.mean(0)) / x.std(0) for the first column
+  assert.ok(Math.abs(zd[0]! + Math.sqrt(1.5)) < 1e-6, String(zd[0]));
+  assert.equal(zd[1], 0); // constant column: std 1, centred
+  assert.deepEqual(ds.standardize(m).toArraySync(), z.toArraySync());
+  assert.throws(() => s.transform(nx.zeros([1, 3])), /fitted on 2 columns/);
   const enc = ds.labelEncode(["b", "a", "b"]);
   assert.deepEqual(enc.classes, ["a", "b"]);
-  assert.deepEqual([...enc.indices], [1, 0, 1]);
+  assert.equal(enc.indices.dtype, "i32");
+  assert.deepEqual(enc.indices.toArraySync(), [1, 0, 1]);
   assert.throws(() => ds.labelEncode(["c"], ["a", "b"]), /not one of/);
-  assert.deepEqual([...ds.oneHot([2, 0], 3).data], [0, 0, 1, 1, 0, 0]);
+  assert.deepEqual(ds.oneHot(enc.indices, 2).toArraySync(), [
+    [0, 1],
+    [1, 0],
+    [0, 1],
+  ]);
+  assert.deepEqual(ds.oneHot([2, 0], 3).toArraySync(), [
+    [0, 0, 1],
+    [1, 0, 0],
+  ]);
   assert.throws(() => ds.oneHot([3], 3), /outside/);
-  const mat = ds.recordsToMatrix(
-    [
-      { x: 1, y: 2 },
-      { x: 3, y: 4 },
-    ],
-    ["y", "x"],
-  );
-  assert.deepEqual([...mat.data], [2, 1, 4, 3]);
-  assert.throws(() => ds.recordsToMatrix([{ x: null }], ["x"]), /row 0, column 'x' is missing/);
+  assert.throws(() => ds.recordsToTensor([{ x: null }], ["x"]), /row 0, column 'x' is missing/);
   assert.deepEqual(ds.batch([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
   assert.deepEqual(ds.batch([1, 2, 3, 4, 5], 2, true), [
     [1, 2],
@@ -106,20 +143,18 @@ test("standardize, oneHot, labelEncode, recordsToMatrix, batch", () => {
   assert.equal(ds.dropMissing([{ a: 1 }, { a: null }]).length, 1);
 });
 
-test("records and matrices become nx tensors", async () => {
+test("records become nx tensors", async () => {
   const t = ds.recordsToTensor(
     [
       { x: 1, y: 2 },
       { x: 3, y: 4 },
     ],
-    ["x", "y"],
+    ["y", "x"],
   );
   assert.equal(t.dtype, "f32");
   assert.deepEqual(t.shape, [2, 2]);
   assert.deepEqual(t.toArraySync(), [
-    [1, 2],
-    [3, 4],
+    [2, 1],
+    [4, 3],
   ]);
-  const labels = ds.toTensor({ data: Int32Array.from([1, 2]), shape: [2] });
-  assert.equal(labels.dtype, "i32");
 });

@@ -79,6 +79,7 @@ const cells: Cell[] = [
       message: "x is not a function",
       stack: "TypeError: x is not a function\n    at cell:3:5",
       location: { line: 12, column: 5 },
+      cell: { cellId: "error", line: 3, column: 5 },
     },
   ]),
   outputsCell("error2", [
@@ -91,6 +92,7 @@ const cells: Cell[] = [
         "SyntaxError: Unexpected ';'\n    at lib (node:internal/x:1:1)\n    at f (nb.tsnb:21:21)",
       excerpt: "21 | const bad = ;\n   |             ^",
       location: { line: 21, column: 13 },
+      cell: { cellId: "error2", line: 2, column: 13 },
       uncaught: "rejection",
     },
   ]),
@@ -194,7 +196,8 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
       await out("error").locator(".error-head").textContent(),
       "TypeError: x is not a function",
     );
-    await out("error").getByText("at line 12, column 5 of the notebook file").waitFor();
+    // The line inside the cell (editors number lines from the cell's start), not the file's.
+    await out("error").getByText("at line 3, column 5 of this cell").waitFor();
     assert.equal(await out("error").locator(".error-full-stack").count(), 0);
   });
 
@@ -204,9 +207,10 @@ describe("output rendering in Chromium", { skip: skip ?? false }, () => {
       await box.locator(".error-head").textContent(),
       "Uncaught (in promise) SyntaxError: Unexpected ';'",
     );
+    // Numbered from the cell's start (the file's line 21 is the cell's line 2).
     assert.equal(
       await box.locator(".error-excerpt").textContent(),
-      "21 | const bad = ;\n   |             ^",
+      "2 | const bad = ;\n  |             ^",
     );
     const full = box.locator(".error-full-stack pre");
     assert.equal(await full.isVisible(), false);

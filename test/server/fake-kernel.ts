@@ -143,6 +143,8 @@ class FakeKernel implements SessionKernel {
 
   setInputValue(): void {}
 
+  controlEvent(): void {}
+
   async tablePage(_tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }> {
     const rows: unknown[][] = [];
     for (let i = offset; i < Math.min(offset + limit, 100); i++) rows.push([i]);

@@ -61,6 +61,7 @@ json.dump(out, sys.stdout)
 function encodeValue(v: number | bigint | boolean): number | string | boolean {
   if (typeof v === "bigint") return String(v);
   if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+  if (Object.is(v, -0)) return "-0"; // JSON would drop the sign
   return v;
 }
 

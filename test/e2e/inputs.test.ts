@@ -1,0 +1,189 @@
+// End-to-end: inputs and controls in Chromium against a real server and kernel — a slider bound
+// to an auto-run chart cell, seen by two windows; a form whose submit renders into a frame.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { cell, openFromBrowser, skipReason, startHarness, type Harness } from "./harness.ts";
+
+const skip = skipReason();
+if (skip) console.log(`# ${skip}`);
+
+const NOTEBOOK = [
+  "# Inputs",
+  "",
+  "## Cells",
+  "",
+  "```ts",
+  'import { input, control, frame, listen, md, layout, display } from "tsnb";',
+  'const size = input.range("Size", { min: 1, max: 10, default: 3, debounceMs: 50 });',
+  "size",
+  "```",
+  "",
+  '<!-- tsnb:cell {"autoRun":true} -->',
+  "```ts",
+  "const n = size.value;",
+  'display.vegaLite({ mark: "bar", data: { values: Array.from({ length: n }, (_, i) => ({ i, v: i * i })) }, encoding: { x: { field: "i", type: "ordinal" }, y: { field: "v", type: "quantitative" } } });',
+  "```",
+  "",
+  "```ts",
+  "const out = frame();",
+  'const form = control.form({ name: input.text("Name") }, { submit: "Greet" });',
+  "listen(form, (e) => out.render(md`Hello **${e.data.name}**`));",
+  "layout.grid([form, out], { columns: 2 })",
+  "```",
+  "",
+].join("\n");
+
+/** The number of bars of the chart the page's own session data has for cell 1. */
+async function bars(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const d = window.__tsnb!.data()!;
+    const id = d.notebook.sections[0]!.cells[1]!.id;
+    const frame = d.cells[id]!.outputs.find((o) => o.type === "frame");
+    const chart = frame && frame.type === "frame" ? frame.outputs[0] : undefined;
+    const spec =
+      chart && chart.type === "vega-lite" ? (chart.spec as { data: { values: unknown[] } }) : null;
+    return spec ? spec.data.values.length : -1;
+  });
+}
+
+describe("inputs in Chromium", { skip: skip ?? false }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test("a slider moved in one window: both windows show the value, the bound chart redraws", async () => {
+    await h.writeNotebook("inputs.tsnb", NOTEBOOK);
+    const a = await h.newPage();
+    await openFromBrowser(a.page, "inputs.tsnb");
+    await a.page.getByRole("button", { name: "Run all" }).click();
+    const slider = a.page.getByRole("slider", { name: "Size" });
+    await slider.waitFor();
+    await a.page.waitForFunction(
+      () => document.querySelectorAll(".output-vega svg, .output-vega canvas").length > 0,
+    );
+    assert.equal(await bars(a.page), 3);
+
+    const b = await h.newPage();
+    await openFromBrowser(b.page, "inputs.tsnb");
+    const sliderB = b.page.getByRole("slider", { name: "Size" });
+    await sliderB.waitFor();
+    assert.equal(await sliderB.inputValue(), "3");
+
+    // Keyboard: focus the slider and press → four times (each press is a change), waiting for
+    // the session to have each value (the server's broadcast comes back to this window).
+    for (const v of [4, 5, 6, 7]) {
+      await slider.focus();
+      await a.page.keyboard.press("ArrowRight");
+      await a.page.waitForFunction(
+        (want) => Object.values(window.__tsnb!.data()!.inputs).some((i) => i.value === want),
+        v,
+        { timeout: 30_000 },
+      );
+    }
+    await b.page.waitForFunction(
+      () =>
+        (document.querySelector('input[type="range"]') as HTMLInputElement | null)?.value === "7",
+    );
+    await a.page.waitForFunction(
+      () => {
+        const d = window.__tsnb!.data()!;
+        const id = d.notebook.sections[0]!.cells[1]!.id;
+        const f = d.cells[id]!.outputs.find((o) => o.type === "frame");
+        const c = f && f.type === "frame" ? f.outputs[0] : undefined;
+        return (
+          c?.type === "vega-lite" &&
+          (c.spec as { data: { values: unknown[] } }).data.values.length === 7
+        );
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    assert.equal(await bars(b.page), 7, "the other window sees the redrawn chart too");
+    await a.page.screenshot({ path: join(h.root, "..", "slider-a.png"), fullPage: true });
+    await b.page.screenshot({ path: join(h.root, "..", "slider-b.png"), fullPage: true });
+    if (process.env["TSNB_SHOTS"]) {
+      await a.page.screenshot({
+        path: join(process.env["TSNB_SHOTS"], "slider-a.png"),
+        fullPage: true,
+      });
+      await b.page.screenshot({
+        path: join(process.env["TSNB_SHOTS"], "slider-b.png"),
+        fullPage: true,
+      });
+    }
+
+    // The form: fill in, submit, and the frame shows the greeting in both windows.
+    await a.page.getByLabel("Name").fill("Ada");
+    await a.page.getByRole("button", { name: "Greet" }).click();
+    await a.page.locator(".output-frame").getByText("Hello Ada").waitFor();
+    await b.page.locator(".output-frame").getByText("Hello Ada").waitFor();
+    if (process.env["TSNB_SHOTS"])
+      await b.page.screenshot({
+        path: join(process.env["TSNB_SHOTS"], "form-b.png"),
+        fullPage: true,
+      });
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(b.errors, []);
+  });
+
+  test("an uploaded image arrives as a u8 tensor of the asked shape; an uploaded WAV as samples", async () => {
+    const nb = [
+      "# Uploads",
+      "",
+      "## Cells",
+      "",
+      "```ts",
+      'import { input, display } from "tsnb";',
+      'const photo = input.image("Photo", { size: [32, 48] });',
+      'const voice = input.audio("Voice", { sampleRate: 8000 });',
+      "display(photo);\ndisplay(voice);",
+      "```",
+      "",
+      '<!-- tsnb:cell {"autoRun":true} -->',
+      "```ts",
+      "const px = photo.value;",
+      "px ? `${px.dtype} [${px.shape}]` : 'no image'",
+      "```",
+      "",
+      '<!-- tsnb:cell {"autoRun":true} -->',
+      "```ts",
+      "const s = voice.value;",
+      "s ? `${s.dtype} [${s.shape}]` : 'no audio'",
+      "```",
+      "",
+    ].join("\n");
+    await h.writeNotebook("uploads.tsnb", nb);
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "uploads.tsnb");
+    await page.getByRole("button", { name: "Run all" }).click();
+    await cell(page, 1).getByText("no image").waitFor();
+    await cell(page, 2).getByText("no audio").waitFor();
+    // A real PNG (a screenshot of the page), far bigger than 48×32: the page resizes it.
+    const png = await page.screenshot();
+    await page
+      .getByLabel("Photo")
+      .setInputFiles({ name: "shot.png", mimeType: "image/png", buffer: png });
+    await cell(page, 1).getByText("u8 [32,48,3]").waitFor({ timeout: 30_000 });
+    const wav = join(process.cwd(), "data", "speech.wav");
+    await page.getByLabel("Voice").setInputFiles(wav);
+    const { statSync } = await import("node:fs");
+    // 16-bit mono 16 kHz WAV: (bytes - 44) / 2 samples, halved at 8 kHz.
+    const n = Math.floor((statSync(wav).size - 44) / 2 / 2);
+    await cell(page, 2)
+      .getByText(new RegExp(`^'?f32 \\[(${n - 1}|${n}|${n + 1})\\]'?$`))
+      .waitFor({ timeout: 30_000 });
+    await page.getByText("shot.png: 48×32 RGB").waitFor();
+    if (process.env["TSNB_SHOTS"])
+      await page.screenshot({
+        path: join(process.env["TSNB_SHOTS"], "uploads.png"),
+        fullPage: true,
+      });
+    assert.deepEqual(errors, []);
+  });
+});
