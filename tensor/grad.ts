@@ -15,6 +15,7 @@
 import { isFloat } from "./dtype.ts";
 import type { Attrs, Prim } from "./lower.ts";
 import * as o from "./ops.ts";
+import { productOfOthers } from "./reduce.ts";
 import { type Tensor, TensorError } from "./tensor.ts";
 
 /** A gradient rule: the output cotangent g, the node's inputs x, its output y and attributes. */
@@ -184,6 +185,20 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
       gu,
     ];
   },
+  // the product of the other elements (two exclusive scans): exact where x has zeros
+  reduceProd: (g, [a], _y, at) => {
+    const axes = at.axes as number[];
+    const rest = a!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...rest, ...axes];
+    const moved = o.transpose(a!, perm);
+    const k = axes.reduce((n, i) => n * a!.shape[i]!, 1);
+    const flat = o.reshape(moved, [...rest.map((i) => a!.shape[i]!), k]);
+    const others = o.reshape(productOfOthers(flat), moved.shape);
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    const dx = o.transpose(others, inv);
+    return [o.multiply(dx, o.reshape(g, keepShape(a!.shape, axes)))];
+  },
+  trilu: (g, _x, _y, at) => [o.primitive("trilu", [g], at, g.shape, g.dtype)],
   scatterElementsAdd: (g, [, idx], _y, at) => [
     o.primitive("gatherElements", [g, idx!], { axis: at.axis as number }, idx!.shape, g.dtype),
     null,

@@ -166,8 +166,8 @@ test("a failing cell on the runtime is located in the notebook file and exits 1"
   assert.match(r.stderr, /fails\.tsnb:9:\d+/);
 });
 
-test("the example notebooks run on the remote kernel", () => {
-  const files = ["penguins", "digits", "voice-activity"].map((n) =>
+test("the Learn notebooks (charts, classifier, voice activity) run on the remote kernel", () => {
+  const files = ["03-charts", "04-classifier", "06-voice-activity"].map((n) =>
     join(root, "notebooks", `${n}.tsnb`),
   );
   const r = tsnbRun(["--runtime", `${server.url}?token=${TOKEN}`, ...files], 300_000);
