@@ -15,6 +15,8 @@
 import { isFloat } from "./dtype.ts";
 import type { Attrs, Prim } from "./lower.ts";
 import * as o from "./ops.ts";
+import { productOfOthers } from "./reduce.ts";
+import { einsum } from "./linalg.ts";
 import { type Tensor, TensorError } from "./tensor.ts";
 
 /** A gradient rule: the output cotangent g, the node's inputs x, its output y and attributes. */
@@ -184,6 +186,31 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
       gu,
     ];
   },
+  // the product of the other elements (two exclusive scans): exact where x has zeros
+  reduceProd: (g, [a], _y, at) => {
+    const axes = at.axes as number[];
+    const rest = a!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...rest, ...axes];
+    const moved = o.transpose(a!, perm);
+    const k = axes.reduce((n, i) => n * a!.shape[i]!, 1);
+    const flat = o.reshape(moved, [...rest.map((i) => a!.shape[i]!), k]);
+    const others = o.reshape(productOfOthers(flat), moved.shape);
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    const dx = o.transpose(others, inv);
+    return [o.multiply(dx, o.reshape(g, keepShape(a!.shape, axes)))];
+  },
+  // operands are clean (linalg.ts): each index of operand i is in the output or another operand
+  einsum: (g, xs, _y, at) => {
+    const [lhs, out] = (at.equation as string).split("->") as [string, string];
+    const subs = lhs.split(",");
+    return xs.map((x, i) => {
+      if (!isFloat(x.dtype)) return null;
+      const others = xs.filter((_, j) => j !== i);
+      const eq = [out, ...subs.filter((_, j) => j !== i)].join(",") + "->" + subs[i]!;
+      return einsum(eq, g, ...others);
+    });
+  },
+  trilu: (g, _x, _y, at) => [o.primitive("trilu", [g], at, g.shape, g.dtype)],
   scatterElementsAdd: (g, [, idx], _y, at) => [
     o.primitive("gatherElements", [g, idx!], { axis: at.axis as number }, idx!.shape, g.dtype),
     null,

@@ -24,6 +24,9 @@ export { promote as promoteTypes } from "./dtype.ts";
 export * from "./ops.ts";
 export * from "./math.ts";
 export * from "./indexing.ts";
+export * from "./shape.ts";
+export * from "./reduce.ts";
+export * from "./linalg.ts";
 export {
   jit,
   grad,
