@@ -27,6 +27,7 @@ export * from "./indexing.ts";
 export * from "./shape.ts";
 export * from "./reduce.ts";
 export * from "./linalg.ts";
+export * from "./conv.ts";
 export {
   jit,
   grad,
