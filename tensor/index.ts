@@ -33,6 +33,8 @@ export {
   grad,
   valueAndGrad,
   exportOnnx,
+  vmap,
+  type VmapOptions,
   type JitOptions,
   type GradOptions,
   type ExportOptions,
