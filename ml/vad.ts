@@ -192,7 +192,7 @@ export function speechChart(
             field: "start",
             type: "quantitative",
             title: "seconds",
-            scale: { domain: [0, duration] },
+            scale: { domain: [0, duration], nice: false },
           },
           x2: { field: "end" },
           tooltip: [{ field: "segment" }, { field: "start" }, { field: "end" }],

@@ -133,7 +133,10 @@ function renderField(
     }
     case "group": {
       const items = Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
-      const set = h("fieldset", { class: "smart-group", "aria-label": name });
+      const set = h("fieldset", {
+        class: f.fixed ? "smart-group fixed" : "smart-group",
+        "aria-label": name,
+      });
       set.append(h("legend", {}, f.label));
       const edit = (next: unknown[]) => o.onEdit(path, next);
       items.forEach((item, i) => {

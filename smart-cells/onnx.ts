@@ -341,6 +341,7 @@ function vadApp(a: OnnxAttrs, loaded: readonly string[]): Stmt[] {
     ),
     exprStmt(
       call("layout.grid", { t: "arr", items: [id(form), id(result)] }, obj({ columns: lit(1) })),
+      true,
     ),
   ];
 }
@@ -380,6 +381,7 @@ function classifyApp(a: OnnxAttrs, loaded: readonly string[]): Stmt[] | null {
     ),
     exprStmt(
       call("layout.grid", { t: "arr", items: [id(form), id(result)] }, obj({ columns: lit(2) })),
+      true,
     ),
   ];
 }

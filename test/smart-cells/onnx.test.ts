@@ -91,7 +91,7 @@ test("Silero: voice activity detection is the first choice; two chunks, load and
       "  const segments = await vad.detectSpeech(clip, { model, threshold: 0.5 });",
       "  modelResult.render(vad.speechChart(clip, segments));",
       "});",
-      "layout.grid([modelForm, modelResult], { columns: 1 });",
+      "layout.grid([modelForm, modelResult], { columns: 1 })",
     ].join("\n"),
   );
   for (const c of chunks) await assertPrettierStable(c);
@@ -131,7 +131,7 @@ test("a tsnb export: classify is offered, fields named by its features, starting
       "listen(penguinModelForm, async (event) => {",
       "  penguinModelResult.render(await penguinModel.classify(event.data));",
       "});",
-      "layout.grid([penguinModelForm, penguinModelResult], { columns: 2 });",
+      "layout.grid([penguinModelForm, penguinModelResult], { columns: 2 })",
     ].join("\n"),
   );
   for (const c of chunks) await assertPrettierStable(c);
