@@ -136,6 +136,7 @@ class App {
         break;
       case "file-list":
       case "sessions":
+      case "models":
       case "lessons":
       case "done":
         break;
@@ -227,6 +228,11 @@ class App {
           this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
       },
       showFiles: () => this.leaveToBrowser(),
+      listModels: async () => {
+        if (!this.sessionId) return [];
+        const r = await this.conn.request({ type: "list-models", sessionId: this.sessionId });
+        return r.type === "models" ? r.files : [];
+      },
       clientId: () => this.conn.clientId ?? "",
       resolveConflict: (choice) => {
         if (this.sessionId)
