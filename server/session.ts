@@ -21,7 +21,7 @@ import {
   exportNotebookWithLines,
   importNotebookBytes,
 } from "../core/format/index.ts";
-import { assertNever, newId, type Notebook } from "../core/notebook.ts";
+import { assertNever, newId, notebookDependencies, type Notebook } from "../core/notebook.ts";
 import { prepareSmartCellOp } from "../smart-cells/ops.ts";
 import type { Output, TableOutput } from "../core/outputs.ts";
 import {
@@ -294,6 +294,7 @@ export class Session {
           code: action.code,
           line: this.cellLines()[action.cellId] ?? 1,
           file: this.file ?? `${this.data.notebook.title || "untitled"}.tsnb`,
+          dependencies: notebookDependencies(this.data.notebook.metadata),
         });
         return;
       }

@@ -25,6 +25,7 @@ import {
   type Cell,
   type Notebook,
   type Section,
+  withDependencies,
 } from "../notebook.ts";
 import { appendTerminalText, type Output } from "../outputs.ts";
 import {
@@ -616,9 +617,15 @@ function finishEvaluation(
   next = collectInputs(next);
   if (op.status === "error")
     next = clearQueue(next, { type: "aborted", reason: "not run: an earlier cell failed" });
+  // npm versions the cell resolved go into the notebook: the next run gets the same ones.
+  const metadata = op.dependencies
+    ? withDependencies(next.notebook.metadata, op.dependencies)
+    : next.notebook.metadata;
+  const recorded = metadata !== next.notebook.metadata;
+  if (recorded) next = { ...next, notebook: { ...next.notebook, metadata } };
   // Outputs are part of the saved document only when the notebook persists them.
   const persisted = data.notebook.metadata.persistOutputs === true;
-  return persisted ? doc(next, actions) : session(next, actions);
+  return persisted || recorded ? doc(next, actions) : session(next, actions);
 }
 
 function isAutoRun(data: SessionData, cellId: string): boolean {

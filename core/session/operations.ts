@@ -226,6 +226,11 @@ export interface EvaluationFinishedOp extends OperationBase {
   durationMs: number;
   /** What the kernel's binding scan found among the names the cell defines (metadata, never values). */
   bindings?: BindingInfo[];
+  /**
+   * npm versions the cell's `npm:` imports resolved (name → version): recorded in the notebook's
+   * `metadata.dependencies`, a change of the document (docs/sharing.md).
+   */
+  dependencies?: Record<string, string>;
 }
 
 /**
