@@ -19,6 +19,7 @@ import { smartCellMenu } from "./cell-view.ts";
 import { availableBindings, definitionOf, generate } from "../smart-cells/index.ts";
 import type { ScanContext } from "../smart-cells/types.ts";
 import { errorMarks } from "./error-output.ts";
+import { RuntimePicker, type RuntimeHost } from "./runtime-picker.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -30,6 +31,8 @@ export interface NotebookHost {
   /** Our client id (ops we made are not pushed back into our own editors). */
   clientId(): string;
   resolveConflict(choice: "reload" | "keep-mine"): void;
+  /** Listing, adding and choosing runtimes (renderer/runtime-picker.ts). */
+  runtimes: RuntimeHost;
 }
 
 /** Operations after which the error lines marked in editors may change. */
@@ -58,6 +61,7 @@ export class NotebookView {
   private readonly pathEl: HTMLElement;
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
+  private readonly runtimePicker: RuntimePicker;
   private readonly conflictEl: HTMLElement;
   /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
   private readonly importEl: HTMLElement;
@@ -103,6 +107,7 @@ export class NotebookView {
       role: "status",
       "aria-label": "Kernel status",
     });
+    this.runtimePicker = new RuntimePicker(host.runtimes);
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
     this.persistBox = h("input", { type: "checkbox" });
@@ -152,6 +157,7 @@ export class NotebookView {
         this.pathEl,
         this.saveStateEl,
         h("span", { class: "spacer" }),
+        this.runtimePicker.element,
         this.kernelEl,
       ),
       this.titleEl,
@@ -258,6 +264,7 @@ export class NotebookView {
     this.kernelEl.textContent = kernelText[k.status] ?? k.status;
     this.kernelEl.title = k.reason ?? "";
     this.kernelEl.dataset["status"] = k.status;
+    this.runtimePicker.update(this.data.runtime ?? null);
     if (this.data.diskConflict) {
       this.conflictEl.hidden = false;
       this.conflictEl.replaceChildren(
