@@ -17,6 +17,7 @@ import type { DesktopApi, MenuCommand } from "../electron/ipc.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
 import { button, h } from "./dom.ts";
 import { FileBrowser } from "./file-browser.ts";
+import { LearnSection } from "./learn.ts";
 import { NotebookView } from "./notebook-view.ts";
 import "./styles.css";
 
@@ -136,6 +137,7 @@ class App {
       case "file-list":
       case "sessions":
       case "runtimes":
+      case "lessons":
       case "done":
         break;
       default: {
@@ -176,6 +178,18 @@ class App {
       },
       rootName,
     );
+    const learn = new LearnSection({
+      listLessons: async () => {
+        const r = await this.conn.request({ type: "list-lessons" });
+        return r.type === "lessons" ? r.lessons : [];
+      },
+      openLesson: (file) =>
+        void this.conn
+          .request({ type: "open-lesson", file })
+          .catch((e: Error) => this.toast(e.message, "error")),
+    });
+    this.browser.learnSlot.replaceChildren(learn.element);
+    void learn.load();
     this.root.replaceChildren(this.browser.element);
     document.title = "tsnb";
     void this.browser.show("");

@@ -16,6 +16,7 @@ import { isFloat } from "./dtype.ts";
 import type { Attrs, Prim } from "./lower.ts";
 import * as o from "./ops.ts";
 import { productOfOthers } from "./reduce.ts";
+import { einsum } from "./linalg.ts";
 import { type Tensor, TensorError } from "./tensor.ts";
 
 /** A gradient rule: the output cotangent g, the node's inputs x, its output y and attributes. */
@@ -197,6 +198,17 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     const inv = perm.map((_, i) => perm.indexOf(i));
     const dx = o.transpose(others, inv);
     return [o.multiply(dx, o.reshape(g, keepShape(a!.shape, axes)))];
+  },
+  // operands are clean (linalg.ts): each index of operand i is in the output or another operand
+  einsum: (g, xs, _y, at) => {
+    const [lhs, out] = (at.equation as string).split("->") as [string, string];
+    const subs = lhs.split(",");
+    return xs.map((x, i) => {
+      if (!isFloat(x.dtype)) return null;
+      const others = xs.filter((_, j) => j !== i);
+      const eq = [out, ...subs.filter((_, j) => j !== i)].join(",") + "->" + subs[i]!;
+      return einsum(eq, g, ...others);
+    });
   },
   trilu: (g, _x, _y, at) => [o.primitive("trilu", [g], at, g.shape, g.dtype)],
   scatterElementsAdd: (g, [, idx], _y, at) => [

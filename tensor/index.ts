@@ -26,6 +26,7 @@ export * from "./math.ts";
 export * from "./indexing.ts";
 export * from "./shape.ts";
 export * from "./reduce.ts";
+export * from "./linalg.ts";
 export {
   jit,
   grad,

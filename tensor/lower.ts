@@ -91,7 +91,8 @@ export type Prim =
   | "bitNot"
   | "scatter"
   | "trilu"
-  | "reduceProd";
+  | "reduceProd"
+  | "einsum";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
@@ -407,6 +408,8 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
       upper: a.upper ? 1 : 0,
     }),
   reduceProd: reduce("ReduceProd", WIDE),
+  einsum: (b, ins, dts, a, out) =>
+    typed(b, "Einsum", ins, dts[0]!, WIDE, out, { equation: a.equation as string }),
   // number of elements over `axes` of the input, as a scalar of the output dtype (read from the run-time shape)
   count: (b, ins, _d, a, out) => {
     const dims = b.add("Gather", [b.add("Shape", [ins[0]!]), b.ints(axesAttr(a, "axes"))], {
