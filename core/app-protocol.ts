@@ -25,6 +25,7 @@
  */
 import type { Operation, RuntimeSummary } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
+import type { ModelFile } from "./onnx-info.ts";
 import { MAX_MESSAGE_DEPTH, fieldChecks, isRecord, jsonProblem } from "./fields.ts";
 
 /** Bumped on any incompatible change; `hello` with another version is refused. */
@@ -83,6 +84,7 @@ export type ClientMessage =
       limit: number;
       requestId?: string;
     }
+<<<<<<< HEAD
   /** The user's runtimes (Jupyter servers kernels can run on); answered with `runtimes`. */
   | { type: "list-runtimes"; requestId?: string }
   /**
@@ -93,6 +95,10 @@ export type ClientMessage =
   | { type: "remove-runtime"; id: string; requestId?: string }
   /** Run the session's kernel on that runtime (null: locally); restarts the kernel. */
   | { type: "set-runtime"; sessionId: string; runtimeId: string | null; requestId?: string };
+=======
+  /** The `.onnx` models the ONNX smart cell can offer: under the notebook's folder, and packaged ones. */
+  | { type: "list-models"; sessionId: string; requestId?: string };
+>>>>>>> main
 
 // ---- server → renderer ----
 
@@ -186,8 +192,13 @@ export type ServerMessage =
       totalRows: number;
       requestId?: string;
     }
+<<<<<<< HEAD
   /** The user's runtimes (answer to list/add/remove-runtime). */
   | { type: "runtimes"; runtimes: RuntimeSummary[]; requestId?: string }
+=======
+  /** The answer to `list-models`: each model with its declared signature (read without loading it). */
+  | { type: "models"; sessionId: string; files: ModelFile[]; requestId?: string }
+>>>>>>> main
   /** The session was closed by someone; the window should go back to the file browser. */
   | { type: "session-closed"; sessionId: string }
   /** A request or operation was refused. `line` (1-based) for a file that failed to import. */
@@ -229,6 +240,7 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
     case "leave":
     case "save":
     case "close-session":
+    case "list-models":
       return str("sessionId");
     case "open-file":
     case "list-files":

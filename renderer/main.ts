@@ -136,7 +136,11 @@ class App {
         break;
       case "file-list":
       case "sessions":
+<<<<<<< HEAD
       case "runtimes":
+=======
+      case "models":
+>>>>>>> main
       case "lessons":
       case "done":
         break;
@@ -228,6 +232,11 @@ class App {
           this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
       },
       showFiles: () => this.leaveToBrowser(),
+      listModels: async () => {
+        if (!this.sessionId) return [];
+        const r = await this.conn.request({ type: "list-models", sessionId: this.sessionId });
+        return r.type === "models" ? r.files : [];
+      },
       clientId: () => this.conn.clientId ?? "",
       resolveConflict: (choice) => {
         if (this.sessionId)

@@ -7,6 +7,7 @@
  * before anything else; one session per notebook file; renderer paths are confined to the
  * served folder (`resolveInRoot`); closing the server flushes autosaves and stops kernels.
  */
+import { listModelFiles } from "./model-files.ts";
 import { randomBytes } from "node:crypto";
 import { realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -620,6 +621,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
         }
+<<<<<<< HEAD
         case "list-runtimes":
           return sendRuntimes(msg.requestId);
         case "add-runtime":
@@ -639,6 +641,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             session.setRuntime(found);
           }
           return done(msg.requestId);
+=======
+        case "list-models": {
+          const session = getSession(msg.sessionId);
+          return send({
+            type: "models",
+            sessionId: session.id,
+            files: await listModelFiles(session.workingFolder()),
+            ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+          });
+>>>>>>> main
         }
         default:
           assertNever(msg, "client message");

@@ -363,7 +363,7 @@ export class Session {
       finished: (r) => this.serverOp("evaluation-finished", r, "kernel"),
     };
     this.kernel = this.options.kernelFactory(sink, {
-      cwd: this.file ? dirname(this.file) : this.options.defaultCwd,
+      cwd: this.workingFolder(),
       // Input values are session state: every kernel this session starts gets them first.
       inputValues: () =>
         Object.fromEntries(Object.entries(this.data.inputs).map(([id, s]) => [id, s.value])),
@@ -380,6 +380,11 @@ export class Session {
   setRuntime(choice: { summary: RuntimeSummary; runtime: Runtime } | null): void {
     this.runtime = choice?.runtime ?? null;
     this.serverOp("set-runtime", { runtime: choice?.summary ?? null });
+  }
+
+  /** The notebook's folder (the kernel's cwd): relative paths in its code resolve there. */
+  workingFolder(): string {
+    return this.file ? dirname(this.file) : this.options.defaultCwd;
   }
 
   async tablePage(
