@@ -621,7 +621,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
         }
-<<<<<<< HEAD
         case "list-runtimes":
           return sendRuntimes(msg.requestId);
         case "add-runtime":
@@ -641,7 +640,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             session.setRuntime(found);
           }
           return done(msg.requestId);
-=======
+        }
         case "list-models": {
           const session = getSession(msg.sessionId);
           return send({
@@ -650,7 +649,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             files: await listModelFiles(session.workingFolder()),
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
->>>>>>> main
         }
         default:
           assertNever(msg, "client message");
