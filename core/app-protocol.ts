@@ -84,7 +84,6 @@ export type ClientMessage =
       limit: number;
       requestId?: string;
     }
-<<<<<<< HEAD
   /** The user's runtimes (Jupyter servers kernels can run on); answered with `runtimes`. */
   | { type: "list-runtimes"; requestId?: string }
   /**
@@ -94,11 +93,10 @@ export type ClientMessage =
   | { type: "add-runtime"; name: string; url: string; token?: string; requestId?: string }
   | { type: "remove-runtime"; id: string; requestId?: string }
   /** Run the session's kernel on that runtime (null: locally); restarts the kernel. */
-  | { type: "set-runtime"; sessionId: string; runtimeId: string | null; requestId?: string };
-=======
+  | { type: "set-runtime"; sessionId: string; runtimeId: string | null; requestId?: string }
+
   /** The `.onnx` models the ONNX smart cell can offer: under the notebook's folder, and packaged ones. */
   | { type: "list-models"; sessionId: string; requestId?: string };
->>>>>>> main
 
 // ---- server → renderer ----
 
@@ -192,13 +190,10 @@ export type ServerMessage =
       totalRows: number;
       requestId?: string;
     }
-<<<<<<< HEAD
   /** The user's runtimes (answer to list/add/remove-runtime). */
   | { type: "runtimes"; runtimes: RuntimeSummary[]; requestId?: string }
-=======
   /** The answer to `list-models`: each model with its declared signature (read without loading it). */
   | { type: "models"; sessionId: string; files: ModelFile[]; requestId?: string }
->>>>>>> main
   /** The session was closed by someone; the window should go back to the file browser. */
   | { type: "session-closed"; sessionId: string }
   /** A request or operation was refused. `line` (1-based) for a file that failed to import. */

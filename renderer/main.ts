@@ -136,11 +136,8 @@ class App {
         break;
       case "file-list":
       case "sessions":
-<<<<<<< HEAD
       case "runtimes":
-=======
       case "models":
->>>>>>> main
       case "lessons":
       case "done":
         break;

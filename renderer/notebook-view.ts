@@ -32,13 +32,10 @@ export interface NotebookHost {
   /** Our client id (ops we made are not pushed back into our own editors). */
   clientId(): string;
   resolveConflict(choice: "reload" | "keep-mine"): void;
-<<<<<<< HEAD
   /** Listing, adding and choosing runtimes (renderer/runtime-picker.ts). */
   runtimes: RuntimeHost;
-=======
   /** The `.onnx` models the ONNX smart cell can offer (the server reads the notebook's folder). */
   listModels(): Promise<ModelFile[]>;
->>>>>>> main
 }
 
 /** Operations after which the error lines marked in editors may change. */
