@@ -442,6 +442,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           );
           return;
         }
+        case "cursor": {
+          const session = getSession(msg.sessionId);
+          if (joined !== session) return;
+          session.cursor(clientId!, msg);
+          return;
+        }
         case "join":
           return joinSession(getSession(msg.sessionId), msg.requestId);
         case "leave":

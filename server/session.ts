@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { watch, type FSWatcher } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import type { ServerMessage, SessionSummary } from "../core/app-protocol.ts";
+import type { CursorMessage, ServerMessage, SessionSummary } from "../core/app-protocol.ts";
 import {
   exportNotebook,
   exportNotebookWithLines,
@@ -145,6 +145,8 @@ export class Session {
   private watchTimer: NodeJS.Timeout | null = null;
   private cellLinesCache: { docRevision: number; lines: Record<string, number> } | null = null;
   private closed = false;
+  /** The last cursor each joined window reported (sent to windows that join later). */
+  private readonly cursors = new Map<string, CursorMessage & { clientId: string }>();
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -190,10 +192,38 @@ export class Session {
     const msg: ServerMessage = { type: "joined", sessionId: this.id, snapshot: this.data };
     if (requestId !== undefined) msg.requestId = requestId;
     client.send(JSON.stringify(msg));
+    for (const [id, c] of this.cursors) if (id !== client.id) client.send(JSON.stringify(c));
   }
 
   leave(clientId: string): void {
     this.clients.delete(clientId);
+    if (this.cursors.delete(clientId))
+      this.broadcast({
+        type: "cursor",
+        sessionId: this.id,
+        clientId,
+        cellId: null,
+        anchor: 0,
+        head: 0,
+        revision: 0,
+      });
+  }
+
+  /** A window's cursor moved: told to the others (presence only; never applied or saved). */
+  cursor(clientId: string, msg: CursorMessage): void {
+    const out: CursorMessage & { clientId: string } = {
+      type: "cursor",
+      sessionId: this.id,
+      clientId,
+      cellId: msg.cellId,
+      anchor: msg.anchor,
+      head: msg.head,
+      revision: msg.revision,
+    };
+    if (msg.cellId === null) this.cursors.delete(clientId);
+    else this.cursors.set(clientId, out);
+    const text = JSON.stringify(out);
+    for (const c of this.clients.values()) if (c.id !== clientId) c.send(text);
   }
 
   /** Apply an operation sent by a renderer. Returns the reason it was refused, or null. */

@@ -101,15 +101,22 @@ export interface CellSessionState {
   /** Bumped by every change of the cell's source (apply-cell-delta, set-cell-source, set-smart-cell-attrs, …). */
   sourceRevision: number;
   /**
-   * The last source changes as applied, oldest first: the delta at index i took the source from
+   * The last source changes as applied, oldest first (with who made them: a window that lost
+   * its connection finds out whether its typing arrived): the delta at index i took the source from
    * revision `sourceRevision - sourceDeltas.length + i` to the next. `apply-cell-delta` made on an
    * older revision is transformed against them; the last one is what a window applies to its
    * editor. At most `MAX_SOURCE_DELTAS` deltas and `MAX_SOURCE_DELTA_CHARS` inserted characters
    * are kept (always the last one).
    */
-  sourceDeltas: TextDelta[];
+  sourceDeltas: SourceChange[];
   /** The binding scan of its last evaluation (names it defines that forms can use); cleared when the kernel's bindings are lost. */
   bindings: BindingInfo[];
+}
+
+/** One applied change of a cell's source: the delta as applied and the client that made it. */
+export interface SourceChange {
+  clientId: string;
+  delta: TextDelta;
 }
 
 export interface SessionData {
@@ -368,7 +375,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         ...found.cell,
         source: op.source,
       });
-      return doc(withSourceChanged(next, op.cellId, op.source, found.cell.source));
+      return doc(withSourceChanged(next, op.cellId, op.source, found.cell.source, op.clientId));
     }
     case "apply-cell-delta": {
       const found = findCell(data.notebook, op.cellId);
@@ -383,12 +390,12 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         return `revision ${op.revision} is too old to transform (the cell is at ${s.sourceRevision}): join again`;
       let delta = normalizeDelta(op.delta);
       for (const applied of s.sourceDeltas.slice(s.sourceDeltas.length - ahead))
-        delta = transformDelta(applied, delta, true);
+        delta = transformDelta(applied.delta, delta, true);
       const problem = deltaProblem(delta, found.cell.source.length);
       if (problem) return problem;
       const source = applyDelta(found.cell.source, delta);
       const next = withCell(data, found.sectionIndex, found.cellIndex, { ...found.cell, source });
-      const changed = withSourceChanged(next, op.cellId, source, found.cell.source, delta);
+      const changed = withSourceChanged(next, op.cellId, source, found.cell.source, op.clientId, delta);
       return source === found.cell.source ? session(changed) : doc(changed);
     }
     case "move-cell": {
@@ -429,7 +436,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         attrs: op.attrs,
         source: op.source,
       });
-      return doc(withSourceChanged(next, op.cellId, op.source, found.cell.source));
+      return doc(withSourceChanged(next, op.cellId, op.source, found.cell.source, op.clientId));
     }
     case "convert-smart-cell": {
       const found = findCell(data.notebook, op.cellId);
@@ -461,7 +468,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         );
       next = { ...next, cells: states };
       if (first.source !== found.cell.source)
-        next = withSourceChanged(next, op.cellId, first.source, found.cell.source);
+        next = withSourceChanged(next, op.cellId, first.source, found.cell.source, op.clientId);
       return doc(next);
     }
     case "set-persist-outputs": {
@@ -919,12 +926,13 @@ function withSourceChanged(
   cellId: string,
   source: string,
   before: string,
+  clientId: string,
   delta: TextDelta = deltaFromDiff(before, source),
 ): SessionData {
   const s = data.cells[cellId];
   if (!s) return data;
   const edited = s.evaluatedSource !== null && source !== s.evaluatedSource;
-  const deltas = [...s.sourceDeltas, delta];
+  const deltas = [...s.sourceDeltas, { clientId, delta }];
   // Keep the newest ones within the bounds (the last one always).
   let start = deltas.length - 1;
   let chars = insertedChars(deltas[start]!);
@@ -944,9 +952,9 @@ function withSourceChanged(
   });
 }
 
-function insertedChars(delta: TextDelta): number {
+function insertedChars(change: SourceChange): number {
   let n = 0;
-  for (const c of delta) if (typeof c === "string") n += c.length;
+  for (const c of change.delta) if (typeof c === "string") n += c.length;
   return n;
 }
 

@@ -90,6 +90,11 @@ export class CellTextClient {
     return at;
   }
 
+  /** Send the delta in flight again (after a reconnect, when the server never applied it). */
+  resend(): void {
+    if (this.outstanding !== null) this.send(this.outstanding, this.revision);
+  }
+
   /** Forget unacknowledged typing (the document was replaced or the window rejoined). */
   reset(revision: number): void {
     this.revision = revision;

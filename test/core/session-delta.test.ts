@@ -46,7 +46,7 @@ describe("applyOperation given apply-cell-delta", () => {
     assert.ok(r.ok);
     assert.equal(src(r.data), "const x = 21;");
     assert.equal(r.data.cells["a"]!.sourceRevision, 1);
-    assert.deepEqual(r.data.cells["a"]!.sourceDeltas, [[10, "2"]]);
+    assert.deepEqual(r.data.cells["a"]!.sourceDeltas, [{ clientId: "p", delta: [10, "2"] }]);
     assert.ok(r.data.dirty);
     assert.ok(r.actions.some((a) => a.type === "schedule-autosave"));
   });
@@ -58,7 +58,7 @@ describe("applyOperation given apply-cell-delta", () => {
     ]);
     assert.ok(r.ok);
     assert.equal(src(r.data), "const xy = 10;");
-    assert.deepEqual(r.data.cells["a"]!.sourceDeltas.at(-1), [12, "0"], "q's delta as applied");
+    assert.deepEqual(r.data.cells["a"]!.sourceDeltas.at(-1), { clientId: "q", delta: [12, "0"] }, "q's delta as applied");
   });
 
   test("typing concurrent with a whole-source change is transformed against its diff", () => {
