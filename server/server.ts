@@ -167,6 +167,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       autosaveMs,
       ...(options.autosaveMaxMs !== undefined ? { autosaveMaxMs: options.autosaveMaxMs } : {}),
       confine: file && !isInside(root, file) ? dirname(file) : root,
+      journalDir: join(options.dataDir ?? defaultDataDir(), "journal"),
       log,
     });
     sessions.set(session.id, session);
