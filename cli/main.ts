@@ -7,6 +7,7 @@ const HELP = `tsnb — a notebook for TypeScript and machine learning
 
 Usage:
   tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...
+           [--runtime URL [--runtime-kernel NAME]]
       Evaluate every code cell top to bottom in a fresh kernel and print, per cell, its
       console output and its result. Several files run in turn, each in its own kernel.
         --continue-on-error  keep going after a failing cell (the exit status is still 1)
@@ -14,6 +15,10 @@ Usage:
         --verbose            print errors with every stack frame (tsnb's, packages', Node's)
         --input LABEL=VALUE  the value of the inputs labelled LABEL (others take their defaults;
                              file and audio inputs take a path from the notebook's folder)
+        --runtime URL        run the cells on a kernel of the Jupyter server at URL (as Jupyter
+                             prints it, e.g. http://host:8888/lab?token=…; or the token in
+                             TSNB_RUNTIME_TOKEN) with the tsnb kernelspec installed there
+        --runtime-kernel NAME  that server's kernelspec name (default tsnb)
       Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
 
   tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]
@@ -34,9 +39,15 @@ Usage:
       file (default: NB.tsnb beside it; an existing file is kept unless --force). What the
       .tsnb cannot carry (magics, other languages, widgets, raw cells…) is listed as warnings.
 
-  tsnb export FILE.tsnb --ipynb [-o OUT]
-      Write the notebook in another format: --ipynb, a Jupyter notebook (nbformat 4.5) with
-      the outputs the file holds. FILE may also be a .ipynb (read through the importer).
+  tsnb export FILE.tsnb (--html | --ipynb | --format html|md|ipynb) [-o OUT] [--run] [--no-code]
+      Write the notebook in another format, with the outputs the file holds (or, with --run,
+      those of a fresh run; the notebook itself is not changed). FILE may also be a .ipynb.
+        --html        one self-contained page that opens offline: Markdown, KaTeX, highlighted
+                      code, outputs and Vega-Lite charts drawn as the app draws them
+        --format md   Markdown with the outputs (charts as SVG files in NAME_files/ beside it)
+        --ipynb       a Jupyter notebook (nbformat 4.5)
+        --no-code     leave the code out (HTML and Markdown)
+      Exit status: 0 written, 1 --run and a cell failed (still written), 2 bad arguments or file.
 
   tsnb help | --help | -h
       Show this help.

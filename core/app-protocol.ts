@@ -25,6 +25,7 @@
  */
 import type { Operation } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
+import type { ModelFile } from "./onnx-info.ts";
 import { MAX_MESSAGE_DEPTH, fieldChecks, isRecord, jsonProblem } from "./fields.ts";
 
 /** Bumped on any incompatible change; `hello` with another version is refused. */
@@ -53,6 +54,14 @@ export type ClientMessage =
   /** List a folder (relative to the served folder; "" is the folder itself). */
   | { type: "list-files"; path: string; requestId?: string }
   | { type: "list-sessions"; requestId?: string }
+  /** The Learn section: the lessons shipped with tsnb (answered by `lessons`). */
+  | { type: "list-lessons"; requestId?: string }
+  /**
+   * Open the user's copy of a lesson (`Lesson.file`), `learn/NAME.tsnb` in the served folder,
+   * made from the shipped file when there is none yet; joins its session. The shipped file
+   * itself is never opened.
+   */
+  | { type: "open-lesson"; file: string; requestId?: string }
   /** Write the notebook to its file now. Fails with code "no-path" for an unsaved notebook. */
   | { type: "save"; sessionId: string; requestId?: string }
   /** Write the notebook to a new path (relative, must end in .tsnb or .md); `overwrite` to replace an existing file. */
@@ -75,6 +84,8 @@ export type ClientMessage =
       limit: number;
       requestId?: string;
     }
+  /** The `.onnx` models the ONNX smart cell can offer: under the notebook's folder, and packaged ones. */
+  | { type: "list-models"; sessionId: string; requestId?: string }
   /**
    * Where this window's cursor is (presence, not an operation: never applied, saved or
    * journaled): offsets into the cell's source at its `sourceRevision` `revision` (send it only
@@ -122,6 +133,17 @@ export interface FileEntry {
   mtimeMs: number;
 }
 
+/** A lesson of the Learn section (`notebooks/learn.json`). */
+export interface Lesson {
+  /** Its file name among the shipped lessons: pass to `open-lesson`. */
+  file: string;
+  title: string;
+  /** One line: what the lesson teaches. */
+  summary: string;
+  /** The user's copy, relative to the served folder, when one exists (opening it continues there). */
+  copy: string | null;
+}
+
 export type ErrorCode =
   | "bad-message"
   | "protocol-version"
@@ -160,6 +182,8 @@ export type ServerMessage =
       recovered: RecoveredNotebook[];
       requestId?: string;
     }
+  /** The answer to `list-lessons`. */
+  | { type: "lessons"; lessons: Lesson[]; requestId?: string }
   /** A save/save-as/resolve finished (the state change itself arrives as `applied` ops). */
   | { type: "done"; requestId?: string }
   | {
@@ -173,6 +197,8 @@ export type ServerMessage =
     }
   /** Another window's cursor moved (or left: `cellId` null). Offsets at the cell's `sourceRevision` `revision`. */
   | (CursorMessage & { clientId: string })
+  /** The answer to `list-models`: each model with its declared signature (read without loading it). */
+  | { type: "models"; sessionId: string; files: ModelFile[]; requestId?: string }
   /** The session was closed by someone; the window should go back to the file browser. */
   | { type: "session-closed"; sessionId: string }
   /** A request or operation was refused. `line` (1-based) for a file that failed to import. */
@@ -214,13 +240,17 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
     case "leave":
     case "save":
     case "close-session":
+    case "list-models":
       return str("sessionId");
     case "open-file":
     case "list-files":
       return str("path");
     case "new-notebook":
     case "list-sessions":
+    case "list-lessons":
       return null;
+    case "open-lesson":
+      return str("file");
     case "open-recovered":
     case "discard-recovered":
       return str("id");

@@ -17,6 +17,7 @@ import type { DesktopApi, MenuCommand } from "../electron/ipc.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
 import { button, h } from "./dom.ts";
 import { FileBrowser } from "./file-browser.ts";
+import { LearnSection } from "./learn.ts";
 import { NotebookView } from "./notebook-view.ts";
 import "./styles.css";
 
@@ -147,6 +148,8 @@ class App {
         break;
       case "file-list":
       case "sessions":
+      case "models":
+      case "lessons":
       case "done":
         break;
       default: {
@@ -189,6 +192,18 @@ class App {
       },
       rootName,
     );
+    const learn = new LearnSection({
+      listLessons: async () => {
+        const r = await this.conn.request({ type: "list-lessons" });
+        return r.type === "lessons" ? r.lessons : [];
+      },
+      openLesson: (file) =>
+        void this.conn
+          .request({ type: "open-lesson", file })
+          .catch((e: Error) => this.toast(e.message, "error")),
+    });
+    this.browser.learnSlot.replaceChildren(learn.element);
+    void learn.load();
     this.root.replaceChildren(this.browser.element);
     document.title = "tsnb";
     void this.browser.show("");
@@ -228,6 +243,11 @@ class App {
           this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
       },
       showFiles: () => this.leaveToBrowser(),
+      listModels: async () => {
+        if (!this.sessionId) return [];
+        const r = await this.conn.request({ type: "list-models", sessionId: this.sessionId });
+        return r.type === "models" ? r.files : [];
+      },
       clientId: () => this.conn.clientId ?? "",
       sendCursor: (cellId, anchor, head, revision) => {
         if (this.sessionId)
