@@ -148,6 +148,7 @@ class App {
         break;
       case "file-list":
       case "sessions":
+      case "runtimes":
       case "models":
       case "lessons":
       case "done":
@@ -265,6 +266,10 @@ class App {
           void this.conn
             .request({ type: "resolve-conflict", sessionId: this.sessionId, choice })
             .catch((e: Error) => this.toast(e.message, "error"));
+      },
+      runtimes: {
+        request: (msg) => this.conn.request(msg),
+        sessionId: () => this.sessionId,
       },
     });
     this.root.replaceChildren(this.view.element);

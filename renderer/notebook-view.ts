@@ -23,6 +23,7 @@ import { errorMarks } from "./error-output.ts";
 import { SourceSync } from "./collab.ts";
 import type { TextDelta } from "../core/delta.ts";
 import type { CursorMessage } from "../core/app-protocol.ts";
+import { RuntimePicker, type RuntimeHost } from "./runtime-picker.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -36,6 +37,8 @@ export interface NotebookHost {
   /** Tell the other windows where our cursor is (presence; see core/app-protocol.ts). */
   sendCursor(cellId: string | null, anchor: number, head: number, revision: number): void;
   resolveConflict(choice: "reload" | "keep-mine"): void;
+  /** Listing, adding and choosing runtimes (renderer/runtime-picker.ts). */
+  runtimes: RuntimeHost;
   /** The `.onnx` models the ONNX smart cell can offer (the server reads the notebook's folder). */
   listModels(): Promise<ModelFile[]>;
 }
@@ -64,6 +67,7 @@ export class NotebookView {
   private readonly pathEl: HTMLElement;
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
+  private readonly runtimePicker: RuntimePicker;
   private readonly conflictEl: HTMLElement;
   /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
   private readonly importEl: HTMLElement;
@@ -128,6 +132,7 @@ export class NotebookView {
       role: "status",
       "aria-label": "Kernel status",
     });
+    this.runtimePicker = new RuntimePicker(host.runtimes);
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
     this.persistBox = h("input", { type: "checkbox" });
@@ -178,6 +183,7 @@ export class NotebookView {
         this.pathEl,
         this.saveStateEl,
         h("span", { class: "spacer" }),
+        this.runtimePicker.element,
         this.kernelEl,
       ),
       this.titleEl,
@@ -295,6 +301,7 @@ export class NotebookView {
     this.kernelEl.textContent = kernelText[k.status] ?? k.status;
     this.kernelEl.title = k.reason ?? "";
     this.kernelEl.dataset["status"] = k.status;
+    this.runtimePicker.update(this.data.runtime ?? null);
     if (this.data.diskConflict) {
       this.conflictEl.hidden = false;
       this.conflictEl.replaceChildren(
