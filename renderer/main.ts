@@ -136,6 +136,7 @@ class App {
         break;
       case "file-list":
       case "sessions":
+      case "runtimes":
       case "models":
       case "lessons":
       case "done":
@@ -239,6 +240,10 @@ class App {
           void this.conn
             .request({ type: "resolve-conflict", sessionId: this.sessionId, choice })
             .catch((e: Error) => this.toast(e.message, "error"));
+      },
+      runtimes: {
+        request: (msg) => this.conn.request(msg),
+        sessionId: () => this.sessionId,
       },
     });
     this.root.replaceChildren(this.view.element);

@@ -20,6 +20,7 @@ import { availableBindings, definitionOf, generate } from "../smart-cells/index.
 import type { ScanContext } from "../smart-cells/types.ts";
 import type { ModelFile } from "../core/onnx-info.ts";
 import { errorMarks } from "./error-output.ts";
+import { RuntimePicker, type RuntimeHost } from "./runtime-picker.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -31,6 +32,8 @@ export interface NotebookHost {
   /** Our client id (ops we made are not pushed back into our own editors). */
   clientId(): string;
   resolveConflict(choice: "reload" | "keep-mine"): void;
+  /** Listing, adding and choosing runtimes (renderer/runtime-picker.ts). */
+  runtimes: RuntimeHost;
   /** The `.onnx` models the ONNX smart cell can offer (the server reads the notebook's folder). */
   listModels(): Promise<ModelFile[]>;
 }
@@ -61,6 +64,7 @@ export class NotebookView {
   private readonly pathEl: HTMLElement;
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
+  private readonly runtimePicker: RuntimePicker;
   private readonly conflictEl: HTMLElement;
   /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
   private readonly importEl: HTMLElement;
@@ -113,6 +117,7 @@ export class NotebookView {
       role: "status",
       "aria-label": "Kernel status",
     });
+    this.runtimePicker = new RuntimePicker(host.runtimes);
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
     this.persistBox = h("input", { type: "checkbox" });
@@ -163,6 +168,7 @@ export class NotebookView {
         this.pathEl,
         this.saveStateEl,
         h("span", { class: "spacer" }),
+        this.runtimePicker.element,
         this.kernelEl,
       ),
       this.titleEl,
@@ -269,6 +275,7 @@ export class NotebookView {
     this.kernelEl.textContent = kernelText[k.status] ?? k.status;
     this.kernelEl.title = k.reason ?? "";
     this.kernelEl.dataset["status"] = k.status;
+    this.runtimePicker.update(this.data.runtime ?? null);
     if (this.data.diskConflict) {
       this.conflictEl.hidden = false;
       this.conflictEl.replaceChildren(

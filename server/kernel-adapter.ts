@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import { KernelProcess } from "../kernel/client.ts";
+import { jupyterChild } from "../kernel/remote.ts";
 import type {
   EvaluationRequest,
   KernelFactory,
@@ -50,9 +51,14 @@ class KernelProcessAdapter implements SessionKernel {
   private ensure(): KernelProcess {
     if (this.proc && !this.proc.death) return this.proc;
     const kernelPath = this.kernelPath();
+    const runtime = this.options.runtime?.() ?? null;
     const proc = new KernelProcess({
       cwd: this.options.cwd,
       ...(kernelPath ? { kernelPath } : {}),
+      // On a Jupyter server: its reconnect notices go to the server's log, its end to the sink.
+      ...(runtime
+        ? { spawn: jupyterChild(runtime, (l) => process.stderr.write(`tsnb: ${l}\n`)) }
+        : {}),
     });
     this.proc = proc;
     let reported = false;

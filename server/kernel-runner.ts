@@ -8,6 +8,7 @@
  * (never left hanging); the kernel is started lazily on the first evaluation and again after it
  * died or was restarted.
  */
+import type { Runtime } from "../kernel/remote.ts";
 import type { Output, OutputUpdate } from "../core/outputs.ts";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import type { BindingInfo } from "../core/bindings.ts";
@@ -66,6 +67,11 @@ export interface KernelOptions {
   cwd: string;
   /** The session's input values, told to every kernel process right after it is spawned. */
   inputValues?: () => Record<string, InputValue>;
+  /**
+   * Where the next kernel process runs: a Jupyter server (kernel/remote.ts), or null / absent
+   * for a local child process. Read each time a process is started.
+   */
+  runtime?: () => Runtime | null;
 }
 
 export type KernelFactory = (sink: KernelSink, options: KernelOptions) => SessionKernel;

@@ -35,7 +35,7 @@ import {
   type InputSpec,
   type InputValue,
 } from "../inputs.ts";
-import type { Action, KernelStatus, Operation } from "./operations.ts";
+import type { Action, KernelStatus, Operation, RuntimeSummary } from "./operations.ts";
 import type { BindingInfo } from "../bindings.ts";
 import { applyOutputUpdate, outputsFromPersisted, outputsToPersisted } from "./output-updates.ts";
 
@@ -100,6 +100,8 @@ export interface SessionData {
   /** The evaluation in progress. */
   running: { cellId: string; evaluationId: number } | null;
   kernel: { status: KernelStatus; reason: string | null };
+  /** Where the kernel runs: a Jupyter server of the user's runtimes, or null for a local process. */
+  runtime: RuntimeSummary | null;
   /** Number of operations applied. */
   revision: number;
   /** Number of operations that changed the saved document. */
@@ -201,6 +203,7 @@ export function createSessionData(
     queue: [],
     running: null,
     kernel: { status: "not-started", reason: null },
+    runtime: null,
     revision: 0,
     docRevision: 0,
     savedDocRevision: 0,
@@ -523,6 +526,13 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         next = { ...next, cells: mapCells(next.cells, bindingsLost) };
       }
       return session(next);
+    }
+    case "set-runtime": {
+      let next = clearQueue(data, { type: "idle" });
+      const where = op.runtime ? `on ${op.runtime.name}` : "locally";
+      next = abortRunning(next, `the kernel was restarted to run ${where}`);
+      next = { ...next, runtime: op.runtime, cells: mapCells(next.cells, bindingsLost) };
+      return session(next, [{ type: "restart-kernel" }]);
     }
     case "notebook-saved": {
       const dirty = data.docRevision !== op.docRevision;

@@ -246,6 +246,25 @@ export interface KernelStatusOp extends OperationBase {
   reason?: string;
 }
 
+/** A Jupyter server a session's kernel can run on (the user's configuration; no token). */
+export interface RuntimeSummary {
+  id: string;
+  name: string;
+  /** Its base URL, without the token. */
+  url: string;
+}
+
+/**
+ * The session's kernel now runs on another runtime (null: a local process), as a window asked
+ * (`set-runtime` message, checked by the server against the user's runtimes). Like a restart:
+ * the running cell is aborted, the queue cleared, evaluated cells become stale; the next
+ * evaluation starts a kernel there. Session state, never saved in the file.
+ */
+export interface SetRuntimeOp extends OperationBase {
+  type: "set-runtime";
+  runtime: RuntimeSummary | null;
+}
+
 // ---- File events (made by the server; clientId "server") ----
 
 /** The notebook was written to `path` as it was at document revision `docRevision`. */
@@ -301,6 +320,7 @@ export type ServerOperation =
   | OutputUpdatedOp
   | EvaluationFinishedOp
   | KernelStatusOp
+  | SetRuntimeOp
   | AutoEvaluateOp
   | NotebookSavedOp
   | SetPathOp
