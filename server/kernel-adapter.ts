@@ -90,7 +90,16 @@ class KernelProcessAdapter implements SessionKernel {
     this.current = current;
     void proc
       .evaluate(
-        { evalId: String(evaluationId), cellId, code: req.code, file: req.file, line: req.line },
+        {
+          evalId: String(evaluationId),
+          cellId,
+          code: req.code,
+          file: req.file,
+          line: req.line,
+          ...(req.dependencies && Object.keys(req.dependencies).length
+            ? { dependencies: req.dependencies }
+            : {}),
+        },
         (event) => {
           if (this.proc !== proc) return;
           switch (event.type) {
@@ -154,6 +163,7 @@ class KernelProcessAdapter implements SessionKernel {
           inputs: fin.inputs,
           durationMs: fin.durationMs,
           ...(fin.bindings && fin.bindings.length > 0 ? { bindings: fin.bindings } : {}),
+          ...(fin.dependencies ? { dependencies: fin.dependencies } : {}),
         });
       });
   }

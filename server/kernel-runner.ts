@@ -31,6 +31,8 @@ export interface KernelSink {
     inputs?: string[];
     durationMs: number;
     bindings?: BindingInfo[];
+    /** npm versions the evaluation resolved that the notebook did not record. */
+    dependencies?: Record<string, string>;
   }): void;
 }
 
@@ -42,6 +44,8 @@ export interface EvaluationRequest {
   line: number;
   /** The notebook file (absolute), or a display name for an unsaved notebook. */
   file: string;
+  /** The npm versions the notebook records (`metadata.dependencies`). */
+  dependencies?: Record<string, string>;
 }
 
 export interface SessionKernel {
