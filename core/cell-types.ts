@@ -106,6 +106,8 @@ export function exportTopLevel(source: string): string {
 export interface GlobalDecl {
   name: string | null;
   text: string;
+  /** An import the declaration needs at the top of the library (namespace imports). */
+  moduleImport?: string;
 }
 
 /**
@@ -135,26 +137,26 @@ export function globalizeDeclarations(dts: string): { imports: string[]; decls: 
 /**
  * Global declarations for the names a cell imports (`import { nn } from "tsnb"` makes `nn` a
  * binding of the kernel's global scope, so later cells use it without importing it again).
- * Values are typed with `typeof import("m")…`; `import type` names become type aliases.
+ * Each is an import alias of the module, imported under a private name at the top of the
+ * library, so the name means what the import meant: a value, a type, a namespace of types
+ * (`nx.tensor(…)` and `x: nx.Tensor`), or several (`Tensor` as a class and as a type).
  */
 export function importDeclarations(source: string): GlobalDecl[] {
   const decls: GlobalDecl[] = [];
-  const re = /^import\s+(type\s+)?([\s\S]*?)\s+from\s+(["'])([^"'\n]+)\3/gm;
+  const re = /^import\s+(?:type\s+)?([\s\S]*?)\s+from\s+(["'])([^"'\n]+)\2/gm;
   for (let m = re.exec(source); m; m = re.exec(source)) {
-    const typeOnly = Boolean(m[1]);
-    const clause = m[2]!.trim();
-    const mod = JSON.stringify(m[4]!);
-    const add = (local: string, member: string | null, isType: boolean) => {
+    const clause = m[1]!.trim();
+    const mod = JSON.stringify(m[3]!);
+    const alias = `__tsnb_m_${moduleAliasSuffix(m[3]!)}`;
+    const moduleImport = `import * as ${alias} from ${mod};`;
+    const add = (local: string, member: string | null) => {
       if (!/^[A-Za-z_$][\w$]*$/.test(local)) return;
-      const ref = member === null ? `import(${mod})` : `import(${mod})[${JSON.stringify(member)}]`;
-      decls.push({
-        name: local,
-        text: isType ? `type ${local} = ${ref};` : `const ${local}: typeof ${ref};`,
-      });
+      const target = member === null ? alias : `${alias}.${member}`;
+      decls.push({ name: local, text: `export import ${local} = ${target};`, moduleImport });
     };
     const ns = /^\*\s+as\s+([\w$]+)$/.exec(clause);
     if (ns) {
-      add(ns[1]!, null, false);
+      add(ns[1]!, null);
       continue;
     }
     const named = /\{([\s\S]*)\}/.exec(clause);
@@ -163,14 +165,21 @@ export function importDeclarations(source: string): GlobalDecl[] {
       .replace(/,/g, " ")
       .trim();
     const defNs = /^([\w$]+)?\s*(?:\*\s+as\s+([\w$]+))?$/.exec(def);
-    if (defNs?.[1]) add(defNs[1], "default", typeOnly);
-    if (defNs?.[2]) add(defNs[2], null, false);
+    if (defNs?.[1]) add(defNs[1], "default");
+    if (defNs?.[2]) add(defNs[2], null);
     for (const spec of named?.[1]!.split(",") ?? []) {
-      const t = /^\s*(type\s+)?([\w$]+)(?:\s+as\s+([\w$]+))?\s*$/.exec(spec);
-      if (t) add(t[3] ?? t[2]!, t[2]!, typeOnly || Boolean(t[1]));
+      const t = /^\s*(?:type\s+)?([\w$]+)(?:\s+as\s+([\w$]+))?\s*$/.exec(spec);
+      if (t) add(t[2] ?? t[1]!, t[1]!);
     }
   }
   return decls;
+}
+
+/** An identifier-safe, stable suffix for a module specifier (`tsnb/nx` → `tsnb_nx_<hash>`). */
+function moduleAliasSuffix(specifier: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < specifier.length; i++) h = Math.imul(h ^ specifier.charCodeAt(i), 0x01000193);
+  return `${specifier.replace(/[^\w$]/g, "_").slice(0, 40)}_${(h >>> 0).toString(36)}`;
 }
 
 /** A cell as the declarations library needs it: its source and the .d.ts TypeScript emitted. */
@@ -178,6 +187,8 @@ export interface DeclaredCell {
   source: string;
   /** The .d.ts of `exportTopLevel(source)` (emitted even with errors), or "". */
   dts: string;
+  /** The cell's place in the notebook (orders the library's text; default: the order given). */
+  position?: number;
 }
 
 /**
@@ -187,8 +198,9 @@ export interface DeclaredCell {
  */
 export function cellDeclarationsLibrary(cells: readonly DeclaredCell[]): string {
   const imports = new Set<string>();
-  const decls: GlobalDecl[] = [];
-  for (const cell of cells) {
+  const decls: Array<GlobalDecl & { position: number }> = [];
+  cells.forEach((cell, order) => {
+    const position = cell.position ?? order;
     const g = globalizeDeclarations(cell.dts);
     g.imports.forEach((i) => imports.add(i));
     g.decls.unshift(...importDeclarations(cell.source));
@@ -197,10 +209,14 @@ export function cellDeclarationsLibrary(cells: readonly DeclaredCell[]): string 
       const n = decls[i]!.name;
       if (n !== null && names.has(n)) decls.splice(i, 1);
     }
-    decls.push(...g.decls);
-  }
+    decls.push(...g.decls.map((d) => ({ ...d, position })));
+  });
+  // In the cells' positions (a stable sort keeps a cell's own order): the same declarations
+  // given in another order make the same text, so cells that see the same names share it.
+  decls.sort((a, b) => a.position - b.position);
   const body = decls.map((d) => d.text);
-  return `${[...imports].join("\n")}\nexport {};\ndeclare global {\n${body.join("\n")}\n}\n`;
+  for (const d of decls) if (d.moduleImport) imports.add(d.moduleImport);
+  return `${[...imports].sort().join("\n")}\nexport {};\ndeclare global {\n${body.join("\n")}\n}\n`;
 }
 
 /**

@@ -61,7 +61,7 @@ export async function checkCells(cells: readonly CellSource[]): Promise<CellDiag
     ls.getEmitOutput(declUri(i), true, true).outputFiles.find((f) => f.name.endsWith(".d.ts"))
       ?.text ?? "";
   host.setExtraLib(CELLS_LIB_PATH, cellDeclarationsLibrary([]));
-  const first = cells.map((c, i) => ({ source: c.source, dts: emit(i) }));
+  const first = cells.map((c, i) => ({ source: c.source, dts: emit(i), position: i }));
   const declared = first.map((d) => ({ ...d }));
   for (const [lib, indices] of groupByLibrary(first)) {
     host.setExtraLib(CELLS_LIB_PATH, lib);

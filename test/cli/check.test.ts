@@ -65,7 +65,8 @@ test("cells know each other's names and types, tsnb's and Node's; every error is
   assert.equal(r.status, 1);
   // Line 13: a string for a number. Line 28: `doubled` is number[] (inferred in another cell
   // from `xs`, itself from another). Nothing else: process.stdout (Node's types), a name defined
-  // further down, `name` (a cell's, not the DOM's), tsnb/nx, a redeclaration in another cell.
+  // further down, `name` (a cell's, not the DOM's), tsnb/nx, a redeclaration in another cell,
+  // `nx.Tensor` as a type where `nx` was imported by another cell.
   assert.deepEqual(heads(r.stderr), [`${file}:13:7 error TS2322`, `${file}:28:9 error TS2339`]);
   assert.match(r.stderr, /Property 'nope' does not exist on type 'number\[\]'/);
 });
