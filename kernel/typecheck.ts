@@ -15,6 +15,7 @@
  * it); cells sharing a library are handled in one program.
  */
 
+import { createHash } from "node:crypto";
 import {
   CELL_COMPILER_OPTIONS,
   CELLS_LIB_PATH,
@@ -44,19 +45,23 @@ export interface CellDiagnostic {
   message: string;
 }
 
+let registry: unknown = null;
+
 /** The diagnostics of `cells` (in notebook order), sorted by cell then position. */
 export async function checkCells(cells: readonly CellSource[]): Promise<CellDiagnostic[]> {
   const { ts, libFileMap, library, nodeTypes } = await loadTypeScript();
   const host = new WorkerLikeHost(ts, libFileMap);
-  for (const lib of cellExtraLibs(library, nodeTypes))
-    host.extraLibs.set(lib.filePath, lib.content);
-  const ls = ts.createLanguageService(host, ts.createDocumentRegistry());
+  for (const lib of cellExtraLibs(library, nodeTypes)) host.setExtraLib(lib.filePath, lib.content);
+  // One registry per process: `tsnb check a.tsnb b.tsnb` parses TypeScript's libraries, Node's
+  // types and tsnb's once (versions are the texts' hashes, so a file is reused only unchanged).
+  registry ??= ts.createDocumentRegistry();
+  const ls = ts.createLanguageService(host, registry);
 
   // Declarations: `file:///decl/N.ts` hold each cell with its top-level declarations exported.
   const declUri = (i: number) => `file:///decl/${i}.ts`;
   const cellUri = (i: number) => `file:///cells/${i}.ts`;
   host.models.clear();
-  cells.forEach((c, i) => host.models.set(declUri(i), exportTopLevel(c.source)));
+  cells.forEach((c, i) => host.setModel(declUri(i), exportTopLevel(c.source)));
   const emit = (i: number): string =>
     ls.getEmitOutput(declUri(i), true, true).outputFiles.find((f) => f.name.endsWith(".d.ts"))
       ?.text ?? "";
@@ -70,7 +75,7 @@ export async function checkCells(cells: readonly CellSource[]): Promise<CellDiag
 
   // Check: `file:///cells/N.ts` hold the cells as written; one program per distinct library.
   host.models.clear();
-  cells.forEach((c, i) => host.models.set(cellUri(i), c.source));
+  cells.forEach((c, i) => host.setModel(cellUri(i), c.source));
   const out: CellDiagnostic[] = [];
   for (const [lib, indices] of groupByLibrary(declared)) {
     host.setExtraLib(CELLS_LIB_PATH, lib);
@@ -132,7 +137,8 @@ class WorkerLikeHost {
   /** The editor's models: URI → text (version bumps when the set or a text changes). */
   readonly models = new Map<string, string>();
   readonly extraLibs = new Map<string, string>();
-  private readonly versions = new Map<string, number>();
+  /** Script versions: a hash of the text, so a shared document registry never mixes texts. */
+  private readonly versions = new Map<string, string>();
 
   constructor(
     private readonly ts: TS,
@@ -140,9 +146,14 @@ class WorkerLikeHost {
   ) {}
 
   setExtraLib(uri: string, text: string): void {
-    if (this.extraLibs.get(uri) === text) return;
+    if (this.extraLibs.get(uri) === text && this.versions.has(uri)) return;
     this.extraLibs.set(uri, text);
-    this.versions.set(uri, (this.versions.get(uri) ?? 0) + 1);
+    this.versions.set(uri, hash(text));
+  }
+
+  setModel(uri: string, text: string): void {
+    this.models.set(uri, text);
+    this.versions.set(uri, hash(text));
   }
 
   getCompilationSettings() {
@@ -152,10 +163,7 @@ class WorkerLikeHost {
     return [...this.models.keys(), ...this.extraLibs.keys()];
   }
   getScriptVersion(file: string): string {
-    const text = this.models.get(file);
-    // A model's version is its text: the same text is the same version.
-    if (text !== undefined) return `m${hash(text)}`;
-    return String(this.versions.get(file) ?? 1);
+    return this.versions.get(file) ?? "1";
   }
   private text(file: string): string | undefined {
     return (
@@ -183,9 +191,6 @@ class WorkerLikeHost {
   }
 }
 
-/** A short string hash (FNV-1a) for script versions. */
-function hash(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(36) + s.length.toString(36);
+function hash(text: string): string {
+  return createHash("sha1").update(text).digest("base64");
 }

@@ -15,7 +15,7 @@ function tsnb(...args: string[]) {
   const res = spawnSync(process.execPath, [join(root, "bin", "tsnb.js"), ...args], {
     cwd: root,
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: 600_000,
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
