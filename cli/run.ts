@@ -25,6 +25,8 @@ import {
   allCells,
   assertNever,
   isEvaluable,
+  notebookDependencies,
+  withDependencies,
   type EvaluableCell,
   type PersistedOutput,
 } from "../core/notebook.ts";
@@ -50,7 +52,7 @@ import { readNotebookFile } from "./notebook-file.ts";
 
 const USAGE =
   "usage: tsnb run FILE.tsnb... [--check] [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...\n" +
-  "                [--runtime JUPYTER_URL [--runtime-kernel NAME]]\n";
+  "                [--runtime JUPYTER_URL [--runtime-kernel NAME]] [--allow-scripts NAME,...]\n";
 
 export interface RunOptions {
   /** Type-check the notebook first (`tsnb check`); a type error fails it before any cell runs. */
@@ -61,6 +63,11 @@ export interface RunOptions {
   verbose: boolean;
   /** `--input LABEL=VALUE`: the value of the inputs with that label (else they take their defaults). */
   inputs?: Record<string, string>;
+  /**
+   * Filled with each cell's outputs as the page would hold them at the end of the run (results
+   * as rich outputs, displays in their last state): what `tsnb export --html --run` draws.
+   */
+  collect?: Map<string, Output[]>;
   /** `--runtime URL`: run on a kernel of this Jupyter server, not a local process. */
   runtime?: Runtime;
 }
@@ -99,7 +106,16 @@ export async function run(args: string[]): Promise<number> {
     } else if (a === "--continue-on-error") options.continueOnError = true;
     else if (a === "--write") options.write = true;
     else if (a === "--check") options.check = true;
-    else if (a === "--verbose") options.verbose = true;
+    else if (a === "--allow-scripts" || a.startsWith("--allow-scripts=")) {
+      const names = a === "--allow-scripts" ? args[++i] : a.slice("--allow-scripts=".length);
+      if (!names) {
+        process.stderr.write(`tsnb run: --allow-scripts takes package names (a,b or *)\n${USAGE}`);
+        return 2;
+      }
+      // The kernel inherits the environment: kernel/npm.ts reads the list there.
+      const before = process.env["TSNB_NPM_ALLOW_SCRIPTS"];
+      process.env["TSNB_NPM_ALLOW_SCRIPTS"] = before ? `${before},${names}` : names;
+    } else if (a === "--verbose") options.verbose = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(USAGE);
       return 0;
@@ -144,11 +160,15 @@ export async function run(args: string[]): Promise<number> {
   return status;
 }
 
-export async function runNotebook(file: string, options: RunOptions): Promise<number> {
+/** Run `file` (already read as `opened` when given: `collect` is then keyed by its cell ids). */
+export async function runNotebook(
+  file: string,
+  options: RunOptions,
+  // .tsnb and Markdown, or .ipynb through its importer; any other file is not a notebook (exit 2).
+  opened = readNotebookFile(file),
+): Promise<number> {
   // `tsnb run … | head`: a closed pipe ends the output, not the process with a stack trace.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
-  // .tsnb and Markdown, or .ipynb through its importer; any other file is not a notebook (exit 2).
-  const opened = readNotebookFile(file);
   if (!opened.ok) {
     process.stderr.write(`tsnb run: ${opened.error}\n`);
     return 2;
@@ -199,6 +219,8 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
   const cells = allCells(notebook).filter(isEvaluable);
   // Collectors stay attached after their cell finished: its timers may still print or fail.
   const outputsByCell = new Map<string, Collector>();
+  /** npm versions resolved in this run that the notebook did not record. */
+  const newlyResolved: Record<string, string> = {};
   let failed = false;
   const report: ErrorReport = { file, verbose: options.verbose };
   try {
@@ -211,10 +233,22 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
         process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`);
       const persisted = new Collector();
       outputsByCell.set(cell.id, persisted);
+      const dependencies = notebookDependencies(notebook.metadata);
       const fin = await kernel.evaluate(
-        { evalId: `run-${i + 1}`, cellId: cell.id, code: cell.source, file, line },
+        {
+          evalId: `run-${i + 1}`,
+          cellId: cell.id,
+          code: cell.source,
+          file,
+          line,
+          ...(Object.keys(dependencies).length ? { dependencies } : {}),
+        },
         (event) => printEvent(event, persisted, report),
       );
+      if (fin.dependencies) {
+        notebook.metadata = withDependencies(notebook.metadata, fin.dependencies);
+        Object.assign(newlyResolved, fin.dependencies);
+      }
       printFinished(fin, report, persisted);
       if (fin.status !== "ok") {
         failed = true;
@@ -234,7 +268,14 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
   }
   // An error of a cell's timer, callback or unhandled promise (reported after the cell finished).
   if ([...outputsByCell.values()].some((c) => c.failedLate)) failed = true;
+  if (options.collect)
+    for (const [cellId, c] of outputsByCell) options.collect.set(cellId, c.liveOutputs());
 
+  const resolvedList = Object.entries(newlyResolved).map(([n, v]) => `npm:${n}@${v}`);
+  if (resolvedList.length && !options.write && opened.kind === "tsnb")
+    process.stderr.write(
+      `tsnb run: resolved ${resolvedList.join(", ")}; not recorded in ${file} (run with --write, or open it in the app, to record the versions)\n`,
+    );
   if (options.write) {
     for (const cell of cells) setOutputs(cell, outputsByCell.get(cell.id)?.outputs());
     notebook.metadata.persistOutputs = true;
@@ -262,27 +303,38 @@ class Collector {
   /** An error output arrived for the cell (a background error: the run fails). */
   failedLate = false;
   private live: Output[] = [];
+  /** The same outputs with results as the page shows them (a value's inspector tree). */
+  private rich: Output[] = [];
 
-  add(output: Output): void {
+  add(output: Output, rich: Output = output): void {
     // Both streams go into one text block, in order, as a terminal shows them.
     this.live =
       output.type === "terminal"
         ? appendTerminalText(this.live, "stdout", output.text)
         : [...this.live, output];
+    this.rich =
+      rich.type === "terminal"
+        ? appendTerminalText(this.rich, rich.stream, rich.text)
+        : [...this.rich, rich];
   }
 
   update(update: OutputUpdate): void {
     this.live = applyOutputUpdate(this.live, update).outputs;
+    this.rich = applyOutputUpdate(this.rich, update).outputs;
   }
 
   /** The cell's result; a value as the REPL prints it (`resultText`), not its inspector tree. */
   result(result: Output, resultText: string | undefined): void {
     if (result.type === "value" && resultText !== undefined)
-      this.add({
-        type: "value",
-        preview: { kind: "primitive", text: resultText, jsType: "object" },
-      });
+      this.add(
+        { type: "value", preview: { kind: "primitive", text: resultText, jsType: "object" } },
+        result,
+      );
     else this.add(result);
+  }
+
+  liveOutputs(): Output[] {
+    return this.rich;
   }
 
   outputs(): PersistedOutput[] {

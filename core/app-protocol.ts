@@ -23,8 +23,9 @@
  * 4. Requests that are not operations (files, save, table pages) carry an optional
  *    `requestId` that the answer (or `error`) echoes.
  */
-import type { Operation } from "./session/operations.ts";
+import type { Operation, RuntimeSummary } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
+import type { ModelFile } from "./onnx-info.ts";
 import { MAX_MESSAGE_DEPTH, fieldChecks, isRecord, jsonProblem } from "./fields.ts";
 
 /** Bumped on any incompatible change; `hello` with another version is refused. */
@@ -53,6 +54,14 @@ export type ClientMessage =
   /** List a folder (relative to the served folder; "" is the folder itself). */
   | { type: "list-files"; path: string; requestId?: string }
   | { type: "list-sessions"; requestId?: string }
+  /** The Learn section: the lessons shipped with tsnb (answered by `lessons`). */
+  | { type: "list-lessons"; requestId?: string }
+  /**
+   * Open the user's copy of a lesson (`Lesson.file`), `learn/NAME.tsnb` in the served folder,
+   * made from the shipped file when there is none yet; joins its session. The shipped file
+   * itself is never opened.
+   */
+  | { type: "open-lesson"; file: string; requestId?: string }
   /** Write the notebook to its file now. Fails with code "no-path" for an unsaved notebook. */
   | { type: "save"; sessionId: string; requestId?: string }
   /** Write the notebook to a new path (relative, must end in .tsnb or .md); `overwrite` to replace an existing file. */
@@ -74,7 +83,20 @@ export type ClientMessage =
       offset: number;
       limit: number;
       requestId?: string;
-    };
+    }
+  /** The user's runtimes (Jupyter servers kernels can run on); answered with `runtimes`. */
+  | { type: "list-runtimes"; requestId?: string }
+  /**
+   * Remember a Jupyter server: `url` as Jupyter prints it (a `?token=` in it is taken out and
+   * kept with `token`). The server checks it answers and has the tsnb kernelspec first.
+   */
+  | { type: "add-runtime"; name: string; url: string; token?: string; requestId?: string }
+  | { type: "remove-runtime"; id: string; requestId?: string }
+  /** Run the session's kernel on that runtime (null: locally); restarts the kernel. */
+  | { type: "set-runtime"; sessionId: string; runtimeId: string | null; requestId?: string }
+
+  /** The `.onnx` models the ONNX smart cell can offer: under the notebook's folder, and packaged ones. */
+  | { type: "list-models"; sessionId: string; requestId?: string };
 
 // ---- server → renderer ----
 
@@ -104,6 +126,17 @@ export interface FileEntry {
   mtimeMs: number;
 }
 
+/** A lesson of the Learn section (`notebooks/learn.json`). */
+export interface Lesson {
+  /** Its file name among the shipped lessons: pass to `open-lesson`. */
+  file: string;
+  title: string;
+  /** One line: what the lesson teaches. */
+  summary: string;
+  /** The user's copy, relative to the served folder, when one exists (opening it continues there). */
+  copy: string | null;
+}
+
 export type ErrorCode =
   | "bad-message"
   | "protocol-version"
@@ -118,7 +151,9 @@ export type ErrorCode =
   /** The notebook's file may not be written (its mode, or the file system): use Save As. */
   | "read-only"
   | "io"
-  | "kernel";
+  | "kernel"
+  /** A runtime could not be added or used (unreachable, refused token, no tsnb kernelspec). */
+  | "runtime";
 
 export type ServerMessage =
   | {
@@ -142,6 +177,8 @@ export type ServerMessage =
       recovered: RecoveredNotebook[];
       requestId?: string;
     }
+  /** The answer to `list-lessons`. */
+  | { type: "lessons"; lessons: Lesson[]; requestId?: string }
   /** A save/save-as/resolve finished (the state change itself arrives as `applied` ops). */
   | { type: "done"; requestId?: string }
   | {
@@ -153,6 +190,10 @@ export type ServerMessage =
       totalRows: number;
       requestId?: string;
     }
+  /** The user's runtimes (answer to list/add/remove-runtime). */
+  | { type: "runtimes"; runtimes: RuntimeSummary[]; requestId?: string }
+  /** The answer to `list-models`: each model with its declared signature (read without loading it). */
+  | { type: "models"; sessionId: string; files: ModelFile[]; requestId?: string }
   /** The session was closed by someone; the window should go back to the file browser. */
   | { type: "session-closed"; sessionId: string }
   /** A request or operation was refused. `line` (1-based) for a file that failed to import. */
@@ -194,13 +235,32 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
     case "leave":
     case "save":
     case "close-session":
+    case "list-models":
       return str("sessionId");
     case "open-file":
     case "list-files":
       return str("path");
     case "new-notebook":
     case "list-sessions":
+    case "list-runtimes":
+    case "list-lessons":
       return null;
+    case "add-runtime":
+      return first(
+        str("name"),
+        str("url"),
+        v["token"] === undefined ? null : str("token"),
+        typeof v["name"] === "string" && v["name"].trim().length > 0 && v["name"].length <= 100
+          ? null
+          : "name must be 1 to 100 characters",
+        typeof v["url"] === "string" && v["url"].length <= 2000 ? null : "url is too long",
+      );
+    case "remove-runtime":
+      return str("id");
+    case "set-runtime":
+      return first(str("sessionId"), v["runtimeId"] === null ? null : str("runtimeId"));
+    case "open-lesson":
+      return str("file");
     case "open-recovered":
     case "discard-recovered":
       return str("id");

@@ -17,6 +17,7 @@ import type { DesktopApi, MenuCommand } from "../electron/ipc.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
 import { button, h } from "./dom.ts";
 import { FileBrowser } from "./file-browser.ts";
+import { LearnSection } from "./learn.ts";
 import { NotebookView } from "./notebook-view.ts";
 import "./styles.css";
 
@@ -135,6 +136,9 @@ class App {
         break;
       case "file-list":
       case "sessions":
+      case "runtimes":
+      case "models":
+      case "lessons":
       case "done":
         break;
       default: {
@@ -175,6 +179,18 @@ class App {
       },
       rootName,
     );
+    const learn = new LearnSection({
+      listLessons: async () => {
+        const r = await this.conn.request({ type: "list-lessons" });
+        return r.type === "lessons" ? r.lessons : [];
+      },
+      openLesson: (file) =>
+        void this.conn
+          .request({ type: "open-lesson", file })
+          .catch((e: Error) => this.toast(e.message, "error")),
+    });
+    this.browser.learnSlot.replaceChildren(learn.element);
+    void learn.load();
     this.root.replaceChildren(this.browser.element);
     document.title = "tsnb";
     void this.browser.show("");
@@ -213,12 +229,21 @@ class App {
           this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
       },
       showFiles: () => this.leaveToBrowser(),
+      listModels: async () => {
+        if (!this.sessionId) return [];
+        const r = await this.conn.request({ type: "list-models", sessionId: this.sessionId });
+        return r.type === "models" ? r.files : [];
+      },
       clientId: () => this.conn.clientId ?? "",
       resolveConflict: (choice) => {
         if (this.sessionId)
           void this.conn
             .request({ type: "resolve-conflict", sessionId: this.sessionId, choice })
             .catch((e: Error) => this.toast(e.message, "error"));
+      },
+      runtimes: {
+        request: (msg) => this.conn.request(msg),
+        sessionId: () => this.sessionId,
       },
     });
     this.root.replaceChildren(this.view.element);

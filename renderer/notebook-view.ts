@@ -18,7 +18,9 @@ import { syncInputs } from "./inputs.ts";
 import { smartCellMenu } from "./cell-view.ts";
 import { availableBindings, definitionOf, generate } from "../smart-cells/index.ts";
 import type { ScanContext } from "../smart-cells/types.ts";
+import type { ModelFile } from "../core/onnx-info.ts";
 import { errorMarks } from "./error-output.ts";
+import { RuntimePicker, type RuntimeHost } from "./runtime-picker.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -30,6 +32,10 @@ export interface NotebookHost {
   /** Our client id (ops we made are not pushed back into our own editors). */
   clientId(): string;
   resolveConflict(choice: "reload" | "keep-mine"): void;
+  /** Listing, adding and choosing runtimes (renderer/runtime-picker.ts). */
+  runtimes: RuntimeHost;
+  /** The `.onnx` models the ONNX smart cell can offer (the server reads the notebook's folder). */
+  listModels(): Promise<ModelFile[]>;
 }
 
 /** Operations after which the error lines marked in editors may change. */
@@ -58,6 +64,7 @@ export class NotebookView {
   private readonly pathEl: HTMLElement;
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
+  private readonly runtimePicker: RuntimePicker;
   private readonly conflictEl: HTMLElement;
   /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
   private readonly importEl: HTMLElement;
@@ -71,7 +78,14 @@ export class NotebookView {
   private lastKey: { key: string; at: number } | null = null;
   private declTimer: number | null = null;
   /** The binding scan as of `scanCells` (recomputed only when cell states change). */
-  private scanCache: { cells: SessionData["cells"]; scan: ScanContext } | null = null;
+  private scanCache: {
+    cells: SessionData["cells"];
+    files: readonly ModelFile[];
+    scan: ScanContext;
+  } | null = null;
+  /** The models the server listed (asked for at start and after each evaluation). */
+  private modelFiles: readonly ModelFile[] = [];
+  private modelsAsked: Promise<void> | null = null;
   private lastScan: ScanContext | null = null;
 
   constructor(
@@ -103,6 +117,7 @@ export class NotebookView {
       role: "status",
       "aria-label": "Kernel status",
     });
+    this.runtimePicker = new RuntimePicker(host.runtimes);
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
     this.persistBox = h("input", { type: "checkbox" });
@@ -135,6 +150,7 @@ export class NotebookView {
         text: true,
       }),
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
+      this.exportMenu(),
       this.persistEl,
     );
     const header = h(
@@ -152,6 +168,7 @@ export class NotebookView {
         this.pathEl,
         this.saveStateEl,
         h("span", { class: "spacer" }),
+        this.runtimePicker.element,
         this.kernelEl,
       ),
       this.titleEl,
@@ -258,6 +275,7 @@ export class NotebookView {
     this.kernelEl.textContent = kernelText[k.status] ?? k.status;
     this.kernelEl.title = k.reason ?? "";
     this.kernelEl.dataset["status"] = k.status;
+    this.runtimePicker.update(this.data.runtime ?? null);
     if (this.data.diskConflict) {
       this.conflictEl.hidden = false;
       this.conflictEl.replaceChildren(
@@ -317,6 +335,7 @@ export class NotebookView {
       }
     }
     if (!op || ERROR_MARK_OPS.has(op.type)) this.showErrorMarks();
+    if (!this.modelsAsked || op?.type === "evaluation-finished") void this.refreshModels();
     const scan = this.scan();
     if (scan !== this.lastScan) {
       this.lastScan = scan;
@@ -494,6 +513,31 @@ export class NotebookView {
     this.host.save();
   }
 
+  /** "Export…": the notebook as the page shows it, as a download (renderer/export-download.ts). */
+  private exportMenu(): HTMLSelectElement {
+    const label = "Export the notebook with its outputs";
+    const sel = h(
+      "select",
+      { class: "export-menu", "aria-label": label, title: label },
+      h("option", { value: "" }, "Export…"),
+      h("option", { value: "html" }, "HTML page (.html)"),
+      h("option", { value: "html-no-code" }, "HTML page without code"),
+      h("option", { value: "ipynb" }, "Jupyter notebook (.ipynb)"),
+    );
+    sel.addEventListener("change", () => {
+      const format = sel.value;
+      sel.value = "";
+      if (format !== "html" && format !== "html-no-code" && format !== "ipynb") return;
+      this.flush();
+      sel.disabled = true;
+      void import("./export-download.ts")
+        .then(({ downloadPageExport }) => downloadPageExport(this.data, format))
+        .catch((err: unknown) => window.alert(`Export failed: ${String(err)}`))
+        .finally(() => (sel.disabled = false));
+    });
+    return sel;
+  }
+
   private insertBelow(cellId: string, type: "code" | "markdown"): void {
     const sections = this.data.notebook.sections;
     for (const s of sections) {
@@ -504,20 +548,49 @@ export class NotebookView {
 
   /** The bindings the kernel described (smart-cell forms offer them). */
   private scan(): ScanContext {
-    if (this.scanCache?.cells !== this.data.cells) {
+    if (this.scanCache?.cells !== this.data.cells || this.scanCache.files !== this.modelFiles) {
       const bindings = availableBindings(this.data);
       // Keep the same object while nothing changed, so forms are not redrawn for every op.
       const same =
-        this.scanCache && JSON.stringify(this.scanCache.scan.bindings) === JSON.stringify(bindings);
+        this.scanCache &&
+        this.scanCache.files === this.modelFiles &&
+        JSON.stringify(this.scanCache.scan.bindings) === JSON.stringify(bindings);
       this.scanCache = {
         cells: this.data.cells,
-        scan: same ? this.scanCache!.scan : { bindings },
+        files: this.modelFiles,
+        scan: same ? this.scanCache!.scan : { bindings, files: this.modelFiles },
       };
     }
     return this.scanCache.scan;
   }
 
+  /** Ask the server for the models again (a cell may have written one); forms redraw if they changed. */
+  private refreshModels(): Promise<void> {
+    const asked = this.host.listModels().then(
+      (files) => {
+        if (JSON.stringify(files) === JSON.stringify(this.modelFiles)) return;
+        this.modelFiles = files;
+        const scan = this.scan();
+        this.lastScan = scan;
+        for (const view of this.cellViews.values()) if (view.type === "smart") view.updateScan();
+      },
+      () => undefined,
+    );
+    this.modelsAsked = asked;
+    return asked;
+  }
+
   private insertSmartAt(sectionId: string, index: number | "end", kind: string): void {
+    const def = definitionOf(kind);
+    // A model cell starts from the models the server lists: wait for a fresh list first.
+    if (def?.scan.includes("onnx-model")) {
+      void this.refreshModels().then(() => this.insertSmart(sectionId, index, kind));
+      return;
+    }
+    this.insertSmart(sectionId, index, kind);
+  }
+
+  private insertSmart(sectionId: string, index: number | "end", kind: string): void {
     const section = this.data.notebook.sections.find((s) => s.id === sectionId);
     const def = definitionOf(kind);
     if (!section || !def) return;

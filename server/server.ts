@@ -7,6 +7,7 @@
  * before anything else; one session per notebook file; renderer paths are confined to the
  * served folder (`resolveInRoot`); closing the server flushes autosaves and stops kernels.
  */
+import { listModelFiles } from "./model-files.ts";
 import { randomBytes } from "node:crypto";
 import { realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -28,6 +29,7 @@ import { importNotebookBytes, notebookFileKind, openNotebookBytes } from "../cor
 import type { Output } from "../core/outputs.ts";
 import type { ImportedFrom } from "../core/session/data.ts";
 import { assertNever, emptyNotebook, type Notebook } from "../core/notebook.ts";
+import { RuntimeError, RuntimeStore } from "./runtimes.ts";
 import { UnsavedStore, defaultDataDir } from "./app-data.ts";
 import type { KernelFactory } from "./kernel-runner.ts";
 import {
@@ -50,8 +52,15 @@ import {
 } from "./security.ts";
 import { SANDBOX_PAGE, SANDBOX_PATH, sandboxHeaders } from "./sandbox.ts";
 import { Session, SessionError, contentHash } from "./session.ts";
-import { NotRegularFileError, isInside, readRegularFile, removeWriteLeftovers } from "./files.ts";
+import {
+  NotRegularFileError,
+  OutsideFolderError,
+  isInside,
+  readRegularFile,
+  removeWriteLeftovers,
+} from "./files.ts";
 import { packageRoot, serveStatic } from "./static.ts";
+import { LessonCatalog, LessonError } from "./learn.ts";
 
 export interface ServerOptions {
   /** The served folder: the file browser's root. Default: the current folder. */
@@ -72,8 +81,12 @@ export interface ServerOptions {
   autosaveMaxMs?: number;
   /** How kernels are made. Default: kernel processes from `kernel/client.ts`. */
   kernelFactory?: KernelFactory;
+  /** The user's runtimes (Jupyter servers). Default: `runtimes.json` in the app data folder. */
+  runtimes?: RuntimeStore;
   /** Diagnostic log (default: silent). */
   log?: (message: string) => void;
+  /** Folder of the shipped lessons and their `learn.json` (the Learn section). Default `<package>/notebooks`. */
+  lessonsDir?: string;
 }
 
 export interface RunningServer {
@@ -103,6 +116,16 @@ const STATUS_TEXT = {
   404: "Not Found",
 } as const;
 
+/** A runtime store's refusal becomes the request's error (code "runtime"), in its own words. */
+async function runtimeRequest<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof RuntimeError) throw new RequestError("runtime", e.message);
+    throw e;
+  }
+}
+
 class RequestError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -130,9 +153,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const token = options.token ?? newToken();
   const staticDir = options.staticDir ?? join(packageRoot(), "dist", "renderer");
   const unsaved = new UnsavedStore(options.dataDir ?? defaultDataDir());
+  const runtimes = options.runtimes ?? new RuntimeStore(options.dataDir ?? defaultDataDir());
   const autosaveMs = options.autosaveMs ?? 2000;
   const kernelFactory = options.kernelFactory ?? (await defaultKernelFactory());
   const log = options.log ?? (() => undefined);
+  const lessons = new LessonCatalog(options.lessonsDir ?? join(packageRoot(), "notebooks"));
 
   // Leftovers of writes interrupted by a crash: in the served folder and the app data folder.
   for (const dir of [root, unsaved.dir])
@@ -520,6 +545,27 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             recovered: await recoveredNotebooks(),
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
+        case "list-lessons":
+          return send({
+            type: "lessons",
+            lessons: await lessons.list(root),
+            ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+          });
+        case "open-lesson": {
+          let rel: string;
+          try {
+            rel = await lessons.ensureCopy(root, msg.file);
+          } catch (e) {
+            if (e instanceof LessonError) throw new RequestError(e.code, e.message);
+            if (e instanceof ForbiddenPathError || e instanceof OutsideFolderError)
+              throw new RequestError("forbidden-path", e.message);
+            const reason = (e as NodeJS.ErrnoException).code
+              ? fileErrorReason(e)
+              : (e as Error).message;
+            throw new RequestError("io", `cannot copy the lesson into learn/: ${reason}`);
+          }
+          return joinSession(await openAbsolute(await resolve(rel)), msg.requestId);
+        }
         case "save":
           await getSession(msg.sessionId).save();
           return done(msg.requestId);
@@ -575,9 +621,47 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
         }
+        case "list-runtimes":
+          return sendRuntimes(msg.requestId);
+        case "add-runtime":
+          await runtimeRequest(() => runtimes.add(msg.name, msg.url, msg.token));
+          return sendRuntimes(msg.requestId);
+        case "remove-runtime":
+          await runtimeRequest(() => runtimes.remove(msg.id));
+          return sendRuntimes(msg.requestId);
+        case "set-runtime": {
+          const session = getSession(msg.sessionId);
+          if (joined !== session)
+            throw new RequestError("not-joined", "join the session before changing it");
+          if (msg.runtimeId === null) session.setRuntime(null);
+          else {
+            const found = await runtimeRequest(() => runtimes.get(msg.runtimeId!));
+            if (!found) throw new RequestError("runtime", `there is no runtime ${msg.runtimeId}`);
+            session.setRuntime(found);
+          }
+          return done(msg.requestId);
+        }
+        case "list-models": {
+          const session = getSession(msg.sessionId);
+          return send({
+            type: "models",
+            sessionId: session.id,
+            files: await listModelFiles(session.workingFolder()),
+            ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+          });
+        }
         default:
           assertNever(msg, "client message");
       }
+    }
+
+    async function sendRuntimes(requestId: string | undefined): Promise<void> {
+      const list = await runtimeRequest(() => runtimes.list());
+      send({
+        type: "runtimes",
+        runtimes: list,
+        ...(requestId !== undefined ? { requestId } : {}),
+      });
     }
 
     function done(requestId: string | undefined): void {

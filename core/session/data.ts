@@ -22,9 +22,11 @@ import {
   assertNever,
   findCell,
   isEvaluable,
+  reevaluatesAutomatically,
   type Cell,
   type Notebook,
   type Section,
+  withDependencies,
 } from "../notebook.ts";
 import { appendTerminalText, type Output } from "../outputs.ts";
 import {
@@ -34,7 +36,7 @@ import {
   type InputSpec,
   type InputValue,
 } from "../inputs.ts";
-import type { Action, KernelStatus, Operation } from "./operations.ts";
+import type { Action, KernelStatus, Operation, RuntimeSummary } from "./operations.ts";
 import type { BindingInfo } from "../bindings.ts";
 import { applyOutputUpdate, outputsFromPersisted, outputsToPersisted } from "./output-updates.ts";
 
@@ -99,6 +101,8 @@ export interface SessionData {
   /** The evaluation in progress. */
   running: { cellId: string; evaluationId: number } | null;
   kernel: { status: KernelStatus; reason: string | null };
+  /** Where the kernel runs: a Jupyter server of the user's runtimes, or null for a local process. */
+  runtime: RuntimeSummary | null;
   /** Number of operations applied. */
   revision: number;
   /** Number of operations that changed the saved document. */
@@ -200,6 +204,7 @@ export function createSessionData(
     queue: [],
     running: null,
     kernel: { status: "not-started", reason: null },
+    runtime: null,
     revision: 0,
     docRevision: 0,
     savedDocRevision: 0,
@@ -523,6 +528,13 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       }
       return session(next);
     }
+    case "set-runtime": {
+      let next = clearQueue(data, { type: "idle" });
+      const where = op.runtime ? `on ${op.runtime.name}` : "locally";
+      next = abortRunning(next, `the kernel was restarted to run ${where}`);
+      next = { ...next, runtime: op.runtime, cells: mapCells(next.cells, bindingsLost) };
+      return session(next, [{ type: "restart-kernel" }]);
+    }
     case "notebook-saved": {
       const dirty = data.docRevision !== op.docRevision;
       return session({
@@ -616,19 +628,20 @@ function finishEvaluation(
   next = collectInputs(next);
   if (op.status === "error")
     next = clearQueue(next, { type: "aborted", reason: "not run: an earlier cell failed" });
+  // npm versions the cell resolved go into the notebook: the next run gets the same ones.
+  const metadata = op.dependencies
+    ? withDependencies(next.notebook.metadata, op.dependencies)
+    : next.notebook.metadata;
+  const recorded = metadata !== next.notebook.metadata;
+  if (recorded) next = { ...next, notebook: { ...next.notebook, metadata } };
   // Outputs are part of the saved document only when the notebook persists them.
   const persisted = data.notebook.metadata.persistOutputs === true;
-  return persisted ? doc(next, actions) : session(next, actions);
+  return persisted || recorded ? doc(next, actions) : session(next, actions);
 }
 
 function isAutoRun(data: SessionData, cellId: string): boolean {
   const found = findCell(data.notebook, cellId);
-  return (
-    found !== null &&
-    found !== undefined &&
-    found.cell.type !== "markdown" &&
-    found.cell.options?.autoRun === true
-  );
+  return found !== null && found !== undefined && reevaluatesAutomatically(found.cell);
 }
 
 /**
@@ -735,7 +748,7 @@ function markDependentsStale(data: SessionData, cellId: string, seq: number): Se
   const r = markStale(data, [cellId], seq);
   const order = allCells(r.data.notebook);
   const autoRun = order
-    .filter((c) => r.affected.has(c.id) && c.type !== "markdown" && c.options?.autoRun === true)
+    .filter((c) => r.affected.has(c.id) && reevaluatesAutomatically(c))
     .map((c) => c.id);
   return autoRun.length > 0 ? enqueue(r.data, autoRun) : r.data;
 }

@@ -7,7 +7,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importNotebook } from "../../core/format/import.ts";
@@ -52,12 +60,18 @@ for (const { file } of catalog.lessons) {
     const cells = allCells(res.notebook);
     assert.ok(cells.filter(isEvaluable).length >= 3, "at least three code cells");
     assert.equal(cells[0]?.type, "markdown", "it opens with prose");
-    const prose = cells.filter((c) => c.type === "markdown").map((c) => c.source).join("\n");
+    const prose = cells
+      .filter((c) => c.type === "markdown")
+      .map((c) => c.source)
+      .join("\n");
     assert.ok(prose.split(/\s+/).length > 250, `${file} explains in prose (over 250 words)`);
     for (const c of cells)
       if (c.type === "smart") {
         const check = checkSmartCell(c);
-        assert.ok(check.ok && check.matches, `${file}: the ${c.kind} smart cell's code is what its attrs generate`);
+        assert.ok(
+          check.ok && check.matches,
+          `${file}: the ${c.kind} smart cell's code is what its attrs generate`,
+        );
       }
   });
 }
@@ -82,7 +96,9 @@ test("03-charts: the slider filters the chart's penguins (counted here from vega
   ) as Array<Record<string, number | string | null>>;
   const measured = raw.filter(
     (p) =>
-      p["Beak Length (mm)"] != null && p["Flipper Length (mm)"] != null && p["Body Mass (g)"] != null,
+      p["Beak Length (mm)"] != null &&
+      p["Flipper Length (mm)"] != null &&
+      p["Body Mass (g)"] != null,
   );
   const atLeast = (g: number) => measured.filter((p) => (p["Body Mass (g)"] as number) >= g).length;
   assert.match(run("03-charts.tsnb").stdout, new RegExp(`\\n${atLeast(2700)}\\n`));
@@ -107,13 +123,23 @@ test("05-training-loop: the hand-written jit loop learns the digits and both loo
   assert.ok(final < 0.3, `final loss ${final}`);
   const rates = [...stdout.matchAll(/stepsPerSecond: (\d+)/g)].map((m) => Number(m[1]));
   assert.equal(rates.length, 2, stdout);
-  assert.ok(rates.every((r) => r > 100), `steps/s ${rates.join(", ")}`);
+  assert.ok(
+    rates.every((r) => r > 100),
+    `steps/s ${rates.join(", ")}`,
+  );
 });
 
 test("06-voice-activity: two speech segments in the bundled recording, and in the same file given as the upload", () => {
   const { stdout } = run("06-voice-activity.tsnb");
-  assert.equal([...stdout.matchAll(/\{ start: [\d.]+, end: [\d.]+, seconds: [\d.]+ \}/g)].length, 2);
-  const uploaded = run("06-voice-activity.tsnb", "--input", `A recording=${join(root, "data/speech.wav")}`);
+  assert.equal(
+    [...stdout.matchAll(/\{ start: [\d.]+, end: [\d.]+, seconds: [\d.]+ \}/g)].length,
+    2,
+  );
+  const uploaded = run(
+    "06-voice-activity.tsnb",
+    "--input",
+    `A recording=${join(root, "data/speech.wav")}`,
+  );
   assert.match(uploaded.stdout, /2 speech segment\(s\) in 12\.4 s/);
 });
 
@@ -123,4 +149,114 @@ test("07-export: the exported .onnx is written next to the notebook and reloads 
   assert.ok(existsSync(join(dir, "digits-mlp.onnx")));
   const m = /predicted: (\d), label: (\d)/.exec(stdout);
   assert.ok(m, stdout);
+});
+
+test("08-transformer: a few hundred steps (the CI setting) halve the held-out loss; it writes samples; it trains on a text given instead", () => {
+  const { stdout } = run("08-transformer.tsnb", "--input", "Training steps=200");
+  const start = Number(/loss before training ([\d.]+)/.exec(stdout)?.[1]);
+  const vocabulary = Number(/size: (\d+)/.exec(stdout)?.[1]);
+  assert.ok(
+    Math.abs(start - Math.log(vocabulary)) < 0.1,
+    `untrained loss ${start} ≈ log ${vocabulary}`,
+  );
+  const held = Number(/held-out loss ([\d.]+)/.exec(stdout)?.[1]);
+  assert.ok(held < start - 1.2, `held-out loss ${held} after 200 steps (from ${start})`);
+  assert.match(stdout, /\*\*step 200\*\*, loss [\d.]+:/);
+  assert.match(stdout, /And God said unto Noah, \*\*[^*]{100,}\*\*/);
+  // Another text through the file input: the vocabulary is that text's.
+  const other = join(root, "docs", "ml.md");
+  const own = run(
+    "08-transformer.tsnb",
+    "--input",
+    "Training steps=50",
+    "--input",
+    `Your own text (optional, .txt)=${other}`,
+  ).stdout;
+  const chars = new Set(readFileSync(other, "utf8")).size;
+  assert.match(own, new RegExp(`size: ${chars},`));
+});
+
+/** A lesson's code cells as one module (imports merged per module, then the code in order), the way the kernel's shared scope sees them. */
+function asModule(sources: string[]): string {
+  const imports = new Map<string, Set<string>>();
+  const body: string[] = [];
+  for (const source of sources) {
+    // Each cell is its own evaluation: a `;` keeps one cell's last expression from running into the next.
+    body.push(
+      ";\n" +
+        source.replace(
+          /^import (type )?(\* as (\w+)|\{([^}]*)\}) from "([^"]+)";\n?/gm,
+          (
+            _m,
+            _type,
+            _clause,
+            star: string | undefined,
+            names: string | undefined,
+            from: string,
+          ) => {
+            const set = imports.get(from) ?? new Set<string>();
+            if (star) set.add(`* as ${star}`);
+            else for (const n of (names ?? "").split(",")) if (n.trim()) set.add(n.trim());
+            imports.set(from, set);
+            return "";
+          },
+        ),
+    );
+  }
+  const head = [...imports].flatMap(([from, names]) => {
+    const stars = [...names].filter((n) => n.startsWith("* as "));
+    const plain = [...names].filter((n) => !n.startsWith("* as "));
+    return [
+      ...stars.map((s) => `import ${s} from "${from}";`),
+      ...(plain.length ? [`import { ${plain.join(", ")} } from "${from}";`] : []),
+    ];
+  });
+  return [...head, "export {};", ...body].join("\n");
+}
+
+test("every lesson type-checks with tsc (strict) against the tsnb types, its cells as the kernel's one scope", () => {
+  const dir = mkdtempSync(join(work, "tsc-"));
+  const files = catalog.lessons.map(({ file }) => {
+    const res = importNotebook(readFileSync(join(root, "notebooks", file), "utf8"));
+    assert.ok(res.ok);
+    const out = join(dir, file.replace(/\.tsnb$/, ".ts"));
+    writeFileSync(
+      out,
+      asModule(
+        allCells(res.notebook)
+          .filter(isEvaluable)
+          .map((c) => c.source),
+      ),
+    );
+    return out;
+  });
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "ESNext",
+        moduleResolution: "Bundler",
+        lib: ["ES2023", "DOM"],
+        types: ["node"],
+        typeRoots: [join(root, "node_modules", "@types")],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        allowImportingTsExtensions: true,
+        paths: {
+          tsnb: [join(root, "stdlib/index.ts")],
+          "tsnb/nx": [join(root, "tensor/index.ts")],
+          "onnxruntime-node": [join(root, "node_modules/onnxruntime-node")],
+        },
+      },
+      files,
+    }),
+  );
+  const r = spawnSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")],
+    { encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, `tsc:\n${r.stdout}${r.stderr}`);
 });
