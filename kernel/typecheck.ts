@@ -7,12 +7,12 @@
  *
  * How cells see each other: each cell is a module; the names every cell defines are declared
  * globally from the `.d.ts` TypeScript emits for the cell (`exportTopLevel`), so a cell knows
- * the types of what other cells define. Declarations are emitted twice: first with no other
- * cell known, then with the other cells' first-pass declarations known (as the editor's
- * `updateCellDeclarations` does), so a cell's inferred types can use names other cells define.
- * Each cell is emitted (second pass) and checked with the library ordered for it
- * (`declarationOrderFor`: a name declared twice has the type of the declaration at or before
- * it); cells sharing a library are handled in one program.
+ * the types of what other cells define. Declarations are emitted first with no other cell
+ * known, then again with the other cells' declarations known until they stop changing (as the
+ * editor's `updateCellDeclarations` does), so a cell's inferred types can use names other cells
+ * define, through chains of cells. Each cell is emitted (later passes) and checked with the
+ * library ordered for it (`declarationOrderFor`: a name declared twice has the type of the
+ * declaration at or before it); cells sharing a library are handled in one program.
  */
 
 import { createHash } from "node:crypto";
@@ -47,6 +47,9 @@ export interface CellDiagnostic {
 
 let registry: unknown = null;
 
+/** Emission passes at most (the editor's `MAX_DECLARATION_PASSES` in renderer/monaco-entry.ts). */
+const MAX_DECLARATION_PASSES = 4;
+
 /** The diagnostics of `cells` (in notebook order), sorted by cell then position. */
 export async function checkCells(cells: readonly CellSource[]): Promise<CellDiagnostic[]> {
   const { ts, libFileMap, library, nodeTypes } = await loadTypeScript();
@@ -66,11 +69,22 @@ export async function checkCells(cells: readonly CellSource[]): Promise<CellDiag
     ls.getEmitOutput(declUri(i), true, true).outputFiles.find((f) => f.name.endsWith(".d.ts"))
       ?.text ?? "";
   host.setExtraLib(CELLS_LIB_PATH, cellDeclarationsLibrary([]));
-  const first = cells.map((c, i) => ({ source: c.source, dts: emit(i), position: i }));
-  const declared = first.map((d) => ({ ...d }));
-  for (const [lib, indices] of groupByLibrary(first)) {
-    host.setExtraLib(CELLS_LIB_PATH, lib);
-    for (const i of indices) declared[i]!.dts = emit(i);
+  let declared: DeclaredCell[] = cells.map((c, i) => ({
+    source: c.source,
+    dts: emit(i),
+    position: i,
+  }));
+  // Again with the other cells known, until the declarations stop changing (at most
+  // MAX_DECLARATION_PASSES in all, as the editor).
+  for (let pass = 1; pass < MAX_DECLARATION_PASSES; pass++) {
+    const next = declared.map((d) => ({ ...d }));
+    for (const [lib, indices] of groupByLibrary(declared)) {
+      host.setExtraLib(CELLS_LIB_PATH, lib);
+      for (const i of indices) next[i]!.dts = emit(i);
+    }
+    const stable = next.every((d, i) => d.dts === declared[i]!.dts);
+    declared = next;
+    if (stable) break;
   }
 
   // Check: `file:///cells/N.ts` hold the cells as written; one program per distinct library.

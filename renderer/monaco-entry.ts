@@ -68,20 +68,25 @@ export function setCellDeclarations(text: string): void {
   cellLib = ts.typescriptDefaults.addExtraLib(text, CELLS_LIB_PATH);
 }
 
-/** Resolves once the TypeScript worker has `text` as the cells' library (at most ~5 s). */
-async function workerHasLibrary(text: string): Promise<void> {
+/**
+ * Resolves true once the TypeScript worker has `text` as the cells' library, false when a newer
+ * update superseded this one or a minute passed (a loaded machine can take seconds).
+ */
+async function workerHasLibrary(text: string, current: () => boolean): Promise<boolean> {
   try {
     const getWorker = await ts.getTypeScriptWorker();
-    for (let i = 0; i < 100; i++) {
+    const deadline = Date.now() + 60_000;
+    while (current() && Date.now() < deadline) {
       const worker = (await getWorker()) as unknown as {
         getExtraLibs(): Promise<Record<string, { content: string }>>;
       };
-      if ((await worker.getExtraLibs())[CELLS_LIB_PATH]?.content === text) return;
-      await new Promise((r) => setTimeout(r, 50));
+      if ((await worker.getExtraLibs())[CELLS_LIB_PATH]?.content === text) return true;
+      await new Promise((r) => setTimeout(r, 100));
     }
   } catch {
-    // an older worker without getExtraLibs: emit anyway
+    // a worker without getExtraLibs
   }
+  return false;
 }
 
 /** The .d.ts TypeScript emits for a model (forced even with errors), or "" on failure. */
@@ -109,52 +114,70 @@ monaco.editor.defineTheme("tsnb", {
   },
 });
 
-const declCache = new Map<string, { source: string; dts: string }>();
+/**
+ * Each cell's emitted declarations; `settled` once they were emitted with the other cells'
+ * declarations known (the later passes of `updateCellDeclarations`).
+ */
+const declCache = new Map<string, { source: string; dts: string; settled: boolean }>();
 let declRun = 0;
+/** Passes at most: a type inferred through a chain of more cells than this stays `any`. */
+const MAX_DECLARATION_PASSES = 4;
 /**
  * Recompute the declarations of names defined by the given code cells (in document order) and
  * publish them as one global library, so a cell sees the types of what other cells define.
+ * As `tsnb check` does (kernel/typecheck.ts): a changed cell is emitted once on its own, then
+ * again with the library known, until the library stops changing.
  */
 export async function updateCellDeclarations(
   cells: ReadonlyArray<{ id: string; source: string }>,
 ): Promise<void> {
   const run = ++declRun;
+  const current = () => run === declRun;
   const emit = async (cell: { id: string; source: string }) => {
     const uri = monaco.Uri.parse(`file:///decl/${cell.id}.ts`);
     const text = exportTopLevel(cell.source);
     // "plaintext": the worker still sees the file, but Monaco does not validate it on its own.
     const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, "plaintext", uri);
     if (model.getValue() !== text) model.setValue(text);
-    return { source: cell.source, dts: await declarationsOf(model) };
+    return await declarationsOf(model);
   };
   const declared: DeclaredCell[] = [];
-  const fresh: number[] = [];
+  const unsettled: number[] = [];
   for (const cell of cells) {
     let cached = declCache.get(cell.id);
     if (!cached || cached.source !== cell.source) {
-      cached = await emit(cell);
-      if (run !== declRun) return;
+      const dts = await emit(cell);
+      if (!current()) return;
+      cached = { source: cell.source, dts, settled: false };
       declCache.set(cell.id, cached);
-      fresh.push(declared.length);
     }
-    declared.push(cached);
+    if (!cached.settled) unsettled.push(declared.length);
+    declared.push({ source: cached.source, dts: cached.dts });
   }
-  const firstLib = cellDeclarationsLibrary(declared);
-  setCellDeclarations(firstLib);
-  if (fresh.length === 0) return;
-  // Monaco hands extra libraries to its worker a tick later: emit again once it has them.
-  await workerHasLibrary(firstLib);
-  if (run !== declRun) return;
-  // Second pass, as `tsnb check` does (kernel/typecheck.ts): the cells just emitted again, now
-  // that the other cells' names are known, so types inferred from them are not `any`.
-  for (const i of fresh) {
-    const cell = cells[i]!;
-    const again = await emit(cell);
-    if (run !== declRun) return;
-    declCache.set(cell.id, again);
-    declared[i] = again;
+  let lib = cellDeclarationsLibrary(declared);
+  setCellDeclarations(lib);
+  for (let pass = 1; pass < MAX_DECLARATION_PASSES && unsettled.length > 0; pass++) {
+    // Monaco hands extra libraries to its worker a tick later: emit again once it has them.
+    if (!(await workerHasLibrary(lib, current))) return;
+    for (const i of unsettled) {
+      const dts = await emit(cells[i]!);
+      if (!current()) return;
+      declared[i] = { source: cells[i]!.source, dts };
+    }
+    const next = cellDeclarationsLibrary(declared);
+    const stable = next === lib;
+    lib = next;
+    setCellDeclarations(lib);
+    if (stable || pass === MAX_DECLARATION_PASSES - 1) {
+      for (const i of unsettled)
+        declCache.set(cells[i]!.id, {
+          source: cells[i]!.source,
+          dts: declared[i]!.dts,
+          settled: true,
+        });
+      return;
+    }
   }
-  setCellDeclarations(cellDeclarationsLibrary(declared));
 }
 
 export { monaco };

@@ -66,8 +66,13 @@ test("cells know each other's names and types, tsnb's and Node's; every error is
   // Line 13: a string for a number. Line 28: `doubled` is number[] (inferred in another cell
   // from `xs`, itself from another). Nothing else: process.stdout (Node's types), a name defined
   // further down, `name` (a cell's, not the DOM's), tsnb/nx, a redeclaration in another cell,
-  // `nx.Tensor` as a type where `nx` was imported by another cell.
-  assert.deepEqual(heads(r.stderr), [`${file}:13:7 error TS2322`, `${file}:28:9 error TS2339`]);
+  // `nx.Tensor` as a type where `nx` was imported by another cell. Line 39: `quadrupled` is
+  // number[], inferred from `doubled`, itself inferred from `xs`, each in another cell.
+  assert.deepEqual(heads(r.stderr), [
+    `${file}:13:7 error TS2322`,
+    `${file}:28:9 error TS2339`,
+    `${file}:39:12 error TS2339`,
+  ]);
   assert.match(r.stderr, /Property 'nope' does not exist on type 'number\[\]'/);
 });
 
@@ -76,7 +81,7 @@ test("tsnb run --check exits 1 on a type error before running any cell", () => {
   assert.equal(r.status, 1);
   assert.equal(r.stdout, "", "no cell ran");
   assert.match(r.stderr, /type-errors\.tsnb:13:7: error TS2322/);
-  assert.match(r.stderr, /tsnb run: 2 type errors in .*type-errors\.tsnb; nothing was run/);
+  assert.match(r.stderr, /tsnb run: 3 type errors in .*type-errors\.tsnb; nothing was run/);
   // Without --check the same notebook runs (its first cell prints) until the kernel fails.
   const unchecked = tsnb("run", fx("cli/type-errors.tsnb"));
   assert.match(unchecked.stdout, /first cell ran/);

@@ -44,7 +44,7 @@ describe("the editor's diagnostics are tsnb check's", { skip: skip ?? false }, (
     const expected = (await checkCells(cells))
       .map((d) => `${d.cellId}:${d.line}:${d.column} TS${d.code}`)
       .sort();
-    assert.equal(expected.length, 2, `check found: ${expected.join(", ")}`);
+    assert.equal(expected.length, 3, `check found: ${expected.join(", ")}`);
     for (const c of cells) {
       await page.locator(`[data-cell-id="${c.id}"] .monaco-editor`).waitFor({ timeout: 30_000 });
     }
