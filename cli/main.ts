@@ -6,10 +6,11 @@
 const HELP = `tsnb — a notebook for TypeScript and machine learning
 
 Usage:
-  tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...
+  tsnb run FILE.tsnb... [--check] [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...
            [--runtime URL [--runtime-kernel NAME]] [--allow-scripts NAME,...]
       Evaluate every code cell top to bottom in a fresh kernel and print, per cell, its
       console output and its result. Several files run in turn, each in its own kernel.
+        --check              type-check the cells first (as tsnb check); on an error, run nothing
         --continue-on-error  keep going after a failing cell (the exit status is still 1)
         --write              save the outputs into the notebook (atomically)
         --verbose            print errors with every stack frame (tsnb's, packages', Node's)
@@ -22,6 +23,11 @@ Usage:
                              TSNB_RUNTIME_TOKEN) with the tsnb kernelspec installed there
         --runtime-kernel NAME  that server's kernelspec name (default tsnb)
       Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
+
+  tsnb check FILE.tsnb...
+      Report TypeScript's diagnostics for every cell, as the editor shows them, as
+      FILE.tsnb:LINE:COL, without running anything. Cells see the names other cells define.
+      Exit status: 0 no errors, 1 a type error, 2 the file cannot be read or parsed.
 
   tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open] [--allow-scripts NAME,...]
       Serve the notebooks under DIR (default: the current folder) to a browser. Prints the
@@ -68,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
     case "run": {
       const { run } = await import("./run.ts");
       return run(rest);
+    }
+    case "check": {
+      const { check } = await import("./check.ts");
+      return check(rest);
     }
     case "import": {
       const { importCommand } = await import("./import.ts");
