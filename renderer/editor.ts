@@ -47,8 +47,15 @@ export function loadMonaco(): Promise<MonacoModule> {
     loading = (import(/* @vite-ignore */ url) as Promise<MonacoModule>).then(async (m) => {
       loaded = m;
       try {
-        const res = await fetch(new URL("tsnb-lib.json", import.meta.url).href);
-        if (res.ok) m.setLibraryDeclarations((await res.json()) as Record<string, string>);
+        const json = async (name: string): Promise<Record<string, string>> => {
+          const res = await fetch(new URL(name, import.meta.url).href);
+          return res.ok ? ((await res.json()) as Record<string, string>) : {};
+        };
+        const [lib, nodeTypes] = await Promise.all([
+          json("tsnb-lib.json"),
+          json("node-types.json").catch(() => ({})),
+        ]);
+        m.setLibraryDeclarations(lib, nodeTypes);
       } catch {
         // the editor works without the library's declarations
       }
