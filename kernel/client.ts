@@ -113,6 +113,11 @@ export class KernelProcess {
     return this.hello;
   }
 
+  /** The kernel process's id while one runs (for the running-sessions view's memory figure). */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   get running(): boolean {
     return this.child !== null && this.hello !== null && this.death === null;
   }

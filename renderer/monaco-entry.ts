@@ -114,6 +114,17 @@ monaco.editor.defineTheme("tsnb", {
   },
 });
 
+monaco.editor.defineTheme("tsnb-dark", {
+  base: "vs-dark",
+  inherit: true,
+  rules: [],
+  colors: {
+    "editor.background": "#1e2228",
+    "editor.lineHighlightBackground": "#1e2228",
+    "editorGutter.background": "#1e2228",
+  },
+});
+
 /** Prefix top-level declarations (lines at column 0) with `export` so their types are emitted. */
 export function exportTopLevel(source: string): string {
   return source.replace(

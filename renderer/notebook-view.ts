@@ -19,6 +19,11 @@ import { smartCellMenu } from "./cell-view.ts";
 import { availableBindings, definitionOf, generate } from "../smart-cells/index.ts";
 import type { ScanContext } from "../smart-cells/types.ts";
 import { errorMarks } from "./error-output.ts";
+import type { FileEntry } from "../core/app-protocol.ts";
+import { confirmDialog } from "./dialog.ts";
+import { Sidebar } from "./sidebar.ts";
+import type { SessionsView } from "./sessions-view.ts";
+import { themeToggle } from "./theme.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -30,6 +35,10 @@ export interface NotebookHost {
   /** Our client id (ops we made are not pushed back into our own editors). */
   clientId(): string;
   resolveConflict(choice: "reload" | "keep-mine"): void;
+  /** The running-sessions view (the sidebar shows it). */
+  sessionsView: SessionsView;
+  listFiles(path: string): Promise<FileEntry[]>;
+  openFile(path: string): void;
 }
 
 /** Operations after which the error lines marked in editors may change. */
@@ -40,6 +49,7 @@ const ERROR_MARK_OPS = new Set<Operation["type"]>([
   "clear-outputs",
   "notebook-replaced",
   "delete-cell",
+  "restore-cell",
 ]);
 
 /** Delay before a burst of typing is sent as one `set-cell-source`. */
@@ -66,6 +76,8 @@ export class NotebookView {
   private readonly persistEl: HTMLElement;
   private readonly persistBox: HTMLInputElement;
   private readonly lazy: LazyEditors;
+  private readonly sidebar: Sidebar;
+  private readonly shutdownBtn: HTMLButtonElement;
   private selected: string | null = null;
   private readonly pendingSource = new Map<string, { source: string; timer: number }>();
   private lastKey: { key: string; at: number } | null = null;
@@ -115,6 +127,11 @@ export class NotebookView {
       this.persistBox,
       h("span", {}, "Save outputs"),
     );
+    this.shutdownBtn = button("Shut down kernel", () => this.host.send({ type: "shutdown-kernel" }), {
+      icon: "⊘",
+      title: "Shut down the kernel (frees its memory; the next run starts a new one)",
+      cls: "ghost",
+    });
     const actions = h(
       "div",
       { class: "nb-actions", role: "toolbar", "aria-label": "Notebook actions" },
@@ -129,11 +146,12 @@ export class NotebookView {
         title: "Interrupt (I I)",
         text: true,
       }),
-      button("Restart kernel", () => this.host.send({ type: "restart-kernel" }), {
+      button("Restart kernel", () => void this.restartKernel(), {
         icon: "↻",
         title: "Restart kernel (0 0)",
         text: true,
       }),
+      this.shutdownBtn,
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
       this.persistEl,
     );
@@ -143,19 +161,17 @@ export class NotebookView {
       h(
         "div",
         { class: "nb-topbar" },
-        button("Files", () => this.host.showFiles(), {
-          icon: "☰",
-          title: "Open a notebook",
-          text: true,
+        button("Start page", () => this.host.showFiles(), {
+          icon: "⌂",
+          title: "Start page: notebooks, running sessions",
           cls: "ghost",
         }),
-        this.pathEl,
-        this.saveStateEl,
+        h("span", { class: "nb-where" }, this.pathEl, this.saveStateEl),
         h("span", { class: "spacer" }),
+        actions,
+        themeToggle(),
         this.kernelEl,
       ),
-      this.titleEl,
-      actions,
       this.conflictEl,
       this.importEl,
     );
@@ -165,15 +181,22 @@ export class NotebookView {
       { class: "notebook-add" },
       button("Add section", () => this.addSection(), { icon: "+", text: true, cls: "ghost" }),
     );
-    this.element = h(
+    const main = h(
       "main",
       { class: "notebook", "aria-label": "Notebook" },
       header,
-      this.sectionsEl,
-      addSection,
+      h("div", { class: "nb-body" }, this.titleEl, this.sectionsEl, addSection),
     );
+    this.sidebar = new Sidebar(data, {
+      scrollToSection: (id) => this.scrollToSection(id),
+      listFiles: (path) => this.host.listFiles(path),
+      openFile: (path) => this.host.openFile(path),
+      restoreCell: (cellId) => this.host.send({ type: "restore-cell", cellId }),
+      sessionsView: this.host.sessionsView,
+    });
+    this.element = h("div", { class: "nb-layout" }, this.sidebar.element, main);
+    main.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.lazy = new LazyEditors(() => this.scheduleDeclarations());
-    this.element.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.render(null);
     // Load Monaco in the background once the page has painted.
     const idle = window.requestIdleCallback ?? ((fn: () => void) => window.setTimeout(fn, 200));
@@ -189,6 +212,7 @@ export class NotebookView {
     this.data = data;
     syncInputs(data.inputs);
     this.render(op);
+    this.sidebar.update(data);
     if (
       op &&
       (op.type === "set-cell-source" ||
@@ -258,6 +282,7 @@ export class NotebookView {
     this.kernelEl.textContent = kernelText[k.status] ?? k.status;
     this.kernelEl.title = k.reason ?? "";
     this.kernelEl.dataset["status"] = k.status;
+    this.shutdownBtn.disabled = k.status === "not-started" || k.status === "dead";
     if (this.data.diskConflict) {
       this.conflictEl.hidden = false;
       this.conflictEl.replaceChildren(
@@ -473,6 +498,29 @@ export class NotebookView {
     for (const [id, view] of this.cellViews) view.codeEditor?.setErrorMark(marks.get(id) ?? null);
   }
 
+  /**
+   * Restart the kernel, after asking when it has state to lose (a live kernel): its variables
+   * go, a running cell is stopped. A kernel that is not running restarts without a question.
+   */
+  async restartKernel(): Promise<void> {
+    const k = this.data.kernel.status;
+    if (k === "idle" || k === "busy" || k === "starting") {
+      const running = this.data.running !== null || this.data.queue.length > 0;
+      const ok = await confirmDialog(
+        `Every variable the notebook defined is lost${running ? " and the running cell is stopped" : ""}; cells are marked stale.`,
+        "Restart",
+        { title: "Restart the kernel?", danger: true },
+      );
+      if (!ok) return;
+    }
+    this.host.send({ type: "restart-kernel" });
+  }
+
+  private scrollToSection(sectionId: string | null): void {
+    const el = sectionId === null ? this.titleEl : this.sectionEls.get(sectionId)?.root;
+    el?.scrollIntoView({ block: "start", behavior: "instant" as ScrollBehavior });
+  }
+
   private addSection(): void {
     const index = this.data.notebook.sections.length;
     this.host.send({ type: "insert-section", sectionId: newId("s"), index, title: "New section" });
@@ -638,7 +686,7 @@ export class NotebookView {
         if (double("i")) this.host.send({ type: "interrupt" });
         break;
       case "0":
-        if (double("0")) this.host.send({ type: "restart-kernel" });
+        if (double("0")) void this.restartKernel();
         break;
       case "ArrowUp":
       case "k": {
