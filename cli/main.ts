@@ -7,6 +7,7 @@ const HELP = `tsnb — a notebook for TypeScript and machine learning
 
 Usage:
   tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...
+           [--runtime URL [--runtime-kernel NAME]]
       Evaluate every code cell top to bottom in a fresh kernel and print, per cell, its
       console output and its result. Several files run in turn, each in its own kernel.
         --continue-on-error  keep going after a failing cell (the exit status is still 1)
@@ -14,6 +15,10 @@ Usage:
         --verbose            print errors with every stack frame (tsnb's, packages', Node's)
         --input LABEL=VALUE  the value of the inputs labelled LABEL (others take their defaults;
                              file and audio inputs take a path from the notebook's folder)
+        --runtime URL        run the cells on a kernel of the Jupyter server at URL (as Jupyter
+                             prints it, e.g. http://host:8888/lab?token=…; or the token in
+                             TSNB_RUNTIME_TOKEN) with the tsnb kernelspec installed there
+        --runtime-kernel NAME  that server's kernelspec name (default tsnb)
       Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
 
   tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]

@@ -13,6 +13,9 @@
  * `FILE.tsnb:LINE:COL`. `--write` saves the outputs into the notebook (persisted outputs) with an
  * atomic write, so a crash mid-write never leaves a truncated file. Ctrl+C interrupts the running
  * cell and ends the run (a second Ctrl+C kills the kernel).
+ *
+ * `--runtime URL` runs the cells on a kernel of a Jupyter server (kernel/remote.ts) instead of a
+ * local child process; the file is read and written here.
  */
 
 import { dirname, resolve } from "node:path";
@@ -39,11 +42,13 @@ import {
 } from "../core/session/output-updates.ts";
 import type { EvaluationFinishedEvent, KernelEvent } from "../core/kernel-protocol.ts";
 import { KernelProcess } from "../kernel/client.ts";
+import { jupyterChild, parseRuntime, type Runtime } from "../kernel/remote.ts";
 import { writeFileAtomic } from "../server/atomic-write.ts";
 import { readNotebookFile } from "./notebook-file.ts";
 
 const USAGE =
-  "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...\n";
+  "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...\n" +
+  "                [--runtime JUPYTER_URL [--runtime-kernel NAME]]\n";
 
 export interface RunOptions {
   continueOnError: boolean;
@@ -52,6 +57,8 @@ export interface RunOptions {
   verbose: boolean;
   /** `--input LABEL=VALUE`: the value of the inputs with that label (else they take their defaults). */
   inputs?: Record<string, string>;
+  /** `--runtime URL`: run on a kernel of this Jupyter server, not a local process. */
+  runtime?: Runtime;
 }
 
 /** The `run` subcommand; returns the exit status. */
@@ -59,9 +66,24 @@ export async function run(args: string[]): Promise<number> {
   const files: string[] = [];
   const options: RunOptions = { continueOnError: false, write: false, verbose: false };
   const inputs: Record<string, string> = {};
+  let runtimeUrl: string | undefined;
+  let runtimeKernel: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === "--input" || a.startsWith("--input=")) {
+    const valued = (name: string): string | null | undefined => {
+      if (a === name) return args[++i] ?? null;
+      if (a.startsWith(`${name}=`)) return a.slice(name.length + 1);
+      return undefined;
+    };
+    const runtime = valued("--runtime");
+    const runtimeKernelName = runtime === undefined ? valued("--runtime-kernel") : undefined;
+    if (runtime === null || runtimeKernelName === null) {
+      process.stderr.write(`tsnb run: ${a} takes a value\n${USAGE}`);
+      return 2;
+    }
+    if (runtime !== undefined) runtimeUrl = runtime;
+    else if (runtimeKernelName !== undefined) runtimeKernel = runtimeKernelName;
+    else if (a === "--input" || a.startsWith("--input=")) {
       const spec = a === "--input" ? args[++i] : a.slice("--input=".length);
       const eq = spec?.indexOf("=") ?? -1;
       if (spec === undefined || eq <= 0) {
@@ -84,6 +106,18 @@ export async function run(args: string[]): Promise<number> {
   if (files.length === 0) {
     process.stderr.write(`tsnb run: expected a notebook file\n${USAGE}`);
     return 2;
+  }
+  if (runtimeKernel !== undefined && runtimeUrl === undefined) {
+    process.stderr.write(`tsnb run: --runtime-kernel goes with --runtime\n${USAGE}`);
+    return 2;
+  }
+  if (runtimeUrl !== undefined) {
+    try {
+      options.runtime = parseRuntime(runtimeUrl, { kernelName: runtimeKernel });
+    } catch (err) {
+      process.stderr.write(`tsnb run: ${(err as Error).message}\n`);
+      return 2;
+    }
   }
   if (files.length === 1) return runNotebook(files[0]!, options);
   // Several files (`tsnb run notebooks/*.tsnb`): each in turn in a fresh kernel, under a header
@@ -123,7 +157,12 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
   const { notebook, cellLines } = opened;
   for (const w of opened.warnings) process.stderr.write(`${w} (warning)\n`);
 
-  const kernel = new KernelProcess({ cwd: dirname(resolve(file)) });
+  const kernel = new KernelProcess({
+    cwd: dirname(resolve(file)),
+    spawn: options.runtime
+      ? jupyterChild(options.runtime, (line) => process.stderr.write(`tsnb run: ${line}\n`))
+      : undefined,
+  });
   try {
     await kernel.start();
   } catch (err) {

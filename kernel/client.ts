@@ -19,11 +19,11 @@
  */
 
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { assertNever } from "../core/notebook.ts";
 import {
   KERNEL_PROTOCOL_VERSION,
@@ -67,6 +67,49 @@ export interface KernelOptions {
   env?: NodeJS.ProcessEnv;
   /** How long start() waits for the handshake (ms). Default 20 s. */
   startTimeoutMs?: number;
+  /**
+   * Where the kernel runs: by default a child process of this one (`spawnLocal`); a remote
+   * runtime (kernel/remote.ts) gives a `KernelChild` that carries the same lines elsewhere.
+   */
+  spawn?: (options: KernelOptions) => KernelChild;
+}
+
+/**
+ * A running kernel as `KernelProcess` drives it: JSON lines of requests in, JSON lines of events
+ * out, interrupts on their own channel (so they overtake a busy request stream), text the kernel
+ * writes outside the protocol, and an exit. A local child process is one; a kernel on a Jupyter
+ * server reached through its WebSocket is another.
+ */
+export interface KernelChild {
+  /** Requests, one JSON line each. */
+  readonly requests: Writable;
+  /** Events, one JSON line each. */
+  readonly events: Readable;
+  /** `{"type":"interrupt"}` lines. */
+  readonly interrupts: Writable;
+  /** Text outside the protocol (Node's crash traces), kept for death reports. */
+  readonly output: Readable[];
+  /** Why it ended when that was not the kernel's doing (a lost connection), set before "exit". */
+  readonly failure?: string | null;
+  kill(signal?: NodeJS.Signals): void;
+  on(event: "exit", listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+}
+
+/** The default: dist/kernel.mjs as a child process, protocol on fds 0/3/4. */
+export function spawnLocal(options: KernelOptions): KernelChild {
+  const kernelPath = options.kernelPath ?? defaultKernelPath();
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), kernelPath], {
+    cwd: options.cwd ?? process.cwd(),
+    env: options.env ?? process.env,
+    stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
+  });
+  return Object.assign(child, {
+    requests: child.stdin!,
+    events: child.stdio[3] as Readable,
+    interrupts: child.stdio[4] as Writable,
+    output: [child.stderr!, child.stdout!],
+  });
 }
 
 type EventListener = (event: KernelEvent) => void;
@@ -87,8 +130,8 @@ export function defaultKernelPath(): string {
 }
 
 export class KernelProcess {
-  private child: ChildProcess | null = null;
-  private events: Writable | null = null;
+  private child: KernelChild | null = null;
+  private requests: Writable | null = null;
   private interruptPipe: Writable | null = null;
   private hello: HelloEvent | null = null;
   private queue: Pending[] = [];
@@ -141,16 +184,23 @@ export class KernelProcess {
     this.stopping = false;
     this.crash = null;
     this.stderrTail = "";
-    const kernelPath = this.options.kernelPath ?? defaultKernelPath();
-    const child = spawn(process.execPath, [...(this.options.execArgv ?? []), kernelPath], {
-      cwd: this.options.cwd ?? process.cwd(),
-      env: this.options.env ?? process.env,
-      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
-    });
+    let child: KernelChild;
+    try {
+      child = (this.options.spawn ?? spawnLocal)(this.options);
+    } catch (err) {
+      this.died({
+        reason: "spawn-failed",
+        code: null,
+        signal: null,
+        message: `the kernel could not start: ${(err as Error).message}`,
+        stderr: "",
+      });
+      return Promise.reject(err as Error);
+    }
     this.child = child;
-    this.events = child.stdin;
-    this.interruptPipe = child.stdio[4] as Writable;
-    child.stdin!.on("error", () => {});
+    this.requests = child.requests;
+    this.interruptPipe = child.interrupts;
+    child.requests.on("error", () => {});
     this.interruptPipe.on("error", () => {});
     let resolveExit!: () => void;
     this.exited = new Promise((r) => (resolveExit = r));
@@ -171,11 +221,10 @@ export class KernelProcess {
       const keepTail = (chunk: Buffer) => {
         this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-8000);
       };
-      child.stderr!.on("data", keepTail);
-      child.stdout!.on("data", keepTail);
+      for (const stream of child.output) stream.on("data", keepTail);
 
       let buf = "";
-      const fromKernel = child.stdio[3] as NodeJS.ReadableStream;
+      const fromKernel = child.events;
       fromKernel.setEncoding("utf8");
       fromKernel.on("data", (chunk: string) => {
         buf += chunk;
@@ -276,6 +325,8 @@ export class KernelProcess {
         stderr,
       };
     }
+    const failure = this.child?.failure;
+    if (failure && !this.crash) return { reason: "exit", code, signal, message: failure, stderr };
     if (this.crash) {
       return {
         reason: "crash",
@@ -350,7 +401,15 @@ export class KernelProcess {
   }
 
   private write(req: KernelRequest): void {
-    this.events?.write(JSON.stringify(req) + "\n");
+    this.requests?.write(JSON.stringify(req) + "\n");
+  }
+
+  /**
+   * Send a request as it is, outside the evaluation queue: its events reach `onEvent`
+   * listeners. For bridges that relay another client's requests (kernel/jupyter.ts).
+   */
+  send(req: KernelRequest): void {
+    this.write(req);
   }
 
   private sendNext(): void {

@@ -17,6 +17,12 @@
  *   starting a new process, as Jupyter clients do).
  * - complete_request / inspect_request → the TypeScript language service over the cells run so
  *   far (kernel/jupyter-complete.ts); is_complete_request → esbuild's parser.
+ * - A comm of target `tsnb.kernel` carries tsnb's own kernel protocol (core/kernel-protocol.ts)
+ *   both ways, for a tsnb app or `tsnb run --runtime` using this kernel through a Jupyter server
+ *   (kernel/remote.ts): `comm_msg {lines}` from the client are requests written to the kernel as
+ *   they are (after validation), every kernel event goes back as `comm_msg {lines}` on iopub,
+ *   batched so a chatty cell stays under the servers' iopub message-rate limits, and
+ *   `{interrupt: true}` interrupts. The first line is the kernel's `hello`.
  *
  * Invariants: requests on the shell channel are answered in order, each between an iopub
  * `busy` and `idle`; a message with a bad signature is dropped (and logged), never acted on;
@@ -26,7 +32,11 @@
 import { readFileSync } from "node:fs";
 import { transform } from "esbuild";
 import * as zmq from "zeromq";
-import type { KernelEvent, EvaluationFinishedEvent } from "../core/kernel-protocol.ts";
+import {
+  parseKernelRequest,
+  type KernelEvent,
+  type EvaluationFinishedEvent,
+} from "../core/kernel-protocol.ts";
 import type { Output } from "../core/outputs.ts";
 import { KernelProcess } from "./client.ts";
 import { outputToBundle, withPushedRows, VEGA_LITE_MIME } from "./jupyter-mime.ts";
@@ -41,6 +51,7 @@ import {
   type Message,
 } from "./jupyter-wire.ts";
 import { Completer } from "./jupyter-complete.ts";
+import { TSNB_COMM_TARGET } from "./remote.ts";
 
 declare const __TSNB_VERSION__: string | undefined;
 
@@ -64,6 +75,19 @@ interface LiveChart {
 /** How many updatable outputs the bridge remembers (oldest forgotten first). */
 const MAX_LIVE = 200;
 
+/** Kernel events are sent to an attached tsnb client at most this often (ms) and this many per message. */
+const BATCH_MS = 10;
+const BATCH_LINES = 500;
+
+/** A tsnb client attached through the `tsnb.kernel` comm. */
+interface Attached {
+  commId: string;
+  parent: Message;
+  off: () => void;
+  lines: string[];
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
 export class JupyterKernel {
   private readonly wire: Wire;
   private shell!: Channel;
@@ -79,6 +103,7 @@ export class JupyterKernel {
   private readonly completer = new Completer();
   private stopped: ((status: number) => void) | null = null;
   private dead = false;
+  private attached: Attached | null = null;
   /** Resolves with the exit status when the kernel has shut down. */
   readonly done: Promise<number>;
 
@@ -138,6 +163,7 @@ export class JupyterKernel {
   }
 
   async stop(status = 0): Promise<void> {
+    if (this.attached) await this.flush(this.attached);
     if (!this.dead) await this.kernel.stop();
     for (const ch of [this.shell, this.control, this.stdin, this.iopub]) ch?.socket.close();
     this.hb?.close();
@@ -220,7 +246,21 @@ export class JupyterKernel {
           await this.reply(channel, msg, "history_reply", { status: "ok", history: [] });
           break;
         case "comm_info_request":
-          await this.reply(channel, msg, "comm_info_reply", { status: "ok", comms: {} });
+          await this.reply(channel, msg, "comm_info_reply", {
+            status: "ok",
+            comms: this.attached
+              ? { [this.attached.commId]: { target_name: TSNB_COMM_TARGET } }
+              : {},
+          });
+          break;
+        case "comm_open":
+          await this.commOpen(msg);
+          break;
+        case "comm_msg":
+          this.commMsg(msg);
+          break;
+        case "comm_close":
+          if (this.attached?.commId === msg.content["comm_id"]) this.detach();
           break;
         case "interrupt_request":
           this.kernel.interrupt();
@@ -288,6 +328,69 @@ export class JupyterKernel {
       execution_count: count,
       ...error,
     });
+  }
+
+  /** A tsnb client attaches: from now on every kernel event goes to it. */
+  private async commOpen(msg: Message): Promise<void> {
+    const commId = String(msg.content["comm_id"] ?? "");
+    if (msg.content["target_name"] !== TSNB_COMM_TARGET || !commId) {
+      // Not ours (widgets): close it at once, as ipykernel does for an unknown target.
+      await this.publish("comm_close", { comm_id: commId, data: {} }, msg);
+      return;
+    }
+    if (this.attached) {
+      const old = this.attached;
+      this.detach();
+      await this.publish("comm_close", { comm_id: old.commId, data: {} }, msg);
+    }
+    const info = this.kernel.info ?? (await this.kernel.start());
+    const a: Attached = { commId, parent: msg, off: () => {}, lines: [], timer: null };
+    this.attached = a;
+    this.queueLine(a, JSON.stringify(info));
+    a.off = this.kernel.onEvent((e) => this.queueLine(a, JSON.stringify(e)));
+  }
+
+  private commMsg(msg: Message): void {
+    const a = this.attached;
+    if (!a || msg.content["comm_id"] !== a.commId) return;
+    const data = (msg.content["data"] ?? {}) as { lines?: unknown; interrupt?: unknown };
+    if (data.interrupt === true) this.kernel.interrupt();
+    if (!Array.isArray(data.lines)) return;
+    for (const line of data.lines) {
+      try {
+        this.kernel.send(parseKernelRequest(String(line)));
+      } catch (err) {
+        this.queueLine(
+          a,
+          JSON.stringify({ type: "protocol-error", message: (err as Error).message }),
+        );
+      }
+    }
+  }
+
+  private queueLine(a: Attached, line: string): void {
+    a.lines.push(line);
+    if (a.lines.length >= BATCH_LINES) this.flush(a);
+    else a.timer ??= setTimeout(() => this.flush(a), BATCH_MS);
+  }
+
+  private flush(a: Attached): Promise<void> {
+    if (a.timer) clearTimeout(a.timer);
+    a.timer = null;
+    if (a.lines.length === 0) return Promise.resolve();
+    const lines = a.lines;
+    a.lines = [];
+    return this.publish("comm_msg", { comm_id: a.commId, data: { lines } }, a.parent).catch((err) =>
+      this.log(`comm_msg: ${(err as Error).message}`),
+    );
+  }
+
+  private detach(): void {
+    const a = this.attached;
+    if (!a) return;
+    void this.flush(a);
+    a.off();
+    this.attached = null;
   }
 
   /** One kernel event of a running (or finished) evaluation → iopub. */
@@ -455,6 +558,27 @@ export async function isComplete(code: string): Promise<{ status: string; indent
   }
 }
 
+/**
+ * Jupyter's launchers set JPY_PARENT_PID to the process that owns the kernel (the server, the
+ * notebook client). When it is gone without shutting the kernel down (killed, crashed), stop, as
+ * ipykernel's ParentPoller does, instead of running on as an orphan holding memory and a GPU.
+ */
+function watchParent(k: JupyterKernel): void {
+  const ppid = Number(process.env["JPY_PARENT_PID"]);
+  if (!Number.isInteger(ppid) || ppid <= 1) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(ppid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EPERM") return; // alive, another user's
+      clearInterval(timer);
+      process.stderr.write(`tsnb kernel: parent process ${ppid} is gone; shutting down\n`);
+      void k.stop();
+    }
+  }, 1000);
+  timer.unref();
+}
+
 /** The command: read the connection file, bind, run until shutdown. Returns the exit status. */
 export async function runJupyterKernel(connectionFile: string): Promise<number> {
   let info: ConnectionInfo;
@@ -467,6 +591,7 @@ export async function runJupyterKernel(connectionFile: string): Promise<number> 
   const k = new JupyterKernel(info, new KernelProcess({ cwd: process.cwd() }));
   process.on("SIGINT", () => k.interrupt());
   process.on("SIGTERM", () => void k.stop());
+  watchParent(k);
   try {
     await k.start();
   } catch (err) {

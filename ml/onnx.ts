@@ -9,9 +9,7 @@
  * wrong name, dtype or shape gives an error in tsnb's terms that lists what the model expects.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 import type { Output } from "../core/outputs.ts";
 import {
@@ -24,6 +22,7 @@ import {
   toHost,
   toHostSync,
 } from "./host.ts";
+import { explainProviders } from "../tensor/runtime.ts";
 
 /** The dtypes ONNX Runtime tensors use (ort's `Tensor.Type`). */
 export type OrtType = ort.Tensor.Type;
@@ -434,51 +433,4 @@ export async function load(
   return new OnnxModel(session, source);
 }
 
-/** The folder onnxruntime-node loads its native libraries (and execution provider libraries) from. */
-function ortBinFolder(): string {
-  const req = createRequire(import.meta.url);
-  const root = dirname(req.resolve("onnxruntime-node/package.json"));
-  return join(root, "bin", "napi-v6", process.platform, process.arch);
-}
-
-/**
- * When session creation failed because an execution provider cannot be used, says which one,
- * which library is missing and what to install; undefined when the providers are not the cause.
- */
-export function explainProviders(
-  providers: readonly unknown[],
-  error: unknown,
-): string | undefined {
-  const msg = String((error as Error)?.message ?? error);
-  const names = providers.map((p) =>
-    String(typeof p === "string" ? p : ((p as { name?: string })?.name ?? p)).toLowerCase(),
-  );
-  const backends = ort.listSupportedBackends();
-  const bin = ortBinFolder();
-  for (const name of names) {
-    const backend = backends.find((b) => b.name === name);
-    if (!backend) {
-      if (name === "cpu") continue;
-      return `execution provider '${name}' is not in this build of onnxruntime-node (${process.platform}/${process.arch}: ${backends.map((b) => b.name).join(", ")}); use one of those, e.g. executionProviders: ["cpu"]`;
-    }
-    if (backend.bundled) continue;
-    const label = name === "tensorrt" ? "TensorRT" : name.toUpperCase();
-    const libs = [`libonnxruntime_providers_shared.so`, `libonnxruntime_providers_${name}.so`];
-    const missing = libs.filter((l) => !existsSync(join(bin, l)));
-    const failedToLoad = /failed to load|cannot open shared object|load library/i.test(msg);
-    if (missing.length === 0 && !failedToLoad) continue;
-    const what =
-      missing.length > 0
-        ? `its librar${missing.length > 1 ? "ies" : "y"} ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing from ${bin}`
-        : `onnxruntime-node could not load it (${msg.split("\n")[0]}): the ${name === "tensorrt" ? "TensorRT 10" : "CUDA 12 and cuDNN 9"} libraries it links to are not on this machine`;
-    return (
-      `execution provider '${name}' cannot be used: ${what}. ` +
-      `onnxruntime-node's npm package ships only the CPU (and WebGPU) libraries; its install script downloads the ${label} ones (NuGet package Microsoft.ML.OnnxRuntime.Gpu.Linux), and this project turns install scripts off ("allowScripts": {"onnxruntime-node": false}). ` +
-      `To use ${label}: on a machine with an NVIDIA GPU, install CUDA 12 and cuDNN 9${name === "tensorrt" ? " and TensorRT 10" : ""} (NVIDIA's cuda-toolkit-12 and cudnn9-cuda-12 packages), then run \`node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12\` (it needs the network). ` +
-      `Otherwise load with executionProviders: ["cpu"].`
-    );
-  }
-  return undefined;
-}
-
-export { isHostTensor, toHost };
+export { explainProviders, isHostTensor, toHost };

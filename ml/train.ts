@@ -92,6 +92,12 @@ export interface TrainerOptions {
   seed?: number;
   /** Intra-op threads of the step session. Default 1. */
   threads?: number;
+  /**
+   * Where the training step, evaluation and prediction run: ONNX Runtime execution providers in
+   * order of preference, e.g. ["cuda", "cpu"] (docs/ml.md says how to install CUDA's libraries).
+   * Default CPU only; a provider that cannot be used fails the first step with what is missing.
+   */
+  executionProviders?: readonly string[];
 }
 
 /** Options of {@link Trainer.fit}. */
@@ -367,6 +373,7 @@ export class Trainer {
   private haltRequested: string | undefined;
   private rng: () => number;
   private readonly threads: number;
+  private readonly executionProviders: readonly string[] | undefined;
 
   constructor(
     readonly model: Model,
@@ -377,6 +384,7 @@ export class Trainer {
     this.metrics = (opts.metrics ?? []).map((m) => resolveMetric(m, this.loss));
     this.rng = mulberry32(opts.seed ?? 0);
     this.threads = opts.threads ?? 1;
+    this.executionProviders = opts.executionProviders;
     if (model.built) model.ensureInit();
   }
 
@@ -513,7 +521,11 @@ export class Trainer {
           const r = this.stepCore(state, x, y, ms, h);
           return [r.state, r.loss, r.metrics] as [Tensor[], Tensor, Tensor[]];
         },
-        { threads: this.threads, batchPolymorphic: false },
+        {
+          threads: this.threads,
+          batchPolymorphic: false,
+          executionProviders: this.executionProviders,
+        },
       );
       const jitted = this.stepJit;
       c = {
@@ -601,7 +613,7 @@ export class Trainer {
     for (const n of order) g.output(`o:${n}`, f32, [...this.stateShape(n)]);
     g.output("loss", f32, [k]);
     this.metrics.forEach((_, i) => g.output(`metric${i}`, f32, [k]));
-    const session = compiledSession(g.encode("train_step"), this.threads);
+    const session = compiledSession(g.encode("train_step"), this.threads, this.executionProviders);
     return {
       masks,
       k,
@@ -633,7 +645,11 @@ export class Trainer {
           Tensor[],
         ];
       },
-      { threads: this.threads, batchPolymorphic: false },
+      {
+        threads: this.threads,
+        batchPolymorphic: false,
+        executionProviders: this.executionProviders,
+      },
     );
     return this.evalJit;
   }
@@ -1069,7 +1085,11 @@ export class Trainer {
 
   /** The model's outputs for x, as one tensor [n, ...outputShape]. */
   async predict(xIn: DataInput, opts: { batchSize?: number } = {}): Promise<NxTensor> {
-    return predict(this.model, xIn, { ...opts, threads: this.threads });
+    return predict(this.model, xIn, {
+      ...opts,
+      threads: this.threads,
+      executionProviders: this.executionProviders,
+    });
   }
 }
 
@@ -1077,7 +1097,7 @@ export class Trainer {
 export async function predict(
   model: Model,
   xIn: DataInput,
-  opts: { batchSize?: number; threads?: number } = {},
+  opts: { batchSize?: number; threads?: number; executionProviders?: readonly string[] } = {},
 ): Promise<NxTensor> {
   const x = await toData(xIn, "predict x");
   if (!model.built) model.build(x.shape.slice(1));
@@ -1092,7 +1112,7 @@ export async function predict(
   const xRow = want.reduce((a, b) => a * b, 1);
   const yRow = model.outputShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * yRow);
-  const forward = forwardFor(model, opts.threads ?? 1);
+  const forward = forwardFor(model, opts.threads ?? 1, opts.executionProviders);
   const xData =
     model.inputDtype === "i64"
       ? BigInt64Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v))
@@ -1107,22 +1127,30 @@ export async function predict(
 }
 
 type Forward = (params: Tensor[], x: Tensor) => Tensor;
-const forwards = new WeakMap<Model, Map<number, Forward>>();
+const forwards = new WeakMap<Model, Map<string, Forward>>();
 
-/** The model's jitted inference forward pass (one session per batch size), per thread count. */
-function forwardFor(model: Model, threads: number): Forward {
-  let byThreads = forwards.get(model);
-  if (!byThreads) forwards.set(model, (byThreads = new Map()));
-  let f = byThreads.get(threads);
+/**
+ * The model's jitted inference forward pass (one session per batch size), per thread count and
+ * execution providers.
+ */
+function forwardFor(
+  model: Model,
+  threads: number,
+  executionProviders?: readonly string[],
+): Forward {
+  let byConfig = forwards.get(model);
+  if (!byConfig) forwards.set(model, (byConfig = new Map()));
+  const key = `${threads}:${executionProviders?.join(",") ?? ""}`;
+  let f = byConfig.get(key);
   if (!f) {
     f = nx.jit(
       (params: Tensor[], x: Tensor) => {
         const names = [...model.params.keys()];
         return model.forward(x, new Map(names.map((n, i) => [n, params[i]!])), INFERENCE);
       },
-      { threads, batchPolymorphic: false },
+      { threads, batchPolymorphic: false, executionProviders },
     );
-    byThreads.set(threads, f);
+    byConfig.set(key, f);
   }
   return f;
 }

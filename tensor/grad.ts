@@ -15,6 +15,8 @@
 import { isFloat } from "./dtype.ts";
 import type { Attrs, Prim } from "./lower.ts";
 import * as o from "./ops.ts";
+import { productOfOthers } from "./reduce.ts";
+import { einsum } from "./linalg.ts";
 import { type Tensor, TensorError } from "./tensor.ts";
 
 /** A gradient rule: the output cotangent g, the node's inputs x, its output y and attributes. */
@@ -89,16 +91,7 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
   },
   reshape: (g, [a]) => [o.reshape(g, a!.shape)],
   expand: (g) => [g], // summed back to the input shape by the backward pass
-  slice: (g, [a], _y, at) => {
-    const starts = at.starts as number[];
-    const ends = at.ends as number[];
-    return [
-      o.pad(
-        g,
-        a!.shape.map((d, i) => [starts[i]!, d - ends[i]!] as [number, number]),
-      ),
-    ];
-  },
+  slice: (g, [a], y, at) => sliceGrad(g, a!, y, at),
   pad: (g, [a], _y, at) => {
     const pads = at.pads as number[];
     return [o.slice(g, pads.slice(0, a!.rank), a!.shape)];
@@ -182,11 +175,87 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     ),
     null,
   ],
+  // x.at[…].set/add on flat data: overwritten positions get no gradient (set); updates get theirs
+  scatter: (g, [, idx, upd], _y, at) => {
+    const gu = o.primitive("gatherElements", [g, idx!], { axis: 0 }, idx!.shape, g.dtype);
+    if (at.reduction === "add") return [g, null, gu];
+    const zero = o.zeros(upd!.shape, { dtype: g.dtype });
+    return [
+      o.primitive("scatter", [g, idx!, zero], { reduction: "none" }, g.shape, g.dtype),
+      null,
+      gu,
+    ];
+  },
+  // the product of the other elements (two exclusive scans): exact where x has zeros
+  reduceProd: (g, [a], _y, at) => {
+    const axes = at.axes as number[];
+    const rest = a!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...rest, ...axes];
+    const moved = o.transpose(a!, perm);
+    const k = axes.reduce((n, i) => n * a!.shape[i]!, 1);
+    const flat = o.reshape(moved, [...rest.map((i) => a!.shape[i]!), k]);
+    const others = o.reshape(productOfOthers(flat), moved.shape);
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    const dx = o.transpose(others, inv);
+    return [o.multiply(dx, o.reshape(g, keepShape(a!.shape, axes)))];
+  },
+  // operands are clean (linalg.ts): each index of operand i is in the output or another operand
+  einsum: (g, xs, _y, at) => {
+    const [lhs, out] = (at.equation as string).split("->") as [string, string];
+    const subs = lhs.split(",");
+    return xs.map((x, i) => {
+      if (!isFloat(x.dtype)) return null;
+      const others = xs.filter((_, j) => j !== i);
+      const eq = [out, ...subs.filter((_, j) => j !== i)].join(",") + "->" + subs[i]!;
+      return einsum(eq, g, ...others);
+    });
+  },
+  trilu: (g, _x, _y, at) => [o.primitive("trilu", [g], at, g.shape, g.dtype)],
   scatterElementsAdd: (g, [, idx], _y, at) => [
     o.primitive("gatherElements", [g, idx!], { axis: at.axis as number }, idx!.shape, g.dtype),
     null,
   ],
 };
+
+/**
+ * The gradient of a (possibly strided, possibly reversed) slice: the cotangent goes back to the
+ * positions start + k·step of each axis, zeros elsewhere. A negative step is a reversed positive
+ * one; a step s > 1 interleaves s − 1 zeros after each element (a new axis padded and merged).
+ */
+function sliceGrad(g: Tensor, a: Tensor, y: Tensor, at: Attrs): Array<Tensor | null> {
+  const starts = at.starts as number[];
+  const steps = at.steps as number[];
+  if (y.size === 0) return [o.zerosLike(a)];
+  let r = g;
+  for (let i = 0; i < a.rank; i++) {
+    const n = a.shape[i]!;
+    const c = y.shape[i]!;
+    let b = starts[i]! < 0 ? starts[i]! + n : starts[i]!;
+    let s = steps[i]!;
+    if (s < 0) {
+      r = o.reverse(r, i);
+      b += (c - 1) * s;
+      s = -s;
+    }
+    if (s > 1) {
+      const widths = new Array<[number, number]>(r.rank + 1).fill([0, 0]);
+      widths[i + 1] = [0, s - 1];
+      const wide = o.pad(o.expandDims(r, i + 1), widths);
+      const merged = r.shape.slice();
+      merged[i] = c * s;
+      r = o.reshape(wide, merged);
+      const keep = merged.map((d, j) => (j === i ? (c - 1) * s + 1 : d));
+      r = o.slice(r, [], keep);
+    }
+    const len = (c - 1) * s + 1;
+    if (b !== 0 || b + len !== n)
+      r = o.pad(
+        r,
+        r.shape.map((_, j) => (j === i ? [b, n - b - len] : [0, 0]) as [number, number]),
+      );
+  }
+  return [r];
+}
 
 /**
  * The gradient of conv with respect to its kernel: a convolution of the input (channels and batch

@@ -23,6 +23,10 @@ export type { DType, TypedArray } from "./dtype.ts";
 export { promote as promoteTypes } from "./dtype.ts";
 export * from "./ops.ts";
 export * from "./math.ts";
+export * from "./indexing.ts";
+export * from "./shape.ts";
+export * from "./reduce.ts";
+export * from "./linalg.ts";
 export {
   jit,
   grad,

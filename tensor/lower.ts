@@ -88,14 +88,18 @@ export type Prim =
   | "bitAnd"
   | "bitOr"
   | "bitXor"
-  | "bitNot";
+  | "bitNot"
+  | "scatter"
+  | "trilu"
+  | "reduceProd"
+  | "einsum";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
  * vary from call to call (a moving slice window, a batch-sized broadcast) reuse one session.
  */
 export const EAGER_PARAMS: Partial<Record<Prim, readonly string[]>> = {
-  slice: ["starts", "ends"],
+  slice: ["starts", "ends", "steps"],
   pad: ["pads"],
   expand: ["shape"],
 };
@@ -130,7 +134,11 @@ function typed(
         : "f32";
   // only the data inputs are cast: trailing int64 parameter inputs (axes) keep their type
   const dataInputs =
-    opType.startsWith("Reduce") || opType === "CumSum" ? 1 : opType === "Where" ? 3 : ins.length;
+    opType.startsWith("Reduce") || opType === "CumSum" || opType === "Trilu"
+      ? 1
+      : opType === "Where"
+        ? 3
+        : ins.length;
   const y = b.add(
     opType,
     ins.map((x, i) =>
@@ -293,7 +301,7 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
       b.param("starts", axesAttr(a, "starts"), "starts"),
       b.param("ends", axesAttr(a, "ends"), "ends"),
       b.ints(axesAttr(a, "axes")),
-      b.ints(axesAttr(a, "steps")),
+      b.param("steps", axesAttr(a, "steps"), "plain"),
     ]),
   pad: (b, ins, dts, a) =>
     b.add(
@@ -381,6 +389,27 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     });
     return indices;
   },
+  // ScatterElements on 1-D data: data[idx[k]] = upd[k] ("none") or += ("add"); bool adds in i32
+  scatter: (b, ins, dts, a, out) => {
+    const [d, idx, upd] = ins as [string, string, string];
+    const reduction = a.reduction as string;
+    if (reduction === "add" && dts[0] === "bool") {
+      const y = b.add("ScatterElements", [b.cast(d, "i32"), idx, b.cast(upd, "i32")], {
+        axis: 0,
+        reduction,
+      });
+      return b.cast(y, "bool");
+    }
+    return b.add("ScatterElements", [d, idx, upd], { axis: 0, reduction });
+  },
+  // lower (upper: false) or upper triangle of the last two axes, from diagonal k
+  trilu: (b, ins, dts, a, out) =>
+    typed(b, "Trilu", [ins[0]!, b.scalar("i64", a.k as number)], dts[0]!, WIDE, out, {
+      upper: a.upper ? 1 : 0,
+    }),
+  reduceProd: reduce("ReduceProd", WIDE),
+  einsum: (b, ins, dts, a, out) =>
+    typed(b, "Einsum", ins, dts[0]!, WIDE, out, { equation: a.equation as string }),
   // number of elements over `axes` of the input, as a scalar of the output dtype (read from the run-time shape)
   count: (b, ins, _d, a, out) => {
     const dims = b.add("Gather", [b.add("Shape", [ins[0]!]), b.ints(axesAttr(a, "axes"))], {

@@ -984,22 +984,38 @@ export function slice(
     steps.push(st);
     shape.push(Math.ceil((e - b) / st));
   }
-  let out = t;
-  if (starts.some((b, i) => b !== 0 || ends[i] !== t.shape[i])) {
-    const axes = t.shape.map((_, i) => i);
-    out = emit(
-      "slice",
-      [t],
-      { starts, ends, axes, steps: axes.map(() => 1) },
-      starts.map((b, i) => ends[i]! - b),
-      t.dtype,
-    );
-  }
-  // strides other than 1: gather the kept indices, so the gradient is the gather's scatter-add
-  steps.forEach((st, i) => {
-    if (st !== 1) out = take(out, arange(0, ends[i]! - starts[i]!, st), { axis: i });
+  if (starts.every((b, i) => b === 0 && ends[i] === t.shape[i] && steps[i] === 1)) return t;
+  return emit(
+    "slice",
+    [t],
+    { starts, ends, axes: t.shape.map((_, i) => i), steps },
+    shape,
+    t.dtype,
+  );
+}
+
+/**
+ * @internal One Slice primitive from normalised per-axis windows (start ≥ 0, step ≠ 0, count ≥ 0),
+ * as Python's `slice.indices` gives them; negative steps walk backwards from start.
+ */
+export function sliceSteps(
+  t: Tensor,
+  starts: readonly number[],
+  steps: readonly number[],
+  counts: readonly number[],
+): Tensor {
+  if (counts.every((c, i) => c === t.shape[i] && steps[i] === 1)) return t;
+  const ends = starts.map((b, i) => {
+    const e = b + counts[i]! * steps[i]!;
+    return e < 0 ? -(2 ** 62) : e; // a negative end would count from the end: "before index 0"
   });
-  return out;
+  return emit(
+    "slice",
+    [t],
+    { starts: starts.slice(), ends, axes: t.shape.map((_, i) => i), steps: steps.slice() },
+    counts,
+    t.dtype,
+  );
 }
 
 /** Elements at integer `indices` along an axis (NumPy take; negative indices count from the end). */
@@ -1141,11 +1157,14 @@ export function reverse(x: TensorLike, axes?: number | readonly number[]): Tenso
     axes === undefined
       ? t.shape.map((_, i) => i)
       : (typeof axes === "number" ? [axes] : [...axes]).map((a) => normAxis("reverse", a, t.rank));
-  for (const a of list) {
-    const n = t.shape[a]!;
-    if (n > 1) t = take(t, arange(n - 1, -1, -1), a);
-  }
-  return t;
+  if (!list.some((a) => t.shape[a]! > 1)) return t;
+  const rev = new Set(list);
+  return sliceSteps(
+    t,
+    t.shape.map((d, i) => (rev.has(i) ? d - 1 : 0)),
+    t.shape.map((_, i) => (rev.has(i) ? -1 : 1)),
+    t.shape,
+  );
 }
 
 /** Same as take (NumPy take / Nx.take semantics). */

@@ -11,7 +11,9 @@
  * never spin; ORT's own log output is silenced (errors are rethrown as tsnb errors by callers).
  */
 import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
 import { cpus } from "node:os";
+import { dirname, join } from "node:path";
 import ort from "onnxruntime-node";
 
 const require = createRequire(import.meta.url);
@@ -45,11 +47,16 @@ function native(): BindingModule {
   return bindingModule;
 }
 
-/** How a session uses the CPU. */
+/** How a session uses the CPU (and which devices it may use). */
 export interface SessionConfig {
   /** Intra-op threads (1 for small graphs). */
   threads: number;
   graphOptimizationLevel: "disabled" | "basic" | "extended" | "all";
+  /**
+   * ONNX Runtime execution providers in order of preference, e.g. ["cuda", "cpu"]; default CPU
+   * only. A provider whose libraries are missing fails the session; `explainProviders` says why.
+   */
+  executionProviders?: readonly string[];
 }
 
 /** A loaded graph that runs synchronously. */
@@ -99,6 +106,7 @@ export function createSession(bytes: Uint8Array, config: SessionConfig): Session
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: config.graphOptimizationLevel,
+    ...(config.executionProviders ? { executionProviders: [...config.executionProviders] } : {}),
     logSeverityLevel: 4,
     extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   });
@@ -121,3 +129,49 @@ export class SessionCache {
 
 /** Process-wide statistics (used by tests and benchmarks to show sessions are not churned). */
 export const stats = { sessionsCreated: 0, runs: 0 };
+
+/** The folder onnxruntime-node loads its native libraries (and execution provider libraries) from. */
+function ortBinFolder(): string {
+  const root = dirname(require.resolve("onnxruntime-node/package.json"));
+  return join(root, "bin", "napi-v6", process.platform, process.arch);
+}
+
+/**
+ * When session creation failed because an execution provider cannot be used, says which one,
+ * which library is missing and what to install; undefined when the providers are not the cause.
+ */
+export function explainProviders(
+  providers: readonly unknown[],
+  error: unknown,
+): string | undefined {
+  const msg = String((error as Error)?.message ?? error);
+  const names = providers.map((p) =>
+    String(typeof p === "string" ? p : ((p as { name?: string })?.name ?? p)).toLowerCase(),
+  );
+  const backends = ort.listSupportedBackends();
+  const bin = ortBinFolder();
+  for (const name of names) {
+    const backend = backends.find((b) => b.name === name);
+    if (!backend) {
+      if (name === "cpu") continue;
+      return `execution provider '${name}' is not in this build of onnxruntime-node (${process.platform}/${process.arch}: ${backends.map((b) => b.name).join(", ")}); use one of those, e.g. executionProviders: ["cpu"]`;
+    }
+    if (backend.bundled) continue;
+    const label = name === "tensorrt" ? "TensorRT" : name.toUpperCase();
+    const libs = [`libonnxruntime_providers_shared.so`, `libonnxruntime_providers_${name}.so`];
+    const missing = libs.filter((l) => !existsSync(join(bin, l)));
+    const failedToLoad = /failed to load|cannot open shared object|load library/i.test(msg);
+    if (missing.length === 0 && !failedToLoad) continue;
+    const what =
+      missing.length > 0
+        ? `its librar${missing.length > 1 ? "ies" : "y"} ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing from ${bin}`
+        : `onnxruntime-node could not load it (${msg.split("\n")[0]}): the ${name === "tensorrt" ? "TensorRT 10" : "CUDA 12 and cuDNN 9"} libraries it links to are not on this machine`;
+    return (
+      `execution provider '${name}' cannot be used: ${what}. ` +
+      `onnxruntime-node's npm package ships only the CPU (and WebGPU) libraries; its install script downloads the ${label} ones (NuGet package Microsoft.ML.OnnxRuntime.Gpu.Linux), and this project turns install scripts off ("allowScripts": {"onnxruntime-node": false}). ` +
+      `To use ${label}: on a machine with an NVIDIA GPU, install CUDA 12 and cuDNN 9${name === "tensorrt" ? " and TensorRT 10" : ""} (NVIDIA's cuda-toolkit-12 and cudnn9-cuda-12 packages), then run \`node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12\` (it needs the network). ` +
+      `Otherwise use executionProviders: ["cpu"].`
+    );
+  }
+  return undefined;
+}

@@ -27,6 +27,7 @@ import {
   type Session,
 } from "./runtime.ts";
 import * as ops from "./ops.ts";
+import * as indexing from "./indexing.ts";
 
 /** Errors raised by tsnb/nx: the message names the op, the shapes and the dtypes involved. */
 export class TensorError extends Error {
@@ -470,6 +471,14 @@ export class Tensor {
   }
   where(a: TensorLike, b: TensorLike): Tensor {
     return ops.where(this, a, b);
+  }
+  /** `x[specs]` with NumPy's indexing (see nx.index): integers, ranges, new axes, index arrays, masks. */
+  index(...specs: indexing.Index[]): Tensor {
+    return indexing.index(this, ...specs);
+  }
+  /** Functional updates of `x[specs]` (JAX's `x.at[...]`): `.get()`, `.set(v)`, `.add(v)`. */
+  at(...specs: indexing.Index[]): indexing.IndexUpdater {
+    return indexing.at(this, ...specs);
   }
   pad(
     widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>,

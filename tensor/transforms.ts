@@ -16,7 +16,14 @@ import { backward } from "./grad.ts";
 import { GraphBuilder, PolyUnsupported } from "./graph.ts";
 import { LOWERINGS, type Prim } from "./lower.ts";
 import * as o from "./ops.ts";
-import { CORES, createSession, explainOrtFailure, stats, type Session } from "./runtime.ts";
+import {
+  CORES,
+  createSession,
+  explainOrtFailure,
+  explainProviders,
+  stats,
+  type Session,
+} from "./runtime.ts";
 import { Tensor, TensorError, Trace } from "./tensor.ts";
 import { flatten } from "./tree.ts";
 
@@ -37,6 +44,12 @@ export interface JitOptions {
    * sizes without recompiling. Default true; false keeps one static graph per shape.
    */
   batchPolymorphic?: boolean;
+  /**
+   * Where the compiled graph runs: ONNX Runtime execution providers in order of preference, e.g.
+   * ["cuda", "cpu"] on a machine with an NVIDIA GPU and onnxruntime-node's CUDA libraries.
+   * Default CPU only. A provider that cannot be used is an error that names what is missing.
+   */
+  executionProviders?: readonly string[];
 }
 
 interface Lowered {
@@ -225,9 +238,12 @@ function compile(
       session = createSession(lowered.builder.encode("jit"), {
         threads,
         graphOptimizationLevel: "all",
+        executionProviders: opts.executionProviders,
       });
       stats.sessionsCreated++;
     } catch (e) {
+      const provider = opts.executionProviders && explainProviders(opts.executionProviders, e);
+      if (provider) throw new TensorError(`jit: ${provider}`, { cause: e });
       throw new TensorError(
         `jit: could not compile the traced graph for arguments (${describeArgs(flatten(args).leaves)}): ONNX Runtime rejected it (the original error is in .cause)`,
         { cause: e },

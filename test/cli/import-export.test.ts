@@ -101,7 +101,7 @@ test("tsnb export --ipynb writes nbformat 4 that nbformat validates; the round t
       join(root, "test", "fixtures", "format", "outputs.tsnb"),
       join(dir, "outputs.tsnb"),
     );
-    copyFileSync(join(root, "notebooks", "penguins.tsnb"), join(dir, "penguins.tsnb"));
+    copyFileSync(join(root, "notebooks", "03-charts.tsnb"), join(dir, "penguins.tsnb"));
     copyFileSync(fixture("deno-display.ipynb"), join(dir, "display.ipynb"));
     for (const name of ["outputs.tsnb", "penguins.tsnb"]) {
       const r = tsnb(dir, "export", name, "--ipynb");
