@@ -91,6 +91,8 @@ export interface KernelChild {
   readonly output: Readable[];
   /** Why it ended when that was not the kernel's doing (a lost connection), set before "exit". */
   readonly failure?: string | null;
+  /** The local process id (a child process has one; a remote kernel does not). */
+  readonly pid?: number | undefined;
   kill(signal?: NodeJS.Signals): void;
   on(event: "exit", listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: "error", listener: (err: Error) => void): this;
