@@ -39,9 +39,15 @@ Usage:
       file (default: NB.tsnb beside it; an existing file is kept unless --force). What the
       .tsnb cannot carry (magics, other languages, widgets, raw cells…) is listed as warnings.
 
-  tsnb export FILE.tsnb --ipynb [-o OUT]
-      Write the notebook in another format: --ipynb, a Jupyter notebook (nbformat 4.5) with
-      the outputs the file holds. FILE may also be a .ipynb (read through the importer).
+  tsnb export FILE.tsnb (--html | --ipynb | --format html|md|ipynb) [-o OUT] [--run] [--no-code]
+      Write the notebook in another format, with the outputs the file holds (or, with --run,
+      those of a fresh run; the notebook itself is not changed). FILE may also be a .ipynb.
+        --html        one self-contained page that opens offline: Markdown, KaTeX, highlighted
+                      code, outputs and Vega-Lite charts drawn as the app draws them
+        --format md   Markdown with the outputs (charts as SVG files in NAME_files/ beside it)
+        --ipynb       a Jupyter notebook (nbformat 4.5)
+        --no-code     leave the code out (HTML and Markdown)
+      Exit status: 0 written, 1 --run and a cell failed (still written), 2 bad arguments or file.
 
   tsnb help | --help | -h
       Show this help.

@@ -57,6 +57,11 @@ export interface RunOptions {
   verbose: boolean;
   /** `--input LABEL=VALUE`: the value of the inputs with that label (else they take their defaults). */
   inputs?: Record<string, string>;
+  /**
+   * Filled with each cell's outputs as the page would hold them at the end of the run (results
+   * as rich outputs, displays in their last state): what `tsnb export --html --run` draws.
+   */
+  collect?: Map<string, Output[]>;
   /** `--runtime URL`: run on a kernel of this Jupyter server, not a local process. */
   runtime?: Runtime;
 }
@@ -139,11 +144,15 @@ export async function run(args: string[]): Promise<number> {
   return status;
 }
 
-export async function runNotebook(file: string, options: RunOptions): Promise<number> {
+/** Run `file` (already read as `opened` when given: `collect` is then keyed by its cell ids). */
+export async function runNotebook(
+  file: string,
+  options: RunOptions,
+  // .tsnb and Markdown, or .ipynb through its importer; any other file is not a notebook (exit 2).
+  opened = readNotebookFile(file),
+): Promise<number> {
   // `tsnb run … | head`: a closed pipe ends the output, not the process with a stack trace.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
-  // .tsnb and Markdown, or .ipynb through its importer; any other file is not a notebook (exit 2).
-  const opened = readNotebookFile(file);
   if (!opened.ok) {
     process.stderr.write(`tsnb run: ${opened.error}\n`);
     return 2;
@@ -219,6 +228,8 @@ export async function runNotebook(file: string, options: RunOptions): Promise<nu
   }
   // An error of a cell's timer, callback or unhandled promise (reported after the cell finished).
   if ([...outputsByCell.values()].some((c) => c.failedLate)) failed = true;
+  if (options.collect)
+    for (const [cellId, c] of outputsByCell) options.collect.set(cellId, c.liveOutputs());
 
   if (options.write) {
     for (const cell of cells) setOutputs(cell, outputsByCell.get(cell.id)?.outputs());
@@ -247,27 +258,38 @@ class Collector {
   /** An error output arrived for the cell (a background error: the run fails). */
   failedLate = false;
   private live: Output[] = [];
+  /** The same outputs with results as the page shows them (a value's inspector tree). */
+  private rich: Output[] = [];
 
-  add(output: Output): void {
+  add(output: Output, rich: Output = output): void {
     // Both streams go into one text block, in order, as a terminal shows them.
     this.live =
       output.type === "terminal"
         ? appendTerminalText(this.live, "stdout", output.text)
         : [...this.live, output];
+    this.rich =
+      rich.type === "terminal"
+        ? appendTerminalText(this.rich, rich.stream, rich.text)
+        : [...this.rich, rich];
   }
 
   update(update: OutputUpdate): void {
     this.live = applyOutputUpdate(this.live, update).outputs;
+    this.rich = applyOutputUpdate(this.rich, update).outputs;
   }
 
   /** The cell's result; a value as the REPL prints it (`resultText`), not its inspector tree. */
   result(result: Output, resultText: string | undefined): void {
     if (result.type === "value" && resultText !== undefined)
-      this.add({
-        type: "value",
-        preview: { kind: "primitive", text: resultText, jsType: "object" },
-      });
+      this.add(
+        { type: "value", preview: { kind: "primitive", text: resultText, jsType: "object" } },
+        result,
+      );
     else this.add(result);
+  }
+
+  liveOutputs(): Output[] {
+    return this.rich;
   }
 
   outputs(): PersistedOutput[] {

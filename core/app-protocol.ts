@@ -53,6 +53,14 @@ export type ClientMessage =
   /** List a folder (relative to the served folder; "" is the folder itself). */
   | { type: "list-files"; path: string; requestId?: string }
   | { type: "list-sessions"; requestId?: string }
+  /** The Learn section: the lessons shipped with tsnb (answered by `lessons`). */
+  | { type: "list-lessons"; requestId?: string }
+  /**
+   * Open the user's copy of a lesson (`Lesson.file`), `learn/NAME.tsnb` in the served folder,
+   * made from the shipped file when there is none yet; joins its session. The shipped file
+   * itself is never opened.
+   */
+  | { type: "open-lesson"; file: string; requestId?: string }
   /** Write the notebook to its file now. Fails with code "no-path" for an unsaved notebook. */
   | { type: "save"; sessionId: string; requestId?: string }
   /** Write the notebook to a new path (relative, must end in .tsnb or .md); `overwrite` to replace an existing file. */
@@ -125,6 +133,17 @@ export interface FileEntry {
   mtimeMs: number;
 }
 
+/** A lesson of the Learn section (`notebooks/learn.json`). */
+export interface Lesson {
+  /** Its file name among the shipped lessons: pass to `open-lesson`. */
+  file: string;
+  title: string;
+  /** One line: what the lesson teaches. */
+  summary: string;
+  /** The user's copy, relative to the served folder, when one exists (opening it continues there). */
+  copy: string | null;
+}
+
 export type ErrorCode =
   | "bad-message"
   | "protocol-version"
@@ -164,6 +183,8 @@ export type ServerMessage =
       requestId?: string;
     }
   | { type: "settings"; settings: ServerSettings; requestId?: string }
+  /** The answer to `list-lessons`. */
+  | { type: "lessons"; lessons: Lesson[]; requestId?: string }
   /** A save/save-as/resolve finished (the state change itself arrives as `applied` ops). */
   | { type: "done"; requestId?: string }
   | {
@@ -227,7 +248,10 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
       return str("path");
     case "new-notebook":
     case "list-sessions":
+    case "list-lessons":
       return null;
+    case "open-lesson":
+      return str("file");
     case "open-recovered":
     case "discard-recovered":
       return str("id");

@@ -5,6 +5,7 @@
 //   ts.worker.js            MonacoEnvironment.getWorker in renderer/editor.ts
 //   app.css, assets/        styles (ours + Monaco's + KaTeX's) and the fonts they reference
 //   index.html              a static page with no inline script (CSP-friendly)
+//   export-view.js, .css    the viewer inlined into HTML exports (one script, fonts as data: URLs)
 //   tsnb-lib.json           declarations of the notebook standard library for Monaco (optional:
 //                           written when tsc can emit them)
 // Called by scripts/build.js as buildRenderer({ watch }).
@@ -62,16 +63,54 @@ export async function buildRenderer({ watch = false } = {}) {
     minify: true,
     logLevel: "warning",
   };
+  /**
+   * The viewer of HTML exports (renderer/export-view.ts, core/format/html.ts): one classic script
+   * and one stylesheet, both inlined into every exported file, so no chunks and fonts as data:
+   * URLs (KaTeX's woff2 only: its woff and ttf fallbacks would triple the size and are never
+   * fetched by a browser that reads woff2).
+   */
+  /** @type {import("esbuild").BuildOptions} */
+  const exportView = {
+    entryPoints: { "export-view": join(here, "export-view.ts") },
+    outdir: out,
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "chrome120",
+    minify: true,
+    charset: "utf8",
+    legalComments: "none",
+    loader: { ".woff2": "dataurl", ".svg": "dataurl" },
+    define: { "process.env.NODE_ENV": '"production"' },
+    plugins: [
+      {
+        name: "drop-font-fallbacks",
+        setup(build) {
+          build.onResolve({ filter: /\.(woff|ttf)$/ }, (args) => ({
+            path: args.path,
+            namespace: "dropped-font",
+          }));
+          build.onLoad({ filter: /.*/, namespace: "dropped-font" }, () => ({
+            contents: "",
+            loader: "dataurl",
+          }));
+        },
+      },
+    ],
+    logLevel: "warning",
+  };
   copyStatic();
   if (!watch && upToDate()) return;
   writeLibDeclarations();
   if (watch) {
     await (await esbuild.context(page)).watch();
     await (await esbuild.context(workers)).watch();
+    await (await esbuild.context(exportView)).watch();
   } else {
     const [result] = await Promise.all([
       esbuild.build({ ...page, metafile: true }),
       esbuild.build(workers),
+      esbuild.build(exportView),
     ]);
     // Remove chunks of earlier builds only after this one is written: a page being loaded
     // meanwhile (tests, another build) never finds its chunks missing.
@@ -114,6 +153,7 @@ function upToDate() {
   if (
     !existsSync(stamp) ||
     !existsSync(join(out, "app.js")) ||
+    !existsSync(join(out, "export-view.js")) ||
     !existsSync(join(out, "ts.worker.js"))
   )
     return false;

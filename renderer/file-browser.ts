@@ -22,6 +22,8 @@ export class FileBrowser {
   private readonly crumbsEl: HTMLElement;
   private readonly sessionsEl: HTMLElement;
   private readonly errorEl: HTMLElement;
+  /** Where the start page's Learn section goes (filled by renderer/learn.ts). */
+  readonly learnSlot: HTMLElement;
   private path = "";
 
   constructor(
@@ -34,6 +36,7 @@ export class FileBrowser {
     this.listEl = h("ul", { class: "file-list", role: "list", "aria-label": "Files" });
     this.sessionsEl = h("div", { class: "open-sessions" });
     this.errorEl = h("div", { class: "error-banner", role: "alert", hidden: true });
+    this.learnSlot = h("div", { class: "learn-slot" });
     this.element = h(
       "main",
       { class: "file-browser", "aria-label": "File browser" },
@@ -51,6 +54,7 @@ export class FileBrowser {
       ),
       this.sessionsView?.element,
       this.sessionsEl,
+      this.learnSlot,
       h("h2", { class: "fb-title" }, "Notebooks in ", h("span", { class: "root-name" }, rootName)),
       this.crumbsEl,
       this.errorEl,

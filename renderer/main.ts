@@ -19,6 +19,7 @@ import { button, h } from "./dom.ts";
 import { askText, confirmDialog } from "./dialog.ts";
 import { FileBrowser } from "./file-browser.ts";
 import { SessionsView, type SessionsHost } from "./sessions-view.ts";
+import { LearnSection } from "./learn.ts";
 import { NotebookView } from "./notebook-view.ts";
 import { initTheme } from "./theme.ts";
 import "./styles.css";
@@ -141,6 +142,7 @@ class App {
       case "file-list":
       case "sessions":
       case "settings":
+      case "lessons":
       case "done":
         break;
       default: {
@@ -218,6 +220,18 @@ class App {
       rootName,
       sessionsView,
     );
+    const learn = new LearnSection({
+      listLessons: async () => {
+        const r = await this.conn.request({ type: "list-lessons" });
+        return r.type === "lessons" ? r.lessons : [];
+      },
+      openLesson: (file) =>
+        void this.conn
+          .request({ type: "open-lesson", file })
+          .catch((e: Error) => this.toast(e.message, "error")),
+    });
+    this.browser.learnSlot.replaceChildren(learn.element);
+    void learn.load();
     this.root.replaceChildren(this.browser.element);
     sessionsView.start();
     document.title = "tsnb";

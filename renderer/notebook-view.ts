@@ -153,6 +153,7 @@ export class NotebookView {
       }),
       this.shutdownBtn,
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
+      this.exportMenu(),
       this.persistEl,
     );
     const header = h(
@@ -540,6 +541,31 @@ export class NotebookView {
   save(): void {
     this.flush();
     this.host.save();
+  }
+
+  /** "Export…": the notebook as the page shows it, as a download (renderer/export-download.ts). */
+  private exportMenu(): HTMLSelectElement {
+    const label = "Export the notebook with its outputs";
+    const sel = h(
+      "select",
+      { class: "export-menu", "aria-label": label, title: label },
+      h("option", { value: "" }, "Export…"),
+      h("option", { value: "html" }, "HTML page (.html)"),
+      h("option", { value: "html-no-code" }, "HTML page without code"),
+      h("option", { value: "ipynb" }, "Jupyter notebook (.ipynb)"),
+    );
+    sel.addEventListener("change", () => {
+      const format = sel.value;
+      sel.value = "";
+      if (format !== "html" && format !== "html-no-code" && format !== "ipynb") return;
+      this.flush();
+      sel.disabled = true;
+      void import("./export-download.ts")
+        .then(({ downloadPageExport }) => downloadPageExport(this.data, format))
+        .catch((err: unknown) => window.alert(`Export failed: ${String(err)}`))
+        .finally(() => (sel.disabled = false));
+    });
+    return sel;
   }
 
   private insertBelow(cellId: string, type: "code" | "markdown"): void {

@@ -188,6 +188,7 @@ const htmlOf = new WeakMap<HTMLIFrameElement, string>();
  */
 function renderHtml(html: string): HTMLElement {
   listenToSandboxes();
+  if (inlineFrameScript !== null) return renderInlineHtml(html, inlineFrameScript);
   const frame = h("iframe", {
     class: "output output-html",
     sandbox: "allow-scripts",
@@ -197,6 +198,30 @@ function renderHtml(html: string): HTMLElement {
   });
   htmlOf.set(frame, html);
   frame.src = SANDBOX_PATH;
+  return frame;
+}
+
+/** Set by the HTML export's viewer: HTML outputs go into srcdoc frames (there is no server). */
+let inlineFrameScript: string | null = null;
+
+/**
+ * Draw HTML outputs without the server's sandbox page (the exported file has none): each in an
+ * `<iframe sandbox="allow-scripts" srcdoc>`, an opaque origin, followed by `heightScript`, which
+ * reports the height as the sandbox page does. The srcdoc frame inherits the file's CSP.
+ */
+export function useInlineHtmlFrames(heightScript: string): void {
+  inlineFrameScript = heightScript;
+}
+
+function renderInlineHtml(html: string, heightScript: string): HTMLElement {
+  const frame = h("iframe", {
+    class: "output output-html",
+    sandbox: "allow-scripts",
+    referrerpolicy: "no-referrer",
+    title: "HTML output",
+  });
+  htmlOf.set(frame, html);
+  frame.srcdoc = `${html}<script>${heightScript}</script>`;
   return frame;
 }
 

@@ -50,8 +50,15 @@ import {
 } from "./security.ts";
 import { SANDBOX_PAGE, SANDBOX_PATH, sandboxHeaders } from "./sandbox.ts";
 import { Session, SessionError, contentHash } from "./session.ts";
-import { NotRegularFileError, isInside, readRegularFile, removeWriteLeftovers } from "./files.ts";
+import {
+  NotRegularFileError,
+  OutsideFolderError,
+  isInside,
+  readRegularFile,
+  removeWriteLeftovers,
+} from "./files.ts";
 import { packageRoot, serveStatic } from "./static.ts";
+import { LessonCatalog, LessonError } from "./learn.ts";
 
 export interface ServerOptions {
   /** The served folder: the file browser's root. Default: the current folder. */
@@ -79,6 +86,8 @@ export interface ServerOptions {
   kernelFactory?: KernelFactory;
   /** Diagnostic log (default: silent). */
   log?: (message: string) => void;
+  /** Folder of the shipped lessons and their `learn.json` (the Learn section). Default `<package>/notebooks`. */
+  lessonsDir?: string;
 }
 
 export interface RunningServer {
@@ -148,6 +157,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const autosaveMs = options.autosaveMs ?? 2000;
   const kernelFactory = options.kernelFactory ?? (await defaultKernelFactory());
   const log = options.log ?? (() => undefined);
+  const lessons = new LessonCatalog(options.lessonsDir ?? join(packageRoot(), "notebooks"));
 
   // Leftovers of writes interrupted by a crash: in the served folder and the app data folder.
   for (const dir of [root, unsaved.dir])
@@ -538,6 +548,27 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             recovered: await recoveredNotebooks(),
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
+        case "list-lessons":
+          return send({
+            type: "lessons",
+            lessons: await lessons.list(root),
+            ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+          });
+        case "open-lesson": {
+          let rel: string;
+          try {
+            rel = await lessons.ensureCopy(root, msg.file);
+          } catch (e) {
+            if (e instanceof LessonError) throw new RequestError(e.code, e.message);
+            if (e instanceof ForbiddenPathError || e instanceof OutsideFolderError)
+              throw new RequestError("forbidden-path", e.message);
+            const reason = (e as NodeJS.ErrnoException).code
+              ? fileErrorReason(e)
+              : (e as Error).message;
+            throw new RequestError("io", `cannot copy the lesson into learn/: ${reason}`);
+          }
+          return joinSession(await openAbsolute(await resolve(rel)), msg.requestId);
+        }
         case "save":
           await getSession(msg.sessionId).save();
           return done(msg.requestId);

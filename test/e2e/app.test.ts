@@ -15,6 +15,7 @@ import {
   typeInto,
   type Harness,
 } from "./harness.ts";
+import { MARKDOWN_XSS } from "./xss-payloads.ts";
 
 const skip = skipReason();
 if (skip) console.log(`# ${skip}`);
@@ -254,13 +255,7 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
   });
 
   test("Markdown XSS payloads execute nothing", async () => {
-    const payloads = [
-      `md:<script>window.__xss = "script"</script>`,
-      `md:<img src="x" onerror="window.__xss = 'onerror'">`,
-      `md:[click me](javascript:window.__xss='link') <a href="javascript:window.__xss='a'">a</a>`,
-      `md:<svg><script>window.__xss='svg'</script><a xlink:href="javascript:window.__xss='xlink'"><text>t</text></a></svg>`,
-      `md:<iframe src="javascript:parent.__xss='iframe'"></iframe><details open ontoggle="window.__xss='toggle'">d</details>`,
-    ];
+    const payloads = MARKDOWN_XSS.map((p) => `md:${p}`);
     await h.writeNotebook("xss.tsnb", notebookText("XSS", payloads));
     const { page } = await h.newPage();
     await openFromBrowser(page, "xss.tsnb");

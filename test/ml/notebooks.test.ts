@@ -52,12 +52,18 @@ for (const { file } of catalog.lessons) {
     const cells = allCells(res.notebook);
     assert.ok(cells.filter(isEvaluable).length >= 3, "at least three code cells");
     assert.equal(cells[0]?.type, "markdown", "it opens with prose");
-    const prose = cells.filter((c) => c.type === "markdown").map((c) => c.source).join("\n");
+    const prose = cells
+      .filter((c) => c.type === "markdown")
+      .map((c) => c.source)
+      .join("\n");
     assert.ok(prose.split(/\s+/).length > 250, `${file} explains in prose (over 250 words)`);
     for (const c of cells)
       if (c.type === "smart") {
         const check = checkSmartCell(c);
-        assert.ok(check.ok && check.matches, `${file}: the ${c.kind} smart cell's code is what its attrs generate`);
+        assert.ok(
+          check.ok && check.matches,
+          `${file}: the ${c.kind} smart cell's code is what its attrs generate`,
+        );
       }
   });
 }
@@ -82,7 +88,9 @@ test("03-charts: the slider filters the chart's penguins (counted here from vega
   ) as Array<Record<string, number | string | null>>;
   const measured = raw.filter(
     (p) =>
-      p["Beak Length (mm)"] != null && p["Flipper Length (mm)"] != null && p["Body Mass (g)"] != null,
+      p["Beak Length (mm)"] != null &&
+      p["Flipper Length (mm)"] != null &&
+      p["Body Mass (g)"] != null,
   );
   const atLeast = (g: number) => measured.filter((p) => (p["Body Mass (g)"] as number) >= g).length;
   assert.match(run("03-charts.tsnb").stdout, new RegExp(`\\n${atLeast(2700)}\\n`));
@@ -107,13 +115,23 @@ test("05-training-loop: the hand-written jit loop learns the digits and both loo
   assert.ok(final < 0.3, `final loss ${final}`);
   const rates = [...stdout.matchAll(/stepsPerSecond: (\d+)/g)].map((m) => Number(m[1]));
   assert.equal(rates.length, 2, stdout);
-  assert.ok(rates.every((r) => r > 100), `steps/s ${rates.join(", ")}`);
+  assert.ok(
+    rates.every((r) => r > 100),
+    `steps/s ${rates.join(", ")}`,
+  );
 });
 
 test("06-voice-activity: two speech segments in the bundled recording, and in the same file given as the upload", () => {
   const { stdout } = run("06-voice-activity.tsnb");
-  assert.equal([...stdout.matchAll(/\{ start: [\d.]+, end: [\d.]+, seconds: [\d.]+ \}/g)].length, 2);
-  const uploaded = run("06-voice-activity.tsnb", "--input", `A recording=${join(root, "data/speech.wav")}`);
+  assert.equal(
+    [...stdout.matchAll(/\{ start: [\d.]+, end: [\d.]+, seconds: [\d.]+ \}/g)].length,
+    2,
+  );
+  const uploaded = run(
+    "06-voice-activity.tsnb",
+    "--input",
+    `A recording=${join(root, "data/speech.wav")}`,
+  );
   assert.match(uploaded.stdout, /2 speech segment\(s\) in 12\.4 s/);
 });
 
