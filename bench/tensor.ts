@@ -5,6 +5,9 @@
 //  2. Eager overhead of a 1-element add vs a raw session.run (async public API and native sync).
 //  3. A jit-compiled forward + backward (and SGD step) of a 784-128-10 MLP at batch 128 vs PyTorch,
 //     at 1 and 2 threads.
+//  4–5. bench/tensor-ops.ts: eager overhead of the newer ops (indexing, updates, einsum, prod, tril,
+//     pooling, conv1d, convTranspose2d) vs a raw session of the same ONNX node, and a jit-compiled
+//     einsum + indexing chain as one session.
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -363,3 +366,6 @@ table(
     rows,
   );
 }
+
+// ---- 4–5. the newer ops: eager overhead vs raw ORT, a jit einsum + indexing chain --------------
+await import("./tensor-ops.ts");

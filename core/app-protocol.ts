@@ -25,6 +25,7 @@
  */
 import type { KernelStatus, Operation } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
+import type { ModelFile } from "./onnx-info.ts";
 import { MAX_MESSAGE_DEPTH, fieldChecks, isRecord, jsonProblem } from "./fields.ts";
 
 /** Bumped on any incompatible change; `hello` with another version is refused. */
@@ -87,7 +88,9 @@ export type ClientMessage =
       offset: number;
       limit: number;
       requestId?: string;
-    };
+    }
+  /** The `.onnx` models the ONNX smart cell can offer: under the notebook's folder, and packaged ones. */
+  | { type: "list-models"; sessionId: string; requestId?: string };
 
 // ---- server → renderer ----
 
@@ -196,6 +199,8 @@ export type ServerMessage =
       totalRows: number;
       requestId?: string;
     }
+  /** The answer to `list-models`: each model with its declared signature (read without loading it). */
+  | { type: "models"; sessionId: string; files: ModelFile[]; requestId?: string }
   /** The session was closed by someone; the window should go back to the file browser. */
   | { type: "session-closed"; sessionId: string }
   /** A request or operation was refused. `line` (1-based) for a file that failed to import. */
@@ -238,6 +243,7 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
     case "save":
     case "close-session":
     case "shutdown-kernel":
+    case "list-models":
       return str("sessionId");
     case "get-settings":
       return null;

@@ -73,9 +73,27 @@ export interface SmartCell {
   attrs: Record<string, unknown>;
   /** The generated code (what runs, and what "convert to code" keeps). */
   source: string;
-  /** `autoRun`: "reevaluate automatically" when the attrs change; absent: the smart cell's own default. */
+  /**
+   * `autoRun`: "reevaluate automatically" — when the attrs change and when a cell it depends on
+   * is re-evaluated; absent: the smart cell's own default (`SMART_AUTO_RUN_KINDS`).
+   */
   options?: CodeCellOptions;
   outputs?: PersistedOutput[];
+}
+
+/**
+ * Smart cell kinds that reevaluate automatically unless the cell turns it off: the definitions
+ * whose `autoRun` is true (smart-cells/; a test keeps the two equal). Held here because the
+ * reducer, which queues them, does not import the smart-cell definitions.
+ */
+export const SMART_AUTO_RUN_KINDS: ReadonlySet<string> = new Set(["chart"]);
+
+/** Whether a cell reevaluates automatically: its option, else (smart cells) its kind's default. */
+export function reevaluatesAutomatically(cell: Cell): boolean {
+  if (cell.type === "markdown") return false;
+  const own = cell.options?.autoRun;
+  if (typeof own === "boolean") return own;
+  return cell.type === "smart" && SMART_AUTO_RUN_KINDS.has(cell.kind);
 }
 
 /** What a notebook can keep of a cell's outputs in the file. */

@@ -9,8 +9,9 @@
  * wrong name, dtype or shape gives an error in tsnb's terms that lists what the model expects.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import ort from "onnxruntime-node";
+import { readOnnxInfoFromBytes } from "../core/onnx-info.ts";
 import type { Output } from "../core/outputs.ts";
 import {
   DISPLAY,
@@ -46,6 +47,75 @@ export interface LoadOptions {
   intraOpThreads?: number;
   /** Graph optimisation level. Default "all". */
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+  /**
+   * Show a progress bar in the running cell while the file is read and the session prepared.
+   * Default: for files of at least {@link PROGRESS_BYTES}.
+   */
+  progress?: boolean;
+}
+
+/** Files from this size up show a progress bar while they load (unless `progress: false`). */
+export const PROGRESS_BYTES = 16 * 1024 * 1024;
+
+/** One class of {@link OnnxModel.classify}'s answer. */
+export interface ClassProbability {
+  label: string;
+  probability: number;
+}
+
+/** What {@link OnnxModel.classify} returns; shown as a bar chart of the probabilities. */
+export class Classification {
+  constructor(
+    /** The most probable class's label. */
+    readonly label: string,
+    /** Its index among the model's outputs. */
+    readonly index: number,
+    /** Every class with its probability, in output order. */
+    readonly probabilities: readonly ClassProbability[],
+  ) {}
+
+  [DISPLAY](): Output {
+    const p = this.probabilities[this.index]?.probability ?? 0;
+    return {
+      type: "vega-lite",
+      spec: {
+        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+        title: `Predicted: ${this.label} (${(p * 100).toFixed(1)}%)`,
+        width: 320,
+        data: { values: this.probabilities.map((c) => ({ ...c })) },
+        mark: "bar",
+        encoding: {
+          y: { field: "label", type: "nominal", sort: null, title: "class" },
+          x: {
+            field: "probability",
+            type: "quantitative",
+            scale: { domain: [0, 1] },
+            axis: { format: "%" },
+          },
+          color: {
+            condition: { test: `datum.label === ${JSON.stringify(this.label)}`, value: "#2563eb" },
+            value: "#9ca3af",
+          },
+        },
+      },
+    };
+  }
+
+  toString(): string {
+    return `${this.label} (${this.probabilities.map((c) => `${c.label} ${(c.probability * 100).toFixed(1)}%`).join(", ")})`;
+  }
+}
+
+interface KernelProgress {
+  newId(prefix: string): string;
+  emit(o: Output): void;
+  update(o: unknown): void;
+}
+
+function kernelBridge(): KernelProgress | undefined {
+  const bridge = (globalThis as Record<symbol, unknown>)[Symbol.for("tsnb.kernel")] as
+    KernelProgress | undefined;
+  return bridge && typeof bridge.emit === "function" ? bridge : undefined;
 }
 
 /** What `run` accepts for one input: an nx tensor, an onnxruntime `Tensor`, a typed array, a number or nested arrays of numbers. */
@@ -150,10 +220,96 @@ export class OnnxModel {
     readonly session: ort.InferenceSession,
     /** Where the model came from (a path, or "bytes"). */
     readonly source: string,
+    /** The model's metadata properties (ModelProto.metadata_props); tsnb's exports write `tsnb.*`. */
+    readonly metadata: Readonly<Record<string, string>> = {},
   ) {
     this.inputs = session.inputMetadata.map(specOf);
     this.outputs = session.outputMetadata.map(specOf);
     this.expected = new Map(this.inputs.map((spec) => [spec.name, spec]));
+  }
+
+  private metaList<T>(key: string, ok: (v: unknown) => v is T): T[] | null {
+    const raw = this.metadata[key];
+    if (raw === undefined) return null;
+    try {
+      const v: unknown = JSON.parse(raw);
+      return Array.isArray(v) && v.every(ok) ? v : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Class names saved with the model (`train.saveOnnx(model, path, {labels})`), or null. */
+  get labels(): string[] | null {
+    return this.metaList("tsnb.labels", (v): v is string => typeof v === "string");
+  }
+
+  /** Input column names saved with the model (`{features}`), or null. */
+  get features(): string[] | null {
+    return this.metaList("tsnb.features", (v): v is string => typeof v === "string");
+  }
+
+  /**
+   * Classify one row of a tabular model (one input [batch, k], one output [batch, classes]): the
+   * row by feature name (`{beak_length_mm: 39.1, …}`, names from `features`) or as k numbers; it
+   * is standardised with the mean and std saved with the model, if any. Outputs that are not
+   * probabilities already (logits) go through a softmax.
+   */
+  async classify(
+    row: Readonly<Record<string, number | null | undefined>> | readonly number[],
+  ): Promise<Classification> {
+    const fail = (msg: string): never => {
+      throw new Error(`classify: ${msg}`);
+    };
+    const spec = this.inputs[0];
+    if (this.inputs.length !== 1 || !spec?.shape || spec.shape.length !== 2)
+      fail(`the model must take one [batch, columns] input; it expects\n${describe(this.inputs)}`);
+    const width = spec!.shape![1];
+    const names =
+      this.features ??
+      (typeof width === "number" ? Array.from({ length: width }, (_, i) => `x${i}`) : null);
+    if (names === null) return fail(`the number of columns of input '${spec!.name}' is not fixed`);
+    const values = names.map((name, i) => {
+      const v = Array.isArray(row) ? row[i] : (row as Record<string, unknown>)[name];
+      if (typeof v !== "number" || !Number.isFinite(v))
+        fail(
+          `'${name}' must be a number, got ${v === null || v === undefined ? "nothing" : JSON.stringify(v)}`,
+        );
+      return v as number;
+    });
+    const mean = this.metaList("tsnb.mean", (v): v is number => typeof v === "number");
+    const std = this.metaList("tsnb.std", (v): v is number => typeof v === "number");
+    const x =
+      mean && std && mean.length === values.length && std.length === values.length
+        ? values.map((v, i) => (v - mean[i]!) / (std[i]! || 1))
+        : values;
+    const data = spec!.dtype === "f64" ? Float64Array.from(x) : Float32Array.from(x);
+    const out = await this.run({
+      [spec!.name]: new ort.Tensor(spec!.dtype === "f64" ? "float64" : "float32", data, [
+        1,
+        x.length,
+      ]),
+    });
+    const first = out[this.outputs[0]!.name]!;
+    const scores = Array.from(first.dataSync() as ArrayLike<number>, Number);
+    const sum = scores.reduce((a, b) => a + b, 0);
+    const isProb = scores.every((p) => p >= 0 && p <= 1) && Math.abs(sum - 1) < 1e-3;
+    const max = Math.max(...scores);
+    const exps = scores.map((s) => Math.exp(s - max));
+    const total = exps.reduce((a, b) => a + b, 0);
+    const probs = isProb ? scores : exps.map((e) => e / total);
+    const labels = this.labels ?? probs.map((_, i) => `class ${i}`);
+    if (labels.length !== probs.length)
+      fail(`the model gives ${probs.length} scores and has ${labels.length} labels`);
+    let best = 0;
+    probs.forEach((p, i) => {
+      if (p > probs[best]!) best = i;
+    });
+    return new Classification(
+      labels[best]!,
+      best,
+      probs.map((p, i) => ({ label: labels[i]!, probability: p })),
+    );
   }
 
   /** The expected inputs and outputs as text, used in error messages. */
@@ -398,9 +554,12 @@ export async function load(
 ): Promise<OnnxModel> {
   let bytes: Uint8Array;
   let source: string;
+  const loading: {
+    bar?: { set(fraction: number | null, label: string): void; done(label: string): void };
+  } = {};
   if (typeof pathOrBytes === "string") {
     try {
-      bytes = readFileSync(pathOrBytes);
+      bytes = readModelFile(pathOrBytes, options.progress, (b) => (loading.bar = b));
     } catch (e) {
       throw new Error(`onnx.load: cannot read '${pathOrBytes}': ${(e as Error).message}`);
     }
@@ -421,7 +580,10 @@ export async function load(
     );
   let session: ort.InferenceSession;
   try {
-    session = await cachedSession(bytes, options);
+    loading.bar?.set(null, `Preparing ${source} (ONNX Runtime)…`);
+    const { progress: _progress, ...sessionOpts } = options;
+    session = await cachedSession(bytes, sessionOpts);
+    loading.bar?.done(`Loaded ${source} (${megabytes(bytes.length)})`);
   } catch (e) {
     const provider = explainProviders(options.executionProviders ?? ["cpu"], e);
     if (provider) throw new Error(`onnx.load: '${source}': ${provider}`, { cause: e });
@@ -430,7 +592,57 @@ export async function load(
       { cause: e },
     );
   }
-  return new OnnxModel(session, source);
+  let metadata: Record<string, string> = {};
+  try {
+    metadata = readOnnxInfoFromBytes(bytes).metadata;
+  } catch {
+    // ONNX Runtime read it; metadata is a courtesy
+  }
+  return new OnnxModel(session, source, metadata);
+}
+
+const megabytes = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
+/**
+ * Read a model file; from PROGRESS_BYTES up (or when asked), in pieces with a progress bar in
+ * the running cell, which `onBar` receives to follow it through session creation.
+ */
+function readModelFile(
+  path: string,
+  progress: boolean | undefined,
+  onBar: (bar: { set(f: number | null, l: string): void; done(l: string): void }) => void,
+): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const bridge = kernelBridge();
+    if (!bridge || progress === false || (progress !== true && size < PROGRESS_BYTES))
+      return readFileSync(fd);
+    const id = bridge.newId("progress");
+    const label = `Loading ${path} (${megabytes(size)})`;
+    bridge.emit({ type: "progress", id, fraction: 0, label });
+    const bar = {
+      set: (fraction: number | null, l: string) =>
+        bridge.update({ type: "progress-set", id, fraction, label: l }),
+      done: (l: string) => bridge.update({ type: "progress-set", id, fraction: 1, label: l }),
+    };
+    onBar(bar);
+    const bytes = new Uint8Array(size);
+    const piece = 8 * 1024 * 1024;
+    let shown = 0;
+    for (let pos = 0; pos < size;) {
+      const n = readSync(fd, bytes, pos, Math.min(piece, size - pos), pos);
+      if (n === 0) throw new Error("the file ended early");
+      pos += n;
+      if (pos - shown >= piece || pos === size) {
+        shown = pos;
+        bar.set((pos / size) * 0.9, label);
+      }
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export { explainProviders, isHostTensor, toHost };

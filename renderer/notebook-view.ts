@@ -18,6 +18,7 @@ import { syncInputs } from "./inputs.ts";
 import { smartCellMenu } from "./cell-view.ts";
 import { availableBindings, definitionOf, generate } from "../smart-cells/index.ts";
 import type { ScanContext } from "../smart-cells/types.ts";
+import type { ModelFile } from "../core/onnx-info.ts";
 import { errorMarks } from "./error-output.ts";
 import type { FileEntry } from "../core/app-protocol.ts";
 import { confirmDialog } from "./dialog.ts";
@@ -39,6 +40,8 @@ export interface NotebookHost {
   sessionsView: SessionsView;
   listFiles(path: string): Promise<FileEntry[]>;
   openFile(path: string): void;
+  /** The `.onnx` models the ONNX smart cell can offer (the server reads the notebook's folder). */
+  listModels(): Promise<ModelFile[]>;
 }
 
 /** Operations after which the error lines marked in editors may change. */
@@ -83,7 +86,14 @@ export class NotebookView {
   private lastKey: { key: string; at: number } | null = null;
   private declTimer: number | null = null;
   /** The binding scan as of `scanCells` (recomputed only when cell states change). */
-  private scanCache: { cells: SessionData["cells"]; scan: ScanContext } | null = null;
+  private scanCache: {
+    cells: SessionData["cells"];
+    files: readonly ModelFile[];
+    scan: ScanContext;
+  } | null = null;
+  /** The models the server listed (asked for at start and after each evaluation). */
+  private modelFiles: readonly ModelFile[] = [];
+  private modelsAsked: Promise<void> | null = null;
   private lastScan: ScanContext | null = null;
 
   constructor(
@@ -343,6 +353,7 @@ export class NotebookView {
       }
     }
     if (!op || ERROR_MARK_OPS.has(op.type)) this.showErrorMarks();
+    if (!this.modelsAsked || op?.type === "evaluation-finished") void this.refreshModels();
     const scan = this.scan();
     if (scan !== this.lastScan) {
       this.lastScan = scan;
@@ -578,20 +589,49 @@ export class NotebookView {
 
   /** The bindings the kernel described (smart-cell forms offer them). */
   private scan(): ScanContext {
-    if (this.scanCache?.cells !== this.data.cells) {
+    if (this.scanCache?.cells !== this.data.cells || this.scanCache.files !== this.modelFiles) {
       const bindings = availableBindings(this.data);
       // Keep the same object while nothing changed, so forms are not redrawn for every op.
       const same =
-        this.scanCache && JSON.stringify(this.scanCache.scan.bindings) === JSON.stringify(bindings);
+        this.scanCache &&
+        this.scanCache.files === this.modelFiles &&
+        JSON.stringify(this.scanCache.scan.bindings) === JSON.stringify(bindings);
       this.scanCache = {
         cells: this.data.cells,
-        scan: same ? this.scanCache!.scan : { bindings },
+        files: this.modelFiles,
+        scan: same ? this.scanCache!.scan : { bindings, files: this.modelFiles },
       };
     }
     return this.scanCache.scan;
   }
 
+  /** Ask the server for the models again (a cell may have written one); forms redraw if they changed. */
+  private refreshModels(): Promise<void> {
+    const asked = this.host.listModels().then(
+      (files) => {
+        if (JSON.stringify(files) === JSON.stringify(this.modelFiles)) return;
+        this.modelFiles = files;
+        const scan = this.scan();
+        this.lastScan = scan;
+        for (const view of this.cellViews.values()) if (view.type === "smart") view.updateScan();
+      },
+      () => undefined,
+    );
+    this.modelsAsked = asked;
+    return asked;
+  }
+
   private insertSmartAt(sectionId: string, index: number | "end", kind: string): void {
+    const def = definitionOf(kind);
+    // A model cell starts from the models the server lists: wait for a fresh list first.
+    if (def?.scan.includes("onnx-model")) {
+      void this.refreshModels().then(() => this.insertSmart(sectionId, index, kind));
+      return;
+    }
+    this.insertSmart(sectionId, index, kind);
+  }
+
+  private insertSmart(sectionId: string, index: number | "end", kind: string): void {
     const section = this.data.notebook.sections.find((s) => s.id === sectionId);
     const def = definitionOf(kind);
     if (!section || !def) return;

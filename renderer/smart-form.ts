@@ -133,11 +133,14 @@ function renderField(
     }
     case "group": {
       const items = Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
-      const set = h("fieldset", { class: "smart-group", "aria-label": name });
+      const set = h("fieldset", {
+        class: f.fixed ? "smart-group fixed" : "smart-group",
+        "aria-label": name,
+      });
       set.append(h("legend", {}, f.label));
       const edit = (next: unknown[]) => o.onEdit(path, next);
       items.forEach((item, i) => {
-        const itemName = `${f.itemLabel} ${i + 1}`;
+        const itemName = f.itemTitle ? f.itemTitle(item, i) : `${f.itemLabel} ${i + 1}`;
         const box = h("fieldset", { class: "smart-item", "aria-label": `${prefix}${itemName}` });
         const tools = h(
           "span",
@@ -161,7 +164,7 @@ function renderField(
             (label.includes(" down") && i === items.length - 1) ||
             (label.startsWith("Remove") && items.length <= (f.min ?? 0));
         }
-        box.append(h("legend", {}, itemName, tools));
+        box.append(f.fixed ? h("legend", {}, itemName) : h("legend", {}, itemName, tools));
         const itemCtx: FieldContext = { ...ctx, item };
         for (const inner of f.fields) {
           const el = renderField(inner, itemCtx, [...path, i], `${prefix}${itemName}: `, o);
@@ -175,7 +178,7 @@ function renderField(
         { icon: "+", text: true, cls: "ghost" },
       );
       add.disabled = o.disabled || (f.max !== undefined && items.length >= f.max);
-      set.append(add);
+      if (!f.fixed) set.append(add);
       return set;
     }
   }

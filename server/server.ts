@@ -7,6 +7,7 @@
  * before anything else; one session per notebook file; renderer paths are confined to the
  * served folder (`resolveInRoot`); closing the server flushes autosaves and stops kernels.
  */
+import { listModelFiles } from "./model-files.ts";
 import { randomBytes } from "node:crypto";
 import { realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -638,6 +639,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             offset: msg.offset,
             rows: page.rows,
             totalRows: page.totalRows,
+            ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+          });
+        }
+        case "list-models": {
+          const session = getSession(msg.sessionId);
+          return send({
+            type: "models",
+            sessionId: session.id,
+            files: await listModelFiles(session.workingFolder()),
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
         }

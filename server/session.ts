@@ -421,12 +421,17 @@ export class Session {
       finished: (r) => this.serverOp("evaluation-finished", r, "kernel"),
     };
     this.kernel = this.options.kernelFactory(sink, {
-      cwd: this.file ? dirname(this.file) : this.options.defaultCwd,
+      cwd: this.workingFolder(),
       // Input values are session state: every kernel this session starts gets them first.
       inputValues: () =>
         Object.fromEntries(Object.entries(this.data.inputs).map(([id, s]) => [id, s.value])),
     });
     return this.kernel;
+  }
+
+  /** The notebook's folder (the kernel's cwd): relative paths in its code resolve there. */
+  workingFolder(): string {
+    return this.file ? dirname(this.file) : this.options.defaultCwd;
   }
 
   async tablePage(

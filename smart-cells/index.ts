@@ -11,6 +11,7 @@ import { isRecord } from "../core/fields.ts";
 import type { SmartCell } from "../core/notebook.ts";
 import type { SessionData } from "../core/session/data.ts";
 import { chart } from "./chart.ts";
+import { onnxModel } from "./onnx.ts";
 import { trainCell } from "./train.ts";
 import { validate } from "./schema.ts";
 import type { AnySmartCellDefinition, Attrs, ScanContext } from "./types.ts";
@@ -18,7 +19,7 @@ import type { AnySmartCellDefinition, Attrs, ScanContext } from "./types.ts";
 export type { AnySmartCellDefinition, Attrs, ScanContext, SmartCellDefinition } from "./types.ts";
 
 /** Every smart cell this tsnb knows, in the order of the insert menu. */
-export const SMART_CELLS: readonly AnySmartCellDefinition[] = [chart, trainCell];
+export const SMART_CELLS: readonly AnySmartCellDefinition[] = [chart, onnxModel, trainCell];
 
 export const SMART_CELL_KINDS: readonly string[] = SMART_CELLS.map((d) => d.kind);
 

@@ -19,6 +19,14 @@ export type Expr =
   | { t: "member"; object: Expr; prop: string }
   | { t: "await"; expr: Expr }
   | { t: "arrow"; params: readonly string[]; body: Expr; async?: boolean }
+  /** An arrow function with a block body (always printed on several lines). */
+  | { t: "block-arrow"; params: readonly string[]; body: readonly Stmt[]; async?: boolean }
+  | {
+      t: "binary";
+      op: "===" | "!==" | "+" | "-" | "*" | "/" | "&&" | "||";
+      left: Expr;
+      right: Expr;
+    }
   | { t: "new"; callee: Expr; args: readonly Expr[] };
 
 export type Stmt =
@@ -26,6 +34,9 @@ export type Stmt =
   | { t: "const"; name: string; init: Expr }
   | { t: "expr"; expr: Expr; /** No `;`: the value is the cell's result. */ result?: boolean }
   | { t: "comment"; text: string }
+  /** `if (test) { … }`, always with braces. */
+  | { t: "if"; test: Expr; then: readonly Stmt[] }
+  | { t: "return"; expr?: Expr }
   | { t: "blank" };
 
 export const PRINT_WIDTH = 100;
@@ -69,6 +80,20 @@ export const arrow = (params: string[], body: Expr, async = false): Expr => ({
 
 export const arr = (items: Expr[]): Expr => ({ t: "arr", items });
 
+/** `async (params) => { body }`. */
+export const blockArrow = (params: string[], body: Stmt[], async = false): Expr => ({
+  t: "block-arrow",
+  params,
+  body,
+  async,
+});
+
+export const binary = (
+  left: Expr,
+  op: Extract<Expr, { t: "binary" }>["op"],
+  right: Expr,
+): Expr => ({ t: "binary", op, left, right });
+
 /** An object literal from entries; entries whose value is undefined are left out. */
 export function obj(
   entries: Record<string, Expr | undefined> | Array<[string, Expr | undefined]>,
@@ -91,16 +116,28 @@ export const importStmt = (names: string[], from: string): Stmt => ({ t: "import
 export const constStmt = (name: string, init: Expr): Stmt => ({ t: "const", name, init });
 export const exprStmt = (expr: Expr, result = false): Stmt => ({ t: "expr", expr, result });
 export const comment = (text: string): Stmt => ({ t: "comment", text });
+export const ifStmt = (test: Expr, then: Stmt[]): Stmt => ({ t: "if", test, then });
+export const returnStmt = (expr?: Expr): Stmt => (expr ? { t: "return", expr } : { t: "return" });
 export const blank: Stmt = { t: "blank" };
 
 // ---- printing ----
 
 /** The statements of one chunk as source text (no final newline). */
 export function printStatements(stmts: readonly Stmt[]): string {
-  return stmts.map(printStmt).join("\n");
+  return stmts.map((s) => printStmt(s, 0)).join("\n");
 }
 
-function printStmt(s: Stmt): string {
+/** Statements of a block at `indent`, each line indented. */
+function printBlock(stmts: readonly Stmt[], indent: number): string {
+  const pad = " ".repeat(indent);
+  return stmts
+    .map((s) => printStmt(s, indent))
+    .map((text) => (text === "" ? "" : pad + text))
+    .join("\n");
+}
+
+/** One statement whose first line starts at column `indent` (the caller writes the indentation). */
+function printStmt(s: Stmt, indent: number): string {
   switch (s.t) {
     case "blank":
       return "";
@@ -108,7 +145,13 @@ function printStmt(s: Stmt): string {
       return s.text
         .split("\n")
         .map((l) => `// ${l}`.trimEnd())
-        .join("\n");
+        .join(`\n${" ".repeat(indent)}`);
+    case "if": {
+      const head = "if (";
+      return `${head}${print(s.test, indent, indent + head.length, 3)}) {\n${printBlock(s.then, indent + 2)}\n${" ".repeat(indent)}}`;
+    }
+    case "return":
+      return s.expr ? `return ${print(s.expr, indent, indent + 7, 1)};` : "return;";
     case "import": {
       for (const n of s.names) if (!isIdentifier(n)) throw new Error(`not a name: ${n}`);
       const from = quote(s.from);
@@ -119,10 +162,10 @@ function printStmt(s: Stmt): string {
     case "const": {
       if (!isIdentifier(s.name)) throw new Error(`not a name: ${s.name}`);
       const head = `const ${s.name} = `;
-      return `${head}${print(s.init, 0, head.length, 1)};`;
+      return `${head}${print(s.init, indent, indent + head.length, 1)};`;
     }
     case "expr":
-      return print(s.expr, 0, 0, s.result ? 0 : 1) + (s.result ? "" : ";");
+      return print(s.expr, indent, indent, s.result ? 0 : 1) + (s.result ? "" : ";");
   }
 }
 
@@ -139,6 +182,11 @@ function flat(e: Expr): string {
       return `await ${flat(e.expr)}`;
     case "arrow":
       return `${e.async ? "async " : ""}(${e.params.join(", ")}) => ${arrowBody(flat(e.body), e.body)}`;
+    case "block-arrow":
+      // Never flat: a block body is printed on its own lines (see print()).
+      return `${e.async ? "async " : ""}(${e.params.join(", ")}) => {\n}`;
+    case "binary":
+      return `${flatOperand(e.left, e.op)} ${e.op} ${flatOperand(e.right, e.op)}`;
     case "call":
       return `${flatCallee(e.callee)}(${e.args.map(flat).join(", ")})`;
     case "new":
@@ -148,12 +196,17 @@ function flat(e: Expr): string {
     case "obj":
       return e.props.length === 0
         ? "{}"
-        : `{ ${e.props.map(([k, v]) => `${key(k)}: ${flat(v)}`).join(", ")} }`;
+        : `{ ${e.props.map(([k, v]) => prop(k, flat(v), v)).join(", ")} }`;
   }
 }
 
 function flatCallee(e: Expr): string {
-  return e.t === "await" || e.t === "arrow" ? `(${flat(e)})` : flat(e);
+  return e.t === "await" || e.t === "arrow" || e.t === "binary" ? `(${flat(e)})` : flat(e);
+}
+
+/** An operand of a binary expression, parenthesised when it is another operator's expression. */
+function flatOperand(e: Expr, op: string): string {
+  return e.t === "binary" && e.op !== op ? `(${flat(e)})` : flat(e);
 }
 
 function arrowBody(text: string, body: Expr): string {
@@ -184,6 +237,10 @@ function containsForcedBreak(e: Expr): boolean {
       return containsForcedBreak(e.expr);
     case "arrow":
       return containsForcedBreak(e.body);
+    case "block-arrow":
+      return true;
+    case "binary":
+      return containsForcedBreak(e.left) || containsForcedBreak(e.right);
     default:
       return false;
   }
@@ -204,6 +261,7 @@ function print(e: Expr, indent: number, col: number, tail: number): string {
       if (e.props.length === 0) return "{}";
       return `{\n${e.props
         .map(([k, v]) => {
+          if (isShorthand(k, v)) return `${pad}${k},\n`;
           const head = `${key(k)}: `;
           return `${pad}${head}${print(v, indent + 2, indent + 2 + head.length, 1)},\n`;
         })
@@ -216,7 +274,12 @@ function print(e: Expr, indent: number, col: number, tail: number): string {
       const head = `${e.t === "new" ? "new " : ""}${flatCallee(e.callee)}(`;
       const last = e.args[e.args.length - 1];
       const before = e.args.slice(0, -1).map(flat);
-      const huggable = last && (last.t === "obj" || last.t === "arr" || last.t === "arrow");
+      // Prettier hugs the last argument unless the one before it is of the same kind.
+      const penultimate = e.args[e.args.length - 2];
+      const huggable =
+        last &&
+        (last.t === "obj" || last.t === "arr" || last.t === "arrow" || last.t === "block-arrow") &&
+        penultimate?.t !== last.t;
       if (huggable && !before.some((b) => b.includes("\n"))) {
         const prefix = head + before.map((b) => `${b}, `).join("");
         if (
@@ -235,11 +298,24 @@ function print(e: Expr, indent: number, col: number, tail: number): string {
         return `${head}(${print(e.body, indent, col + head.length + 1, tail + 1)})`;
       return `${head}${print(e.body, indent, col + head.length, tail)}`;
     }
+    case "block-arrow": {
+      const head = `${e.async ? "async " : ""}(${e.params.join(", ")}) => {`;
+      return `${head}\n${printBlock(e.body, indent + 2)}\n${end}}`;
+    }
     case "member":
       return `${print(e.object, indent, col, 0)}${memberAccess(e.prop)}`;
     default:
       return f;
   }
+}
+
+/** `{ model }` for `{ model: model }`, as a person writes it. */
+function isShorthand(k: string, v: Expr): boolean {
+  return v.t === "id" && v.name === k;
+}
+
+function prop(k: string, text: string, v: Expr): string {
+  return isShorthand(k, v) ? k : `${key(k)}: ${text}`;
 }
 
 function memberAccess(prop: string): string {

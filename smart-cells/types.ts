@@ -7,6 +7,7 @@
  * No Node or DOM here.
  */
 import type { BindingInfo, BindingKind } from "../core/bindings.ts";
+import type { ModelFile } from "../core/onnx-info.ts";
 import type { Schema } from "./schema.ts";
 
 /** Attrs are plain JSON objects; every definition's attrs carry their schema `version`. */
@@ -15,8 +16,8 @@ export type Attrs = Record<string, unknown> & { version: number };
 /** What the binding scan found (the bindings a form can offer). */
 export interface ScanContext {
   bindings: readonly BindingInfo[];
-  /** `.onnx` files under the notebook's folder, relative to it (for the ONNX model cell). */
-  files?: readonly string[];
+  /** `.onnx` models the server found under the notebook's folder and in installed packages. */
+  files?: readonly ModelFile[];
 }
 
 export interface Option {
@@ -72,6 +73,10 @@ export type FormField<A = Attrs> =
       newItem: (ctx: FieldContext<A>) => Record<string, unknown>;
       min?: number;
       max?: number;
+      /** The items follow from other attrs (a model's inputs): no add, remove or reorder. */
+      fixed?: boolean;
+      /** Each item's heading instead of "itemLabel N" (e.g. the input's name). */
+      itemTitle?: (item: Record<string, unknown>, index: number) => string;
     })
   /** Fields shown side by side (layout only). */
   | { type: "row"; fields: readonly FormField<A>[]; showIf?: (ctx: FieldContext<A>) => boolean }

@@ -17,6 +17,7 @@ import type { Attrs, Prim } from "./lower.ts";
 import * as o from "./ops.ts";
 import { productOfOthers } from "./reduce.ts";
 import { einsum } from "./linalg.ts";
+import { avgPoolGrad } from "./conv.ts";
 import { type Tensor, TensorError } from "./tensor.ts";
 
 /** A gradient rule: the output cotangent g, the node's inputs x, its output y and attributes. */
@@ -210,6 +211,7 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
       return einsum(eq, g, ...others);
     });
   },
+  avgPool: (g, [x], _y, at) => [avgPoolGrad(g, x!.shape, at)],
   trilu: (g, _x, _y, at) => [o.primitive("trilu", [g], at, g.shape, g.dtype)],
   scatterElementsAdd: (g, [, idx], _y, at) => [
     o.primitive("gatherElements", [g, idx!], { axis: at.axis as number }, idx!.shape, g.dtype),

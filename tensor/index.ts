@@ -27,11 +27,14 @@ export * from "./indexing.ts";
 export * from "./shape.ts";
 export * from "./reduce.ts";
 export * from "./linalg.ts";
+export * from "./conv.ts";
 export {
   jit,
   grad,
   valueAndGrad,
   exportOnnx,
+  vmap,
+  type VmapOptions,
   type JitOptions,
   type GradOptions,
   type ExportOptions,

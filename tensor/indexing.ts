@@ -28,7 +28,14 @@
  */
 import { isFloat, isInt } from "./dtype.ts";
 import * as o from "./ops.ts";
-import { type NestedArray, Tensor, TensorError, type TensorLike, emit } from "./tensor.ts";
+import {
+  type NestedArray,
+  Tensor,
+  TensorError,
+  type TensorLike,
+  emit,
+  fromTyped,
+} from "./tensor.ts";
 
 /** A new size-1 axis (NumPy `np.newaxis` / `None`, Nx `Nx.new_axis`). `null` works too. */
 export const newAxis: unique symbol = Symbol.for("tsnb.nx.newAxis");
@@ -168,7 +175,8 @@ export function index(x: TensorLike, ...specs: Index[]): Tensor {
   return indexWith("index", x instanceof Tensor ? x : o.tensor(x), specs);
 }
 
-function indexWith(op: string, t: Tensor, specs: readonly Index[]): Tensor {
+/** The entries of an index, one per input axis or new axis: "..." expanded, missing trailing axes filled, masks turned into index arrays. */
+function normalize(op: string, t: Tensor, specs: readonly Index[]): Entry[] {
   const raw = specs.map((s) => classify(op, s));
   const ell = raw.filter((e) => e === "ellipsis").length;
   if (ell > 1) fail(`${op}: an index can only have a single ellipsis ("...")`);
@@ -203,6 +211,11 @@ function indexWith(op: string, t: Tensor, specs: readonly Index[]): Tensor {
       axis += consumed(e);
     }
   }
+  return entries;
+}
+
+function indexWith(op: string, t: Tensor, specs: readonly Index[]): Tensor {
+  const entries = normalize(op, t, specs);
   const hasArray = entries.some((e) => e.kind === "array");
 
   // 1. the basic part: one Slice over every input axis, then a (free) reshape
@@ -212,7 +225,7 @@ function indexWith(op: string, t: Tensor, specs: readonly Index[]): Tensor {
   const view: number[] = [];
   // per array index (integers count as 0-d arrays when any array index is present): its axis in `view`
   const adv: Array<{ pos: number; idx: Tensor }> = [];
-  axis = 0;
+  let axis = 0;
   for (const e of entries) {
     if (e.kind === "new") {
       view.push(1);
@@ -315,9 +328,76 @@ function checkBounds(op: string, idx: Tensor, n: number, axis: number, t: Tensor
 
 /** The flat (row-major) position in `t` of every element `t[specs]` selects, shaped like the result. */
 function positions(op: string, t: Tensor, specs: readonly Index[]): Tensor {
+  const entries = normalize(op, t, specs);
+  const fast = positionsInJs(op, t, entries);
+  if (fast) return fast;
   const dtype = t.size >= 2 ** 31 ? "i64" : "i32";
   const iota = o.reshape(o.arange(0, t.size, 1, { dtype }), t.shape);
   return indexWith(op, iota, specs);
+}
+
+/**
+ * The flat positions computed in JS, without running ONNX Runtime, when the index is integers,
+ * ranges and new axes plus at most one concrete index array (then no integers, whose NumPy
+ * placement rule would move axes): the result is the row-major product of per-axis positions.
+ */
+function positionsInJs(op: string, t: Tensor, entries: readonly Entry[]): Tensor | null {
+  const arrays = entries.filter((e) => e.kind === "array");
+  if (arrays.length > 1 || t.size >= 2 ** 31) return null;
+  if (arrays.length === 1) {
+    const a = arrays[0] as { kind: "array"; idx: Tensor };
+    if (a.idx.isSymbolic || entries.some((e) => e.kind === "int")) return null;
+  }
+  const strides = new Array<number>(t.rank);
+  for (let i = t.rank - 1, st = 1; i >= 0; i--) {
+    strides[i] = st;
+    st *= t.shape[i]!;
+  }
+  const shape: number[] = [];
+  let acc = new Int32Array([0]);
+  let axis = 0;
+  for (const e of entries) {
+    if (e.kind === "new") {
+      shape.push(1);
+      continue;
+    }
+    const n = t.shape[axis]!;
+    let list: ArrayLike<number>;
+    if (e.kind === "int") {
+      const k = e.value < 0 ? e.value + n : e.value;
+      if (k < 0 || k >= n)
+        fail(
+          `${op}: index ${e.value} is out of bounds for axis ${axis} with size ${n} (${desc(t)})`,
+        );
+      list = [k];
+    } else if (e.kind === "range") {
+      const r = rangeIndices(op, e.range, n);
+      const l = new Int32Array(r.count);
+      for (let i = 0; i < r.count; i++) l[i] = r.start + i * r.step;
+      list = l;
+      shape.push(r.count);
+    } else if (e.kind === "array") {
+      checkBounds(op, e.idx, n, axis, t);
+      const v = e.idx.dataSync();
+      const l = new Int32Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const k = Number(v[i]);
+        l[i] = k < 0 ? k + n : k;
+      }
+      list = l;
+      shape.push(...e.idx.shape);
+    } else return null;
+    const st = strides[axis]!;
+    const next = new Int32Array(acc.length * list.length);
+    let w = 0;
+    for (let i = 0; i < acc.length; i++) {
+      const base = acc[i]!;
+      for (let j = 0; j < list.length; j++) next[w++] = base + list[j]! * st;
+    }
+    acc = next;
+    axis++;
+  }
+  return fromTyped("i32", acc, shape);
 }
 
 function scatterInto(
@@ -343,9 +423,16 @@ function scatterInto(
   if (reduction === "none" && !idx.isSymbolic) {
     // repeated positions: the last value wins (as NumPy's x[i] = v in practice), made explicit
     const p = idx.dataSync();
-    const last = new Map<number, number>();
-    for (let k = 0; k < p.length; k++) last.set(Number(p[k]), k);
-    if (last.size < p.length) {
+    const seen = new Uint8Array(t.size);
+    let repeated = false;
+    for (let k = 0; k < p.length && !repeated; k++) {
+      const q = Number(p[k]);
+      if (seen[q]) repeated = true;
+      seen[q] = 1;
+    }
+    if (repeated) {
+      const last = new Map<number, number>();
+      for (let k = 0; k < p.length; k++) last.set(Number(p[k]), k);
       const keep = Int32Array.from([...last.values()].sort((a, b) => a - b));
       const keepT = o.tensor(keep);
       idx = o.take(idx, keepT);

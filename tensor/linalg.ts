@@ -34,6 +34,22 @@ const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 export function einsum(equation: string, ...operands: TensorLike[]): Tensor {
   const op = "einsum";
   let ts = operands.map(asT);
+  // the plan (broadcasts, diagonals, sums, the final equation) depends only on the equation and the shapes
+  let key = equation;
+  for (const t of ts) key += "|" + t.shape.join(",");
+  const cached = PLANS.get(key);
+  const d0 = ts.map((t) => t.dtype).reduce(arithmeticType);
+  if (cached)
+    return applyPlan(
+      cached,
+      ts.map((t) => o.cast(t, d0)),
+      d0,
+    );
+  const plan: Plan = { steps: ts.map(() => []), final: { kind: "transpose", perm: [] } };
+  const act = (i: number, s: Step): void => {
+    plan.steps[i]!.push(s);
+    ts[i] = applyStep(ts[i]!, s);
+  };
   const eq = equation.replace(/\s+/g, "");
   const arrow = eq.indexOf("->");
   const lhs = arrow === -1 ? eq : eq.slice(0, arrow);
@@ -78,7 +94,7 @@ export function einsum(equation: string, ...operands: TensorLike[]): Tensor {
     const t = ts[i]!;
     const target = t.shape.slice();
     for (let j = 0; j < r; j++) target[start + j] = ellShape[ellRank - r + j]!;
-    ts[i] = o.broadcastTo(t, target);
+    act(i, { kind: "broadcast", shape: target });
     return s.replace("...", ellLetters.slice(ellRank - r));
   });
   let out: string;
@@ -109,34 +125,63 @@ export function einsum(equation: string, ...operands: TensorLike[]): Tensor {
   // 2. diagonals of repeated indices within an operand; 3. sum indices only one operand has
   subs = subs.map((s0, i) => {
     let s = s0;
-    let t = ts[i]!;
     for (;;) {
       const c = [...s].find((ch, j) => s.indexOf(ch) !== j);
       if (c === undefined) break;
       const p = s.indexOf(c);
       const q = s.indexOf(c, p + 1);
-      t = diagonal(t, { axis1: p, axis2: q });
+      act(i, { kind: "diagonal", axis1: p, axis2: q });
       s = [...s].filter((_, j) => j !== p && j !== q).join("") + c;
     }
     const others = subs.filter((_, j) => j !== i).join("") + out;
     const lonely = [...s].map((c, j) => (others.includes(c) ? -1 : j)).filter((j) => j >= 0);
     if (lonely.length) {
-      t = o.sum(t, lonely);
+      act(i, { kind: "sum", axes: lonely });
       s = [...s].filter((_, j) => !lonely.includes(j)).join("");
     }
-    ts[i] = t;
     return s;
   });
   const shape = [...out].map((c) => size.get(c)!);
-  if (ts.length === 1) {
-    const s = subs[0]!;
-    if (s.length === out.length)
-      return o.transpose(
-        ts[0]!,
-        [...out].map((c) => s.indexOf(c)),
-      );
+  const s0 = subs[0]!;
+  plan.final =
+    ts.length === 1 && s0.length === out.length
+      ? { kind: "transpose", perm: [...out].map((c) => s0.indexOf(c)) }
+      : { kind: "einsum", equation: `${subs.join(",")}->${out}`, shape };
+  if (PLANS.size >= 512) PLANS.clear();
+  PLANS.set(key, plan);
+  return applyPlan({ steps: plan.steps.map(() => []), final: plan.final }, ts, d);
+}
+
+type Step =
+  | { kind: "broadcast"; shape: number[] }
+  | { kind: "diagonal"; axis1: number; axis2: number }
+  | { kind: "sum"; axes: number[] };
+
+/** How einsum computes one equation on operands of given shapes. */
+interface Plan {
+  steps: Step[][];
+  final:
+    { kind: "transpose"; perm: number[] } | { kind: "einsum"; equation: string; shape: number[] };
+}
+
+const PLANS = new Map<string, Plan>();
+
+function applyStep(t: Tensor, s: Step): Tensor {
+  switch (s.kind) {
+    case "broadcast":
+      return o.broadcastTo(t, s.shape);
+    case "diagonal":
+      return diagonal(t, { axis1: s.axis1, axis2: s.axis2 });
+    case "sum":
+      return o.sum(t, s.axes);
   }
-  return emit("einsum", ts, { equation: `${subs.join(",")}->${out}` }, shape, d);
+}
+
+function applyPlan(plan: Plan, ts: Tensor[], d: ReturnType<typeof arithmeticType>): Tensor {
+  const xs = ts.map((t, i) => plan.steps[i]!.reduce(applyStep, t));
+  const f = plan.final;
+  if (f.kind === "transpose") return o.transpose(xs[0]!, f.perm);
+  return emit("einsum", xs, { equation: f.equation }, f.shape, d);
 }
 
 /** The outer product of two tensors, flattened first (NumPy outer): [a.size, b.size]. */

@@ -92,7 +92,8 @@ export type Prim =
   | "scatter"
   | "trilu"
   | "reduceProd"
-  | "einsum";
+  | "einsum"
+  | "avgPool";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
@@ -408,6 +409,13 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
       upper: a.upper ? 1 : 0,
     }),
   reduceProd: reduce("ReduceProd", WIDE),
+  avgPool: (b, ins, dts, a, out) =>
+    typed(b, "AveragePool", ins, dts[0]!, CONV_TYPES, out, {
+      kernel_shape: axesAttr(a, "kernel"),
+      strides: axesAttr(a, "strides"),
+      pads: axesAttr(a, "pads"),
+      count_include_pad: a.countIncludePad ? 1 : 0,
+    }),
   einsum: (b, ins, dts, a, out) =>
     typed(b, "Einsum", ins, dts[0]!, WIDE, out, { equation: a.equation as string }),
   // number of elements over `axes` of the input, as a scalar of the output dtype (read from the run-time shape)

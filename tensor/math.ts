@@ -248,3 +248,42 @@ export function hardSigmoid(x: TensorLike): Tensor {
   const t = floaty(x);
   return o.divide(o.clip(o.add(t, 3), 0, 6), 6);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Comparison with tolerances (NumPy isclose/allclose)
+
+/** Options of isClose/allClose (NumPy's defaults). */
+export interface CloseOptions {
+  /** Relative tolerance (default 1e-5), scaled by |b|. */
+  rtol?: number;
+  /** Absolute tolerance (default 1e-8). */
+  atol?: number;
+  /** NaN equals NaN (default false). */
+  equalNan?: boolean;
+}
+
+/**
+ * Element-wise |a − b| ≤ atol + rtol·|b| (NumPy isclose, with broadcasting): infinities are close
+ * only to the same infinity; NaN is close to nothing unless `equalNan`. Computes in f64 for
+ * integers and f64, else in the float dtype.
+ */
+export function isClose(a: TensorLike, b: TensorLike, opts: CloseOptions = {}): Tensor {
+  let ta = asT(a);
+  let tb = asT(b);
+  const p = promote(ta.dtype, tb.dtype);
+  const d = p === "f32" ? "f32" : "f64";
+  ta = o.cast(ta, d);
+  tb = o.cast(tb, d);
+  const rtol = opts.rtol ?? 1e-5;
+  const atol = opts.atol ?? 1e-8;
+  const finite = o.logicalAnd(isFinite(ta), isFinite(tb));
+  const near = o.lessEqual(o.abs(o.subtract(ta, tb)), o.add(o.multiply(o.abs(tb), rtol), atol));
+  let close = o.where(finite, near, o.equal(ta, tb));
+  if (opts.equalNan) close = o.logicalOr(close, o.logicalAnd(o.isNaN(ta), o.isNaN(tb)));
+  return close;
+}
+
+/** True when every element pair is close (NumPy allclose); a JS boolean, so eager only. */
+export function allClose(a: TensorLike, b: TensorLike, opts: CloseOptions = {}): boolean {
+  return o.all(isClose(a, b, opts)).item() as boolean;
+}

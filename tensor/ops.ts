@@ -1308,7 +1308,8 @@ export interface Conv2dOptions {
   dilations?: number | readonly [number, number];
 }
 
-function pair(
+/** @internal */
+export function pair(
   op: string,
   v: number | readonly [number, number] | undefined,
   what: string,
@@ -1321,7 +1322,8 @@ function pair(
 }
 
 /** Pads [top, left, bottom, right] (ONNX order) for a window op. */
-function windowPads(
+/** @internal */
+export function windowPads(
   op: string,
   padding: Padding2d | undefined,
   size: readonly [number, number],
@@ -1356,7 +1358,8 @@ function windowPads(
 }
 
 /** Output size of a window op along one axis. */
-function windowOut(
+/** @internal */
+export function windowOut(
   size: number,
   k: number,
   stride: number,

@@ -8,7 +8,8 @@
  * after `seed()` gives identical values. Inside jit the values are drawn at trace time (constants).
  */
 import { type DType, allocate, isFloat } from "./dtype.ts";
-import { Tensor, TensorError, fromTyped } from "./tensor.ts";
+import * as o from "./ops.ts";
+import { Tensor, TensorError, type TensorLike, fromTyped } from "./tensor.ts";
 
 let globalSeed = 0;
 let globalCounter = 0;
@@ -129,4 +130,113 @@ export function permutation(n: number, opts: { seed?: number } = {}): Tensor {
     out[j] = t;
   }
   return fromTyped("i32", out, [n]);
+}
+
+/** x with its elements (along `axis`, default 0) in a random order (NumPy permutation of an array). */
+export function shuffle(x: TensorLike, opts: { seed?: number; axis?: number } = {}): Tensor {
+  const t = o.tensor(x);
+  if (t.rank === 0) throw new TensorError("random.shuffle: cannot shuffle a scalar");
+  const rank = t.rank;
+  const a = opts.axis ?? 0;
+  if (!Number.isInteger(a) || a < -rank || a >= rank)
+    throw new TensorError(`random.shuffle: axis ${a} is out of range for rank ${rank}`);
+  const axis = a < 0 ? a + rank : a;
+  return o.take(t, permutation(t.shape[axis]!, { seed: opts.seed }), { axis });
+}
+
+/**
+ * Random elements of `a` (NumPy choice): `a` a number n (choose from 0..n−1, i32) or a tensor
+ * (choose along axis 0); `size` a count or shape (one element, axis dropped, when omitted);
+ * `replace` (default true); `p` probabilities (non-negative, summing to 1).
+ */
+export function choice(
+  a: number | TensorLike,
+  size?: number | readonly number[],
+  opts: { replace?: boolean; p?: TensorLike; seed?: number } = {},
+): Tensor {
+  const pool = typeof a === "number" ? o.arange(a) : o.tensor(a);
+  if (pool.rank === 0)
+    throw new TensorError("random.choice: a must be a positive count or a tensor with an axis 0");
+  const n = pool.shape[0]!;
+  const shape = size === undefined ? [] : typeof size === "number" ? [size] : [...size];
+  let count = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0)
+      throw new TensorError(`random.choice: invalid size [${shape.join(",")}]`);
+    count *= d;
+  }
+  const replace = opts.replace ?? true;
+  if (!replace && count > n)
+    throw new TensorError(
+      `random.choice: cannot take ${count} samples from ${n} without replacement`,
+    );
+  if (count > 0 && n === 0) throw new TensorError("random.choice: a is empty");
+  let weights: number[] | null = null;
+  if (opts.p !== undefined) {
+    weights = Array.from(o.cast(o.tensor(opts.p), "f64").dataSync() as Float64Array);
+    const total = weights.reduce((s, v) => s + v, 0);
+    if (weights.length !== n || weights.some((v) => !(v >= 0)) || Math.abs(total - 1) > 1e-6)
+      throw new TensorError(
+        `random.choice: p must be ${n} non-negative probabilities summing to 1`,
+      );
+  }
+  const next = nextStream(opts.seed);
+  const u = (): number => (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
+  const out = new Int32Array(count);
+  if (replace) {
+    const cdf = weights
+      ? weights.map(
+          (
+            (s) => (v: number) =>
+              (s += v)
+          )(0),
+        )
+      : null;
+    for (let i = 0; i < count; i++) {
+      if (!cdf) out[i] = Math.min(n - 1, Math.floor(u() * n));
+      else {
+        const r = u() * cdf[n - 1]!;
+        let lo = 0;
+        let hi = n - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (cdf[mid]! > r) hi = mid;
+          else lo = mid + 1;
+        }
+        out[i] = lo;
+      }
+    }
+  } else if (!weights) {
+    const perm = permutation(n, { seed: opts.seed === undefined ? undefined : opts.seed + 1 });
+    out.set((perm.dataSync() as Int32Array).subarray(0, count));
+  } else {
+    // sequential draws without replacement, renormalising the remaining weights (as NumPy)
+    const w = weights.slice();
+    for (let i = 0; i < count; i++) {
+      const total = w.reduce((s, v) => s + v, 0);
+      if (!(total > 0))
+        throw new TensorError("random.choice: fewer non-zero probabilities than samples");
+      let r = u() * total;
+      let k = 0;
+      while (k < n - 1 && (r >= w[k]! || w[k] === 0)) {
+        r -= w[k]!;
+        k++;
+      }
+      out[i] = k;
+      w[k] = 0;
+    }
+  }
+  return o.take(pool, fromTyped("i32", out, shape));
+}
+
+/** True with probability p (a number or a tensor of probabilities, broadcast to `shape`), bool. */
+export function bernoulli(
+  p: TensorLike,
+  shape?: readonly number[],
+  opts: { seed?: number } = {},
+): Tensor {
+  const pt = o.tensor(p);
+  const s = shape ? [...shape] : pt.shape.slice();
+  const u = uniform(s, { seed: opts.seed, dtype: "f64" });
+  return o.less(u, o.cast(pt, "f64"));
 }

@@ -696,3 +696,88 @@ export function traceGraph(
     initializers: b.initializers,
   };
 }
+
+/** Options of vmap. */
+export interface VmapOptions {
+  /**
+   * The mapped axis of each argument (default 0 for all): one number for every argument, or one
+   * entry per argument, `null` for an argument passed whole to every call. For a tree argument
+   * the axis applies to each of its tensors.
+   */
+  inAxes?: number | ReadonlyArray<number | null>;
+  /** Where the mapped axis goes in every result tensor (default 0). */
+  outAxes?: number;
+}
+
+/**
+ * Maps `fn` over an axis of its arguments (JAX's vmap, Nx's vectorize): `vmap(f)(xs)` is
+ * `stack([f(xs[0]), f(xs[1]), …])`, for tensors and trees of tensors in and out. It works by
+ * unrolling: `fn` is called once per element (traced ones when inside jit/grad), so it composes
+ * with `jit` (the unrolled calls are one graph) and `grad` (through take and stack); a batching
+ * rule per primitive (JAX's way, one call on the whole batch) is not built.
+ */
+export function vmap<F extends (...args: never[]) => unknown>(fn: F, opts: VmapOptions = {}): F {
+  const f = fn as unknown as (...a: unknown[]) => unknown;
+  const mapped = (...args: unknown[]): unknown => {
+    const axes = args.map((_, i) =>
+      typeof opts.inAxes === "number" || opts.inAxes === undefined
+        ? (opts.inAxes ?? 0)
+        : opts.inAxes[i] === undefined
+          ? 0
+          : opts.inAxes[i],
+    );
+    let n = -1;
+    const flats = args.map((a, i) => {
+      const ax = axes[i];
+      if (ax === null || ax === undefined) return null;
+      const flat = flatten(a);
+      for (const t of flat.leaves) {
+        const axis = ax < 0 ? ax + t.rank : ax;
+        if (axis < 0 || axis >= t.rank)
+          throw new TensorError(
+            `vmap: argument ${i} (${t.dtype}[${t.shape.join(",")}]) has no axis ${ax} to map over`,
+          );
+        const size = t.shape[axis]!;
+        if (n !== -1 && size !== n)
+          throw new TensorError(`vmap: mapped axes have different sizes (${n} and ${size})`);
+        n = size;
+      }
+      return flat;
+    });
+    if (n === -1) throw new TensorError("vmap: no argument has a tensor to map over");
+    if (n === 0)
+      throw new TensorError(
+        "vmap: cannot map over an empty axis (the results' shapes would be unknown)",
+      );
+    const results: Array<{
+      leaves: Tensor[];
+      key: string;
+      rebuild: (l: readonly Tensor[]) => unknown;
+    }> = [];
+    for (let k = 0; k < n; k++) {
+      const callArgs = args.map((a, i) => {
+        const flat = flats[i];
+        if (!flat) return a;
+        const ax = axes[i]!;
+        return flat.rebuild(
+          flat.leaves.map((t) => o.take(t, k, { axis: ax < 0 ? ax + t.rank : ax })),
+        );
+      });
+      const out = flatten(f(...callArgs));
+      if (results.length && out.key !== results[0]!.key)
+        throw new TensorError("vmap: the function returned differently structured results");
+      results.push(out);
+    }
+    const first = results[0]!;
+    const stacked = first.leaves.map((t, j) => {
+      const outAxis = opts.outAxes ?? 0;
+      const axis = outAxis < 0 ? outAxis + t.rank + 1 : outAxis;
+      return o.stack(
+        results.map((r) => r.leaves[j]!),
+        { axis },
+      );
+    });
+    return first.rebuild(stacked);
+  };
+  return mapped as unknown as F;
+}

@@ -22,6 +22,7 @@ import {
   assertNever,
   findCell,
   isEvaluable,
+  reevaluatesAutomatically,
   type Cell,
   type Notebook,
   type Section,
@@ -684,12 +685,7 @@ function finishEvaluation(
 
 function isAutoRun(data: SessionData, cellId: string): boolean {
   const found = findCell(data.notebook, cellId);
-  return (
-    found !== null &&
-    found !== undefined &&
-    found.cell.type !== "markdown" &&
-    found.cell.options?.autoRun === true
-  );
+  return found !== null && found !== undefined && reevaluatesAutomatically(found.cell);
 }
 
 /**
@@ -796,7 +792,7 @@ function markDependentsStale(data: SessionData, cellId: string, seq: number): Se
   const r = markStale(data, [cellId], seq);
   const order = allCells(r.data.notebook);
   const autoRun = order
-    .filter((c) => r.affected.has(c.id) && c.type !== "markdown" && c.options?.autoRun === true)
+    .filter((c) => r.affected.has(c.id) && reevaluatesAutomatically(c))
     .map((c) => c.id);
   return autoRun.length > 0 ? enqueue(r.data, autoRun) : r.data;
 }

@@ -142,3 +142,28 @@ test("07-export: the exported .onnx is written next to the notebook and reloads 
   const m = /predicted: (\d), label: (\d)/.exec(stdout);
   assert.ok(m, stdout);
 });
+
+test("08-transformer: a few hundred steps (the CI setting) halve the held-out loss; it writes samples; it trains on a text given instead", () => {
+  const { stdout } = run("08-transformer.tsnb", "--input", "Training steps=200");
+  const start = Number(/loss before training ([\d.]+)/.exec(stdout)?.[1]);
+  const vocabulary = Number(/size: (\d+)/.exec(stdout)?.[1]);
+  assert.ok(
+    Math.abs(start - Math.log(vocabulary)) < 0.1,
+    `untrained loss ${start} ≈ log ${vocabulary}`,
+  );
+  const held = Number(/held-out loss ([\d.]+)/.exec(stdout)?.[1]);
+  assert.ok(held < start - 1.2, `held-out loss ${held} after 200 steps (from ${start})`);
+  assert.match(stdout, /\*\*step 200\*\*, loss [\d.]+:/);
+  assert.match(stdout, /And God said unto Noah, \*\*[^*]{100,}\*\*/);
+  // Another text through the file input: the vocabulary is that text's.
+  const other = join(root, "docs", "ml.md");
+  const own = run(
+    "08-transformer.tsnb",
+    "--input",
+    "Training steps=50",
+    "--input",
+    `Your own text (optional, .txt)=${other}`,
+  ).stdout;
+  const chars = new Set(readFileSync(other, "utf8")).size;
+  assert.match(own, new RegExp(`size: ${chars},`));
+});

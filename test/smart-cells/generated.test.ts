@@ -97,6 +97,70 @@ export const NOTEBOOKS: Record<string, Spec[]> = {
       },
     },
   ],
+  onnx: [
+    {
+      // A model trained and exported by tsnb with its labels, feature names and standardiser.
+      code: [
+        'import { datasets, nn, train } from "tsnb";',
+        'const columns = ["beak_length_mm", "beak_depth_mm", "flipper_length_mm", "body_mass_g"];',
+        "const rows = datasets.dropMissing(await datasets.penguins(), columns);",
+        "const raw = datasets.recordsToTensor(rows, columns);",
+        "const scaler = datasets.fitStandardizer(raw);",
+        "const species = datasets.labelEncode(rows.map((r) => r.species));",
+        'const net = nn.sequential([nn.dense(16, { activation: "relu" }), nn.dense(3)], { seed: 0 });',
+        'await train.fit(net, scaler.transform(raw), species.indices, { loss: "categoricalCrossEntropy", optimizer: "adam", epochs: 30, batchSize: 32, seed: 0, verbose: false });',
+        'train.saveOnnx(net, "penguins.onnx", { labels: species.classes.map(String), features: columns, standardizer: scaler });',
+      ].join("\n"),
+    },
+    {
+      kind: "onnx-model",
+      attrs: {
+        version: 1,
+        model: "penguins.onnx",
+        name: "penguinModel",
+        task: "classify",
+        features: [
+          { name: "beak_length_mm", default: 43.92 },
+          { name: "beak_depth_mm", default: 17.15 },
+          { name: "flipper_length_mm", default: 200.9 },
+          { name: "body_mass_g", default: 4202 },
+        ],
+      },
+    },
+    {
+      // What the app's submit does, with a Gentoo's measurements (the listener does not fire in tsnb run).
+      code: [
+        "const gentoo = await penguinModel.classify({ beak_length_mm: 47.3, beak_depth_mm: 13.8, flipper_length_mm: 216, body_mass_g: 4725 });",
+        'console.log("classified:", String(gentoo));',
+      ].join("\n"),
+    },
+    {
+      kind: "onnx-model",
+      attrs: { version: 1, model: "package:silero-vad", name: "silero", task: "vad" },
+    },
+    {
+      code: [
+        'import { audio, vad } from "tsnb";',
+        `const speech = audio.readWav(${JSON.stringify(join(root, "data/speech.wav"))});`,
+        "const found = await vad.detectSpeech(speech, { model: silero, threshold: 0.5 });",
+        'console.log("segments:", found.length);',
+        "vad.speechChart(speech, found);",
+      ].join("\n"),
+    },
+    {
+      code: 'import * as nx from "tsnb/nx";\nconst someRows = nx.tensor([[39.1, 18.7, 181, 3750]]);',
+    },
+    {
+      kind: "onnx-model",
+      attrs: {
+        version: 1,
+        model: "penguins.onnx",
+        name: "again",
+        task: "tensors",
+        feeds: [{ input: "input", binding: "someRows" }],
+      },
+    },
+  ],
 };
 
 function cellsOf(specs: Spec[]): Cell[] {
@@ -198,5 +262,13 @@ test("notebooks of generated smart cells run with tsnb run", { timeout: 300_000 
     });
     assert.equal(r.status, 0, `tsnb run ${name}:\n${r.stdout}\n${r.stderr}`);
     if (name === "train") assert.match(r.stdout, /val_loss|loss/);
+    if (name === "onnx") {
+      assert.match(
+        r.stdout,
+        /classified: Gentoo \(Adelie [\d.]+%, Chinstrap [\d.]+%, Gentoo 9\d\.\d%\)/,
+      );
+      // data/speech.wav has two sentences (data/README.md).
+      assert.match(r.stdout, /segments: 2\b/);
+    }
   }
 });

@@ -32,8 +32,11 @@ export function numericGrad(f: F, args: nx.Tensor[], eps = 1e-6): number[][] {
   });
 }
 
-/** Checks nx.grad(f) for all arguments against finite differences; f gets a random weighting so every output element matters. */
-export function check(name: string, op: F, args: nx.Tensor[], tol = 1e-5): void {
+/**
+ * Checks nx.grad(f) for all arguments against finite differences; f gets a random weighting so
+ * every output element matters. `eps`: the step (larger for ops that compute in f32).
+ */
+export function check(name: string, op: F, args: nx.Tensor[], tol = 1e-5, eps = 1e-6): void {
   const r = rng(name.length * 101 + args.length);
   const probe = op(...args);
   const w = rand(probe.shape.slice(), r, 0.5, 1.5);
@@ -42,7 +45,7 @@ export function check(name: string, op: F, args: nx.Tensor[], tol = 1e-5): void 
     f,
     args.map((_, i) => i),
   )(...args) as nx.Tensor[];
-  const numeric = numericGrad(f, args);
+  const numeric = numericGrad(f, args, eps);
   symbolic.forEach((g, i) => {
     assert.deepEqual(g.shape, args[i]!.shape, `${name}: gradient ${i} shape`);
     assert.equal(g.dtype, "f64", `${name}: gradient ${i} dtype`);

@@ -205,3 +205,24 @@ describe("gradients of the new functions", () => {
     assert.ok(Math.abs((f(x) as nx.Tensor).item() as number) - Math.abs(eager) < 1e-12);
   });
 });
+
+describe("isClose and allClose vs NumPy", () => {
+  it("tolerances, infinities, NaN (equalNan), broadcasting, integers", () => {
+    const a = nx.tensor([1, 1 + 1e-6, 1e-9, Infinity, -Infinity, NaN, 100], { dtype: "f64" });
+    const b = nx.tensor([1, 1, 0, Infinity, Infinity, NaN, 100.002], { dtype: "f64" });
+    const i = nx.tensor([[1], [2]], { dtype: "i32" });
+    const [d, t, n, bc] = numpy([
+      { expr: "np.isclose(a, b)", args: { a, b } },
+      { expr: "np.isclose(a, b, rtol=1e-4, atol=0)", args: { a, b } },
+      { expr: "np.isclose(a, b, equal_nan=True)", args: { a, b } },
+      { expr: "np.isclose(i, a[:3])", args: { a, i } },
+    ]);
+    assertLikeNumpy(nx.isClose(a, b), d!, 0, "defaults");
+    assertLikeNumpy(nx.isClose(a, b, { rtol: 1e-4, atol: 0 }), t!, 0, "rtol");
+    assertLikeNumpy(nx.isClose(a, b, { equalNan: true }), n!, 0, "equalNan");
+    assertLikeNumpy(nx.isClose(i, nx.index(a, ":3")), bc!, 0, "broadcast ints");
+    assert.equal(nx.allClose(nx.tensor([1, 2]), nx.tensor([1, 2.00001])), true);
+    assert.equal(nx.allClose(nx.tensor([1, 2]), nx.tensor([1, 2.1])), false);
+    assert.equal(nx.allClose(nx.zeros([0]), nx.zeros([0])), true);
+  });
+});
