@@ -24,6 +24,8 @@ import {
   allCells,
   assertNever,
   isEvaluable,
+  notebookDependencies,
+  withDependencies,
   type EvaluableCell,
   type PersistedOutput,
 } from "../core/notebook.ts";
@@ -48,7 +50,7 @@ import { readNotebookFile } from "./notebook-file.ts";
 
 const USAGE =
   "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...\n" +
-  "                [--runtime JUPYTER_URL [--runtime-kernel NAME]]\n";
+  "                [--runtime JUPYTER_URL [--runtime-kernel NAME]] [--allow-scripts NAME,...]\n";
 
 export interface RunOptions {
   continueOnError: boolean;
@@ -99,7 +101,16 @@ export async function run(args: string[]): Promise<number> {
       options.inputs = inputs;
     } else if (a === "--continue-on-error") options.continueOnError = true;
     else if (a === "--write") options.write = true;
-    else if (a === "--verbose") options.verbose = true;
+    else if (a === "--allow-scripts" || a.startsWith("--allow-scripts=")) {
+      const names = a === "--allow-scripts" ? args[++i] : a.slice("--allow-scripts=".length);
+      if (!names) {
+        process.stderr.write(`tsnb run: --allow-scripts takes package names (a,b or *)\n${USAGE}`);
+        return 2;
+      }
+      // The kernel inherits the environment: kernel/npm.ts reads the list there.
+      const before = process.env["TSNB_NPM_ALLOW_SCRIPTS"];
+      process.env["TSNB_NPM_ALLOW_SCRIPTS"] = before ? `${before},${names}` : names;
+    } else if (a === "--verbose") options.verbose = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(USAGE);
       return 0;
@@ -193,6 +204,8 @@ export async function runNotebook(
   const cells = allCells(notebook).filter(isEvaluable);
   // Collectors stay attached after their cell finished: its timers may still print or fail.
   const outputsByCell = new Map<string, Collector>();
+  /** npm versions resolved in this run that the notebook did not record. */
+  const newlyResolved: Record<string, string> = {};
   let failed = false;
   const report: ErrorReport = { file, verbose: options.verbose };
   try {
@@ -205,10 +218,22 @@ export async function runNotebook(
         process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`);
       const persisted = new Collector();
       outputsByCell.set(cell.id, persisted);
+      const dependencies = notebookDependencies(notebook.metadata);
       const fin = await kernel.evaluate(
-        { evalId: `run-${i + 1}`, cellId: cell.id, code: cell.source, file, line },
+        {
+          evalId: `run-${i + 1}`,
+          cellId: cell.id,
+          code: cell.source,
+          file,
+          line,
+          ...(Object.keys(dependencies).length ? { dependencies } : {}),
+        },
         (event) => printEvent(event, persisted, report),
       );
+      if (fin.dependencies) {
+        notebook.metadata = withDependencies(notebook.metadata, fin.dependencies);
+        Object.assign(newlyResolved, fin.dependencies);
+      }
       printFinished(fin, report, persisted);
       if (fin.status !== "ok") {
         failed = true;
@@ -231,6 +256,11 @@ export async function runNotebook(
   if (options.collect)
     for (const [cellId, c] of outputsByCell) options.collect.set(cellId, c.liveOutputs());
 
+  const resolvedList = Object.entries(newlyResolved).map(([n, v]) => `npm:${n}@${v}`);
+  if (resolvedList.length && !options.write && opened.kind === "tsnb")
+    process.stderr.write(
+      `tsnb run: resolved ${resolvedList.join(", ")}; not recorded in ${file} (run with --write, or open it in the app, to record the versions)\n`,
+    );
   if (options.write) {
     for (const cell of cells) setOutputs(cell, outputsByCell.get(cell.id)?.outputs());
     notebook.metadata.persistOutputs = true;

@@ -23,7 +23,7 @@
  * 4. Requests that are not operations (files, save, table pages) carry an optional
  *    `requestId` that the answer (or `error`) echoes.
  */
-import type { KernelStatus, Operation } from "./session/operations.ts";
+import type { KernelStatus, Operation, RuntimeSummary } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
 import type { ModelFile } from "./onnx-info.ts";
 import { MAX_MESSAGE_DEPTH, fieldChecks, isRecord, jsonProblem } from "./fields.ts";
@@ -89,6 +89,17 @@ export type ClientMessage =
       limit: number;
       requestId?: string;
     }
+  /** The user's runtimes (Jupyter servers kernels can run on); answered with `runtimes`. */
+  | { type: "list-runtimes"; requestId?: string }
+  /**
+   * Remember a Jupyter server: `url` as Jupyter prints it (a `?token=` in it is taken out and
+   * kept with `token`). The server checks it answers and has the tsnb kernelspec first.
+   */
+  | { type: "add-runtime"; name: string; url: string; token?: string; requestId?: string }
+  | { type: "remove-runtime"; id: string; requestId?: string }
+  /** Run the session's kernel on that runtime (null: locally); restarts the kernel. */
+  | { type: "set-runtime"; sessionId: string; runtimeId: string | null; requestId?: string }
+
   /** The `.onnx` models the ONNX smart cell can offer: under the notebook's folder, and packaged ones. */
   | { type: "list-models"; sessionId: string; requestId?: string };
 
@@ -161,7 +172,9 @@ export type ErrorCode =
   /** The notebook's file may not be written (its mode, or the file system): use Save As. */
   | "read-only"
   | "io"
-  | "kernel";
+  | "kernel"
+  /** A runtime could not be added or used (unreachable, refused token, no tsnb kernelspec). */
+  | "runtime";
 
 export type ServerMessage =
   | {
@@ -199,6 +212,8 @@ export type ServerMessage =
       totalRows: number;
       requestId?: string;
     }
+  /** The user's runtimes (answer to list/add/remove-runtime). */
+  | { type: "runtimes"; runtimes: RuntimeSummary[]; requestId?: string }
   /** The answer to `list-models`: each model with its declared signature (read without loading it). */
   | { type: "models"; sessionId: string; files: ModelFile[]; requestId?: string }
   /** The session was closed by someone; the window should go back to the file browser. */
@@ -254,8 +269,23 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
       return str("path");
     case "new-notebook":
     case "list-sessions":
+    case "list-runtimes":
     case "list-lessons":
       return null;
+    case "add-runtime":
+      return first(
+        str("name"),
+        str("url"),
+        v["token"] === undefined ? null : str("token"),
+        typeof v["name"] === "string" && v["name"].trim().length > 0 && v["name"].length <= 100
+          ? null
+          : "name must be 1 to 100 characters",
+        typeof v["url"] === "string" && v["url"].length <= 2000 ? null : "url is too long",
+      );
+    case "remove-runtime":
+      return str("id");
+    case "set-runtime":
+      return first(str("sessionId"), v["runtimeId"] === null ? null : str("runtimeId"));
     case "open-lesson":
       return str("file");
     case "open-recovered":

@@ -50,6 +50,11 @@ export interface EvaluateRequest {
   file?: string;
   /** 1-based line in `file` where the cell's first source line is; default 1. */
   line?: number;
+  /**
+   * The npm versions the notebook records (`metadata.dependencies`, name → exact version): an
+   * `npm:` import whose range one satisfies uses it without asking the registry (kernel/npm.ts).
+   */
+  dependencies?: Record<string, string>;
 }
 
 /** Ask for another page of a table output; answered with an `output-update` of type `table-page`. */
@@ -179,6 +184,11 @@ export interface EvaluationFinishedEvent {
   durationMs: number;
   /** The binding scan of the names the cell defined (core/bindings.ts): metadata, never values. */
   bindings?: BindingInfo[];
+  /**
+   * npm packages the evaluation's `npm:` imports resolved that the request's `dependencies` did
+   * not hold at that version (name → exact version): for the host to record in the notebook.
+   */
+  dependencies?: Record<string, string>;
 }
 
 /**
@@ -232,6 +242,12 @@ function num(o: Obj, key: string, what: string, optional = false): void {
   if (v === undefined && optional) return;
   if (typeof v !== "number" || !Number.isFinite(v))
     throw new ProtocolError(`${what}: field '${key}' must be a finite number`);
+}
+/** An object whose values are all strings (npm names → versions). */
+function stringRecord(o: Obj, key: string, what: string): void {
+  const v = o[key];
+  if (!isRecord(v) || !Object.values(v).every((x) => typeof x === "string"))
+    throw new ProtocolError(`${what}: field '${key}' must be an object of strings`);
 }
 function strings(o: Obj, key: string, what: string): void {
   const v = o[key];
@@ -373,6 +389,7 @@ export function parseKernelRequest(line: string): KernelRequest {
       str(o, "code", "evaluate");
       str(o, "file", "evaluate", true);
       num(o, "line", "evaluate", true);
+      if (o.dependencies !== undefined) stringRecord(o, "dependencies", "evaluate");
       return o as unknown as EvaluateRequest;
     case "table-page":
       str(o, "tableId", "table-page");
@@ -447,6 +464,7 @@ export function parseKernelEvent(line: string): KernelEvent {
         const problem = checkBindings(o.bindings);
         if (problem) throw new ProtocolError(`evaluation-finished: ${problem}`);
       }
+      if (o.dependencies !== undefined) stringRecord(o, "dependencies", t);
       break;
     case "crash":
       str(o, "message", t);

@@ -16,6 +16,12 @@ export interface NotebookMetadata {
   version: number;
   /** When true, outputs are saved with the notebook (text as `output` fences, charts as `vega-lite` fences). */
   persistOutputs?: boolean;
+  /**
+   * npm packages the notebook's `npm:` imports resolved, name → exact version (docs/sharing.md):
+   * the next run, on any machine, installs and uses these versions while they satisfy the imports'
+   * ranges. Written by the app and `tsnb run --write` when a cell resolves a new one.
+   */
+  dependencies?: Record<string, string>;
   /** Free-form metadata a future version or another tool wrote; kept so it round-trips. */
   [key: string]: unknown;
 }
@@ -152,6 +158,32 @@ export function emptyNotebook(title = "Untitled notebook"): Notebook {
     metadata: { version: FORMAT_VERSION },
     sections: [{ id: newId("s"), title: "", cells: [{ type: "code", id: newId(), source: "" }] }],
   };
+}
+
+/** The recorded npm versions of a notebook (only well-formed entries: name → version string). */
+export function notebookDependencies(metadata: NotebookMetadata): Record<string, string> {
+  const deps = metadata.dependencies as unknown;
+  const out: Record<string, string> = {};
+  if (deps && typeof deps === "object" && !Array.isArray(deps))
+    for (const [name, version] of Object.entries(deps as Record<string, unknown>))
+      if (typeof version === "string") out[name] = version;
+  return out;
+}
+
+/**
+ * The metadata with `resolved` versions recorded (sorted by name, so the file diffs well); the
+ * same object when nothing changes.
+ */
+export function withDependencies(
+  metadata: NotebookMetadata,
+  resolved: Record<string, string>,
+): NotebookMetadata {
+  const current = notebookDependencies(metadata);
+  if (Object.entries(resolved).every(([n, v]) => current[n] === v)) return metadata;
+  const merged = { ...current, ...resolved };
+  const sorted: Record<string, string> = {};
+  for (const name of Object.keys(merged).sort()) sorted[name] = merged[name]!;
+  return { ...metadata, dependencies: sorted };
 }
 
 /** Called in the `default` branch of an exhaustive switch over a discriminated union. */

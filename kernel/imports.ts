@@ -6,8 +6,10 @@
  *   - Node built-ins ("fs", "node:fs");
  *   - relative and absolute paths, against the notebook's folder (the kernel's cwd); TypeScript
  *     files are bundled with esbuild first;
- *   - packages: from the notebook's folder upwards (node_modules), then from the app's own
- *     node_modules (what the kernel itself can import).
+ *   - `npm:NAME@RANGE/SUBPATH`: installed into the shared npm cache when needed (kernel/npm.ts);
+ *   - packages: from the notebook's folder upwards (node_modules); then, when the folder's
+ *     package.json lists the package, from the npm cache (installed as for `npm:`); then from the
+ *     app's own node_modules (what the kernel itself can import).
  * Modules are cached per resolved URL, like ES modules are.
  */
 
@@ -16,6 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
+import { NpmError, ensurePackage, packageJsonRange, parseNpmSpecifier } from "./npm.ts";
 
 const kernelUrl = import.meta.url;
 
@@ -106,10 +109,40 @@ function loadModule(specifier: string): Promise<unknown> {
       return Promise.resolve().then(() => ({ default: JSON.parse(readFileSync(path, "utf8")) }));
     return import(pathToFileURL(path).href);
   }
+  if (specifier.startsWith("npm:")) return importNpm(specifier);
   const local = resolvePackage(specifier, notebookDir());
   if (local) return import(pathToFileURL(local).href);
+  // Listed in the notebook folder's package.json but not installed there: from the npm cache.
+  const parsed = parseNpmSpecifier(`npm:${specifier}`);
+  if (typeof parsed !== "string") {
+    const range = packageJsonRange(notebookDir(), parsed.name);
+    if (range !== null && isRegistryRange(range))
+      return importNpm(`npm:${parsed.name}@${range}${parsed.subpath}`);
+  }
   // The app's packages (resolved relative to the kernel bundle).
   return import(specifier);
+}
+
+/** A package.json range the registry answers (not a file:, git or URL dependency). */
+function isRegistryRange(range: string): boolean {
+  return (
+    !/^(file|link|git|git\+[a-z]+|https?|github|npm|workspace):/i.test(range) &&
+    !range.includes("/")
+  );
+}
+
+/** `npm:NAME@RANGE/SUBPATH`: installed into the npm cache when needed (kernel/npm.ts), then imported. */
+async function importNpm(specifier: string): Promise<unknown> {
+  const spec = parseNpmSpecifier(specifier);
+  if (typeof spec === "string") throw new NpmError(spec, "EINVALID");
+  const dir = await ensurePackage(spec);
+  const entry = resolvePackage(spec.name + spec.subpath, dir);
+  if (!entry)
+    throw new NpmError(
+      `npm:${spec.name}${spec.subpath}: the package has no entry point${spec.subpath ? ` '${spec.subpath}'` : ""}`,
+      "ENOENTRY",
+    );
+  return import(pathToFileURL(entry).href);
 }
 
 /** Resolve a bare specifier from `dir` upwards, preferring the package's ESM entry. */

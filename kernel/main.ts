@@ -46,6 +46,7 @@ import { scanBindings } from "./scan.ts";
 import type { BindingInfo } from "../core/bindings.ts";
 import { inspectText, tablePageFor, toOutput } from "./format.ts";
 import { importMeta, importModule, notebookRequire, setImportingFile } from "./imports.ts";
+import { resolvedThisEvaluation, setInstallProgress, setRecordedDependencies } from "./npm.ts";
 import {
   cellUrl,
   codeExcerpt,
@@ -288,6 +289,16 @@ export interface KernelBridge {
   readonly lifetime: AbortSignal;
 }
 
+// Installing an npm: package shows a progress line in the cell that imports it.
+setInstallProgress(() => {
+  const ctx = currentContext();
+  const id = `npm-${++idCounter}`;
+  return {
+    start: (label) => emitOutput({ type: "progress", id, fraction: null, label }, ctx),
+    done: (label) => emitUpdate({ type: "progress-set", id, fraction: 1, label }, ctx),
+  };
+});
+
 /** One AbortController per evaluation, aborted on interrupt (see KernelBridge.signal). */
 const aborts = new WeakMap<EvalContext, AbortController>();
 
@@ -518,12 +529,14 @@ function finish(
     Atomics.store(watchdog().shared, SLOT_RUNNING, 0);
     Atomics.store(watchdog().shared, SLOT_HOOKS, asyncHooksEnabled() ? 1 : 0);
   }
+  const resolved = resolvedThisEvaluation();
   const event: EvaluationFinishedEvent = {
     type: "evaluation-finished",
     evalId: r.req.evalId,
     cellId: r.req.cellId,
     status,
     ...extra,
+    ...(Object.keys(resolved).length ? { dependencies: resolved } : {}),
     defines: r.defines,
     uses: r.uses,
     inputs: evaluationFinished(r.ctx),
@@ -548,6 +561,7 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   lastContext = ctx;
   currentFile = req.file;
   setImportingFile(req.file);
+  setRecordedDependencies(req.dependencies);
   const r: Running = {
     req,
     seq: mySeq,

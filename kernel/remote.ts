@@ -165,7 +165,6 @@ class RemoteKernel extends EventEmitter implements KernelChild {
       const body = (await res.json()) as { id?: unknown };
       if (typeof body.id !== "string") throw new Error("the Jupyter server gave no kernel id");
       this.kernelId = body.id;
-      this.log(`kernel ${body.id} started on ${this.runtime.display}`);
       await this.open();
     } catch (err) {
       if (this.ended) return;

@@ -142,6 +142,7 @@ class App {
       case "file-list":
       case "sessions":
       case "settings":
+      case "runtimes":
       case "models":
       case "lessons":
       case "done":
@@ -292,6 +293,10 @@ class App {
           void this.conn
             .request({ type: "resolve-conflict", sessionId: this.sessionId, choice })
             .catch((e: Error) => this.toast(e.message, "error"));
+      },
+      runtimes: {
+        request: (msg) => this.conn.request(msg),
+        sessionId: () => this.sessionId,
       },
     });
     this.root.replaceChildren(this.view.element);

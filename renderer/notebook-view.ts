@@ -25,6 +25,7 @@ import { confirmDialog } from "./dialog.ts";
 import { Sidebar } from "./sidebar.ts";
 import type { SessionsView } from "./sessions-view.ts";
 import { themeToggle } from "./theme.ts";
+import { RuntimePicker, type RuntimeHost } from "./runtime-picker.ts";
 
 /** What the notebook view needs from the app (the connection). */
 export interface NotebookHost {
@@ -40,6 +41,8 @@ export interface NotebookHost {
   sessionsView: SessionsView;
   listFiles(path: string): Promise<FileEntry[]>;
   openFile(path: string): void;
+  /** Listing, adding and choosing runtimes (renderer/runtime-picker.ts). */
+  runtimes: RuntimeHost;
   /** The `.onnx` models the ONNX smart cell can offer (the server reads the notebook's folder). */
   listModels(): Promise<ModelFile[]>;
 }
@@ -71,6 +74,7 @@ export class NotebookView {
   private readonly pathEl: HTMLElement;
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
+  private readonly runtimePicker: RuntimePicker;
   private readonly conflictEl: HTMLElement;
   /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
   private readonly importEl: HTMLElement;
@@ -125,6 +129,7 @@ export class NotebookView {
       role: "status",
       "aria-label": "Kernel status",
     });
+    this.runtimePicker = new RuntimePicker(host.runtimes);
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
     this.persistBox = h("input", { type: "checkbox" });
@@ -181,6 +186,7 @@ export class NotebookView {
         h("span", { class: "spacer" }),
         actions,
         themeToggle(),
+        this.runtimePicker.element,
         this.kernelEl,
       ),
       this.conflictEl,
@@ -294,6 +300,7 @@ export class NotebookView {
     this.kernelEl.title = k.reason ?? "";
     this.kernelEl.dataset["status"] = k.status;
     this.shutdownBtn.disabled = k.status === "not-started" || k.status === "dead";
+    this.runtimePicker.update(this.data.runtime ?? null);
     if (this.data.diskConflict) {
       this.conflictEl.hidden = false;
       this.conflictEl.replaceChildren(

@@ -16,6 +16,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import { KernelProcess } from "../kernel/client.ts";
+import { jupyterChild } from "../kernel/remote.ts";
 import type {
   EvaluationRequest,
   KernelFactory,
@@ -52,9 +53,14 @@ class KernelProcessAdapter implements SessionKernel {
   private ensure(): KernelProcess {
     if (this.proc && !this.proc.death) return this.proc;
     const kernelPath = this.kernelPath();
+    const runtime = this.options.runtime?.() ?? null;
     const proc = new KernelProcess({
       cwd: this.options.cwd,
       ...(kernelPath ? { kernelPath } : {}),
+      // On a Jupyter server: its reconnect notices go to the server's log, its end to the sink.
+      ...(runtime
+        ? { spawn: jupyterChild(runtime, (l) => process.stderr.write(`tsnb: ${l}\n`)) }
+        : {}),
     });
     this.proc = proc;
     let reported = false;
@@ -86,7 +92,16 @@ class KernelProcessAdapter implements SessionKernel {
     this.current = current;
     void proc
       .evaluate(
-        { evalId: String(evaluationId), cellId, code: req.code, file: req.file, line: req.line },
+        {
+          evalId: String(evaluationId),
+          cellId,
+          code: req.code,
+          file: req.file,
+          line: req.line,
+          ...(req.dependencies && Object.keys(req.dependencies).length
+            ? { dependencies: req.dependencies }
+            : {}),
+        },
         (event) => {
           if (this.proc !== proc) return;
           switch (event.type) {
@@ -150,6 +165,7 @@ class KernelProcessAdapter implements SessionKernel {
           inputs: fin.inputs,
           durationMs: fin.durationMs,
           ...(fin.bindings && fin.bindings.length > 0 ? { bindings: fin.bindings } : {}),
+          ...(fin.dependencies ? { dependencies: fin.dependencies } : {}),
         });
       });
   }

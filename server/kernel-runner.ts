@@ -8,6 +8,7 @@
  * (never left hanging); the kernel is started lazily on the first evaluation and again after it
  * died or was restarted.
  */
+import type { Runtime } from "../kernel/remote.ts";
 import type { Output, OutputUpdate } from "../core/outputs.ts";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import type { BindingInfo } from "../core/bindings.ts";
@@ -30,6 +31,8 @@ export interface KernelSink {
     inputs?: string[];
     durationMs: number;
     bindings?: BindingInfo[];
+    /** npm versions the evaluation resolved that the notebook did not record. */
+    dependencies?: Record<string, string>;
   }): void;
 }
 
@@ -41,6 +44,8 @@ export interface EvaluationRequest {
   line: number;
   /** The notebook file (absolute), or a display name for an unsaved notebook. */
   file: string;
+  /** The npm versions the notebook records (`metadata.dependencies`). */
+  dependencies?: Record<string, string>;
 }
 
 export interface SessionKernel {
@@ -68,6 +73,11 @@ export interface KernelOptions {
   cwd: string;
   /** The session's input values, told to every kernel process right after it is spawned. */
   inputValues?: () => Record<string, InputValue>;
+  /**
+   * Where the next kernel process runs: a Jupyter server (kernel/remote.ts), or null / absent
+   * for a local child process. Read each time a process is started.
+   */
+  runtime?: () => Runtime | null;
 }
 
 export type KernelFactory = (sink: KernelSink, options: KernelOptions) => SessionKernel;

@@ -29,6 +29,7 @@ import { importNotebookBytes, notebookFileKind, openNotebookBytes } from "../cor
 import type { Output } from "../core/outputs.ts";
 import type { ImportedFrom } from "../core/session/data.ts";
 import { assertNever, emptyNotebook, type Notebook } from "../core/notebook.ts";
+import { RuntimeError, RuntimeStore } from "./runtimes.ts";
 import { DEFAULT_SETTINGS, SettingsStore, UnsavedStore, defaultDataDir } from "./app-data.ts";
 import type { KernelFactory } from "./kernel-runner.ts";
 import {
@@ -85,6 +86,8 @@ export interface ServerOptions {
   idleShutdownMinutes?: number | null;
   /** How kernels are made. Default: kernel processes from `kernel/client.ts`. */
   kernelFactory?: KernelFactory;
+  /** The user's runtimes (Jupyter servers). Default: `runtimes.json` in the app data folder. */
+  runtimes?: RuntimeStore;
   /** Diagnostic log (default: silent). */
   log?: (message: string) => void;
   /** Folder of the shipped lessons and their `learn.json` (the Learn section). Default `<package>/notebooks`. */
@@ -117,6 +120,16 @@ const STATUS_TEXT = {
   403: "Forbidden",
   404: "Not Found",
 } as const;
+
+/** A runtime store's refusal becomes the request's error (code "runtime"), in its own words. */
+async function runtimeRequest<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof RuntimeError) throw new RequestError("runtime", e.message);
+    throw e;
+  }
+}
 
 class RequestError extends Error {
   constructor(
@@ -155,6 +168,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let settings = await settingsStore.read();
   const idleShutdownMs = () =>
     settings.idleShutdownMinutes === null ? null : settings.idleShutdownMinutes * 60_000;
+  const runtimes = options.runtimes ?? new RuntimeStore(dataDir);
   const autosaveMs = options.autosaveMs ?? 2000;
   const kernelFactory = options.kernelFactory ?? (await defaultKernelFactory());
   const log = options.log ?? (() => undefined);
@@ -642,6 +656,26 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
         }
+        case "list-runtimes":
+          return sendRuntimes(msg.requestId);
+        case "add-runtime":
+          await runtimeRequest(() => runtimes.add(msg.name, msg.url, msg.token));
+          return sendRuntimes(msg.requestId);
+        case "remove-runtime":
+          await runtimeRequest(() => runtimes.remove(msg.id));
+          return sendRuntimes(msg.requestId);
+        case "set-runtime": {
+          const session = getSession(msg.sessionId);
+          if (joined !== session)
+            throw new RequestError("not-joined", "join the session before changing it");
+          if (msg.runtimeId === null) session.setRuntime(null);
+          else {
+            const found = await runtimeRequest(() => runtimes.get(msg.runtimeId!));
+            if (!found) throw new RequestError("runtime", `there is no runtime ${msg.runtimeId}`);
+            session.setRuntime(found);
+          }
+          return done(msg.requestId);
+        }
         case "list-models": {
           const session = getSession(msg.sessionId);
           return send({
@@ -658,6 +692,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
     function rid(requestId: string | undefined): { requestId?: string } {
       return requestId !== undefined ? { requestId } : {};
+    }
+
+    async function sendRuntimes(requestId: string | undefined): Promise<void> {
+      const list = await runtimeRequest(() => runtimes.list());
+      send({
+        type: "runtimes",
+        runtimes: list,
+        ...(requestId !== undefined ? { requestId } : {}),
+      });
     }
 
     function done(requestId: string | undefined): void {

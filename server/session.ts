@@ -21,7 +21,7 @@ import {
   exportNotebookWithLines,
   importNotebookBytes,
 } from "../core/format/index.ts";
-import { assertNever, newId, type Notebook } from "../core/notebook.ts";
+import { assertNever, newId, notebookDependencies, type Notebook } from "../core/notebook.ts";
 import { prepareSmartCellOp } from "../smart-cells/ops.ts";
 import type { Output, TableOutput } from "../core/outputs.ts";
 import {
@@ -49,6 +49,8 @@ import {
 } from "./files.ts";
 import { fileErrorReason } from "./paths.ts";
 import type { KernelFactory, KernelSink, SessionKernel } from "./kernel-runner.ts";
+import type { Runtime } from "../kernel/remote.ts";
+import type { RuntimeSummary } from "../core/session/operations.ts";
 
 /** A window joined to the session. `send` takes an already serialised `ServerMessage`. */
 export interface SessionClient {
@@ -131,6 +133,8 @@ export class Session {
   private unsavedId: string;
   private unsavedWrittenRevision = -1;
   private kernel: SessionKernel | null = null;
+  /** The Jupyter server the kernel runs on (with its token; data.runtime has the summary). */
+  private runtime: Runtime | null = null;
   private pending: Array<{ op: Operation; onError?: (error: string) => void }> = [];
   private draining = false;
   private autosaveTimer: NodeJS.Timeout | null = null;
@@ -352,6 +356,7 @@ export class Session {
           code: action.code,
           line: this.cellLines()[action.cellId] ?? 1,
           file: this.file ?? `${this.data.notebook.title || "untitled"}.tsnb`,
+          dependencies: notebookDependencies(this.data.notebook.metadata),
         });
         return;
       }
@@ -425,8 +430,19 @@ export class Session {
       // Input values are session state: every kernel this session starts gets them first.
       inputValues: () =>
         Object.fromEntries(Object.entries(this.data.inputs).map(([id, s]) => [id, s.value])),
+      runtime: () => this.runtime,
     });
     return this.kernel;
+  }
+
+  /**
+   * Run the kernel on `runtime` (a Jupyter server, with its token) or locally (null): the
+   * reducer's `set-runtime` aborts what runs and restarts the kernel; the next evaluation starts
+   * one there. Every window sees the choice (`data.runtime`, without the token).
+   */
+  setRuntime(choice: { summary: RuntimeSummary; runtime: Runtime } | null): void {
+    this.runtime = choice?.runtime ?? null;
+    this.serverOp("set-runtime", { runtime: choice?.summary ?? null });
   }
 
   /** The notebook's folder (the kernel's cwd): relative paths in its code resolve there. */

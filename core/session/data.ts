@@ -26,6 +26,7 @@ import {
   type Cell,
   type Notebook,
   type Section,
+  withDependencies,
 } from "../notebook.ts";
 import { appendTerminalText, type Output } from "../outputs.ts";
 import {
@@ -35,7 +36,7 @@ import {
   type InputSpec,
   type InputValue,
 } from "../inputs.ts";
-import type { Action, KernelStatus, Operation } from "./operations.ts";
+import type { Action, KernelStatus, Operation, RuntimeSummary } from "./operations.ts";
 import type { BindingInfo } from "../bindings.ts";
 import { applyOutputUpdate, outputsFromPersisted, outputsToPersisted } from "./output-updates.ts";
 
@@ -100,6 +101,8 @@ export interface SessionData {
   /** The evaluation in progress. */
   running: { cellId: string; evaluationId: number } | null;
   kernel: { status: KernelStatus; reason: string | null };
+  /** Where the kernel runs: a Jupyter server of the user's runtimes, or null for a local process. */
+  runtime: RuntimeSummary | null;
   /** Number of operations applied. */
   revision: number;
   /** Number of operations that changed the saved document. */
@@ -220,6 +223,7 @@ export function createSessionData(
     queue: [],
     running: null,
     kernel: { status: "not-started", reason: null },
+    runtime: null,
     revision: 0,
     docRevision: 0,
     savedDocRevision: 0,
@@ -584,6 +588,13 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       }
       return session(next);
     }
+    case "set-runtime": {
+      let next = clearQueue(data, { type: "idle" });
+      const where = op.runtime ? `on ${op.runtime.name}` : "locally";
+      next = abortRunning(next, `the kernel was restarted to run ${where}`);
+      next = { ...next, runtime: op.runtime, cells: mapCells(next.cells, bindingsLost) };
+      return session(next, [{ type: "restart-kernel" }]);
+    }
     case "notebook-saved": {
       const dirty = data.docRevision !== op.docRevision;
       return session({
@@ -678,9 +689,15 @@ function finishEvaluation(
   next = collectInputs(next);
   if (op.status === "error")
     next = clearQueue(next, { type: "aborted", reason: "not run: an earlier cell failed" });
+  // npm versions the cell resolved go into the notebook: the next run gets the same ones.
+  const metadata = op.dependencies
+    ? withDependencies(next.notebook.metadata, op.dependencies)
+    : next.notebook.metadata;
+  const recorded = metadata !== next.notebook.metadata;
+  if (recorded) next = { ...next, notebook: { ...next.notebook, metadata } };
   // Outputs are part of the saved document only when the notebook persists them.
   const persisted = data.notebook.metadata.persistOutputs === true;
-  return persisted ? doc(next, actions) : session(next, actions);
+  return persisted || recorded ? doc(next, actions) : session(next, actions);
 }
 
 function isAutoRun(data: SessionData, cellId: string): boolean {

@@ -245,6 +245,11 @@ export interface EvaluationFinishedOp extends OperationBase {
   durationMs: number;
   /** What the kernel's binding scan found among the names the cell defines (metadata, never values). */
   bindings?: BindingInfo[];
+  /**
+   * npm versions the cell's `npm:` imports resolved (name → version): recorded in the notebook's
+   * `metadata.dependencies`, a change of the document (docs/sharing.md).
+   */
+  dependencies?: Record<string, string>;
 }
 
 /**
@@ -263,6 +268,25 @@ export interface KernelStatusOp extends OperationBase {
   status: KernelStatus;
   /** Why it is dead / not started (e.g. "killed by SIGKILL", "exited with code 1"). */
   reason?: string;
+}
+
+/** A Jupyter server a session's kernel can run on (the user's configuration; no token). */
+export interface RuntimeSummary {
+  id: string;
+  name: string;
+  /** Its base URL, without the token. */
+  url: string;
+}
+
+/**
+ * The session's kernel now runs on another runtime (null: a local process), as a window asked
+ * (`set-runtime` message, checked by the server against the user's runtimes). Like a restart:
+ * the running cell is aborted, the queue cleared, evaluated cells become stale; the next
+ * evaluation starts a kernel there. Session state, never saved in the file.
+ */
+export interface SetRuntimeOp extends OperationBase {
+  type: "set-runtime";
+  runtime: RuntimeSummary | null;
 }
 
 // ---- File events (made by the server; clientId "server") ----
@@ -322,6 +346,7 @@ export type ServerOperation =
   | OutputUpdatedOp
   | EvaluationFinishedOp
   | KernelStatusOp
+  | SetRuntimeOp
   | AutoEvaluateOp
   | NotebookSavedOp
   | SetPathOp

@@ -135,6 +135,9 @@ test("tsnb export --ipynb writes nbformat 4 that nbformat validates; the round t
     const self = tsnb(dir, "export", "display.ipynb", "--ipynb");
     assert.equal(self.status, 2);
     assert.match(self.stderr, /would replace the notebook itself/);
-    assert.match(tsnb(dir, "export", "outputs.tsnb").stderr, /choose a format: --html, --ipynb or --format md/);
+    assert.match(
+      tsnb(dir, "export", "outputs.tsnb").stderr,
+      /choose a format: --html, --ipynb or --format md/,
+    );
   });
 });

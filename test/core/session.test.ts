@@ -756,6 +756,28 @@ describe("applyOperation given restart-kernel", () => {
   });
 });
 
+describe("applyOperation given set-runtime", () => {
+  test("records where the kernel runs and restarts it there: the running cell aborted with why, evaluated cells stale", () => {
+    let d = evaluate(createSessionData(notebook()), "a", ["x"], []);
+    assert.equal(d.runtime, null);
+    d = build([{ type: "evaluate-all" }], d).data;
+    const gpu = { id: "r1", name: "gpu-box", url: "http://gpu-box:8888/" };
+    const r = mustApply(d, { type: "set-runtime", runtime: gpu });
+    assert.deepEqual(r.actions, [{ type: "restart-kernel" }]);
+    assert.deepEqual(r.data.runtime, gpu);
+    assert.deepEqual(r.data.queue, []);
+    assert.deepEqual(r.data.cells["a"]?.status, {
+      type: "aborted",
+      reason: "the kernel was restarted to run on gpu-box",
+    });
+    assert.equal(r.data.cells["a"]?.validity, "stale");
+    const back = mustApply(r.data, { type: "set-runtime", runtime: null });
+    assert.equal(back.data.runtime, null);
+    // Session state: the notebook (what is saved) does not change.
+    assert.equal(back.data.docRevision, d.docRevision);
+  });
+});
+
 describe("applyOperation given kernel-status", () => {
   test("a dead kernel aborts the running cell with the reason and keeps the other outputs", () => {
     let d = evaluate(createSessionData(notebook()), "a", ["x"], []);

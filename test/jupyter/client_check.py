@@ -41,9 +41,12 @@ def run(kc, code, timeout=60):
         msgs.append(m)
         if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
             break
-    reply = kc.get_shell_msg(timeout=timeout)
-    assert reply["parent_header"]["msg_id"] == msg_id
-    return reply["content"], msgs
+    # Replies to earlier requests can still be queued (wait_for_ready sends kernel_info until one
+    # is answered, so a slow start leaves extra replies): skip to ours, as clients do.
+    while True:
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"]["msg_id"] == msg_id:
+            return reply["content"], msgs
 
 
 def of_type(msgs, t):

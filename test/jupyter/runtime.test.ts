@@ -6,13 +6,13 @@
 // a wrong token, a missing kernelspec and a server that is gone — never printing the token.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { createServer, Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KernelProcess } from "../../kernel/client.ts";
+import { freePort, installKernelspec, startJupyterServer, type Server } from "./jupyter-server.ts";
 import { jupyterChild, parseRuntime } from "../../kernel/remote.ts";
 import type { KernelEvent } from "../../core/kernel-protocol.ts";
 
@@ -22,76 +22,11 @@ const TOKEN = "s3cret-token-0123456789abcdef";
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server {
-  proc: ChildProcess;
-  port: number;
-  url: string;
-  log: () => string;
-}
-
-async function startServer(): Promise<Server> {
-  const port = await freePort();
-  const work = mkdtempSync(join(dir, "root-"));
-  let log = "";
-  const proc = spawn(
-    "/usr/bin/python3",
-    [
-      "-m",
-      "jupyter_server",
-      "--no-browser",
-      `--port=${port}`,
-      "--ip=127.0.0.1",
-      `--ServerApp.token=${TOKEN}`,
-      `--ServerApp.root_dir=${work}`,
-      "--ServerApp.port_retries=0",
-      "--allow-root",
-    ],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  proc.stdout!.on("data", (d) => (log += d));
-  proc.stderr!.on("data", (d) => (log += d));
-  const url = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      const r = await fetch(`${url}api/status`, { headers: { Authorization: `token ${TOKEN}` } });
-      if (r.ok) return { proc, port, url, log: () => log };
-    } catch {
-      // not up yet
-    }
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  proc.kill("SIGKILL");
-  throw new Error(`jupyter server did not start:\n${log}`);
-}
-
 let server: Server;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tsnb-runtime-"));
-  const r = spawnSync(process.execPath, [TSNB, "kernelspec", "install", "--prefix", dir], {
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  env = {
-    ...process.env,
-    JUPYTER_PATH: join(dir, "share", "jupyter"),
-    JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
-    JUPYTER_DATA_DIR: join(dir, "data"),
-    JUPYTER_CONFIG_DIR: join(dir, "config"),
-    PYDEVD_DISABLE_FILE_VALIDATION: "1",
-  };
-  server = await startServer();
+  ({ dir, env } = installKernelspec("tsnb-runtime-"));
+  server = await startJupyterServer(env, dir, TOKEN);
 });
 
 after(() => {
@@ -319,7 +254,7 @@ test("a dropped WebSocket reconnects; output sent meanwhile arrives, state is ke
 });
 
 test("a killed Jupyter server: the kernel is reported lost, and the orphaned kernel exits", async () => {
-  const other = await startServer();
+  const other = await startJupyterServer(env, dir, TOKEN);
   const k = kernelOn(other.url);
   const deaths: string[] = [];
   k.onDeath((d) => deaths.push(d.message));
