@@ -101,7 +101,25 @@ export type ClientMessage =
   | { type: "set-runtime"; sessionId: string; runtimeId: string | null; requestId?: string }
 
   /** The `.onnx` models the ONNX smart cell can offer: under the notebook's folder, and packaged ones. */
-  | { type: "list-models"; sessionId: string; requestId?: string };
+  | { type: "list-models"; sessionId: string; requestId?: string }
+  /**
+   * Where this window's cursor is (presence, not an operation: never applied, saved or
+   * journaled): offsets into the cell's source at its `sourceRevision` `revision` (send it only
+   * when nothing typed is unacknowledged); `cellId` null when the window leaves the editor.
+   */
+  | CursorMessage;
+
+/** See `ClientMessage` "cursor"; the server forwards it to the other windows with `clientId`. */
+export interface CursorMessage {
+  type: "cursor";
+  sessionId: string;
+  cellId: string | null;
+  /** Selection start (where it was begun) and end (where the caret is), UTF-16 offsets. */
+  anchor: number;
+  head: number;
+  revision: number;
+  clientId?: string;
+}
 
 // ---- server → renderer ----
 
@@ -212,6 +230,8 @@ export type ServerMessage =
       totalRows: number;
       requestId?: string;
     }
+  /** Another window's cursor moved (or left: `cellId` null). Offsets at the cell's `sourceRevision` `revision`. */
+  | (CursorMessage & { clientId: string })
   /** The user's runtimes (answer to list/add/remove-runtime). */
   | { type: "runtimes"; runtimes: RuntimeSummary[]; requestId?: string }
   /** The answer to `list-models`: each model with its declared signature (read without loading it). */
@@ -299,6 +319,16 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
         v["choice"] === "reload" || v["choice"] === "keep-mine"
           ? null
           : "choice must be reload or keep-mine",
+      );
+    case "cursor":
+      return first(
+        str("sessionId"),
+        v["cellId"] === null ? null : str("cellId"),
+        ...(["anchor", "head", "revision"] as const).map((k) =>
+          Number.isSafeInteger(v[k]) && (v[k] as number) >= 0
+            ? null
+            : `${k} must be a non-negative integer`,
+        ),
       );
     case "table-page":
       return first(

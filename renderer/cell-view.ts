@@ -12,6 +12,7 @@ import type { Output } from "../core/outputs.ts";
 import type { CellSessionState } from "../core/session/data.ts";
 import { button, formatDuration, h } from "./dom.ts";
 import { CellCodeEditor } from "./editor.ts";
+import type { TextDelta } from "../core/delta.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { createMarkdownEditor, type MarkdownSourceEditor } from "./markdown-editor.ts";
 import { renderOutput, type OutputHost } from "./outputs.ts";
@@ -29,7 +30,10 @@ export interface CellActions extends OutputHost, SmartCellActions {
   scan(): ScanContext;
   delete(cellId: string): void;
   move(cellId: string, offset: number): void;
-  sourceChanged(cellId: string, source: string): void;
+  /** The user edited the source (`delta`: the change, when the editor knows it). */
+  sourceChanged(cellId: string, source: string, delta?: TextDelta): void;
+  /** The user's cursor moved in the cell's editor (null: left it). */
+  cursorMoved(cellId: string, selection: { anchor: number; head: number } | null): void;
   select(cellId: string): void;
   /** Leave editing: focus the cell itself (command mode). */
   escape(cellId: string): void;
@@ -122,7 +126,8 @@ export class CellView {
       this.element.append(toolbar, this.body, this.statusEl, this.outputsEl);
     } else {
       const editor = new CellCodeEditor(cell.id, cell.source, {
-        onChange: (source) => actions.sourceChanged(cell.id, source),
+        onChange: (source, delta) => actions.sourceChanged(cell.id, source, delta),
+        onCursor: (selection) => actions.cursorMoved(cell.id, selection),
         onRun: () => this.run(),
         onEscape: () => actions.escape(cell.id),
         onFocus: () => actions.select(cell.id),
@@ -157,16 +162,23 @@ export class CellView {
     this.actions.run(this.cell.id);
   }
 
+  /**
+   * Someone else's change, rebased past this window's typing (renderer/collab.ts): `delta` turns
+   * the editor's text into `text` (absent: replace the text).
+   */
+  applyRemoteSource(text: string, delta?: TextDelta): void {
+    if (this.codeEditor) this.codeEditor.setSource(text, delta);
+    else this.markdownEditor?.setValue(text, delta);
+  }
+
   /** New data for this cell. `remoteSource` is false when the change is our own echo. */
   update(cell: Cell, state: CellSessionState | undefined, remoteSource: boolean): void {
     const sourceChanged = cell.source !== this.cell.source;
     this.cell = cell;
     if (cell.type === "smart") this.smartPanel?.update(cell, this.actions.scan());
     if (sourceChanged && remoteSource && cell.type !== "smart") {
-      if (this.codeEditor) this.codeEditor.setSource(cell.source);
-      else if (this.markdownEditor) {
-        if (this.markdownEditor.value !== cell.source) this.markdownEditor.setValue(cell.source);
-      } else this.showMarkdown();
+      if (this.codeEditor || this.markdownEditor) this.applyRemoteSource(cell.source);
+      else this.showMarkdown();
     }
     if (state && state !== this.state) {
       const outputsChanged = this.state?.outputs !== state.outputs;

@@ -15,6 +15,8 @@ import { highlightCode } from "./markdown.ts";
 import { monacoTheme, onThemeChange } from "./theme.ts";
 import { popupLayer } from "./editor-popups.ts";
 import { applyErrorMark, sameMark, type ErrorMark } from "./error-output.ts";
+import { deltaFromDiff, normalizeDelta, type TextDelta } from "../core/delta.ts";
+import type { RemoteCursor } from "./collab.ts";
 type MonacoModule = typeof import("./monaco-entry.ts");
 type Monaco = MonacoModule["monaco"];
 type IStandaloneCodeEditor = import("monaco-editor").editor.IStandaloneCodeEditor;
@@ -64,8 +66,10 @@ export function monacoIfLoaded(): Monaco | null {
 }
 
 export interface CodeEditorCallbacks {
-  /** The user edited the source. */
-  onChange(source: string): void;
+  /** The user edited the source (`delta`: the change, from the editor's own change events). */
+  onChange(source: string, delta?: TextDelta): void;
+  /** The user's cursor or selection moved (UTF-16 offsets); null: the editor lost focus. */
+  onCursor?(selection: { anchor: number; head: number } | null): void;
   /** Shift+Enter in the editor. */
   onRun(): void;
   /** Escape: leave the editor (focus goes back to the cell). */
@@ -88,6 +92,11 @@ export class CellCodeEditor {
   /** The line where the last run failed (errors in place), and its decorations. */
   private errorMark: ErrorMark | null = null;
   private errorDecorations: IEditorDecorationsCollection | null = null;
+  /** Other windows' cursors shown in this editor, and their decorations. */
+  private cursors: RemoteCursor[] = [];
+  private cursorDecorations: IEditorDecorationsCollection | null = null;
+  /** The model whose change events this editor turns into deltas (once per model). */
+  private listenedModel: ITextModel | null = null;
 
   constructor(
     readonly cellId: string,
@@ -107,24 +116,111 @@ export class CellCodeEditor {
     return this.model ? this.model.getValue() : this.source;
   }
 
-  /** A change from elsewhere (another window, the server): update without echoing it back. */
-  setSource(source: string): void {
-    if (source === this.getSource()) return;
+  /**
+   * A change from elsewhere (another window, the server): applied as the smallest edit (the
+   * delta when given, else the difference), so the cursor and selection stay with their text;
+   * not echoed back.
+   */
+  setSource(source: string, delta?: TextDelta): void {
+    const before = this.getSource();
+    if (source === before) return;
     this.source = source;
     if (this.model) {
+      const model = this.model;
+      const edits: Array<{ range: import("monaco-editor").IRange; text: string }> = [];
+      let at = 0;
+      for (const c of delta ?? deltaFromDiff(before, source)) {
+        if (typeof c === "number" && c > 0) {
+          at += c;
+          continue;
+        }
+        const start = model.getPositionAt(at);
+        const length = typeof c === "number" ? -c : 0;
+        const end = model.getPositionAt(at + length);
+        const range = {
+          startLineNumber: start.lineNumber,
+          startColumn: start.column,
+          endLineNumber: end.lineNumber,
+          endColumn: end.column,
+        };
+        edits.push({ range, text: typeof c === "string" ? c : "" });
+        at += length;
+      }
       this.applyingRemote = true;
       try {
-        this.model.pushEditOperations(
-          [],
-          [{ range: this.model.getFullModelRange(), text: source }],
-          () => null,
-        );
+        model.pushEditOperations([], edits, () => null);
+        if (model.getValue() !== source) model.setValue(source);
       } finally {
         this.applyingRemote = false;
       }
+      this.renderCursors();
+      // Text inserted before the caret on another line moves its offset but not its line and
+      // column (no cursor event): report it.
+      if (this.editor?.hasTextFocus()) this.reportCursor();
     } else {
       this.showStatic();
     }
+  }
+
+  private reportCursor(): void {
+    const sel = this.editor?.getSelection();
+    const model = this.model;
+    if (!sel || !model) return;
+    this.callbacks.onCursor?.({
+      anchor: model.getOffsetAt({
+        lineNumber: sel.selectionStartLineNumber,
+        column: sel.selectionStartColumn,
+      }),
+      head: model.getOffsetAt(sel.getPosition()),
+    });
+  }
+
+  /** Show other windows' cursors (offsets into this editor's text). */
+  setRemoteCursors(cursors: RemoteCursor[]): void {
+    this.cursors = cursors;
+    this.renderCursors();
+    this.element.dataset["remoteCursors"] = String(cursors.length);
+  }
+
+  private renderCursors(): void {
+    const model = this.model;
+    if (!this.editor || !model) return;
+    const len = model.getValueLength();
+    const decorations = this.cursors.flatMap((c) => {
+      const head = model.getPositionAt(Math.min(c.head, len));
+      const anchor = model.getPositionAt(Math.min(c.anchor, len));
+      const caret = {
+        range: {
+          startLineNumber: head.lineNumber,
+          startColumn: head.column,
+          endLineNumber: head.lineNumber,
+          endColumn: head.column,
+        },
+        options: {
+          beforeContentClassName: `remote-cursor remote-cursor-${c.color} ${cursorLabelClass(c)}`,
+          hoverMessage: { value: c.label },
+          stickiness: 1,
+        },
+      };
+      if (c.anchor === c.head) return [caret];
+      const [s, e] = c.anchor < c.head ? [anchor, head] : [head, anchor];
+      return [
+        caret,
+        {
+          range: {
+            startLineNumber: s.lineNumber,
+            startColumn: s.column,
+            endLineNumber: e.lineNumber,
+            endColumn: e.column,
+          },
+          options: { className: `remote-selection remote-selection-${c.color}` },
+        },
+      ];
+    });
+    if (this.cursorDecorations) this.cursorDecorations.set(decorations);
+    else this.cursorDecorations = this.editor.createDecorationsCollection(decorations);
+    // The flag with the window's name, drawn by CSS from the attribute (one per cursor).
+    this.element.dataset["remoteCursorLabels"] = this.cursors.map((c) => c.label).join(",");
   }
 
   private showStatic(): void {
@@ -209,11 +305,30 @@ export class CellCodeEditor {
     };
     editor.onDidContentSizeChange(fit);
     fit();
-    this.model.onDidChangeContent(() => {
-      if (this.applyingRemote || !this.model) return;
-      this.source = this.model.getValue();
-      this.callbacks.onChange(this.source);
+    const model = this.model;
+    // The model outlives editors (deactivate/activate): listen to it once.
+    if (this.listenedModel !== model) {
+      this.listenedModel = model;
+      model.onDidChangeContent((ev) => {
+        if (this.applyingRemote || this.model !== model) return;
+        this.source = model.getValue();
+        // The changes of one event are all relative to the text before it.
+        const changes = [...ev.changes].sort((a, b) => a.rangeOffset - b.rangeOffset);
+        const delta: TextDelta = [];
+        let at = 0;
+        for (const ch of changes) {
+          if (ch.rangeOffset > at) delta.push(ch.rangeOffset - at);
+          if (ch.text) delta.push(ch.text);
+          if (ch.rangeLength > 0) delta.push(-ch.rangeLength);
+          at = ch.rangeOffset + ch.rangeLength;
+        }
+        this.callbacks.onChange(this.source, normalizeDelta(delta));
+      });
+    }
+    editor.onDidChangeCursorSelection(() => {
+      if (editor.hasTextFocus()) this.reportCursor();
     });
+    editor.onDidBlurEditorText(() => this.callbacks.onCursor?.(null));
     editor.addCommand(monaco.KeyMod.Shift | monaco.KeyCode.Enter, () => this.callbacks.onRun());
     editor.addCommand(
       monaco.KeyCode.Escape,
@@ -222,6 +337,7 @@ export class CellCodeEditor {
     );
     editor.onDidFocusEditorText(() => this.callbacks.onFocus());
     this.errorDecorations = applyErrorMark(monaco, editor, this.errorMark, null);
+    this.renderCursors();
     this.staticView?.remove();
     this.staticView = null;
     if (this.wantFocus) {
@@ -261,6 +377,7 @@ export class CellCodeEditor {
     this.editor.dispose();
     this.editor = null;
     this.errorDecorations = null;
+    this.cursorDecorations = null;
     this.element.querySelector(".monaco-host")?.remove();
     this.showStatic();
   }
@@ -285,6 +402,24 @@ export class CellCodeEditor {
     this.model?.dispose();
     this.model = null;
   }
+}
+
+/** The class whose ::after shows a cursor's flag (one style rule per window, made on first use). */
+const labelRules = new Map<string, string>();
+let labelSheet: HTMLStyleElement | null = null;
+function cursorLabelClass(c: RemoteCursor): string {
+  const cls = `rc-${c.clientId.replace(/[^\w-]/g, "_")}`;
+  if (labelRules.get(cls) !== c.label) {
+    labelRules.set(cls, c.label);
+    if (!labelSheet) {
+      labelSheet = h("style", { id: "remote-cursor-labels" });
+      document.head.append(labelSheet);
+    }
+    labelSheet.textContent = [...labelRules]
+      .map(([k, label]) => `.${k}::after { content: ${JSON.stringify(label)}; }`)
+      .join("\n");
+  }
+  return cls;
 }
 
 /** Static code is shown as plain text first and highlighted in idle time (1,000 cells open fast). */

@@ -99,7 +99,10 @@ class App {
         this.conn.sessionId = m.sessionId;
         history.replaceState(null, "", `#session=${encodeURIComponent(m.sessionId)}`);
         this.data = m.snapshot;
-        this.showNotebook();
+        // A rejoin (resynchronising, reconnecting) keeps the view: typing not yet acknowledged
+        // is rebased on the snapshot and sent again (renderer/collab.ts).
+        if (this.view && this.viewSession === m.sessionId) this.view.update(this.data, null);
+        else this.showNotebook();
         break;
       case "applied": {
         if (m.sessionId !== this.sessionId || !this.data) return;
@@ -136,8 +139,17 @@ class App {
           history.replaceState(null, "", location.pathname + location.search);
           this.leaveToBrowser();
         }
+        // Typing the server could not place (made on a revision it no longer remembers): join
+        // again; the snapshot tells what arrived and the rest is sent again, rebased.
+        if (m.code === "invalid-operation" && /: join again$/.test(m.message)) {
+          this.resync();
+          break;
+        }
         if (m.requestId === undefined || m.code === "invalid-operation")
           this.toast(m.message, "error");
+        break;
+      case "cursor":
+        if (m.sessionId === this.sessionId) this.view?.remoteCursor(m);
         break;
       case "file-list":
       case "sessions":
@@ -155,6 +167,8 @@ class App {
   }
 
   private rootName = "";
+  /** The session the notebook view shows. */
+  private viewSession: string | null = null;
 
   /** What the running-sessions views (start page, sidebar) ask of the server. */
   readonly sessionsHost: SessionsHost = {
@@ -265,6 +279,7 @@ class App {
     if (!this.data) return;
     this.browser = null;
     this.view?.dispose();
+    this.viewSession = this.sessionId;
     this.view = new NotebookView(this.data, {
       send: (op) => this.send(op),
       save: () => this.save(),
@@ -288,6 +303,17 @@ class App {
         return r.type === "models" ? r.files : [];
       },
       clientId: () => this.conn.clientId ?? "",
+      sendCursor: (cellId, anchor, head, revision) => {
+        if (this.sessionId)
+          this.conn.send({
+            type: "cursor",
+            sessionId: this.sessionId,
+            cellId,
+            anchor,
+            head,
+            revision,
+          });
+      },
       resolveConflict: (choice) => {
         if (this.sessionId)
           void this.conn
@@ -300,6 +326,12 @@ class App {
       },
     });
     this.root.replaceChildren(this.view.element);
+  }
+
+  /** Run `fn` once the typing of this window has been sent (now when there is none). */
+  private afterTyping(fn: () => void): void {
+    if (this.view) this.view.flush(undefined, fn);
+    else fn();
   }
 
   private send(op: ClientOperationInput): void {
@@ -366,14 +398,11 @@ class App {
           .request({ type: "join", sessionId: cmd.sessionId })
           .catch((e: Error) => this.toast(e.message, "error"));
       case "save":
-        this.view?.flush();
-        return this.save();
+        return this.afterTyping(() => void this.save());
       case "save-as":
-        this.view?.flush();
-        return this.saveAs();
+        return this.afterTyping(() => void this.saveAs());
       case "run-all":
-        this.view?.flush();
-        return this.send({ type: "evaluate-all" });
+        return this.afterTyping(() => this.send({ type: "evaluate-all" }));
       case "interrupt":
         return this.send({ type: "interrupt" });
       case "restart-kernel":

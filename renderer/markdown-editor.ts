@@ -5,6 +5,7 @@
  * "Insert Markdown cell" is never lost to loading. The cell renders the Markdown again when the
  * editor is left (blur), on Escape and on Shift+Enter.
  */
+import { deltaFromDiff, transformOffset, type TextDelta } from "../core/delta.ts";
 import { h } from "./dom.ts";
 import { monacoIfLoaded } from "./editor.ts";
 import { popupLayer } from "./editor-popups.ts";
@@ -13,8 +14,11 @@ import { monacoTheme } from "./theme.ts";
 export interface MarkdownSourceEditor {
   readonly element: HTMLElement;
   readonly value: string;
-  /** A change from elsewhere (another window): replace the text without echoing it. */
-  setValue(source: string): void;
+  /**
+   * A change from elsewhere (another window): applied as the edit it is (`delta`, else the
+   * difference), so the user's caret and selection move with the text; never echoed.
+   */
+  setValue(source: string, delta?: TextDelta): void;
   focus(): void;
   dispose(): void;
 }
@@ -67,8 +71,12 @@ function textareaEditor(source: string, cb: MarkdownEditorCallbacks): MarkdownSo
     get value() {
       return ta.value;
     },
-    setValue(v) {
-      if (ta.value !== v) ta.value = v;
+    setValue(v, delta) {
+      if (ta.value === v) return;
+      const d = delta ?? deltaFromDiff(ta.value, v);
+      const [start, end, dir] = [ta.selectionStart, ta.selectionEnd, ta.selectionDirection];
+      ta.value = v;
+      ta.setSelectionRange(transformOffset(start, d), transformOffset(end, d), dir);
       fit();
     },
     focus: () => {
@@ -143,11 +151,34 @@ function monacoEditor(
     get value() {
       return model.getValue();
     },
-    setValue(v) {
-      if (model.getValue() === v) return;
+    setValue(v, delta) {
+      const before = model.getValue();
+      if (before === v) return;
+      const edits: Array<{ range: import("monaco-editor").IRange; text: string }> = [];
+      let at = 0;
+      for (const c of delta ?? deltaFromDiff(before, v)) {
+        if (typeof c === "number" && c > 0) {
+          at += c;
+          continue;
+        }
+        const length = typeof c === "number" ? -c : 0;
+        const start = model.getPositionAt(at);
+        const end = model.getPositionAt(at + length);
+        edits.push({
+          range: {
+            startLineNumber: start.lineNumber,
+            startColumn: start.column,
+            endLineNumber: end.lineNumber,
+            endColumn: end.column,
+          },
+          text: typeof c === "string" ? c : "",
+        });
+        at += length;
+      }
       remote = true;
       try {
-        model.pushEditOperations([], [{ range: model.getFullModelRange(), text: v }], () => null);
+        model.pushEditOperations([], edits, () => null);
+        if (model.getValue() !== v) model.setValue(v);
       } finally {
         remote = false;
       }

@@ -3,7 +3,8 @@
  * then sanitized), `$…$` / `$$…$$` math rendered by KaTeX, fenced code highlighted by
  * highlight.js, and everything passed through DOMPurify last.
  *
- * Invariant: what `renderMarkdown` returns never runs script: DOMPurify removes <script>, event
+ * Invariant: what `renderMarkdown` returns never positions itself over the app (no fixed or
+ * sticky positioning, no z-index in style attributes) and never runs script: DOMPurify removes <script>, event
  * handler attributes, `javascript:` URLs and forms; links get `target=_blank rel=noopener`.
  * Also exports `highlightCode` (static TypeScript highlighting for cells without an editor).
  */
@@ -146,9 +147,22 @@ function purifier(): typeof DOMPurify {
         node.setAttribute("target", "_blank");
         node.setAttribute("rel", "noopener noreferrer");
       }
+      if (node.hasAttribute("style")) keepInBox(node as HTMLElement);
     });
   }
   return DOMPurify;
+}
+
+/**
+ * User content stays inside its cell: no fixed or sticky positioning (a fake login screen over
+ * the whole window), no z-index (above the app's own controls). The CSS containment of
+ * `.markdown-body` (styles.css) holds what gets past this.
+ */
+function keepInBox(el: HTMLElement): void {
+  const style = el.style;
+  if (/fixed|sticky/i.test(style.position)) style.removeProperty("position");
+  style.removeProperty("z-index");
+  if (el.getAttribute("style")?.trim() === "") el.removeAttribute("style");
 }
 
 /** Sanitized HTML of a Markdown text (math, highlighted code, no script of any kind). */

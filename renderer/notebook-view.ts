@@ -25,6 +25,9 @@ import { confirmDialog } from "./dialog.ts";
 import { Sidebar } from "./sidebar.ts";
 import type { SessionsView } from "./sessions-view.ts";
 import { themeToggle } from "./theme.ts";
+import { SourceSync } from "./collab.ts";
+import type { TextDelta } from "../core/delta.ts";
+import type { CursorMessage } from "../core/app-protocol.ts";
 import { RuntimePicker, type RuntimeHost } from "./runtime-picker.ts";
 
 /** What the notebook view needs from the app (the connection). */
@@ -36,6 +39,8 @@ export interface NotebookHost {
   showFiles(): void;
   /** Our client id (ops we made are not pushed back into our own editors). */
   clientId(): string;
+  /** Tell the other windows where our cursor is (presence; see core/app-protocol.ts). */
+  sendCursor(cellId: string | null, anchor: number, head: number, revision: number): void;
   resolveConflict(choice: "reload" | "keep-mine"): void;
   /** The running-sessions view (the sidebar shows it). */
   sessionsView: SessionsView;
@@ -58,8 +63,6 @@ const ERROR_MARK_OPS = new Set<Operation["type"]>([
   "restore-cell",
 ]);
 
-/** Delay before a burst of typing is sent as one `set-cell-source`. */
-const SOURCE_DEBOUNCE_MS = 150;
 
 export class NotebookView {
   readonly element: HTMLElement;
@@ -86,7 +89,8 @@ export class NotebookView {
   private readonly sidebar: Sidebar;
   private readonly shutdownBtn: HTMLButtonElement;
   private selected: string | null = null;
-  private readonly pendingSource = new Map<string, { source: string; timer: number }>();
+  /** Typing as text operations, others' changes and cursors (renderer/collab.ts). */
+  private readonly sync: SourceSync;
   private lastKey: { key: string; at: number } | null = null;
   private declTimer: number | null = null;
   /** The binding scan as of `scanCells` (recomputed only when cell states change). */
@@ -106,6 +110,17 @@ export class NotebookView {
   ) {
     this.data = data;
     syncInputs(data.inputs);
+    this.sync = new SourceSync(
+      {
+        clientId: () => this.host.clientId(),
+        sendOp: (op) => this.host.send(op),
+        sendCursor: (cellId, anchor, head, revision) =>
+          this.host.sendCursor(cellId, anchor, head, revision),
+      },
+      (cellId, delta, text) => this.cellViews.get(cellId)?.applyRemoteSource(text, delta ?? undefined),
+      (cellId, cursors) => this.cellViews.get(cellId)?.codeEditor?.setRemoteCursors(cursors),
+    );
+    this.sync.catchUp(data, null);
     this.titleEl = h("h1", {
       class: "nb-title",
       contenteditable: "plaintext-only",
@@ -228,11 +243,14 @@ export class NotebookView {
     }
     this.data = data;
     syncInputs(data.inputs);
+    // Typing not yet acknowledged is rebased first, so render leaves those editors alone.
+    this.sync.catchUp(data, op);
     this.render(op);
     this.sidebar.update(data);
     if (
       op &&
       (op.type === "set-cell-source" ||
+        op.type === "apply-cell-delta" ||
         op.type === "insert-cell" ||
         op.type === "delete-cell" ||
         op.type === "move-cell")
@@ -266,14 +284,22 @@ export class NotebookView {
     this.importEl.replaceChildren(head, details);
   }
 
-  /** Flush typing not yet sent (before run and save). */
-  flush(cellId?: string): void {
-    for (const [id, p] of [...this.pendingSource]) {
-      if (cellId !== undefined && id !== cellId) continue;
-      clearTimeout(p.timer);
-      this.pendingSource.delete(id);
-      this.host.send({ type: "set-cell-source", cellId: id, source: p.source });
-    }
+  /**
+   * Run `then` once typing is sent (before run, save, move, delete): typing goes out as it
+   * happens, one delta in flight per cell, so this waits at most for one acknowledgement.
+   */
+  flush(cellId?: string, then?: () => void): void {
+    if (then) this.sync.whenSent(then, cellId);
+  }
+
+  /** Another window's cursor moved. */
+  remoteCursor(m: CursorMessage & { clientId: string }): void {
+    this.sync.remoteCursor(
+      m.clientId,
+      m.cellId === null
+        ? null
+        : { cellId: m.cellId, anchor: m.anchor, head: m.head, revision: m.revision },
+    );
   }
 
   private render(op: Operation | null): void {
@@ -314,8 +340,8 @@ export class NotebookView {
     const me = this.host.clientId();
     // Our own echoed edits, and cells with typing not yet sent, keep what the editor shows.
     const keepLocal = (cellId: string) =>
-      this.pendingSource.has(cellId) ||
-      (op?.type === "set-cell-source" && op.clientId === me && op.cellId === cellId);
+      this.sync.isTracked(cellId) ||
+      (op?.type === "apply-cell-delta" && op.clientId === me && op.cellId === cellId);
     // Moving a cell's element (a move across sections, or up) drops the focus it holds, and
     // with it command mode: Alt+↓ pressed again would do nothing. Give it back below.
     const focused = document.activeElement;
@@ -418,10 +444,7 @@ export class NotebookView {
       title,
       button(
         "Delete section",
-        () => {
-          this.flush();
-          this.host.send({ type: "delete-section", sectionId: section.id });
-        },
+        () => this.flush(undefined, () => this.host.send({ type: "delete-section", sectionId: section.id })),
         { icon: "✕", title: "Delete this section and its cells", cls: "danger section-delete" },
       ),
     );
@@ -443,23 +466,18 @@ export class NotebookView {
     run: (cellId) => this.run(cellId),
     insertBelow: (cellId, type) => this.insertBelow(cellId, type),
     delete: (cellId) => {
-      this.flush(cellId);
       const next = this.neighbour(cellId, 1) ?? this.neighbour(cellId, -1);
-      this.host.send({ type: "delete-cell", cellId });
+      this.flush(cellId, () => this.host.send({ type: "delete-cell", cellId }));
       this.selected = next;
       if (next) this.focusCell(next);
     },
     move: (cellId, offset) => {
-      this.flush(cellId);
       this.host.send({ type: "move-cell", cellId, offset });
       this.selected = cellId;
     },
-    sourceChanged: (cellId, source) => {
-      const p = this.pendingSource.get(cellId);
-      if (p) clearTimeout(p.timer);
-      const timer = window.setTimeout(() => this.flush(cellId), SOURCE_DEBOUNCE_MS);
-      this.pendingSource.set(cellId, { source, timer });
-    },
+    sourceChanged: (cellId, source, delta) => this.sync.local(cellId, source, delta),
+    cursorMoved: (cellId, selection) =>
+      selection ? this.sync.localCursor(cellId, selection.anchor, selection.head) : this.sync.localCursor(null),
     select: (cellId) => {
       if (this.selected !== cellId) {
         this.selected = cellId;
@@ -546,19 +564,17 @@ export class NotebookView {
   }
 
   private run(cellId: string): void {
-    this.flush(cellId);
     const cell = allCells(this.data.notebook).find((c) => c.id === cellId);
-    if (cell && isEvaluable(cell)) this.host.send({ type: "evaluate-cell", cellId });
+    if (cell && isEvaluable(cell))
+      this.flush(cellId, () => this.host.send({ type: "evaluate-cell", cellId }));
   }
 
   private runAll(): void {
-    this.flush();
-    this.host.send({ type: "evaluate-all" });
+    this.flush(undefined, () => this.host.send({ type: "evaluate-all" }));
   }
 
   save(): void {
-    this.flush();
-    this.host.save();
+    this.flush(undefined, () => this.host.save());
   }
 
   /** "Export…": the notebook as the page shows it, as a download (renderer/export-download.ts). */
@@ -576,12 +592,13 @@ export class NotebookView {
       const format = sel.value;
       sel.value = "";
       if (format !== "html" && format !== "html-no-code" && format !== "ipynb") return;
-      this.flush();
       sel.disabled = true;
-      void import("./export-download.ts")
-        .then(({ downloadPageExport }) => downloadPageExport(this.data, format))
-        .catch((err: unknown) => window.alert(`Export failed: ${String(err)}`))
-        .finally(() => (sel.disabled = false));
+      this.flush(undefined, () => {
+        void import("./export-download.ts")
+          .then(({ downloadPageExport }) => downloadPageExport(this.data, format))
+          .catch((err: unknown) => window.alert(`Export failed: ${String(err)}`))
+          .finally(() => (sel.disabled = false));
+      });
     });
     return sel;
   }
@@ -817,7 +834,6 @@ export class NotebookView {
   }
 
   dispose(): void {
-    this.flush();
     for (const v of this.cellViews.values()) v.dispose();
     this.cellViews.clear();
     this.element.remove();

@@ -320,6 +320,28 @@ interface LiveChart {
 /** Charts by output id so `vega-lite-push` updates can feed them rows. */
 const liveCharts = new Map<string, LiveChart>();
 
+/**
+ * The spec as vega-embed may see it: without `usermeta.embedOptions`, which vega-embed merges
+ * over the app's own options (a chart in a notebook file could turn "View Source" back on, with
+ * a `sourceHeader` of its choosing, in a popup in the app's origin). The app's options win.
+ */
+export function withoutEmbedOptions(spec: unknown): unknown {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return spec;
+  const usermeta = (spec as { usermeta?: unknown }).usermeta;
+  if (typeof usermeta !== "object" || usermeta === null || !("embedOptions" in usermeta))
+    return spec;
+  const { embedOptions: _dropped, ...rest } = usermeta as Record<string, unknown>;
+  return { ...(spec as object), usermeta: rest };
+}
+
+/** The app's vega-embed options: downloads only, no action that opens a window. */
+export const EMBED_OPTIONS = {
+  actions: { export: true, source: false, compiled: false, editor: false },
+  ast: true,
+  renderer: "svg",
+  defaultStyle: true,
+} as const;
+
 /** A Vega-Lite chart drawn by vega-embed (loaded on first use, AST interpreter: no eval). */
 function renderVegaLite(o: VegaLiteOutput): HTMLElement {
   const box = h("div", { class: "output output-vega", "data-output-id": o.id ?? null });
@@ -327,11 +349,9 @@ function renderVegaLite(o: VegaLiteOutput): HTMLElement {
   box.append(target);
   void import("vega-embed")
     .then(async ({ default: embed }) => {
-      const result = await embed(target, o.spec as never, {
-        actions: { export: true, source: false, compiled: false, editor: false },
-        ast: true,
-        renderer: "svg",
-        defaultStyle: true,
+      const result = await embed(target, withoutEmbedOptions(o.spec) as never, {
+        ...EMBED_OPTIONS,
+        actions: { ...EMBED_OPTIONS.actions },
       });
       if (o.id)
         liveCharts.set(o.id, {

@@ -207,6 +207,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       autosaveMs,
       ...(options.autosaveMaxMs !== undefined ? { autosaveMaxMs: options.autosaveMaxMs } : {}),
       confine: file && !isInside(root, file) ? dirname(file) : root,
+      journalDir: join(options.dataDir ?? defaultDataDir(), "journal"),
       log,
     });
     sessions.set(session.id, session);
@@ -483,6 +484,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           session.applyFromClient(clientId!, msg.op, (error) =>
             fail("invalid-operation", error, msg.requestId),
           );
+          return;
+        }
+        case "cursor": {
+          const session = getSession(msg.sessionId);
+          if (joined !== session) return;
+          session.cursor(clientId!, msg);
           return;
         }
         case "join":

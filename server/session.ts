@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { watch, type FSWatcher } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import type { ServerMessage, SessionSummary } from "../core/app-protocol.ts";
+import type { CursorMessage, ServerMessage, SessionSummary } from "../core/app-protocol.ts";
 import {
   exportNotebook,
   exportNotebookWithLines,
@@ -48,6 +48,8 @@ import {
   readRegularFile,
 } from "./files.ts";
 import { fileErrorReason } from "./paths.ts";
+import { Journal, journalKey, readJournal } from "./journal.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
 import type { KernelFactory, KernelSink, SessionKernel } from "./kernel-runner.ts";
 import type { Runtime } from "../kernel/remote.ts";
 import type { RuntimeSummary } from "../core/session/operations.ts";
@@ -107,6 +109,11 @@ export interface SessionOptions {
   confine: string;
   /** Watch the file for changes by other programs (default true). */
   watchFile?: boolean;
+  /**
+   * Folder of the journals of acknowledged edits (server/journal.ts); a journal left there by a
+   * crash is replayed when the notebook is opened again. Absent: no journal.
+   */
+  journalDir?: string;
   now?: () => number;
   log?: (message: string) => void;
 }
@@ -149,6 +156,11 @@ export class Session {
   private watchTimer: NodeJS.Timeout | null = null;
   private cellLinesCache: { docRevision: number; lines: Record<string, number> } | null = null;
   private closed = false;
+  private journal: Journal | null = null;
+  /** Edits recovered from the journal when this session was opened (after a crash). */
+  readonly recoveredEdits: number = 0;
+  /** The last cursor each joined window reported (sent to windows that join later). */
+  private readonly cursors = new Map<string, CursorMessage & { clientId: string }>();
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -163,7 +175,97 @@ export class Session {
     });
     if (options.cellLines)
       this.cellLinesCache = { docRevision: this.data.docRevision, lines: options.cellLines };
+    if (options.journalDir) {
+      this.journal = new Journal(
+        options.journalDir,
+        journalKey(this.file, this.unsavedId),
+        (m) => this.log(m),
+      );
+      this.recoveredEdits = this.recover();
+    }
     this.startWatching();
+    if (this.data.dirty || (!this.file && this.recoveredEdits > 0)) this.scheduleAutosave();
+  }
+
+  /**
+   * Replay a journal a crash left behind: the edits on the text they were made on. When the
+   * file is no longer what the journal knew (another program changed it meanwhile), the
+   * changed-on-disk choice is raised: neither side is lost. Returns the number of edits replayed.
+   */
+  private recover(): number {
+    const journal = this.journal!;
+    const rec = readJournal(journal.file);
+    if (!rec) return 0;
+    if (rec.ops.length === 0) {
+      journal.discard();
+      return 0;
+    }
+    let d: SessionData;
+    try {
+      d = createSessionData(rec.header.base, this.data.path);
+    } catch (e) {
+      this.log(`journal ${journal.file} has an unreadable base (${String(e)}): not replayed`);
+      return 0;
+    }
+    const entries: Array<{ op: Operation; docRevision: number }> = [];
+    for (const op of rec.ops) {
+      const replay =
+        op.type === "apply-cell-delta"
+          ? { ...op, revision: d.cells[op.cellId]?.sourceRevision ?? 0 }
+          : op;
+      const r = applyOperation(d, replay);
+      if (!r.ok) {
+        this.log(`journal: ${op.type} not replayed: ${r.error}`);
+        continue;
+      }
+      d = r.data;
+      entries.push({ op, docRevision: d.docRevision });
+    }
+    this.data = { ...d, revision: 0, kernel: this.data.kernel };
+    this.cellLinesCache = null;
+    journal.start(rec.header, entries);
+    const known = [rec.header.fileHash, ...rec.saving];
+    if (this.file && this.fingerprint !== null && !known.includes(this.fingerprint))
+      this.data = { ...this.data, diskConflict: { detectedAt: this.now() } };
+    this.log(`recovered ${entries.length} edits from the journal`);
+    return entries.length;
+  }
+
+  /** Record an acknowledged edit (before it is broadcast). `before`: the data it applied to. */
+  private journalEdit(before: SessionData, op: Operation, after: SessionData): void {
+    const journal = this.journal;
+    if (!journal || op.clientId === "server" || op.clientId === "kernel") return;
+    if (after.docRevision === before.docRevision) return;
+    try {
+      if (!journal.started) {
+        const base = notebookForSave(before);
+        journal.start({ v: 1, file: this.file, fileHash: this.fingerprint, base });
+        // Listed as recoverable at once (with this edit: its title as the user sees it).
+        if (!this.file && this.ensureUnsavedFile(exportNotebook(notebookForSave(after))))
+          this.unsavedWrittenRevision = after.docRevision;
+      }
+      // A delta as applied (transformed): replayed on the same text it applies as is.
+      const entry =
+        op.type === "apply-cell-delta"
+          ? { ...op, delta: after.cells[op.cellId]?.sourceDeltas.at(-1)?.delta ?? op.delta }
+          : op;
+      journal.append(entry, after.docRevision);
+    } catch (e) {
+      this.log(`journal write failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** An unsaved notebook being edited is listed as recoverable from its first edit on. */
+  private ensureUnsavedFile(text: string): boolean {
+    const path = this.options.unsaved.pathOf(this.unsavedId);
+    try {
+      mkdirSync(this.options.unsaved.dir, { recursive: true });
+      writeFileSync(path, text, { flag: "wx" });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      return false;
+    }
   }
 
   private now(): number {
@@ -248,11 +350,39 @@ export class Session {
     const msg: ServerMessage = { type: "joined", sessionId: this.id, snapshot: this.data };
     if (requestId !== undefined) msg.requestId = requestId;
     client.send(JSON.stringify(msg));
+    for (const [id, c] of this.cursors) if (id !== client.id) client.send(JSON.stringify(c));
   }
 
   leave(clientId: string): void {
     if (!this.clients.delete(clientId)) return;
     if (this.clients.size === 0) this.armIdleShutdown();
+    if (this.cursors.delete(clientId))
+      this.broadcast({
+        type: "cursor",
+        sessionId: this.id,
+        clientId,
+        cellId: null,
+        anchor: 0,
+        head: 0,
+        revision: 0,
+      });
+  }
+
+  /** A window's cursor moved: told to the others (presence only; never applied or saved). */
+  cursor(clientId: string, msg: CursorMessage): void {
+    const out: CursorMessage & { clientId: string } = {
+      type: "cursor",
+      sessionId: this.id,
+      clientId,
+      cellId: msg.cellId,
+      anchor: msg.anchor,
+      head: msg.head,
+      revision: msg.revision,
+    };
+    if (msg.cellId === null) this.cursors.delete(clientId);
+    else this.cursors.set(clientId, out);
+    const text = JSON.stringify(out);
+    for (const c of this.clients.values()) if (c.id !== clientId) c.send(text);
   }
 
   /** Apply an operation sent by a renderer. Returns the reason it was refused, or null. */
@@ -301,6 +431,7 @@ export class Session {
           else this.log(`ignored ${next.type}: ${error}`);
           continue;
         }
+        this.journalEdit(this.data, next, r.data);
         this.data = r.data;
         this.broadcastText(text);
         // A kernel started or finished while nobody has the notebook open: (re)arm the timer.
@@ -515,12 +646,11 @@ export class Session {
         if (this.data.docRevision === 0 || this.data.docRevision === this.unsavedWrittenRevision)
           return;
         const rev = this.data.docRevision;
+        const base = notebookForSave(this.data);
         await this.options.unsaved.ensure();
-        await writeFileAtomic(
-          this.options.unsaved.pathOf(this.unsavedId),
-          exportNotebook(notebookForSave(this.data)),
-        );
+        await writeFileAtomic(this.options.unsaved.pathOf(this.unsavedId), exportNotebook(base));
         this.unsavedWrittenRevision = rev;
+        if (!this.file) this.journal?.saved({ file: null, fileHash: null, base }, rev);
       }
     });
   }
@@ -578,6 +708,7 @@ export class Session {
         );
       this.fingerprint = contentHash(bytes);
       this.serverOp("notebook-replaced", { notebook: r.notebook });
+      this.journal?.discard();
       this.cellLinesCache = { docRevision: this.data.docRevision, lines: r.cellLines };
     });
   }
@@ -637,14 +768,17 @@ export class Session {
         `${shown} is read-only (its permissions forbid writing): your changes are kept here; use Save As to save a copy`,
       );
     const docRevision = this.data.docRevision;
-    const { text, cellLines } = exportNotebookWithLines(notebookForSave(this.data));
+    const saving = notebookForSave(this.data);
+    const { text, cellLines } = exportNotebookWithLines(saving);
     const previous = this.fingerprint;
     const conflict = () => {
       if (!this.data.diskConflict) this.serverOp("file-changed-on-disk", {});
       return new SessionError("io", "the file changed on disk: choose Reload or Keep mine");
     };
     this.writing++;
+    const hash = contentHash(text);
     try {
+      this.journal?.markSaving(hash);
       await writeFileAtomic(real, text, {
         confine: async (target) => void (await this.confined(target)),
         beforeRename: force
@@ -695,8 +829,17 @@ export class Session {
     } finally {
       this.writing--;
     }
-    this.fingerprint = contentHash(text);
+    this.fingerprint = hash;
     this.cellLinesCache = { docRevision, lines: cellLines };
+    try {
+      this.journal?.saved(
+        { file, fileHash: hash, base: saving },
+        docRevision,
+        journalKey(file, this.unsavedId),
+      );
+    } catch (e) {
+      this.log(`journal rotation failed: ${(e as Error).message}`);
+    }
     this.serverOp("notebook-saved", { path: shown, docRevision });
   }
 
@@ -743,6 +886,7 @@ export class Session {
     if (this.autoEvaluateTimer) clearTimeout(this.autoEvaluateTimer);
     if (this.watchTimer) clearTimeout(this.watchTimer);
     this.watcher?.close();
+    this.journal?.close();
     await this.kernel?.stop().catch(() => undefined);
     this.kernel = null;
     this.clients.clear();

@@ -39,6 +39,22 @@ import {
 import type { Action, KernelStatus, Operation, RuntimeSummary } from "./operations.ts";
 import type { BindingInfo } from "../bindings.ts";
 import { applyOutputUpdate, outputsFromPersisted, outputsToPersisted } from "./output-updates.ts";
+import {
+  applyDelta,
+  deltaFromDiff,
+  deltaProblem,
+  normalizeDelta,
+  transformDelta,
+  type TextDelta,
+} from "../delta.ts";
+
+/**
+ * Source changes a cell remembers for transforming late deltas: a window more than this many
+ * changes behind (others' typing during one round trip) must join again.
+ */
+export const MAX_SOURCE_DELTAS = 256;
+/** Inserted characters the remembered deltas may hold in all (a big paste is kept alone). */
+export const MAX_SOURCE_DELTA_CHARS = 1024 * 1024;
 
 /** Where a cell is in its evaluation life. */
 export type EvaluationStatus =
@@ -84,10 +100,25 @@ export interface CellSessionState {
   evaluationSeq: number | null;
   /** The source as it was last evaluated, null if never. */
   evaluatedSource: string | null;
-  /** Bumped by every change of the cell's source (set-cell-source, set-smart-cell-attrs). */
+  /** Bumped by every change of the cell's source (apply-cell-delta, set-cell-source, set-smart-cell-attrs, …). */
   sourceRevision: number;
+  /**
+   * The last source changes as applied, oldest first (with who made them: a window that lost
+   * its connection finds out whether its typing arrived): the delta at index i took the source from
+   * revision `sourceRevision - sourceDeltas.length + i` to the next. `apply-cell-delta` made on an
+   * older revision is transformed against them; the last one is what a window applies to its
+   * editor. At most `MAX_SOURCE_DELTAS` deltas and `MAX_SOURCE_DELTA_CHARS` inserted characters
+   * are kept (always the last one).
+   */
+  sourceDeltas: SourceChange[];
   /** The binding scan of its last evaluation (names it defines that forms can use); cleared when the kernel's bindings are lost. */
   bindings: BindingInfo[];
+}
+
+/** One applied change of a cell's source: the delta as applied and the client that made it. */
+export interface SourceChange {
+  clientId: string;
+  delta: TextDelta;
 }
 
 export interface SessionData {
@@ -187,6 +218,7 @@ function newCellState(cell: Cell): CellSessionState {
     evaluationSeq: null,
     evaluatedSource: null,
     sourceRevision: 0,
+    sourceDeltas: [],
     bindings: [],
   };
 }
@@ -371,7 +403,28 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         ...found.cell,
         source: op.source,
       });
-      return doc(withSourceChanged(next, op.cellId, op.source));
+      return doc(withSourceChanged(next, op.cellId, op.source, found.cell.source, op.clientId));
+    }
+    case "apply-cell-delta": {
+      const found = findCell(data.notebook, op.cellId);
+      if (!found) return `unknown cell ${op.cellId}`;
+      if (found.cell.type === "smart")
+        return "a smart cell's code is generated from its form: convert it to code to edit it";
+      const s = data.cells[op.cellId]!;
+      const ahead = s.sourceRevision - op.revision;
+      if (ahead < 0)
+        return `revision ${op.revision} is ahead of the cell's source (${s.sourceRevision}): join again`;
+      if (ahead > s.sourceDeltas.length)
+        return `revision ${op.revision} is too old to transform (the cell is at ${s.sourceRevision}): join again`;
+      let delta = normalizeDelta(op.delta);
+      for (const applied of s.sourceDeltas.slice(s.sourceDeltas.length - ahead))
+        delta = transformDelta(applied.delta, delta, true);
+      const problem = deltaProblem(delta, found.cell.source.length);
+      if (problem) return problem;
+      const source = applyDelta(found.cell.source, delta);
+      const next = withCell(data, found.sectionIndex, found.cellIndex, { ...found.cell, source });
+      const changed = withSourceChanged(next, op.cellId, source, found.cell.source, op.clientId, delta);
+      return source === found.cell.source ? session(changed) : doc(changed);
     }
     case "move-cell": {
       const found = findCell(data.notebook, op.cellId);
@@ -418,7 +471,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         attrs: op.attrs,
         source: op.source,
       });
-      return doc(withSourceChanged(next, op.cellId, op.source));
+      return doc(withSourceChanged(next, op.cellId, op.source, found.cell.source, op.clientId));
     }
     case "convert-smart-cell": {
       const found = findCell(data.notebook, op.cellId);
@@ -450,7 +503,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         );
       next = { ...next, cells: states };
       if (first.source !== found.cell.source)
-        next = withSourceChanged(next, op.cellId, first.source);
+        next = withSourceChanged(next, op.cellId, first.source, found.cell.source, op.clientId);
       return doc(next);
     }
     case "set-persist-outputs": {
@@ -963,15 +1016,42 @@ function bindingsLost(s: CellSessionState): CellSessionState {
   return { ...s, validity: s.validity === "fresh" ? "stale" : s.validity, bindings: [] };
 }
 
-function withSourceChanged(data: SessionData, cellId: string, source: string): SessionData {
+/** The cell's source went from `before` to `source` (by `delta`, else by their diff): bump its revision, remember the delta. */
+function withSourceChanged(
+  data: SessionData,
+  cellId: string,
+  source: string,
+  before: string,
+  clientId: string,
+  delta: TextDelta = deltaFromDiff(before, source),
+): SessionData {
   const s = data.cells[cellId];
   if (!s) return data;
   const edited = s.evaluatedSource !== null && source !== s.evaluatedSource;
+  const deltas = [...s.sourceDeltas, { clientId, delta }];
+  // Keep the newest ones within the bounds (the last one always).
+  let start = deltas.length - 1;
+  let chars = insertedChars(deltas[start]!);
+  while (
+    start > 0 &&
+    deltas.length - start < MAX_SOURCE_DELTAS &&
+    chars + insertedChars(deltas[start - 1]!) <= MAX_SOURCE_DELTA_CHARS
+  ) {
+    start--;
+    chars += insertedChars(deltas[start]!);
+  }
   return setCell(data, cellId, {
     ...s,
     sourceRevision: s.sourceRevision + 1,
+    sourceDeltas: start === 0 ? deltas : deltas.slice(start),
     validity: edited ? "stale" : s.validity,
   });
+}
+
+function insertedChars(change: SourceChange): number {
+  let n = 0;
+  for (const c of change.delta) if (typeof c === "string") n += c.length;
+  return n;
 }
 
 function updateOutputAnywhere(

@@ -12,8 +12,12 @@
  *   receives from a renderer, so every copy of the reducer sees the same values and stays pure.
  * - Ops a renderer may send are `ClientOperation`s; kernel/server-originated ops are refused
  *   when they arrive from a renderer (see `isClientOperationType`).
- * - Cell source editing is whole-source, last-writer-wins, with a per-cell revision
- *   (`SessionData.cells[id].sourceRevision`) that every `set-cell-source` bumps.
+ * - Typing changes a cell's source by `apply-cell-delta`: a text delta (core/delta.ts) made on
+ *   the source at the cell's `sourceRevision` it names, transformed by the reducer against the
+ *   changes applied since (Livebook's `apply_cell_delta`), so concurrent typing keeps every
+ *   character. `set-cell-source` (whole source: formatting, programmatic changes) is kept and
+ *   recorded as the delta from the old source to the new, so typing concurrent with it is
+ *   transformed too. Every source change bumps the cell's `sourceRevision`.
  */
 import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
 import type { Output, OutputUpdate } from "../outputs.ts";
@@ -21,6 +25,7 @@ import type { ControlEvent, InputValue } from "../inputs.ts";
 import { MAX_INPUT_BYTES } from "../inputs.ts";
 import type { BindingInfo } from "../bindings.ts";
 import { fieldChecks, isRecord, jsonProblem, type JsonBounds } from "../fields.ts";
+import { deltaProblem, type TextDelta } from "../delta.ts";
 
 /** Bounds of the free-form JSON an operation carries: cell options, smart-cell attrs, input values. */
 export const OPTIONS_BOUNDS: JsonBounds = { maxDepth: 8, maxSize: 64 * 1024 };
@@ -83,15 +88,30 @@ export interface SetTitleOp extends OperationBase {
 }
 
 /**
- * Replace a cell's whole source. Last writer wins: the server's order decides. The cell's
- * `sourceRevision` is bumped; `baseRevision` (optional) is the revision the client edited from,
- * recorded for diagnostics only — the operation is applied either way.
+ * Replace a cell's whole source (not typing: formatting, tools, tests). The change is recorded as
+ * the delta from the old source to the new one, so typing concurrent with it is transformed
+ * against it; the cell's `sourceRevision` is bumped. `baseRevision` (optional) is the revision
+ * the client edited from, for diagnostics only — the operation is applied either way.
  */
 export interface SetCellSourceOp extends OperationBase {
   type: "set-cell-source";
   cellId: string;
   source: string;
   baseRevision?: number;
+}
+
+/**
+ * Typing: a text delta (core/delta.ts) made on the cell's source as it was at `revision` (its
+ * `sourceRevision` then). The reducer transforms it against the changes applied since, applies
+ * it and bumps `sourceRevision`; the applied (transformed) delta is the last of the cell's
+ * `sourceDeltas`. Refused when `revision` is ahead of the cell or older than the deltas it keeps
+ * (`MAX_SOURCE_DELTAS`): the window must join again.
+ */
+export interface ApplyCellDeltaOp extends OperationBase {
+  type: "apply-cell-delta";
+  cellId: string;
+  delta: TextDelta;
+  revision: number;
 }
 
 /** Move a cell `offset` places in document order (negative = up); it crosses section boundaries and stops at the ends. */
@@ -323,6 +343,7 @@ export type ClientOperation =
   | DeleteSectionOp
   | SetTitleOp
   | SetCellSourceOp
+  | ApplyCellDeltaOp
   | MoveCellOp
   | DeleteCellOp
   | SetCellOptionsOp
@@ -389,6 +410,7 @@ export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperati
   "delete-section",
   "set-title",
   "set-cell-source",
+  "apply-cell-delta",
   "move-cell",
   "delete-cell",
   "set-cell-options",
@@ -463,6 +485,10 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       if (v["baseRevision"] !== undefined && !Number.isInteger(v["baseRevision"]))
         return "baseRevision must be an integer";
       return first(str("cellId"), str("source"));
+    case "apply-cell-delta":
+      if (!Number.isSafeInteger(v["revision"]) || (v["revision"] as number) < 0)
+        return "revision must be a non-negative integer";
+      return first(str("cellId"), deltaProblem(v["delta"]));
     case "move-cell":
       return first(str("cellId"), int("offset"));
     case "convert-smart-cell":

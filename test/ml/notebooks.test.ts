@@ -7,7 +7,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importNotebook } from "../../core/format/import.ts";
@@ -166,4 +174,89 @@ test("08-transformer: a few hundred steps (the CI setting) halve the held-out lo
   ).stdout;
   const chars = new Set(readFileSync(other, "utf8")).size;
   assert.match(own, new RegExp(`size: ${chars},`));
+});
+
+/** A lesson's code cells as one module (imports merged per module, then the code in order), the way the kernel's shared scope sees them. */
+function asModule(sources: string[]): string {
+  const imports = new Map<string, Set<string>>();
+  const body: string[] = [];
+  for (const source of sources) {
+    // Each cell is its own evaluation: a `;` keeps one cell's last expression from running into the next.
+    body.push(
+      ";\n" +
+        source.replace(
+          /^import (type )?(\* as (\w+)|\{([^}]*)\}) from "([^"]+)";\n?/gm,
+          (
+            _m,
+            _type,
+            _clause,
+            star: string | undefined,
+            names: string | undefined,
+            from: string,
+          ) => {
+            const set = imports.get(from) ?? new Set<string>();
+            if (star) set.add(`* as ${star}`);
+            else for (const n of (names ?? "").split(",")) if (n.trim()) set.add(n.trim());
+            imports.set(from, set);
+            return "";
+          },
+        ),
+    );
+  }
+  const head = [...imports].flatMap(([from, names]) => {
+    const stars = [...names].filter((n) => n.startsWith("* as "));
+    const plain = [...names].filter((n) => !n.startsWith("* as "));
+    return [
+      ...stars.map((s) => `import ${s} from "${from}";`),
+      ...(plain.length ? [`import { ${plain.join(", ")} } from "${from}";`] : []),
+    ];
+  });
+  return [...head, "export {};", ...body].join("\n");
+}
+
+test("every lesson type-checks with tsc (strict) against the tsnb types, its cells as the kernel's one scope", () => {
+  const dir = mkdtempSync(join(work, "tsc-"));
+  const files = catalog.lessons.map(({ file }) => {
+    const res = importNotebook(readFileSync(join(root, "notebooks", file), "utf8"));
+    assert.ok(res.ok);
+    const out = join(dir, file.replace(/\.tsnb$/, ".ts"));
+    writeFileSync(
+      out,
+      asModule(
+        allCells(res.notebook)
+          .filter(isEvaluable)
+          .map((c) => c.source),
+      ),
+    );
+    return out;
+  });
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "ESNext",
+        moduleResolution: "Bundler",
+        lib: ["ES2023", "DOM"],
+        types: ["node"],
+        typeRoots: [join(root, "node_modules", "@types")],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        allowImportingTsExtensions: true,
+        paths: {
+          tsnb: [join(root, "stdlib/index.ts")],
+          "tsnb/nx": [join(root, "tensor/index.ts")],
+          "onnxruntime-node": [join(root, "node_modules/onnxruntime-node")],
+        },
+      },
+      files,
+    }),
+  );
+  const r = spawnSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")],
+    { encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, `tsc:\n${r.stdout}${r.stderr}`);
 });

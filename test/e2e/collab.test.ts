@@ -1,0 +1,144 @@
+// End-to-end: two Chromium windows type into the same cell at the same time, against a real
+// server and kernel. Both must end with one text holding everything both typed (no lost
+// character), each window shows the other's cursor, and a cell run right after typing runs the
+// text as typed.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { cell, notebookText, openFromBrowser, skipReason, startHarness, type Harness } from "./harness.ts";
+
+const skip = skipReason();
+if (skip) console.log(`# ${skip}`);
+
+/** Focus cell n's Monaco editor and put the caret at the end of line `line` (1-based). */
+async function caretAt(page: Page, n: number, line: number): Promise<void> {
+  const c = cell(page, n);
+  await c.locator(".code-area").click();
+  await page.waitForFunction(() => document.activeElement?.closest(".monaco-editor") !== null);
+  await page.keyboard.press("ControlOrMeta+Home");
+  for (let i = 1; i < line; i++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("End");
+}
+
+/** The first cell's source in the page's session copy and in its editor. */
+async function texts(page: Page): Promise<{ data: string; editor: string }> {
+  return page.evaluate(() => {
+    const d = window.__tsnb!.data()!;
+    const c = d.notebook.sections[0]!.cells[0]!;
+    const lines = [...document.querySelectorAll(".notebook .cell")][0]!.querySelectorAll(
+      ".view-line",
+    );
+    return {
+      data: c.source,
+      editor: [...lines].map((l) => l.textContent!.replace(/\u00a0/g, " ")).join("\n"),
+    };
+  });
+}
+
+describe("editing together in Chromium", { skip: skip ?? false }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test("two windows typing in one cell at once both keep every character and see each other's cursor", async () => {
+    await h.writeNotebook(
+      "together.tsnb",
+      notebookText("Together", ["// first line\n// second line", "1 + 1"]),
+    );
+    const a = await h.newPage();
+    const b = await h.newPage();
+    await openFromBrowser(a.page, "together.tsnb");
+    await openFromBrowser(b.page, "together.tsnb");
+    await caretAt(a.page, 0, 1);
+    await caretAt(b.page, 0, 2);
+    // B's cursor appears in A's editor, at the end of line 2, with its flag.
+    await a.page.locator(".notebook .cell").first().locator(".remote-cursor").waitFor();
+
+    const A = " alpha beta gamma delta";
+    const B = " one two three four five";
+    // Both type at once, a key every 20 ms: their deltas cross on the wire all the time.
+    await Promise.all([
+      a.page.keyboard.type(A, { delay: 20 }),
+      b.page.keyboard.type(B, { delay: 20 }),
+    ]);
+    const want = `// first line${A}\n// second line${B}`;
+    for (const w of [a, b])
+      await w.page.waitForFunction(
+        (t) => {
+          const d = window.__tsnb!.data()!;
+          return d.notebook.sections[0]!.cells[0]!.source === t;
+        },
+        want,
+        { timeout: 20_000 },
+      );
+    for (const w of [a, b]) {
+      const t = await texts(w.page);
+      assert.equal(t.data, want);
+      assert.equal(t.editor, want, "the editor shows the session's text");
+    }
+    // Each window shows the other's cursor where it typed: at the end of its line.
+    const cursorLine = async (p: Page) =>
+      p.evaluate(() => {
+        const el = document.querySelector(".notebook .cell .remote-cursor");
+        return el?.closest(".view-line")?.textContent?.replace(/\u00a0/g, " ") ?? null;
+      });
+    await a.page.waitForFunction(
+      () =>
+        document
+          .querySelector(".notebook .cell .remote-cursor")
+          ?.closest(".view-line")
+          ?.textContent?.includes("five") ?? false,
+    );
+    assert.match((await cursorLine(a.page))!, /second line one two three four five/);
+    assert.match((await cursorLine(b.page))!, /first line alpha beta gamma delta/);
+    // …exactly after the last character, not a few characters before it.
+    const gap = (p: Page) =>
+      p.evaluate(() => {
+        const el = document.querySelector(".notebook .cell .remote-cursor")!;
+        const spans = [...el.closest(".view-line")!.querySelectorAll("span")].filter(
+          (s) => s.children.length === 0 && s.textContent && !s.classList.contains("remote-cursor"),
+        );
+        return Math.abs(el.getBoundingClientRect().left - spans.at(-1)!.getBoundingClientRect().right);
+      });
+    for (const w of [a, b]) {
+      await w.page.waitForFunction(() => true);
+      assert.ok((await gap(w.page)) < 3, `cursor ${await gap(w.page)} px from the line's end`);
+    }
+    const label = await b.page.evaluate(() => {
+      const el = document.querySelector(".notebook .cell .remote-cursor")!;
+      return getComputedStyle(el, "::after").content;
+    });
+    assert.match(label, /Window /, "the cursor's flag names the window");
+    await a.page.screenshot({ path: join(h.root, "..", "together-a.png") });
+    if (process.env["TSNB_SHOTS"])
+      for (const [name, w] of [
+        ["together-a.png", a],
+        ["together-b.png", b],
+      ] as const)
+        await w.page.screenshot({ path: join(process.env["TSNB_SHOTS"], name) });
+
+    // Typed and run at once: the kernel runs the text as typed (the run waits for the typing).
+    await caretAt(b.page, 1, 1);
+    await b.page.keyboard.press("ControlOrMeta+A");
+    await b.page.keyboard.type("const z = 40 + 2;\nz * 10", { delay: 5 });
+    await b.page.keyboard.press("Shift+Enter");
+    await cell(a.page, 1).locator(".outputs").getByText("420", { exact: true }).waitFor({
+      timeout: 60_000,
+    });
+
+    // The file gets both windows' text (autosave).
+    await a.page.waitForFunction(() => window.__tsnb!.data()!.dirty === false, undefined, {
+      timeout: 20_000,
+    });
+    const file = await readFile(join(h.root, "together.tsnb"), "utf8");
+    assert.ok(file.includes(`// first line${A}\n// second line${B}`), file);
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(b.errors, []);
+  });
+});
