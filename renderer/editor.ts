@@ -50,8 +50,15 @@ export function loadMonaco(): Promise<MonacoModule> {
       // Monaco's theme is global: switch it with the page's.
       onThemeChange((t) => m.monaco.editor.setTheme(monacoTheme(t)));
       try {
-        const res = await fetch(new URL("tsnb-lib.json", import.meta.url).href);
-        if (res.ok) m.setLibraryDeclarations((await res.json()) as Record<string, string>);
+        const json = async (name: string): Promise<Record<string, string>> => {
+          const res = await fetch(new URL(name, import.meta.url).href);
+          return res.ok ? ((await res.json()) as Record<string, string>) : {};
+        };
+        const [lib, nodeTypes] = await Promise.all([
+          json("tsnb-lib.json"),
+          json("node-types.json").catch(() => ({})),
+        ]);
+        m.setLibraryDeclarations(lib, nodeTypes);
       } catch {
         // the editor works without the library's declarations
       }
