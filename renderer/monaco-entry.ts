@@ -114,6 +114,17 @@ monaco.editor.defineTheme("tsnb", {
   },
 });
 
+monaco.editor.defineTheme("tsnb-dark", {
+  base: "vs-dark",
+  inherit: true,
+  rules: [],
+  colors: {
+    "editor.background": "#1e2228",
+    "editor.lineHighlightBackground": "#1e2228",
+    "editorGutter.background": "#1e2228",
+  },
+});
+
 /**
  * Each cell's emitted declarations; `settled` once they were emitted with the other cells'
  * declarations known (the later passes of `updateCellDeclarations`).
