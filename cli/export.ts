@@ -80,7 +80,8 @@ export async function exportCommand(args: string[]): Promise<number> {
     process.stderr.write(`tsnb export: ${nb.error}\n`);
     return 2;
   }
-  for (const w of nb.warnings) process.stderr.write(`${w} (warning)\n`);
+  // (A run prints the file's warnings itself.)
+  if (!runFirst) for (const w of nb.warnings) process.stderr.write(`${w} (warning)\n`);
 
   // The outputs to show: a fresh run's, or what the file holds.
   let status = 0;

@@ -104,6 +104,8 @@ export class JupyterKernel {
   private stopped: ((status: number) => void) | null = null;
   private dead = false;
   private attached: Attached | null = null;
+  /** A shutdown was asked for (it may arrive while the tsnb kernel is still starting). */
+  private shuttingDown = false;
   /** Resolves with the exit status when the kernel has shut down. */
   readonly done: Promise<number>;
 
@@ -152,7 +154,13 @@ export class JupyterKernel {
       this.dead = true;
       this.shellQueue = this.shellQueue.then(() => this.stop(1));
     });
-    await this.kernel.start();
+    try {
+      await this.kernel.start();
+    } catch (err) {
+      // Shut down before the tsnb kernel was ready (a client that gave up, a fast restart).
+      if (this.shuttingDown) return;
+      throw err;
+    }
     await this.publish("status", { execution_state: "starting" }, null);
     await this.publish("status", { execution_state: "idle" }, null);
   }
@@ -163,6 +171,7 @@ export class JupyterKernel {
   }
 
   async stop(status = 0): Promise<void> {
+    this.shuttingDown = true;
     if (this.attached) await this.flush(this.attached);
     if (!this.dead) await this.kernel.stop();
     for (const ch of [this.shell, this.control, this.stdin, this.iopub]) ch?.socket.close();
@@ -268,6 +277,7 @@ export class JupyterKernel {
           break;
         case "shutdown_request": {
           const restart = msg.content["restart"] === true;
+          this.shuttingDown = true;
           await this.kernel.stop();
           await this.reply(channel, msg, "shutdown_reply", { status: "ok", restart });
           await this.publish("status", { execution_state: "idle" }, msg);

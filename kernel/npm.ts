@@ -231,8 +231,10 @@ async function install(name: string, version: string, progress: InstallProgress)
   if (existsSync(join(dir, COMPLETE))) return dir;
   const { Arborist } = npmLibraries();
   mkdirSync(npmCacheDir(), { recursive: true });
-  // A folder left by a crashed install (no marker) is not a cache entry.
+  // A folder left by a crashed install (no marker) is not a cache entry; nor are the temporary
+  // folders of installs whose process is gone (a kernel killed mid-install).
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  removeAbandonedInstalls(dir);
   const tmp = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
   mkdirSync(tmp, { recursive: true });
   const t0 = Date.now();
@@ -307,6 +309,22 @@ async function install(name: string, version: string, progress: InstallProgress)
     progress.done(`Installing npm:${name}@${version} failed`);
     if (err instanceof NpmError) throw err;
     throw registryError(err, name, version);
+  }
+}
+
+/** Remove `DIR.tmp-PID-…` folders whose process no longer runs. */
+function removeAbandonedInstalls(dir: string): void {
+  const base = dir.slice(npmCacheDir().length + 1);
+  for (const entry of readdirSync(npmCacheDir())) {
+    if (!entry.startsWith(`${base}.tmp-`)) continue;
+    const pid = Number(entry.slice(base.length + 5).split("-")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH")
+        rmSync(join(npmCacheDir(), entry), { recursive: true, force: true });
+    }
   }
 }
 

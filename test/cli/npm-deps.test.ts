@@ -5,7 +5,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -201,10 +209,13 @@ test("a plain import of a package the folder's package.json lists (not installed
       JSON.stringify({ dependencies: { "is-odd": "^3.0.0" } }),
     );
     writeFileSync(join(dir, "plain.tsnb"), notebook('import isOdd from "is-odd";\nisOdd(7)'));
+    // What a kernel killed in the middle of installing would leave (its pid no longer runs).
+    const abandoned = join(cache, "is-odd@3.0.1.tmp-2147483646-abc");
+    mkdirSync(join(abandoned, "node_modules"), { recursive: true });
     const r = tsnb(dir, { TSNB_NPM_CACHE: cache }, "run", "plain.tsnb");
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /true\n$/);
-    assert.deepEqual(cacheEntries(cache), ["is-odd@3.0.1"]);
+    assert.deepEqual(cacheEntries(cache), ["is-odd@3.0.1"], "the abandoned install is gone");
     assert.ok(!existsSync(join(dir, "node_modules")), "nothing written into the notebook's folder");
   });
 });

@@ -519,6 +519,36 @@ describe("applyOperation given evaluation-started / output-appended / output-upd
 });
 
 describe("applyOperation given evaluation-finished", () => {
+  test("npm versions the cell resolved are recorded in the notebook's metadata (a document change)", () => {
+    const finish = (d: SessionData, dependencies?: Record<string, string>) =>
+      mustApply(d, {
+        type: "evaluation-finished",
+        clientId: "kernel",
+        cellId: "a",
+        evaluationId: d.running!.evaluationId,
+        status: "ok",
+        result: null,
+        defines: [],
+        uses: [],
+        durationMs: 3,
+        ...(dependencies ? { dependencies } : {}),
+      });
+    let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
+    const before = d.docRevision;
+    const r = finish(d, { ms: "2.1.3", "is-odd": "3.0.1" });
+    assert.deepEqual(r.data.notebook.metadata.dependencies, { "is-odd": "3.0.1", ms: "2.1.3" });
+    assert.equal(Object.keys(r.data.notebook.metadata.dependencies!).join(), "is-odd,ms", "sorted");
+    assert.equal(r.data.docRevision, before + 1);
+    assert.equal(r.data.dirty, true);
+    // The same versions again change nothing in the document; a new version replaces the old.
+    d = mustApply(r.data, { type: "evaluate-cell", cellId: "a" }).data;
+    const same = finish(d, { ms: "2.1.3" });
+    assert.equal(same.data.docRevision, r.data.docRevision);
+    d = mustApply(same.data, { type: "evaluate-cell", cellId: "a" }).data;
+    const newer = finish(d, { ms: "2.1.4" });
+    assert.deepEqual(newer.data.notebook.metadata.dependencies, { "is-odd": "3.0.1", ms: "2.1.4" });
+  });
+
   test("records status, duration, result, defines and uses, and makes the cell fresh", () => {
     let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
     d = mustApply(d, {

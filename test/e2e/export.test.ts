@@ -125,6 +125,11 @@ describe("exported HTML in Chromium, offline", { skip: skip ?? false }, () => {
     // The bar chart (3 bars) and the live training chart with one point per epoch (a line).
     const bars = page.locator(".output-vega").nth(0).locator('path[aria-roledescription="bar"]');
     assert.equal(await bars.count(), 3);
+    // Interactive as in the app: hovering a bar shows its tooltip.
+    await bars.nth(1).hover();
+    const tooltip = page.locator("#vg-tooltip-element");
+    await tooltip.waitFor({ state: "visible" });
+    assert.match((await tooltip.textContent()) ?? "", /Gentoo.*46\.5/s);
     assert.ok(await page.locator(".output-vega .role-mark.mark-line path").count());
     // The error names this cell.
     assert.match(

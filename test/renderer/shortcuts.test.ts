@@ -39,7 +39,8 @@ describe("keyboard shortcuts", { skip: skip ?? false }, () => {
   const ids = () => server.data("s1").notebook.sections[0]!.cells.map((c) => c.id);
   const types = () => server.data("s1").notebook.sections[0]!.cells.map((c) => c.type);
   const until = async (pred: () => boolean) => {
-    for (let i = 0; i < 100 && !pred(); i++) await page.waitForTimeout(30);
+    // Up to 10 s: a loaded machine is slow, and a wait that gives up early tests the machine.
+    for (let i = 0; i < 330 && !pred(); i++) await page.waitForTimeout(30);
     assert.ok(pred());
   };
   /** Select a cell in command mode (the cell focused, not its editor). */
