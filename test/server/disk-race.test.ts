@@ -64,7 +64,7 @@ for (const how of ["in place", "by rename"] as const) {
           await rename(`${file}.other-editor~`, file);
         }
         // Settle: the watcher or the write's own check raises the choice.
-        for (let i = 0; i < 100; i++) {
+        for (let i = 0; i < 250; i++) {
           if (c.copies.get(sessionId)?.diskConflict) break;
           await new Promise((r) => setTimeout(r, 20));
         }
