@@ -6,25 +6,34 @@
 const HELP = `tsnb — a notebook for TypeScript and machine learning
 
 Usage:
-  tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...
-           [--runtime URL [--runtime-kernel NAME]]
+  tsnb run FILE.tsnb... [--check] [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...
+           [--runtime URL [--runtime-kernel NAME]] [--allow-scripts NAME,...]
       Evaluate every code cell top to bottom in a fresh kernel and print, per cell, its
       console output and its result. Several files run in turn, each in its own kernel.
+        --check              type-check the cells first (as tsnb check); on an error, run nothing
         --continue-on-error  keep going after a failing cell (the exit status is still 1)
         --write              save the outputs into the notebook (atomically)
         --verbose            print errors with every stack frame (tsnb's, packages', Node's)
         --input LABEL=VALUE  the value of the inputs labelled LABEL (others take their defaults;
                              file and audio inputs take a path from the notebook's folder)
+        --allow-scripts NAMES  npm packages (comma-separated, or *) whose install scripts may run
+                             when a cell imports them with npm: (refused by default)
         --runtime URL        run the cells on a kernel of the Jupyter server at URL (as Jupyter
                              prints it, e.g. http://host:8888/lab?token=…; or the token in
                              TSNB_RUNTIME_TOKEN) with the tsnb kernelspec installed there
         --runtime-kernel NAME  that server's kernelspec name (default tsnb)
       Exit status: 0 all cells succeeded, 1 a cell failed, 2 the file cannot be read or parsed.
 
-  tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]
+  tsnb check FILE.tsnb...
+      Report TypeScript's diagnostics for every cell, as the editor shows them, as
+      FILE.tsnb:LINE:COL, without running anything. Cells see the names other cells define.
+      Exit status: 0 no errors, 1 a type error, 2 the file cannot be read or parsed.
+
+  tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open] [--allow-scripts NAME,...]
       Serve the notebooks under DIR (default: the current folder) to a browser. Prints the
       URL with its access token on a line of its own. Given a notebook file, serves its
-      folder and the URL opens that notebook. Ctrl+C stops it.
+      folder and the URL opens that notebook. Ctrl+C stops it. --allow-scripts lets the named
+      npm packages (or *) run their install scripts when a cell imports them with npm:.
 
   tsnb kernel --jupyter CONNECTION_FILE
       Run the tsnb kernel behind Jupyter's messaging protocol (ZeroMQ), as Jupyter clients
@@ -65,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
     case "run": {
       const { run } = await import("./run.ts");
       return run(rest);
+    }
+    case "check": {
+      const { check } = await import("./check.ts");
+      return check(rest);
     }
     case "import": {
       const { importCommand } = await import("./import.ts");

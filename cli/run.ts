@@ -1,5 +1,5 @@
 /**
- * `tsnb run FILE.tsnb... [--continue-on-error] [--write]`: evaluate every code cell (and smart
+ * `tsnb run FILE.tsnb... [--check] [--continue-on-error] [--write]`: evaluate every code cell (and smart
  * cell's code) top to bottom in a fresh kernel, printing each cell's console output as it
  * streams and its result the way Node's REPL shows it. Several files run in turn, each in its
  * own kernel under a `== FILE` line; the exit status is then the worst of theirs.
@@ -9,7 +9,8 @@
  *
  * Exit status: 0 all cells succeeded; 1 a cell failed (the run stops there unless
  * --continue-on-error), was interrupted, or the kernel died; 2 the file cannot be read or
- * parsed (or the kernel cannot start). Errors are printed with their location as
+ * parsed (or the kernel cannot start). `--check` type-checks first (cli/check.ts): a type error
+ * is exit 1 before any cell runs. Errors are printed with their location as
  * `FILE.tsnb:LINE:COL`. `--write` saves the outputs into the notebook (persisted outputs) with an
  * atomic write, so a crash mid-write never leaves a truncated file. Ctrl+C interrupts the running
  * cell and ends the run (a second Ctrl+C kills the kernel).
@@ -46,13 +47,16 @@ import type { EvaluationFinishedEvent, KernelEvent } from "../core/kernel-protoc
 import { KernelProcess } from "../kernel/client.ts";
 import { jupyterChild, parseRuntime, type Runtime } from "../kernel/remote.ts";
 import { writeFileAtomic } from "../server/atomic-write.ts";
+import { checkNotebook } from "./check.ts";
 import { readNotebookFile } from "./notebook-file.ts";
 
 const USAGE =
-  "usage: tsnb run FILE.tsnb... [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...\n" +
+  "usage: tsnb run FILE.tsnb... [--check] [--continue-on-error] [--write] [--verbose] [--input LABEL=VALUE]...\n" +
   "                [--runtime JUPYTER_URL [--runtime-kernel NAME]] [--allow-scripts NAME,...]\n";
 
 export interface RunOptions {
+  /** Type-check the notebook first (`tsnb check`); a type error fails it before any cell runs. */
+  check?: boolean;
   continueOnError: boolean;
   write: boolean;
   /** Print errors with every stack frame (tsnb's, packages', Node's), not only the notebook's. */
@@ -101,6 +105,7 @@ export async function run(args: string[]): Promise<number> {
       options.inputs = inputs;
     } else if (a === "--continue-on-error") options.continueOnError = true;
     else if (a === "--write") options.write = true;
+    else if (a === "--check") options.check = true;
     else if (a === "--allow-scripts" || a.startsWith("--allow-scripts=")) {
       const names = a === "--allow-scripts" ? args[++i] : a.slice("--allow-scripts=".length);
       if (!names) {
@@ -176,6 +181,16 @@ export async function runNotebook(
   }
   const { notebook, cellLines } = opened;
   for (const w of opened.warnings) process.stderr.write(`${w} (warning)\n`);
+  if (options.check) {
+    const checked = await checkNotebook(file, "tsnb run");
+    if (checked === null) return 2;
+    if (checked.errors > 0) {
+      process.stderr.write(
+        `tsnb run: ${checked.errors} type error${checked.errors === 1 ? "" : "s"} in ${file}; nothing was run\n`,
+      );
+      return 1;
+    }
+  }
 
   const kernel = new KernelProcess({
     cwd: dirname(resolve(file)),

@@ -1,5 +1,5 @@
 /**
- * `tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open]`: serve the notebooks under DIR
+ * `tsnb serve [DIR | FILE.tsnb] [--port N] [--host H] [--no-open] [--allow-scripts NAMES]`: serve the notebooks under DIR
  * (or a notebook's folder, the URL then opening that notebook) to a browser. Prints the URL with its token on a line of its own, opens the system browser unless
  * `--no-open` (never failing when there is none), and stops cleanly on Ctrl+C / SIGTERM
  * (pending autosaves are flushed, kernels stopped).
@@ -17,6 +17,8 @@ export interface ServeArgs {
   port: number | null;
   host: string;
   open: boolean;
+  /** `--allow-scripts a,b`: npm packages whose install scripts `npm:` imports may run (kernel/npm.ts). */
+  allowScripts?: string;
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs | string {
@@ -40,7 +42,11 @@ export function parseServeArgs(argv: string[]): ServeArgs | string {
           return `--port must be a port number (0-65535), not '${v}'`;
         args.port = n;
       } else if (a === "--host" || a.startsWith("--host=")) args.host = value();
-      else if (a.startsWith("-")) return `unknown option '${a}'`;
+      else if (a === "--allow-scripts" || a.startsWith("--allow-scripts=")) {
+        const v = value();
+        if (!v.trim()) return "--allow-scripts takes package names (a,b or *)";
+        args.allowScripts = args.allowScripts ? `${args.allowScripts},${v}` : v;
+      } else if (a.startsWith("-")) return `unknown option '${a}'`;
       else if (dirSeen) return `only one folder can be served (got '${args.dir}' and '${a}')`;
       else {
         args.dir = a;
@@ -91,6 +97,13 @@ export async function serve(argv: string[]): Promise<number> {
   if (typeof args === "string") {
     process.stderr.write(`tsnb serve: ${args}\n`);
     return 2;
+  }
+  // The kernels inherit the environment: kernel/npm.ts reads the list there.
+  if (args.allowScripts) {
+    const before = process.env["TSNB_NPM_ALLOW_SCRIPTS"];
+    process.env["TSNB_NPM_ALLOW_SCRIPTS"] = before
+      ? `${before},${args.allowScripts}`
+      : args.allowScripts;
   }
   if (!existsSync(args.dir)) {
     process.stderr.write(`tsnb serve: no such folder: ${args.dir}\n`);

@@ -23,7 +23,7 @@
  * 4. Requests that are not operations (files, save, table pages) carry an optional
  *    `requestId` that the answer (or `error`) echoes.
  */
-import type { Operation, RuntimeSummary } from "./session/operations.ts";
+import type { KernelStatus, Operation, RuntimeSummary } from "./session/operations.ts";
 import type { SessionData } from "./session/data.ts";
 import type { ModelFile } from "./onnx-info.ts";
 import { MAX_MESSAGE_DEPTH, fieldChecks, isRecord, jsonProblem } from "./fields.ts";
@@ -75,6 +75,11 @@ export type ClientMessage =
     }
   /** Close a session: its kernel stops (after a final save of a notebook with a path). */
   | { type: "close-session"; sessionId: string; requestId?: string }
+  /** Shut down a session's kernel (from the running-sessions view; no need to join it). */
+  | { type: "shutdown-kernel"; sessionId: string; requestId?: string }
+  | { type: "get-settings"; requestId?: string }
+  /** Change settings (only the fields given); answered by `settings` with all of them. */
+  | { type: "set-settings"; settings: Partial<ServerSettings>; requestId?: string }
   /** Ask the kernel for rows of a paged table output. */
   | {
       type: "table-page";
@@ -124,7 +129,23 @@ export interface SessionSummary {
   /** Display path, null when unsaved. */
   path: string | null;
   dirty: boolean;
+  /** Windows that have it open. */
   clients: number;
+  /** Its kernel's status. */
+  kernel: KernelStatus;
+  /** Resident memory of its kernel process (bytes), null when none runs or unknown. */
+  memoryBytes: number | null;
+  /** When the kernel will be shut down because nobody has the notebook open (epoch ms), else null. */
+  idleShutdownAt: number | null;
+}
+
+/** Settings of the server the user can change (kept in the app data folder). */
+export interface ServerSettings {
+  /**
+   * Shut down the kernel of a notebook no window has had open for this long (minutes);
+   * null: never.
+   */
+  idleShutdownMinutes: number | null;
 }
 
 export interface RecoveredNotebook {
@@ -195,6 +216,7 @@ export type ServerMessage =
       recovered: RecoveredNotebook[];
       requestId?: string;
     }
+  | { type: "settings"; settings: ServerSettings; requestId?: string }
   /** The answer to `list-lessons`. */
   | { type: "lessons"; lessons: Lesson[]; requestId?: string }
   /** A save/save-as/resolve finished (the state change itself arrives as `applied` ops). */
@@ -255,8 +277,13 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
     case "leave":
     case "save":
     case "close-session":
+    case "shutdown-kernel":
     case "list-models":
       return str("sessionId");
+    case "get-settings":
+      return null;
+    case "set-settings":
+      return settingsProblem(v["settings"]);
     case "open-file":
     case "list-files":
       return str("path");
@@ -318,6 +345,23 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
       assertNeverType(type);
       return `unknown message type '${String(type)}'`;
   }
+}
+
+/** Longest idle timeout accepted: a week. */
+export const MAX_IDLE_SHUTDOWN_MINUTES = 7 * 24 * 60;
+
+function settingsProblem(v: unknown): string | null {
+  if (!isRecord(v)) return "settings must be an object";
+  for (const key of Object.keys(v))
+    if (key !== "idleShutdownMinutes") return `unknown setting '${key}'`;
+  const m = v["idleShutdownMinutes"];
+  if (
+    m !== undefined &&
+    m !== null &&
+    !(typeof m === "number" && Number.isFinite(m) && m > 0 && m <= MAX_IDLE_SHUTDOWN_MINUTES)
+  )
+    return `settings.idleShutdownMinutes must be null or a number of minutes in (0, ${MAX_IDLE_SHUTDOWN_MINUTES}]`;
+  return null;
 }
 
 /** Unknown types reach the default branch at run time; at compile time the switch is exhaustive. */

@@ -91,6 +91,8 @@ export interface KernelChild {
   readonly output: Readable[];
   /** Why it ended when that was not the kernel's doing (a lost connection), set before "exit". */
   readonly failure?: string | null;
+  /** The local process id (a child process has one; a remote kernel does not). */
+  readonly pid?: number | undefined;
   kill(signal?: NodeJS.Signals): void;
   on(event: "exit", listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: "error", listener: (err: Error) => void): this;
@@ -154,6 +156,11 @@ export class KernelProcess {
   /** The kernel's handshake, once started. */
   get info(): HelloEvent | null {
     return this.hello;
+  }
+
+  /** The kernel process's id while one runs (for the running-sessions view's memory figure). */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
   }
 
   get running(): boolean {

@@ -1,7 +1,8 @@
 /**
  * Completion and inspection for Jupyter clients (`complete_request`, `inspect_request`) from the
  * TypeScript language service — the same TypeScript (the build Monaco ships) and the same `tsnb`
- * library declarations (dist/renderer/tsnb-lib.json) as the app's editor.
+ * library declarations (dist/renderer/tsnb-lib.json) and Node types as the app's editor
+ * (kernel/ts-services.ts).
  *
  * The cells run so far (those that succeeded) are kept in order; a request's code is appended to
  * them in one virtual module beside the notebook's folder, so names defined by earlier cells,
@@ -12,36 +13,8 @@
  */
 
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-
-/** The part of TypeScript's API used here (the module ships without declarations). */
-interface DisplayPart {
-  text: string;
-}
-interface LanguageService {
-  getCompletionsAtPosition(
-    file: string,
-    pos: number,
-    options: object,
-  ): { entries: { name: string; sortText: string }[] } | undefined;
-  getQuickInfoAtPosition(
-    file: string,
-    pos: number,
-  ): { displayParts?: DisplayPart[]; documentation?: DisplayPart[] } | undefined;
-}
-interface TS {
-  createLanguageService(host: object, registry: unknown): LanguageService;
-  createDocumentRegistry(): unknown;
-  displayPartsToString(parts: DisplayPart[] | undefined): string;
-  ScriptSnapshot: { fromString(text: string): unknown };
-  ScriptTarget: { ESNext: number };
-  ModuleKind: { ESNext: number };
-  ModuleResolutionKind: { Bundler: number };
-  ModuleDetectionKind: { Force: number };
-}
-const SERVICES = "monaco-editor/languages/features/typescript/lib/typescriptServices.js";
-const LIBS = "monaco-editor/languages/features/typescript/lib/lib.js";
+import { join } from "node:path";
+import { loadTypeScript, type LanguageService, type TS } from "./ts-services.ts";
 
 /** Bound on the history kept for completion (characters; oldest cells dropped first). */
 const MAX_HISTORY = 400_000;
@@ -52,17 +25,6 @@ export interface Completions {
   /** UTF-16 offsets in the request's code of the text the match replaces. */
   start: number;
   end: number;
-}
-
-function libraryDeclarations(): Record<string, string> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const p of [
-    join(here, "renderer", "tsnb-lib.json"),
-    join(here, "..", "dist", "renderer", "tsnb-lib.json"),
-  ]) {
-    if (existsSync(p)) return JSON.parse(readFileSync(p, "utf8")) as Record<string, string>;
-  }
-  return {};
 }
 
 export class Completer {
@@ -125,12 +87,17 @@ export class Completer {
 
   private load() {
     this.service ??= (async () => {
-      const ts = ((await import(SERVICES)) as { typescript: TS }).typescript;
-      const { libFileMap } = (await import(LIBS)) as { libFileMap: Record<string, string> };
-      const libs = libraryDeclarations();
+      const { ts, libFileMap, library, nodeTypes } = await loadTypeScript();
       const virtual = new Map<string, string>();
       for (const [name, text] of Object.entries(libFileMap)) virtual.set(LIB_ROOT + name, text);
-      for (const [name, text] of Object.entries(libs)) virtual.set(LIB_ROOT + "tsnb/" + name, text);
+      for (const [name, text] of Object.entries(library))
+        virtual.set(LIB_ROOT + "tsnb/" + name, text);
+      // Node's globals (process, Buffer…) as the editor has them: root files of the program.
+      const nodeFiles: string[] = [];
+      for (const [name, text] of Object.entries(nodeTypes)) {
+        virtual.set(LIB_ROOT + "node_modules/" + name, text);
+        nodeFiles.push(LIB_ROOT + "node_modules/" + name);
+      }
       const file = join(this.cwd, "__tsnb_jupyter_cell__.ts");
       let cell = "";
       let version = 0;
@@ -158,7 +125,7 @@ export class Completer {
           : (virtual.get(p) ?? (existsSync(p) ? readFileSync(p, "utf8") : undefined));
       const host = {
         getCompilationSettings: () => options,
-        getScriptFileNames: () => [file],
+        getScriptFileNames: () => [file, ...nodeFiles],
         getScriptVersion: (p: string) => (p === file ? String(version) : "1"),
         getScriptSnapshot: (p: string) => {
           const t = read(p);

@@ -279,7 +279,7 @@ async function install(name: string, version: string, progress: InstallProgress)
         `npm:${name}@${version} needs install scripts, which tsnb does not run unless you allow them: ` +
           `${scripted.join(", ")}. Native packages build or download code when installed; to allow ` +
           `it, start tsnb with TSNB_NPM_ALLOW_SCRIPTS=${refusedNames.join(",")} ` +
-          `(or tsnb run --allow-scripts NAME)`,
+          `(or tsnb run/serve --allow-scripts NAME)`,
         "ESCRIPTS",
       );
     if (toRun.length) await arb.rebuild({ nodes: toRun });

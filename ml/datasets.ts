@@ -387,6 +387,34 @@ export function recordsToTensor(rows: readonly DataRecord[], columns: readonly s
   return nx.tensor(data, { shape: [rows.length, columns.length] });
 }
 
+/**
+ * The rows of a [rows, columns] tensor as records named by `columns` (the inverse of
+ * recordsToTensor): what a chart of a tensor draws. Default names c0, c1, ….
+ */
+export function tensorToRecords(
+  t: NxTensor,
+  columns?: readonly string[],
+): Array<Record<string, number>> {
+  if (!(t instanceof nx.Tensor) || t.rank !== 2)
+    throw new Error(
+      `tensorToRecords: expected a [rows, columns] tensor, got ${t instanceof nx.Tensor ? `shape [${t.shape.join(", ")}]` : typeof t}`,
+    );
+  const [rows, width] = t.shape as [number, number];
+  const names = columns ?? Array.from({ length: width }, (_, i) => `c${i}`);
+  if (names.length !== width)
+    throw new Error(
+      `tensorToRecords: ${names.length} column name${names.length === 1 ? "" : "s"} for a tensor of ${width} columns (shape [${rows}, ${width}])`,
+    );
+  const data = t.dataSync() as ArrayLike<number | bigint>;
+  const out: Array<Record<string, number>> = [];
+  for (let i = 0; i < rows; i++) {
+    const r: Record<string, number> = {};
+    for (let j = 0; j < width; j++) r[names[j]!] = Number(data[i * width + j]!);
+    out.push(r);
+  }
+  return out;
+}
+
 /** A categorical encoding: the sorted distinct values and each row's index among them (an i32 tensor). */
 export interface Categories {
   classes: Array<string | number>;

@@ -8,6 +8,8 @@
 //   export-view.js, .css    the viewer inlined into HTML exports (one script, fonts as data: URLs)
 //   tsnb-lib.json           declarations of the notebook standard library for Monaco (optional:
 //                           written when tsc can emit them)
+//   node-types.json         Node's declarations (@types/node, undici-types) for the editor and
+//                           `tsnb check`, so cells know process, Buffer, node:fs…
 // Called by scripts/build.js as buildRenderer({ watch }).
 import * as esbuild from "esbuild";
 import {
@@ -102,6 +104,7 @@ export async function buildRenderer({ watch = false } = {}) {
   copyStatic();
   if (!watch && upToDate()) return;
   writeLibDeclarations();
+  writeNodeTypes();
   if (watch) {
     await (await esbuild.context(page)).watch();
     await (await esbuild.context(workers)).watch();
@@ -154,10 +157,35 @@ function upToDate() {
     !existsSync(stamp) ||
     !existsSync(join(out, "app.js")) ||
     !existsSync(join(out, "export-view.js")) ||
-    !existsSync(join(out, "ts.worker.js"))
+    !existsSync(join(out, "ts.worker.js")) ||
+    !existsSync(join(out, "node-types.json"))
   )
     return false;
   return readFileSync(stamp, "utf8") === String(newestSource());
+}
+
+/**
+ * Node's declarations as {path under node_modules: .d.ts text}: @types/node (without the
+ * typesVersions folders for TypeScript before 5.7: the editor's TypeScript is newer) and
+ * undici-types, which it imports. `{}` when @types/node is not installed.
+ */
+function writeNodeTypes() {
+  /** @type {Record<string, string>} */
+  const files = {};
+  const walk = (dir, rel) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const r = `${rel}/${name}`;
+      if (statSync(p).isDirectory()) {
+        if (!/^ts\d/.test(name)) walk(p, r);
+      } else if (name.endsWith(".d.ts")) files[r] = readFileSync(p, "utf8");
+    }
+  };
+  for (const pkg of ["@types/node", "undici-types"]) {
+    const dir = join(root, "node_modules", pkg);
+    if (existsSync(dir)) walk(dir, pkg);
+  }
+  writeFileSync(join(out, "node-types.json"), JSON.stringify(files));
 }
 
 /**

@@ -12,8 +12,9 @@ import type { Output } from "../core/outputs.ts";
 import type { CellSessionState } from "../core/session/data.ts";
 import { button, formatDuration, h } from "./dom.ts";
 import { CellCodeEditor } from "./editor.ts";
-import { deltaFromDiff, transformOffset, type TextDelta } from "../core/delta.ts";
+import type { TextDelta } from "../core/delta.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { createMarkdownEditor, type MarkdownSourceEditor } from "./markdown-editor.ts";
 import { renderOutput, type OutputHost } from "./outputs.ts";
 import { SmartCellPanel, type SmartCellActions } from "./smart-cell-view.ts";
 import { SMART_CELLS } from "../smart-cells/index.ts";
@@ -49,7 +50,7 @@ export class CellView {
   private readonly outputsEl: HTMLElement;
   private renderedOutputs: Array<{ output: Output; el: HTMLElement }> = [];
   private markdownView: HTMLElement | null = null;
-  private markdownEditor: HTMLTextAreaElement | null = null;
+  private markdownEditor: MarkdownSourceEditor | null = null;
   private timer: number | null = null;
 
   constructor(
@@ -167,14 +168,7 @@ export class CellView {
    */
   applyRemoteSource(text: string, delta?: TextDelta): void {
     if (this.codeEditor) this.codeEditor.setSource(text, delta);
-    else if (this.markdownEditor) {
-      const ta = this.markdownEditor;
-      if (ta.value === text) return;
-      const d = delta ?? deltaFromDiff(ta.value, text);
-      const [start, end, dir] = [ta.selectionStart, ta.selectionEnd, ta.selectionDirection];
-      ta.value = text;
-      ta.setSelectionRange(transformOffset(start, d), transformOffset(end, d), dir);
-    }
+    else this.markdownEditor?.setValue(text, delta);
   }
 
   /** New data for this cell. `remoteSource` is false when the change is our own echo. */
@@ -201,7 +195,7 @@ export class CellView {
     // handler (finishMarkdown), which must then find nothing left to finish.
     const editor = this.markdownEditor;
     this.markdownEditor = null;
-    editor?.remove();
+    editor?.dispose();
     const view = h("div", { class: "markdown-body rendered", title: "Double-click to edit" });
     view.innerHTML = this.cell.source.trim()
       ? renderMarkdown(this.cell.source)
@@ -212,38 +206,22 @@ export class CellView {
     this.body.append(view);
   }
 
-  /** Switch a Markdown cell to its textarea. */
+  /** Switch a Markdown cell to its editor (Monaco with Markdown highlighting, once loaded). */
   editMarkdown(): void {
     if (this.cell.type !== "markdown" || this.markdownEditor) return;
-    const ta = h("textarea", {
-      class: "markdown-editor",
-      "aria-label": "Markdown source",
-      spellcheck: "true",
-    });
-    ta.value = this.cell.source;
-    const fit = () => {
-      ta.style.height = "auto";
-      ta.style.height = `${ta.scrollHeight + 2}px`;
-    };
-    ta.addEventListener("input", () => {
-      fit();
-      this.actions.sourceChanged(this.cell.id, ta.value);
-    });
-    ta.addEventListener("keydown", (ev) => {
-      if ((ev.key === "Enter" && ev.shiftKey) || ev.key === "Escape") {
-        ev.preventDefault();
-        ev.stopPropagation();
+    const editor = createMarkdownEditor(this.cell.source, {
+      onChange: (source) => this.actions.sourceChanged(this.cell.id, source),
+      onFinish: () => {
         this.finishMarkdown();
         this.actions.escape(this.cell.id);
-      }
+      },
+      onBlur: () => this.finishMarkdown(),
     });
-    ta.addEventListener("blur", () => this.finishMarkdown());
     this.markdownView?.remove();
     this.markdownView = null;
-    this.markdownEditor = ta;
-    this.body.append(ta);
-    fit();
-    ta.focus();
+    this.markdownEditor = editor;
+    this.body.append(editor.element);
+    editor.focus();
   }
 
   private finishMarkdown(): void {

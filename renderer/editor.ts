@@ -12,6 +12,7 @@
  */
 import { h } from "./dom.ts";
 import { highlightCode } from "./markdown.ts";
+import { monacoTheme, onThemeChange } from "./theme.ts";
 import { popupLayer } from "./editor-popups.ts";
 import { applyErrorMark, sameMark, type ErrorMark } from "./error-output.ts";
 import { deltaFromDiff, normalizeDelta, type TextDelta } from "../core/delta.ts";
@@ -46,9 +47,18 @@ export function loadMonaco(): Promise<MonacoModule> {
     const url = new URL("monaco.js", import.meta.url).href;
     loading = (import(/* @vite-ignore */ url) as Promise<MonacoModule>).then(async (m) => {
       loaded = m;
+      // Monaco's theme is global: switch it with the page's.
+      onThemeChange((t) => m.monaco.editor.setTheme(monacoTheme(t)));
       try {
-        const res = await fetch(new URL("tsnb-lib.json", import.meta.url).href);
-        if (res.ok) m.setLibraryDeclarations((await res.json()) as Record<string, string>);
+        const json = async (name: string): Promise<Record<string, string>> => {
+          const res = await fetch(new URL(name, import.meta.url).href);
+          return res.ok ? ((await res.json()) as Record<string, string>) : {};
+        };
+        const [lib, nodeTypes] = await Promise.all([
+          json("tsnb-lib.json"),
+          json("node-types.json").catch(() => ({})),
+        ]);
+        m.setLibraryDeclarations(lib, nodeTypes);
       } catch {
         // the editor works without the library's declarations
       }
@@ -262,7 +272,7 @@ export class CellCodeEditor {
     this.element.append(host);
     const editor = monaco.editor.create(host, {
       model: this.model,
-      theme: "tsnb",
+      theme: monacoTheme(),
       language: "typescript",
       minimap: { enabled: false },
       scrollBeyondLastLine: false,

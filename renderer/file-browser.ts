@@ -6,6 +6,7 @@
  */
 import type { FileEntry, RecoveredNotebook, SessionSummary } from "../core/app-protocol.ts";
 import { button, h } from "./dom.ts";
+import type { SessionsView } from "./sessions-view.ts";
 
 export interface FileBrowserHost {
   listFiles(path: string): Promise<FileEntry[]>;
@@ -28,6 +29,8 @@ export class FileBrowser {
   constructor(
     private readonly host: FileBrowserHost,
     rootName: string,
+    /** The running-sessions view (with kernel status, memory, shut down, close). */
+    private readonly sessionsView?: SessionsView,
   ) {
     this.crumbsEl = h("nav", { class: "crumbs", "aria-label": "Folder" });
     this.listEl = h("ul", { class: "file-list", role: "list", "aria-label": "Files" });
@@ -49,6 +52,7 @@ export class FileBrowser {
         h("span", { class: "spacer" }),
         button("New notebook", () => host.newNotebook(), { icon: "+", text: true, cls: "primary" }),
       ),
+      this.sessionsView?.element,
       this.sessionsEl,
       this.learnSlot,
       h("h2", { class: "fb-title" }, "Notebooks in ", h("span", { class: "root-name" }, rootName)),
@@ -59,15 +63,18 @@ export class FileBrowser {
   }
 
   setSessions(sessions: SessionSummary[], recovered: RecoveredNotebook[]): void {
+    this.sessionsView?.render(sessions);
     this.sessionsEl.replaceChildren(
-      ...linkList(
-        "Open notebooks",
-        sessions.map((s) => ({
-          title: s.title,
-          detail: `${s.path ?? "unsaved"}${s.dirty ? " · unsaved changes" : ""}`,
-          open: () => this.host.joinSession(s.sessionId),
-        })),
-      ),
+      ...(this.sessionsView
+        ? []
+        : linkList(
+            "Open notebooks",
+            sessions.map((s) => ({
+              title: s.title,
+              detail: `${s.path ?? "unsaved"}${s.dirty ? " · unsaved changes" : ""}`,
+              open: () => this.host.joinSession(s.sessionId),
+            })),
+          )),
       ...linkList(
         "Recovered unsaved notebooks",
         recovered.map((r) => ({

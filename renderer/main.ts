@@ -16,10 +16,15 @@ import type { ClientOperationInput } from "../core/session/operations.ts";
 import type { DesktopApi, MenuCommand } from "../electron/ipc.ts";
 import { Connection, type ConnectionState } from "./connection.ts";
 import { button, h } from "./dom.ts";
+import { askText, confirmDialog } from "./dialog.ts";
 import { FileBrowser } from "./file-browser.ts";
+import { SessionsView, type SessionsHost } from "./sessions-view.ts";
 import { LearnSection } from "./learn.ts";
 import { NotebookView } from "./notebook-view.ts";
+import { initTheme } from "./theme.ts";
 import "./styles.css";
+
+initTheme();
 
 declare global {
   interface Window {
@@ -148,6 +153,7 @@ class App {
         break;
       case "file-list":
       case "sessions":
+      case "settings":
       case "runtimes":
       case "models":
       case "lessons":
@@ -164,6 +170,41 @@ class App {
   /** The session the notebook view shows. */
   private viewSession: string | null = null;
 
+  /** What the running-sessions views (start page, sidebar) ask of the server. */
+  readonly sessionsHost: SessionsHost = {
+    listSessions: async () => {
+      const r = await this.conn.request({ type: "list-sessions" });
+      return r.type === "sessions" ? r.sessions : [];
+    },
+    open: (sessionId) => {
+      if (sessionId === this.sessionId) return;
+      void this.conn
+        .request({ type: "join", sessionId })
+        .catch((e: Error) => this.toast(e.message, "error"));
+    },
+    shutdownKernel: async (sessionId) => {
+      await this.conn
+        .request({ type: "shutdown-kernel", sessionId })
+        .catch((e: Error) => this.toast(e.message, "error"));
+    },
+    close: async (sessionId) => {
+      await this.conn
+        .request({ type: "close-session", sessionId })
+        .catch((e: Error) => this.toast(e.message, "error"));
+    },
+    getSettings: async () => {
+      const r = await this.conn.request({ type: "get-settings" });
+      if (r.type !== "settings") throw new Error("no settings");
+      return r.settings;
+    },
+    setSettings: async (settings) => {
+      const r = await this.conn.request({ type: "set-settings", settings });
+      if (r.type !== "settings") throw new Error("no settings");
+      return r.settings;
+    },
+    currentSessionId: () => this.sessionId,
+  };
+
   private resync(): void {
     if (this.sessionId) this.conn.send({ type: "join", sessionId: this.sessionId });
   }
@@ -171,6 +212,7 @@ class App {
   private showBrowser(rootName: string): void {
     this.view?.dispose();
     this.view = null;
+    const sessionsView = new SessionsView(this.sessionsHost);
     this.browser = new FileBrowser(
       {
         listFiles: async (path) => {
@@ -192,6 +234,7 @@ class App {
             .catch((e: Error) => this.toast(e.message, "error")),
       },
       rootName,
+      sessionsView,
     );
     const learn = new LearnSection({
       listLessons: async () => {
@@ -206,6 +249,7 @@ class App {
     this.browser.learnSlot.replaceChildren(learn.element);
     void learn.load();
     this.root.replaceChildren(this.browser.element);
+    sessionsView.start();
     document.title = "tsnb";
     void this.browser.show("");
     void this.conn
@@ -244,6 +288,15 @@ class App {
           this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
       },
       showFiles: () => this.leaveToBrowser(),
+      sessionsView: new SessionsView(this.sessionsHost, { compact: true }),
+      listFiles: async (path) => {
+        const r = await this.conn.request({ type: "list-files", path });
+        return r.type === "file-list" ? r.entries : ([] as FileEntry[]);
+      },
+      openFile: (path) =>
+        void this.conn
+          .request({ type: "open-file", path })
+          .catch((e: Error) => this.toast(e.message, "error")),
       listModels: async () => {
         if (!this.sessionId) return [];
         const r = await this.conn.request({ type: "list-models", sessionId: this.sessionId });
@@ -325,7 +378,7 @@ class App {
       this.toast(`Saved as ${path}`, "info");
     } catch (err) {
       if ((err as { code?: string }).code === "exists") {
-        if (await confirmDialog(`${path} exists. Replace it?`)) {
+        if (await confirmDialog(`${path} exists. Replace it?`, "Replace")) {
           await this.conn
             .request({ type: "save-as", sessionId: this.sessionId, path, overwrite: true })
             .catch((e: Error) => this.toast(e.message, "error"));
@@ -353,7 +406,7 @@ class App {
       case "interrupt":
         return this.send({ type: "interrupt" });
       case "restart-kernel":
-        return this.send({ type: "restart-kernel" });
+        return this.view?.restartKernel();
       default: {
         const never: never = cmd;
         void never;
@@ -379,66 +432,6 @@ function slug(title: string): string {
       .replace(/[^a-z0-9]+/g, "-")
       .replace(/^-|-$/g, "") || "notebook"
   );
-}
-
-/** A small modal asking for one line of text (window.prompt does not exist in Electron). */
-function askText(title: string, label: string, value: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const input = h("input", { type: "text", value, "aria-label": label, class: "dialog-input" });
-    const dialog = h("dialog", { class: "dialog", "aria-label": title });
-    const done = (v: string | null) => {
-      dialog.close();
-      dialog.remove();
-      resolve(v);
-    };
-    dialog.append(
-      h("h3", {}, title),
-      h("label", {}, h("span", {}, label), input),
-      h(
-        "div",
-        { class: "dialog-buttons" },
-        button("Cancel", () => done(null), { text: true }),
-        button("OK", () => done(input.value.trim() || null), { text: true, cls: "primary" }),
-      ),
-    );
-    input.addEventListener("keydown", (ev) => {
-      // preventDefault: the focus goes back to the button that opened the dialog, and the same
-      // Enter would press it again (Save → the dialog opens a second time).
-      if (ev.key === "Enter") {
-        ev.preventDefault();
-        done(input.value.trim() || null);
-      }
-      if (ev.key === "Escape") {
-        ev.preventDefault();
-        done(null);
-      }
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    input.select();
-  });
-}
-
-function confirmDialog(text: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const dialog = h("dialog", { class: "dialog" });
-    const done = (v: boolean) => {
-      dialog.close();
-      dialog.remove();
-      resolve(v);
-    };
-    dialog.append(
-      h("p", {}, text),
-      h(
-        "div",
-        { class: "dialog-buttons" },
-        button("Cancel", () => done(false), { text: true }),
-        button("Replace", () => done(true), { text: true, cls: "primary" }),
-      ),
-    );
-    document.body.append(dialog);
-    dialog.showModal();
-  });
 }
 
 new App();

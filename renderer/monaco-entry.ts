@@ -3,11 +3,21 @@
  * first time a cell needs an editor, so a notebook paints before ~4 MB of editor code parse.
  *
  * Owns: Monaco's worker wiring (editor.worker.js, ts.worker.js as classic workers from our own
- * origin), the TypeScript language defaults for notebook cells (every cell is its own module,
- * ES2022, top-level await) and the extra libraries: the `tsnb` standard library declarations
- * and the declarations of names defined by the notebook's cells (see `setCellDeclarations`).
+ * origin), and giving Monaco's TypeScript what core/cell-types.ts says cells are (every cell its
+ * own module, top-level await; the same as `tsnb check`): the extra libraries — the `tsnb`
+ * standard library, Node's types — and the declarations of names defined by the notebook's
+ * cells (see `setCellDeclarations`).
  */
 import * as monaco from "monaco-editor";
+import {
+  CELL_COMPILER_OPTIONS,
+  CELLS_LIB_PATH,
+  IGNORED_DIAGNOSTIC_CODES,
+  cellDeclarationsLibrary,
+  cellExtraLibs,
+  exportTopLevel,
+  type DeclaredCell,
+} from "../core/cell-types.ts";
 
 declare global {
   interface Window {
@@ -25,59 +35,28 @@ self.MonacoEnvironment = {
 };
 
 const ts = monaco.typescript;
-ts.typescriptDefaults.setCompilerOptions({
-  target: ts.ScriptTarget.ESNext,
-  module: ts.ModuleKind.ESNext,
-  moduleResolution: ts.ModuleResolutionKind.NodeJs,
-  // Each cell is a module of its own (no "cannot redeclare" between cells; top-level await ok).
-  moduleDetection: 3,
-  allowImportingTsExtensions: true,
-  noEmit: false,
-  declaration: true,
-  strict: true,
-  allowNonTsExtensions: true,
-  esModuleInterop: true,
-  skipLibCheck: true,
-});
+ts.typescriptDefaults.setCompilerOptions({ ...CELL_COMPILER_OPTIONS });
 ts.typescriptDefaults.setDiagnosticsOptions({
   noSemanticValidation: false,
   noSyntaxValidation: false,
-  // 1375: 'await' at top level only in modules (cells are modules, but keep it quiet);
-  // 2307: cannot find module (npm packages the editor does not know about).
-  diagnosticCodesToIgnore: [1375, 1378, 2307, 7016],
+  diagnosticCodesToIgnore: [...IGNORED_DIAGNOSTIC_CODES],
 });
 ts.typescriptDefaults.setEagerModelSync(true);
 
-/** Declarations of the notebook standard library, as {relative path: .d.ts text}. */
-export function setLibraryDeclarations(files: Record<string, string>): void {
-  const libs: Array<{ content: string; filePath: string }> = [];
-  for (const [path, content] of Object.entries(files)) {
-    libs.push({ content, filePath: `file:///node_modules/@tsnb/src/${path}` });
-  }
-  if (files["stdlib/index.d.ts"]) {
-    libs.push({
-      content: `export * from "../@tsnb/src/stdlib/index.ts";\n`,
-      filePath: "file:///node_modules/tsnb/index.d.ts",
-    });
-  }
-  if (files["tensor/index.d.ts"]) {
-    libs.push({
-      content: `export * from "../@tsnb/src/tensor/index.ts";\n`,
-      filePath: "file:///node_modules/tsnb/nx.d.ts",
-    });
-  }
-  libs.push({
-    content: CONSOLE_AND_NOTEBOOK_GLOBALS,
-    filePath: "file:///node_modules/@tsnb/globals.d.ts",
-  });
+/**
+ * Declarations of the notebook standard library, as {relative path: .d.ts text}, and Node's
+ * types ({path under node_modules: .d.ts}), as `tsnb check` has them (core/cell-types.ts).
+ */
+export function setLibraryDeclarations(
+  files: Record<string, string>,
+  nodeTypes: Record<string, string> = {},
+): void {
   libDisposables.forEach((d) => d.dispose());
-  libDisposables = libs.map((l) => ts.typescriptDefaults.addExtraLib(l.content, l.filePath));
+  libDisposables = cellExtraLibs(files, nodeTypes).map((l) =>
+    ts.typescriptDefaults.addExtraLib(l.content, l.filePath),
+  );
 }
 let libDisposables: monaco.IDisposable[] = [];
-
-const CONSOLE_AND_NOTEBOOK_GLOBALS = `
-declare var process: { env: Record<string, string | undefined>; argv: string[]; cwd(): string; platform: string };
-`;
 
 let cellLib: monaco.IDisposable | null = null;
 let cellLibText = "";
@@ -86,7 +65,28 @@ export function setCellDeclarations(text: string): void {
   if (text === cellLibText) return;
   cellLibText = text;
   cellLib?.dispose();
-  cellLib = ts.typescriptDefaults.addExtraLib(text, "file:///node_modules/@tsnb/cells.d.ts");
+  cellLib = ts.typescriptDefaults.addExtraLib(text, CELLS_LIB_PATH);
+}
+
+/**
+ * Resolves true once the TypeScript worker has `text` as the cells' library, false when a newer
+ * update superseded this one or a minute passed (a loaded machine can take seconds).
+ */
+async function workerHasLibrary(text: string, current: () => boolean): Promise<boolean> {
+  try {
+    const getWorker = await ts.getTypeScriptWorker();
+    const deadline = Date.now() + 60_000;
+    while (current() && Date.now() < deadline) {
+      const worker = (await getWorker()) as unknown as {
+        getExtraLibs(): Promise<Record<string, { content: string }>>;
+      };
+      if ((await worker.getExtraLibs())[CELLS_LIB_PATH]?.content === text) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch {
+    // a worker without getExtraLibs
+  }
+  return false;
 }
 
 /** The .d.ts TypeScript emits for a model (forced even with errors), or "" on failure. */
@@ -114,126 +114,81 @@ monaco.editor.defineTheme("tsnb", {
   },
 });
 
-/** Prefix top-level declarations (lines at column 0) with `export` so their types are emitted. */
-export function exportTopLevel(source: string): string {
-  return source.replace(
-    /^(?:(?:async\s+)?function\b|const\b|let\b|var\b|class\b|abstract\s+class\b|type\b|interface\b|enum\b)/gm,
-    (m) => `export ${m}`,
-  );
-}
-
-/** One top-level declaration of a cell's .d.ts, made global, with the name it declares. */
-interface GlobalDecl {
-  name: string | null;
-  text: string;
-}
+monaco.editor.defineTheme("tsnb-dark", {
+  base: "vs-dark",
+  inherit: true,
+  rules: [],
+  colors: {
+    "editor.background": "#1e2228",
+    "editor.lineHighlightBackground": "#1e2228",
+    "editorGutter.background": "#1e2228",
+  },
+});
 
 /**
- * Turn a module's .d.ts into global declarations: imports kept apart, each top-level statement
- * (a line at column 0 starts one) stripped of `export`/`declare`, with its declared name.
+ * Each cell's emitted declarations; `settled` once they were emitted with the other cells'
+ * declarations known (the later passes of `updateCellDeclarations`).
  */
-export function globalizeDeclarations(dts: string): { imports: string[]; decls: GlobalDecl[] } {
-  const imports: string[] = [];
-  const decls: GlobalDecl[] = [];
-  for (const line of dts.split("\n")) {
-    if (/^import\b/.test(line)) imports.push(line);
-    else if (/^export\s*\{\s*\};?\s*$/.test(line)) continue;
-    else if (/^\S/.test(line) && !/^[}\])]/.test(line)) {
-      const text = line.replace(/^export\s+(declare\s+)?/, "").replace(/^declare\s+/, "");
-      const m =
-        /^(?:abstract\s+)?(?:const|let|var|function|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/.exec(
-          text,
-        );
-      decls.push({ name: m?.[1] ?? null, text });
-    } else if (decls.length > 0) {
-      decls[decls.length - 1]!.text += `\n${line}`;
-    }
-  }
-  return { imports, decls };
-}
-
-/**
- * Global declarations for the names a cell imports (`import { nn } from "tsnb"` makes `nn` a
- * binding of the kernel's global scope, so later cells use it without importing it again).
- * Values are typed with `typeof import("m")…`; `import type` names become type aliases.
- */
-export function importDeclarations(source: string): GlobalDecl[] {
-  const decls: GlobalDecl[] = [];
-  const re = /^import\s+(type\s+)?([\s\S]*?)\s+from\s+(["'])([^"'\n]+)\3/gm;
-  for (let m = re.exec(source); m; m = re.exec(source)) {
-    const typeOnly = Boolean(m[1]);
-    const clause = m[2]!.trim();
-    const mod = JSON.stringify(m[4]!);
-    const add = (local: string, member: string | null, isType: boolean) => {
-      if (!/^[A-Za-z_$][\w$]*$/.test(local)) return;
-      const ref = member === null ? `import(${mod})` : `import(${mod})[${JSON.stringify(member)}]`;
-      decls.push({
-        name: local,
-        text: isType ? `type ${local} = ${ref};` : `const ${local}: typeof ${ref};`,
-      });
-    };
-    const ns = /^\*\s+as\s+([\w$]+)$/.exec(clause);
-    if (ns) {
-      add(ns[1]!, null, false);
-      continue;
-    }
-    const named = /\{([\s\S]*)\}/.exec(clause);
-    const def = clause
-      .replace(/\{[\s\S]*\}/, "")
-      .replace(/,/g, " ")
-      .trim();
-    const defNs = /^([\w$]+)?\s*(?:\*\s+as\s+([\w$]+))?$/.exec(def);
-    if (defNs?.[1]) add(defNs[1], "default", typeOnly);
-    if (defNs?.[2]) add(defNs[2], null, false);
-    for (const spec of named?.[1]!.split(",") ?? []) {
-      const t = /^\s*(type\s+)?([\w$]+)(?:\s+as\s+([\w$]+))?\s*$/.exec(spec);
-      if (t) add(t[3] ?? t[2]!, t[2]!, typeOnly || Boolean(t[1]));
-    }
-  }
-  return decls;
-}
-
-const declCache = new Map<string, { source: string; dts: string }>();
+const declCache = new Map<string, { source: string; dts: string; settled: boolean }>();
 let declRun = 0;
+/** Passes at most: a type inferred through a chain of more cells than this stays `any`. */
+const MAX_DECLARATION_PASSES = 4;
 /**
  * Recompute the declarations of names defined by the given code cells (in document order) and
  * publish them as one global library, so a cell sees the types of what other cells define.
+ * As `tsnb check` does (kernel/typecheck.ts): a changed cell is emitted once on its own, then
+ * again with the library known, until the library stops changing.
  */
 export async function updateCellDeclarations(
   cells: ReadonlyArray<{ id: string; source: string }>,
 ): Promise<void> {
   const run = ++declRun;
-  const imports = new Set<string>();
-  const decls: GlobalDecl[] = [];
+  const current = () => run === declRun;
+  const emit = async (cell: { id: string; source: string }) => {
+    const uri = monaco.Uri.parse(`file:///decl/${cell.id}.ts`);
+    const text = exportTopLevel(cell.source);
+    // "plaintext": the worker still sees the file, but Monaco does not validate it on its own.
+    const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, "plaintext", uri);
+    if (model.getValue() !== text) model.setValue(text);
+    return await declarationsOf(model);
+  };
+  const declared: DeclaredCell[] = [];
+  const unsettled: number[] = [];
   for (const cell of cells) {
     let cached = declCache.get(cell.id);
     if (!cached || cached.source !== cell.source) {
-      const uri = monaco.Uri.parse(`file:///decl/${cell.id}.ts`);
-      const text = exportTopLevel(cell.source);
-      // "plaintext": the worker still sees the file, but Monaco does not validate it on its own.
-      const model =
-        monaco.editor.getModel(uri) ?? monaco.editor.createModel(text, "plaintext", uri);
-      if (model.getValue() !== text) model.setValue(text);
-      cached = { source: cell.source, dts: await declarationsOf(model) };
-      if (run !== declRun) return;
+      const dts = await emit(cell);
+      if (!current()) return;
+      cached = { source: cell.source, dts, settled: false };
       declCache.set(cell.id, cached);
     }
-    const g = globalizeDeclarations(cached.dts);
-    g.imports.forEach((i) => imports.add(i));
-    g.decls.unshift(...importDeclarations(cell.source));
-    // A name declared again by a later cell replaces the earlier declaration (the kernel's
-    // semantics: re-running a cell redefines its names). Function overloads stay together.
-    const names = new Set(g.decls.map((d) => d.name).filter((n): n is string => n !== null));
-    for (let i = decls.length - 1; i >= 0; i--) {
-      const n = decls[i]!.name;
-      if (n !== null && names.has(n)) decls.splice(i, 1);
-    }
-    decls.push(...g.decls);
+    if (!cached.settled) unsettled.push(declared.length);
+    declared.push({ source: cached.source, dts: cached.dts });
   }
-  const body = decls.map((d) => d.text);
-  setCellDeclarations(
-    `${[...imports].join("\n")}\nexport {};\ndeclare global {\n${body.join("\n")}\n}\n`,
-  );
+  let lib = cellDeclarationsLibrary(declared);
+  setCellDeclarations(lib);
+  for (let pass = 1; pass < MAX_DECLARATION_PASSES && unsettled.length > 0; pass++) {
+    // Monaco hands extra libraries to its worker a tick later: emit again once it has them.
+    if (!(await workerHasLibrary(lib, current))) return;
+    for (const i of unsettled) {
+      const dts = await emit(cells[i]!);
+      if (!current()) return;
+      declared[i] = { source: cells[i]!.source, dts };
+    }
+    const next = cellDeclarationsLibrary(declared);
+    const stable = next === lib;
+    lib = next;
+    setCellDeclarations(lib);
+    if (stable || pass === MAX_DECLARATION_PASSES - 1) {
+      for (const i of unsettled)
+        declCache.set(cells[i]!.id, {
+          source: cells[i]!.source,
+          dts: declared[i]!.dts,
+          settled: true,
+        });
+      return;
+    }
+  }
 }
 
 export { monaco };

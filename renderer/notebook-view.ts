@@ -20,6 +20,11 @@ import { availableBindings, definitionOf, generate } from "../smart-cells/index.
 import type { ScanContext } from "../smart-cells/types.ts";
 import type { ModelFile } from "../core/onnx-info.ts";
 import { errorMarks } from "./error-output.ts";
+import type { FileEntry } from "../core/app-protocol.ts";
+import { confirmDialog } from "./dialog.ts";
+import { Sidebar } from "./sidebar.ts";
+import type { SessionsView } from "./sessions-view.ts";
+import { themeToggle } from "./theme.ts";
 import { SourceSync } from "./collab.ts";
 import type { TextDelta } from "../core/delta.ts";
 import type { CursorMessage } from "../core/app-protocol.ts";
@@ -37,6 +42,10 @@ export interface NotebookHost {
   /** Tell the other windows where our cursor is (presence; see core/app-protocol.ts). */
   sendCursor(cellId: string | null, anchor: number, head: number, revision: number): void;
   resolveConflict(choice: "reload" | "keep-mine"): void;
+  /** The running-sessions view (the sidebar shows it). */
+  sessionsView: SessionsView;
+  listFiles(path: string): Promise<FileEntry[]>;
+  openFile(path: string): void;
   /** Listing, adding and choosing runtimes (renderer/runtime-picker.ts). */
   runtimes: RuntimeHost;
   /** The `.onnx` models the ONNX smart cell can offer (the server reads the notebook's folder). */
@@ -51,6 +60,7 @@ const ERROR_MARK_OPS = new Set<Operation["type"]>([
   "clear-outputs",
   "notebook-replaced",
   "delete-cell",
+  "restore-cell",
 ]);
 
 
@@ -76,6 +86,8 @@ export class NotebookView {
   private readonly persistEl: HTMLElement;
   private readonly persistBox: HTMLInputElement;
   private readonly lazy: LazyEditors;
+  private readonly sidebar: Sidebar;
+  private readonly shutdownBtn: HTMLButtonElement;
   private selected: string | null = null;
   /** Typing as text operations, others' changes and cursors (renderer/collab.ts). */
   private readonly sync: SourceSync;
@@ -145,6 +157,11 @@ export class NotebookView {
       this.persistBox,
       h("span", {}, "Save outputs"),
     );
+    this.shutdownBtn = button("Shut down kernel", () => this.host.send({ type: "shutdown-kernel" }), {
+      icon: "⊘",
+      title: "Shut down the kernel (frees its memory; the next run starts a new one)",
+      cls: "ghost",
+    });
     const actions = h(
       "div",
       { class: "nb-actions", role: "toolbar", "aria-label": "Notebook actions" },
@@ -159,11 +176,12 @@ export class NotebookView {
         title: "Interrupt (I I)",
         text: true,
       }),
-      button("Restart kernel", () => this.host.send({ type: "restart-kernel" }), {
+      button("Restart kernel", () => void this.restartKernel(), {
         icon: "↻",
         title: "Restart kernel (0 0)",
         text: true,
       }),
+      this.shutdownBtn,
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
       this.exportMenu(),
       this.persistEl,
@@ -174,20 +192,18 @@ export class NotebookView {
       h(
         "div",
         { class: "nb-topbar" },
-        button("Files", () => this.host.showFiles(), {
-          icon: "☰",
-          title: "Open a notebook",
-          text: true,
+        button("Start page", () => this.host.showFiles(), {
+          icon: "⌂",
+          title: "Start page: notebooks, running sessions",
           cls: "ghost",
         }),
-        this.pathEl,
-        this.saveStateEl,
+        h("span", { class: "nb-where" }, this.pathEl, this.saveStateEl),
         h("span", { class: "spacer" }),
+        actions,
+        themeToggle(),
         this.runtimePicker.element,
         this.kernelEl,
       ),
-      this.titleEl,
-      actions,
       this.conflictEl,
       this.importEl,
     );
@@ -197,15 +213,22 @@ export class NotebookView {
       { class: "notebook-add" },
       button("Add section", () => this.addSection(), { icon: "+", text: true, cls: "ghost" }),
     );
-    this.element = h(
+    const main = h(
       "main",
       { class: "notebook", "aria-label": "Notebook" },
       header,
-      this.sectionsEl,
-      addSection,
+      h("div", { class: "nb-body" }, this.titleEl, this.sectionsEl, addSection),
     );
+    this.sidebar = new Sidebar(data, {
+      scrollToSection: (id) => this.scrollToSection(id),
+      listFiles: (path) => this.host.listFiles(path),
+      openFile: (path) => this.host.openFile(path),
+      restoreCell: (cellId) => this.host.send({ type: "restore-cell", cellId }),
+      sessionsView: this.host.sessionsView,
+    });
+    this.element = h("div", { class: "nb-layout" }, this.sidebar.element, main);
+    main.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.lazy = new LazyEditors(() => this.scheduleDeclarations());
-    this.element.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.render(null);
     // Load Monaco in the background once the page has painted.
     const idle = window.requestIdleCallback ?? ((fn: () => void) => window.setTimeout(fn, 200));
@@ -223,6 +246,7 @@ export class NotebookView {
     // Typing not yet acknowledged is rebased first, so render leaves those editors alone.
     this.sync.catchUp(data, op);
     this.render(op);
+    this.sidebar.update(data);
     if (
       op &&
       (op.type === "set-cell-source" ||
@@ -301,6 +325,7 @@ export class NotebookView {
     this.kernelEl.textContent = kernelText[k.status] ?? k.status;
     this.kernelEl.title = k.reason ?? "";
     this.kernelEl.dataset["status"] = k.status;
+    this.shutdownBtn.disabled = k.status === "not-started" || k.status === "dead";
     this.runtimePicker.update(this.data.runtime ?? null);
     if (this.data.diskConflict) {
       this.conflictEl.hidden = false;
@@ -508,6 +533,29 @@ export class NotebookView {
   private showErrorMarks(): void {
     const marks = errorMarks(this.data.cells);
     for (const [id, view] of this.cellViews) view.codeEditor?.setErrorMark(marks.get(id) ?? null);
+  }
+
+  /**
+   * Restart the kernel, after asking when it has state to lose (a live kernel): its variables
+   * go, a running cell is stopped. A kernel that is not running restarts without a question.
+   */
+  async restartKernel(): Promise<void> {
+    const k = this.data.kernel.status;
+    if (k === "idle" || k === "busy" || k === "starting") {
+      const running = this.data.running !== null || this.data.queue.length > 0;
+      const ok = await confirmDialog(
+        `Every variable the notebook defined is lost${running ? " and the running cell is stopped" : ""}; cells are marked stale.`,
+        "Restart",
+        { title: "Restart the kernel?", danger: true },
+      );
+      if (!ok) return;
+    }
+    this.host.send({ type: "restart-kernel" });
+  }
+
+  private scrollToSection(sectionId: string | null): void {
+    const el = sectionId === null ? this.titleEl : this.sectionEls.get(sectionId)?.root;
+    el?.scrollIntoView({ block: "start", behavior: "instant" as ScrollBehavior });
   }
 
   private addSection(): void {
@@ -728,7 +776,7 @@ export class NotebookView {
         if (double("i")) this.host.send({ type: "interrupt" });
         break;
       case "0":
-        if (double("0")) this.host.send({ type: "restart-kernel" });
+        if (double("0")) void this.restartKernel();
         break;
       case "ArrowUp":
       case "k": {

@@ -6,9 +6,14 @@
  * there is removed once its notebook is saved to a real path.
  */
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { writeFileAtomic } from "./atomic-write.ts";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { RecoveredNotebook } from "../core/app-protocol.ts";
+import {
+  MAX_IDLE_SHUTDOWN_MINUTES,
+  type RecoveredNotebook,
+  type ServerSettings,
+} from "../core/app-protocol.ts";
 import { importNotebookBytes } from "../core/format/index.ts";
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -63,5 +68,38 @@ export class UnsavedStore {
       }
     }
     return out.sort((a, b) => b.savedAt - a.savedAt);
+  }
+}
+
+/** Default: the kernel of a notebook nobody has had open for 30 minutes is shut down. */
+export const DEFAULT_SETTINGS: ServerSettings = { idleShutdownMinutes: 30 };
+
+/** The user's settings in `<data>/settings.json` (JSON, written atomically). */
+export class SettingsStore {
+  readonly file: string;
+  constructor(
+    dataDir: string,
+    private readonly defaults: ServerSettings = DEFAULT_SETTINGS,
+  ) {
+    this.file = join(dataDir, "settings.json");
+  }
+
+  /** The saved settings over the defaults; a missing or unreadable file gives the defaults. */
+  async read(): Promise<ServerSettings> {
+    const out = { ...this.defaults };
+    try {
+      const v = JSON.parse(await readFile(this.file, "utf8")) as Record<string, unknown>;
+      const m = v["idleShutdownMinutes"];
+      if (m === null || (typeof m === "number" && m > 0 && m <= MAX_IDLE_SHUTDOWN_MINUTES))
+        out.idleShutdownMinutes = m;
+    } catch {
+      // defaults
+    }
+    return out;
+  }
+
+  async write(settings: ServerSettings): Promise<void> {
+    await mkdir(join(this.file, ".."), { recursive: true });
+    await writeFileAtomic(this.file, `${JSON.stringify(settings, null, 2)}\n`);
   }
 }

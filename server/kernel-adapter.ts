@@ -10,7 +10,9 @@
  * every value the session holds (`KernelOptions.inputValues`), so re-running a cell after a
  * restart reads what the user had set.
  */
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import { KernelProcess } from "../kernel/client.ts";
@@ -208,6 +210,11 @@ class KernelProcessAdapter implements SessionKernel {
     if (this.proc && !this.proc.death) this.proc.controlEvent(controlId, event, origin);
   }
 
+  async memoryBytes(): Promise<number | null> {
+    const pid = this.proc && !this.proc.death ? this.proc.pid : null;
+    return pid === null ? null : residentMemory(pid);
+  }
+
   async tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }> {
     if (!this.proc || this.proc.death) throw new Error("the kernel is not running");
     const event = await this.proc.requestTablePage(tableId, offset, limit);
@@ -219,3 +226,21 @@ class KernelProcessAdapter implements SessionKernel {
 
 export const kernelProcessFactory: KernelFactory = (sink, options) =>
   new KernelProcessAdapter(sink, options);
+
+/** Resident set size of a process in bytes: /proc on Linux, `ps` elsewhere; null when unknown. */
+export async function residentMemory(pid: number): Promise<number | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    if (kb) return Number(kb) * 1024;
+  } catch {
+    // not Linux, or the process is gone
+  }
+  if (process.platform === "win32") return null;
+  return new Promise((resolve) => {
+    execFile("ps", ["-o", "rss=", "-p", String(pid)], { timeout: 2000 }, (err, out) => {
+      const kb = Number(String(out).trim());
+      resolve(err || !Number.isFinite(kb) || kb <= 0 ? null : kb * 1024);
+    });
+  });
+}

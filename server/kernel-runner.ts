@@ -62,6 +62,8 @@ export interface SessionKernel {
   setInputValue(inputId: string, value: InputValue): void;
   /** A window used a control. */
   controlEvent(controlId: string, event: ControlEvent, origin: string): void;
+  /** Resident memory of the kernel process in bytes (null when no process runs or the OS does not say). */
+  memoryBytes?(): Promise<number | null>;
   /** One page of a table output's rows (the session knows the table's total from the output). */
   tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }>;
 }

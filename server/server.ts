@@ -30,7 +30,7 @@ import type { Output } from "../core/outputs.ts";
 import type { ImportedFrom } from "../core/session/data.ts";
 import { assertNever, emptyNotebook, type Notebook } from "../core/notebook.ts";
 import { RuntimeError, RuntimeStore } from "./runtimes.ts";
-import { UnsavedStore, defaultDataDir } from "./app-data.ts";
+import { DEFAULT_SETTINGS, SettingsStore, UnsavedStore, defaultDataDir } from "./app-data.ts";
 import type { KernelFactory } from "./kernel-runner.ts";
 import {
   ForbiddenPathError,
@@ -79,6 +79,11 @@ export interface ServerOptions {
   autosaveMs?: number;
   /** Longest delay from the first unsaved change to the autosave, however long editing goes on, ms. Default 5000. */
   autosaveMaxMs?: number;
+  /**
+   * Default for the setting "shut down the kernel of a notebook nobody has open after N
+   * minutes" (null: never) when the app data folder has no settings yet. Default 30.
+   */
+  idleShutdownMinutes?: number | null;
   /** How kernels are made. Default: kernel processes from `kernel/client.ts`. */
   kernelFactory?: KernelFactory;
   /** The user's runtimes (Jupyter servers). Default: `runtimes.json` in the app data folder. */
@@ -152,8 +157,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? newToken();
   const staticDir = options.staticDir ?? join(packageRoot(), "dist", "renderer");
-  const unsaved = new UnsavedStore(options.dataDir ?? defaultDataDir());
-  const runtimes = options.runtimes ?? new RuntimeStore(options.dataDir ?? defaultDataDir());
+  const dataDir = options.dataDir ?? defaultDataDir();
+  const unsaved = new UnsavedStore(dataDir);
+  const settingsStore = new SettingsStore(dataDir, {
+    ...DEFAULT_SETTINGS,
+    ...(options.idleShutdownMinutes !== undefined
+      ? { idleShutdownMinutes: options.idleShutdownMinutes }
+      : {}),
+  });
+  let settings = await settingsStore.read();
+  const idleShutdownMs = () =>
+    settings.idleShutdownMinutes === null ? null : settings.idleShutdownMinutes * 60_000;
+  const runtimes = options.runtimes ?? new RuntimeStore(dataDir);
   const autosaveMs = options.autosaveMs ?? 2000;
   const kernelFactory = options.kernelFactory ?? (await defaultKernelFactory());
   const log = options.log ?? (() => undefined);
@@ -196,8 +211,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       log,
     });
     sessions.set(session.id, session);
+    session.setIdleShutdown(idleShutdownMs());
     return session;
   };
+
+  const summaries = () => Promise.all([...sessions.values()].map((s) => s.summaryWithMemory()));
 
   const sessionForFile = (file: string) => [...sessions.values()].find((s) => s.file === file);
 
@@ -452,7 +470,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             protocolVersion: APP_PROTOCOL_VERSION,
             clientId,
             rootName: basename(root),
-            sessions: [...sessions.values()].map((s) => s.summary()),
+            sessions: await summaries(),
             recovered,
           });
           if (msg.sessionId !== undefined && sessions.has(msg.sessionId))
@@ -548,7 +566,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         case "list-sessions":
           return send({
             type: "sessions",
-            sessions: [...sessions.values()].map((s) => s.summary()),
+            sessions: await summaries(),
             recovered: await recoveredNotebooks(),
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
@@ -615,6 +633,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           await session.close();
           return done(msg.requestId);
         }
+        case "shutdown-kernel": {
+          getSession(msg.sessionId).applyServer({
+            type: "shutdown-kernel",
+            clientId: clientId!,
+            at: Date.now(),
+          });
+          return done(msg.requestId);
+        }
+        case "get-settings":
+          return send({ type: "settings", settings, ...rid(msg.requestId) });
+        case "set-settings": {
+          const next = { ...settings, ...msg.settings };
+          await settingsStore.write(next);
+          settings = next;
+          for (const s of sessions.values()) s.setIdleShutdown(idleShutdownMs());
+          return send({ type: "settings", settings, ...rid(msg.requestId) });
+        }
         case "table-page": {
           const session = getSession(msg.sessionId);
           const page = await session.tablePage(msg.tableId, msg.offset, msg.limit);
@@ -660,6 +695,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         default:
           assertNever(msg, "client message");
       }
+    }
+
+    function rid(requestId: string | undefined): { requestId?: string } {
+      return requestId !== undefined ? { requestId } : {};
     }
 
     async function sendRuntimes(requestId: string | undefined): Promise<void> {

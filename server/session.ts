@@ -289,11 +289,65 @@ export class Session {
       path: this.data.path,
       dirty: this.data.dirty,
       clients: this.clients.size,
+      kernel: this.data.kernel.status,
+      memoryBytes: null,
+      idleShutdownAt: this.idleShutdownAt,
     };
+  }
+
+  /** `summary()` with the kernel process's resident memory (read from the OS; null when unknown). */
+  async summaryWithMemory(): Promise<SessionSummary> {
+    const s = this.summary();
+    const live = s.kernel === "idle" || s.kernel === "busy" || s.kernel === "starting";
+    if (!live || !this.kernel?.memoryBytes) return s;
+    const memoryBytes = await this.kernel.memoryBytes().catch(() => null);
+    return { ...s, memoryBytes };
+  }
+
+  // ---- shutting down the kernel of a notebook nobody has open ----
+
+  private idleShutdownMs: number | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** When the idle shutdown will happen (epoch ms), null when none is due. */
+  private idleShutdownAt: number | null = null;
+
+  /**
+   * Shut the kernel down once no window has had the notebook open for `ms` (null: never). A
+   * kernel that is running a cell is left alone and checked again later (as JupyterLab's culler
+   * spares busy kernels by default). Re-armed by every leave, cancelled by every join.
+   */
+  setIdleShutdown(ms: number | null): void {
+    this.idleShutdownMs = ms;
+    this.armIdleShutdown();
+  }
+
+  private cancelIdleShutdown(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.idleShutdownAt = null;
+  }
+
+  private armIdleShutdown(): void {
+    this.cancelIdleShutdown();
+    const ms = this.idleShutdownMs;
+    const live = this.data.kernel.status !== "not-started" && this.data.kernel.status !== "dead";
+    if (ms === null || this.closed || this.clients.size > 0 || !live) return;
+    this.idleShutdownAt = this.now() + ms;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      this.idleShutdownAt = null;
+      if (this.closed || this.clients.size > 0) return;
+      if (this.data.running) return this.armIdleShutdown();
+      this.serverOp("shutdown-kernel", {
+        reason: `shut down after ${idleText(ms)} with no window open`,
+      });
+    }, ms);
+    this.idleTimer.unref?.();
   }
 
   join(client: SessionClient, requestId?: string): void {
     this.clients.set(client.id, client);
+    this.cancelIdleShutdown();
     const msg: ServerMessage = { type: "joined", sessionId: this.id, snapshot: this.data };
     if (requestId !== undefined) msg.requestId = requestId;
     client.send(JSON.stringify(msg));
@@ -301,7 +355,8 @@ export class Session {
   }
 
   leave(clientId: string): void {
-    this.clients.delete(clientId);
+    if (!this.clients.delete(clientId)) return;
+    if (this.clients.size === 0) this.armIdleShutdown();
     if (this.cursors.delete(clientId))
       this.broadcast({
         type: "cursor",
@@ -380,6 +435,9 @@ export class Session {
         this.journalEdit(this.data, next, r.data);
         this.data = r.data;
         this.broadcastText(text);
+        // A kernel started or finished while nobody has the notebook open: (re)arm the timer.
+        if (next.type === "kernel-status" && this.clients.size === 0 && !this.idleTimer)
+          this.armIdleShutdown();
         for (const action of r.actions) {
           try {
             this.perform(action);
@@ -440,6 +498,10 @@ export class Session {
       case "restart-kernel":
         if (this.kernel)
           void this.kernel.restart().catch((e) => this.log(`restart failed: ${String(e)}`));
+        return;
+      case "stop-kernel":
+        this.cancelIdleShutdown();
+        if (this.kernel) void this.kernel.stop().catch((e) => this.log(`stop failed: ${String(e)}`));
         return;
       case "schedule-autosave":
         this.scheduleAutosave();
@@ -834,6 +896,7 @@ export class Session {
     await this.autosave().catch((e) => this.log(`final save failed: ${String(e)}`));
     await this.saveChain;
     this.closed = true;
+    this.cancelIdleShutdown();
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
     if (this.autoEvaluateTimer) clearTimeout(this.autoEvaluateTimer);
     if (this.watchTimer) clearTimeout(this.watchTimer);
@@ -843,6 +906,15 @@ export class Session {
     this.kernel = null;
     this.clients.clear();
   }
+}
+
+/** "40 s", "5 minutes", "2 hours" */
+function idleText(ms: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+  if (ms < 60_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
+  const min = Math.round(ms / 60_000);
+  if (min < 120 || min % 60 !== 0) return plural(min, "minute");
+  return plural(min / 60, "hour");
 }
 
 /** The table output with this id, in any cell (also inside frames). */

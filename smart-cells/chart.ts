@@ -7,6 +7,7 @@
 import { FIELD_TYPES, type BindingInfo, type FieldType } from "../core/bindings.ts";
 import { isRecord } from "../core/fields.ts";
 import {
+  arr,
   blank,
   call,
   exprStmt,
@@ -55,6 +56,11 @@ export interface Channel {
 
 export interface ChartLayer {
   data: string | null;
+  /**
+   * Names of the columns when `data` is a 2-D tensor (comma-separated, one per column); null when
+   * `data` is an array of records. The code turns the tensor into records with these names.
+   */
+  columns: string | null;
   mark: (typeof MARKS)[number];
   x: Channel;
   y: Channel;
@@ -97,6 +103,7 @@ const schema: Schema = {
         type: "object",
         fields: {
           data: { type: "string", identifier: true, nullable: true },
+          columns: { type: "string", nullable: true, maxLength: 10_000 },
           mark: { type: "string", enum: MARKS, default: "point" },
           ...Object.fromEntries(CHANNELS.map((c) => [c, channelSchema])),
         },
@@ -122,15 +129,51 @@ function recordsOf(
   return b && b.kind === "records" ? b : null;
 }
 
+/** A 2-D tensor binding a chart can draw (rows × at most MAX_TENSOR_COLUMNS columns). */
+function tableTensorOf(
+  scan: ScanContext,
+  name: string | null,
+): Extract<BindingInfo, { kind: "tensor" }> | null {
+  if (name === null) return null;
+  const b = scan.bindings.find((x) => x.name === name && x.kind === "tensor");
+  return b && b.kind === "tensor" && isTable(b) ? b : null;
+}
+
+export const MAX_TENSOR_COLUMNS = 100;
+const isTable = (b: Extract<BindingInfo, { kind: "tensor" }>) =>
+  b.shape.length === 2 && b.shape[1]! >= 1 && b.shape[1]! <= MAX_TENSOR_COLUMNS;
+
+/** The column names of a tensor layer, in order ("a, b" → ["a", "b"]). */
+export function columnNames(columns: string): string[] {
+  return columns.split(",").map((c) => c.trim());
+}
+
+/** The fields a layer's channels can use: a records binding's, or a tensor's named columns (numbers). */
+function fieldsOf(
+  scan: ScanContext,
+  layer: Pick<ChartLayer, "data" | "columns">,
+): Array<{ name: string; type: FieldType }> {
+  if (layer.columns !== null)
+    return columnNames(layer.columns)
+      .filter((c) => c !== "")
+      .map((name) => ({ name, type: "quantitative" as const }));
+  return recordsOf(scan, layer.data)?.fields ?? [];
+}
+
 /** A layer over `data` with its first two fields on x and y (Livebook's first choice). */
 function layerFor(scan: ScanContext, data: string | null): ChartLayer {
-  const fields = recordsOf(scan, data)?.fields ?? [];
+  const tensor = tableTensorOf(scan, data);
+  const columns = tensor
+    ? Array.from({ length: tensor.shape[1]! }, (_, i) => `c${i}`).join(", ")
+    : null;
+  const fields = fieldsOf(scan, { data, columns });
   const pick = (i: number): Channel => {
     const f = fields[Math.min(i, fields.length - 1)];
     return f ? { ...emptyChannel(), field: f.name, type: f.type } : emptyChannel();
   };
   return {
     data,
+    columns,
     mark: "point",
     x: pick(0),
     y: pick(1),
@@ -141,7 +184,9 @@ function layerFor(scan: ScanContext, data: string | null): ChartLayer {
 }
 
 function defaultAttrs(scan: ScanContext): ChartAttrs {
-  const first = scan.bindings.find((b) => b.kind === "records");
+  const first =
+    scan.bindings.find((b) => b.kind === "records") ??
+    scan.bindings.find((b) => b.kind === "tensor" && isTable(b));
   return {
     version: 1,
     title: null,
@@ -155,6 +200,7 @@ function onChange(
   attrs: ChartAttrs,
   path: readonly (string | number)[],
   scan: ScanContext,
+  previous: ChartAttrs,
 ): ChartAttrs {
   const [root, index, channel, key] = path;
   if (root !== "layers" || typeof index !== "number") return attrs;
@@ -163,13 +209,37 @@ function onChange(
   if (!layer) return attrs;
   if (channel === "data") {
     layers[index] = { ...layerFor(scan, layer.data), mark: layer.mark };
+  } else if (channel === "columns") {
+    // Renamed columns: channels keep their column (by position) under its new name.
+    const before = previous.layers[index]?.columns ?? null;
+    const old = before === null ? [] : columnNames(before);
+    // Emptied: the tensor's columns take their default names again.
+    const tensor = tableTensorOf(scan, layer.data);
+    const columns =
+      layer.columns === null && tensor && before !== null
+        ? Array.from({ length: tensor.shape[1]! }, (_, i) => `c${i}`).join(", ")
+        : layer.columns;
+    const now = columns === null ? [] : columnNames(columns);
+    const rename = (ch: Channel): Channel => {
+      const i = ch.field === null ? -1 : old.indexOf(ch.field);
+      return i >= 0 && now[i] ? { ...ch, field: now[i]! } : ch;
+    };
+    layers[index] = {
+      ...layer,
+      columns,
+      x: rename(layer.x),
+      y: rename(layer.y),
+      theta: rename(layer.theta),
+      color: rename(layer.color),
+      size: rename(layer.size),
+    };
   } else if (
     key === "field" &&
     typeof channel === "string" &&
     CHANNELS.includes(channel as ChannelName)
   ) {
     const ch = layer[channel as ChannelName];
-    const field = recordsOf(scan, layer.data)?.fields.find((f) => f.name === ch.field);
+    const field = fieldsOf(scan, layer).find((f) => f.name === ch.field);
     const next: Channel =
       ch.field === COUNT_FIELD
         ? { ...ch, type: null, aggregate: null, bin: false }
@@ -213,10 +283,20 @@ const usable = (l: ChartLayer): boolean => l.data !== null && encodingOf(l) !== 
 function toSource(attrs: ChartAttrs): string[] {
   const layers = attrs.layers.filter(usable);
   if (layers.length === 0) return [];
-  const shared = layers.every((l) => l.data === layers[0]!.data) ? layers[0]!.data : null;
-  const data = (name: string | null) => (name === null ? undefined : obj({ values: id(name) }));
+  const sameData = (a: ChartLayer, b: ChartLayer) => a.data === b.data && a.columns === b.columns;
+  const shared = layers.every((l) => sameData(l, layers[0]!)) ? layers[0]! : null;
+  // A tensor's rows become records named by its columns (Vega-Lite draws records).
+  const data = (l: ChartLayer | null) =>
+    l === null || l.data === null
+      ? undefined
+      : obj({
+          values:
+            l.columns === null
+              ? id(l.data)
+              : call("datasets.tensorToRecords", id(l.data), arr(columnNames(l.columns).map(lit))),
+        });
   const body = (l: ChartLayer): Array<[string, Expr | undefined]> => [
-    ["data", shared === null ? data(l.data) : undefined],
+    ["data", shared === null ? data(l) : undefined],
     ["mark", lit(l.mark)],
     ["encoding", encodingOf(l)],
   ];
@@ -233,7 +313,10 @@ function toSource(attrs: ChartAttrs): string[] {
       : obj([...head, ["layer", { t: "arr", items: layers.map((l) => obj(body(l))) }]]);
   return [
     printStatements([
-      importStmt(["display"], "tsnb"),
+      importStmt(
+        layers.some((l) => l.columns !== null) ? ["datasets", "display"] : ["display"],
+        "tsnb",
+      ),
       blank,
       exprStmt(call("display.vegaLite", spec)),
     ]),
@@ -277,17 +360,18 @@ function migrate0(a: Record<string, unknown>): Record<string, unknown> {
 // ---- form ----
 
 function dataOptions(ctx: FieldContext<ChartAttrs>): Option[] {
-  return ctx.scan.bindings
-    .filter((b) => b.kind === "records")
-    .map((b) => ({
-      value: b.name,
-      label: b.kind === "records" ? `${b.name} (${b.rows} rows)` : b.name,
-    }));
+  const out: Option[] = [];
+  for (const b of ctx.scan.bindings) {
+    if (b.kind === "records") out.push({ value: b.name, label: `${b.name} (${b.rows} rows)` });
+    else if (b.kind === "tensor" && isTable(b))
+      out.push({ value: b.name, label: `${b.name} (tensor ${b.dtype} [${b.shape.join(", ")}])` });
+  }
+  return out;
 }
 
 function fieldOptions(ctx: FieldContext<ChartAttrs>): Option[] {
-  const data = (ctx.item?.["data"] as string | null) ?? null;
-  const fields = recordsOf(ctx.scan, data)?.fields ?? [];
+  const item = (ctx.item ?? {}) as Partial<ChartLayer>;
+  const fields = fieldsOf(ctx.scan, { data: item.data ?? null, columns: item.columns ?? null });
   return [
     ...fields.map((f) => ({ value: f.name, label: `${f.name} (${f.type})` })),
     { value: COUNT_FIELD, label: "Count of records" },
@@ -371,6 +455,14 @@ const form: FormField<ChartAttrs>[] = [
           },
           { type: "select", key: "mark", label: "Mark", options: asOptions(MARKS) },
         ],
+      },
+      {
+        type: "text",
+        key: "columns",
+        label: "Column names",
+        placeholder: "one name per column, separated by commas",
+        help: "The tensor's columns, in order, as the chart's fields (comma-separated)",
+        showIf: (c) => (c.item?.["columns"] ?? null) !== null,
       },
       channelRow("x", "X", (c) => mark(c) !== "arc"),
       channelRow("y", "Y", (c) => mark(c) !== "arc"),

@@ -157,7 +157,7 @@ export function editAttrs(
   scan: ScanContext,
 ): Attrs {
   const next = setIn(attrs, path, value) as Attrs;
-  return def.onChange ? def.onChange(next, path, scan) : next;
+  return def.onChange ? def.onChange(next, path, scan, attrs) : next;
 }
 
 /**

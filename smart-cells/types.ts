@@ -105,7 +105,7 @@ export interface SmartCellDefinition<A extends Attrs = Attrs> {
   /** The attrs of a new cell, drawn from the scan (Livebook: the first data binding and its first fields). */
   defaultAttrs(scan: ScanContext): A;
   /** After the user changed the attr at `path`: attrs that follow from it (a new data binding picks its fields). */
-  onChange?(attrs: A, path: readonly (string | number)[], scan: ScanContext): A;
+  onChange?(attrs: A, path: readonly (string | number)[], scan: ScanContext, previous: A): A;
   /** The generated code, one string per chunk (pure, deterministic); [] when the form is not filled in enough. */
   toSource(attrs: A): string[];
   form: readonly FormField<A>[];

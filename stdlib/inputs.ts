@@ -511,6 +511,8 @@ export const control = {
     events: Array<"keydown" | "keyup"> = ["keydown"],
     opts: { label?: string } = {},
   ): Control<KeyEvent> {
+    if (!Array.isArray(events) || events.length === 0)
+      fail("control.keyboard", 'needs at least one event: control.keyboard(["keydown"])');
     for (const e of events)
       if (e !== "keydown" && e !== "keyup")
         fail("control.keyboard", `unknown event ${JSON.stringify(e)} (keydown, keyup)`);

@@ -64,12 +64,18 @@ function fail(msg: string): never {
 
 const desc = (t: Tensor): string => `${t.dtype}[${t.shape.join(",")}]`;
 
+const parsedRanges = new Map<string, Range>();
+
 function parseRange(op: string, s: string): Range {
+  const hit = parsedRanges.get(s);
+  if (hit) return hit;
   const m = /^\s*(-?\d+)?\s*:\s*(-?\d+)?\s*(?::\s*(-?\d+)?\s*)?$/.exec(s);
   if (!m) fail(`${op}: cannot read index "${s}" (expected "start:stop:step", ":" or "...")`);
   const num = (v: string | undefined): number | undefined =>
     v === undefined ? undefined : Number(v);
-  return { start: num(m[1]), stop: num(m[2]), step: num(m[3]) };
+  const r = { start: num(m[1]), stop: num(m[2]), step: num(m[3]) };
+  if (parsedRanges.size < 1024) parsedRanges.set(s, r);
+  return r;
 }
 
 /** Python's slice.indices: normalised start, step and element count for an axis of size n. */
@@ -79,9 +85,12 @@ function rangeIndices(
   n: number,
 ): { start: number; step: number; count: number } {
   const step = r.step ?? 1;
-  for (const [k, v] of Object.entries({ start: r.start, stop: r.stop, step: r.step }))
-    if (v !== undefined && v !== null && !Number.isInteger(v))
-      fail(`${op}: range ${k} must be an integer, got ${String(v)}`);
+  const bad = (v: number | undefined): boolean =>
+    v !== undefined && v !== null && !Number.isInteger(v);
+  if (bad(r.start) || bad(r.stop) || bad(r.step))
+    fail(
+      `${op}: range bounds and step must be integers, got ${JSON.stringify({ start: r.start, stop: r.stop, step: r.step })}`,
+    );
   if (step === 0) fail(`${op}: range step cannot be zero`);
   const norm = (v: number | undefined, dflt: number, lo: number, hi: number): number => {
     if (v === undefined || v === null) return dflt;
@@ -354,7 +363,8 @@ function positionsInJs(op: string, t: Tensor, entries: readonly Entry[]): Tensor
     st *= t.shape[i]!;
   }
   const shape: number[] = [];
-  let acc = new Int32Array([0]);
+  // per input axis: the selected positions times the axis's stride
+  const lists: Int32Array[] = [];
   let axis = 0;
   for (const e of entries) {
     if (e.kind === "new") {
@@ -362,40 +372,61 @@ function positionsInJs(op: string, t: Tensor, entries: readonly Entry[]): Tensor
       continue;
     }
     const n = t.shape[axis]!;
-    let list: ArrayLike<number>;
+    const st = strides[axis]!;
+    let l: Int32Array;
     if (e.kind === "int") {
       const k = e.value < 0 ? e.value + n : e.value;
       if (k < 0 || k >= n)
         fail(
           `${op}: index ${e.value} is out of bounds for axis ${axis} with size ${n} (${desc(t)})`,
         );
-      list = [k];
+      l = Int32Array.of(k * st);
     } else if (e.kind === "range") {
       const r = rangeIndices(op, e.range, n);
-      const l = new Int32Array(r.count);
-      for (let i = 0; i < r.count; i++) l[i] = r.start + i * r.step;
-      list = l;
+      l = new Int32Array(r.count);
+      for (let i = 0; i < r.count; i++) l[i] = (r.start + i * r.step) * st;
       shape.push(r.count);
     } else if (e.kind === "array") {
       checkBounds(op, e.idx, n, axis, t);
       const v = e.idx.dataSync();
-      const l = new Int32Array(v.length);
+      l = new Int32Array(v.length);
       for (let i = 0; i < v.length; i++) {
         const k = Number(v[i]);
-        l[i] = k < 0 ? k + n : k;
+        l[i] = (k < 0 ? k + n : k) * st;
       }
-      list = l;
       shape.push(...e.idx.shape);
     } else return null;
-    const st = strides[axis]!;
-    const next = new Int32Array(acc.length * list.length);
-    let w = 0;
-    for (let i = 0; i < acc.length; i++) {
-      const base = acc[i]!;
-      for (let j = 0; j < list.length; j++) next[w++] = base + list[j]! * st;
-    }
-    acc = next;
+    lists.push(l);
     axis++;
+  }
+  let total = 1;
+  for (const l of lists) total *= l.length;
+  const acc = new Int32Array(total);
+  if (total > 0) {
+    // row-major product of the lists: an odometer over all but the last, an inner loop over the last
+    const last = lists[lists.length - 1] ?? Int32Array.of(0);
+    const outer = lists.slice(0, -1);
+    const digit = new Array<number>(outer.length).fill(0);
+    let base = 0;
+    for (const l of outer) base += l[0]!;
+    let w = 0;
+    for (;;) {
+      for (let j = 0; j < last.length; j++) acc[w++] = base + last[j]!;
+      let d = outer.length - 1;
+      while (d >= 0) {
+        const l = outer[d]!;
+        base -= l[digit[d]!]!;
+        digit[d]!++;
+        if (digit[d]! < l.length) {
+          base += l[digit[d]!]!;
+          break;
+        }
+        digit[d] = 0;
+        base += l[0]!;
+        d--;
+      }
+      if (d < 0) break;
+    }
   }
   return fromTyped("i32", acc, shape);
 }

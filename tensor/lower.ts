@@ -100,7 +100,7 @@ export type Prim =
  * vary from call to call (a moving slice window, a batch-sized broadcast) reuse one session.
  */
 export const EAGER_PARAMS: Partial<Record<Prim, readonly string[]>> = {
-  slice: ["starts", "ends", "steps"],
+  slice: ["starts", "ends"],
   pad: ["pads"],
   expand: ["shape"],
 };
@@ -302,7 +302,7 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
       b.param("starts", axesAttr(a, "starts"), "starts"),
       b.param("ends", axesAttr(a, "ends"), "ends"),
       b.ints(axesAttr(a, "axes")),
-      b.param("steps", axesAttr(a, "steps"), "plain"),
+      b.ints(axesAttr(a, "steps")),
     ]),
   pad: (b, ins, dts, a) =>
     b.add(

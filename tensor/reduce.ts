@@ -9,7 +9,7 @@
  * as NumPy's default "linear" method. unique, bincount and histogram have value-dependent sizes and
  * run eagerly (bincount and histogram also under jit when the length/range is given).
  */
-import { type DType, allocate, isFloat } from "./dtype.ts";
+import { type DType, allocate, isFloat, promote } from "./dtype.ts";
 import * as o from "./ops.ts";
 import { type ReduceArg, type Tensor, TensorError, type TensorLike, emit } from "./tensor.ts";
 
@@ -362,4 +362,25 @@ export function histogram(
     .at(o.clip(b, 0, bins - 1))
     .add(wv);
   return { counts, edges };
+}
+
+/**
+ * Indices where `values` would be inserted into the sorted 1-D `sorted` to keep it sorted (NumPy
+ * searchsorted): `side: "left"` (default) gives the first such index, `"right"` the last. i64,
+ * values' shape. Computed by comparing every value with every element (O(n·m), fine for bins and
+ * lookup tables; differentiable nowhere, like NumPy's).
+ */
+export function searchsorted(
+  sorted: TensorLike,
+  values: TensorLike,
+  opts: { side?: "left" | "right" } = {},
+): Tensor {
+  const s = asT(sorted);
+  if (s.rank !== 1) fail(`searchsorted: the sorted tensor must be 1-D, got ${desc(s)}`);
+  const v = asT(values);
+  const d = promote(s.dtype, v.dtype);
+  const sv = o.cast(s, d);
+  const vv = o.expandDims(o.cast(v, d), -1);
+  const before = opts.side === "right" ? o.lessEqual(sv, vv) : o.less(sv, vv);
+  return o.cast(o.sum(before, -1), "i64");
 }

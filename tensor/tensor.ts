@@ -28,6 +28,9 @@ import {
 } from "./runtime.ts";
 import * as ops from "./ops.ts";
 import * as indexing from "./indexing.ts";
+import * as shapeOps from "./shape.ts";
+import * as reduceOps from "./reduce.ts";
+import * as linalg from "./linalg.ts";
 
 /** Errors raised by tsnb/nx: the message names the op, the shapes and the dtypes involved. */
 export class TensorError extends Error {
@@ -480,6 +483,60 @@ export class Tensor {
   at(...specs: indexing.Index[]): indexing.IndexUpdater {
     return indexing.at(this, ...specs);
   }
+  tile(reps: number | readonly number[]): Tensor {
+    return shapeOps.tile(this, reps);
+  }
+  repeat(repeats: number | readonly number[], opts?: number | { axis?: number }): Tensor {
+    return shapeOps.repeat(this, repeats, opts);
+  }
+  split(sections: number | readonly number[], opts?: number | { axis?: number }): Tensor[] {
+    return shapeOps.split(this, sections, opts);
+  }
+  roll(
+    shift: number | readonly number[],
+    opts?: number | readonly number[] | { axis?: number | readonly number[] },
+  ): Tensor {
+    return shapeOps.roll(this, shift, opts);
+  }
+  moveAxis(source: number | readonly number[], destination: number | readonly number[]): Tensor {
+    return shapeOps.moveAxis(this, source, destination);
+  }
+  swapAxes(axis1: number, axis2: number): Tensor {
+    return shapeOps.swapAxes(this, axis1, axis2);
+  }
+  tril(k?: number): Tensor {
+    return shapeOps.tril(this, k);
+  }
+  triu(k?: number): Tensor {
+    return shapeOps.triu(this, k);
+  }
+  diagonal(opts?: { offset?: number; axis1?: number; axis2?: number }): Tensor {
+    return shapeOps.diagonal(this, opts);
+  }
+  trace(opts?: { offset?: number; axis1?: number; axis2?: number }): Tensor {
+    return shapeOps.trace(this, opts);
+  }
+  prod(opts?: ReduceArg): Tensor {
+    return reduceOps.prod(this, opts);
+  }
+  cumprod(opts?: number | { axis?: number; reverse?: boolean }): Tensor {
+    return reduceOps.cumprod(this, opts);
+  }
+  cummax(opts?: number | { axis?: number; reverse?: boolean }): Tensor {
+    return reduceOps.cummax(this, opts);
+  }
+  cummin(opts?: number | { axis?: number; reverse?: boolean }): Tensor {
+    return reduceOps.cummin(this, opts);
+  }
+  median(opts?: number | reduceOps.QuantileOptions): Tensor {
+    return reduceOps.median(this, opts);
+  }
+  quantile(q: number | readonly number[], opts?: number | reduceOps.QuantileOptions): Tensor {
+    return reduceOps.quantile(this, q, opts);
+  }
+  norm(opts?: linalg.NormOptions): Tensor {
+    return linalg.norm(this, opts);
+  }
   pad(
     widths: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>,
     value?: number,
@@ -589,16 +646,8 @@ function runEager(
   const feeds: Record<string, ort.Tensor> = {};
   for (let i = 0; i < inputs.length; i++) feeds[INPUT_NAMES[i] ?? `x${i}`] = inputs[i]!._ort!;
   const params = EAGER_PARAMS[op];
-  if (params) {
-    for (const name of params) {
-      const v = attrs[name] as number[];
-      feeds[`p_${name}`] = new ort.Tensor(
-        "int64",
-        BigInt64Array.from(v, (x) => BigInt(x)),
-        [v.length],
-      );
-    }
-  }
+  if (params)
+    for (const name of params) feeds[`p_${name}`] = paramTensor(key, name, attrs[name] as number[]);
   let out: ort.Tensor;
   try {
     out = session.run(feeds)["y"]!;
@@ -612,6 +661,23 @@ function runEager(
 }
 
 const INPUT_NAMES = ["x0", "x1", "x2", "x3"];
+
+/** The last int64 parameter tensor fed to each eager session, reused while its values repeat. */
+const lastParams = new Map<string, { values: number[]; tensor: ort.Tensor }>();
+
+function paramTensor(key: string, name: string, values: number[]): ort.Tensor {
+  const k = key + "#" + name;
+  const last = lastParams.get(k);
+  if (last && last.values.length === values.length && last.values.every((v, i) => v === values[i]))
+    return last.tensor;
+  const tensor = new ort.Tensor(
+    "int64",
+    BigInt64Array.from(values, (x) => BigInt(x)),
+    [values.length],
+  );
+  lastParams.set(k, { values: values.slice(), tensor });
+  return tensor;
+}
 
 function compileSingleOp(
   op: Prim,

@@ -164,12 +164,31 @@ export interface SessionData {
    * `auto-evaluate` the server applies (one per debounce window, however many changes).
    */
   autoPending: string[];
+  /** Deleted cells that can be restored (`restore-cell`), newest first. Cells with no source are not kept. */
+  bin: BinEntry[];
   /**
    * Set when the notebook was read from another format (a Jupyter notebook): the file it came
    * from and what of it did not come across as it was (the importer's warnings).
    */
   importedFrom?: ImportedFrom;
 }
+
+/**
+ * A deleted cell kept in the session's bin (Livebook's bin: session state, never saved, gone
+ * when the session closes) so that it can be restored. Newest first, at most `MAX_BIN_ENTRIES`.
+ */
+export interface BinEntry {
+  /** The cell as it was when deleted (its outputs are not kept). */
+  cell: Cell;
+  sectionId: string;
+  sectionTitle: string;
+  /** Its index in the section when deleted. */
+  index: number;
+  deletedAt: number;
+}
+
+/** The bin keeps the newest deleted cells, up to this many. */
+export const MAX_BIN_ENTRIES = 200;
 
 export interface ImportedFrom {
   /** Display path of the file read (e.g. `analysis.ipynb`). */
@@ -249,6 +268,7 @@ export function createSessionData(
     controls: {},
     inputChanges: 0,
     autoPending: [],
+    bin: [],
     ...(init.importedFrom ? { importedFrom: init.importedFrom } : {}),
   };
 }
@@ -366,8 +386,11 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       if (data.notebook.sections.length === 1) return "cannot delete the only section";
       let next = data;
       const actions: Action[] = [];
-      for (const cell of data.notebook.sections[si]!.cells)
-        next = forgetCell(next, cell.id, actions);
+      const section = data.notebook.sections[si]!;
+      // Binned last cell first, so the section's first cell ends up newest (restored first).
+      for (let i = section.cells.length - 1; i >= 0; i--)
+        next = toBin(next, section.cells[i]!, section, i, op.at);
+      for (const cell of section.cells) next = forgetCell(next, cell.id, actions);
       const sections = next.notebook.sections.filter((s) => s.id !== op.sectionId);
       return doc(withSections(next, sections), actions);
     }
@@ -417,7 +440,14 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       const found = findCell(data.notebook, op.cellId);
       if (!found) return `unknown cell ${op.cellId}`;
       const actions: Action[] = [];
-      const next = forgetCell(data, op.cellId, actions);
+      const binned = toBin(
+        data,
+        found.cell,
+        data.notebook.sections[found.sectionIndex]!,
+        found.cellIndex,
+        op.at,
+      );
+      const next = forgetCell(binned, op.cellId, actions);
       const section = next.notebook.sections[found.sectionIndex]!;
       const cells = section.cells.filter((c) => c.id !== op.cellId);
       return doc(withSection(next, found.sectionIndex, { ...section, cells }), actions);
@@ -508,6 +538,36 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       next = abortRunning(next, "the kernel was restarted");
       next = { ...next, cells: mapCells(next.cells, bindingsLost) };
       return session(next, [{ type: "restart-kernel" }]);
+    }
+    case "shutdown-kernel": {
+      const reason = op.reason ?? "the kernel was shut down";
+      let next = clearQueue(data, { type: "idle" });
+      next = abortRunning(next, reason);
+      next = { ...next, cells: mapCells(next.cells, bindingsLost) };
+      next = { ...next, kernel: { status: "not-started", reason } };
+      const live = data.kernel.status !== "not-started" && data.kernel.status !== "dead";
+      return session(next, live || data.running ? [{ type: "stop-kernel" }] : []);
+    }
+    case "restore-cell": {
+      const entry = data.bin.find((e) => e.cell.id === op.cellId);
+      if (!entry) return `cell ${op.cellId} is not in the bin`;
+      if (data.cells[op.cellId]) return `cell id ${op.cellId} already exists`;
+      const sections = data.notebook.sections;
+      let si = sections.findIndex((s) => s.id === entry.sectionId);
+      if (si < 0) si = sections.length - 1;
+      const section = sections[si]!;
+      const index =
+        section.id === entry.sectionId
+          ? Math.min(entry.index, section.cells.length)
+          : section.cells.length;
+      const cells = section.cells.slice();
+      cells.splice(index, 0, entry.cell);
+      const next = withSection(data, si, { ...section, cells });
+      return doc({
+        ...next,
+        cells: withEntry(data.cells, entry.cell.id, newCellState(entry.cell)),
+        bin: data.bin.filter((e) => e !== entry),
+      });
     }
     case "clear-outputs": {
       if (op.cellId !== undefined) {
@@ -617,6 +677,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
           lastSavedAt: op.at,
           nextEvaluationId: data.nextEvaluationId,
           evaluationCount: data.evaluationCount,
+          bin: data.bin,
         },
         actions,
       );
@@ -916,6 +977,28 @@ function syncKernelBusy(data: SessionData): SessionData {
 }
 
 /** Remove a cell's session state, cancelling its evaluation. */
+/** Keep a deleted cell in the bin (without its outputs); an empty cell is not worth keeping. */
+function toBin(
+  data: SessionData,
+  cell: Cell,
+  section: Section,
+  index: number,
+  at: number,
+): SessionData {
+  if (cell.source.trim() === "") return data;
+  const kept: Cell = cell.type === "markdown" ? cell : { ...cell };
+  if (kept.type !== "markdown") delete kept.outputs;
+  const entry: BinEntry = {
+    cell: kept,
+    sectionId: section.id,
+    sectionTitle: section.title,
+    index,
+    deletedAt: at,
+  };
+  const bin = [entry, ...data.bin.filter((e) => e.cell.id !== cell.id)].slice(0, MAX_BIN_ENTRIES);
+  return { ...data, bin };
+}
+
 function forgetCell(data: SessionData, cellId: string, actions: Action[]): SessionData {
   let next = data;
   if (next.running?.cellId === cellId) {

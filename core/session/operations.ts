@@ -181,6 +181,25 @@ export interface RestartKernelOp extends OperationBase {
   type: "restart-kernel";
 }
 
+/**
+ * Shut the kernel down (its memory is freed; the next evaluation starts a fresh one): as a
+ * restart, but nothing is started. The server applies it too (clientId "server") when nobody
+ * has had the notebook open for the idle timeout, with `reason` saying so.
+ */
+export interface ShutdownKernelOp extends OperationBase {
+  type: "shutdown-kernel";
+  reason?: string;
+}
+
+/**
+ * Put a deleted cell back from the session's bin (Livebook's bin): into its section at its old
+ * place (clamped), or at the end of the last section when that section is gone.
+ */
+export interface RestoreCellOp extends OperationBase {
+  type: "restore-cell";
+  cellId: string;
+}
+
 /** Clear the outputs of one cell, or of every cell when `cellId` is omitted. */
 export interface ClearOutputsOp extends OperationBase {
   type: "clear-outputs";
@@ -335,6 +354,8 @@ export type ClientOperation =
   | EvaluateAllOp
   | InterruptOp
   | RestartKernelOp
+  | ShutdownKernelOp
+  | RestoreCellOp
   | ClearOutputsOp
   | SetInputValueOp
   | ControlEventOp;
@@ -370,6 +391,8 @@ export type Action =
   | { type: "interrupt-kernel" }
   /** Stop the kernel process and start a fresh one (lazily, on the next evaluation). */
   | { type: "restart-kernel" }
+  /** Stop the kernel process; the next evaluation starts one. */
+  | { type: "stop-kernel" }
   /** The document changed: save it (debounced) — to its file, or to the app data folder when it has none. */
   | { type: "schedule-autosave" }
   /** Tell the kernel an input's new value. */
@@ -398,6 +421,8 @@ export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperati
   "evaluate-all",
   "interrupt",
   "restart-kernel",
+  "shutdown-kernel",
+  "restore-cell",
   "clear-outputs",
   "set-input-value",
   "control-event",
@@ -471,6 +496,7 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       return str("cellId");
     case "delete-cell":
     case "evaluate-cell":
+    case "restore-cell":
       return str("cellId");
     case "set-cell-options":
       if (!isRecord(v["options"])) return "options must be an object";
@@ -486,6 +512,8 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
     case "interrupt":
     case "restart-kernel":
       return null;
+    case "shutdown-kernel":
+      return v["reason"] === undefined ? null : str("reason");
     case "clear-outputs":
       return v["cellId"] === undefined ? null : str("cellId");
     case "set-input-value":

@@ -5,6 +5,7 @@ import {
   applyOperation,
   applyOperations,
   createSessionData,
+  MAX_BIN_ENTRIES,
   MAX_OUTPUTS_PER_CELL,
   notebookForSave,
   type SessionData,
@@ -658,6 +659,117 @@ describe("applyOperation given interrupt", () => {
 
   test("with nothing running it asks nothing of the kernel", () => {
     assert.deepEqual(mustApply(createSessionData(notebook()), { type: "interrupt" }).actions, []);
+  });
+});
+
+describe("applyOperation given delete-cell / delete-section / restore-cell (the bin)", () => {
+  test("a deleted cell goes to the bin with its section and place, and is restored there with the same id", () => {
+    const { data } = build([{ type: "delete-cell", cellId: "b" }]);
+    assert.equal(data.bin.length, 1);
+    assert.deepEqual(
+      { ...data.bin[0]!, deletedAt: 0 },
+      {
+        cell: { type: "code", id: "b", source: "const y = x + 1" },
+        sectionId: "s1",
+        sectionTitle: "",
+        index: 2,
+        deletedAt: 0,
+      },
+    );
+    const r = mustApply(data, { type: "restore-cell", cellId: "b" });
+    assert.deepEqual(ids(r.data), [["m1", "a", "b"], ["c"]]);
+    assert.equal(r.data.bin.length, 0);
+    assert.equal(r.data.cells["b"]?.validity, "never-evaluated");
+    assert.ok(r.data.dirty, "restoring changes the document");
+  });
+
+  test("outputs are not kept; the cell is restored without them", () => {
+    let d = evaluate(createSessionData(notebook()), "a", ["x"], []);
+    d = mustApply(d, {
+      type: "delete-cell",
+      cellId: "a",
+    }).data;
+    assert.equal("outputs" in d.bin[0]!.cell, false);
+    d = mustApply(d, { type: "restore-cell", cellId: "a" }).data;
+    assert.deepEqual(d.cells["a"]?.outputs, []);
+  });
+
+  test("the place is clamped; a cell of a deleted section comes back at the end of the last section", () => {
+    let d = build([
+      { type: "delete-cell", cellId: "b" },
+      { type: "delete-cell", cellId: "a" },
+    ]).data;
+    d = mustApply(d, { type: "restore-cell", cellId: "b" }).data;
+    assert.deepEqual(ids(d), [["m1", "b"], ["c"]], "index 2 clamped to the end");
+    d = build([{ type: "delete-section", sectionId: "s2" }], d).data;
+    assert.deepEqual(
+      d.bin.map((e) => e.cell.id),
+      ["c", "a"],
+      "newest first",
+    );
+    d = build([{ type: "delete-section", sectionId: "s1" }], {
+      ...d,
+      notebook: {
+        ...d.notebook,
+        sections: [...d.notebook.sections, { id: "s3", title: "Three", cells: [] }],
+      },
+    }).data;
+    d = mustApply(d, { type: "restore-cell", cellId: "c" }).data;
+    assert.deepEqual(ids(d), [["c"]], "into the last section");
+  });
+
+  test("empty cells are not kept; restoring a cell not in the bin is refused", () => {
+    let d = build([
+      { type: "insert-cell", sectionId: "s1", index: 0, cellType: "code", cellId: "e" },
+      { type: "delete-cell", cellId: "e" },
+    ]).data;
+    assert.equal(d.bin.length, 0);
+    assert.equal(apply(d, { type: "restore-cell", cellId: "e" }).ok, false);
+    assert.equal(apply(d, { type: "restore-cell", cellId: "a" }).ok, false);
+  });
+
+  test("the bin keeps the newest MAX_BIN_ENTRIES", () => {
+    let d = createSessionData(notebook());
+    for (let i = 0; i < MAX_BIN_ENTRIES + 5; i++) {
+      d = build(
+        [
+          { type: "insert-cell", sectionId: "s2", index: 0, cellType: "code", cellId: `n${i}`, source: `${i}` },
+          { type: "delete-cell", cellId: `n${i}` },
+        ],
+        d,
+      ).data;
+    }
+    assert.equal(d.bin.length, MAX_BIN_ENTRIES);
+    assert.equal(d.bin[0]!.cell.id, `n${MAX_BIN_ENTRIES + 4}`);
+  });
+
+  test("a client may send restore-cell", () => {
+    assert.equal(validateClientOperation({ type: "restore-cell", cellId: "a" }, "c", 1).ok, true);
+    assert.equal(validateClientOperation({ type: "restore-cell" }, "c", 1).ok, false);
+  });
+});
+
+describe("applyOperation given shutdown-kernel", () => {
+  test("like a restart, but the kernel is stopped and not started again, with the reason", () => {
+    let d = evaluate(createSessionData(notebook()), "a", ["x"], []);
+    d = mustApply(d, { type: "kernel-status", clientId: "kernel", status: "idle" }).data;
+    d = build([{ type: "evaluate-all" }], d).data;
+    const r = mustApply(d, { type: "shutdown-kernel", reason: "shut down after 5 minutes with no window open" });
+    assert.deepEqual(r.actions, [{ type: "stop-kernel" }]);
+    assert.equal(r.data.running, null);
+    assert.deepEqual(r.data.queue, []);
+    assert.deepEqual(r.data.kernel, {
+      status: "not-started",
+      reason: "shut down after 5 minutes with no window open",
+    });
+    assert.equal(r.data.cells["a"]?.validity, "stale");
+    assert.equal(r.data.cells["a"]?.status.type, "aborted");
+  });
+
+  test("with no kernel running there is nothing to stop", () => {
+    const r = mustApply(createSessionData(notebook()), { type: "shutdown-kernel" });
+    assert.deepEqual(r.actions, []);
+    assert.equal(r.data.kernel.reason, "the kernel was shut down");
   });
 });
 

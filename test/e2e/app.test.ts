@@ -86,7 +86,7 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
       () => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 4,
     );
     assert.equal(await cell(page, 2).getAttribute("data-cell-type"), "markdown");
-    await cell(page, 2).locator("textarea.markdown-editor:focus").waitFor();
+    await cell(page, 2).locator(".markdown-editor:focus-within").waitFor();
     await page.keyboard.type("## Notes from *the test*");
     await page.keyboard.press("Escape");
     await cell(page, 2).locator("h2").getByText("Notes from").waitFor();
@@ -142,6 +142,11 @@ describe("the app in Chromium", { skip: skip ?? false }, () => {
     await cell(page, 1).getByRole("button", { name: "Run cell" }).click();
     await output(page, 1).getByText("still alive").waitFor({ timeout: 20_000 });
     await page.getByRole("button", { name: "Restart kernel" }).click();
+    // A live kernel: the page asks first.
+    await page
+      .getByRole("dialog", { name: "Restart the kernel?" })
+      .getByRole("button", { name: "Restart" })
+      .click();
     await cell(page, 1).locator(".badge.stale").waitFor();
     await page.close();
   });

@@ -58,7 +58,7 @@ describe("the Learn section", { skip: skip ?? false }, () => {
     assert.ok(accuracy > 90, `test accuracy ${accuracy}%`);
     await page.screenshot({ path: join(shots, "classifier.png"), fullPage: true });
 
-    await page.getByRole("button", { name: "Files" }).click();
+    await page.getByRole("button", { name: "Start page" }).click();
     await list.waitFor();
     await list.getByRole("link", { name: "Train a classifier (your copy)" }).waitFor();
     await page.getByRole("list", { name: "Files" }).getByText("learn", { exact: true }).click();

@@ -121,6 +121,65 @@ describe("smart cells in Chromium", { skip: skip ?? false }, () => {
     assert.deepEqual(second.errors, []);
   });
 
+  test("a chart of a 2-D tensor: its columns named in the form, drawn; re-running the data re-runs the chart", async () => {
+    await h.writeNotebook(
+      "tensor-chart.tsnb",
+      notebookText("Tensor chart", [
+        'import * as nx from "tsnb/nx";\nconst points = nx.random.normal([200, 2], { seed: 3 });',
+      ]),
+    );
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "tensor-chart.tsnb");
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    await cell(page, 0)
+      .getByText(/Done in/)
+      .waitFor();
+    await cell(page, 0).getByRole("combobox", { name: "Insert smart cell" }).selectOption("chart");
+    const smart = cell(page, 1);
+    await smart.getByText("Smart cell · Chart").waitFor();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll("select")].some(
+        (s) => s.getAttribute("aria-label") === "Layer 1: Data" && s.value === "points",
+      ),
+    );
+    assert.match(
+      await smart
+        .getByRole("combobox", { name: "Layer 1: Data" })
+        .locator("option:checked")
+        .innerText(),
+      /points \(tensor f32 \[200, 2\]\)/,
+    );
+    const names = smart.getByRole("textbox", { name: "Layer 1: Column names" });
+    assert.equal(await names.inputValue(), "c0, c1");
+    await names.fill("height, weight");
+    await names.press("Enter");
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll("select")].some(
+        (s) => s.getAttribute("aria-label") === "Layer 1: X field" && s.value === "height",
+      ),
+    );
+    await smart.getByRole("button", { name: "Run cell" }).click();
+    await smart.locator(".outputs canvas, .outputs svg").first().waitFor();
+    await shot(page, "chart-tensor");
+    // The data cell runs again: the chart (reevaluate automatically by default) follows.
+    const runs = () =>
+      page.evaluate(() => {
+        const d = window.__tsnb?.data();
+        const c = d?.notebook.sections[0]?.cells[1];
+        return c ? (d?.cells[c.id]?.evaluationSeq ?? 0) : 0;
+      });
+    const before = await runs();
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    await page.waitForFunction((seq) => {
+      const d = window.__tsnb?.data();
+      const c = d?.notebook.sections[0]?.cells[1];
+      return (
+        c && (d?.cells[c.id]?.evaluationSeq ?? 0) > seq && d?.cells[c.id]?.status.type === "done"
+      );
+    }, before);
+    assert.deepEqual(errors, []);
+  });
+
   test("convert to code asks first, then leaves an ordinary code cell with the code", async () => {
     await h.writeNotebook(
       "convert.tsnb",

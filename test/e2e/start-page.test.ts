@@ -50,8 +50,8 @@ describe("the start page", { skip: skip ?? false }, () => {
     await page.waitForTimeout(500);
     assert.equal(await recovered.count(), 1, "the recovered notebook is still listed");
     await openFromBrowser(page, "plain.tsnb");
-    await page.getByRole("button", { name: "Files" }).click();
-    await page.getByRole("heading", { name: "Open notebooks" }).waitFor();
+    await page.getByRole("button", { name: "Start page" }).click();
+    await page.getByRole("heading", { name: /^Running sessions/ }).waitFor();
     await page.getByRole("button", { name: "Left unsaved" }).click();
     await cell(page, 0).locator(".code-area").getByText("recovered cell").waitFor();
     assert.deepEqual(errors, []);

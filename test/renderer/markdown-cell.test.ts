@@ -33,8 +33,13 @@ describe("Markdown cells", { skip: skip ?? false }, () => {
     test(`${key} in the Markdown editor renders the edit once, with no page error`, async () => {
       const cell = page.locator('[data-cell-id="m"]');
       await cell.locator(".markdown-body").dblclick();
-      const editor = cell.getByRole("textbox", { name: "Markdown source" });
-      await editor.fill(`# Edited with ${key}`);
+      // Monaco (Markdown highlighting) once loaded, a textarea before: typed the same way.
+      const editor = cell.locator(".markdown-editor");
+      await page.waitForFunction(
+        () => document.activeElement?.closest(".markdown-editor, textarea") != null,
+      );
+      await page.keyboard.press("ControlOrMeta+A");
+      await page.keyboard.type(`# Edited with ${key}`);
       await page.keyboard.press(key);
       await cell.getByRole("heading", { name: `Edited with ${key}` }).waitFor();
       assert.equal(await editor.count(), 0, "the editor is gone");

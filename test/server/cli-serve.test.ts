@@ -29,6 +29,10 @@ test("serve arguments: folder, --port, --host, --no-open; mistakes are explained
   assert.match(String(parseServeArgs(["--port"])), /needs a value/);
   assert.match(String(parseServeArgs(["--bogus"])), /unknown option/);
   assert.match(String(parseServeArgs(["a", "b"])), /only one folder/);
+  // npm packages allowed to run install scripts (kernel/npm.ts reads them from the environment).
+  const allowed = parseServeArgs(["--allow-scripts", "bufferutil", "--allow-scripts=esbuild"]);
+  assert.equal(typeof allowed === "object" && allowed.allowScripts, "bufferutil,esbuild");
+  assert.match(String(parseServeArgs(["--allow-scripts="])), /takes package names/);
 });
 
 test("tsnb serve prints the URL with its token on a line of its own, serves it, and Ctrl+C flushes the pending autosave", async () => {

@@ -20,6 +20,7 @@ const ch = (field: string | null, more: Record<string, unknown> = {}) => ({
 function layer(more: Partial<ChartLayer> = {}): ChartLayer {
   return {
     data: "data",
+    columns: null,
     mark: "bar",
     x: ch("a"),
     y: ch("b"),
@@ -287,5 +288,69 @@ describe("chart attrs", () => {
     );
     assert.match(bad({ ...attrs(), version: 7 }), /version 7, written by a newer tsnb/);
     assert.match(bad({ ...attrs(), colour: 1 }), /unknown key 'colour'/);
+  });
+
+  test("a 2-D tensor: offered as data, its columns named in the form and turned into records", async () => {
+    const scan: ScanContext = {
+      bindings: [
+        { name: "logits", kind: "tensor", dtype: "f32", shape: [10] },
+        { name: "iris", kind: "tensor", dtype: "f32", shape: [150, 4] },
+      ],
+    };
+    let a = chart.defaultAttrs(scan);
+    assert.equal(a.layers[0]!.data, "iris", "a 2-D tensor is data when no records binding is");
+    assert.equal(a.layers[0]!.columns, "c0, c1, c2, c3");
+    assert.equal(a.layers[0]!.x.field, "c0");
+    assert.equal(a.layers[0]!.y.type, "quantitative");
+    // Naming the columns renames the fields the channels use (by position).
+    a = editAttrs(
+      chart,
+      a,
+      ["layers", 0, "columns"],
+      "sepal_length, sepal_width, petal_length, petal_width",
+      scan,
+    ) as ChartAttrs;
+    assert.equal(a.layers[0]!.x.field, "sepal_length");
+    assert.equal(a.layers[0]!.y.field, "sepal_width");
+    a = editAttrs(chart, a, ["layers", 0, "color", "field"], "petal_width", scan) as ChartAttrs;
+    const src = source(a);
+    assert.equal(
+      src,
+      [
+        'import { datasets, display } from "tsnb";',
+        "",
+        "display.vegaLite({",
+        '  $schema: "https://vega.github.io/schema/vega-lite/v6.json",',
+        "  data: {",
+        "    values: datasets.tensorToRecords(iris, [",
+        '      "sepal_length",',
+        '      "sepal_width",',
+        '      "petal_length",',
+        '      "petal_width",',
+        "    ]),",
+        "  },",
+        '  mark: "point",',
+        "  encoding: {",
+        '    x: { field: "sepal_length", type: "quantitative" },',
+        '    y: { field: "sepal_width", type: "quantitative" },',
+        '    color: { field: "petal_width", type: "quantitative" },',
+        "  },",
+        "});",
+      ].join("\n"),
+    );
+    await assertPrettierStable(src);
+    // Emptied, the names come back as c0, c1, …; a 1-D tensor is not offered.
+    a = editAttrs(chart, a, ["layers", 0, "columns"], null, scan) as ChartAttrs;
+    assert.equal(a.layers[0]!.columns, "c0, c1, c2, c3");
+    assert.equal(a.layers[0]!.x.field, "c0");
+    const group = chart.form[0]!;
+    const row = group.type === "group" ? group.fields[0] : undefined;
+    assert.ok(row?.type === "row");
+    const dataField = row.fields[0]!;
+    assert.ok(dataField.type === "select" && typeof dataField.options === "function");
+    assert.deepEqual(
+      dataField.options({ attrs: a, item: { ...a.layers[0]! }, scan }).map((o) => o.label),
+      ["iris (tensor f32 [150, 4])"],
+    );
   });
 });

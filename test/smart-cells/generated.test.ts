@@ -56,6 +56,29 @@ export const NOTEBOOKS: Record<string, Spec[]> = {
       },
     },
   ],
+  "chart-tensor": [
+    {
+      code: 'import { datasets } from "tsnb";\nconst penguinRows = datasets.dropMissing(await datasets.penguins(), ["beak_length_mm", "body_mass_g"]);\nconst measures = datasets.recordsToTensor(penguinRows, ["beak_length_mm", "body_mass_g"]);',
+    },
+    {
+      kind: "chart",
+      attrs: {
+        version: 1,
+        title: null,
+        width: null,
+        height: null,
+        layers: [
+          {
+            data: "measures",
+            columns: "beak, mass",
+            mark: "point",
+            x: { field: "beak", type: "quantitative" },
+            y: { field: "mass", type: "quantitative", scale: "log" },
+          },
+        ],
+      },
+    },
+  ],
   train: [
     {
       kind: "train",

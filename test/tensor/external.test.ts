@@ -97,6 +97,30 @@ describe("Python Data Science Handbook, 02.07 Fancy Indexing, ported to nx", () 
   });
 });
 
+describe("Python Data Science Handbook, 02.07: binning data by hand", () => {
+  it("searchsorted + add.at (the notebook's hand-made histogram) and histogram match NumPy on the same data", () => {
+    // cell 23's recipe: bins = linspace(-5, 5, 20); i = searchsorted(bins, x); add.at(counts, i, 1)
+    const x = nx.random.normal([100], { seed: 42, dtype: "f64" });
+    const bins = nx.linspace(-5, 5, 20, { dtype: "f64" });
+    const i = nx.searchsorted(bins, x);
+    const counts = nx.zerosLike(bins).at(i).add(1);
+    const [ri, rc, rr, rh] = numpy([
+      { expr: "np.searchsorted(bins, x)", args: { bins, x } },
+      {
+        expr: "(lambda c: (np.add.at(c, np.searchsorted(bins, x), 1), c)[1])(np.zeros_like(bins))",
+        args: { bins, x },
+      },
+      { expr: "np.searchsorted(bins, x, side='right')", args: { bins, x } },
+      { expr: "np.histogram(x, bins)[0]", args: { bins, x } },
+    ]);
+    assertLikeNumpy(i, ri!, 0, "searchsorted");
+    assertLikeNumpy(counts, rc!, 0, "counts by hand");
+    assertLikeNumpy(nx.searchsorted(bins, x, { side: "right" }), rr!, 0, "side right");
+    // np.histogram with explicit edges: nx.histogram takes equal bins over a range
+    assertLikeNumpy(nx.histogram(x, { bins: 19, range: [-5, 5] }).counts, rh!, 0, "histogram");
+  });
+});
+
 describe("NumPy's einsum tests (test_einsum_misc), ported", () => {
   it("'ij...,j...->i...', '...i,...i', a three-operand sum and 'x,yx,zx->xzy' give NumPy's asserted values", () => {
     const a = nx.ones([1, 2], { dtype: "f64" });

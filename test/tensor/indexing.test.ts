@@ -253,6 +253,19 @@ describe("indexing under jit", () => {
     const got = jf(a, i);
     assert.equal(nx.runtimeStats.runs - before, 1, "one session run");
     assert.deepEqual(got.toArraySync(), f(a, i).toArraySync());
+    // index arrays that are arguments (traced) in gets and updates
+    const upd = nx.jit((t: nx.Tensor, k: nx.Tensor, v: nx.Tensor) =>
+      t.at(":", k).add(v).at(k).set(0),
+    );
+    const k = nx.tensor([2, 0, 2], { dtype: "i32" });
+    const vals = nx.ones([5, 3]);
+    assert.deepEqual(
+      upd(a, k, vals).toArraySync(),
+      a.at(":", k).add(vals).at(k).set(0).toArraySync(),
+    );
+    const g = nx.grad((t: nx.Tensor, kk: nx.Tensor) => nx.sum(nx.square(t.at(kk).set(1))), 0)(a, k);
+    const expected = nx.multiply(a, 2).at(k).set(0);
+    assert.ok(nx.allClose(g, expected), "gradient of set with traced indices");
     assert.throws(
       () => nx.jit((t: nx.Tensor) => t.index(nx.greater(t, 0)))(a),
       /boolean mask's result size depends on its values/,

@@ -1,0 +1,256 @@
+/**
+ * The notebook's sidebar (Livebook's side panels): an icon rail and one panel at a time —
+ * Outline (the title and sections; a click scrolls to it), Files (the served folder; a click
+ * opens a notebook), Sessions (every running notebook, its kernel and memory), Bin (deleted
+ * cells, restorable). The open panel is remembered per browser (localStorage); the rail
+ * collapses the panel when its open tab is clicked again.
+ */
+import type { FileEntry } from "../core/app-protocol.ts";
+import type { SessionData } from "../core/session/data.ts";
+import { button, h } from "./dom.ts";
+import type { SessionsView } from "./sessions-view.ts";
+
+export interface SidebarHost {
+  scrollToSection(sectionId: string | null): void;
+  listFiles(path: string): Promise<FileEntry[]>;
+  openFile(path: string): void;
+  restoreCell(cellId: string): void;
+  /** The running-sessions view, made by the app. */
+  sessionsView: SessionsView;
+}
+
+type PanelName = "outline" | "files" | "sessions" | "bin";
+
+const PANELS: Array<{ name: PanelName; label: string; icon: string }> = [
+  { name: "outline", label: "Outline", icon: "☰" },
+  { name: "files", label: "Files", icon: "▤" },
+  { name: "sessions", label: "Running sessions", icon: "◉" },
+  { name: "bin", label: "Bin", icon: "♻" },
+];
+
+const STORAGE_KEY = "tsnb-sidebar";
+
+export class Sidebar {
+  readonly element: HTMLElement;
+  private readonly panelEl: HTMLElement;
+  private readonly tabs = new Map<PanelName, HTMLButtonElement>();
+  private readonly binCount: HTMLElement;
+  private open: PanelName | null;
+  private data: SessionData;
+  private filesPath = "";
+  private outlineKey = "";
+  private binShown: SessionData["bin"] | null = null;
+  private binFilter = "";
+
+  constructor(
+    data: SessionData,
+    private readonly host: SidebarHost,
+  ) {
+    this.data = data;
+    const saved = localStorage.getItem(STORAGE_KEY);
+    this.open =
+      saved === "none"
+        ? null
+        : PANELS.some((p) => p.name === saved)
+          ? (saved as PanelName)
+          : "outline";
+    this.binCount = h("span", { class: "rail-badge", "aria-hidden": "true" });
+    const rail = h("nav", { class: "sidebar-rail", "aria-label": "Side panels" });
+    for (const p of PANELS) {
+      const b = button(p.label, () => this.toggle(p.name), { icon: p.icon, cls: "rail-btn" });
+      b.setAttribute("aria-pressed", "false");
+      if (p.name === "bin") b.append(this.binCount);
+      this.tabs.set(p.name, b);
+      rail.append(b);
+    }
+    this.panelEl = h("div", { class: "sidebar-panel" });
+    this.element = h("aside", { class: "sidebar", "aria-label": "Sidebar" }, rail, this.panelEl);
+    this.renderPanel(true);
+  }
+
+  update(data: SessionData): void {
+    this.data = data;
+    this.renderPanel(false);
+  }
+
+  private toggle(name: PanelName): void {
+    this.open = this.open === name ? null : name;
+    localStorage.setItem(STORAGE_KEY, this.open ?? "none");
+    this.renderPanel(true);
+  }
+
+  private renderPanel(force: boolean): void {
+    const n = this.data.bin.length;
+    this.binCount.textContent = n > 0 ? String(n) : "";
+    this.tabs.get("bin")!.setAttribute("aria-label", n > 0 ? `Bin (${n})` : "Bin");
+    for (const [name, b] of this.tabs) b.setAttribute("aria-pressed", String(name === this.open));
+    this.element.classList.toggle("collapsed", this.open === null);
+    if (this.open !== "sessions") this.host.sessionsView.stop();
+    switch (this.open) {
+      case null:
+        this.panelEl.replaceChildren();
+        return;
+      case "outline":
+        return this.renderOutline(force);
+      case "files":
+        if (force) void this.renderFiles(this.filesPath);
+        return;
+      case "sessions":
+        if (force) {
+          this.panel("Running sessions", this.host.sessionsView.element);
+          this.host.sessionsView.start();
+        }
+        return;
+      case "bin":
+        return this.renderBin(force);
+    }
+  }
+
+  private panel(title: string, ...body: Array<Node | null>): void {
+    this.panelEl.replaceChildren(h("h2", { class: "panel-title" }, title), ...body.filter((b) => b !== null));
+  }
+
+  private renderOutline(force: boolean): void {
+    const nb = this.data.notebook;
+    const key = JSON.stringify([nb.title, nb.sections.map((s) => [s.id, s.title, s.cells.length])]);
+    if (!force && key === this.outlineKey) return;
+    this.outlineKey = key;
+    const item = (label: string, id: string | null, cls: string, count?: number) => {
+      const a = h("a", { href: "#", class: `outline-item ${cls}` }, label || "Untitled section");
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        this.host.scrollToSection(id);
+      });
+      return h(
+        "li",
+        {},
+        a,
+        count !== undefined ? h("span", { class: "muted outline-count" }, String(count)) : null,
+      );
+    };
+    this.panel(
+      "Outline",
+      h(
+        "ul",
+        { class: "outline", "aria-label": "Outline" },
+        item(nb.title, null, "outline-title"),
+        ...nb.sections.map((s) => item(s.title, s.id, "outline-section", s.cells.length)),
+      ),
+    );
+  }
+
+  private async renderFiles(path: string): Promise<void> {
+    this.filesPath = path;
+    let entries: FileEntry[];
+    try {
+      entries = await this.host.listFiles(path);
+    } catch (e) {
+      this.panel("Files", h("p", { class: "muted" }, (e as Error).message));
+      return;
+    }
+    if (this.open !== "files") return;
+    const list = h("ul", { class: "side-files", "aria-label": "Notebooks in the folder" });
+    if (path !== "") {
+      const up = h("a", { href: "#", class: "side-file kind-up" }, "↑ ..");
+      up.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        void this.renderFiles(path.split("/").slice(0, -1).join("/"));
+      });
+      list.append(h("li", {}, up));
+    }
+    const shown = entries
+      .filter((e) => e.kind !== "file")
+      .sort((a, b) =>
+        a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === "directory" ? -1 : 1,
+      );
+    for (const e of shown) {
+      const isDir = e.kind === "directory";
+      const a = h(
+        "a",
+        {
+          href: "#",
+          class: `side-file kind-${e.kind}${e.path === this.data.path ? " current" : ""}`,
+          title: e.path,
+        },
+        `${isDir ? "▸ " : ""}${e.name}`,
+      );
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        if (isDir) void this.renderFiles(e.path);
+        else if (e.path !== this.data.path) this.host.openFile(e.path);
+      });
+      list.append(h("li", {}, a));
+    }
+    if (shown.length === 0) list.append(h("li", { class: "muted" }, "No notebooks here."));
+    this.panel("Files", h("div", { class: "muted side-path" }, `/${path}`), list);
+  }
+
+  private renderBin(force: boolean): void {
+    if (!force && this.binShown === this.data.bin) return;
+    this.binShown = this.data.bin;
+    const search = h("input", {
+      type: "search",
+      class: "bin-search",
+      placeholder: "Search deleted cells",
+      "aria-label": "Search deleted cells",
+      value: this.binFilter,
+    });
+    const list = h("ul", { class: "bin-list", "aria-label": "Deleted cells" });
+    const fill = () => {
+      const q = this.binFilter.toLowerCase();
+      const entries = this.data.bin.filter((e) => e.cell.source.toLowerCase().includes(q));
+      list.replaceChildren(
+        ...entries.map((e) => {
+          const kind = e.cell.type === "markdown" ? "Markdown" : e.cell.type === "smart" ? "Smart cell" : "Code";
+          const preview = e.cell.source.split("\n").slice(0, 8).join("\n");
+          return h(
+            "li",
+            { class: "bin-entry", "data-cell-id": e.cell.id },
+            h(
+              "div",
+              { class: "bin-meta muted" },
+              `${kind} · ${e.sectionTitle || "untitled section"} · ${timeAgo(e.deletedAt)}`,
+            ),
+            h("pre", { class: "bin-source" }, preview),
+            h(
+              "div",
+              { class: "bin-buttons" },
+              button("Restore", () => this.host.restoreCell(e.cell.id), { text: true, icon: "↶" }),
+              button(
+                "Copy source",
+                () => void navigator.clipboard?.writeText(e.cell.source).catch(() => undefined),
+                { text: true },
+              ),
+            ),
+          );
+        }),
+      );
+      if (entries.length === 0)
+        list.append(
+          h(
+            "li",
+            { class: "muted" },
+            this.data.bin.length === 0
+              ? "Deleted cells are kept here until the notebook is closed."
+              : "No deleted cell matches.",
+          ),
+        );
+    };
+    search.addEventListener("input", () => {
+      this.binFilter = search.value;
+      fill();
+    });
+    fill();
+    const hadFocus = this.panelEl.contains(document.activeElement) && document.activeElement?.classList.contains("bin-search");
+    this.panel("Bin", this.data.bin.length > 0 ? search : null, list);
+    if (hadFocus) search.focus();
+  }
+}
+
+function timeAgo(at: number): string {
+  const s = Math.round((Date.now() - at) / 1000);
+  if (s < 60) return "just now";
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min ago`;
+  return new Date(at).toLocaleTimeString();
+}

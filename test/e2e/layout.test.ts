@@ -1,0 +1,123 @@
+// End-to-end: the notebook page's layout — the sidebar (outline, files), the compact header,
+// and the dark theme (follows the system, a toggle that is remembered; Monaco follows too).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cell, notebookText, openFromBrowser, skipReason, startHarness, type Harness } from "./harness.ts";
+
+const skip = skipReason();
+if (skip) console.log(`# ${skip}`);
+
+describe("layout and looks", { skip: skip ?? false }, () => {
+  let h: Harness;
+  const shots = () => process.env["TSNB_E2E_SHOTS"] ?? join(h.root, "..");
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test("the sidebar's outline lists the sections and scrolls to one; its files panel opens another notebook", async () => {
+    const sections = Array.from({ length: 6 }, (_, i) =>
+      [`## Part ${i + 1}`, "", ...Array.from({ length: 6 }, (_, j) => ["```ts", `// ${i}.${j}\n${i * 10 + j}`, "```", ""].join("\n"))].join("\n"),
+    );
+    await h.writeNotebook("long.tsnb", ["# Long notebook", "", ...sections].join("\n"));
+    await h.writeNotebook("other.tsnb", notebookText("Other notebook", ["1"]));
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "long.tsnb");
+    const outline = page.getByRole("list", { name: "Outline" });
+    await outline.getByRole("link", { name: "Part 5" }).click();
+    await page.waitForFunction(() => {
+      const el = [...document.querySelectorAll(".section-title")].find((e) => e.textContent === "Part 5");
+      const top = el?.getBoundingClientRect().top ?? -1;
+      return top >= 0 && top < 200;
+    });
+    // The compact header stays one row, above the scrolled content.
+    const header = await page.locator(".nb-header").boundingBox();
+    assert.ok(header && header.y === 0 && header.height < 60, `header ${JSON.stringify(header)}`);
+    await page.screenshot({ path: join(shots(), "layout-outline.png") });
+    await page.getByRole("button", { name: "Files", exact: true }).click();
+    await page.getByRole("list", { name: "Notebooks in the folder" }).getByRole("link", { name: "other.tsnb" }).click();
+    await page.getByRole("heading", { name: "Other notebook" }).waitFor();
+    // Collapsing: the open tab clicked again hides the panel (remembered).
+    await page.getByRole("button", { name: "Files", exact: true }).click();
+    await page.locator(".sidebar.collapsed").waitFor();
+    await page.reload();
+    await page.locator(".sidebar.collapsed").waitFor();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("dark theme: follows the system, the toggle overrides it and is remembered, Monaco follows", async () => {
+    await h.writeNotebook("theme.tsnb", notebookText("Theme", ["md:Some **text**", "const x = 1;\nx"]));
+    const { page, context, errors } = await h.newPage();
+    await page.emulateMedia({ colorScheme: "dark" });
+    await openFromBrowser(page, "theme.tsnb");
+    const theme = () => page.evaluate(() => document.documentElement.dataset["theme"]);
+    assert.equal(await theme(), "dark", "follows the system");
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, "rgb(22, 25, 29)");
+    await cell(page, 1).locator(".code-area").click();
+    await page.locator(".monaco-editor.vs-dark").first().waitFor();
+    await page.screenshot({ path: join(shots(), "theme-dark.png") });
+    // The system turns light: the page follows while the user has not chosen.
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.waitForFunction(() => document.documentElement.dataset["theme"] === "light");
+    await page.locator(".monaco-editor.vs").first().waitFor();
+    // The user chooses dark: kept over the system's light, also after a reload and in a new page.
+    await page.getByRole("button", { name: "Dark theme" }).click();
+    assert.equal(await theme(), "dark");
+    assert.equal(await page.getByRole("button", { name: "Dark theme" }).getAttribute("aria-pressed"), "true");
+    await page.reload();
+    await page.waitForFunction(() => window.__tsnb?.state() === "open");
+    assert.equal(await theme(), "dark");
+    const second = await context.newPage();
+    await second.goto(h.server.baseUrl);
+    await second.waitForFunction(() => document.documentElement.dataset["theme"] === "dark");
+    await second.close();
+    // Back to light.
+    await page.getByRole("button", { name: "Dark theme" }).click();
+    assert.equal(await theme(), "light");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("Markdown cells are edited in Monaco with Markdown highlighting and rendered when left", async () => {
+    await h.writeNotebook("md.tsnb", notebookText("Markdown", ["md:Plain *words*", "1 + 1"]));
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "md.tsnb");
+    // Monaco loads in idle time once a notebook opens; a code editor shows it is there.
+    await cell(page, 1).locator(".code-area").click();
+    await cell(page, 1).locator(".monaco-editor").waitFor();
+    await cell(page, 0).locator(".markdown-body").dblclick();
+    const editor = cell(page, 0).locator(".monaco-editor");
+    await editor.waitFor();
+    assert.equal(await cell(page, 0).locator(".monaco-markdown").getAttribute("data-mode-id"), "markdown");
+    await page.waitForFunction(() => document.activeElement?.closest(".monaco-markdown") !== null);
+    await page.keyboard.press("ControlOrMeta+End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("## A heading");
+    // Highlighting: the heading's tokens are not drawn like the plain line's.
+    const classes = await cell(page, 0).locator(".view-line").evaluateAll((lines) =>
+      lines.map((l) => [...l.querySelectorAll("span > span")].map((s) => s.className).join(" ")),
+    );
+    assert.equal(classes.length, 2, `two lines: ${JSON.stringify(classes)}`);
+    assert.notEqual(classes[0], classes[1], `tokens differ: ${JSON.stringify(classes)}`);
+    await page.screenshot({ path: join(shots(), "markdown-monaco.png") });
+    // Left (a click elsewhere): rendered again, the source saved through the session.
+    await page.locator(".nb-title").click();
+    await cell(page, 0).getByRole("heading", { name: "A heading" }).waitFor();
+    assert.equal(await cell(page, 0).locator(".monaco-editor").count(), 0);
+    await page.waitForFunction(
+      () => window.__tsnb!.data()!.notebook.sections[0]!.cells[0]!.source === "Plain *words*\n## A heading",
+    );
+    // Escape renders too.
+    await cell(page, 0).locator(".markdown-body").dblclick();
+    await cell(page, 0).locator(".monaco-editor").waitFor();
+    await page.keyboard.press("Escape");
+    await cell(page, 0).getByRole("heading", { name: "A heading" }).waitFor();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
