@@ -53,6 +53,8 @@ export type BindingInfo =
       source: string;
       inputs: ValueSignature[];
       outputs: ValueSignature[];
+      /** The model's `tsnb.*` metadata (labels, features, standardiser), small values only. */
+      metadata?: Record<string, string>;
     };
 
 export type BindingKind = BindingInfo["kind"];

@@ -52,6 +52,7 @@ export function describeBinding(name: string, value: unknown): BindingInfo | nul
       source: typeof v["source"] === "string" ? v["source"] : "",
       inputs: signature(v["inputs"]),
       outputs: signature(v["outputs"]),
+      metadata: tsnbMetadata(v["metadata"]),
     };
   if (cls === "Model" && v["params"] instanceof Map) {
     const model = value as {
@@ -73,6 +74,15 @@ export function describeBinding(name: string, value: unknown): BindingInfo | nul
     return info;
   }
   return null;
+}
+
+/** The `tsnb.*` metadata of a loaded model (what the ONNX cell's form shows), at most 4 KB each. */
+function tsnbMetadata(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v === null || typeof v !== "object") return out;
+  for (const [k, val] of Object.entries(v as Record<string, unknown>))
+    if (k.startsWith("tsnb.") && typeof val === "string" && val.length <= 4096) out[k] = val;
+  return out;
 }
 
 function isNumbers(v: unknown): boolean {

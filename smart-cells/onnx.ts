@@ -138,7 +138,12 @@ function signatureOf(attrs: OnnxAttrs, scan: ScanContext): OnnxFileInfo | null {
       b.kind === "onnx-model" && b.name === attrs.name,
   );
   return loaded
-    ? { inputs: loaded.inputs, outputs: loaded.outputs, metadata: {}, producer: "" }
+    ? {
+        inputs: loaded.inputs,
+        outputs: loaded.outputs,
+        metadata: loaded.metadata ?? {},
+        producer: "",
+      }
     : null;
 }
 

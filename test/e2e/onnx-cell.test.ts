@@ -199,6 +199,19 @@ describe("the ONNX model smart cell in Chromium", { skip: skip ?? false }, () =>
     );
     await outputs.locator("canvas, svg").first().waitFor();
     await shot(page, "onnx-classify");
+    // Run on tensors instead: a tensor binding per input, the first of the same dtype and rank.
+    await smart.getByRole("combobox", { name: "Task" }).selectOption("tensors");
+    const feed = smart.getByRole("combobox", { name: "Input input: Tensor" });
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll("select")].some(
+        (s) => s.getAttribute("aria-label") === "Input input: Tensor" && s.value === "raw",
+      ),
+    );
+    assert.match(await feed.locator("option:checked").innerText(), /raw \(f32 \[\d+, 4\]\)/);
+    await page.waitForFunction(() =>
+      JSON.stringify(window.__tsnb?.data()?.notebook).includes("penguinModel.run({ input: raw })"),
+    );
+    await shot(page, "onnx-tensors");
     // Convert to code: two ordinary cells, load and app.
     await smart.getByRole("button", { name: "Convert to code" }).click();
     await smart

@@ -63,6 +63,26 @@ test("tensors, models and ONNX models from the tsnb library", async () => {
   }
 });
 
+test("a loaded model exported by tsnb carries its tsnb.* metadata (labels, features), for the ONNX cell's form", async () => {
+  const r = await run(
+    k,
+    [
+      'import { nn, onnx } from "tsnb";',
+      "const clf = nn.sequential([nn.dense(2)], { inputShape: [3], seed: 0 });",
+      'const bytes = onnx.export(clf, { labels: ["no", "yes"], features: ["a", "b", "c"] });',
+      "const loadedClf = await onnx.load(bytes);",
+    ].join("\n"),
+  );
+  assert.equal(r.fin.status, "ok", JSON.stringify(r.fin.error));
+  const b = (r.fin.bindings ?? []).find((x) => x.name === "loadedClf");
+  assert.equal(b?.kind, "onnx-model");
+  if (b?.kind === "onnx-model")
+    assert.deepEqual(b.metadata, {
+      "tsnb.labels": '["no","yes"]',
+      "tsnb.features": '["a","b","c"]',
+    });
+});
+
 test("a failed cell reports no bindings", async () => {
   const r = await run(k, 'const bad = [{ a: 1 }];\nthrow new Error("x")');
   assert.equal(r.fin.status, "error");

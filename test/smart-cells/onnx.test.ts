@@ -190,3 +190,26 @@ test("attrs from a file are checked: a name that is not a variable, an unknown t
     "const model = await onnx.load('x\");process.exit(1);(\"');",
   );
 });
+
+test("a model the kernel loaded (not in the listing) gives the form its signature and metadata", () => {
+  const scan: ScanContext = {
+    bindings: [
+      {
+        name: "model",
+        kind: "onnx-model",
+        source: "/elsewhere/clf.onnx",
+        inputs: [{ name: "input", dtype: "f32", dims: ["batch", 2] }],
+        outputs: [{ name: "output", dtype: "f32", dims: ["batch", 2] }],
+        metadata: { "tsnb.features": '["height","weight"]', "tsnb.labels": '["no","yes"]' },
+      },
+    ],
+    files: [],
+  };
+  const base = onnxModel.defaultAttrs(scan);
+  const attrs = editAttrs(onnxModel, base, ["model"], "/elsewhere/clf.onnx", scan) as OnnxAttrs;
+  assert.equal(attrs.task, "classify");
+  assert.deepEqual(
+    attrs.features.map((f) => f.name),
+    ["height", "weight"],
+  );
+});
