@@ -55,7 +55,7 @@ if kind == "transformer":
     mask = torch.triu(torch.full((T, T), -1e9), diagonal=1)
 
     def forward(x):
-        h = params["tok"][x] + params["pos"]
+        h = F.embedding(x, params["tok"]) + params["pos"]
         for bl in blocks:
             a = F.layer_norm(h, (D,), bl["g1"], bl["b1"], 1e-5)
             qkv = (a @ bl["qkv"]).reshape(B, T, 3, H, Dh).permute(2, 0, 3, 1, 4)

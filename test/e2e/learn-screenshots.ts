@@ -40,15 +40,17 @@ try {
       { timeout: 600_000, polling: 500 },
     );
     await page.waitForTimeout(1500);
-    const height = await page.evaluate(() => document.documentElement.scrollHeight);
     const base = file.replace(/\.tsnb$/, "");
-    for (let y = 0, k = 0; y < height; y += 950, k++) {
+    const pageHeight = () => page.evaluate(() => document.documentElement.scrollHeight);
+    let k = 0;
+    // The page grows as cells come into view (editors and charts are made lazily): measure each time.
+    for (let y = 0; y < (await pageHeight()); y += 950, k++) {
       await page.evaluate((top) => window.scrollTo(0, top), y);
       await page.waitForTimeout(400);
       await page.screenshot({ path: join(out, `${base}-${k}.png`) });
     }
     console.log(
-      `${file}: ${Math.ceil(height / 950)} screenshots${errors.length ? `, page errors: ${errors.join("; ")}` : ""}`,
+      `${file}: ${k} screenshots${errors.length ? `, page errors: ${errors.join("; ")}` : ""}`,
     );
     await page.close();
   }
