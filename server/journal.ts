@@ -12,11 +12,12 @@
  * Invariants:
  * - An entry is written (`writeSync`, one `write(2)` into the page cache) before the operation
  *   is broadcast: every acknowledged edit is in the journal when its window learns of it. A
- *   process crash cannot lose it; the file is also `fdatasync`ed within `SYNC_MS` for power
- *   loss.
+ *   process crash cannot lose it; the file is also `fdatasync`ed within `SYNC_MS` (header and
+ *   entries) for power loss.
  * - After a successful save of the document at `docRevision` D the journal is rewritten
- *   (atomically) on the saved text with only the entries after D; with none left it is removed.
- *   A journal therefore exists only while its notebook has edits its file lacks.
+ *   (atomically) on the saved notebook with only the entries after D (possibly none: the next
+ *   edit then only appends). A journal without entries is removed when the session closes and
+ *   ignored when a notebook is opened.
  * - Replay (`readJournal`) tolerates a torn last line (a crash in the middle of a write).
  */
 import {
@@ -135,12 +136,14 @@ export class Journal {
     const fd = openSync(tmp, "w", 0o600);
     try {
       writeSync(fd, text);
-      fdatasyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, this.path);
     this.fd = openSync(this.path, "a", 0o600);
+    // Synced with the next entries, within SYNC_MS (a 3 MB header's fdatasync would hold the
+    // event loop for tens of ms; a process crash needs none).
+    this.scheduleSync();
   }
 
   /** Record an acknowledged operation (`docRevision`: the document revision it made). */
@@ -167,12 +170,8 @@ export class Journal {
     const oldPath = this.path;
     if (key !== undefined) this.path = join(this.dir, `${key}.jsonl`);
     this.entries = later;
-    if (later.length === 0) {
-      this.closeFd();
-      rmSync(oldPath, { force: true });
-      if (oldPath !== this.path) rmSync(this.path, { force: true });
-      return;
-    }
+    // Rewritten even with no entries left: the next edit then only appends (no notebook-sized
+    // write on a keystroke). A journal without entries is removed on close and ignored on open.
     this.rewrite({ v: 1, ...header });
     if (oldPath !== this.path) rmSync(oldPath, { force: true });
   }
@@ -184,9 +183,10 @@ export class Journal {
     rmSync(this.path, { force: true });
   }
 
-  /** Close the file, keeping it (edits the notebook's file lacks stay recoverable). */
+  /** Close the file, keeping it when it has entries (edits the notebook's file lacks stay recoverable). */
   close(): void {
     this.closeFd();
+    if (this.entries.length === 0) rmSync(this.path, { force: true });
   }
 
   private scheduleSync(): void {

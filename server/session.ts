@@ -152,6 +152,7 @@ export class Session {
   private lastToldFailure: string | null = null;
   private saveChain: Promise<void> = Promise.resolve();
   private writing = 0;
+  private recheckAfterWrite = false;
   private watcher: FSWatcher | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private cellLinesCache: { docRevision: number; lines: Record<string, number> } | null = null;
@@ -829,6 +830,10 @@ export class Session {
       throw new SessionError("io", `could not write ${shown}: ${fileErrorReason(e)}`);
     } finally {
       this.writing--;
+      if (this.writing === 0 && this.recheckAfterWrite) {
+        this.recheckAfterWrite = false;
+        setTimeout(() => void this.checkDisk(), 0);
+      }
     }
     this.fingerprint = hash;
     this.cellLinesCache = { docRevision, lines: cellLines };
@@ -864,7 +869,13 @@ export class Session {
 
   /** Compare the file with what we last read or wrote; a difference is a conflict for the user to resolve. */
   async checkDisk(): Promise<void> {
-    if (!this.file || this.writing > 0 || this.closed || this.data.diskConflict) return;
+    // A change seen while we write (e.g. another program's rename right after ours) is checked
+    // again once the write is done, not dropped.
+    if (this.writing > 0) {
+      this.recheckAfterWrite = true;
+      return;
+    }
+    if (!this.file || this.closed || this.data.diskConflict) return;
     let bytes: Buffer | null;
     try {
       bytes = await this.readOwnFile();
@@ -872,7 +883,11 @@ export class Session {
       // Not readable, not a regular file or now outside the folder: the next write says so.
       return;
     }
-    if (bytes === null || this.writing > 0 || this.data.diskConflict) return;
+    if (this.writing > 0) {
+      this.recheckAfterWrite = true;
+      return;
+    }
+    if (bytes === null || this.data.diskConflict) return;
     if (contentHash(bytes) !== this.fingerprint) this.serverOp("file-changed-on-disk", {});
   }
 

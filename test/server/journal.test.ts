@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startServer, type RunningServer } from "../../server/server.ts";
+import { readJournal } from "../../server/journal.ts";
 import { fakeKernelFactory } from "./fake-kernel.ts";
 import { Client, tempDir } from "./helpers.ts";
 
@@ -87,7 +88,9 @@ describe("the journal of acknowledged edits", () => {
       c.send({ type: "save", sessionId });
       await c.next("done");
       assert.match(await readFile(join(t.root, "j.tsnb"), "utf8"), /const b = 2;/);
-      assert.deepEqual(await readdir(join(t.dataDir, "journal")), []);
+      const left = await readdir(join(t.dataDir, "journal"));
+      for (const f of left)
+        assert.deepEqual(readJournal(join(t.dataDir, "journal", f))?.ops ?? [], [], "no edit left to replay");
     } finally {
       await again.close();
       await crashed.close().catch(() => undefined);
