@@ -24,6 +24,7 @@
  *    `requestId` that the answer (or `error`) echoes.
  */
 import type { KernelStatus, Operation, RuntimeSummary } from "./session/operations.ts";
+import type { TableSort } from "./outputs.ts";
 import type { SessionData } from "./session/data.ts";
 import type { ModelFile } from "./onnx-info.ts";
 import { MAX_MESSAGE_DEPTH, fieldChecks, isRecord, jsonProblem } from "./fields.ts";
@@ -87,6 +88,8 @@ export type ClientMessage =
       tableId: string;
       offset: number;
       limit: number;
+      /** Page the rows sorted by this column (the kernel sorts the whole table). */
+      sort?: TableSort;
       requestId?: string;
     }
   /** The user's runtimes (Jupyter servers kernels can run on); answered with `runtimes`. */
@@ -228,6 +231,7 @@ export type ServerMessage =
       offset: number;
       rows: unknown[][];
       totalRows: number;
+      sort?: TableSort;
       requestId?: string;
     }
   /** Another window's cursor moved (or left: `cellId` null). Offsets at the cell's `sourceRevision` `revision`. */
@@ -340,6 +344,13 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
         Number.isInteger(v["limit"]) && (v["limit"] as number) > 0
           ? null
           : "limit must be a positive integer",
+        v["sort"] === undefined ||
+          (isRecord(v["sort"]) &&
+            typeof v["sort"]["column"] === "string" &&
+            typeof v["sort"]["descending"] === "boolean" &&
+            Object.keys(v["sort"]).length === 2)
+          ? null
+          : "sort must be {column: string, descending: boolean}",
       );
     default:
       assertNeverType(type);

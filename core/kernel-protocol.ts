@@ -18,7 +18,7 @@
  * evaluation that produced them. No Node or DOM imports here.
  */
 
-import type { ErrorOutput, Output, OutputUpdate } from "./outputs.ts";
+import type { ErrorOutput, Output, OutputUpdate, TableSort } from "./outputs.ts";
 import { checkControlSpec, checkInputSpec, type ControlEvent, type InputValue } from "./inputs.ts";
 import { isRecord } from "./fields.ts";
 import { checkBindings, type BindingInfo } from "./bindings.ts";
@@ -66,6 +66,8 @@ export interface TablePageRequest {
   offset: number;
   /** How many rows at most (capped by the kernel at 1000). */
   limit: number;
+  /** Page the rows in this order (the whole table sorted by one column). */
+  sort?: TableSort;
 }
 
 /**
@@ -395,6 +397,12 @@ export function parseKernelRequest(line: string): KernelRequest {
       str(o, "tableId", "table-page");
       num(o, "offset", "table-page");
       num(o, "limit", "table-page");
+      if (o.sort !== undefined) {
+        const sort = obj(o.sort, "table-page.sort");
+        str(sort, "column", "table-page.sort");
+        if (typeof sort.descending !== "boolean")
+          throw new ProtocolError("table-page.sort.descending must be a boolean");
+      }
       return o as unknown as TablePageRequest;
     case "set-input":
       str(o, "inputId", "set-input");

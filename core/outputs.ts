@@ -76,6 +76,14 @@ export interface TableOutput {
   /** Index of rows[0] in the whole table. */
   offset: number;
   totalRows: number;
+  /** The order the rows are paged in, when the user sorted by a column (absent: as given). */
+  sort?: TableSort;
+}
+
+/** A table's rows ordered by one column (the kernel sorts the whole table, then pages it). */
+export interface TableSort {
+  column: string;
+  descending: boolean;
 }
 
 /** An nx tensor, formatted the way Nx inspects tensors. */
@@ -198,7 +206,7 @@ export type OutputUpdate =
       /** keep at most this many rows */ window?: number;
     }
   | { type: "progress-set"; id: string; fraction: number | null; label: string }
-  | { type: "table-page"; id: string; offset: number; rows: unknown[][] }
+  | { type: "table-page"; id: string; offset: number; rows: unknown[][]; sort?: TableSort }
   | { type: "input-value"; id: string; value: InputValue };
 
 /** Upper bound of terminal text kept per cell; older text is dropped with a marker. */

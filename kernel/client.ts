@@ -18,6 +18,7 @@
  * the evaluation finished (timers the cell started).
  */
 
+import type { TableSort } from "../core/outputs.ts";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -476,14 +477,17 @@ export class KernelProcess {
     tableId: string,
     offset: number,
     limit: number,
+    sort?: TableSort,
   ): Promise<OutputUpdateEvent | null> {
+    const sortKey = (s: TableSort | undefined) => (s ? `${s.descending}:${s.column}` : "");
     return new Promise((resolve) => {
       const off = this.onEvent((e) => {
         if (
           e.type === "output-update" &&
           e.update.type === "table-page" &&
           e.update.id === tableId &&
-          e.update.offset === offset
+          e.update.offset === offset &&
+          sortKey(e.update.sort) === sortKey(sort)
         ) {
           off();
           resolve(e);
@@ -492,7 +496,7 @@ export class KernelProcess {
           resolve(null);
         }
       });
-      this.write({ type: "table-page", tableId, offset, limit });
+      this.write({ type: "table-page", tableId, offset, limit, ...(sort ? { sort } : {}) });
     });
   }
 

@@ -136,15 +136,50 @@ export function tablePageFor(
   tableId: string,
   offset: number,
   limit: number,
+  sort?: { column: string; descending: boolean },
 ): { rows: unknown[][]; evalId: string; cellId: string } | null {
   const t = tables.get(tableId);
   if (!t) return null;
   const lim = Math.max(0, Math.min(1000, Math.floor(limit)));
+  const rows = sort && t.columns.includes(sort.column) ? sortedRows(t, sort) : t.rows;
   return {
-    rows: tablePage(t.rows, t.columns, Math.max(0, Math.floor(offset)), lim),
+    rows: tablePage(rows, t.columns, Math.max(0, Math.floor(offset)), lim),
     evalId: t.evalId,
     cellId: t.cellId,
   };
+}
+
+/** The table's rows ordered by one column (cached per table for the last order asked). */
+const sortCache = new WeakMap<object, { key: string; rows: Record<string, unknown>[] }>();
+function sortedRows(
+  t: { rows: Record<string, unknown>[] },
+  sort: { column: string; descending: boolean },
+): Record<string, unknown>[] {
+  const key = `${sort.descending ? "-" : "+"}${sort.column}`;
+  const cached = sortCache.get(t);
+  if (cached?.key === key) return cached.rows;
+  const dir = sort.descending ? -1 : 1;
+  // Stable; empty cells last in either direction; numbers before text; text by locale.
+  const rows = t.rows
+    .map((row, i) => ({ row, i, v: tableCell(row[sort.column]) }))
+    .sort((a, b) => {
+      const an = a.v === null;
+      const bn = b.v === null;
+      if (an || bn) return an === bn ? a.i - b.i : an ? 1 : -1;
+      const c = compareCells(a.v, b.v);
+      return c !== 0 ? c * dir : a.i - b.i;
+    })
+    .map((x) => x.row);
+  sortCache.set(t, { key, rows });
+  return rows;
+}
+
+function compareCells(a: unknown, b: unknown): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "number") return -1;
+  if (typeof b === "number") return 1;
+  if (typeof a === "boolean" && typeof b === "boolean") return Number(a) - Number(b);
+  return String(a).localeCompare(String(b), undefined, { numeric: true });
 }
 
 /** A bounded inspector tree of a value. */

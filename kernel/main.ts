@@ -763,14 +763,20 @@ function handle(req: KernelRequest): void {
       pump();
       break;
     case "table-page": {
-      const page = tablePageFor(req.tableId, req.offset, req.limit);
+      const page = tablePageFor(req.tableId, req.offset, req.limit, req.sort);
       if (!page) send({ type: "protocol-error", message: `unknown table ${req.tableId}` });
       else {
         send({
           type: "output-update",
           evalId: page.evalId,
           cellId: page.cellId,
-          update: { type: "table-page", id: req.tableId, offset: req.offset, rows: page.rows },
+          update: {
+            type: "table-page",
+            id: req.tableId,
+            offset: req.offset,
+            rows: page.rows,
+            ...(req.sort ? { sort: req.sort } : {}),
+          },
         });
       }
       break;

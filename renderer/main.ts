@@ -115,7 +115,8 @@ class App {
         break;
       }
       case "table-page": {
-        if (m.sessionId !== this.sessionId || !this.data) return;
+        // A page asked with a requestId is for "Download CSV", not to be shown.
+        if (m.sessionId !== this.sessionId || !this.data || m.requestId !== undefined) return;
         const cells = { ...this.data.cells };
         for (const [id, s] of Object.entries(cells)) {
           const r = applyOutputUpdate(s.outputs, {
@@ -123,6 +124,7 @@ class App {
             id: m.tableId,
             offset: m.offset,
             rows: m.rows,
+            ...(m.sort ? { sort: m.sort } : {}),
           });
           if (r.found) cells[id] = { ...s, outputs: r.outputs };
         }
@@ -283,9 +285,28 @@ class App {
     this.view = new NotebookView(this.data, {
       send: (op) => this.send(op),
       save: () => this.save(),
-      requestTablePage: (tableId, offset, limit) => {
+      requestTablePage: (tableId, offset, limit, sort) => {
         if (this.sessionId)
-          this.conn.send({ type: "table-page", sessionId: this.sessionId, tableId, offset, limit });
+          this.conn.send({
+            type: "table-page",
+            sessionId: this.sessionId,
+            tableId,
+            offset,
+            limit,
+            ...(sort ? { sort } : {}),
+          });
+      },
+      fetchTablePage: async (tableId, offset, limit, sort) => {
+        if (!this.sessionId) return [];
+        const r = await this.conn.request({
+          type: "table-page",
+          sessionId: this.sessionId,
+          tableId,
+          offset,
+          limit,
+          ...(sort ? { sort } : {}),
+        });
+        return r.type === "table-page" ? r.rows : [];
       },
       showFiles: () => this.leaveToBrowser(),
       sessionsView: new SessionsView(this.sessionsHost, { compact: true }),

@@ -8,6 +8,7 @@
  * comes back through `update` after the server has ordered it (model apart from view).
  */
 import { allCells, isEvaluable, newId, type Cell, type Section } from "../core/notebook.ts";
+import type { TableSort } from "../core/outputs.ts";
 import type { SessionData } from "../core/session/data.ts";
 import type { ClientOperationInput, Operation } from "../core/session/operations.ts";
 import { button, h } from "./dom.ts";
@@ -34,7 +35,14 @@ import { RuntimePicker, type RuntimeHost } from "./runtime-picker.ts";
 export interface NotebookHost {
   send(op: ClientOperationInput): void;
   save(): void;
-  requestTablePage(tableId: string, offset: number, limit: number): void;
+  requestTablePage(tableId: string, offset: number, limit: number, sort?: TableSort): void;
+  /** One page of a table for this window only (not shown): "Download CSV" gathers them. */
+  fetchTablePage(
+    tableId: string,
+    offset: number,
+    limit: number,
+    sort?: TableSort,
+  ): Promise<unknown[][]>;
   /** Go back to the file browser. */
   showFiles(): void;
   /** Our client id (ops we made are not pushed back into our own editors). */
@@ -505,8 +513,18 @@ export class NotebookView {
         });
     },
     convertSmartCell: (cellId) => this.host.send({ type: "convert-smart-cell", cellId }),
-    requestTablePage: (tableId, offset, limit) =>
-      this.host.requestTablePage(tableId, offset, limit),
+    requestTablePage: (tableId, offset, limit, sort) =>
+      this.host.requestTablePage(tableId, offset, limit, sort),
+    fetchTableRows: async (tableId, totalRows, sort) => {
+      const rows: unknown[][] = [];
+      // The kernel pages at most 1,000 rows; a CSV of a big table is gathered page by page.
+      while (rows.length < totalRows) {
+        const page = await this.host.fetchTablePage(tableId, rows.length, 1000, sort);
+        if (page.length === 0) break;
+        rows.push(...page);
+      }
+      return rows;
+    },
     setInputValue: (inputId, value) => this.host.send({ type: "set-input-value", inputId, value }),
     describeCell: (cellId) => this.describeCell(cellId),
     revealCell: (cellId, line, column) => {

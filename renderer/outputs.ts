@@ -12,15 +12,23 @@
 import { renderErrorOutput, type ErrorPlaceHost } from "./error-output.ts";
 import { AnsiUp } from "ansi_up";
 import { assertNever } from "../core/notebook.ts";
-import type { Output, ValuePreview, TableOutput, VegaLiteOutput } from "../core/outputs.ts";
+import type {
+  Output,
+  ValuePreview,
+  TableOutput,
+  TableSort,
+  VegaLiteOutput,
+} from "../core/outputs.ts";
 import { button, h } from "./dom.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { renderControl, renderInputOutput, renderLayout, type InputHost } from "./inputs.ts";
 
 /** What outputs can ask of the app (more table rows, an input's new value, a control's event). */
 export interface OutputHost extends InputHost, ErrorPlaceHost {
-  /** Ask the kernel for the page of a table starting at `offset`. */
-  requestTablePage(tableId: string, offset: number, limit: number): void;
+  /** Ask the kernel for the page of a table starting at `offset` (in `sort`'s order). */
+  requestTablePage(tableId: string, offset: number, limit: number, sort?: TableSort): void;
+  /** Every row of a table in `sort`'s order, for "Download CSV" (absent: only the shown rows). */
+  fetchTableRows?(tableId: string, totalRows: number, sort?: TableSort): Promise<unknown[][]>;
 }
 
 /** Terminal output longer than this many lines is folded to its last lines. */
@@ -254,14 +262,57 @@ function cellText(v: unknown): string {
   return String(v);
 }
 
-/** One page of a table, with Previous/Next asking the kernel for the neighbouring page. */
+/**
+ * One page of a table: numeric columns right-aligned (their headers too), a header button per
+ * column that sorts the whole table (the kernel sorts, then pages: ascending → descending →
+ * as given), First / Previous / Next / Last, and "Download CSV" of every row in the shown order.
+ */
 function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
   const pageSize = Math.max(t.rows.length, 1);
+  const live = t.id !== "" && t.totalRows > 0;
   const box = h("div", { class: "output output-table" });
   if (t.name) box.append(h("div", { class: "table-name" }, t.name));
+  const numeric = t.columns.map((_, c) => {
+    let seen = false;
+    for (const row of t.rows) {
+      const v = row[c];
+      if (v === null || v === undefined) continue;
+      if (typeof v !== "number") return false;
+      seen = true;
+    }
+    return seen;
+  });
   const table = h("table", {});
-  const head = h("tr", {}, h("th", { class: "row-index" }, "#"));
-  for (const c of t.columns) head.append(h("th", {}, c));
+  const head = h("tr", {}, h("th", { class: "row-index", scope: "col" }, "#"));
+  t.columns.forEach((c, i) => {
+    const sorted = t.sort?.column === c ? (t.sort.descending ? "descending" : "ascending") : null;
+    const th = h("th", {
+      class: numeric[i] ? "num" : "",
+      scope: "col",
+      "aria-sort": sorted ?? "none",
+    });
+    if (live) {
+      const next: TableSort | undefined =
+        sorted === null
+          ? { column: c, descending: false }
+          : sorted === "ascending"
+            ? { column: c, descending: true }
+            : undefined;
+      const b = h(
+        "button",
+        {
+          type: "button",
+          class: "th-sort",
+          title: next ? `Sort by ${c}${next.descending ? ", descending" : ""}` : "Back to the original order",
+        },
+        h("span", {}, c),
+        h("span", { class: "sort-mark", "aria-hidden": "true" }, sorted === "ascending" ? "▲" : sorted === "descending" ? "▼" : ""),
+      );
+      b.addEventListener("click", () => host.requestTablePage(t.id, 0, pageSize, next));
+      th.append(b);
+    } else th.append(c);
+    head.append(th);
+  });
   table.append(h("thead", {}, head));
   const body = h("tbody", {});
   t.rows.forEach((row, i) => {
@@ -281,29 +332,77 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
   table.append(body);
   box.append(h("div", { class: "table-scroll" }, table));
   const last = Math.min(t.offset + t.rows.length, t.totalRows);
+  const pages = Math.max(1, Math.ceil(t.totalRows / pageSize));
+  const page = Math.floor(t.offset / pageSize) + 1;
   const pager = h(
     "div",
-    { class: "table-pager" },
-    h("span", {}, `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`),
+    { class: "table-pager", role: "group", "aria-label": "Table pages" },
+    h("span", { class: "table-range" }, `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`),
   );
-  // A table read from the file (id "") has only its saved rows: no kernel to page from.
   if (t.totalRows > t.rows.length && t.id !== "") {
-    const prev = button(
-      "Previous page",
-      () => host.requestTablePage(t.id, Math.max(0, t.offset - pageSize), pageSize),
-      { icon: "‹" },
+    const go = (offset: number) => host.requestTablePage(t.id, offset, pageSize, t.sort);
+    const lastOffset = (pages - 1) * pageSize;
+    const nav = (label: string, text: string, offset: number, disabled: boolean) => {
+      const b = h("button", { type: "button", class: "btn pager-btn", "aria-label": label, title: label }, text);
+      b.addEventListener("click", () => go(offset));
+      b.disabled = disabled;
+      return b;
+    };
+    pager.append(
+      nav("First page", "« First", 0, t.offset === 0),
+      nav("Previous page", "‹ Previous", Math.max(0, t.offset - pageSize), t.offset === 0),
+      h("span", { class: "table-page-no" }, `page ${page} of ${pages}`),
+      nav("Next page", "Next ›", t.offset + pageSize, last >= t.totalRows),
+      nav("Last page", "Last »", lastOffset, last >= t.totalRows),
     );
-    const next = button(
-      "Next page",
-      () => host.requestTablePage(t.id, t.offset + pageSize, pageSize),
-      { icon: "›" },
-    );
-    prev.disabled = t.offset === 0;
-    next.disabled = last >= t.totalRows;
-    pager.append(prev, next);
   }
+  pager.append(
+    h("span", { class: "spacer" }),
+    button("Download CSV", () => void downloadTableCsv(t, host), {
+      text: true,
+      icon: "⤓",
+      cls: "pager-btn",
+      title: `Download all ${t.totalRows} rows as CSV${t.sort ? " (in the shown order)" : ""}`,
+    }),
+  );
   box.append(pager);
   return box;
+}
+
+/**
+ * A table as CSV (RFC 4180: fields with a comma, quote or line break quoted, quotes doubled;
+ * CRLF between records). Text that a spreadsheet would run as a formula (starting with = + - @,
+ * a tab or a carriage return) gets a leading apostrophe (OWASP's advice on CSV injection);
+ * numbers are written as they are.
+ */
+export function tableCsv(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const field = (v: unknown, isHeader = false): string => {
+    let s = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+    if ((typeof v === "string" || isHeader) && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [columns.map((c) => field(c, true)).join(",")];
+  for (const row of rows) lines.push(columns.map((_, i) => field(row[i])).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/** Every row (asked of the kernel page by page when it has the table), saved as NAME.csv. */
+async function downloadTableCsv(t: TableOutput, host: OutputHost): Promise<void> {
+  let rows: unknown[][] = t.rows;
+  if (t.id !== "" && t.totalRows > t.rows.length && host.fetchTableRows) {
+    try {
+      rows = await host.fetchTableRows(t.id, t.totalRows, t.sort);
+    } catch {
+      return;
+    }
+  }
+  const blob = new Blob([tableCsv(t.columns, rows)], { type: "text/csv;charset=utf-8" });
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: `${(t.name ?? "table").replace(/[^\w.-]+/g, "_") || "table"}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 interface LiveChart {

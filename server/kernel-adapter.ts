@@ -15,6 +15,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
+import type { TableSort } from "../core/outputs.ts";
 import { KernelProcess } from "../kernel/client.ts";
 import { jupyterChild } from "../kernel/remote.ts";
 import type {
@@ -215,9 +216,14 @@ class KernelProcessAdapter implements SessionKernel {
     return pid === null ? null : residentMemory(pid);
   }
 
-  async tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }> {
+  async tablePage(
+    tableId: string,
+    offset: number,
+    limit: number,
+    sort?: TableSort,
+  ): Promise<{ rows: unknown[][] }> {
     if (!this.proc || this.proc.death) throw new Error("the kernel is not running");
-    const event = await this.proc.requestTablePage(tableId, offset, limit);
+    const event = await this.proc.requestTablePage(tableId, offset, limit, sort);
     if (!event || event.update.type !== "table-page")
       throw new Error(`the kernel has no table ${tableId}`);
     return { rows: event.update.rows };

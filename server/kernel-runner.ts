@@ -9,7 +9,7 @@
  * died or was restarted.
  */
 import type { Runtime } from "../kernel/remote.ts";
-import type { Output, OutputUpdate } from "../core/outputs.ts";
+import type { Output, OutputUpdate, TableSort } from "../core/outputs.ts";
 import type { ControlEvent, InputValue } from "../core/inputs.ts";
 import type { BindingInfo } from "../core/bindings.ts";
 import type { EvaluationOutcome, KernelStatus } from "../core/session/operations.ts";
@@ -65,7 +65,12 @@ export interface SessionKernel {
   /** Resident memory of the kernel process in bytes (null when no process runs or the OS does not say). */
   memoryBytes?(): Promise<number | null>;
   /** One page of a table output's rows (the session knows the table's total from the output). */
-  tablePage(tableId: string, offset: number, limit: number): Promise<{ rows: unknown[][] }>;
+  tablePage(
+    tableId: string,
+    offset: number,
+    limit: number,
+    sort?: TableSort,
+  ): Promise<{ rows: unknown[][] }>;
 }
 
 export interface KernelOptions {

@@ -652,7 +652,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         }
         case "table-page": {
           const session = getSession(msg.sessionId);
-          const page = await session.tablePage(msg.tableId, msg.offset, msg.limit);
+          const page = await session.tablePage(msg.tableId, msg.offset, msg.limit, msg.sort);
           return send({
             type: "table-page",
             sessionId: session.id,
@@ -660,6 +660,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             offset: msg.offset,
             rows: page.rows,
             totalRows: page.totalRows,
+            ...(msg.sort ? { sort: msg.sort } : {}),
             ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
           });
         }

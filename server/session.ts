@@ -23,7 +23,7 @@ import {
 } from "../core/format/index.ts";
 import { assertNever, newId, notebookDependencies, type Notebook } from "../core/notebook.ts";
 import { prepareSmartCellOp } from "../smart-cells/ops.ts";
-import type { Output, TableOutput } from "../core/outputs.ts";
+import type { Output, TableOutput, TableSort } from "../core/outputs.ts";
 import {
   applyOperation,
   createSessionData,
@@ -586,12 +586,13 @@ export class Session {
     tableId: string,
     offset: number,
     limit: number,
+    sort?: TableSort,
   ): Promise<{ rows: unknown[][]; totalRows: number }> {
     if (!this.kernel) throw new SessionError("kernel", "the kernel is not running");
     const table = findTable(this.data, tableId);
     if (!table) throw new SessionError("kernel", `no table output ${tableId}`);
     try {
-      const { rows } = await this.kernel.tablePage(tableId, offset, limit);
+      const { rows } = await this.kernel.tablePage(tableId, offset, limit, sort);
       return { rows, totalRows: table.totalRows };
     } catch (e) {
       throw new SessionError("kernel", (e as Error).message);

@@ -64,7 +64,13 @@ function updateOne(out: Output, update: OutputUpdate): Output | null {
         ? { ...out, fraction: update.fraction, label: update.label }
         : null;
     case "table-page":
-      return out.type === "table" ? { ...out, offset: update.offset, rows: update.rows } : null;
+      if (out.type !== "table") return null;
+      {
+        const { sort: _old, ...rest } = out;
+        return update.sort
+          ? { ...rest, offset: update.offset, rows: update.rows, sort: update.sort }
+          : { ...rest, offset: update.offset, rows: update.rows };
+      }
     case "input-value":
       return out.type === "input" ? { ...out, value: update.value } : null;
     default:

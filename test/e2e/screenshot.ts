@@ -1,5 +1,6 @@
 /**
- * Takes the README's screenshot (docs/screenshot.png): a small notebook run end to end in
+ * Takes the README's screenshot (docs/screenshot.png): the sidebar's outline, a table and a
+ * chart smart cell (its form and its chart) — a small notebook run end to end in
  * Chromium against the real server and kernel. Not a test; run it by hand after UI changes:
  *   node --import tsx test/e2e/screenshot.ts [out.png]
  */
@@ -23,16 +24,15 @@ const text = [
   ),
   "## Plot",
   "",
-  fence(
-    'import { display } from "tsnb";\ndisplay.vegaLite({\n  data: { values: penguins.filter((p) => p.body_mass_g) },\n  mark: { type: "point", filled: true, opacity: 0.7 },\n  encoding: {\n    x: { field: "flipper_length_mm", type: "quantitative", scale: { zero: false } },\n    y: { field: "body_mass_g", type: "quantitative", scale: { zero: false } },\n    color: { field: "species", type: "nominal" },\n  },\n  width: 560, height: 220,\n});',
-  ),
+  "<!-- tsnb:smart-cell {\"kind\":\"chart\",\"attrs\":{\"version\":1,\"title\":\"Beak and flipper length\",\"width\":420,\"height\":260,\"layers\":[{\"data\":\"penguins\",\"mark\":\"point\",\"x\":{\"field\":\"beak_length_mm\",\"type\":\"quantitative\",\"aggregate\":null,\"bin\":false,\"scale\":null},\"y\":{\"field\":\"flipper_length_mm\",\"type\":\"quantitative\",\"aggregate\":null,\"bin\":false,\"scale\":null},\"theta\":{\"field\":null,\"type\":null,\"aggregate\":null,\"bin\":false,\"scale\":null},\"color\":{\"field\":\"species\",\"type\":\"nominal\",\"aggregate\":null,\"bin\":false,\"scale\":null},\"size\":{\"field\":null,\"type\":null,\"aggregate\":null,\"bin\":false,\"scale\":null}}]}} -->\n```ts\nimport { display } from \"tsnb\";\n\ndisplay.vegaLite({\n  $schema: \"https://vega.github.io/schema/vega-lite/v6.json\",\n  title: \"Beak and flipper length\",\n  width: 420,\n  height: 260,\n  data: { values: penguins },\n  mark: \"point\",\n  encoding: {\n    x: { field: \"beak_length_mm\", type: \"quantitative\" },\n    y: { field: \"flipper_length_mm\", type: \"quantitative\" },\n    color: { field: \"species\", type: \"nominal\" },\n  },\n});\n```",
+  "",
 ].join("\n");
 
 const h = await startHarness();
 try {
   await h.writeNotebook("penguins.tsnb", text);
   const { page } = await h.newPage();
-  await page.setViewportSize({ width: 1280, height: 1320 });
+  await page.setViewportSize({ width: 1280, height: 1560 });
   await openFromBrowser(page, "penguins.tsnb");
   await page.getByRole("button", { name: "Run all" }).click();
   await cell(page, 2)
