@@ -260,3 +260,13 @@ test("every lesson type-checks with tsc (strict) against the tsnb types, its cel
   );
   assert.equal(r.status, 0, `tsc:\n${r.stdout}${r.stderr}`);
 });
+
+test("tsnb check (the page's editor's diagnostics across cells) finds nothing in any lesson", () => {
+  const files = catalog.lessons.map((l) => join("notebooks", l.file));
+  const r = spawnSync(process.execPath, [join(root, "bin", "tsnb.js"), "check", ...files], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  assert.equal(r.status, 0, `tsnb check:\n${r.stdout}\n${r.stderr}`);
+});
