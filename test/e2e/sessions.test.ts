@@ -53,7 +53,10 @@ describe("running sessions, shutdown, restart confirmation, bin", { skip: skip ?
   });
 
   test("the start page lists each notebook's kernel and memory; Shut down kernel and Close work", async () => {
-    await h.writeNotebook("one.tsnb", notebookText("Notebook one", ["const big = new Float64Array(4e6).fill(1);\nprocess.pid"]));
+    await h.writeNotebook(
+      "one.tsnb",
+      notebookText("Notebook one", ["const big = new Float64Array(4e6).fill(1);\nprocess.pid"]),
+    );
     await h.writeNotebook("two.tsnb", notebookText("Notebook two", ["process.pid"]));
     const a = await h.newPage();
     await openFromBrowser(a.page, "one.tsnb");
@@ -73,7 +76,9 @@ describe("running sessions, shutdown, restart confirmation, bin", { skip: skip ?
     const mb = Number(/(\d+) MB/.exec(await rowOne.locator(".session-kernel").innerText())![1]);
     assert.ok(mb >= 40, `one.tsnb's kernel holds a 32 MB array: ${mb} MB shown`);
     assert.match(await rowOne.innerText(), /one\.tsnb · 1 window/);
-    await home.page.getByRole("heading", { name: /Running sessions 2 open · 2 kernels · \d+ MB/ }).waitFor();
+    await home.page
+      .getByRole("heading", { name: /Running sessions 2 open · 2 kernels · \d+ MB/ })
+      .waitFor();
     await home.page.screenshot({ path: join(shots(), "sessions-start.png") });
 
     // Shut down the kernel of one.tsnb: its process ends, the notebook stays open.
@@ -144,20 +149,24 @@ describe("running sessions, shutdown, restart confirmation, bin", { skip: skip ?
       if (text.includes("null")) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.deepEqual(JSON.parse(await readFile(settingsFile, "utf8")), { idleShutdownMinutes: null });
+    assert.deepEqual(JSON.parse(await readFile(settingsFile, "utf8")), {
+      idleShutdownMinutes: null,
+    });
     await select.selectOption({ label: "2 hours" });
     await home.page.reload();
     await home.page.waitForFunction(() => window.__tsnb?.state() === "open");
     await home.page.waitForFunction(
-      () =>
-        (document.querySelector(".idle-select") as HTMLSelectElement | null)?.value === "120",
+      () => (document.querySelector(".idle-select") as HTMLSelectElement | null)?.value === "120",
     );
     assert.deepEqual(home.errors, []);
     await home.page.close();
   });
 
   test("restarting a live kernel asks first; Cancel keeps the variables, Restart drops them", async () => {
-    await h.writeNotebook("restart.tsnb", notebookText("Restart", ["const kept = 41;\nkept + 1", "kept"]));
+    await h.writeNotebook(
+      "restart.tsnb",
+      notebookText("Restart", ["const kept = 41;\nkept + 1", "kept"]),
+    );
     const { page, errors } = await h.newPage();
     await openFromBrowser(page, "restart.tsnb");
     // No kernel yet: nothing to lose, no question.
@@ -184,9 +193,16 @@ describe("running sessions, shutdown, restart confirmation, bin", { skip: skip ?
     // Confirmed: a fresh kernel, the variable is gone.
     await page.getByRole("button", { name: "Restart kernel" }).click();
     await dialog.getByRole("button", { name: "Restart" }).click();
-    await page.waitForFunction(() => window.__tsnb!.data()!.cells && document.querySelector(".cell[data-validity='stale']") !== null);
+    await page.waitForFunction(
+      () =>
+        window.__tsnb!.data()!.cells &&
+        document.querySelector(".cell[data-validity='stale']") !== null,
+    );
     await runCell(page, 1);
-    await output(page, 1).locator(".error-head").getByText(/kept is not defined/).waitFor();
+    await output(page, 1)
+      .locator(".error-head")
+      .getByText(/kept is not defined/)
+      .waitFor();
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -203,7 +219,9 @@ describe("running sessions, shutdown, restart confirmation, bin", { skip: skip ?
     const before = await cellIds(a.page);
     await cell(a.page, 2).getByRole("button", { name: "Delete cell" }).click();
     await cell(a.page, 0).getByRole("button", { name: "Delete cell" }).click();
-    await a.page.waitForFunction(() => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 1);
+    await a.page.waitForFunction(
+      () => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 1,
+    );
     await a.page.getByRole("button", { name: "Bin (2)" }).click();
     const entries = a.page.getByRole("list", { name: "Deleted cells" }).locator(".bin-entry");
     assert.equal(await entries.count(), 2);
@@ -215,18 +233,36 @@ describe("running sessions, shutdown, restart confirmation, bin", { skip: skip ?
     await a.page.screenshot({ path: join(shots(), "bin.png") });
     await entries.nth(0).getByRole("button", { name: "Restore" }).click();
     await a.page.getByRole("searchbox", { name: "Search deleted cells" }).fill("");
-    await a.page.getByRole("list", { name: "Deleted cells" }).locator(".bin-entry").first().getByRole("button", { name: "Restore" }).click();
-    await a.page.waitForFunction(() => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 3);
+    await a.page
+      .getByRole("list", { name: "Deleted cells" })
+      .locator(".bin-entry")
+      .first()
+      .getByRole("button", { name: "Restore" })
+      .click();
+    await a.page.waitForFunction(
+      () => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 3,
+    );
     assert.deepEqual(await cellIds(a.page), before, "same ids, same places");
-    await b.page.waitForFunction(() => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 3);
+    await b.page.waitForFunction(
+      () => window.__tsnb!.data()!.notebook.sections[0]!.cells.length === 3,
+    );
     assert.deepEqual(await cellIds(b.page), before, "the other window too");
     await cell(b.page, 0).locator(".code-area").getByText("const first = 1;").waitFor();
-    await a.page.getByRole("button", { name: "Bin" , exact: true }).waitFor();
+    await a.page.getByRole("button", { name: "Bin", exact: true }).waitFor();
     // The restored notebook is saved as it was.
     await a.page.getByRole("button", { name: "Save" }).click();
     await a.page.locator(".save-state", { hasText: "Saved" }).waitFor();
-    const saved = await readFile(join(h.root, "bin.tsnb"), "utf8");
-    assert.ok(saved.indexOf("const first") < saved.indexOf("Markdown") && saved.indexOf("Markdown") < saved.indexOf("const third"));
+    // "Saved" can still be the state of the autosave before the restores: wait for the file.
+    let saved = "";
+    for (let i = 0; i < 100; i++) {
+      saved = await readFile(join(h.root, "bin.tsnb"), "utf8");
+      if (saved.includes("const first") && saved.includes("const third")) break;
+      await a.page.waitForTimeout(100);
+    }
+    assert.ok(
+      saved.indexOf("const first") < saved.indexOf("Markdown") &&
+        saved.indexOf("Markdown") < saved.indexOf("const third"),
+    );
     assert.deepEqual([...a.errors, ...b.errors], []);
     await Promise.all([a.page.close(), b.page.close()]);
   });
