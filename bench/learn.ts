@@ -28,7 +28,12 @@ const SECONDS = quick ? 0.5 : 1.5;
 async function reference(threads: number, args: Array<string | number>) {
   const child = spawn(
     "/usr/bin/python3",
-    [join(root, "bench/python/learn_torch.py"), String(threads), String(SECONDS), ...args.map(String)],
+    [
+      join(root, "bench/python/learn_torch.py"),
+      String(threads),
+      String(SECONDS),
+      ...args.map(String),
+    ],
     {
       env: {
         ...process.env,

@@ -63,7 +63,11 @@ export function model(c: Config) {
   const layerNorm = (x: nx.Tensor, p: Norm) => {
     const mean = nx.mean(x, { axes: -1, keepDims: true });
     const variance = nx.mean(nx.square(x.sub(mean)), { axes: -1, keepDims: true });
-    return x.sub(mean).div(nx.sqrt(variance.add(1e-5))).mul(p.gain).add(p.bias);
+    return x
+      .sub(mean)
+      .div(nx.sqrt(variance.add(1e-5)))
+      .mul(p.gain)
+      .add(p.bias);
   };
   const causalMask = nx.where(
     nx.greater(nx.arange(T).reshape([1, T]), nx.arange(T).reshape([T, 1])),

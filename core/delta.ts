@@ -44,8 +44,7 @@ export function deltaProblem(value: unknown, textLength?: number): string | null
   if (inserted > MAX_DELTA_INSERT) return `delta inserts more than ${MAX_DELTA_INSERT} characters`;
   if (textLength !== undefined) {
     const base = baseLength(value as TextDelta);
-    if (base > textLength)
-      return `delta spans ${base} characters but the text has ${textLength}`;
+    if (base > textLength) return `delta spans ${base} characters but the text has ${textLength}`;
   }
   return null;
 }

@@ -17,12 +17,7 @@
  * - Our cursor is sent only when the cell has nothing unacknowledged (its offsets are then
  *   offsets into the session's source at a revision every window knows).
  */
-import {
-  applyDelta,
-  deltaFromDiff,
-  transformOffset,
-  type TextDelta,
-} from "../core/delta.ts";
+import { applyDelta, deltaFromDiff, transformOffset, type TextDelta } from "../core/delta.ts";
 import { findCell } from "../core/notebook.ts";
 import type { SessionData } from "../core/session/data.ts";
 import type { ClientOperationInput, Operation } from "../core/session/operations.ts";

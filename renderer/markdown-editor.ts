@@ -94,8 +94,7 @@ function monacoEditor(
 ): MarkdownSourceEditor {
   const host = h("div", { class: "markdown-editor monaco-markdown code-area" });
   const model = m.editor.createModel(source, "markdown");
-  const height = () =>
-    `${Math.max(1, model.getLineCount()) * LINE_HEIGHT + PADDING}px`;
+  const height = () => `${Math.max(1, model.getLineCount()) * LINE_HEIGHT + PADDING}px`;
   host.style.height = height();
   const editor = m.editor.create(host, {
     model,

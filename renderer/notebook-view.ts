@@ -71,7 +71,6 @@ const ERROR_MARK_OPS = new Set<Operation["type"]>([
   "restore-cell",
 ]);
 
-
 export class NotebookView {
   readonly element: HTMLElement;
   private data: SessionData;
@@ -125,7 +124,8 @@ export class NotebookView {
         sendCursor: (cellId, anchor, head, revision) =>
           this.host.sendCursor(cellId, anchor, head, revision),
       },
-      (cellId, delta, text) => this.cellViews.get(cellId)?.applyRemoteSource(text, delta ?? undefined),
+      (cellId, delta, text) =>
+        this.cellViews.get(cellId)?.applyRemoteSource(text, delta ?? undefined),
       (cellId, cursors) => this.cellViews.get(cellId)?.codeEditor?.setRemoteCursors(cursors),
     );
     this.sync.catchUp(data, null);
@@ -165,11 +165,15 @@ export class NotebookView {
       this.persistBox,
       h("span", {}, "Save outputs"),
     );
-    this.shutdownBtn = button("Shut down kernel", () => this.host.send({ type: "shutdown-kernel" }), {
-      icon: "⊘",
-      title: "Shut down the kernel (frees its memory; the next run starts a new one)",
-      cls: "ghost",
-    });
+    this.shutdownBtn = button(
+      "Shut down kernel",
+      () => this.host.send({ type: "shutdown-kernel" }),
+      {
+        icon: "⊘",
+        title: "Shut down the kernel (frees its memory; the next run starts a new one)",
+        cls: "ghost",
+      },
+    );
     const actions = h(
       "div",
       { class: "nb-actions", role: "toolbar", "aria-label": "Notebook actions" },
@@ -452,7 +456,10 @@ export class NotebookView {
       title,
       button(
         "Delete section",
-        () => this.flush(undefined, () => this.host.send({ type: "delete-section", sectionId: section.id })),
+        () =>
+          this.flush(undefined, () =>
+            this.host.send({ type: "delete-section", sectionId: section.id }),
+          ),
         { icon: "✕", title: "Delete this section and its cells", cls: "danger section-delete" },
       ),
     );
@@ -485,7 +492,9 @@ export class NotebookView {
     },
     sourceChanged: (cellId, source, delta) => this.sync.local(cellId, source, delta),
     cursorMoved: (cellId, selection) =>
-      selection ? this.sync.localCursor(cellId, selection.anchor, selection.head) : this.sync.localCursor(null),
+      selection
+        ? this.sync.localCursor(cellId, selection.anchor, selection.head)
+        : this.sync.localCursor(null),
     select: (cellId) => {
       if (this.selected !== cellId) {
         this.selected = cellId;

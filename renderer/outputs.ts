@@ -303,10 +303,16 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
         {
           type: "button",
           class: "th-sort",
-          title: next ? `Sort by ${c}${next.descending ? ", descending" : ""}` : "Back to the original order",
+          title: next
+            ? `Sort by ${c}${next.descending ? ", descending" : ""}`
+            : "Back to the original order",
         },
         h("span", {}, c),
-        h("span", { class: "sort-mark", "aria-hidden": "true" }, sorted === "ascending" ? "▲" : sorted === "descending" ? "▼" : ""),
+        h(
+          "span",
+          { class: "sort-mark", "aria-hidden": "true" },
+          sorted === "ascending" ? "▲" : sorted === "descending" ? "▼" : "",
+        ),
       );
       b.addEventListener("click", () => host.requestTablePage(t.id, 0, pageSize, next));
       th.append(b);
@@ -337,13 +343,21 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
   const pager = h(
     "div",
     { class: "table-pager", role: "group", "aria-label": "Table pages" },
-    h("span", { class: "table-range" }, `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`),
+    h(
+      "span",
+      { class: "table-range" },
+      `${t.totalRows === 0 ? 0 : t.offset + 1}–${last} of ${t.totalRows} rows`,
+    ),
   );
   if (t.totalRows > t.rows.length && t.id !== "") {
     const go = (offset: number) => host.requestTablePage(t.id, offset, pageSize, t.sort);
     const lastOffset = (pages - 1) * pageSize;
     const nav = (label: string, text: string, offset: number, disabled: boolean) => {
-      const b = h("button", { type: "button", class: "btn pager-btn", "aria-label": label, title: label }, text);
+      const b = h(
+        "button",
+        { type: "button", class: "btn pager-btn", "aria-label": label, title: label },
+        text,
+      );
       b.addEventListener("click", () => go(offset));
       b.disabled = disabled;
       return b;
@@ -375,9 +389,13 @@ function renderTable(t: TableOutput, host: OutputHost): HTMLElement {
  * a tab or a carriage return) gets a leading apostrophe (OWASP's advice on CSV injection);
  * numbers are written as they are.
  */
-export function tableCsv(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
+export function tableCsv(
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+): string {
   const field = (v: unknown, isHeader = false): string => {
-    let s = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+    let s =
+      v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
     if ((typeof v === "string" || isHeader) && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
@@ -398,7 +416,10 @@ async function downloadTableCsv(t: TableOutput, host: OutputHost): Promise<void>
   }
   const blob = new Blob([tableCsv(t.columns, rows)], { type: "text/csv;charset=utf-8" });
   const url = URL.createObjectURL(blob);
-  const a = h("a", { href: url, download: `${(t.name ?? "table").replace(/[^\w.-]+/g, "_") || "table"}.csv` });
+  const a = h("a", {
+    href: url,
+    download: `${(t.name ?? "table").replace(/[^\w.-]+/g, "_") || "table"}.csv`,
+  });
   document.body.append(a);
   a.click();
   a.remove();

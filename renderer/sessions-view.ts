@@ -159,10 +159,16 @@ export class SessionsView {
     });
     const kernel = h(
       "span",
-      { class: "session-kernel", "data-status": s.kernel, title: `Kernel: ${KERNEL_TEXT[s.kernel]}` },
+      {
+        class: "session-kernel",
+        "data-status": s.kernel,
+        title: `Kernel: ${KERNEL_TEXT[s.kernel]}`,
+      },
       h("span", { class: "dot", "aria-hidden": "true" }),
       KERNEL_TEXT[s.kernel],
-      s.memoryBytes !== null ? h("span", { class: "session-memory" }, ` · ${formatBytes(s.memoryBytes)}`) : null,
+      s.memoryBytes !== null
+        ? h("span", { class: "session-memory" }, ` · ${formatBytes(s.memoryBytes)}`)
+        : null,
     );
     const shutdown = button(
       "Shut down kernel",

@@ -107,7 +107,10 @@ export class Sidebar {
   }
 
   private panel(title: string, ...body: Array<Node | null>): void {
-    this.panelEl.replaceChildren(h("h2", { class: "panel-title" }, title), ...body.filter((b) => b !== null));
+    this.panelEl.replaceChildren(
+      h("h2", { class: "panel-title" }, title),
+      ...body.filter((b) => b !== null),
+    );
   }
 
   private renderOutline(force: boolean): void {
@@ -201,7 +204,12 @@ export class Sidebar {
       const entries = this.data.bin.filter((e) => e.cell.source.toLowerCase().includes(q));
       list.replaceChildren(
         ...entries.map((e) => {
-          const kind = e.cell.type === "markdown" ? "Markdown" : e.cell.type === "smart" ? "Smart cell" : "Code";
+          const kind =
+            e.cell.type === "markdown"
+              ? "Markdown"
+              : e.cell.type === "smart"
+                ? "Smart cell"
+                : "Code";
           const preview = e.cell.source.split("\n").slice(0, 8).join("\n");
           return h(
             "li",
@@ -241,7 +249,9 @@ export class Sidebar {
       fill();
     });
     fill();
-    const hadFocus = this.panelEl.contains(document.activeElement) && document.activeElement?.classList.contains("bin-search");
+    const hadFocus =
+      this.panelEl.contains(document.activeElement) &&
+      document.activeElement?.classList.contains("bin-search");
     this.panel("Bin", this.data.bin.length > 0 ? search : null, list);
     if (hadFocus) search.focus();
   }

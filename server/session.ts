@@ -177,10 +177,8 @@ export class Session {
     if (options.cellLines)
       this.cellLinesCache = { docRevision: this.data.docRevision, lines: options.cellLines };
     if (options.journalDir) {
-      this.journal = new Journal(
-        options.journalDir,
-        journalKey(this.file, this.unsavedId),
-        (m) => this.log(m),
+      this.journal = new Journal(options.journalDir, journalKey(this.file, this.unsavedId), (m) =>
+        this.log(m),
       );
       this.recoveredEdits = this.recover();
     }
@@ -501,7 +499,8 @@ export class Session {
         return;
       case "stop-kernel":
         this.cancelIdleShutdown();
-        if (this.kernel) void this.kernel.stop().catch((e) => this.log(`stop failed: ${String(e)}`));
+        if (this.kernel)
+          void this.kernel.stop().catch((e) => this.log(`stop failed: ${String(e)}`));
         return;
       case "schedule-autosave":
         this.scheduleAutosave();

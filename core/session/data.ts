@@ -423,7 +423,14 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       if (problem) return problem;
       const source = applyDelta(found.cell.source, delta);
       const next = withCell(data, found.sectionIndex, found.cellIndex, { ...found.cell, source });
-      const changed = withSourceChanged(next, op.cellId, source, found.cell.source, op.clientId, delta);
+      const changed = withSourceChanged(
+        next,
+        op.cellId,
+        source,
+        found.cell.source,
+        op.clientId,
+        delta,
+      );
       return source === found.cell.source ? session(changed) : doc(changed);
     }
     case "move-cell": {

@@ -23,7 +23,10 @@ function arbDelta(text: string): fc.Arbitrary<TextDelta> {
       fc.oneof(
         fc.record({ k: fc.constant("r" as const), n: fc.integer({ min: 1, max: 5 }) }),
         fc.record({ k: fc.constant("d" as const), n: fc.integer({ min: 1, max: 5 }) }),
-        fc.record({ k: fc.constant("i" as const), s: fc.string({ minLength: 1, maxLength: 4, unit: "grapheme" }) }),
+        fc.record({
+          k: fc.constant("i" as const),
+          s: fc.string({ minLength: 1, maxLength: 4, unit: "grapheme" }),
+        }),
       ),
       { maxLength: 8 },
     )
@@ -57,7 +60,10 @@ test("transform: both orders converge (TP1), and no inserted text is lost", () =
       for (const d of [a, b]) {
         for (const c of d) {
           if (typeof c !== "string") continue;
-          assert.ok(left.includes(c), `insert ${JSON.stringify(c)} lost in ${JSON.stringify(left)}`);
+          assert.ok(
+            left.includes(c),
+            `insert ${JSON.stringify(c)} lost in ${JSON.stringify(left)}`,
+          );
         }
       }
     }),
@@ -68,11 +74,13 @@ test("transform: both orders converge (TP1), and no inserted text is lost", () =
 test("compose: applying a∘b equals applying a then b", () => {
   fc.assert(
     fc.property(
-      fc.string({ maxLength: 20 }).chain((t) =>
-        arbDelta(t).chain((a) =>
-          fc.tuple(fc.constant(t), fc.constant(a), arbDelta(applyDelta(t, a))),
+      fc
+        .string({ maxLength: 20 })
+        .chain((t) =>
+          arbDelta(t).chain((a) =>
+            fc.tuple(fc.constant(t), fc.constant(a), arbDelta(applyDelta(t, a))),
+          ),
         ),
-      ),
       ([text, a, b]) => {
         assert.equal(applyDelta(text, composeDeltas(a, b)), applyDelta(applyDelta(text, a), b));
       },

@@ -58,7 +58,11 @@ describe("applyOperation given apply-cell-delta", () => {
     ]);
     assert.ok(r.ok);
     assert.equal(src(r.data), "const xy = 10;");
-    assert.deepEqual(r.data.cells["a"]!.sourceDeltas.at(-1), { clientId: "q", delta: [12, "0"] }, "q's delta as applied");
+    assert.deepEqual(
+      r.data.cells["a"]!.sourceDeltas.at(-1),
+      { clientId: "q", delta: [12, "0"] },
+      "q's delta as applied",
+    );
   });
 
   test("typing concurrent with a whole-source change is transformed against its diff", () => {
@@ -72,14 +76,23 @@ describe("applyOperation given apply-cell-delta", () => {
 
   test("an evaluated cell becomes stale when typing changes it", () => {
     let d = start();
-    d = { ...d, cells: { ...d.cells, a: { ...d.cells["a"]!, evaluatedSource: "const x = 1;", validity: "fresh" } } };
+    d = {
+      ...d,
+      cells: {
+        ...d.cells,
+        a: { ...d.cells["a"]!, evaluatedSource: "const x = 1;", validity: "fresh" },
+      },
+    };
     const r = applyOperation(d, delta("p", 0, [12, " "]));
     assert.ok(r.ok);
     assert.equal(r.data.cells["a"]!.validity, "stale");
   });
 
   test("refused: revision ahead, revision older than the kept deltas, a smart cell, a delta longer than the text", () => {
-    assert.match((applyOperation(start(), delta("p", 3, ["x"])) as { error: string }).error, /ahead/);
+    assert.match(
+      (applyOperation(start(), delta("p", 3, ["x"])) as { error: string }).error,
+      /ahead/,
+    );
     let d = start();
     for (let i = 0; i < MAX_SOURCE_DELTAS + 5; i++) {
       const r = applyOperation(d, delta("p", i, ["x"]));
@@ -91,7 +104,10 @@ describe("applyOperation given apply-cell-delta", () => {
     assert.ok(applyOperation(d, delta("q", 10, ["y"])).ok, "within the kept deltas");
     const smart = applyOperation(start(), { ...delta("p", 0, ["x"]), cellId: "sm" } as Operation);
     assert.match((smart as { error: string }).error, /smart cell/);
-    assert.match((applyOperation(start(), delta("p", 0, [13, "x"])) as { error: string }).error, /spans 13/);
+    assert.match(
+      (applyOperation(start(), delta("p", 0, [13, "x"])) as { error: string }).error,
+      /spans 13/,
+    );
   });
 
   test("the protocol edge refuses ill-formed deltas", () => {
@@ -100,6 +116,8 @@ describe("applyOperation given apply-cell-delta", () => {
     assert.ok(!v({ type: "apply-cell-delta", cellId: "a", delta: [0], revision: 0 }).ok);
     assert.ok(!v({ type: "apply-cell-delta", cellId: "a", delta: "x", revision: 0 }).ok);
     assert.ok(!v({ type: "apply-cell-delta", cellId: "a", delta: [], revision: -1 }).ok);
-    assert.ok(!v({ type: "apply-cell-delta", cellId: "a", delta: [{ retain: 1 }], revision: 0 }).ok);
+    assert.ok(
+      !v({ type: "apply-cell-delta", cellId: "a", delta: [{ retain: 1 }], revision: 0 }).ok,
+    );
   });
 });

@@ -733,7 +733,14 @@ describe("applyOperation given delete-cell / delete-section / restore-cell (the 
     for (let i = 0; i < MAX_BIN_ENTRIES + 5; i++) {
       d = build(
         [
-          { type: "insert-cell", sectionId: "s2", index: 0, cellType: "code", cellId: `n${i}`, source: `${i}` },
+          {
+            type: "insert-cell",
+            sectionId: "s2",
+            index: 0,
+            cellType: "code",
+            cellId: `n${i}`,
+            source: `${i}`,
+          },
           { type: "delete-cell", cellId: `n${i}` },
         ],
         d,
@@ -754,7 +761,10 @@ describe("applyOperation given shutdown-kernel", () => {
     let d = evaluate(createSessionData(notebook()), "a", ["x"], []);
     d = mustApply(d, { type: "kernel-status", clientId: "kernel", status: "idle" }).data;
     d = build([{ type: "evaluate-all" }], d).data;
-    const r = mustApply(d, { type: "shutdown-kernel", reason: "shut down after 5 minutes with no window open" });
+    const r = mustApply(d, {
+      type: "shutdown-kernel",
+      reason: "shut down after 5 minutes with no window open",
+    });
     assert.deepEqual(r.actions, [{ type: "stop-kernel" }]);
     assert.equal(r.data.running, null);
     assert.deepEqual(r.data.queue, []);

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { cell, notebookText, openFromBrowser, skipReason, startHarness, type Harness } from "./harness.ts";
+import {
+  cell,
+  notebookText,
+  openFromBrowser,
+  skipReason,
+  startHarness,
+  type Harness,
+} from "./harness.ts";
 
 const skip = skipReason();
 if (skip) console.log(`# ${skip}`);
@@ -104,7 +111,9 @@ describe("editing together in Chromium", { skip: skip ?? false }, () => {
         const spans = [...el.closest(".view-line")!.querySelectorAll("span")].filter(
           (s) => s.children.length === 0 && s.textContent && !s.classList.contains("remote-cursor"),
         );
-        return Math.abs(el.getBoundingClientRect().left - spans.at(-1)!.getBoundingClientRect().right);
+        return Math.abs(
+          el.getBoundingClientRect().left - spans.at(-1)!.getBoundingClientRect().right,
+        );
       });
     for (const w of [a, b]) {
       await w.page.waitForFunction(() => true);

@@ -14,7 +14,12 @@ if (skip) console.log(`# ${skip}`);
 
 const SPEC = {
   mark: "bar",
-  data: { values: [{ a: "x", b: 3 }, { a: "y", b: 5 }] },
+  data: {
+    values: [
+      { a: "x", b: 3 },
+      { a: "y", b: 5 },
+    ],
+  },
   encoding: { x: { field: "a", type: "nominal" }, y: { field: "b", type: "quantitative" } },
   usermeta: {
     embedOptions: {
@@ -103,7 +108,9 @@ describe("user content stays in its box", { skip: skip ?? false }, () => {
     assert.deepEqual(hit, [false, false], "the overlay does not reach the window's corners");
     await page.getByRole("button", { name: "Interrupt" }).click(); // the app is still clickable
     // Containment on the Markdown box too, for whatever gets past the sanitizer.
-    const contain = await overlay.evaluate((el) => getComputedStyle(el.closest(".markdown-body")!).contain);
+    const contain = await overlay.evaluate(
+      (el) => getComputedStyle(el.closest(".markdown-body")!).contain,
+    );
     assert.match(contain, /paint/);
   });
 });

@@ -3,7 +3,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cell, notebookText, openFromBrowser, skipReason, startHarness, type Harness } from "./harness.ts";
+import {
+  cell,
+  notebookText,
+  openFromBrowser,
+  skipReason,
+  startHarness,
+  type Harness,
+} from "./harness.ts";
 
 const skip = skipReason();
 if (skip) console.log(`# ${skip}`);
@@ -20,7 +27,13 @@ describe("layout and looks", { skip: skip ?? false }, () => {
 
   test("the sidebar's outline lists the sections and scrolls to one; its files panel opens another notebook", async () => {
     const sections = Array.from({ length: 6 }, (_, i) =>
-      [`## Part ${i + 1}`, "", ...Array.from({ length: 6 }, (_, j) => ["```ts", `// ${i}.${j}\n${i * 10 + j}`, "```", ""].join("\n"))].join("\n"),
+      [
+        `## Part ${i + 1}`,
+        "",
+        ...Array.from({ length: 6 }, (_, j) =>
+          ["```ts", `// ${i}.${j}\n${i * 10 + j}`, "```", ""].join("\n"),
+        ),
+      ].join("\n"),
     );
     await h.writeNotebook("long.tsnb", ["# Long notebook", "", ...sections].join("\n"));
     await h.writeNotebook("other.tsnb", notebookText("Other notebook", ["1"]));
@@ -29,7 +42,9 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     const outline = page.getByRole("list", { name: "Outline" });
     await outline.getByRole("link", { name: "Part 5" }).click();
     await page.waitForFunction(() => {
-      const el = [...document.querySelectorAll(".section-title")].find((e) => e.textContent === "Part 5");
+      const el = [...document.querySelectorAll(".section-title")].find(
+        (e) => e.textContent === "Part 5",
+      );
       const top = el?.getBoundingClientRect().top ?? -1;
       return top >= 0 && top < 200;
     });
@@ -38,7 +53,10 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     assert.ok(header && header.y === 0 && header.height < 60, `header ${JSON.stringify(header)}`);
     await page.screenshot({ path: join(shots(), "layout-outline.png") });
     await page.getByRole("button", { name: "Files", exact: true }).click();
-    await page.getByRole("list", { name: "Notebooks in the folder" }).getByRole("link", { name: "other.tsnb" }).click();
+    await page
+      .getByRole("list", { name: "Notebooks in the folder" })
+      .getByRole("link", { name: "other.tsnb" })
+      .click();
     await page.getByRole("heading", { name: "Other notebook" }).waitFor();
     // Collapsing: the open tab clicked again hides the panel (remembered).
     await page.getByRole("button", { name: "Files", exact: true }).click();
@@ -50,7 +68,10 @@ describe("layout and looks", { skip: skip ?? false }, () => {
   });
 
   test("dark theme: follows the system, the toggle overrides it and is remembered, Monaco follows", async () => {
-    await h.writeNotebook("theme.tsnb", notebookText("Theme", ["md:Some **text**", "const x = 1;\nx"]));
+    await h.writeNotebook(
+      "theme.tsnb",
+      notebookText("Theme", ["md:Some **text**", "const x = 1;\nx"]),
+    );
     const { page, context, errors } = await h.newPage();
     await page.emulateMedia({ colorScheme: "dark" });
     await openFromBrowser(page, "theme.tsnb");
@@ -68,7 +89,10 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     // The user chooses dark: kept over the system's light, also after a reload and in a new page.
     await page.getByRole("button", { name: "Dark theme" }).click();
     assert.equal(await theme(), "dark");
-    assert.equal(await page.getByRole("button", { name: "Dark theme" }).getAttribute("aria-pressed"), "true");
+    assert.equal(
+      await page.getByRole("button", { name: "Dark theme" }).getAttribute("aria-pressed"),
+      "true",
+    );
     await page.reload();
     await page.waitForFunction(() => window.__tsnb?.state() === "open");
     assert.equal(await theme(), "dark");
@@ -93,15 +117,20 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     await cell(page, 0).locator(".markdown-body").dblclick();
     const editor = cell(page, 0).locator(".monaco-editor");
     await editor.waitFor();
-    assert.equal(await cell(page, 0).locator(".monaco-markdown").getAttribute("data-mode-id"), "markdown");
+    assert.equal(
+      await cell(page, 0).locator(".monaco-markdown").getAttribute("data-mode-id"),
+      "markdown",
+    );
     await page.waitForFunction(() => document.activeElement?.closest(".monaco-markdown") !== null);
     await page.keyboard.press("ControlOrMeta+End");
     await page.keyboard.press("Enter");
     await page.keyboard.type("## A heading");
     // Highlighting: the heading's tokens are not drawn like the plain line's.
-    const classes = await cell(page, 0).locator(".view-line").evaluateAll((lines) =>
-      lines.map((l) => [...l.querySelectorAll("span > span")].map((s) => s.className).join(" ")),
-    );
+    const classes = await cell(page, 0)
+      .locator(".view-line")
+      .evaluateAll((lines) =>
+        lines.map((l) => [...l.querySelectorAll("span > span")].map((s) => s.className).join(" ")),
+      );
     assert.equal(classes.length, 2, `two lines: ${JSON.stringify(classes)}`);
     assert.notEqual(classes[0], classes[1], `tokens differ: ${JSON.stringify(classes)}`);
     await page.screenshot({ path: join(shots(), "markdown-monaco.png") });
@@ -110,7 +139,9 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     await cell(page, 0).getByRole("heading", { name: "A heading" }).waitFor();
     assert.equal(await cell(page, 0).locator(".monaco-editor").count(), 0);
     await page.waitForFunction(
-      () => window.__tsnb!.data()!.notebook.sections[0]!.cells[0]!.source === "Plain *words*\n## A heading",
+      () =>
+        window.__tsnb!.data()!.notebook.sections[0]!.cells[0]!.source ===
+        "Plain *words*\n## A heading",
     );
     // Escape renders too.
     await cell(page, 0).locator(".markdown-body").dblclick();

@@ -5,7 +5,14 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cell, notebookText, openFromBrowser, skipReason, startHarness, type Harness } from "./harness.ts";
+import {
+  cell,
+  notebookText,
+  openFromBrowser,
+  skipReason,
+  startHarness,
+  type Harness,
+} from "./harness.ts";
 import { tableCsv } from "../../renderer/outputs.ts";
 
 const skip = skipReason();
@@ -38,7 +45,12 @@ describe("tables", { skip: skip ?? false }, () => {
     // The numeric column's header is aligned as its numbers are.
     const mass = table.locator("th", { hasText: "body_mass_g" });
     assert.equal(await mass.evaluate((e) => getComputedStyle(e).textAlign), "right");
-    assert.equal(await table.locator("th", { hasText: "species" }).evaluate((e) => getComputedStyle(e).textAlign), "left");
+    assert.equal(
+      await table
+        .locator("th", { hasText: "species" })
+        .evaluate((e) => getComputedStyle(e).textAlign),
+      "left",
+    );
     // Paging: Next, Last, First.
     await table.getByRole("button", { name: "Next page" }).click();
     await table.getByText(/page 2 of/).waitFor();
@@ -48,7 +60,11 @@ describe("tables", { skip: skip ?? false }, () => {
     await table.getByText(/page 1 of/).waitFor();
     // Sort by body mass, descending: the heaviest penguin of the whole table comes first.
     const masses = async () =>
-      (await table.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.children[3]!.textContent ?? "")))
+      (
+        await table
+          .locator("tbody tr")
+          .evaluateAll((rows) => rows.map((r) => r.children[3]!.textContent ?? ""))
+      )
         .filter((s) => s !== "" && s !== "null")
         .map(Number);
     await mass.getByRole("button").click();
@@ -56,7 +72,11 @@ describe("tables", { skip: skip ?? false }, () => {
     await mass.getByRole("button").click();
     await page.waitForFunction(() => document.querySelector("th[aria-sort='descending']") !== null);
     const first = await masses();
-    assert.deepEqual(first, [...first].sort((a, b) => b - a), "descending on the page");
+    assert.deepEqual(
+      first,
+      [...first].sort((a, b) => b - a),
+      "descending on the page",
+    );
     assert.equal(first[0], 6300, "the heaviest of all the penguins (6300 g) is first");
     await table.getByRole("button", { name: "Next page" }).click();
     await table.getByText(/page 2 of/).waitFor();
@@ -79,7 +99,14 @@ describe("tables", { skip: skip ?? false }, () => {
 
   test("CSV quoting and formula-looking text", () => {
     assert.equal(
-      tableCsv(["a", "b"], [["x,y", 'say "hi"'], ["=1+1", -3], [null, "line\nbreak"]]),
+      tableCsv(
+        ["a", "b"],
+        [
+          ["x,y", 'say "hi"'],
+          ["=1+1", -3],
+          [null, "line\nbreak"],
+        ],
+      ),
       'a,b\r\n"x,y","say ""hi"""\r\n\'=1+1,-3\r\n,"line\nbreak"\r\n',
     );
   });

@@ -55,7 +55,12 @@ async function setup(name: string) {
     b.send({
       type: "apply",
       sessionId,
-      op: { type: "apply-cell-delta", cellId, delta: [text], revision: d.cells[cellId]!.sourceRevision },
+      op: {
+        type: "apply-cell-delta",
+        cellId,
+        delta: [text],
+        revision: d.cells[cellId]!.sourceRevision,
+      },
     });
     await b.applied("apply-cell-delta", (op) => op.clientId === b.clientId);
   };

@@ -65,7 +65,11 @@ class Window {
       if (op.type === "apply-cell-delta" && op.revision < s.sourceRevision - 1) this.crossed++;
       if (op.type === "apply-cell-delta" && op.clientId === this.c.clientId)
         this.tc.acknowledged(s.sourceRevision);
-      else this.text = applyDelta(this.text, this.tc.remote(s.sourceDeltas.at(-1)!.delta, s.sourceRevision));
+      else
+        this.text = applyDelta(
+          this.text,
+          this.tc.remote(s.sourceDeltas.at(-1)!.delta, s.sourceRevision),
+        );
     });
   }
 

@@ -90,7 +90,11 @@ describe("the journal of acknowledged edits", () => {
       assert.match(await readFile(join(t.root, "j.tsnb"), "utf8"), /const b = 2;/);
       const left = await readdir(join(t.dataDir, "journal"));
       for (const f of left)
-        assert.deepEqual(readJournal(join(t.dataDir, "journal", f))?.ops ?? [], [], "no edit left to replay");
+        assert.deepEqual(
+          readJournal(join(t.dataDir, "journal", f))?.ops ?? [],
+          [],
+          "no edit left to replay",
+        );
     } finally {
       await again.close();
       await crashed.close().catch(() => undefined);
@@ -111,7 +115,11 @@ describe("the journal of acknowledged edits", () => {
       const { sessionId, snapshot } = await c.next("joined");
       assert.equal(snapshot.notebook.sections[0]!.cells[0]!.source, "const a = 1; // mine");
       assert.ok(snapshot.diskConflict, "the changed-on-disk choice is raised");
-      assert.equal(await readFile(join(t.root, "j.tsnb"), "utf8"), theirs, "theirs is not overwritten");
+      assert.equal(
+        await readFile(join(t.root, "j.tsnb"), "utf8"),
+        theirs,
+        "theirs is not overwritten",
+      );
       c.send({ type: "resolve-conflict", sessionId, choice: "keep-mine" });
       await c.next("done");
       assert.match(await readFile(join(t.root, "j.tsnb"), "utf8"), /const a = 1; \/\/ mine/);
@@ -162,7 +170,14 @@ describe("the journal of acknowledged edits", () => {
         c.send({
           type: "apply",
           sessionId,
-          op: { type: "insert-cell", sectionId, index: i, cellType: "code", cellId: `k${i}`, source: `${i}` },
+          op: {
+            type: "insert-cell",
+            sectionId,
+            index: i,
+            cellType: "code",
+            cellId: `k${i}`,
+            source: `${i}`,
+          },
         });
       for (let i = 0; i < 5; i++) await c.applied("insert-cell");
       const d = await Client.connect(again);

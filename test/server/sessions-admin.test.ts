@@ -26,8 +26,7 @@ describe("running sessions over WebSocket", () => {
     c.send({ type: "open-file", path: name, requestId: "o" });
     return (await c.next("joined")).sessionId;
   };
-  const firstCell = (c: Client, id: string) =>
-    c.copies.get(id)!.notebook.sections[0]!.cells[0]!.id;
+  const firstCell = (c: Client, id: string) => c.copies.get(id)!.notebook.sections[0]!.cells[0]!.id;
   const summary = async (c: Client, sessionId: string) => {
     c.send({ type: "list-sessions", requestId: "l" });
     const r = await c.next("sessions", (m) => m.requestId === "l");
@@ -37,7 +36,11 @@ describe("running sessions over WebSocket", () => {
   test("list-sessions says each kernel's status; shutdown-kernel stops it without joining", async () => {
     const a = await Client.connect(t.server);
     const id = await open(a, "a.tsnb");
-    a.send({ type: "apply", sessionId: id, op: { type: "evaluate-cell", cellId: firstCell(a, id) } });
+    a.send({
+      type: "apply",
+      sessionId: id,
+      op: { type: "evaluate-cell", cellId: firstCell(a, id) },
+    });
     await a.next("applied", (m) => m.op.type === "evaluation-finished");
     const s = await summary(a, id);
     assert.equal(s?.kernel, "idle");
@@ -60,7 +63,11 @@ describe("running sessions over WebSocket", () => {
   test("the kernel of a notebook nobody has open is shut down after the timeout, not while open or busy", async () => {
     const a = await Client.connect(t.server);
     const id = await open(a, "b.tsnb");
-    a.send({ type: "apply", sessionId: id, op: { type: "evaluate-cell", cellId: firstCell(a, id) } });
+    a.send({
+      type: "apply",
+      sessionId: id,
+      op: { type: "evaluate-cell", cellId: firstCell(a, id) },
+    });
     await a.next("applied", (m) => m.op.type === "evaluation-finished");
     await new Promise((r) => setTimeout(r, 900));
     const watcher = await Client.connect(t.server);
@@ -90,7 +97,11 @@ describe("running sessions over WebSocket", () => {
     watcher.send({ type: "join", sessionId: id, requestId: "j" });
     const snap = (await watcher.next("joined", (m) => m.requestId === "j")).snapshot;
     assert.match(snap.kernel.reason ?? "", /^shut down after 1 s with no window open$/);
-    assert.equal(snap.cells[cells[1]!.id]?.status.type, "done", "the busy cell was allowed to finish");
+    assert.equal(
+      snap.cells[cells[1]!.id]?.status.type,
+      "done",
+      "the busy cell was allowed to finish",
+    );
     watcher.ws.close();
   });
 
@@ -119,7 +130,11 @@ describe("running sessions over WebSocket", () => {
     });
     // Never: a notebook left alone keeps its kernel.
     const id = await open(c, "c.tsnb");
-    c.send({ type: "apply", sessionId: id, op: { type: "evaluate-cell", cellId: firstCell(c, id) } });
+    c.send({
+      type: "apply",
+      sessionId: id,
+      op: { type: "evaluate-cell", cellId: firstCell(c, id) },
+    });
     await c.next("applied", (m) => m.op.type === "evaluation-finished");
     c.send({ type: "leave", sessionId: id });
     await new Promise((r) => setTimeout(r, 900));
