@@ -218,6 +218,25 @@ export function readOnnxInfoFromBytes(bytes: Uint8Array): OnnxFileInfo {
 }
 
 /** "[batch*, 4]": dimensions as the forms and errors show them (dynamic ones marked *). */
+/**
+ * A list a model's metadata holds as JSON under `key` (tsnb writes `tsnb.labels`, `tsnb.features`,
+ * `tsnb.mean`, `tsnb.std`), or null when it is missing, not JSON, or has an element `ok` refuses.
+ */
+export function metadataList<T>(
+  metadata: Record<string, string>,
+  key: string,
+  ok: (v: unknown) => v is T,
+): T[] | null {
+  const raw = metadata[key];
+  if (raw === undefined) return null;
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) && v.every(ok) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 export function formatDims(dims: ValueSignature["dims"]): string {
   if (dims === null) return "unknown";
   return `[${dims.map((d) => (typeof d === "number" ? String(d) : `${d ?? "?"}*`)).join(", ")}]`;

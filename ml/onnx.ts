@@ -24,6 +24,7 @@ import {
   toHostSync,
 } from "./host.ts";
 import { explainProviders } from "../tensor/runtime.ts";
+import { metadataList } from "../core/onnx-info.ts";
 
 /** The dtypes ONNX Runtime tensors use (ort's `Tensor.Type`). */
 export type OrtType = ort.Tensor.Type;
@@ -229,14 +230,7 @@ export class OnnxModel {
   }
 
   private metaList<T>(key: string, ok: (v: unknown) => v is T): T[] | null {
-    const raw = this.metadata[key];
-    if (raw === undefined) return null;
-    try {
-      const v: unknown = JSON.parse(raw);
-      return Array.isArray(v) && v.every(ok) ? v : null;
-    } catch {
-      return null;
-    }
+    return metadataList(this.metadata, key, ok);
   }
 
   /** Class names saved with the model (`train.saveOnnx(model, path, {labels})`), or null. */

@@ -11,7 +11,7 @@
  * catalogue (`PACKAGED_MODELS`), as kino_bumblebee's tasks are.
  */
 import type { BindingInfo, ValueSignature } from "../core/bindings.ts";
-import { formatDims, type ModelFile, type OnnxFileInfo } from "../core/onnx-info.ts";
+import { formatDims, metadataList, type ModelFile, type OnnxFileInfo } from "../core/onnx-info.ts";
 import {
   awaitExpr,
   binary,
@@ -182,14 +182,7 @@ function tasksFor(info: OnnxFileInfo | null): Task[] {
 }
 
 function metaList<T>(info: OnnxFileInfo, key: string, ok: (v: unknown) => v is T): T[] | null {
-  const raw = info.metadata[key];
-  if (raw === undefined) return null;
-  try {
-    const v: unknown = JSON.parse(raw);
-    return Array.isArray(v) && v.every(ok) ? v : null;
-  } catch {
-    return null;
-  }
+  return metadataList(info.metadata, key, ok);
 }
 
 const isString = (v: unknown): v is string => typeof v === "string";
