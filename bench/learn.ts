@@ -8,7 +8,6 @@
  *     nn layers and the built-in loop (train.fit): training steps/s.
  * Not run by CI. Run: node --import tsx bench/learn.ts [--quick] [--only=transformer,cnn]
  */
-import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as nx from "../tensor/index.ts";
@@ -16,6 +15,7 @@ import * as nn from "../ml/nn.ts";
 import * as optim from "../ml/optim.ts";
 import { Trainer } from "../ml/train.ts";
 import { mulberry32, normalSampler } from "../ml/random.ts";
+import { torchReference, type TorchReference } from "./torch-reference.ts";
 import { initParams, model, type Config, type Params, type State } from "./transformer-model.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -24,55 +24,13 @@ const only = /--only=(\S+)/.exec(process.argv.join(" "))?.[1]?.split(",");
 const REPS = quick ? 2 : 5;
 const SECONDS = quick ? 0.5 : 1.5;
 
-/** A PyTorch reference process: one timed repetition per line sent. */
-async function reference(threads: number, args: Array<string | number>) {
-  const child = spawn(
-    "/usr/bin/python3",
-    [
-      join(root, "bench/python/learn_torch.py"),
-      String(threads),
-      String(SECONDS),
-      ...args.map(String),
-    ],
-    {
-      env: {
-        ...process.env,
-        OMP_NUM_THREADS: String(threads),
-        OPENBLAS_NUM_THREADS: String(threads),
-        MKL_NUM_THREADS: String(threads),
-        OMP_WAIT_POLICY: "PASSIVE",
-      },
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
-  const lines: string[] = [];
-  const waiters: Array<(l: string) => void> = [];
-  let buf = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => {
-    buf += d;
-    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const w = waiters.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      const l = lines.shift();
-      if (l !== undefined) return resolve(l);
-      waiters.push(resolve);
-      child.once("exit", (code) => reject(new Error(`torch reference exited with ${code}`)));
-    });
-  if ((await next()) !== "ready") throw new Error("torch reference did not start");
-  return {
-    rep: async () => {
-      child.stdin.write("go\n");
-      return (JSON.parse(await next()) as { steps_per_s: number }).steps_per_s;
-    },
-    close: () => child.stdin.end(),
-  };
+/** A PyTorch reference process (bench/python/learn_torch.py): one timed repetition per call. */
+function reference(threads: number, args: Array<string | number>): Promise<TorchReference> {
+  return torchReference(join(root, "bench/python/learn_torch.py"), threads, [
+    threads,
+    SECONDS,
+    ...args,
+  ]);
 }
 
 /** Repetitions of about SECONDS of `steps(k)` (which runs k steps), as steps/s. */

@@ -9,7 +9,6 @@
  *
  * Run: node --expose-gc --import tsx bench/ml.ts [--quick] [--only=train,vad,memory]
  */
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +21,7 @@ import { Trainer } from "../ml/train.ts";
 import { readWav } from "../ml/audio.ts";
 import { sileroModelPath, speechProbabilities } from "../ml/vad.ts";
 import { mulberry32, normalSampler } from "../ml/random.ts";
+import { torchReference, type TorchReference } from "./torch-reference.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
@@ -74,62 +74,22 @@ async function tsnbRunner(
   };
 }
 
-/** The PyTorch reference as a child process that runs one repetition per line we send. */
-async function torchRunner(
+/** The PyTorch reference (bench/python/ml_torch.py) as a child process, one repetition per call. */
+function torchRunner(
   threads: number,
   nIn: number,
   hidden: number,
   nOut: number,
   batch: number,
-): Promise<{ rep: () => Promise<number>; close: () => void }> {
-  const child = spawn(
-    "/usr/bin/python3",
-    [
-      join(root, "bench/python/ml_torch.py"),
-      ...[threads, nIn, hidden, nOut, batch, SECONDS].map(String),
-    ],
-    {
-      // passive waits, like tsnb's sessions (allow_spinning 0): spinning OpenMP threads starve
-      // everything else on a shared 2-core machine, torch included
-      env: {
-        ...process.env,
-        OMP_NUM_THREADS: String(threads),
-        OPENBLAS_NUM_THREADS: String(threads),
-        MKL_NUM_THREADS: String(threads),
-        OMP_WAIT_POLICY: "PASSIVE",
-      },
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
-  const lines: string[] = [];
-  const waiters: Array<(l: string) => void> = [];
-  let buf = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const w = waiters.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      const l = lines.shift();
-      if (l !== undefined) return resolve(l);
-      waiters.push(resolve);
-      child.once("exit", (code) => reject(new Error(`torch reference exited with ${code}`)));
-    });
-  if ((await next()) !== "ready") throw new Error("torch reference did not start");
-  return {
-    rep: async () => {
-      child.stdin.write("go\n");
-      return (JSON.parse(await next()) as { steps_per_s: number }).steps_per_s;
-    },
-    close: () => child.stdin.end(),
-  };
+): Promise<TorchReference> {
+  return torchReference(join(root, "bench/python/ml_torch.py"), threads, [
+    threads,
+    nIn,
+    hidden,
+    nOut,
+    batch,
+    SECONDS,
+  ]);
 }
 
 /** The same MLP and Adam in tfjs-backend-wasm, measured in repetitions of about SECONDS. */
