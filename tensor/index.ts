@@ -41,6 +41,7 @@ export {
 } from "./transforms.ts";
 export { treeMap, treeLeaves, flatten as treeFlatten } from "./tree.ts";
 export * as random from "./random.ts";
+export * as linalg from "./decomp.ts";
 export { encodeModel, decodeModel, OnnxDataType, IR_VERSION, OPSET } from "./onnx/proto.ts";
 export type {
   ModelJson,
