@@ -117,6 +117,12 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     null,
   ],
   // y = x − logSumExp(x): dx = g − softmax(x)·Σg
+  softmax: (g, _x, y, at) => [
+    o.multiply(
+      y,
+      o.subtract(g, o.sum(o.multiply(g, y), { axes: at.axis as number, keepDims: true })),
+    ),
+  ],
   logSoftmax: (g, _x, y, at) => [
     o.subtract(g, o.multiply(o.exp(y), o.sum(g, { axes: at.axis as number, keepDims: true }))),
   ],
