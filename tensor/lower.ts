@@ -72,6 +72,7 @@ export type Prim =
   | "cumsum"
   | "erf"
   | "logSoftmax"
+  | "softmax"
   | "conv"
   | "convTranspose"
   | "maxPool"
@@ -352,6 +353,8 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   },
   logSoftmax: (b, ins, dts, a, out) =>
     typed(b, "LogSoftmax", ins, dts[0]!, FLOATS, out, { axis: a.axis as number }),
+  softmax: (b, ins, dts, a, out) =>
+    typed(b, "Softmax", ins, dts[0]!, FLOATS, out, { axis: a.axis as number }),
   erf: elementwise("Erf", CONV_TYPES), // no f64 Erf kernel in ORT CPU: f64 computes in f32
   conv: (b, ins, dts, a, out) =>
     typed(b, "Conv", ins, dts[0]!, CONV_TYPES, out, {

@@ -806,8 +806,12 @@ export function logSumExp(x: TensorLike, arg?: ReduceArg): Tensor {
 export function softmax(x: TensorLike, opts?: number | { axis?: number }): Tensor {
   const t = cast(asTensor(x), floatType(asTensor(x).dtype));
   const axis = normAxis("softmax", axisOpt(opts, -1), t.rank);
-  const e = exp(subtract(t, shiftMax(t, [axis])));
-  return divide(e, sum(e, { axes: axis, keepDims: true }));
+  if (t.size === 0) {
+    const e = exp(subtract(t, shiftMax(t, [axis])));
+    return divide(e, sum(e, { axes: axis, keepDims: true }));
+  }
+  // one primitive (ONNX Softmax): attention's forward is one kernel, its backward four
+  return emit("softmax", [t], { axis }, t.shape, t.dtype);
 }
 
 /** log(softmax(x)) along an axis (default −1), computed stably. */

@@ -27,6 +27,7 @@ interface NativeSession {
     options: object,
   ): Record<string, ort.Tensor>;
   dispose(): void;
+  endProfiling(): string;
   readonly inputMetadata: Array<{ name: string }>;
   readonly outputMetadata: Array<{ name: string }>;
 }
@@ -97,11 +98,27 @@ export function explainOrtFailure(e: unknown): string {
 /** Number of CPU cores, the thread count used for large graphs. */
 export const CORES = Math.max(1, cpus().length);
 
+/**
+ * With TSNB_ORT_PROFILE=PREFIX in the environment, every session larger than PROFILE_MIN_BYTES
+ * records ONNX Runtime's profile (PREFIX_<date>.json, Chrome trace format), written at process
+ * exit. For looking at what a training step really runs; see bench/ort-profile.ts.
+ */
+const PROFILE_PREFIX = process.env.TSNB_ORT_PROFILE;
+const PROFILE_MIN_BYTES = 4096;
+const profiled: NativeSession[] = [];
+if (PROFILE_PREFIX)
+  process.on("exit", () => {
+    for (const s of profiled) s.endProfiling();
+  });
+
 /** Loads a model from ONNX bytes into a new synchronous session (not cached: see SessionCache). */
 export function createSession(bytes: Uint8Array, config: SessionConfig): Session {
   const { binding } = native();
   const s = new binding.InferenceSession();
+  const profile = PROFILE_PREFIX !== undefined && bytes.byteLength >= PROFILE_MIN_BYTES;
+  if (profile) profiled.push(s);
   s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+    ...(profile ? { enableProfiling: true, profileFilePrefix: PROFILE_PREFIX } : {}),
     intraOpNumThreads: config.threads,
     interOpNumThreads: 1,
     executionMode: "sequential",

@@ -230,6 +230,35 @@ describe("maxPool2d", () => {
       ],
     ]);
   });
+  it("tiling windows on a cropped input with many ties: the gradient goes to the first maximum in row-major window order", () => {
+    // values in {0, 1, 2}: most windows have tied maxima; 7x9 with 2x3 and 3x3 windows leaves rows/columns out
+    for (const k of [
+      [2, 2],
+      [3, 3],
+      [2, 3],
+    ] as const) {
+      const [n, c, h, w] = [2, 3, 7, 9];
+      const xs = Array.from({ length: n * c * h * w }, () => Math.floor(r() * 3));
+      const x = nx.tensor(Float64Array.from(xs), { shape: [n, c, h, w] });
+      const [ho, wo] = [Math.floor(h / k[0]), Math.floor(w / k[1])];
+      const wts = Array.from({ length: n * c * ho * wo }, () => r());
+      const tw = nx.tensor(Float64Array.from(wts), { shape: [n, c, ho, wo] });
+      const g = nx.grad((a: nx.Tensor) => nx.sum(nx.multiply(nx.maxPool2d(a, k), tw)))(x);
+      const want = new Float64Array(xs.length);
+      for (let p = 0; p < n * c; p++)
+        for (let i = 0; i < ho; i++)
+          for (let j = 0; j < wo; j++) {
+            let best = -1;
+            for (let di = 0; di < k[0]; di++)
+              for (let dj = 0; dj < k[1]; dj++) {
+                const at = p * h * w + (i * k[0] + di) * w + j * k[1] + dj;
+                if (best < 0 || xs[at]! > xs[best]!) best = at;
+              }
+            want[best]! += wts[(p * ho + i) * wo + j]!;
+          }
+      close(Array.from(g.dataSync() as Float64Array), Array.from(want), 1e-12, `ties ${k}`);
+    }
+  });
   it("errors name the shapes", () => {
     assert.throws(
       () => nx.maxPool2d(nx.zeros([3, 4, 4]), 2),

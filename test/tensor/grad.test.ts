@@ -107,6 +107,7 @@ describe("gradient rules vs finite differences (f64)", () => {
   it("matmul: 2-D, batched with broadcasting, 1-D operands", () => {
     check("matmul 2d", nx.matmul, [rand([2, 3], r), rand([3, 4], r)]);
     check("matmul batched", nx.matmul, [rand([2, 2, 3], r), rand([3, 4], r)]);
+    check("matmul rank-4 batch, 2-D weight", nx.matmul, [rand([2, 3, 2, 3], r), rand([3, 4], r)]);
     check("matmul broadcast batch", nx.matmul, [rand([2, 1, 2, 3], r), rand([3, 3, 2], r)]);
     check("matmul vector-matrix", nx.matmul, [rand([3], r), rand([3, 2], r)]);
     check("dot vectors", nx.dot, [rand([3], r), rand([3], r)]);
