@@ -164,6 +164,18 @@ const cases: Case[] = [
     feeds: { x: xFlat.toOrt(), p: flatPos.toOrt(), u: vFlat.toOrt() },
   },
   {
+    // the node nx's eager x.at(rows).add(v) runs since the ScatterND row path (row numbers as i64 [n, 1])
+    name: "x.at(idx).add(v) (raw: ScatterND of rows, nx's node)",
+    nx: () => x.at(idx).add(v),
+    raw: rawSession((b) => {
+      const i = f32(b, "x", 2);
+      b.input("p", "i64", ["n", "one"]);
+      const u = f32(b, "u", 2);
+      out(b, b.add("ScatterND", [i, "p", u], { reduction: "add" }), 2);
+    }),
+    feeds: { x: xOrt, p: nx.reshape(idx64, [32, 1]).toOrt(), u: v.toOrt() },
+  },
+  {
     // the same update from the same inputs (x, idx, v) in raw ORT: positions computed in the graph
     name: "x.at(idx).add(v) (raw: positions in-graph)",
     nx: () => x.at(idx).add(v),

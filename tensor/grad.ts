@@ -193,6 +193,17 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
       gu,
     ];
   },
+  // x.at(rows).set/add as one ScatterND: the updates' cotangent is g's rows; set zeroes them in x's
+  scatterRows: (g, [, idx, upd], _y, at) => {
+    const gu = o.take(g, o.reshape(idx!, [idx!.shape[0]!]), { axis: 0 });
+    if (at.reduction === "add") return [g, null, gu];
+    const zero = o.zeros(upd!.shape, { dtype: g.dtype });
+    return [
+      o.primitive("scatterRows", [g, idx!, zero], { reduction: "none" }, g.shape, g.dtype),
+      null,
+      gu,
+    ];
+  },
   // the product of the other elements (two exclusive scans): exact where x has zeros
   reduceProd: (g, [a], _y, at) => {
     const axes = at.axes as number[];

@@ -336,8 +336,12 @@ function checkBounds(op: string, idx: Tensor, n: number, axis: number, t: Tensor
 }
 
 /** The flat (row-major) position in `t` of every element `t[specs]` selects, shaped like the result. */
-function positions(op: string, t: Tensor, specs: readonly Index[]): Tensor {
-  const entries = normalize(op, t, specs);
+function positions(
+  op: string,
+  t: Tensor,
+  specs: readonly Index[],
+  entries: readonly Entry[] = normalize(op, t, specs),
+): Tensor {
   const fast = positionsInJs(op, t, entries);
   if (fast) return fast;
   const dtype = t.size >= 2 ** 31 ? "i64" : "i32";
@@ -401,7 +405,11 @@ function positionsInJs(op: string, t: Tensor, entries: readonly Entry[]): Tensor
   }
   let total = 1;
   for (const l of lists) total *= l.length;
-  const acc = new Int32Array(total);
+  // i64 positions (ORT's ScatterElements kernel is ~25% slower on i32 indices): the values are
+  // in [0, 2^31), so they are written as the low 32-bit words of a little-endian BigInt64Array
+  // (no BigInt per element); the high words stay zero
+  const wide = new BigInt64Array(total);
+  const acc = LITTLE_ENDIAN ? new Int32Array(wide.buffer) : new Int32Array(2 * total);
   if (total > 0) {
     // row-major product of the lists: an odometer over all but the last, an inner loop over the last
     const last = lists[lists.length - 1] ?? Int32Array.of(0);
@@ -411,7 +419,7 @@ function positionsInJs(op: string, t: Tensor, entries: readonly Entry[]): Tensor
     for (const l of outer) base += l[0]!;
     let w = 0;
     for (;;) {
-      for (let j = 0; j < last.length; j++) acc[w++] = base + last[j]!;
+      for (let j = 0; j < last.length; j++, w += 2) acc[w] = base + last[j]!;
       let d = outer.length - 1;
       while (d >= 0) {
         const l = outer[d]!;
@@ -428,8 +436,11 @@ function positionsInJs(op: string, t: Tensor, entries: readonly Entry[]): Tensor
       if (d < 0) break;
     }
   }
-  return fromTyped("i32", acc, shape);
+  if (!LITTLE_ENDIAN) for (let i = 0; i < total; i++) wide[i] = BigInt(acc[2 * i]!);
+  return fromTyped("i64", wide, shape);
 }
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 function scatterInto(
   op: string,
@@ -438,9 +449,12 @@ function scatterInto(
   values: TensorLike,
   reduction: "none" | "add",
 ): Tensor {
-  const pos = positions(op, t, specs);
   const v0 = values instanceof Tensor ? values : o.tensor(values, { dtype: t.dtype });
   const v = o.cast(v0, t.dtype);
+  const entries = normalize(op, t, specs);
+  const rows = scatterRows(op, t, entries, v, reduction);
+  if (rows) return rows;
+  const pos = positions(op, t, specs, entries);
   const ok =
     v.rank <= pos.rank &&
     v.shape.every((d, i) => d === 1 || d === pos.shape[pos.rank - v.rank + i]);
@@ -473,6 +487,65 @@ function scatterInto(
   const flatT = o.reshape(t, [t.size]);
   const y = emit("scatter", [flatT, idx, upd], { reduction }, [t.size], t.dtype);
   return o.reshape(y, t.shape);
+}
+
+const ROW_DTYPES = new Set(["f32", "f64", "i32", "i64"]);
+
+/**
+ * The common form `x.at(idx).set/add(v)` — one concrete integer array on axis 0, every other axis
+ * whole — as one ScatterND of whole rows: no per-element positions are built (in JS or in the
+ * graph) and ORT's ScatterND copies rows (~30% faster than ScatterElements on flat positions).
+ * Returns null for every other index form (they take the flat-position path).
+ */
+function scatterRows(
+  op: string,
+  t: Tensor,
+  entries: readonly Entry[],
+  v: Tensor,
+  reduction: "none" | "add",
+): Tensor | null {
+  if (t.rank === 0 || !ROW_DTYPES.has(t.dtype)) return null;
+  const first = entries[0];
+  if (entries.length !== t.rank || first?.kind !== "array" || first.idx.isSymbolic) return null;
+  for (let i = 1; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.kind !== "range") return null;
+    const r = rangeIndices(op, e.range, t.shape[i]!);
+    if (r.start !== 0 || r.step !== 1 || r.count !== t.shape[i]) return null;
+  }
+  const n = t.shape[0]!;
+  checkBounds(op, first.idx, n, 0, t);
+  const shape = [...first.idx.shape, ...t.shape.slice(1)];
+  const ok =
+    v.rank <= shape.length &&
+    v.shape.every((d, i) => d === 1 || d === shape[shape.length - v.rank + i]);
+  if (!ok)
+    fail(
+      `${op}: values ${desc(v)} cannot be broadcast to the indexed shape [${shape.join(",")}] of ${desc(t)}`,
+    );
+  const raw = first.idx.dataSync();
+  const count = raw.length;
+  if (count === 0 || t.size === 0) return t;
+  // row numbers as i64, negatives counted from the end
+  let rowsI = new BigInt64Array(count);
+  for (let k = 0; k < count; k++) {
+    const q = Number(raw[k]);
+    rowsI[k] = BigInt(q < 0 ? q + n : q);
+  }
+  const rest = t.shape.slice(1);
+  let upd = o.reshape(o.broadcastTo(v, shape), [count, ...rest]);
+  if (reduction === "none") {
+    // repeated rows: the last value wins (as NumPy's x[i] = v in practice), made explicit
+    const last = new Map<bigint, number>();
+    for (let k = 0; k < count; k++) last.set(rowsI[k]!, k);
+    if (last.size < count) {
+      const keep = Int32Array.from([...last.values()].sort((a, b) => a - b));
+      rowsI = BigInt64Array.from(keep, (k) => rowsI[k]!);
+      upd = o.take(upd, o.tensor(keep), { axis: 0 });
+    }
+  }
+  const idx = o.tensor(rowsI, { dtype: "i64", shape: [rowsI.length, 1] });
+  return emit("scatterRows", [t, idx, upd], { reduction }, t.shape, t.dtype);
 }
 
 /** `x[specs] = values` as a new tensor (values broadcast to the indexed shape, cast to x's dtype). */

@@ -91,6 +91,7 @@ export type Prim =
   | "bitXor"
   | "bitNot"
   | "scatter"
+  | "scatterRows"
   | "trilu"
   | "reduceProd"
   | "einsum"
@@ -406,6 +407,9 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     }
     return b.add("ScatterElements", [d, idx, upd], { axis: 0, reduction });
   },
+  // ScatterND of whole rows: data[idx[k, 0], ...] = upd[k, ...] ("none") or += ("add")
+  scatterRows: (b, ins, dts, a, out) =>
+    b.add("ScatterND", [ins[0]!, ins[1]!, ins[2]!], { reduction: a.reduction as string }),
   // lower (upper: false) or upper triangle of the last two axes, from diagonal k
   trilu: (b, ins, dts, a, out) =>
     typed(b, "Trilu", [ins[0]!, b.scalar("i64", a.k as number)], dts[0]!, WIDE, out, {

@@ -139,6 +139,20 @@ describe("index updates vs NumPy", () => {
         [[0], "0", row, "v"],
         [[[3, 0], nx.range(undefined, undefined, -2)], "[3, 0], ::-2", v, "v"],
         [[[1, 1, 2]], "[1, 1, 2]", row, "v"], // repeated rows: set keeps the last, add accumulates
+        // whole rows (one ScatterND): negative and repeated rows, a 2-D index array, "..." after it
+        [[[-1, 0, 3]], "[-1, 0, 3]", row, "v"],
+        [
+          [
+            [
+              [0, 2],
+              [2, -4],
+            ],
+            "...",
+          ],
+          "[[0, 2], [2, -4]], ...",
+          row,
+          "v",
+        ],
         [["...", -1], "..., -1", nx.tensor(1, { dtype }), "v"],
         [[nx.greater(x, 8)], "x > 8", nx.tensor(0, { dtype }), "v"],
       ];
@@ -223,6 +237,8 @@ describe("indexing gradients (f64, central differences)", () => {
     check("x.at[1:3, ::-2].set(v)", (a, b) => a.at("1:3", "::-2").set(b), [x, v]);
     check("x.at[[1, 1], 0:2].add(v)", (a, b) => a.at([1, 1], "0:2").add(b), [x, rand([2, 2], r)]);
     check("x.at[[3, 0, 3]].set(row)", (a, b) => a.at([3, 0, 3]).set(b), [x, rand([5], r)]);
+    check("x.at[[3, -1, 0]].add(rows)", (a, b) => a.at([3, -1, 0]).add(b), [x, rand([3, 5], r)]);
+    check("x.at[[1, 1]].add(row)", (a, b) => a.at([1, 1]).add(b), [x, rand([5], r)]);
     check("putSlice", (a, b) => nx.putSlice(a, [1, 2], b), [x, rand([2, 3], r)]);
     check(
       "indexedAdd",
@@ -266,6 +282,18 @@ describe("indexing under jit", () => {
     const g = nx.grad((t: nx.Tensor, kk: nx.Tensor) => nx.sum(nx.square(t.at(kk).set(1))), 0)(a, k);
     const expected = nx.multiply(a, 2).at(k).set(0);
     assert.ok(nx.allClose(g, expected), "gradient of set with traced indices");
+    // whole-row updates with a constant index (one ScatterND) inside jit, checked against plain JS
+    const rows = nx.jit((t: nx.Tensor) => t.at([3, -1, 3]).add(1).at([0, 0]).set(7));
+    const want = a.toArraySync() as number[][];
+    want.forEach((row, ri) =>
+      row.forEach((_, c) => {
+        row[c] = ri === 0 ? 7 : row[c]! + (ri === 3 ? 2 : ri === 4 ? 1 : 0);
+      }),
+    );
+    const gotRows = rows(a).toArraySync() as number[][];
+    gotRows.forEach((row, ri) =>
+      row.forEach((val, c) => assert.ok(Math.abs(val - want[ri]![c]!) < 1e-6, `rows [${ri},${c}]`)),
+    );
     assert.throws(
       () => nx.jit((t: nx.Tensor) => t.index(nx.greater(t, 0)))(a),
       /boolean mask's result size depends on its values/,
