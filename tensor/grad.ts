@@ -358,27 +358,101 @@ export function backward(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
     if (dep.has(i)) continue;
     if (n.inputs.some((x) => dep.has(x._node!.id))) dep.add(i);
   }
-  const ct = new Map<number, Tensor>();
-  ct.set(yNode.id, o.scalar(1, y.dtype));
+  // every node's cotangent contributions, summed when the node is reached (all its consumers
+  // come later in the trace, so they are all in by then)
+  const ct = new Map<number, Contribution[]>();
+  const add = (id: number, c: Contribution) => {
+    const list = ct.get(id);
+    if (list) list.push(c);
+    else ct.set(id, [c]);
+  };
+  add(yNode.id, { g: o.scalar(1, y.dtype) });
+  const total = (id: number, x: Tensor): Tensor | undefined => {
+    const list = ct.get(id);
+    return list && sumContributions(list, x);
+  };
   for (let i = yNode.id; i >= 0; i--) {
-    const g = ct.get(i);
-    if (!g || wrtIds.has(i) || !dep.has(i)) continue;
+    if (wrtIds.has(i) || !dep.has(i) || !ct.has(i)) continue;
     const node = trace.nodes[i]!;
     const rule = GRAD_RULES[node.op];
     if (!rule) continue;
-    const grads = rule(g, node.inputs, trace.outputs[i]!, node.attrs);
+    const y = trace.outputs[i]!;
+    const g = total(i, y)!;
+    const x0 = node.inputs[0]!;
+    const piece = node.op === "slice" ? slicePiece(x0, y, node.attrs) : undefined;
+    if (piece !== undefined) {
+      if (dep.has(x0._node!.id) && isFloat(x0.dtype))
+        add(x0._node!.id, { g: g.dtype === x0.dtype ? g : o.cast(g, x0.dtype), ...piece });
+      continue;
+    }
+    const grads = rule(g, node.inputs, y, node.attrs);
     node.inputs.forEach((x, j) => {
       let gj = grads[j];
       const id = x._node!.id;
       if (!gj || !dep.has(id) || !isFloat(x.dtype)) return;
       gj = o.sumToShape(gj, x.shape);
       if (gj.dtype !== x.dtype) gj = o.cast(gj, x.dtype);
-      const prev = ct.get(id);
-      ct.set(id, prev ? o.add(prev, gj) : gj);
+      add(id, { g: gj });
     });
   }
-  return wrt.map((w) => {
-    const g = ct.get(w._node!.id);
-    return g ?? o.zerosLike(w);
-  });
+  return wrt.map((w) => total(w._node!.id, w) ?? o.zerosLike(w));
+}
+
+/**
+ * A cotangent contribution: the full-shape `g`, or (`axis` set) the cotangent of a unit-step
+ * slice `[start, start + g.shape[axis])` along one axis, not yet padded to the full shape.
+ */
+interface Contribution {
+  g: Tensor;
+  axis?: number;
+  start?: number;
+}
+
+/** The slice of `a` that `y` is, when it narrows one axis with unit steps (else undefined). */
+function slicePiece(a: Tensor, y: Tensor, at: Attrs): { axis: number; start: number } | undefined {
+  const steps = at.steps as number[];
+  const narrowed = a.shape.flatMap((d, i) => (y.shape[i] !== d ? [i] : []));
+  if (narrowed.length !== 1 || steps.some((s) => s !== 1) || y.size === 0) return undefined;
+  const axis = narrowed[0]!;
+  const s = (at.starts as number[])[axis]!;
+  return { axis, start: s < 0 ? s + a.shape[axis]! : s };
+}
+
+/**
+ * The sum of a node's contributions. Slices along one axis that together tile it (the Q, K, V
+ * split of attention, `split`, `unstack`) are concatenated: one Concat instead of a Pad per
+ * slice to the full shape and an Add per pair. Anything else is padded and added.
+ */
+function sumContributions(list: Contribution[], x: Tensor): Tensor {
+  const pieces = list.filter((c) => c.axis !== undefined);
+  const axis = pieces[0]?.axis;
+  if (pieces.length > 1 && pieces.every((c) => c.axis === axis)) {
+    const sorted = [...pieces].sort((a, b) => a.start! - b.start!);
+    let at = 0;
+    for (const c of sorted) at = at === c.start ? at + c.g.shape[axis!]! : NaN;
+    if (at === x.shape[axis!]) {
+      const joined = o.concatenate(
+        sorted.map((c) => c.g),
+        { axis: axis! },
+      );
+      const rest = list.filter((c) => c.axis === undefined);
+      return rest.reduce((acc, c) => o.add(acc, c.g), joined);
+    }
+  }
+  let sum: Tensor | undefined;
+  for (const c of list) {
+    const full = c.axis === undefined ? c.g : padPiece(c, x);
+    sum = sum ? o.add(sum, full) : full;
+  }
+  return sum!;
+}
+
+function padPiece(c: Contribution, x: Tensor): Tensor {
+  const len = c.g.shape[c.axis!]!;
+  return o.pad(
+    c.g,
+    x.shape.map(
+      (n, j) => (j === c.axis ? [c.start!, n - c.start! - len] : [0, 0]) as [number, number],
+    ),
+  );
 }

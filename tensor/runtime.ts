@@ -99,12 +99,13 @@ export function explainOrtFailure(e: unknown): string {
 export const CORES = Math.max(1, cpus().length);
 
 /**
- * With TSNB_ORT_PROFILE=PREFIX in the environment, every session larger than PROFILE_MIN_BYTES
+ * With TSNB_ORT_PROFILE=PREFIX in the environment, every session of at least
+ * TSNB_ORT_PROFILE_MIN_BYTES (default 1024: leaves out single eager ops)
  * records ONNX Runtime's profile (PREFIX_<date>.json, Chrome trace format), written at process
  * exit. For looking at what a training step really runs; see bench/ort-profile.ts.
  */
 const PROFILE_PREFIX = process.env.TSNB_ORT_PROFILE;
-const PROFILE_MIN_BYTES = 4096;
+const PROFILE_MIN_BYTES = Number(process.env.TSNB_ORT_PROFILE_MIN_BYTES ?? 1024);
 const profiled: NativeSession[] = [];
 if (PROFILE_PREFIX)
   process.on("exit", () => {

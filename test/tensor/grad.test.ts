@@ -120,6 +120,37 @@ describe("gradient rules vs finite differences (f64)", () => {
     check("squeeze/expandDims", (t) => nx.expandDims(nx.squeeze(t), 0), [rand([1, 3], r)]);
     check("slice", (t) => nx.slice(t, [1, 1], [2, -1]), [rand([3, 4], r)]);
     check("slice with strides", (t) => nx.slice(t, [0, 1], [-1, -1], [2, 2]), [rand([5, 5], r)]);
+    // slices that tile an axis get one concatenated cotangent; overlapping or partial ones are
+    // padded and added, and a slice used next to the whole tensor mixes both
+    check(
+      "slices tiling an axis (Q/K/V split)",
+      (t) => {
+        const [a, b, c] = [0, 1, 2].map((i) => nx.slice(t, [0, i * 2], [-1, 2]));
+        return nx.concatenate([nx.multiply(a!, b!), nx.exp(c!), nx.multiply(c!, 3)], { axis: 1 });
+      },
+      [rand([3, 6], r)],
+    );
+    check(
+      "overlapping and partial slices, and the whole tensor",
+      (t) => {
+        const a = nx.slice(t, [0, 1], [-1, 3]);
+        const b = nx.slice(t, [0, 2], [-1, 2]);
+        return nx.add(
+          nx.multiply(nx.slice(t, [0, 0], [-1, 2]), nx.sum(nx.multiply(a, a))),
+          nx.sin(b),
+        );
+      },
+      [rand([2, 5], r)],
+    );
+    check(
+      "a tiling split plus the whole tensor",
+      (t) =>
+        nx.multiply(
+          nx.concatenate(nx.split(t, 2, { axis: 0 }).reverse(), { axis: 0 }),
+          nx.square(t),
+        ),
+      [rand([4, 3], r)],
+    );
     check("take with repeats", (t) => nx.take(t, [2, 0, 2, -1], { axis: 1 }), [rand([2, 3], r)]);
     check(
       "take 2-D indices",
