@@ -1,6 +1,6 @@
 /**
  * `nx.linalg`: NumPy's `numpy.linalg` names. The matrix decompositions svd, qr and eigh (and
- * svdvals, eigvalsh) are computed eagerly on the host in f64, because ONNX Runtime has no
+ * svdvals, eigvalsh, and pinv, matrixRank, cholesky on top) are computed eagerly on the host in f64, because ONNX Runtime has no
  * decomposition ops; the result is in the input's float dtype. The other names (norm, det, inv,
  * solve) are the ONNX-composed ops of linalg.ts under NumPy's names.
  *
@@ -288,6 +288,55 @@ function completeBasis(m: number, given: Array<Float64Array | null>, cols: numbe
   return out;
 }
 
+/** The SVD of one m×n row-major matrix: U m×(M or K), S K, Vh (N or K)×n, row-major. */
+function svdOne(
+  mat: Float64Array,
+  m: number,
+  n: number,
+  full = false,
+): { U: Float64Array; S: Float64Array; Vh: Float64Array } {
+  const k = Math.min(m, n);
+  const uCols = full ? m : k;
+  const vRows = full ? n : k;
+  // work on the tall one of A and Aᵀ: A = U S Vᵀ, Aᵀ = V S Uᵀ
+  const tall = m >= n;
+  const rows = tall ? m : n;
+  const cols = tall ? n : m;
+  let src = mat;
+  if (!tall) {
+    src = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) src[j * m + i] = mat[i * n + j]!;
+  }
+  const r = jacobiSvd(src, rows, cols, true);
+  // left vectors of the tall problem (rows-long), right vectors (cols-long), column-major
+  const left = r.u;
+  const right = r.v;
+  const leftCols = completeBasis(
+    rows,
+    r.zero.map((z, c) => (z ? null : left.subarray(c * rows, (c + 1) * rows))),
+    tall ? uCols : vRows,
+  );
+  const rightCols = right; // V is square and orthonormal already (cols×cols)
+  const [uc, un, vc] = tall
+    ? [leftCols, uCols, rightCols]
+    : [rightCols, Math.min(uCols, cols), leftCols];
+  // U: m×uCols row-major from column-major columns uc (each m long)
+  const U = new Float64Array(m * uCols);
+  for (let c = 0; c < un; c++) for (let i = 0; i < m; i++) U[i * uCols + c] = uc[c * m + i]!;
+  // Vh: vRows×n row-major; row c = right vector c (n long)
+  const Vh = new Float64Array(vRows * n);
+  for (let c = 0; c < vRows; c++) for (let i = 0; i < n; i++) Vh[c * n + i] = vc[c * n + i]!;
+  return { U, S: r.s, Vh };
+}
+
+/** The singular values of one m×n row-major matrix, descending. */
+function svdvalsOne(mat: Float64Array, m: number, n: number): Float64Array {
+  if (m >= n) return jacobiSvd(mat, m, n, false).s;
+  const tr = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) tr[j * m + i] = mat[i * n + j]!;
+  return jacobiSvd(tr, n, m, false).s;
+}
+
 /** NumPy's SVDResult: A = U · diag(S) · Vh. */
 export interface SvdResult {
   U: Tensor;
@@ -310,37 +359,10 @@ export function svd(a: TensorLike, opts: { fullMatrices?: boolean } = {}): SvdRe
   const uCols = full ? m : k;
   const vRows = full ? n : k;
   for (const mat of mats) {
-    // work on the tall one of A and Aᵀ: A = U S Vᵀ, Aᵀ = V S Uᵀ
-    const tall = m >= n;
-    const rows = tall ? m : n;
-    const cols = tall ? n : m;
-    let src = mat;
-    if (!tall) {
-      src = new Float64Array(m * n);
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) src[j * m + i] = mat[i * n + j]!;
-    }
-    const r = jacobiSvd(src, rows, cols, true);
-    // left vectors of the tall problem (rows-long), right vectors (cols-long), column-major
-    const left = r.u;
-    const right = r.v;
-    const leftCols = completeBasis(
-      rows,
-      r.zero.map((z, c) => (z ? null : left.subarray(c * rows, (c + 1) * rows))),
-      tall ? uCols : vRows,
-    );
-    const rightCols = right; // V is square and orthonormal already (cols×cols)
-    const [uc, un, vc] = tall
-      ? [leftCols, uCols, rightCols]
-      : [rightCols, Math.min(uCols, cols), leftCols];
-    // U: m×uCols row-major from column-major columns uc (each m long)
-    const U = new Float64Array(m * uCols);
-    for (let c = 0; c < un; c++) for (let i = 0; i < m; i++) U[i * uCols + c] = uc[c * m + i]!;
-    // Vh: vRows×n row-major; row c = right vector c (n long)
-    const Vh = new Float64Array(vRows * n);
-    for (let c = 0; c < vRows; c++) for (let i = 0; i < n; i++) Vh[c * n + i] = vc[c * n + i]!;
-    us.push(U);
-    ss.push(r.s);
-    vhs.push(Vh);
+    const r = svdOne(mat, m, n, full);
+    us.push(r.U);
+    ss.push(r.S);
+    vhs.push(r.Vh);
   }
   return {
     U: stack(t, batch, [m, uCols], us),
@@ -352,12 +374,7 @@ export function svd(a: TensorLike, opts: { fullMatrices?: boolean } = {}): SvdRe
 /** The singular values (np.linalg.svdvals / svd(a, compute_uv=False)): [..., min(M, N)], descending. */
 export function svdvals(a: TensorLike): Tensor {
   const { t, batch, m, n, mats } = matrices("svdvals", a);
-  const parts = mats.map((mat) => {
-    if (m >= n) return jacobiSvd(mat, m, n, false).s;
-    const tr = new Float64Array(m * n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) tr[j * m + i] = mat[i * n + j]!;
-    return jacobiSvd(tr, n, m, false).s;
-  });
+  const parts = mats.map((mat) => svdvalsOne(mat, m, n));
   return stack(t, batch, [Math.min(m, n)], parts);
 }
 
@@ -457,4 +474,83 @@ export function eigh(a: TensorLike, opts: { UPLO?: "L" | "U" } = {}): EighResult
 /** The eigenvalues (ascending) of a symmetric float tensor [..., N, N] (np.linalg.eigvalsh). */
 export function eigvalsh(a: TensorLike, opts: { UPLO?: "L" | "U" } = {}): Tensor {
   return eigh(a, opts).eigenvalues;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Built on the decompositions: pinv, matrixRank, cholesky
+
+/**
+ * The Moore–Penrose pseudo-inverse (np.linalg.pinv) of [..., M, N] → [..., N, M], from the SVD:
+ * singular values ≤ rcond · max(S) are treated as zero (NumPy's default rcond is 1e-15).
+ */
+export function pinv(a: TensorLike, opts: { rcond?: number } = {}): Tensor {
+  const rcond = opts.rcond ?? 1e-15;
+  const { t, batch, m, n, mats } = matrices("pinv", a);
+  const k = Math.min(m, n);
+  const parts = mats.map((mat) => {
+    const { U, S, Vh } = svdOne(mat, m, n);
+    const cut = rcond * (S[0] ?? 0);
+    const out = new Float64Array(n * m);
+    for (let j = 0; j < k; j++) {
+      const s = S[j]!;
+      if (!(s > cut)) continue;
+      // out += Vh[j]ᵀ · (1/s) · U[:, j]ᵀ
+      for (let i = 0; i < n; i++) {
+        const vi = Vh[j * n + i]! / s;
+        if (vi === 0) continue;
+        for (let c = 0; c < m; c++) out[i * m + c] = out[i * m + c]! + vi * U[c * k + j]!;
+      }
+    }
+    return out;
+  });
+  return stack(t, batch, [n, m], parts);
+}
+
+/**
+ * The number of singular values above `tol` (np.linalg.matrix_rank) for each matrix of
+ * [..., M, N], as i64 [...]; the default tol is max(S) · max(M, N) · eps of the input's dtype.
+ */
+export function matrixRank(a: TensorLike, opts: { tol?: number } = {}): Tensor {
+  const { t, batch, m, n, mats } = matrices("matrixRank", a);
+  const eps = t.dtype === "f32" ? 1.1920928955078125e-7 : EPS;
+  const ranks = mats.map((mat) => {
+    const s = svdvalsOne(mat, m, n);
+    const tol = opts.tol ?? (s[0] ?? 0) * Math.max(m, n) * eps;
+    let r = 0;
+    for (const v of s) if (v > tol) r++;
+    return BigInt(r);
+  });
+  return o.tensor(BigInt64Array.from(ranks), { dtype: "i64", shape: batch });
+}
+
+/**
+ * The Cholesky factor of a symmetric positive-definite [..., N, N] (np.linalg.cholesky): lower
+ * triangular L with A = L·Lᵀ (positive diagonal), or with `upper` U = Lᵀ (A = Uᵀ·U). Only the
+ * lower triangle is read (upper: the upper one). Not positive definite → an error, as NumPy's
+ * LinAlgError.
+ */
+export function cholesky(a: TensorLike, opts: { upper?: boolean } = {}): Tensor {
+  const { t, batch, n, mats } = matrices("cholesky", a, true);
+  const upper = opts.upper ?? false;
+  const parts = mats.map((mat) => {
+    const get = (i: number, j: number): number => (upper ? mat[j * n + i]! : mat[i * n + j]!);
+    const l = new Float64Array(n * n);
+    for (let j = 0; j < n; j++) {
+      let d = get(j, j);
+      for (let k = 0; k < j; k++) d -= l[j * n + k]! ** 2;
+      if (!(d > 0)) fail("cholesky: the matrix is not positive definite");
+      const ljj = Math.sqrt(d);
+      l[j * n + j] = ljj;
+      for (let i = j + 1; i < n; i++) {
+        let s = get(i, j);
+        for (let k = 0; k < j; k++) s -= l[i * n + k]! * l[j * n + k]!;
+        l[i * n + j] = s / ljj;
+      }
+    }
+    if (!upper) return l;
+    const u = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) u[i * n + j] = l[j * n + i]!;
+    return u;
+  });
+  return stack(t, batch, [n, n], parts);
 }

@@ -14,6 +14,7 @@
  */
 import { arithmeticType, floatType } from "./dtype.ts";
 import * as o from "./ops.ts";
+import { svdvals } from "./decomp.ts";
 import { diagonal } from "./shape.ts";
 import { type Tensor, TensorError, type TensorLike, emit } from "./tensor.ts";
 
@@ -231,9 +232,10 @@ export function tensordot(
 export interface NormOptions {
   /**
    * Vector: 2 (default), 1, Infinity, -Infinity, 0 (count of non-zeros) or any p. Matrix (two
-   * axes): "fro" (default), 1, -1, Infinity, -Infinity (column/row absolute sums).
+   * axes): "fro" (default), 1, -1, Infinity, -Infinity (column/row absolute sums), and eagerly
+   * (from nx.linalg.svdvals) 2, -2 (largest/smallest singular value) and "nuc" (their sum).
    */
-  ord?: number | "fro";
+  ord?: number | "fro" | "nuc";
   /** One axis (vector norm) or two (matrix norm); all axes (flattened 2-norm) by default. */
   axis?: number | readonly [number, number];
   keepDims?: boolean;
@@ -262,7 +264,7 @@ export function norm(x: TensorLike, opts: NormOptions = {}): Tensor {
   if (axes.length === 1) {
     const red = { axes, keepDims };
     if (ord === undefined || ord === 2) return o.sqrt(o.sum(o.square(absT), red));
-    if (ord === "fro") fail(`norm: "fro" is a matrix norm; give two axes`);
+    if (ord === "fro" || ord === "nuc") fail(`norm: "${ord}" is a matrix norm; give two axes`);
     if (ord === Infinity) return o.max(absT, red);
     if (ord === -Infinity) return o.min(absT, red);
     if (ord === 0) return o.cast(o.sum(o.notEqual(t, 0), red), t.dtype);
@@ -293,7 +295,19 @@ export function norm(x: TensorLike, opts: NormOptions = {}): Tensor {
       ),
     );
   }
-  return fail(`norm: matrix ord ${String(ord)} needs singular values (not built: 2, -2, "nuc")`);
+  if (ord === 2 || ord === -2 || ord === "nuc") {
+    // the spectral (2: the largest singular value, -2: the smallest) and nuclear (their sum) norms
+    // from the host SVD of nx.linalg: eager only
+    if (t.isSymbolic)
+      fail(
+        `norm: matrix ord ${String(ord)} needs singular values, computed eagerly on the host: not inside jit or grad`,
+      );
+    const rest = t.shape.map((_, i) => i).filter((i) => i !== r && i !== c);
+    const s = svdvals(o.transpose(t, [...rest, r, c]));
+    const red = { axes: s.rank - 1 };
+    return keep(ord === 2 ? o.max(s, red) : ord === -2 ? o.min(s, red) : o.sum(s, red));
+  }
+  return fail(`norm: unknown matrix ord ${String(ord)} (NumPy's: "fro", "nuc", ±1, ±2, ±Infinity)`);
 }
 
 /**

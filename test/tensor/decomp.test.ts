@@ -267,6 +267,89 @@ for (const dtype of ["f64", "f32"] as const) {
   });
 }
 
+describe("built on the decompositions: pinv, matrixRank, cholesky, spectral and nuclear norms", () => {
+  it("match NumPy on the test_linalg cases (f64), including rank-deficient and batched ones", () => {
+    const cases: NumpyCase[] = [];
+    const got: Array<[string, nx.Tensor, number]> = [];
+    for (const c of GENERAL) {
+      const a = nx.tensor(c.data, { dtype: "f64", shape: c.shape });
+      const tol = 1e-9 * scale(c) ** 2;
+      cases.push({ expr: "np.linalg.pinv(a)", args: { a } });
+      got.push([`${c.name} pinv`, nx.linalg.pinv(a), tol]);
+      if (c.shape.every((d) => d > 0)) {
+        cases.push({ expr: "np.linalg.matrix_rank(a)", args: { a } });
+        got.push([`${c.name} matrix_rank`, nx.linalg.matrixRank(a), 0]);
+        for (const [ord, np] of [
+          [2, "2"],
+          [-2, "-2"],
+          ["nuc", '"nuc"'],
+        ] as const) {
+          cases.push({ expr: `np.linalg.norm(a, ord=${np}, axis=(-2, -1))`, args: { a } });
+          got.push([`${c.name} norm ord=${np}`, nx.linalg.norm(a, { ord, axis: [-2, -1] }), tol]);
+        }
+        // the matrix axes need not be the last two
+        cases.push({ expr: "np.linalg.norm(a, ord=2, axis=(-1, -2), keepdims=True)", args: { a } });
+        got.push([
+          `${c.name} norm ord=2 axis=(-1,-2)`,
+          nx.norm(a, { ord: 2, axis: [-1, -2], keepDims: true }),
+          tol,
+        ]);
+      }
+    }
+    // Cholesky of symmetric positive-definite matrices: A·Aᵀ + n·I of the cases, and NumPy's own
+    // test matrix [[1, 2], [2, 5]]... made SPD: L is unique, so compared directly
+    for (const c of [...SQUARE, tile3(SQUARE[2]!)]) {
+      const a0 = nx.tensor(c.data, { dtype: "f64", shape: c.shape });
+      const n = c.shape[c.shape.length - 1]!;
+      const spd = nx.add(
+        nx.matmul(a0, nx.swapAxes(a0, -1, -2)),
+        nx.multiply(nx.eye(n, { dtype: "f64" }), n),
+      );
+      cases.push({ expr: "np.linalg.cholesky(a)", args: { a: spd } });
+      got.push([`${c.name} cholesky`, nx.linalg.cholesky(spd), 1e-10 * scale(c) ** 2]);
+      cases.push({ expr: "np.linalg.cholesky(a).swapaxes(-1, -2)", args: { a: spd } });
+      got.push([
+        `${c.name} cholesky upper`,
+        nx.linalg.cholesky(spd, { upper: true }),
+        1e-10 * scale(c) ** 2,
+      ]);
+    }
+    const ref = numpy(cases);
+    got.forEach(([what, t, tol], i) => assertLikeNumpy(t, ref[i]!, tol, what));
+    assert.throws(
+      () =>
+        nx.linalg.cholesky(
+          nx.tensor(
+            [
+              [1, 2],
+              [2, 1],
+            ],
+            { dtype: "f64" },
+          ),
+        ),
+      /cholesky: the matrix is not positive definite/,
+    );
+    assert.equal(
+      nx.linalg.matrixRank(
+        nx.tensor([
+          [1, 2],
+          [2, 4],
+        ]),
+      ).dtype,
+      "i64",
+    );
+    // an empty matrix has rank 0 (NumPy raises: no maximum of zero singular values)
+    assert.deepEqual(
+      nx.linalg.matrixRank(nx.zeros([3, 0, 4])).dataSync(),
+      BigInt64Array.of(0n, 0n, 0n),
+    );
+    assert.throws(
+      () => nx.jit((x: nx.Tensor) => nx.norm(x, { ord: "nuc", axis: [0, 1] }))(nx.eye(2)),
+      /norm: matrix ord nuc needs singular values, computed eagerly on the host: not inside jit or grad/,
+    );
+  });
+});
+
 describe("nx.linalg decompositions: errors, jit/grad refusal, NumPy's other names", () => {
   it("refuses wrong rank, non-float, non-square eigh, NaN, bad qr mode", () => {
     assert.throws(
