@@ -51,8 +51,11 @@ export type InputSpec =
   | { kind: "date"; label: string; default: string | null; min?: string; max?: string }
   /** `accept`: file extensions (".csv") or MIME types ("image/*"), as an <input type=file>. */
   | { kind: "file"; label: string; default: null; accept?: string[] }
-  /** `size` [height, width]: the page resizes the picked image to it (else keeps its size). */
-  | { kind: "image"; label: string; default: null; size?: [number, number] }
+  /**
+   * `size` [height, width]: the page resizes the picked image to it (else keeps its size).
+   * `draw`: the page also shows a pad to draw the image with the mouse, pen or a finger.
+   */
+  | { kind: "image"; label: string; default: null; size?: [number, number]; draw?: boolean }
   /** The samples are resampled to `sampleRate` (mono). */
   | { kind: "audio"; label: string; default: null; sampleRate: number };
 
@@ -301,6 +304,8 @@ export function checkInputSpec(v: unknown): string | null {
     return `input spec: unknown kind ${JSON.stringify(v["kind"])}`;
   if (v["kind"] === "select" && !Array.isArray(v["options"]))
     return "input spec: a select needs options";
+  if (v["kind"] === "image" && v["draw"] !== undefined && typeof v["draw"] !== "boolean")
+    return "input spec: an image's draw must be true or false";
   return null;
 }
 

@@ -248,10 +248,118 @@ function renderUpload(
   });
   row.append(el);
   if (spec.kind === "audio") row.append(recordButton(hint, send));
+  const pad = spec.kind === "image" && spec.draw ? drawingPad(spec, send) : null;
   row.append(h("span", { class: "input-limit muted" }, limit), summary, hint);
   if (preview) row.append(preview);
+  if (pad) row.append(pad.el);
   show(initial);
-  return { el: row, show };
+  return {
+    el: row,
+    show: (v) => {
+      show(v);
+      if (v === null) pad?.clear();
+    },
+  };
+}
+
+/** The pad's size in CSS pixels (and its own pixels when the input has no size). */
+const PAD = 160;
+
+/**
+ * A pad to draw an image input with the mouse, a pen or a finger (pointer events): black ink,
+ * round strokes a sixth of the pad wide (at 8×8 a stroke is about two pixels wide, as in the
+ * handwritten digits of scikit-learn), on white.
+ * Each finished stroke sends the whole drawing, resized to the input's size as an upload is.
+ * Clear empties the pad and sets the input to null.
+ */
+function drawingPad(
+  spec: Extract<InputSpec, { kind: "image" }>,
+  send: (v: InputValue) => void,
+): { el: HTMLElement; clear(): void } {
+  const canvas = h("canvas", {
+    class: "input-draw",
+    width: String(PAD),
+    height: String(PAD),
+    role: "img",
+    "aria-label": `Drawing pad for ${spec.label}`,
+  });
+  const ctx = canvas.getContext("2d")!;
+  const clear = (): void => {
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, PAD, PAD);
+  };
+  clear();
+  let drawn = false;
+  let last: [number, number] | null = null;
+  const at = (e: PointerEvent): [number, number] => {
+    const r = canvas.getBoundingClientRect();
+    return [((e.clientX - r.left) * PAD) / r.width, ((e.clientY - r.top) * PAD) / r.height];
+  };
+  const line = (to: [number, number]): void => {
+    const from = last ?? to;
+    ctx.strokeStyle = "#000";
+    ctx.lineWidth = PAD / 6;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.beginPath();
+    ctx.moveTo(from[0], from[1]);
+    ctx.lineTo(to[0] + (from === to ? 0.01 : 0), to[1]);
+    ctx.stroke();
+    last = to;
+  };
+  canvas.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
+    e.preventDefault();
+    canvas.setPointerCapture(e.pointerId);
+    last = null;
+    line(at(e));
+    drawn = true;
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (last) line(at(e));
+  });
+  const finish = (): void => {
+    if (!last) return;
+    last = null;
+    if (drawn) send(padImage(canvas, spec.size));
+  };
+  canvas.addEventListener("pointerup", finish);
+  canvas.addEventListener("pointercancel", finish);
+  const button = h("button", { type: "button", class: "btn btn-text-only" }, "Clear");
+  button.addEventListener("click", () => {
+    clear();
+    drawn = false;
+    send(null);
+  });
+  return { el: h("div", { class: "input-draw-pad" }, canvas, button), clear };
+}
+
+/** The pad's drawing as an image value, resized (smoothly) to `size` when the input has one. */
+function padImage(pad: HTMLCanvasElement, size: [number, number] | undefined): ImageValue {
+  const [height, width] = size ?? [PAD, PAD];
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext("2d")!;
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(pad, 0, 0, width, height);
+  return { ...rgbOf(ctx, width, height), name: "drawing" };
+}
+
+/** The RGB bytes of a canvas (alpha dropped), base64 as on the wire. */
+function rgbOf(
+  ctx: CanvasRenderingContext2D,
+  width: number,
+  height: number,
+): { height: number; width: number; data: string } {
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i]!;
+    rgb[j + 1] = rgba[i + 1]!;
+    rgb[j + 2] = rgba[i + 2]!;
+  }
+  return { height, width, data: toBase64(rgb) };
 }
 
 async function toWireValue(spec: InputSpec, file: File): Promise<InputValue> {
@@ -280,14 +388,7 @@ async function decodeImage(file: File, size: [number, number] | undefined): Prom
   canvas.height = height;
   const ctx = canvas.getContext("2d")!;
   ctx.drawImage(bitmap, 0, 0, width, height);
-  const rgba = ctx.getImageData(0, 0, width, height).data;
-  const rgb = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i]!;
-    rgb[j + 1] = rgba[i + 1]!;
-    rgb[j + 2] = rgba[i + 2]!;
-  }
-  return { height, width, data: toBase64(rgb), name: file.name };
+  return { ...rgbOf(ctx, width, height), name: file.name };
 }
 
 function drawPreview(canvas: HTMLCanvasElement, img: ImageValue): void {

@@ -305,9 +305,10 @@ export const input = {
   /**
    * An image, as an nx tensor `u8[h][w][3]` (RGB). With `size: [h, w]` the page resizes the
    * picked image to it (stretching, as Kino's); without, the image keeps its own size. Null until
-   * one is picked.
+   * one is picked. With `draw: true` the page also shows a drawing pad: black ink on white,
+   * sent (resized to `size`, or at the pad's 160×160) each time a stroke ends; Clear sets null.
    */
-  image(l: string, opts: { size?: [number, number] } = {}): Input<Tensor | null> {
+  image(l: string, opts: { size?: [number, number]; draw?: boolean } = {}): Input<Tensor | null> {
     const spec: Extract<InputSpec, { kind: "image" }> = {
       kind: "image",
       label: label("input.image", l),
@@ -327,6 +328,11 @@ export const input = {
           `size must be [height, width] of positive integers (at most 10 MB of RGB), got ${JSON.stringify(opts.size)}`,
         );
       spec.size = [h!, w!];
+    }
+    if (opts.draw !== undefined) {
+      if (typeof opts.draw !== "boolean")
+        fail("input.image", `draw must be true or false, got ${JSON.stringify(opts.draw)}`);
+      if (opts.draw) spec.draw = true;
     }
     return new Input(spec, imageOf);
   },

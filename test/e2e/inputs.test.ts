@@ -188,4 +188,57 @@ describe("inputs in Chromium", { skip: skip ?? false }, () => {
       });
     assert.deepEqual(errors, []);
   });
+
+  test("a digit drawn on the pad with the mouse arrives as an 8×8 image where the stroke was; Clear sets null", async () => {
+    const nb = [
+      "# Draw",
+      "",
+      "## Cells",
+      "",
+      "```ts",
+      'import { input, display } from "tsnb";',
+      'const digit = input.image("Digit", { size: [8, 8], draw: true });',
+      "display(digit);",
+      "```",
+      "",
+      '<!-- tsnb:cell {"autoRun":true} -->',
+      "```ts",
+      "const px = digit.value;",
+      "// ink per column and per row (0 = white, 255 = black), summed over RGB",
+      "const ink = px ? (px.toArraySync() as number[][][]).map((row) => row.map((p) => 765 - p[0]! - p[1]! - p[2]!)) : null;",
+      "ink ? `${px!.dtype} [${px!.shape}] cols ${ink[0]!.map((_, c) => ink.reduce((a, r) => a + r[c]!, 0) > 200 ? 1 : 0).join('')} rows ${ink.map((r) => r.reduce((a, v) => a + v, 0) > 200 ? 1 : 0).join('')}` : 'no drawing'",
+      "```",
+      "",
+    ].join("\n");
+    await h.writeNotebook("draw.tsnb", nb);
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "draw.tsnb");
+    await page.getByRole("button", { name: "Run all" }).click();
+    await cell(page, 1).getByText("no drawing").waitFor();
+    const pad = page.getByRole("img", { name: "Drawing pad for Digit" });
+    await pad.scrollIntoViewIfNeeded();
+    const box = (await pad.boundingBox())!;
+    const vp = page.viewportSize()!;
+    assert.ok(
+      box.width >= 100 && box.y >= 0 && box.y + box.height <= vp.height,
+      `pad on screen: ${JSON.stringify(box)}`,
+    );
+    // A vertical stroke down the middle of the pad, top fifth to bottom fifth: a "1".
+    const x = box.x + box.width / 2;
+    await page.mouse.move(x, box.y + box.height * 0.2);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(x, box.y + box.height * (0.2 + 0.06 * i));
+    await page.mouse.up();
+    // Ink in the two middle columns only, and in the rows the stroke covered, not the top one.
+    await cell(page, 1)
+      .getByText(
+        /u8 \[8,8,3\] cols 000(11|1)0{3,4} rows 0(1{6})0|u8 \[8,8,3\] cols 000(11|1)0{3,4} rows 01{7}/,
+      )
+      .waitFor({ timeout: 30_000 });
+    if (process.env["TSNB_SHOTS"])
+      await page.screenshot({ path: join(process.env["TSNB_SHOTS"], "draw.png"), fullPage: true });
+    await page.getByRole("button", { name: "Clear" }).click();
+    await cell(page, 1).getByText("no drawing").waitFor();
+    assert.deepEqual(errors, []);
+  });
 });

@@ -128,6 +128,11 @@ test("every kind reads its default; bad options fail the cell with a clear messa
     "import { input } from 'tsnb';\ninput.select('s', ['a'], { default: 'b' })",
   );
   assert.match(sel.fin.error!.message, /input\.select: default "b" is not one of the options/);
+  const draw = await run(
+    k,
+    "import { input } from 'tsnb';\ninput.image('d', { draw: 'yes' as unknown as boolean })",
+  );
+  assert.match(draw.fin.error!.message, /input\.image: draw must be true or false, got "yes"/);
 });
 
 test("listen: a button's clicks reach the handler in the background until the cell runs again", async () => {

@@ -112,7 +112,7 @@ test("04-classifier: the Training smart cell trains the digits to over 90% test 
   const acc = Number(/test accuracy ([\d.]+)%/.exec(stdout)?.[1]);
   assert.ok(acc > 90, `test accuracy ${acc}%`);
   assert.match(stdout, /label \d, predicted \d \([\d.]+% sure\)/);
-  assert.match(stdout, /Upload an image above/);
+  assert.match(stdout, /Draw or upload a digit above/);
 });
 
 test("05-training-loop: the hand-written jit loop learns the digits and both loops are timed", () => {
