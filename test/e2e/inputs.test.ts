@@ -48,6 +48,29 @@ async function bars(page: Page): Promise<number> {
   });
 }
 
+/** Waits until the page's session data has the chart of cell 1 with `n` bars; on a timeout,
+ * fails with `what` and the number of bars the page had. */
+async function waitForBars(page: Page, n: number, what = "the chart redraws"): Promise<void> {
+  try {
+    await page.waitForFunction(
+      (want) => {
+        const d = window.__tsnb!.data()!;
+        const id = d.notebook.sections[0]!.cells[1]!.id;
+        const f = d.cells[id]!.outputs.find((o) => o.type === "frame");
+        const c = f && f.type === "frame" ? f.outputs[0] : undefined;
+        return (
+          c?.type === "vega-lite" &&
+          (c.spec as { data: { values: unknown[] } }).data.values.length === want
+        );
+      },
+      n,
+      { timeout: 30_000 },
+    );
+  } catch {
+    assert.equal(await bars(page), n, what);
+  }
+}
+
 describe("inputs in Chromium", { skip: skip ?? false }, () => {
   let h: Harness;
   before(async () => {
@@ -90,21 +113,10 @@ describe("inputs in Chromium", { skip: skip ?? false }, () => {
       () =>
         (document.querySelector('input[type="range"]') as HTMLInputElement | null)?.value === "7",
     );
-    await a.page.waitForFunction(
-      () => {
-        const d = window.__tsnb!.data()!;
-        const id = d.notebook.sections[0]!.cells[1]!.id;
-        const f = d.cells[id]!.outputs.find((o) => o.type === "frame");
-        const c = f && f.type === "frame" ? f.outputs[0] : undefined;
-        return (
-          c?.type === "vega-lite" &&
-          (c.spec as { data: { values: unknown[] } }).data.values.length === 7
-        );
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
-    assert.equal(await bars(b.page), 7, "the other window sees the redrawn chart too");
+    // Each window gets the re-run's outputs by its own broadcast: wait for both, since the
+    // other window's copy may arrive after this one's (or be between a clear and the new frame).
+    await waitForBars(a.page, 7);
+    await waitForBars(b.page, 7, "the other window sees the redrawn chart too");
     // Screenshots only when asked for: a page of a window in the background may not paint, so
     // a capture can wait for a frame that never comes; each page is brought to the front first.
     if (process.env["TSNB_SHOTS"]) {
