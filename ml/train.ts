@@ -58,6 +58,7 @@ function resolveOptimizer(o: Optimizer | string | undefined): Optimizer {
   }
 }
 import { mulberry32 } from "./random.ts";
+import { chartKinds, trainingChartSpec } from "./training-chart.ts";
 
 type Tensor = nx.Tensor;
 
@@ -195,13 +196,14 @@ function kernelSignal(): AbortSignal | undefined {
   return s && typeof (s as AbortSignal).aborted === "boolean" ? (s as AbortSignal) : undefined;
 }
 
-/** A Vega-Lite line chart in the cell that training pushes rows to. */
+/** The training chart in the cell (ml/training-chart.ts) that training pushes rows to. */
 class LiveChart {
   private constructor(
     private readonly bridge: KernelBridge,
     private readonly id: string,
   ) {}
-  static start(): LiveChart | undefined {
+  /** Start the chart: one panel for the loss and one per metric, validation overlaid when given. */
+  static start(metrics: readonly string[], validation: boolean): LiveChart | undefined {
     const bridge = kernelBridge();
     if (!bridge) return undefined;
     const id = bridge.newId("training");
@@ -209,18 +211,12 @@ class LiveChart {
       type: "vega-lite",
       id,
       dataset: "history",
-      spec: {
-        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-        width: 400,
-        height: 180,
+      spec: trainingChartSpec({
+        x: "step",
+        kinds: chartKinds(metrics),
+        validation,
         data: { name: "history" },
-        mark: { type: "line", point: false },
-        encoding: {
-          x: { field: "step", type: "quantitative", title: "step" },
-          y: { field: "value", type: "quantitative" },
-          color: { field: "metric", type: "nominal" },
-        },
-      },
+      }),
     });
     return new LiveChart(bridge, id);
   }
@@ -251,20 +247,15 @@ export class History {
     );
   }
   [DISPLAY](): Output {
+    const names = this.epochs.flatMap((r) => Object.keys(r));
     return {
       type: "vega-lite",
-      spec: {
-        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-        width: 400,
-        height: 200,
+      spec: trainingChartSpec({
+        x: "epoch",
+        kinds: chartKinds(names),
+        validation: names.some((n) => n.startsWith("val_")),
         data: { values: this.long() },
-        mark: { type: "line", point: true },
-        encoding: {
-          x: { field: "epoch", type: "quantitative" },
-          y: { field: "value", type: "quantitative" },
-          color: { field: "metric", type: "nominal" },
-        },
-      },
+      }),
     };
   }
 }
@@ -765,7 +756,6 @@ export class Trainer {
     const epochs = opts.epochs ?? 1;
     const batchSize = opts.batchSize ?? 32;
     const verbose = opts.verbose ?? true;
-    const chart = (opts.liveChart ?? verbose) ? LiveChart.start() : undefined;
     let lineLength = 0;
     const writeLine = (text: string, end = "") => {
       (opts.progressStream ?? process.stdout).write(
@@ -805,6 +795,13 @@ export class Trainer {
     }
     const n = data.n;
     if (n === 0) throw new Error("fit: no training rows");
+    const chart =
+      (opts.liveChart ?? verbose)
+        ? LiveChart.start(
+            this.metrics.map((m) => m.name),
+            val !== undefined,
+          )
+        : undefined;
     const xRow = this.model.inputShape.reduce((a, b) => a * b, 1);
     const yRow = this.targetShape().reduce((a, b) => a * b, 1);
     const nBatches = Math.ceil(n / batchSize);

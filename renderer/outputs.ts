@@ -12,6 +12,7 @@
 import { renderErrorOutput, type ErrorPlaceHost } from "./error-output.ts";
 import { AnsiUp } from "ansi_up";
 import { assertNever } from "../core/notebook.ts";
+import { FRAME_DOCTYPE } from "../core/html-frame.ts";
 import type {
   Output,
   ValuePreview,
@@ -149,7 +150,9 @@ export function renderTerminal(text: string, stream: "stdout" | "stderr"): HTMLE
 /** The server's sandbox page for HTML outputs (server/sandbox.ts SANDBOX_PATH). */
 const SANDBOX_PATH = "/sandbox/html-output";
 /** Tallest an HTML output frame grows to by itself (it scrolls inside beyond; the user may resize it). */
-const MAX_HTML_HEIGHT = 800;
+export const MAX_HTML_HEIGHT = 2000;
+/** The frame's 1px border above and below (styles.css .output-html, box-sizing: border-box). */
+const HTML_FRAME_BORDER = 2;
 let sandboxListening = false;
 
 /**
@@ -172,7 +175,7 @@ function listenToSandboxes(): void {
       typeof data.height === "number" &&
       Number.isFinite(data.height)
     )
-      entry.frame.style.height = `${Math.min(Math.max(Math.ceil(data.height) + 2, 40), MAX_HTML_HEIGHT)}px`;
+      entry.frame.style.height = `${Math.min(Math.max(Math.ceil(data.height), 0) + HTML_FRAME_BORDER, MAX_HTML_HEIGHT)}px`;
   });
 }
 
@@ -214,8 +217,8 @@ let inlineFrameScript: string | null = null;
 
 /**
  * Draw HTML outputs without the server's sandbox page (the exported file has none): each in an
- * `<iframe sandbox="allow-scripts" srcdoc>`, an opaque origin, followed by `heightScript`, which
- * reports the height as the sandbox page does. The srcdoc frame inherits the file's CSP.
+ * `<iframe sandbox="allow-scripts" srcdoc>`, an opaque origin, in standards mode and followed
+ * by `heightScript`, which reports the content's height as the sandbox page does. The srcdoc frame inherits the file's CSP.
  */
 export function useInlineHtmlFrames(heightScript: string): void {
   inlineFrameScript = heightScript;
@@ -229,7 +232,7 @@ function renderInlineHtml(html: string, heightScript: string): HTMLElement {
     title: "HTML output",
   });
   htmlOf.set(frame, html);
-  frame.srcdoc = `${html}<script>${heightScript}</script>`;
+  frame.srcdoc = `${FRAME_DOCTYPE}${html}<script>${heightScript}</script>`;
   return frame;
 }
 
@@ -427,15 +430,22 @@ async function downloadTableCsv(t: TableOutput, host: OutputHost): Promise<void>
 }
 
 interface LiveChart {
-  view: {
-    insert(name: string, rows: unknown[]): unknown;
-    remove(name: string, pred: unknown): unknown;
-    run(): unknown;
-    runAsync(): Promise<unknown>;
-    finalize(): void;
-    data(name: string): unknown[];
-  };
+  view: ChartView;
   dataset: string;
+  /** Re-fit a chart that fills its container (its axis labels may have widened with new rows). */
+  refit?: () => void;
+}
+interface ChartView {
+  insert(name: string, rows: unknown[]): unknown;
+  remove(name: string, pred: unknown): unknown;
+  run(): unknown;
+  runAsync(): Promise<unknown>;
+  finalize(): void;
+  data(name: string): unknown[];
+  signal(name: string): unknown;
+  signal(name: string, value: unknown): unknown;
+  /** Re-run the autosize layout on the next run (the drawn size follows changed panel sizes). */
+  resize(): unknown;
 }
 /** Charts by output id so `vega-lite-push` updates can feed them rows. */
 const liveCharts = new Map<string, LiveChart>();
@@ -467,22 +477,117 @@ function renderVegaLite(o: VegaLiteOutput): HTMLElement {
   const box = h("div", { class: "output output-vega", "data-output-id": o.id ?? null });
   const target = h("div", { class: "vega-target" });
   box.append(target);
+  const panels = containerPanels(o.spec);
+  if (panels > 0) target.classList.add("vega-fit-panels");
   void import("vega-embed")
     .then(async ({ default: embed }) => {
       const result = await embed(target, withoutEmbedOptions(o.spec) as never, {
         ...EMBED_OPTIONS,
         actions: { ...EMBED_OPTIONS.actions },
       });
-      if (o.id)
-        liveCharts.set(o.id, {
-          view: result.view as unknown as LiveChart["view"],
-          dataset: o.dataset ?? "data",
-        });
+      const view = result.view as unknown as ChartView;
+      const refit =
+        panels > 0 ? fitPanelsToContainer(box, target, view, panels, result.vgSpec) : undefined;
+      if (o.id) liveCharts.set(o.id, { view, dataset: o.dataset ?? "data", refit });
     })
     .catch((err: unknown) => {
       target.replaceWith(h("div", { class: "output output-error" }, `Chart error: ${String(err)}`));
     });
   return box;
+}
+
+/**
+ * How many panels side by side a composite chart that asks to fill its container has
+ * (`usermeta.tsnb.width = "container"` on an hconcat, vconcat or concat), else 0. Vega-Lite's own
+ * `width: "container"` works for single and layered views only; those need nothing from us.
+ */
+export function containerPanels(spec: unknown): number {
+  if (typeof spec !== "object" || spec === null) return 0;
+  const s = spec as Record<string, unknown>;
+  const tsnb = (s["usermeta"] as { tsnb?: { width?: unknown } } | undefined)?.tsnb;
+  if (tsnb?.width !== "container") return 0;
+  const count = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+  if (count(s["hconcat"]) > 0) return count(s["hconcat"]);
+  if (count(s["vconcat"]) > 0) return 1;
+  const n = count(s["concat"]);
+  const columns = typeof s["columns"] === "number" && s["columns"] > 0 ? s["columns"] : n;
+  return Math.min(n, columns);
+}
+
+/** Narrowest a fitted panel gets (its axes stay readable; the chart then scrolls sideways). */
+const MIN_PANEL_WIDTH = 80;
+
+/**
+ * Keep a composite chart as wide as its output box: the panels' width signals (Vega-Lite names
+ * them `childWidth`, or `<view>_width` per panel) are set so that the drawn chart — panels plus
+ * axes, legend and spacing, measured after each draw — fills the box. Runs now, when the box
+ * resizes (window, sidebar) and when asked (after rows are pushed). Returns the re-fit function.
+ */
+function fitPanelsToContainer(
+  box: HTMLElement,
+  target: HTMLElement,
+  view: ChartView,
+  panels: number,
+  vgSpec: unknown,
+): () => void {
+  const signals = ((vgSpec as { signals?: unknown[] }).signals ?? [])
+    .map((sg) => sg as { name?: unknown; value?: unknown; update?: unknown; on?: unknown })
+    .filter(
+      (sg) =>
+        typeof sg.name === "string" &&
+        (sg.name === "childWidth" || sg.name.endsWith("_width")) &&
+        typeof sg.value === "number" &&
+        sg.update === undefined &&
+        sg.on === undefined,
+    )
+    .map((sg) => sg.name as string);
+  if (signals.length === 0) return () => undefined;
+  // Vega sizes the drawing to its content (autosize "pad") once, and again only when asked.
+  const relayout = async () => {
+    view.resize();
+    await view.runAsync();
+  };
+  let running = false;
+  let again = false;
+  const fit = async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      await relayout();
+      for (let i = 0; i < 4; i++) {
+        const avail = target.clientWidth;
+        const svg = target.querySelector("svg.marks");
+        const drawn = svg ? Number(svg.getAttribute("width")) : NaN;
+        const current = Number(view.signal(signals[0]!));
+        if (!(avail > 0) || !Number.isFinite(drawn) || !Number.isFinite(current)) return;
+        const overhead = drawn - panels * current;
+        const next = Math.max(MIN_PANEL_WIDTH, Math.floor((avail - overhead) / panels));
+        if (next === current) return;
+        for (const name of signals) view.signal(name, next);
+        await relayout();
+      }
+    } finally {
+      running = false;
+      if (again) {
+        again = false;
+        void fit();
+      }
+    }
+  };
+  let frame = 0;
+  const schedule = () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      void fit();
+    });
+  };
+  new ResizeObserver(schedule).observe(box);
+  schedule();
+  return schedule;
 }
 
 /** Push rows into a live chart (vega-lite-push); returns false when the chart is not drawn. */
@@ -498,6 +603,6 @@ export function pushChartRows(id: string, rows: unknown[], windowSize?: number):
       chart.view.remove(chart.dataset, (d: unknown) => old.has(d));
     }
   }
-  void chart.view.runAsync();
+  void chart.view.runAsync().then(() => chart.refit?.());
   return true;
 }

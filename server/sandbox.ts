@@ -14,6 +14,8 @@
  * - Only the app may frame it (`frame-ancestors 'self'`).
  */
 
+import { FRAME_DOCTYPE, FRAME_HEIGHT_SCRIPT } from "../core/html-frame.ts";
+
 /** Path of the sandbox page (the renderer frames this URL; keep renderer/outputs.ts in step). */
 export const SANDBOX_PATH = "/sandbox/html-output";
 
@@ -49,8 +51,9 @@ export function sandboxHeaders(appHeaders: Record<string, string>): Record<strin
 /**
  * The bootstrap page. It tells its parent `{type: "tsnb-sandbox-ready"}` (on every load: a frame
  * moved in the DOM reloads), accepts one message from it, `{type: "tsnb-html", html}`,
- * replaces itself with that HTML (document.write: scripts run in document order, external ones
- * included) and then reports its height to the parent as `{type: "tsnb-html-height", height}`.
+ * replaces itself with that HTML in standards mode (document.write: scripts run in document
+ * order, external ones included) and then reports the content's height to the parent as
+ * `{type: "tsnb-html-height", height}`, again whenever it changes (core/html-frame.ts).
  */
 export const SANDBOX_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><script>
@@ -61,20 +64,9 @@ export const SANDBOX_PAGE = `<!doctype html>
     written = true;
     removeEventListener("message", onMessage);
     document.open();
-    document.write(e.data.html);
+    document.write(${JSON.stringify(FRAME_DOCTYPE)} + e.data.html);
     document.close();
-    let last = -1;
-    const report = () => {
-      const root = document.documentElement;
-      if (!root) return;
-      const height = Math.ceil(Math.max(root.scrollHeight, document.body ? document.body.scrollHeight : 0));
-      if (height === last) return;
-      last = height;
-      parent.postMessage({ type: "tsnb-html-height", height }, "*");
-    };
-    report();
-    addEventListener("load", report);
-    if (typeof ResizeObserver === "function" && document.documentElement) new ResizeObserver(report).observe(document.documentElement);
+    ${FRAME_HEIGHT_SCRIPT}
   };
   addEventListener("message", onMessage);
   parent.postMessage({ type: "tsnb-sandbox-ready" }, "*");

@@ -26,6 +26,7 @@
 import type { Notebook } from "../notebook.ts";
 import { isEvaluable } from "../notebook.ts";
 import type { Output } from "../outputs.ts";
+import { FRAME_HEIGHT_SCRIPT } from "../html-frame.ts";
 
 /** The viewer's built script and stylesheet (dist/renderer/export-view.js and .css). */
 export interface HtmlExportAssets {
@@ -67,11 +68,10 @@ export type ExportedCell =
 export const EXPORT_DATA_ID = "tsnb-export";
 
 /**
- * The script every HTML output frame runs after the output's own HTML: it reports the document's
- * height to the page so the frame grows to its content (as the app's sandbox page does).
+ * The script every HTML output frame runs after the output's own HTML: it reports the content's
+ * height to the page so the frame is as tall as its content (as the app's sandbox page does).
  */
-export const FRAME_HEIGHT_SCRIPT =
-  '(()=>{let l=-1;const r=()=>{const d=document.documentElement;if(!d)return;const h=Math.ceil(Math.max(d.scrollHeight,document.body?document.body.scrollHeight:0));if(h!==l){l=h;parent.postMessage({type:"tsnb-html-height",height:h},"*")}};r();addEventListener("load",r);if(typeof ResizeObserver==="function")new ResizeObserver(r).observe(document.documentElement)})();';
+export { FRAME_DOCTYPE, FRAME_HEIGHT_SCRIPT } from "../html-frame.ts";
 
 /** The notebook and its outputs (cell id → outputs) as the viewer reads them. */
 export function exportedNotebook(

@@ -1,0 +1,249 @@
+// End-to-end: outputs sized to the cell. The training chart (a real `train.fit` in the real
+// kernel, its live chart pushed while it trains) has one panel for the loss and one for the
+// accuracy, train and validation overlaid, axis titles and an unclipped legend, and is as wide
+// as the cell's output at two window widths; an HTML output whose content grows and shrinks
+// after load keeps its sandboxed frame exactly as tall as the content, with no inner scrollbar.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import {
+  cell,
+  notebookText,
+  openFromBrowser,
+  skipReason,
+  startHarness,
+  type Harness,
+} from "./harness.ts";
+
+const skip = skipReason();
+if (skip) console.log(`# ${skip}`);
+
+const TRAIN = `import { nn, train } from "tsnb";
+const x = Array.from({ length: 240 }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7)]);
+const y = Int32Array.from(x, ([a, b]) => (a! + b! > 0 ? 1 : 0));
+const model = nn.sequential([nn.dense(8, { activation: "relu" }), nn.dense(2)], { seed: 1 });
+const history = await train.fit(model, x, y, {
+  loss: "categoricalCrossEntropy",
+  metrics: ["accuracy"],
+  epochs: 4,
+  batchSize: 16,
+  validationSplit: 0.25,
+  seed: 1,
+});
+history.epochs.length`;
+
+/** What the drawn chart shows, with every text's box and the boxes it must stay inside. */
+interface ChartLayout {
+  output: { left: number; right: number; width: number };
+  svg: { left: number; right: number; top: number; bottom: number; width: number };
+  axisTitles: string[];
+  legendLabels: string[];
+  /** Texts (axis titles, legend labels and title) whose box is not inside the chart's. */
+  outside: string[];
+  /** Panels: the plot backgrounds (Vega-Lite's view rectangles), left to right. */
+  panels: Array<{ left: number; right: number; width: number }>;
+}
+
+async function chartLayout(page: Page): Promise<ChartLayout> {
+  return page.evaluate(() => {
+    const box = document.querySelector(".cell .output-vega")!;
+    const svg = box.querySelector("svg.marks")!;
+    const r = (e: Element) => e.getBoundingClientRect();
+    const s = r(svg);
+    const o = r(box);
+    const texts = (sel: string) => [...svg.querySelectorAll(`${sel} text`)];
+    const outside = [...texts(".role-axis-title"), ...texts(".role-legend")]
+      .filter((t) => {
+        const b = r(t);
+        return (
+          b.left < s.left - 0.5 ||
+          b.right > s.right + 0.5 ||
+          b.top < s.top - 0.5 ||
+          b.bottom > s.bottom + 0.5
+        );
+      })
+      .map((t) => t.textContent ?? "");
+    // Vega-Lite names each concatenated view's group concat_<i>_group.
+    const panels = [...svg.querySelectorAll("g.mark-group.role-scope")]
+      .filter((g) => [...g.classList].some((c) => /^concat_\d+_group$/.test(c)))
+      .map((g) => r(g.querySelector(":scope > g > path.background")!))
+      .map((b) => ({ left: b.left, right: b.right, width: b.width }))
+      .sort((a, b) => a.left - b.left);
+    return {
+      output: { left: o.left, right: o.right, width: o.width },
+      svg: { left: s.left, right: s.right, top: s.top, bottom: s.bottom, width: s.width },
+      axisTitles: texts(".role-axis-title").map((t) => t.textContent ?? ""),
+      legendLabels: texts(".role-legend-label").map((t) => t.textContent ?? ""),
+      outside,
+      panels,
+    };
+  });
+}
+
+/** Wait until the chart spans its output box (within 3 px) and is at rest. */
+async function waitForFittedChart(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const box = document.querySelector(".cell .output-vega");
+      const svg = box?.querySelector("svg.marks");
+      if (!box || !svg) return false;
+      const w = svg.getBoundingClientRect().width;
+      return Math.abs(w - box.getBoundingClientRect().width) <= 3;
+    },
+    undefined,
+    { timeout: 20_000 },
+  );
+  await page.waitForTimeout(300);
+}
+
+describe("outputs sized to the cell", { skip: skip ?? false }, () => {
+  let h: Harness;
+  const shots = () => process.env["TSNB_E2E_SHOTS"] ?? join(h.root, "..");
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test("the live training chart: a loss panel and an accuracy panel, train and validation overlaid, titled axes, the legend whole, as wide as the cell at two window widths", async () => {
+    await h.writeNotebook("train-chart.tsnb", notebookText("Training chart", [TRAIN]));
+    const { page, errors } = await h.newPage();
+    await page.setViewportSize({ width: 1300, height: 900 });
+    await openFromBrowser(page, "train-chart.tsnb");
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    await cell(page, 0)
+      .getByText(/Done in/)
+      .waitFor({ timeout: 120_000 });
+    await page.locator(".cell .output-vega svg.marks").waitFor();
+    // The last epoch's validation accuracy is drawn (the pushes reached the chart).
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll(".cell .output-vega .role-legend-label text")].some(
+        (t) => t.textContent === "validation",
+      ),
+    );
+    for (const width of [1300, 820]) {
+      await page.setViewportSize({ width, height: 900 });
+      await waitForFittedChart(page);
+      const c = await chartLayout(page);
+      const where = `window ${width}px: ${JSON.stringify(c)}`;
+      assert.ok(
+        Math.abs(c.svg.width - c.output.width) <= 3,
+        `chart as wide as the output, ${where}`,
+      );
+      assert.ok(c.svg.left >= c.output.left - 1 && c.svg.right <= c.output.right + 1, where);
+      assert.deepEqual(c.outside, [], `every title and legend text inside the chart, ${where}`);
+      assert.deepEqual(
+        [...c.axisTitles].sort(),
+        ["accuracy", "loss", "step", "step"],
+        `x titled "step" in both panels, y titled by the quantity, ${where}`,
+      );
+      assert.deepEqual(c.legendLabels, ["train", "validation"], `the legend unabridged, ${where}`);
+      assert.equal(c.panels.length, 2, `two panels, ${where}`);
+      const [a, b] = c.panels as [ChartLayout["panels"][0], ChartLayout["panels"][0]];
+      assert.ok(a.right < b.left, `side by side, ${where}`);
+      assert.ok(Math.abs(a.width - b.width) <= 1, `equal panels, ${where}`);
+      // Each panel draws both series: the legend's colours are on lines and points in each.
+      await page.screenshot({
+        path: join(shots(), `training-chart-${width}.png`),
+        fullPage: false,
+      });
+    }
+    // Both splits are drawn in both panels: marks of two colours in each panel's group.
+    const colours = await page.evaluate(() =>
+      [...document.querySelectorAll(".cell .output-vega svg.marks .mark-group.role-scope")]
+        .map(
+          (g) =>
+            new Set(
+              [...g.querySelectorAll(".mark-symbol path, .mark-line path")].map(
+                (p) => p.getAttribute("fill") ?? p.getAttribute("stroke"),
+              ),
+            ),
+        )
+        .filter((set) => set.size > 0)
+        .map((set) => set.size),
+    );
+    assert.ok(colours.length >= 2 && colours.every((n) => n >= 2), JSON.stringify(colours));
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("an HTML output that grows and shrinks after load: its frame follows the content's height, with no scrollbar inside", async () => {
+    const html = `<div id="log" style="font: 14px sans-serif"><p>first line</p></div>
+<script>
+  let n = 1;
+  const log = document.getElementById("log");
+  const t = setInterval(() => {
+    n++;
+    const p = document.createElement("p");
+    p.textContent = "line " + n;
+    log.append(p);
+    document.body.dataset.lines = String(n);
+    if (n < 25) return;
+    clearInterval(t);
+    setTimeout(() => {
+      while (log.children.length > 3) log.lastElementChild.remove();
+      document.body.dataset.lines = "3";
+      document.body.dataset.done = "shrunk";
+    }, 2500);
+  }, 60);
+</script>`;
+    const code = `import { html } from "tsnb";\nhtml(${JSON.stringify(html)})`;
+    await h.writeNotebook("grow.tsnb", notebookText("Growing HTML", [code]));
+    const { page, errors } = await h.newPage();
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await openFromBrowser(page, "grow.tsnb");
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    const frameEl = page.locator("iframe.output-html");
+    const frame = page.frameLocator("iframe.output-html");
+    await frame.getByText("first line").waitFor({ timeout: 20_000 });
+    /** The frame's height, its content's, and whether anything scrolls inside it. */
+    const measure = async () => {
+      const outer = await frameEl.evaluate((f) => f.getBoundingClientRect().height);
+      const inner = await frame.locator("html").evaluate((root) => ({
+        content: root.getBoundingClientRect().height,
+        scrollHeight: root.scrollHeight,
+        clientHeight: root.clientHeight,
+        scrollWidth: root.scrollWidth,
+        clientWidth: root.clientWidth,
+        lines: document.body.dataset["lines"] ?? "1",
+        done: document.body.dataset["done"] ?? "",
+      }));
+      return { outer, ...inner };
+    };
+    const fits = (m: Awaited<ReturnType<typeof measure>>) =>
+      Math.abs(m.outer - 2 - m.content) <= 1 && m.scrollHeight <= m.clientHeight;
+    // While it grows the frame follows (a tick is 60 ms; the height message comes within a frame).
+    let grown = await measure();
+    for (let i = 0; i < 100 && !(Number(grown.lines) >= 25 && fits(grown)); i++) {
+      await page.waitForTimeout(50);
+      grown = await measure();
+    }
+    assert.ok(Number(grown.lines) >= 25, JSON.stringify(grown));
+    assert.ok(
+      fits(grown),
+      `grown: frame = content + its border, no inner scroll ${JSON.stringify(grown)}`,
+    );
+    assert.ok(
+      grown.outer > 25 * 30,
+      `25 paragraphs are taller than 750px: ${JSON.stringify(grown)}`,
+    );
+    await page.screenshot({ path: join(shots(), "html-frame-grown.png"), fullPage: true });
+    // Then it shrinks back to three lines, and the frame with it.
+    let shrunk = await measure();
+    for (let i = 0; i < 100 && !(shrunk.done === "shrunk" && fits(shrunk)); i++) {
+      await page.waitForTimeout(50);
+      shrunk = await measure();
+    }
+    assert.equal(shrunk.done, "shrunk");
+    assert.ok(fits(shrunk), `shrunk: ${JSON.stringify(shrunk)}`);
+    assert.ok(shrunk.outer < 200, `three lines: ${JSON.stringify(shrunk)}`);
+    assert.ok(shrunk.scrollWidth <= shrunk.clientWidth, "no horizontal scroll either");
+    await page.screenshot({ path: join(shots(), "html-frame-shrunk.png") });
+    // The frame is still the sandbox: an opaque origin with scripts only.
+    assert.equal(await frameEl.getAttribute("sandbox"), "allow-scripts");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
