@@ -6,6 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
 import {
   cell,
@@ -97,6 +98,70 @@ async function waitForFittedChart(page: Page): Promise<void> {
   await page.waitForTimeout(300);
 }
 
+/**
+ * An HTML output whose script adds a line every 60 ms up to 25 lines (taller than 750 px), then,
+ * 2.5 s later, removes all but three; `data-lines` and `data-done` on its body say where it is.
+ */
+const GROWING_HTML = `<div id="log" style="font: 14px sans-serif"><p>first line</p></div>
+<script>
+  let n = 1;
+  const log = document.getElementById("log");
+  const t = setInterval(() => {
+    n++;
+    const p = document.createElement("p");
+    p.textContent = "line " + n;
+    log.append(p);
+    document.body.dataset.lines = String(n);
+    if (n < 25) return;
+    clearInterval(t);
+    setTimeout(() => {
+      while (log.children.length > 3) log.lastElementChild.remove();
+      document.body.dataset.lines = "3";
+      document.body.dataset.done = "shrunk";
+    }, 2500);
+  }, 60);
+</script>`;
+
+/** The (first) HTML frame's height, its content's, and whether anything scrolls inside it. */
+async function measureFrame(page: Page) {
+  const outer = await page
+    .locator("iframe.output-html")
+    .evaluate((f) => f.getBoundingClientRect().height);
+  const inner = await page
+    .frameLocator("iframe.output-html")
+    .locator("html")
+    .evaluate((root) => ({
+      content: root.getBoundingClientRect().height,
+      scrollHeight: root.scrollHeight,
+      clientHeight: root.clientHeight,
+      scrollWidth: root.scrollWidth,
+      clientWidth: root.clientWidth,
+      lines: Number(document.body.dataset["lines"] ?? "1"),
+      done: document.body.dataset["done"] ?? "",
+    }));
+  return { outer, ...inner };
+}
+type FrameMeasure = Awaited<ReturnType<typeof measureFrame>>;
+
+/** The frame is its content's height plus its 1px borders, and nothing scrolls inside. */
+function frameFits(m: FrameMeasure): boolean {
+  return (
+    Math.abs(m.outer - 2 - m.content) <= 1 &&
+    m.scrollHeight <= m.clientHeight &&
+    m.scrollWidth <= m.clientWidth
+  );
+}
+
+/** Measure the frame until `until` holds (or 5 s passed); the last measure. */
+async function frameWhen(page: Page, until: (m: FrameMeasure) => boolean): Promise<FrameMeasure> {
+  let m = await measureFrame(page);
+  for (let i = 0; i < 100 && !until(m); i++) {
+    await page.waitForTimeout(50);
+    m = await measureFrame(page);
+  }
+  return m;
+}
+
 describe("outputs sized to the cell", { skip: skip ?? false }, () => {
   let h: Harness;
   const shots = () => process.env["TSNB_E2E_SHOTS"] ?? join(h.root, "..");
@@ -170,59 +235,22 @@ describe("outputs sized to the cell", { skip: skip ?? false }, () => {
   });
 
   test("an HTML output that grows and shrinks after load: its frame follows the content's height, with no scrollbar inside", async () => {
-    const html = `<div id="log" style="font: 14px sans-serif"><p>first line</p></div>
-<script>
-  let n = 1;
-  const log = document.getElementById("log");
-  const t = setInterval(() => {
-    n++;
-    const p = document.createElement("p");
-    p.textContent = "line " + n;
-    log.append(p);
-    document.body.dataset.lines = String(n);
-    if (n < 25) return;
-    clearInterval(t);
-    setTimeout(() => {
-      while (log.children.length > 3) log.lastElementChild.remove();
-      document.body.dataset.lines = "3";
-      document.body.dataset.done = "shrunk";
-    }, 2500);
-  }, 60);
-</script>`;
-    const code = `import { html } from "tsnb";\nhtml(${JSON.stringify(html)})`;
+    const code = `import { html } from "tsnb";\nhtml(${JSON.stringify(GROWING_HTML)})`;
     await h.writeNotebook("grow.tsnb", notebookText("Growing HTML", [code]));
     const { page, errors } = await h.newPage();
     await page.setViewportSize({ width: 1100, height: 900 });
     await openFromBrowser(page, "grow.tsnb");
     await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
     const frameEl = page.locator("iframe.output-html");
-    const frame = page.frameLocator("iframe.output-html");
-    await frame.getByText("first line").waitFor({ timeout: 20_000 });
-    /** The frame's height, its content's, and whether anything scrolls inside it. */
-    const measure = async () => {
-      const outer = await frameEl.evaluate((f) => f.getBoundingClientRect().height);
-      const inner = await frame.locator("html").evaluate((root) => ({
-        content: root.getBoundingClientRect().height,
-        scrollHeight: root.scrollHeight,
-        clientHeight: root.clientHeight,
-        scrollWidth: root.scrollWidth,
-        clientWidth: root.clientWidth,
-        lines: document.body.dataset["lines"] ?? "1",
-        done: document.body.dataset["done"] ?? "",
-      }));
-      return { outer, ...inner };
-    };
-    const fits = (m: Awaited<ReturnType<typeof measure>>) =>
-      Math.abs(m.outer - 2 - m.content) <= 1 && m.scrollHeight <= m.clientHeight;
+    await page
+      .frameLocator("iframe.output-html")
+      .getByText("first line")
+      .waitFor({ timeout: 20_000 });
     // While it grows the frame follows (a tick is 60 ms; the height message comes within a frame).
-    let grown = await measure();
-    for (let i = 0; i < 100 && !(Number(grown.lines) >= 25 && fits(grown)); i++) {
-      await page.waitForTimeout(50);
-      grown = await measure();
-    }
-    assert.ok(Number(grown.lines) >= 25, JSON.stringify(grown));
+    const grown = await frameWhen(page, (m) => m.lines >= 25 && frameFits(m));
+    assert.ok(grown.lines >= 25, JSON.stringify(grown));
     assert.ok(
-      fits(grown),
+      frameFits(grown),
       `grown: frame = content + its border, no inner scroll ${JSON.stringify(grown)}`,
     );
     assert.ok(
@@ -231,19 +259,60 @@ describe("outputs sized to the cell", { skip: skip ?? false }, () => {
     );
     await page.screenshot({ path: join(shots(), "html-frame-grown.png"), fullPage: true });
     // Then it shrinks back to three lines, and the frame with it.
-    let shrunk = await measure();
-    for (let i = 0; i < 100 && !(shrunk.done === "shrunk" && fits(shrunk)); i++) {
-      await page.waitForTimeout(50);
-      shrunk = await measure();
-    }
+    const shrunk = await frameWhen(page, (m) => m.done === "shrunk" && frameFits(m));
     assert.equal(shrunk.done, "shrunk");
-    assert.ok(fits(shrunk), `shrunk: ${JSON.stringify(shrunk)}`);
+    assert.ok(frameFits(shrunk), `shrunk: ${JSON.stringify(shrunk)}`);
     assert.ok(shrunk.outer < 200, `three lines: ${JSON.stringify(shrunk)}`);
-    assert.ok(shrunk.scrollWidth <= shrunk.clientWidth, "no horizontal scroll either");
     await page.screenshot({ path: join(shots(), "html-frame-shrunk.png") });
     // The frame is still the sandbox: an opaque origin with scripts only.
     assert.equal(await frameEl.getAttribute("sandbox"), "allow-scripts");
     assert.deepEqual(errors, []);
     await page.close();
+  });
+  test("the HTML export draws them the same: the chart as wide as its output, the frame as tall as its growing content", async () => {
+    const code = `import { html } from "tsnb";\nhtml(${JSON.stringify(GROWING_HTML)})`;
+    await h.writeNotebook("shown.tsnb", notebookText("Shown", [TRAIN, code]));
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "shown.tsnb");
+    await page.getByRole("button", { name: "Run all" }).click();
+    await cell(page, 0)
+      .getByText(/Done in/)
+      .waitFor({ timeout: 120_000 });
+    await cell(page, 1)
+      .getByText(/Done in/)
+      .waitFor({ timeout: 20_000 });
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page
+        .getByRole("combobox", { name: "Export the notebook with its outputs" })
+        .selectOption("html"),
+    ]);
+    const file = join(h.root, "shown.html");
+    await download.saveAs(file);
+    assert.deepEqual(errors, []);
+    await page.close();
+    const context = await h.browser.newContext({ viewport: { width: 1000, height: 900 } });
+    await context.addInitScript("globalThis.__name = (f) => f;"); // tsx's helper in evaluated functions
+    const exported = await context.newPage();
+    const pageErrors: string[] = [];
+    exported.on("pageerror", (e) => pageErrors.push(e.message));
+    await exported.goto(pathToFileURL(file).href);
+    await exported.waitForSelector("html[data-rendered=true]");
+    await waitForFittedChart(exported);
+    const c = await chartLayout(exported);
+    assert.ok(Math.abs(c.svg.width - c.output.width) <= 3, JSON.stringify(c));
+    assert.equal(c.panels.length, 2, JSON.stringify(c));
+    assert.deepEqual(c.legendLabels, ["train", "validation"]);
+    assert.deepEqual(c.outside, []);
+    // The frame's script runs again in the file (allowed by its hash) and the frame follows it.
+    await exported.locator("iframe.output-html").scrollIntoViewIfNeeded();
+    const grown = await frameWhen(exported, (m) => m.lines >= 25 && frameFits(m));
+    assert.ok(grown.lines >= 25 && frameFits(grown), JSON.stringify(grown));
+    const shrunk = await frameWhen(exported, (m) => m.done === "shrunk" && frameFits(m));
+    assert.ok(shrunk.done === "shrunk" && frameFits(shrunk), JSON.stringify(shrunk));
+    await exported.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await exported.screenshot({ path: join(shots(), "export-sized.png") });
+    assert.deepEqual(pageErrors, []);
+    await context.close();
   });
 });
