@@ -19,7 +19,7 @@ export interface TrainingChartOptions {
   x: "step" | "epoch";
   /** One panel each, in this order (names without the `val_` prefix; "loss" first). */
   kinds: readonly string[];
-  /** Whether validation rows come (then a train/validation legend). */
+  /** Whether validation rows come (the legend then lists "validation" after "train"). */
   validation: boolean;
   /** The rows, or the named dataset that rows are pushed into. */
   data: { name: string } | { values: unknown[] };
@@ -57,7 +57,9 @@ export function trainingChartSpec(o: TrainingChartOptions): Record<string, unkno
         type: "nominal",
         title: null,
         scale: { domain: splits },
-        legend: o.validation ? { orient: "top", direction: "horizontal", labelLimit: 0 } : null,
+        // Above the panels, labels never shortened (labelLimit 0); "train" alone says what the
+        // line is when there is no validation data.
+        legend: { orient: "top", direction: "horizontal", labelLimit: 0 },
       },
       tooltip: [
         { field: "metric", type: "nominal" },
@@ -85,7 +87,8 @@ export function trainingChartSpec(o: TrainingChartOptions): Record<string, unkno
       },
     ],
     hconcat: o.kinds.map(panel),
-    resolve: { scale: { color: "shared" }, legend: { color: "shared" } },
+    // One x domain for all panels (the same steps), a y scale each, one legend.
+    resolve: { scale: { x: "shared", color: "shared" }, legend: { color: "shared" } },
   };
 }
 

@@ -2,7 +2,8 @@
  * The README's two lesson pictures (docs/learn-classifier.png, docs/learn-transformer.png): lessons
  * 4 and 8 opened from the Learn section in Chromium, run (lesson 8 with its default 2,000 steps),
  * and the outputs of their training cells photographed. Not a test; run by hand:
- *   node --import tsx test/e2e/learn-readme-shots.ts
+ *   node --import tsx test/e2e/learn-readme-shots.ts [FILTER]
+ * (FILTER: only the pictures whose file name contains it, e.g. "classifier").
  */
 import { join } from "node:path";
 import { startHarness } from "./harness.ts";
@@ -17,6 +18,7 @@ try {
     ["Train a classifier", "docs/learn-classifier.png", "Epoch 15/15"],
     ["A tiny transformer", "docs/learn-transformer.png", "step 2000"],
   ] as const) {
+    if (process.argv[2] && !file.includes(process.argv[2])) continue;
     const { page } = await h.newPage();
     await page.setViewportSize({ width: 1100, height: 3000 });
     await page.getByRole("list", { name: "Lessons" }).getByRole("link", { name: title }).click();
