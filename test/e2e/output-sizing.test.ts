@@ -215,21 +215,25 @@ describe("outputs sized to the cell", { skip: skip ?? false }, () => {
         fullPage: false,
       });
     }
-    // Both splits are drawn in both panels: marks of two colours in each panel's group.
+    // Both splits are drawn in both panels: in each, lines of two colours (the live loss of
+    // training is a line without points; per-epoch values have points too).
     const colours = await page.evaluate(() =>
-      [...document.querySelectorAll(".cell .output-vega svg.marks .mark-group.role-scope")]
-        .map(
-          (g) =>
-            new Set(
-              [...g.querySelectorAll(".mark-symbol path, .mark-line path")].map(
-                (p) => p.getAttribute("fill") ?? p.getAttribute("stroke"),
-              ),
-            ),
-        )
-        .filter((set) => set.size > 0)
-        .map((set) => set.size),
+      [...document.querySelectorAll(".cell .output-vega svg.marks g.mark-group.role-scope")]
+        .filter((g) => [...g.classList].some((c) => /^concat_\d+_group$/.test(c)))
+        .map((g) => {
+          const distinct = (sel: string, attr: string) =>
+            new Set([...g.querySelectorAll(sel)].map((p) => p.getAttribute(attr))).size;
+          return [distinct(".mark-line path", "stroke"), distinct(".mark-symbol path", "fill")];
+        }),
     );
-    assert.ok(colours.length >= 2 && colours.every((n) => n >= 2), JSON.stringify(colours));
+    assert.deepEqual(
+      colours,
+      [
+        [2, 1],
+        [2, 2],
+      ],
+      "per panel: distinct colours of lines, of points",
+    );
     assert.deepEqual(errors, []);
     await page.close();
   });
