@@ -113,6 +113,7 @@ const ref =
   r.status === 0
     ? (JSON.parse(r.stdout.trim().split("\n").pop()!) as {
         torch_batched: number;
+        torch_batched_1: number;
         numpy_batched: number;
         torch_loop: number;
         torch: string;
@@ -124,14 +125,15 @@ const ms = (s: number): string => (s * 1e3).toPrecision(3);
 const ratio = (x: number, y: number | undefined): string =>
   y === undefined ? "n/a" : (x / y).toPrecision(3) + "×";
 console.log(
-  `\nPer-example gradients, 64-32-10 MLP, ${BATCH} examples, f32 (ms per call; ratio = time / nx vmap jit; torch/numpy ${THREADS} threads; load ${(await import("node:fs")).readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")})`,
+  `\nPer-example gradients, 64-32-10 MLP, ${BATCH} examples, f32 (ms per call; ratio = time / nx vmap jit; torch autograd loop and numpy ${THREADS} threads; load ${(await import("node:fs")).readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")})`,
 );
 const rows: Array<[string, number | undefined]> = [
   ["nx vmap(grad) jit", t.vmapJit],
   ["nx vmap(grad) eager", t.vmapEager],
   ["nx unrolled, jit", t.unrolledJit],
   ["nx unrolled, eager", t.unrolledEager],
-  ["torch hand-batched ops", ref?.torch_batched],
+  [`torch hand-batched, ${THREADS} thr`, ref?.torch_batched],
+  ["torch hand-batched, 1 thr", ref?.torch_batched_1],
   ["numpy hand-batched ops", ref?.numpy_batched],
   ["torch autograd loop", ref?.torch_loop],
 ];

@@ -2,7 +2,7 @@
 a batch, f32, computed with hand-batched ops (the batched formulas a vmap should emit: one
 forward over the batch, per-example outer products by einsum) in PyTorch and NumPy, and with a
 PyTorch autograd loop over the examples (what unrolling does). torch.func is not in PyTorch 1.13.
-Usage: vmap_ref.py BATCH THREADS. Prints one JSON line of seconds per call (best of several).
+Usage: vmap_ref.py BATCH THREADS (the hand-batched torch ops are also timed at 1 thread). Prints one JSON line of seconds per call (best of several).
 """
 import json
 import sys
@@ -74,8 +74,22 @@ def best(f, budget=0.05, rounds=8):
     return b
 
 
+torch.set_num_threads(1)
+with torch.no_grad():
+    tb1 = best(torch_batched)
+torch.set_num_threads(threads)
 with torch.no_grad():
     tb = best(torch_batched)
 nb = best(numpy_batched)
 tl = best(torch_loop, rounds=3)
-print(json.dumps({"torch_batched": tb, "numpy_batched": nb, "torch_loop": tl, "torch": torch.__version__}))
+print(
+    json.dumps(
+        {
+            "torch_batched": tb,
+            "torch_batched_1": tb1,
+            "numpy_batched": nb,
+            "torch_loop": tl,
+            "torch": torch.__version__,
+        }
+    )
+)

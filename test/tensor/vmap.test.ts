@@ -864,6 +864,20 @@ describe("vmap batching rules", () => {
         `maxPool example ${i}`,
       );
     }
+    // a CNN's per-example kernel gradients: the kernel-gradient conv has a batched kernel (the
+    // cotangent), the one op vmap unrolls; the result must still equal per-example grads
+    const kernel = nx.cast(f64([2, 1, 3, 3]), "f32");
+    const pics = nx.cast(f64([4, 1, 1, 5, 5]), "f32");
+    const cnnLoss = (w: nx.Tensor, x: nx.Tensor): nx.Tensor =>
+      nx.sum(nx.square(nx.relu(nx.conv2d(x, w))));
+    const gk = nx.vmap(nx.grad(cnnLoss), { inAxes: [null, 0] })(kernel, pics) as nx.Tensor;
+    for (let i = 0; i < 4; i++)
+      assertSame(
+        nx.index(gk, i),
+        nx.grad(cnnLoss)(kernel, nx.index(pics, i)),
+        1e-5,
+        `CNN kernel gradient ${i}`,
+      );
     // grad of vmap: the gradient of a sum over the batch
     check(
       "grad of vmap (matmul, softmax, gather)",
