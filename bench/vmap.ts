@@ -98,7 +98,13 @@ function timeMany(fns: Record<string, () => unknown>, rounds = quick ? 3 : 8, bu
   return best;
 }
 
+// the floor of any graph with this much output: one jitted multiply writing as many f32 values
+const outSize = BATCH * (64 * 32 + 32 + 32 * 10 + 10);
+const same = nx.random.normal([outSize]);
+const scale = nx.jit((v: nx.Tensor) => nx.multiply(v, 2));
+
 const t = timeMany({
+  outputFloor: () => scale(same),
   vmapEager: () => vmapped(params, xs, ys),
   unrolledEager: () => unrolledFn(params, xs, ys),
   vmapJit: () => jitV.fn(params, xs, ys),
@@ -130,6 +136,7 @@ console.log(
 const rows: Array<[string, number | undefined]> = [
   ["nx vmap(grad) jit", t.vmapJit],
   ["nx vmap(grad) eager", t.vmapEager],
+  ["nx jit x*2, same output", t.outputFloor],
   ["nx unrolled, jit", t.unrolledJit],
   ["nx unrolled, eager", t.unrolledEager],
   [`torch hand-batched, ${THREADS} thr`, ref?.torch_batched],
