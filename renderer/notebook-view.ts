@@ -135,7 +135,7 @@ export class NotebookView {
       },
       (cellId, delta, text) =>
         this.cellViews.get(cellId)?.applyRemoteSource(text, delta ?? undefined),
-      (cellId, cursors) => this.cellViews.get(cellId)?.codeEditor?.setRemoteCursors(cursors),
+      (cellId, cursors) => this.cellViews.get(cellId)?.setRemoteCursors(cursors),
     );
     this.sync.catchUp(data, null);
     this.titleEl = h("h1", {
@@ -513,7 +513,7 @@ export class NotebookView {
     cursorMoved: (cellId, selection) =>
       selection
         ? this.sync.localCursor(cellId, selection.anchor, selection.head)
-        : this.sync.localCursor(null),
+        : this.sync.leftCell(cellId),
     select: (cellId) => {
       if (this.selected !== cellId) {
         this.selected = cellId;
