@@ -135,7 +135,7 @@ export class NotebookView {
       },
       (cellId, delta, text) =>
         this.cellViews.get(cellId)?.applyRemoteSource(text, delta ?? undefined),
-      (cellId, cursors) => this.cellViews.get(cellId)?.codeEditor?.setRemoteCursors(cursors),
+      (cellId, cursors) => this.cellViews.get(cellId)?.setRemoteCursors(cursors),
     );
     this.sync.catchUp(data, null);
     this.titleEl = h("h1", {
@@ -328,6 +328,7 @@ export class NotebookView {
     if (document.activeElement !== this.titleEl) this.titleEl.textContent = nb.title;
     document.title = `${nb.title}${this.data.dirty ? " •" : ""} — tsnb`;
     this.pathEl.textContent = this.data.path ?? "Unsaved notebook";
+    this.pathEl.title = this.data.path ?? "Not saved yet: Save chooses where";
     this.saveStateEl.textContent = this.data.dirty
       ? "Unsaved changes"
       : this.data.lastSavedAt
@@ -513,7 +514,7 @@ export class NotebookView {
     cursorMoved: (cellId, selection) =>
       selection
         ? this.sync.localCursor(cellId, selection.anchor, selection.head)
-        : this.sync.localCursor(null),
+        : this.sync.leftCell(cellId),
     select: (cellId) => {
       if (this.selected !== cellId) {
         this.selected = cellId;
