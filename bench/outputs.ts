@@ -53,7 +53,12 @@ async function startFrames(page: Page): Promise<void> {
     w.__long = [];
     w.__stop = false;
     let last = performance.now();
+    const start = last;
     const tick = (t: number) => {
+      if (t - last > 50)
+        console.log(
+          `long frame ${(t - last).toFixed(0)} ms ending at ${(t - start).toFixed(0)} ms`,
+        );
       w.__frames.push(t - last);
       last = t;
       if (!w.__stop) requestAnimationFrame(tick);
@@ -90,6 +95,8 @@ async function main(): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addInitScript("globalThis.__name = (f) => f;");
     const page = await context.newPage();
+    if (process.env["TSNB_BENCH_DEBUG"])
+      page.on("console", (m) => console.log(`  page: ${m.text()}`));
     await page.goto(server.url);
     await page.getByRole("list", { name: "Files" }).getByText("print.tsnb").click();
     const cells = page.locator(".notebook .cell");
@@ -105,6 +112,11 @@ async function main(): Promise<void> {
     for (let r = 0; r < RUNS; r++) {
       refs.push(await plainNode());
       await startFrames(page);
+      const cdp = process.env["TSNB_BENCH_PROFILE"] ? await context.newCDPSession(page) : null;
+      if (cdp) {
+        await cdp.send("Profiler.enable");
+        await cdp.send("Profiler.start");
+      }
       const t0 = await page.evaluate(() => performance.now());
       await cells.nth(1).getByRole("button", { name: "Run cell" }).click();
       const t1 = await page.evaluate(
@@ -123,6 +135,10 @@ async function main(): Promise<void> {
         { id: (await cells.nth(1).getAttribute("data-cell-id"))!, last: lastLine },
       );
       const f = await stopFrames(page);
+      if (cdp) {
+        const { profile } = await cdp.send("Profiler.stop");
+        await writeFile(process.env["TSNB_BENCH_PROFILE"]!, JSON.stringify(profile));
+      }
       if (
         r === 0 ||
         f.frames.filter((x) => x > 50).length > streaming.frames.filter((x) => x > 50).length

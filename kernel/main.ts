@@ -138,12 +138,17 @@ function sendNow(event: KernelEvent): void {
 
 /**
  * Console text being batched: consecutive writes of one evaluation, both streams in write order,
- * kept as pieces (joined once when sent) with stderr's ranges. It becomes one terminal output.
+ * encoded into one growing buffer as they come (the strings die young: holding a million small
+ * strings for 50 ms made the garbage collector the main cost), with stderr's ranges. It becomes
+ * one terminal output.
  */
 interface ConsoleBatch {
   evalId: string;
   cellId: string;
-  pieces: string[];
+  /** The text so far, UTF-8, in `bytes[0, used)`. */
+  bytes: Buffer;
+  used: number;
+  /** The text's length in UTF-16 units (what the ranges count). */
   length: number;
   /** stderr's [start, end) ranges in the joined text, flat. */
   stderr: number[];
@@ -154,10 +159,18 @@ let pending: Array<KernelEvent | ConsoleBatch> = [];
 let flushTimer: NodeJS.Timeout | null = null;
 let lastFlush = 0;
 /** Console text sent in one output event at most (a larger batch is sent at once). */
-const MAX_BATCH_CHARS = 1 << 20;
+const MAX_BATCH_CHARS = 1 << 18;
+
+/** A buffer for a new batch (the last one sent, when it was not a big one). */
+let spareBytes: Buffer | null = null;
+function spare(): Buffer {
+  const b = spareBytes ?? Buffer.allocUnsafe(64 * 1024);
+  spareBytes = null;
+  return b;
+}
 
 function batchEvent(b: ConsoleBatch): KernelEvent {
-  const text = b.pieces.join("");
+  const text = b.bytes.toString("utf8", 0, b.used);
   const allStderr = b.stderr.length === 2 && b.stderr[0] === 0 && b.stderr[1] === text.length;
   const output: Output =
     b.stderr.length === 0
@@ -165,6 +178,7 @@ function batchEvent(b: ConsoleBatch): KernelEvent {
       : allStderr
         ? { type: "terminal", stream: "stderr", text }
         : { type: "terminal", stream: "stdout", text, stderr: b.stderr };
+  if (b.bytes.length <= 4 * MAX_BATCH_CHARS) spareBytes = b.bytes;
   return { type: "output", evalId: b.evalId, cellId: b.cellId, output };
 }
 
@@ -182,7 +196,7 @@ function flush(): void {
     // Throttle on output actually sent: the first output after a quiet 50 ms goes out at once
     // (so a line printed just before a long synchronous computation is seen during it).
     lastFlush = performance.now();
-    for (const e of batch) sendNow("pieces" in e ? batchEvent(e) : e);
+    for (const e of batch) sendNow("bytes" in e ? batchEvent(e) : e);
   } finally {
     busy--;
   }
@@ -218,8 +232,15 @@ function queueConsole(stream: "stdout" | "stderr", text: string): void {
   try {
     const ctx = currentContext();
     let last = pending[pending.length - 1];
-    if (!last || !("pieces" in last) || last.evalId !== ctx.evalId) {
-      last = { evalId: ctx.evalId, cellId: ctx.cellId, pieces: [], length: 0, stderr: [] };
+    if (!last || !("bytes" in last) || last.evalId !== ctx.evalId) {
+      last = {
+        evalId: ctx.evalId,
+        cellId: ctx.cellId,
+        bytes: spare(),
+        used: 0,
+        length: 0,
+        stderr: [],
+      };
       pending.push(last);
     }
     if (stream === "stderr") {
@@ -227,7 +248,14 @@ function queueConsole(stream: "stdout" | "stderr", text: string): void {
       if (r.length && r[r.length - 1] === last.length) r[r.length - 1] = last.length + text.length;
       else r.push(last.length, last.length + text.length);
     }
-    last.pieces.push(text);
+    if (last.used + text.length * 3 > last.bytes.length) {
+      const bigger = Buffer.allocUnsafe(
+        Math.max(last.bytes.length * 2, last.used + text.length * 3),
+      );
+      last.bytes.copy(bigger, 0, 0, last.used);
+      last.bytes = bigger;
+    }
+    last.used += last.bytes.write(text, last.used, "utf8");
     last.length += text.length;
     if (last.length >= MAX_BATCH_CHARS) flush();
     else afterQueued();
@@ -289,7 +317,7 @@ for (const stream of ["stdout", "stderr"] as const) {
     // Printed errors (console.error(err)) show notebook positions, not the kernel's frames.
     if (text.length) queueConsole(stream, text.includes("tsnbcell:///") ? mapStack(text) : text);
     const done = typeof encoding === "function" ? encoding : cb;
-    if (typeof done === "function") queueMicrotask(() => (done as () => void)());
+    if (typeof done === "function") afterWrite(done as () => void);
     return true;
   }) as typeof s.write;
 }
@@ -299,10 +327,28 @@ for (const stream of ["stdout", "stderr"] as const) {
 // cost of printing. The methods of a plain Console on the same streams do only the printing; the
 // global object stays (code that kept a reference to it, or patches it, still works).
 {
-  const plain = new Console({ stdout: process.stdout, stderr: process.stderr });
+  // Colours as the global console decides them ("auto": the kernel's stdout is a pipe, so only
+  // FORCE_COLOR turns them on); without it, no per-call check.
+  const plain = new Console({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    colorMode: process.env["FORCE_COLOR"] === undefined ? false : "auto",
+  });
   for (const [name, fn] of Object.entries(plain))
     if (typeof fn === "function" && name in console)
       (console as unknown as Record<string, unknown>)[name] = fn;
+}
+
+/** Write callbacks, called together in one microtask (console.log passes one per call). */
+let writeCallbacks: Array<() => void> = [];
+function afterWrite(done: () => void): void {
+  writeCallbacks.push(done);
+  if (writeCallbacks.length === 1)
+    queueMicrotask(() => {
+      const calls = writeCallbacks;
+      writeCallbacks = [];
+      for (const f of calls) f();
+    });
 }
 
 /** What the notebook standard library (stdlib/) talks to; shared across bundles via a global. */

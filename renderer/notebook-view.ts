@@ -8,7 +8,13 @@
  * comes back through `update` after the server has ordered it (model apart from view).
  */
 import { allCells, isEvaluable, newId, type Cell, type Section } from "../core/notebook.ts";
-import type { TableSort } from "../core/outputs.ts";
+import {
+  DEFAULT_OUTPUT_LIMIT,
+  MAX_OUTPUT_LIMIT,
+  MIN_OUTPUT_LIMIT,
+  outputLimitProblem,
+  type TableSort,
+} from "../core/outputs.ts";
 import type { SessionData } from "../core/session/data.ts";
 import type { ClientOperationInput, Operation } from "../core/session/operations.ts";
 import { button, h } from "./dom.ts";
@@ -92,6 +98,9 @@ export class NotebookView {
   /** "Save outputs" checkbox (the notebook's persistOutputs setting). */
   private readonly persistEl: HTMLElement;
   private readonly persistBox: HTMLInputElement;
+  /** "Output limit" field (the notebook's outputLimit: console text kept per cell). */
+  private readonly limitEl: HTMLElement;
+  private readonly limitBox: HTMLInputElement;
   private readonly lazy: LazyEditors;
   private readonly sidebar: Sidebar;
   private readonly shutdownBtn: HTMLButtonElement;
@@ -165,6 +174,25 @@ export class NotebookView {
       this.persistBox,
       h("span", {}, "Save outputs"),
     );
+    this.limitBox = h("input", {
+      type: "number",
+      class: "output-limit-input",
+      min: String(MIN_OUTPUT_LIMIT),
+      max: String(MAX_OUTPUT_LIMIT),
+      step: "1000",
+      placeholder: DEFAULT_OUTPUT_LIMIT.toLocaleString("en"),
+      "aria-label": "Output limit (characters of console text kept per cell)",
+    });
+    this.limitBox.addEventListener("change", () => this.setOutputLimit());
+    this.limitEl = h(
+      "label",
+      {
+        class: "output-limit",
+        title: `Characters of console text each cell keeps; older lines are dropped (empty: ${DEFAULT_OUTPUT_LIMIT.toLocaleString("en")}). Saved in the notebook.`,
+      },
+      h("span", {}, "Output limit"),
+      this.limitBox,
+    );
     this.shutdownBtn = button(
       "Shut down kernel",
       () => this.host.send({ type: "shutdown-kernel" }),
@@ -197,6 +225,7 @@ export class NotebookView {
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
       this.exportMenu(),
       this.persistEl,
+      this.limitEl,
     );
     const header = h(
       "header",
@@ -271,6 +300,19 @@ export class NotebookView {
     }
   }
 
+  /** The field's value as the notebook's output limit; a bad value says why, and is not sent. */
+  private setOutputLimit(): void {
+    const text = this.limitBox.value.trim();
+    const value = text === "" ? null : Number(text);
+    const problem = value === null ? null : outputLimitProblem(value);
+    this.limitBox.setCustomValidity(problem ? `The ${problem.replace(/^the /, "")}` : "");
+    if (problem) {
+      this.limitBox.reportValidity();
+      return;
+    }
+    this.host.send({ type: "set-output-limit", outputLimit: value });
+  }
+
   private renderImported(): void {
     const from = this.data.importedFrom;
     if (from === this.importShown) return;
@@ -326,6 +368,11 @@ export class NotebookView {
         : "";
     this.saveStateEl.dataset["dirty"] = String(this.data.dirty);
     this.persistBox.checked = this.data.notebook.metadata.persistOutputs === true;
+    if (document.activeElement !== this.limitBox) {
+      const limit = this.data.notebook.metadata.outputLimit;
+      this.limitBox.value = typeof limit === "number" ? String(limit) : "";
+      this.limitBox.setCustomValidity("");
+    }
     const k = this.data.kernel;
     const kernelText: Record<string, string> = {
       "not-started": "Kernel not started",
