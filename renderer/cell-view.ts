@@ -13,6 +13,7 @@ import type { CellSessionState } from "../core/session/data.ts";
 import { button, formatDuration, h } from "./dom.ts";
 import { CellCodeEditor } from "./editor.ts";
 import type { TextDelta } from "../core/delta.ts";
+import type { RemoteCursor } from "./collab.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { createMarkdownEditor, type MarkdownSourceEditor } from "./markdown-editor.ts";
 import { renderOutput, updateOutputElement, type OutputHost } from "./outputs.ts";
@@ -51,6 +52,7 @@ export class CellView {
   private renderedOutputs: Array<{ output: Output; el: HTMLElement }> = [];
   private markdownView: HTMLElement | null = null;
   private markdownEditor: MarkdownSourceEditor | null = null;
+  private remoteCursors: RemoteCursor[] = [];
   private timer: number | null = null;
 
   constructor(
@@ -196,6 +198,8 @@ export class CellView {
     const editor = this.markdownEditor;
     this.markdownEditor = null;
     editor?.dispose();
+    // The editor is gone (a disposed Monaco does not always report its blur): so is our cursor.
+    if (editor) this.actions.cursorMoved(this.cell.id, null);
     const view = h("div", { class: "markdown-body rendered", title: "Double-click to edit" });
     view.innerHTML = this.cell.source.trim()
       ? renderMarkdown(this.cell.source)
@@ -216,11 +220,13 @@ export class CellView {
         this.actions.escape(this.cell.id);
       },
       onBlur: () => this.finishMarkdown(),
+      onCursor: (selection) => this.actions.cursorMoved(this.cell.id, selection),
     });
     this.markdownView?.remove();
     this.markdownView = null;
     this.markdownEditor = editor;
     this.body.append(editor.element);
+    editor.setRemoteCursors(this.remoteCursors);
     editor.focus();
   }
 
@@ -232,6 +238,13 @@ export class CellView {
       this.cell = { ...this.cell, source };
     }
     this.showMarkdown();
+  }
+
+  /** Other windows' cursors in this cell (drawn while it has an editor: code, or Markdown being edited). */
+  setRemoteCursors(cursors: RemoteCursor[]): void {
+    this.remoteCursors = cursors;
+    this.codeEditor?.setRemoteCursors(cursors);
+    this.markdownEditor?.setRemoteCursors(cursors);
   }
 
   /** Enter editing: focus the code editor or open the Markdown textarea. */

@@ -167,6 +167,11 @@ export class SourceSync {
     this.sendMine();
   }
 
+  /** The editor of `cellId` lost the focus or went away: our cursor leaves, if it was there. */
+  leftCell(cellId: string): void {
+    if (this.mine?.cellId === cellId) this.localCursor(null);
+  }
+
   /** Send our cursor at the end of this turn (after editors applied this turn's changes). */
   private sendMine(): void {
     if (this.sendQueued) return;

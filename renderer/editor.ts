@@ -17,6 +17,7 @@ import { popupLayer } from "./editor-popups.ts";
 import { applyErrorMark, sameMark, type ErrorMark } from "./error-output.ts";
 import { deltaFromDiff, normalizeDelta, type TextDelta } from "../core/delta.ts";
 import type { RemoteCursor } from "./collab.ts";
+import { RemoteCursorLayer } from "./remote-cursors.ts";
 type MonacoModule = typeof import("./monaco-entry.ts");
 type Monaco = MonacoModule["monaco"];
 type IStandaloneCodeEditor = import("monaco-editor").editor.IStandaloneCodeEditor;
@@ -99,9 +100,8 @@ export class CellCodeEditor {
   /** The line where the last run failed (errors in place), and its decorations. */
   private errorMark: ErrorMark | null = null;
   private errorDecorations: IEditorDecorationsCollection | null = null;
-  /** Other windows' cursors shown in this editor, and their decorations. */
-  private cursors: RemoteCursor[] = [];
-  private cursorDecorations: IEditorDecorationsCollection | null = null;
+  /** Other windows' cursors shown in this editor. */
+  private readonly remoteCursors: RemoteCursorLayer;
   /** The model whose change events this editor turns into deltas (once per model). */
   private listenedModel: ITextModel | null = null;
 
@@ -112,6 +112,7 @@ export class CellCodeEditor {
   ) {
     this.source = source;
     this.element = h("div", { class: "code-area", "data-cell-editor": cellId });
+    this.remoteCursors = new RemoteCursorLayer(this.element);
     this.showStatic();
   }
 
@@ -160,7 +161,7 @@ export class CellCodeEditor {
       } finally {
         this.applyingRemote = false;
       }
-      this.renderCursors();
+      this.remoteCursors.render(this.editor);
       // Text inserted before the caret on another line moves its offset but not its line and
       // column (no cursor event): report it.
       if (this.editor?.hasTextFocus()) this.reportCursor();
@@ -184,50 +185,7 @@ export class CellCodeEditor {
 
   /** Show other windows' cursors (offsets into this editor's text). */
   setRemoteCursors(cursors: RemoteCursor[]): void {
-    this.cursors = cursors;
-    this.renderCursors();
-    this.element.dataset["remoteCursors"] = String(cursors.length);
-  }
-
-  private renderCursors(): void {
-    const model = this.model;
-    if (!this.editor || !model) return;
-    const len = model.getValueLength();
-    const decorations = this.cursors.flatMap((c) => {
-      const head = model.getPositionAt(Math.min(c.head, len));
-      const anchor = model.getPositionAt(Math.min(c.anchor, len));
-      const caret = {
-        range: {
-          startLineNumber: head.lineNumber,
-          startColumn: head.column,
-          endLineNumber: head.lineNumber,
-          endColumn: head.column,
-        },
-        options: {
-          beforeContentClassName: `remote-cursor remote-cursor-${c.color} ${cursorLabelClass(c)}`,
-          hoverMessage: { value: c.label },
-          stickiness: 1,
-        },
-      };
-      if (c.anchor === c.head) return [caret];
-      const [s, e] = c.anchor < c.head ? [anchor, head] : [head, anchor];
-      return [
-        caret,
-        {
-          range: {
-            startLineNumber: s.lineNumber,
-            startColumn: s.column,
-            endLineNumber: e.lineNumber,
-            endColumn: e.column,
-          },
-          options: { className: `remote-selection remote-selection-${c.color}` },
-        },
-      ];
-    });
-    if (this.cursorDecorations) this.cursorDecorations.set(decorations);
-    else this.cursorDecorations = this.editor.createDecorationsCollection(decorations);
-    // The flag with the window's name, drawn by CSS from the attribute (one per cursor).
-    this.element.dataset["remoteCursorLabels"] = this.cursors.map((c) => c.label).join(",");
+    this.remoteCursors.set(cursors, this.editor);
   }
 
   private showStatic(): void {
@@ -344,7 +302,7 @@ export class CellCodeEditor {
     );
     editor.onDidFocusEditorText(() => this.callbacks.onFocus());
     this.errorDecorations = applyErrorMark(monaco, editor, this.errorMark, null);
-    this.renderCursors();
+    this.remoteCursors.render(this.editor);
     this.staticView?.remove();
     this.staticView = null;
     if (this.wantFocus) {
@@ -384,7 +342,7 @@ export class CellCodeEditor {
     this.editor.dispose();
     this.editor = null;
     this.errorDecorations = null;
-    this.cursorDecorations = null;
+    this.remoteCursors.detach();
     this.element.querySelector(".monaco-host")?.remove();
     this.showStatic();
   }
@@ -409,24 +367,6 @@ export class CellCodeEditor {
     this.model?.dispose();
     this.model = null;
   }
-}
-
-/** The class whose ::after shows a cursor's flag (one style rule per window, made on first use). */
-const labelRules = new Map<string, string>();
-let labelSheet: HTMLStyleElement | null = null;
-function cursorLabelClass(c: RemoteCursor): string {
-  const cls = `rc-${c.clientId.replace(/[^\w-]/g, "_")}`;
-  if (labelRules.get(cls) !== c.label) {
-    labelRules.set(cls, c.label);
-    if (!labelSheet) {
-      labelSheet = h("style", { id: "remote-cursor-labels" });
-      document.head.append(labelSheet);
-    }
-    labelSheet.textContent = [...labelRules]
-      .map(([k, label]) => `.${k}::after { content: ${JSON.stringify(label)}; }`)
-      .join("\n");
-  }
-  return cls;
 }
 
 /** Static code is shown as plain text first and highlighted in idle time (1,000 cells open fast). */

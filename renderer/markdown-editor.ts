@@ -10,6 +10,8 @@ import { h } from "./dom.ts";
 import { monacoIfLoaded } from "./editor.ts";
 import { popupLayer } from "./editor-popups.ts";
 import { monacoTheme } from "./theme.ts";
+import type { RemoteCursor } from "./collab.ts";
+import { RemoteCursorLayer } from "./remote-cursors.ts";
 
 export interface MarkdownSourceEditor {
   readonly element: HTMLElement;
@@ -19,6 +21,11 @@ export interface MarkdownSourceEditor {
    * difference), so the user's caret and selection move with the text; never echoed.
    */
   setValue(source: string, delta?: TextDelta): void;
+  /**
+   * Show other windows' cursors (offsets into this editor's text). The textarea, used only
+   * until Monaco has loaded, shows none.
+   */
+  setRemoteCursors(cursors: RemoteCursor[]): void;
   focus(): void;
   dispose(): void;
 }
@@ -29,6 +36,8 @@ export interface MarkdownEditorCallbacks {
   onFinish(): void;
   /** The editor lost the focus: render the cell. */
   onBlur(): void;
+  /** The user's cursor or selection moved (UTF-16 offsets); null: the editor lost focus. */
+  onCursor(selection: { anchor: number; head: number } | null): void;
 }
 
 const LINE_HEIGHT = 22;
@@ -53,10 +62,19 @@ function textareaEditor(source: string, cb: MarkdownEditorCallbacks): MarkdownSo
     ta.style.height = "auto";
     ta.style.height = `${ta.scrollHeight + 2}px`;
   };
+  const reportCursor = () => {
+    const [a, b] = [ta.selectionStart, ta.selectionEnd];
+    cb.onCursor(
+      ta.selectionDirection === "backward" ? { anchor: b, head: a } : { anchor: a, head: b },
+    );
+  };
   ta.addEventListener("input", () => {
     fit();
     cb.onChange(ta.value);
   });
+  // selectionchange fires on the document; keyup and mouseup cover moves inside the textarea
+  ta.addEventListener("keyup", reportCursor);
+  ta.addEventListener("mouseup", reportCursor);
   ta.addEventListener("keydown", (ev) => {
     if ((ev.key === "Enter" && ev.shiftKey) || ev.key === "Escape") {
       ev.preventDefault();
@@ -64,7 +82,10 @@ function textareaEditor(source: string, cb: MarkdownEditorCallbacks): MarkdownSo
       cb.onFinish();
     }
   });
-  ta.addEventListener("blur", () => cb.onBlur());
+  ta.addEventListener("blur", () => {
+    cb.onCursor(null);
+    cb.onBlur();
+  });
   queueMicrotask(fit);
   return {
     element: ta,
@@ -79,6 +100,7 @@ function textareaEditor(source: string, cb: MarkdownEditorCallbacks): MarkdownSo
       ta.setSelectionRange(transformOffset(start, d), transformOffset(end, d), dir);
       fit();
     },
+    setRemoteCursors: () => {},
     focus: () => {
       fit();
       ta.focus();
@@ -127,9 +149,24 @@ function monacoEditor(
     placeholder: "Markdown — Escape or Shift+Enter renders it",
   });
   let remote = false;
+  const cursors = new RemoteCursorLayer(host);
+  const reportCursor = () => {
+    const sel = editor.getSelection();
+    if (!sel) return;
+    cb.onCursor({
+      anchor: model.getOffsetAt({
+        lineNumber: sel.selectionStartLineNumber,
+        column: sel.selectionStartColumn,
+      }),
+      head: model.getOffsetAt(sel.getPosition()),
+    });
+  };
   model.onDidChangeContent(() => {
     host.style.height = height();
     if (!remote) cb.onChange(model.getValue());
+  });
+  editor.onDidChangeCursorSelection(() => {
+    if (editor.hasTextFocus()) reportCursor();
   });
   // Wrapped lines make the content taller than lines × height: follow Monaco's own measure.
   editor.onDidContentSizeChange((e) => {
@@ -143,7 +180,10 @@ function monacoEditor(
     keybindings: [m.KeyMod.Shift | m.KeyCode.Enter, m.KeyCode.Escape],
     run: () => cb.onFinish(),
   });
-  editor.onDidBlurEditorWidget(() => cb.onBlur());
+  editor.onDidBlurEditorWidget(() => {
+    cb.onCursor(null);
+    cb.onBlur();
+  });
   let disposed = false;
   return {
     element: host,
@@ -181,7 +221,11 @@ function monacoEditor(
       } finally {
         remote = false;
       }
+      cursors.render(editor);
+      // Text inserted before the caret moves its offset but not its line and column: report it.
+      if (editor.hasTextFocus()) reportCursor();
     },
+    setRemoteCursors: (list) => cursors.set(list, editor),
     focus: () => {
       editor.focus();
       const last = model.getLineCount();

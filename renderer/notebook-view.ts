@@ -7,7 +7,14 @@
  * Invariant: the view never changes `SessionData`; every change goes out as an operation and
  * comes back through `update` after the server has ordered it (model apart from view).
  */
-import { allCells, isEvaluable, newId, type Cell, type Section } from "../core/notebook.ts";
+import {
+  allCells,
+  findCell,
+  isEvaluable,
+  newId,
+  type Cell,
+  type Section,
+} from "../core/notebook.ts";
 import {
   DEFAULT_OUTPUT_LIMIT,
   MAX_OUTPUT_LIMIT,
@@ -105,6 +112,8 @@ export class NotebookView {
   private readonly sidebar: Sidebar;
   private readonly shutdownBtn: HTMLButtonElement;
   private selected: string | null = null;
+  /** The cell whose element has the "selected" class. */
+  private markedSelected: string | null = null;
   /** Typing as text operations, others' changes and cursors (renderer/collab.ts). */
   private readonly sync: SourceSync;
   private lastKey: { key: string; at: number } | null = null;
@@ -135,7 +144,7 @@ export class NotebookView {
       },
       (cellId, delta, text) =>
         this.cellViews.get(cellId)?.applyRemoteSource(text, delta ?? undefined),
-      (cellId, cursors) => this.cellViews.get(cellId)?.codeEditor?.setRemoteCursors(cursors),
+      (cellId, cursors) => this.cellViews.get(cellId)?.setRemoteCursors(cursors),
     );
     this.sync.catchUp(data, null);
     this.titleEl = h("h1", {
@@ -401,6 +410,16 @@ export class NotebookView {
     const keepLocal = (cellId: string) =>
       this.sync.isTracked(cellId) ||
       (op?.type === "apply-cell-delta" && op.clientId === me && op.cellId === cellId);
+    // Typing changes one cell's source and nothing else of the page (sections, order, outputs,
+    // bindings): update that cell alone instead of walking every cell on each keystroke.
+    if (op && (op.type === "apply-cell-delta" || op.type === "set-cell-source")) {
+      const view = this.cellViews.get(op.cellId);
+      const found = findCell(nb, op.cellId);
+      if (view && found && view.type === found.cell.type) {
+        view.update(found.cell, this.data.cells[op.cellId], !keepLocal(op.cellId));
+        return;
+      }
+    }
     // Moving a cell's element (a move across sections, or up) drops the focus it holds, and
     // with it command mode: Alt+↓ pressed again would do nothing. Give it back below.
     const focused = document.activeElement;
@@ -541,7 +560,7 @@ export class NotebookView {
     cursorMoved: (cellId, selection) =>
       selection
         ? this.sync.localCursor(cellId, selection.anchor, selection.head)
-        : this.sync.localCursor(null),
+        : this.sync.leftCell(cellId),
     select: (cellId) => {
       if (this.selected !== cellId) {
         this.selected = cellId;
@@ -784,8 +803,12 @@ export class NotebookView {
   }
 
   private markSelected(): void {
-    for (const [id, v] of this.cellViews)
-      v.element.classList.toggle("selected", id === this.selected);
+    const marked = this.markedSelected;
+    if (marked !== null && marked !== this.selected)
+      this.cellViews.get(marked)?.element.classList.remove("selected");
+    if (this.selected !== null)
+      this.cellViews.get(this.selected)?.element.classList.add("selected");
+    this.markedSelected = this.selected;
   }
 
   /** Keyboard shortcuts; in "command mode" (a cell is selected, nothing is being edited) single keys act. */

@@ -150,4 +150,76 @@ describe("editing together in Chromium", { skip: skip ?? false }, () => {
     assert.deepEqual(a.errors, []);
     assert.deepEqual(b.errors, []);
   });
+  test("two windows editing one Markdown cell see each other's cursor in its Monaco editor", async () => {
+    await h.writeNotebook(
+      "together-md.tsnb",
+      notebookText("Notes", ["md:First paragraph.\n\nSecond paragraph.", "1 + 1"]),
+    );
+    const a = await h.newPage();
+    const b = await h.newPage();
+    for (const w of [a, b]) {
+      await openFromBrowser(w.page, "together-md.tsnb");
+      // Monaco loads in idle time; a code editor shows it is there, so the Markdown one is Monaco.
+      await cell(w.page, 1).locator(".code-area").click();
+      await cell(w.page, 1).locator(".monaco-editor").waitFor();
+    }
+    // Each window opens the Markdown cell's editor and puts its caret at the end of a line.
+    const editAt = async (page: Page, line: number) => {
+      await cell(page, 0).locator(".markdown-body").dblclick();
+      await cell(page, 0).locator(".monaco-markdown .monaco-editor").waitFor();
+      await page.waitForFunction(
+        () => document.activeElement?.closest(".monaco-markdown") !== null,
+      );
+      await page.keyboard.press("ControlOrMeta+Home");
+      for (let i = 1; i < line; i++) await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("End");
+    };
+    await editAt(a.page, 1);
+    await editAt(b.page, 3);
+    const A = " Alpha beta.";
+    const B = " One two.";
+    await Promise.all([
+      a.page.keyboard.type(A, { delay: 20 }),
+      b.page.keyboard.type(B, { delay: 20 }),
+    ]);
+    const want = `First paragraph.${A}\n\nSecond paragraph.${B}`;
+    for (const w of [a, b])
+      await w.page.waitForFunction(
+        (t) => window.__tsnb!.data()!.notebook.sections[0]!.cells[0]!.source === t,
+        want,
+        { timeout: 20_000 },
+      );
+    // The other window's caret, on the line it typed, inside the Markdown editor's box.
+    const cursorAt = (p: Page, text: string) =>
+      p.waitForFunction(
+        (t) => {
+          const el = document.querySelector(".notebook .cell .monaco-markdown .remote-cursor");
+          const line = el?.closest(".view-line")?.textContent?.replace(/\u00a0/g, " ") ?? "";
+          if (!el || !line.includes(t)) return false;
+          const r = el.getBoundingClientRect();
+          const box = el.closest(".monaco-markdown")!.getBoundingClientRect();
+          return (
+            r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom
+          );
+        },
+        text,
+        { timeout: 20_000 },
+      );
+    await cursorAt(a.page, "Second paragraph. One two.");
+    await cursorAt(b.page, "First paragraph. Alpha beta.");
+    const label = await a.page.evaluate(() => {
+      const el = document.querySelector(".notebook .cell .monaco-markdown .remote-cursor")!;
+      return getComputedStyle(el, "::after").content;
+    });
+    assert.match(label, /Window /, "the cursor's flag names the window");
+    if (process.env["TSNB_SHOTS"])
+      await a.page.screenshot({ path: join(process.env["TSNB_SHOTS"], "together-md-a.png") });
+    // Leaving the editor (Escape renders the Markdown) takes the cursor away in the other window.
+    await b.page.keyboard.press("Escape");
+    await a.page.waitForFunction(
+      () => document.querySelector(".notebook .cell .monaco-markdown .remote-cursor") === null,
+    );
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(b.errors, []);
+  });
 });
