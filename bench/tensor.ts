@@ -8,6 +8,8 @@
 //  4–5. bench/tensor-ops.ts: eager overhead of the newer ops (indexing, updates, einsum, prod, tril,
 //     pooling, conv1d, convTranspose2d) vs a raw session of the same ONNX node, and a jit-compiled
 //     einsum + indexing chain as one session.
+//  6. bench/vmap.ts: per-example MLP gradients with nx.vmap (eager, jit) vs the unrolled form and
+//     hand-batched PyTorch/NumPy.
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -369,3 +371,6 @@ table(
 
 // ---- 4–5. the newer ops: eager overhead vs raw ORT, a jit einsum + indexing chain --------------
 await import("./tensor-ops.ts");
+
+// ---- 6. vmap: per-example gradients, batched vs unrolled vs hand-batched torch/numpy ---------
+await import("./vmap.ts");

@@ -370,6 +370,7 @@ export class NotebookView {
     if (document.activeElement !== this.titleEl) this.titleEl.textContent = nb.title;
     document.title = `${nb.title}${this.data.dirty ? " •" : ""} — tsnb`;
     this.pathEl.textContent = this.data.path ?? "Unsaved notebook";
+    this.pathEl.title = this.data.path ?? "Not saved yet: Save chooses where";
     this.saveStateEl.textContent = this.data.dirty
       ? "Unsaved changes"
       : this.data.lastSavedAt

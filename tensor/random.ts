@@ -36,6 +36,44 @@ function nextStream(seed: number | undefined): () => number {
   return stream(globalSeed, globalCounter++);
 }
 
+/** A deferred random draw: generates its tensors from the global stream when called. */
+export type Draw = () => Tensor[];
+
+/**
+ * @internal Hooks on unseeded draws, innermost last (null: draw now). vmap installs one while it
+ * traces its function, so each mapped example gets its own values (see vmap.ts); jit installs null
+ * while it traces (values drawn at trace time are constants of its graph).
+ */
+const hooks: Array<((draw: Draw) => Tensor[]) | null> = [];
+
+/** @internal Runs fn with a random-draw hook installed (null: draws happen at once). */
+export function withRandomHook<T>(hook: ((draw: Draw) => Tensor[]) | null, fn: () => T): T {
+  hooks.push(hook);
+  try {
+    return fn();
+  } finally {
+    hooks.pop();
+  }
+}
+
+/** @internal Performs a draw through the innermost hook (an enclosing vmap), else at once. */
+export function drawThroughHooks(draw: Draw): Tensor[] {
+  const h = hooks.at(-1);
+  return h ? h(draw) : withRandomHook(null, draw);
+}
+
+/** @internal The global stream counter (vmap restores it after probing a draw's shape). */
+export function streamCounter(value?: number): number {
+  if (value !== undefined) globalCounter = value;
+  return globalCounter;
+}
+
+/** One random tensor from `make`: seeded draws are made at once, unseeded ones through the hooks. */
+function draw(seed: number | undefined, make: (next: () => number) => Tensor): Tensor {
+  if (seed !== undefined || !hooks.at(-1)) return make(nextStream(seed));
+  return drawThroughHooks(() => [make(nextStream(undefined))])[0]!;
+}
+
 /** Resets the global random stream. */
 export function seed(s: number): void {
   if (!Number.isInteger(s)) throw new TensorError(`random.seed: seed must be an integer, got ${s}`);
@@ -68,18 +106,19 @@ export function uniform(
 ): Tensor {
   const dtype = opts.dtype ?? "f32";
   const n = checkArgs("random.uniform", shape, dtype);
-  const next = nextStream(opts.seed);
   const lo = opts.min ?? 0;
   const hi = opts.max ?? 1;
-  const out = allocate(dtype, n) as Float32Array | Float64Array;
-  for (let i = 0; i < n; i++) {
-    const u =
-      dtype === "f64" ? (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53 : (next() >>> 8) / 2 ** 24;
-    let v = lo + (hi - lo) * u;
-    if (v >= hi) v = lo; // rounding in f32 could reach hi
-    out[i] = v;
-  }
-  return fromTyped(dtype, out, shape);
+  return draw(opts.seed, (next) => {
+    const out = allocate(dtype, n) as Float32Array | Float64Array;
+    for (let i = 0; i < n; i++) {
+      const u =
+        dtype === "f64" ? (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53 : (next() >>> 8) / 2 ** 24;
+      let v = lo + (hi - lo) * u;
+      if (v >= hi) v = lo; // rounding in f32 could reach hi
+      out[i] = v;
+    }
+    return fromTyped(dtype, out, shape);
+  });
 }
 
 /** Normal values with the given mean and standard deviation (default 0 and 1), Box–Muller. */
@@ -89,18 +128,19 @@ export function normal(
 ): Tensor {
   const dtype = opts.dtype ?? "f32";
   const n = checkArgs("random.normal", shape, dtype);
-  const next = nextStream(opts.seed);
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;
-  const out = allocate(dtype, n) as Float32Array | Float64Array;
-  for (let i = 0; i < n; i += 2) {
-    const u1 = (next() + 1) / 4294967297; // (0, 1)
-    const u2 = next() / 4294967296;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
-  }
-  return fromTyped(dtype, out, shape);
+  return draw(opts.seed, (next) => {
+    const out = allocate(dtype, n) as Float32Array | Float64Array;
+    for (let i = 0; i < n; i += 2) {
+      const u1 = (next() + 1) / 4294967297; // (0, 1)
+      const u2 = next() / 4294967296;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+    }
+    return fromTyped(dtype, out, shape);
+  });
 }
 
 /** Random integers in [min, max) as i32. */
@@ -113,23 +153,25 @@ export function randint(
   const n = checkArgs("random.randint", shape, "f32");
   if (!Number.isInteger(min) || !Number.isInteger(max) || max <= min)
     throw new TensorError(`random.randint: need integers min < max, got ${min}, ${max}`);
-  const next = nextStream(opts.seed);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = min + Math.floor((next() / 4294967296) * (max - min));
-  return fromTyped("i32", out, shape);
+  return draw(opts.seed, (next) => {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = min + Math.floor((next() / 4294967296) * (max - min));
+    return fromTyped("i32", out, shape);
+  });
 }
 
 /** A random permutation of 0..n-1 (i32), Fisher–Yates. */
 export function permutation(n: number, opts: { seed?: number } = {}): Tensor {
-  const next = nextStream(opts.seed);
-  const out = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor((next() / 4294967296) * (i + 1));
-    const t = out[i]!;
-    out[i] = out[j]!;
-    out[j] = t;
-  }
-  return fromTyped("i32", out, [n]);
+  return draw(opts.seed, (next) => {
+    const out = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor((next() / 4294967296) * (i + 1));
+      const t = out[i]!;
+      out[i] = out[j]!;
+      out[j] = t;
+    }
+    return fromTyped("i32", out, [n]);
+  });
 }
 
 /** x with its elements (along `axis`, default 0) in a random order (NumPy permutation of an array). */
@@ -180,53 +222,55 @@ export function choice(
         `random.choice: p must be ${n} non-negative probabilities summing to 1`,
       );
   }
-  const next = nextStream(opts.seed);
-  const u = (): number => (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
-  const out = new Int32Array(count);
-  if (replace) {
-    const cdf = weights
-      ? weights.map(
-          (
-            (s) => (v: number) =>
-              (s += v)
-          )(0),
-        )
-      : null;
-    for (let i = 0; i < count; i++) {
-      if (!cdf) out[i] = Math.min(n - 1, Math.floor(u() * n));
-      else {
-        const r = u() * cdf[n - 1]!;
-        let lo = 0;
-        let hi = n - 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (cdf[mid]! > r) hi = mid;
-          else lo = mid + 1;
+  const idx = draw(opts.seed, (next) => {
+    const u = (): number => (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
+    const out = new Int32Array(count);
+    if (replace) {
+      const cdf = weights
+        ? weights.map(
+            (
+              (s) => (v: number) =>
+                (s += v)
+            )(0),
+          )
+        : null;
+      for (let i = 0; i < count; i++) {
+        if (!cdf) out[i] = Math.min(n - 1, Math.floor(u() * n));
+        else {
+          const r = u() * cdf[n - 1]!;
+          let lo = 0;
+          let hi = n - 1;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (cdf[mid]! > r) hi = mid;
+            else lo = mid + 1;
+          }
+          out[i] = lo;
         }
-        out[i] = lo;
+      }
+    } else if (!weights) {
+      const perm = permutation(n, { seed: opts.seed === undefined ? undefined : opts.seed + 1 });
+      out.set((perm.dataSync() as Int32Array).subarray(0, count));
+    } else {
+      // sequential draws without replacement, renormalising the remaining weights (as NumPy)
+      const w = weights.slice();
+      for (let i = 0; i < count; i++) {
+        const total = w.reduce((s, v) => s + v, 0);
+        if (!(total > 0))
+          throw new TensorError("random.choice: fewer non-zero probabilities than samples");
+        let r = u() * total;
+        let k = 0;
+        while (k < n - 1 && (r >= w[k]! || w[k] === 0)) {
+          r -= w[k]!;
+          k++;
+        }
+        out[i] = k;
+        w[k] = 0;
       }
     }
-  } else if (!weights) {
-    const perm = permutation(n, { seed: opts.seed === undefined ? undefined : opts.seed + 1 });
-    out.set((perm.dataSync() as Int32Array).subarray(0, count));
-  } else {
-    // sequential draws without replacement, renormalising the remaining weights (as NumPy)
-    const w = weights.slice();
-    for (let i = 0; i < count; i++) {
-      const total = w.reduce((s, v) => s + v, 0);
-      if (!(total > 0))
-        throw new TensorError("random.choice: fewer non-zero probabilities than samples");
-      let r = u() * total;
-      let k = 0;
-      while (k < n - 1 && (r >= w[k]! || w[k] === 0)) {
-        r -= w[k]!;
-        k++;
-      }
-      out[i] = k;
-      w[k] = 0;
-    }
-  }
-  return o.take(pool, fromTyped("i32", out, shape));
+    return fromTyped("i32", out, shape);
+  });
+  return o.take(pool, idx);
 }
 
 /** True with probability p (a number or a tensor of probabilities, broadcast to `shape`), bool. */

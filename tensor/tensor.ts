@@ -48,8 +48,17 @@ export interface Node {
   readonly value?: Tensor;
 }
 
-/** A recording of ops on symbolic tensors (one jit/grad compilation). */
+let traceSerial = 0;
+
+/** A recording of ops on symbolic tensors (one jit/grad compilation, or one vmap'd function). */
 export class Trace {
+  /** Creation order: active traces nest (a newer one is traced inside an older one). */
+  readonly serial = traceSerial++;
+  /**
+   * A vmap trace (transforms.ts/vmap.ts): tensors of the enclosing (older) traces that the mapped
+   * function captures become its constants, to be mapped back to themselves when it is batched.
+   */
+  acceptsOuter = false;
   readonly nodes: Node[] = [];
   /** The output tensor of each node, by node id. */
   readonly outputs: Tensor[] = [];
@@ -79,7 +88,9 @@ export class Trace {
 
   /** The constant node standing for a concrete tensor (one per tensor object). */
   lift(t: Tensor): Tensor {
-    if (t._node) return t;
+    if (t._node?.trace === this) return t;
+    if (t._node && !this.acceptsOuter)
+      throw new TensorError("tensors from two different jit/grad traces were mixed");
     let c = this.consts.get(t);
     if (!c) {
       c = this.record("const", [], {}, t.shape, t.dtype, t);
@@ -745,9 +756,13 @@ export function emit(
         `${op}: a tensor traced inside jit/grad (${t.dtype}${JSON.stringify(t.shape)}) was used after the trace ended`,
       );
     }
-    if (trace && trace !== n.trace)
-      throw new TensorError(`${op}: tensors from two different jit/grad traces were mixed`);
-    trace = n.trace;
+    if (trace && trace !== n.trace) {
+      // a vmap trace captures tensors of the traces it is nested in (the older ones) as constants
+      const inner: Trace = n.trace.serial > trace.serial ? n.trace : trace;
+      if (!inner.acceptsOuter)
+        throw new TensorError(`${op}: tensors from two different jit/grad traces were mixed`);
+      trace = inner;
+    } else trace = n.trace;
   }
   if (trace)
     return trace.record(

@@ -26,6 +26,8 @@ import {
 } from "./runtime.ts";
 import { Tensor, TensorError, Trace } from "./tensor.ts";
 import { flatten } from "./tree.ts";
+import { withRandomHook } from "./random.ts";
+import { batchedCall } from "./vmap.ts";
 
 /** A jitted function warns once when it has compiled this many graphs (a recompilation loop). */
 const MANY_COMPILES = 32;
@@ -206,7 +208,8 @@ function traceFunction(
   );
   let result: unknown;
   try {
-    result = fn(...(flat.rebuild(placeholders) as unknown[]));
+    // random values drawn while jit traces are constants of its graph, even inside a vmap
+    result = withRandomHook(null, () => fn(...(flat.rebuild(placeholders) as unknown[])));
   } finally {
     trace.active = false;
   }
@@ -432,9 +435,13 @@ function gradOptions(o: number | number[] | GradOptions | undefined): {
   };
 }
 
+/** The innermost (newest) trace of the arguments: a grad inside vmap records into vmap's trace. */
 function traceOf(leaves: readonly Tensor[]): Trace {
-  for (const t of leaves) if (t._node) return t._node.trace;
-  throw new TensorError("grad: internal error: no traced argument");
+  let trace: Trace | null = null;
+  for (const t of leaves)
+    if (t._node && (!trace || t._node.trace.serial > trace.serial)) trace = t._node.trace;
+  if (!trace) throw new TensorError("grad: internal error: no traced argument");
+  return trace;
 }
 
 function makeGrad(
@@ -711,10 +718,11 @@ export interface VmapOptions {
 
 /**
  * Maps `fn` over an axis of its arguments (JAX's vmap, Nx's vectorize): `vmap(f)(xs)` is
- * `stack([f(xs[0]), f(xs[1]), …])`, for tensors and trees of tensors in and out. It works by
- * unrolling: `fn` is called once per element (traced ones when inside jit/grad), so it composes
- * with `jit` (the unrolled calls are one graph) and `grad` (through take and stack); a batching
- * rule per primitive (JAX's way, one call on the whole batch) is not built.
+ * `stack([f(xs[0]), f(xs[1]), …])`, for tensors and trees of tensors in and out. `fn` is traced
+ * once on one example's shapes and replayed on the whole batch with a batching rule per
+ * primitive (vmap.ts), so each primitive runs once on the batch (eagerly) or is one node (inside
+ * jit), whatever the batch size; it composes with jit, grad and itself. A function that cannot be
+ * traced (it reads tensor values) is called once per example instead.
  */
 export function vmap<F extends (...args: never[]) => unknown>(fn: F, opts: VmapOptions = {}): F {
   const f = fn as unknown as (...a: unknown[]) => unknown;
@@ -749,6 +757,9 @@ export function vmap<F extends (...args: never[]) => unknown>(fn: F, opts: VmapO
       throw new TensorError(
         "vmap: cannot map over an empty axis (the results' shapes would be unknown)",
       );
+    const batchedResult = batchedCall(f, args, axes, n, opts.outAxes ?? 0);
+    if (batchedResult) return batchedResult.value;
+    // fn reads values (item(), masks, …): call it once per example
     const results: Array<{
       leaves: Tensor[];
       key: string;

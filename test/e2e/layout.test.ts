@@ -67,6 +67,51 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     await page.close();
   });
 
+  test("the header keeps the notebook's name readable and every control inside the window, at any width", async () => {
+    const name = "a-rather-long-notebook-name.tsnb";
+    await h.writeNotebook(name, notebookText("Header", ["1 + 1"]));
+    const { page, errors } = await h.newPage();
+    for (const width of [1600, 1280, 1000, 800]) {
+      await page.setViewportSize({ width, height: 500 });
+      await page.goto(h.server.baseUrl);
+      await openFromBrowser(page, name);
+      const m = await page.evaluate(() => {
+        const path = document.querySelector<HTMLElement>(".nb-path")!;
+        const header = document.querySelector(".nb-header")!.getBoundingClientRect();
+        const outside = [
+          ...document.querySelectorAll(
+            ".nb-topbar button, .nb-topbar select, .nb-topbar .kernel-status",
+          ),
+        ]
+          .map((e) => e.getBoundingClientRect())
+          .filter(
+            (r) => r.width > 0 && (r.right > header.right + 0.5 || r.left < header.left - 0.5),
+          ).length;
+        const ch = parseFloat(getComputedStyle(path).fontSize) * 0.6;
+        return {
+          shown: path.clientWidth / ch,
+          full: path.scrollWidth,
+          width: path.clientWidth,
+          title: path.title,
+          outside,
+        };
+      });
+      assert.equal(
+        m.outside,
+        0,
+        `${width} px: ${m.outside} header controls drawn outside the header`,
+      );
+      assert.ok(
+        m.shown >= 15 || m.width >= m.full,
+        `${width} px: the name shows ${m.shown.toFixed(0)} characters`,
+      );
+      assert.equal(m.title, name, "the whole name is the path's tooltip");
+      if (width === 1280) await page.screenshot({ path: join(shots(), "header-1280.png") });
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("dark theme: follows the system, the toggle overrides it and is remembered, Monaco follows", async () => {
     await h.writeNotebook(
       "theme.tsnb",
