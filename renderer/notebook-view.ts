@@ -233,8 +233,7 @@ export class NotebookView {
       this.shutdownBtn,
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
       this.exportMenu(),
-      this.persistEl,
-      this.limitEl,
+      this.settingsMenu(),
     );
     const header = h(
       "header",
@@ -672,6 +671,55 @@ export class NotebookView {
   }
 
   /** "Export…": the notebook as the page shows it, as a download (renderer/export-download.ts). */
+  /**
+   * "Settings": the notebook's own settings, saved in its file (keep outputs, output limit), in a
+   * panel under the button so the header stays one row. Escape or a click elsewhere closes it.
+   */
+  private settingsMenu(): HTMLElement {
+    const panel = h(
+      "div",
+      { class: "nb-settings-panel", role: "group", "aria-label": "Notebook settings" },
+      this.persistEl,
+      this.limitEl,
+    );
+    const menu = h(
+      "details",
+      { class: "nb-settings" },
+      h(
+        "summary",
+        {
+          class: "btn",
+          title: "Notebook settings (saved in the notebook)",
+          "aria-label": "Settings",
+        },
+        h("span", { class: "icon", "aria-hidden": "true" }, "⚙"),
+        h("span", { class: "btn-text" }, "Settings"),
+      ),
+      panel,
+    );
+    menu.addEventListener("toggle", () => {
+      if (!menu.open) return;
+      // Under the button, right-aligned; moved right if that would leave the window.
+      panel.style.left = "";
+      panel.style.right = "0";
+      if (panel.getBoundingClientRect().left < 8) {
+        panel.style.right = "auto";
+        panel.style.left = "0";
+      }
+    });
+    document.addEventListener("pointerdown", (ev) => {
+      if (menu.open && !menu.contains(ev.target as Node)) menu.open = false;
+    });
+    menu.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && menu.open) {
+        ev.stopPropagation();
+        menu.open = false;
+        menu.querySelector("summary")!.focus();
+      }
+    });
+    return menu;
+  }
+
   private exportMenu(): HTMLSelectElement {
     const label = "Export the notebook with its outputs";
     const sel = h(

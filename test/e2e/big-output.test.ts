@@ -116,6 +116,8 @@ describe("big console output", { skip: skip ?? false }, () => {
     );
     const { page, errors } = await h.newPage();
     await openFromBrowser(page, "limit.tsnb");
+    // The notebook's settings are a panel under the header's Settings button.
+    await page.getByLabel("Settings", { exact: true }).click();
     const field = page.getByRole("spinbutton", { name: /Output limit/ });
     await field.fill("12");
     await field.press("Enter");
