@@ -13,7 +13,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import type { Notebook } from "../core/notebook.ts";
 import { isEvaluable } from "../core/notebook.ts";
-import type { Output } from "../core/outputs.ts";
+import { terminalText, type Output } from "../core/outputs.ts";
 import { errorSummary } from "../core/session/output-updates.ts";
 import { outputToText } from "./run.ts";
 
@@ -85,7 +85,7 @@ export async function exportMarkdown(
   const render = async (o: Output): Promise<string | null> => {
     switch (o.type) {
       case "terminal":
-        return o.text.trim() === "" ? null : fence(o.text.replace(ANSI, ""), "text");
+        return o.text.trim() === "" ? null : fence(terminalText(o).replace(ANSI, ""), "text");
       case "markdown":
         return o.text;
       case "html":

@@ -4,7 +4,7 @@
  * streams and its result the way Node's REPL shows it. Several files run in turn, each in its
  * own kernel under a `== FILE` line; the exit status is then the worst of theirs.
  *
- * Output: console text as it streams (stdout/stderr kept apart), then the result; in a terminal a
+ * Output: console text as it streams (each stream's text to its own stream), then the result; in a terminal a
  * header line names each cell and its line in the file.
  *
  * Exit status: 0 all cells succeeded; 1 a cell failed (the run stops there unless
@@ -31,7 +31,10 @@ import {
   type PersistedOutput,
 } from "../core/notebook.ts";
 import {
-  appendTerminalText,
+  appendTerminal,
+  outputLimitOf,
+  terminalChunks,
+  terminalText,
   type ErrorOutput,
   type InputValue,
   type Output,
@@ -231,7 +234,7 @@ export async function runNotebook(
       // In a terminal each cell gets a dim header; piped output is only what the cells print.
       if (process.stdout.isTTY)
         process.stdout.write(`\x1b[2m── cell ${i + 1} · ${file}:${line} ──\x1b[0m\n`);
-      const persisted = new Collector();
+      const persisted = new Collector(outputLimitOf(notebook.metadata));
       outputsByCell.set(cell.id, persisted);
       const dependencies = notebookDependencies(notebook.metadata);
       const fin = await kernel.evaluate(
@@ -306,16 +309,17 @@ class Collector {
   /** The same outputs with results as the page shows them (a value's inspector tree). */
   private rich: Output[] = [];
 
+  /** `limit`: the notebook's output limit (console text kept per cell). */
+  constructor(private readonly limit: number) {}
+
   add(output: Output, rich: Output = output): void {
     // Both streams go into one text block, in order, as a terminal shows them.
     this.live =
       output.type === "terminal"
-        ? appendTerminalText(this.live, "stdout", output.text)
+        ? appendTerminal(this.live, output, this.limit)
         : [...this.live, output];
     this.rich =
-      rich.type === "terminal"
-        ? appendTerminalText(this.rich, rich.stream, rich.text)
-        : [...this.rich, rich];
+      rich.type === "terminal" ? appendTerminal(this.rich, rich, this.limit) : [...this.rich, rich];
   }
 
   update(update: OutputUpdate): void {
@@ -345,7 +349,7 @@ class Collector {
 function printEvent(event: KernelEvent, persisted: Collector, report: ErrorReport): void {
   if (event.type === "output") {
     const o = event.output;
-    if (o.type === "terminal") process[o.stream].write(o.text);
+    if (o.type === "terminal") for (const c of terminalChunks(o)) process[c.stream].write(c.text);
     else if (o.type === "error") {
       // A background error of the cell (its timer threw, its promise was not handled).
       printError(o, report);
@@ -418,7 +422,7 @@ function printError(e: ErrorOutput, report: ErrorReport): void {
 export function outputToText(o: Output): string {
   switch (o.type) {
     case "terminal":
-      return o.text;
+      return terminalText(o);
     case "markdown":
       return o.text;
     case "html":

@@ -282,6 +282,18 @@ const UPDATE_TYPES = new Set([
   "input-value",
 ]);
 
+/** Stderr ranges of a terminal output: sorted, non-empty, non-touching pairs inside the text. */
+function checkRanges(v: unknown, length: number, what: string): void {
+  const ok =
+    Array.isArray(v) &&
+    v.length % 2 === 0 &&
+    v.every((x, i) => Number.isInteger(x) && x >= 0 && x <= length && (i === 0 || x > v[i - 1]));
+  if (!ok)
+    throw new ProtocolError(
+      `${what}: field 'stderr' must be sorted [start, end) offsets inside the text`,
+    );
+}
+
 /** Checks the shape of an Output (its `type` and the fields every renderer relies on). */
 export function checkOutput(v: unknown, what = "output"): Output {
   const o = obj(v, what);
@@ -293,6 +305,8 @@ export function checkOutput(v: unknown, what = "output"): Output {
       str(o, "text", what);
       if (o.stream !== "stdout" && o.stream !== "stderr")
         throw new ProtocolError(`${what}: stream must be stdout or stderr`);
+      if (o.stderr !== undefined) checkRanges(o.stderr, (o.text as string).length, what);
+      if (o.dropped !== undefined) throw new ProtocolError(`${what}: a kernel never drops text`);
       break;
     case "markdown":
       str(o, "text", what);

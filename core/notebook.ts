@@ -17,6 +17,11 @@ export interface NotebookMetadata {
   /** When true, outputs are saved with the notebook (text as `output` fences, charts as `vega-lite` fences). */
   persistOutputs?: boolean;
   /**
+   * Characters of console text each cell keeps (docs/kernel.md "Output limit"); the oldest lines
+   * beyond it are dropped behind a marker. Absent: `DEFAULT_OUTPUT_LIMIT` (1,000,000).
+   */
+  outputLimit?: number;
+  /**
    * npm packages the notebook's `npm:` imports resolved, name → exact version (docs/sharing.md):
    * the next run, on any machine, installs and uses these versions while they satisfy the imports'
    * ranges. Written by the app and `tsnb run --write` when a cell resolves a new one.

@@ -29,11 +29,23 @@ export type Output =
   | ControlOutput
   | LayoutOutput;
 
-/** Console text. Consecutive chunks of one stream are merged; `\r` rewrites are collapsed. */
+/**
+ * Console text: stdout and stderr in one stream, in the order they were written (docs/kernel.md
+ * "Console output"). Consecutive console writes merge into one output; `\r` rewrites are
+ * collapsed; the oldest text is dropped beyond the notebook's output limit.
+ */
 export interface TerminalOutput {
   type: "terminal";
+  /** "stderr" when all of `text` was written to stderr, else "stdout". */
   stream: "stdout" | "stderr";
   text: string;
+  /**
+   * Present when both streams wrote: where stderr's text is in `text`, as [start, end) UTF-16
+   * offsets, flat (`[s0, e0, s1, e1, …]`), sorted, non-empty, never touching each other.
+   */
+  stderr?: number[];
+  /** Set once text was dropped from the start: how many characters, and the limit that did it. */
+  dropped?: { chars: number; limit: number };
 }
 
 /** Markdown rendered (and sanitized) by the renderer. */
@@ -209,48 +221,223 @@ export type OutputUpdate =
   | { type: "table-page"; id: string; offset: number; rows: unknown[][]; sort?: TableSort }
   | { type: "input-value"; id: string; value: InputValue };
 
-/** Upper bound of terminal text kept per cell; older text is dropped with a marker. */
-export const MAX_TERMINAL_CHARS = 1_000_000;
+/** Console text kept per terminal output when the notebook does not set `outputLimit`. */
+export const DEFAULT_OUTPUT_LIMIT = 1_000_000;
+/** The smallest and largest `outputLimit` a notebook may set (characters). */
+export const MIN_OUTPUT_LIMIT = 10_000;
+export const MAX_OUTPUT_LIMIT = 50_000_000;
+
+/** Why `value` is not a usable output limit, or null when it is. */
+export function outputLimitProblem(value: unknown): string | null {
+  if (typeof value !== "number" || !Number.isInteger(value))
+    return `the output limit must be a whole number of characters, not ${JSON.stringify(value)}`;
+  if (value < MIN_OUTPUT_LIMIT || value > MAX_OUTPUT_LIMIT)
+    return `the output limit must be between ${MIN_OUTPUT_LIMIT.toLocaleString("en")} and ${MAX_OUTPUT_LIMIT.toLocaleString("en")} characters, not ${value.toLocaleString("en")}`;
+  return null;
+}
+
+/** The console text a notebook keeps per terminal output: its `outputLimit`, else the default. */
+export function outputLimitOf(metadata: { outputLimit?: unknown }): number {
+  return outputLimitProblem(metadata.outputLimit) === null
+    ? (metadata.outputLimit as number)
+    : DEFAULT_OUTPUT_LIMIT;
+}
+
+/** The stderr ranges of a terminal output ([0, length] when it is all stderr). */
+export function stderrRanges(o: TerminalOutput): readonly number[] {
+  if (o.stream === "stderr") return o.text.length ? [0, o.text.length] : [];
+  return o.stderr ?? [];
+}
+
+/** The output's text as runs of one stream, in order (what Jupyter's `stream` outputs are). */
+export function terminalChunks(
+  o: TerminalOutput,
+): Array<{ stream: "stdout" | "stderr"; text: string }> {
+  const r = stderrRanges(o);
+  const out: Array<{ stream: "stdout" | "stderr"; text: string }> = [];
+  let at = 0;
+  for (let i = 0; i < r.length; i += 2) {
+    const s = r[i]!;
+    const e = r[i + 1]!;
+    if (s > at) out.push({ stream: "stdout", text: o.text.slice(at, s) });
+    out.push({ stream: "stderr", text: o.text.slice(s, e) });
+    at = e;
+  }
+  if (at < o.text.length || out.length === 0)
+    out.push({ stream: out.length === 0 ? o.stream : "stdout", text: o.text.slice(at) });
+  return out;
+}
+
+/** The line saying how much console text was dropped and where the limit is set ("" when none). */
+export function droppedMarker(o: TerminalOutput): string {
+  if (!o.dropped) return "";
+  return `… ${o.dropped.chars.toLocaleString("en")} earlier characters dropped (this notebook keeps ${o.dropped.limit.toLocaleString("en")} characters of console text per cell: Output limit in the notebook's settings)\n`;
+}
+
+/** The text as a terminal shows it in plain text: the dropped-text marker, then the text. */
+export function terminalText(o: TerminalOutput): string {
+  return droppedMarker(o) + o.text;
+}
 
 /**
- * Append console text to a list of outputs: merge into the last terminal output of the same
- * stream, collapse `\r` rewrites (a progress line updates in place), and cap the total size.
+ * A terminal output of `text` with stderr at `ranges` (normalised: all-stderr text is
+ * `stream: "stderr"` with no ranges; `empty` is the stream of empty text).
  */
+export function makeTerminal(
+  text: string,
+  ranges: readonly number[],
+  empty: "stdout" | "stderr" = "stdout",
+  dropped?: TerminalOutput["dropped"],
+): TerminalOutput {
+  const o: TerminalOutput =
+    text.length === 0
+      ? { type: "terminal", stream: empty, text }
+      : ranges.length === 2 && ranges[0] === 0 && ranges[1] === text.length
+        ? { type: "terminal", stream: "stderr", text }
+        : ranges.length === 0
+          ? { type: "terminal", stream: "stdout", text }
+          : { type: "terminal", stream: "stdout", text, stderr: ranges.slice() };
+  if (dropped) o.dropped = dropped;
+  return o;
+}
+
+/** Append range [s, e) to sorted ranges `into`, joining it to the last one when they touch. */
+function pushRange(into: number[], s: number, e: number): void {
+  if (e <= s) return;
+  if (into.length && into[into.length - 1]! >= s)
+    into[into.length - 1] = Math.max(into[into.length - 1]!, e);
+  else into.push(s, e);
+}
+
+/**
+ * Append console text to a list of outputs: merge into the last output when it is terminal text
+ * (either stream: one console, in write order), collapse `\r` rewrites (a progress line updates
+ * in place) and keep at most `limit` characters, dropping the oldest lines.
+ *
+ * Cost: proportional to the appended text, the last line before it and the stderr ranges, never
+ * to re-scanning all the text kept (a cell printing a million lines in batches stays linear).
+ */
+export function appendTerminal(
+  outputs: readonly Output[],
+  chunk: TerminalOutput,
+  limit: number = DEFAULT_OUTPUT_LIMIT,
+): Output[] {
+  const next = outputs.slice();
+  const last = next[next.length - 1];
+  let text: string;
+  let ranges: number[];
+  let dropped = last?.type === "terminal" ? last.dropped : undefined;
+  const chunkRanges = stderrRanges(chunk);
+  if (last && last.type === "terminal") {
+    const base = last.text;
+    const n = base.length;
+    const baseRanges = stderrRanges(last);
+    // Only the last line before the chunk can change, and only when the chunk holds a `\r` or
+    // that line ends with one (earlier lines were collapsed when they were appended; collapsed
+    // text holds a `\r` only at its very end).
+    if (chunk.text.includes("\r") || base.charCodeAt(n - 1) === 13) {
+      const tailStart = base.lastIndexOf("\n") + 1;
+      ranges = [];
+      const tailRanges: number[] = [];
+      for (let i = 0; i < baseRanges.length; i += 2) {
+        const s = baseRanges[i]!;
+        const e = baseRanges[i + 1]!;
+        pushRange(ranges, s, Math.min(e, tailStart));
+        pushRange(tailRanges, Math.max(s, tailStart) - tailStart, e - tailStart);
+      }
+      for (let i = 0; i < chunkRanges.length; i += 2)
+        pushRange(tailRanges, chunkRanges[i]! + n - tailStart, chunkRanges[i + 1]! + n - tailStart);
+      const tail = collapseWithRanges(base.slice(tailStart) + chunk.text, tailRanges);
+      text = base.slice(0, tailStart) + tail.text;
+      for (let i = 0; i < tail.ranges.length; i += 2)
+        pushRange(ranges, tail.ranges[i]! + tailStart, tail.ranges[i + 1]! + tailStart);
+    } else {
+      text = base + chunk.text;
+      ranges = baseRanges.slice();
+      for (let i = 0; i < chunkRanges.length; i += 2)
+        pushRange(ranges, chunkRanges[i]! + n, chunkRanges[i + 1]! + n);
+    }
+    next.pop();
+  } else {
+    const c = collapseWithRanges(chunk.text, chunkRanges);
+    text = c.text;
+    ranges = c.ranges;
+  }
+  if (text.length > limit) {
+    const cut = text.length - limit;
+    const nl = text.indexOf("\n", cut);
+    const start = nl >= 0 && nl + 1 < text.length ? nl + 1 : cut;
+    text = text.slice(start);
+    const kept: number[] = [];
+    for (let i = 0; i < ranges.length; i += 2)
+      pushRange(kept, Math.max(0, ranges[i]! - start), ranges[i + 1]! - start);
+    ranges = kept;
+    dropped = { chars: (dropped?.chars ?? 0) + start, limit };
+  }
+  next.push(makeTerminal(text, ranges, chunk.stream, dropped));
+  return next;
+}
+
+/** `appendTerminal` of one stream's text. */
 export function appendTerminalText(
   outputs: readonly Output[],
   stream: "stdout" | "stderr",
   text: string,
+  limit: number = DEFAULT_OUTPUT_LIMIT,
 ): Output[] {
-  const next = outputs.slice();
-  const last = next[next.length - 1];
-  if (last && last.type === "terminal" && last.stream === stream) {
-    next[next.length - 1] = { ...last, text: collapseCarriageReturns(last.text + text) };
-  } else {
-    next.push({ type: "terminal", stream, text: collapseCarriageReturns(text) });
-  }
-  const merged = next[next.length - 1] as TerminalOutput;
-  if (merged.text.length > MAX_TERMINAL_CHARS) {
-    const cut = merged.text.length - MAX_TERMINAL_CHARS;
-    const nl = merged.text.indexOf("\n", cut);
-    merged.text = "… (earlier output dropped)\n" + merged.text.slice(nl >= 0 ? nl + 1 : cut);
-  }
-  return next;
+  return appendTerminal(outputs, { type: "terminal", stream, text }, limit);
 }
 
 /** "a\rb\n" → "b\n": within each line, text before the last `\r` (not part of `\r\n`) is overwritten. */
 export function collapseCarriageReturns(text: string): string {
-  if (!text.includes("\r")) return text;
-  return text
-    .replace(/\r\n/g, "\n")
-    .split("\n")
-    .map((line) => {
-      const i = line.lastIndexOf("\r");
-      // A trailing \r means "the next write replaces this line": keep the line and the \r.
-      if (i === line.length - 1) {
-        const j = line.lastIndexOf("\r", i - 1);
-        return line.slice(j + 1);
-      }
-      return i >= 0 ? line.slice(i + 1) : line;
-    })
-    .join("\n");
+  return collapseWithRanges(text, []).text;
+}
+
+/**
+ * `collapseCarriageReturns`, carrying ranges of the text (stderr's) to the collapsed text. A
+ * line's `\r\n` ends it as `\n`; in a finished line only the text after its last `\r` is kept; an
+ * unfinished last line that ends with `\r` keeps its last state and one `\r` (the next write
+ * replaces it).
+ */
+export function collapseWithRanges(
+  text: string,
+  ranges: readonly number[],
+): { text: string; ranges: number[] } {
+  if (!text.includes("\r")) return { text, ranges: ranges.slice() };
+  // The pieces of `text` that are kept, as [start, end) pairs in order.
+  const pieces: number[] = [];
+  let pos = 0;
+  for (;;) {
+    const nl = text.indexOf("\n", pos);
+    const last = nl < 0;
+    let end = last ? text.length : nl;
+    if (!last) while (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    if (last && end > pos && text.charCodeAt(end - 1) === 13) {
+      let body = end;
+      while (body > pos && text.charCodeAt(body - 1) === 13) body--;
+      const j = body > pos ? text.lastIndexOf("\r", body - 1) : -1;
+      pushRange(pieces, j >= pos ? j + 1 : pos, body);
+      pushRange(pieces, body, body + 1);
+    } else {
+      const i = end > pos ? text.lastIndexOf("\r", end - 1) : -1;
+      pushRange(pieces, i >= pos ? i + 1 : pos, end);
+    }
+    if (last) break;
+    pushRange(pieces, nl, nl + 1);
+    pos = nl + 1;
+  }
+  const parts: string[] = [];
+  const out: number[] = [];
+  let at = 0; // length of the collapsed text so far
+  let r = 0; // index into ranges
+  for (let p = 0; p < pieces.length; p += 2) {
+    const a = pieces[p]!;
+    const b = pieces[p + 1]!;
+    parts.push(text.slice(a, b));
+    while (r < ranges.length && ranges[r + 1]! <= a) r += 2;
+    for (let k = r; k < ranges.length && ranges[k]! < b; k += 2)
+      pushRange(out, Math.max(ranges[k]!, a) - a + at, Math.min(ranges[k + 1]!, b) - a + at);
+    at += b - a;
+  }
+  return { text: parts.join(""), ranges: out };
 }

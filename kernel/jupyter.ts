@@ -37,7 +37,7 @@ import {
   type KernelEvent,
   type EvaluationFinishedEvent,
 } from "../core/kernel-protocol.ts";
-import type { Output } from "../core/outputs.ts";
+import { terminalChunks, type Output } from "../core/outputs.ts";
 import { KernelProcess } from "./client.ts";
 import { outputToBundle, withPushedRows, VEGA_LITE_MIME } from "./jupyter-mime.ts";
 import {
@@ -408,7 +408,9 @@ export class JupyterKernel {
     if (e.type === "output") {
       const o = e.output;
       if (o.type === "terminal") {
-        await this.publish("stream", { name: o.stream, text: o.text }, parent);
+        // One console here, one `stream` message per run of a stream in Jupyter's protocol.
+        for (const c of terminalChunks(o))
+          if (c.text !== "") await this.publish("stream", { name: c.stream, text: c.text }, parent);
         return;
       }
       if (o.type === "error") {

@@ -20,6 +20,7 @@ import inspector from "node:inspector";
 import { writeSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { inspect } from "node:util";
+import { Console } from "node:console";
 import type { ErrorOutput, Output, OutputUpdate } from "../core/outputs.ts";
 import {
   KERNEL_PROTOCOL_VERSION,
@@ -135,10 +136,51 @@ function sendNow(event: KernelEvent): void {
   }
 }
 
-/** Pending output events, merged where consecutive text of one evaluation and stream. */
-let pending: KernelEvent[] = [];
+/**
+ * Console text being batched: consecutive writes of one evaluation, both streams in write order,
+ * encoded into one growing buffer as they come (the strings die young: holding a million small
+ * strings for 50 ms made the garbage collector the main cost), with stderr's ranges. It becomes
+ * one terminal output.
+ */
+interface ConsoleBatch {
+  evalId: string;
+  cellId: string;
+  /** The text so far, UTF-8, in `bytes[0, used)`. */
+  bytes: Buffer;
+  used: number;
+  /** The text's length in UTF-16 units (what the ranges count). */
+  length: number;
+  /** stderr's [start, end) ranges in the joined text, flat. */
+  stderr: number[];
+}
+
+/** Pending output events; console text of one evaluation is merged (`ConsoleBatch`). */
+let pending: Array<KernelEvent | ConsoleBatch> = [];
 let flushTimer: NodeJS.Timeout | null = null;
 let lastFlush = 0;
+/** Console text sent in one output event at most (a larger batch is sent at once). */
+const MAX_BATCH_CHARS = 1 << 18;
+
+/** A buffer for a new batch (the last one sent, when it was not a big one). */
+let spareBytes: Buffer | null = null;
+function spare(): Buffer {
+  const b = spareBytes ?? Buffer.allocUnsafe(64 * 1024);
+  spareBytes = null;
+  return b;
+}
+
+function batchEvent(b: ConsoleBatch): KernelEvent {
+  const text = b.bytes.toString("utf8", 0, b.used);
+  const allStderr = b.stderr.length === 2 && b.stderr[0] === 0 && b.stderr[1] === text.length;
+  const output: Output =
+    b.stderr.length === 0
+      ? { type: "terminal", stream: "stdout", text }
+      : allStderr
+        ? { type: "terminal", stream: "stderr", text }
+        : { type: "terminal", stream: "stdout", text, stderr: b.stderr };
+  if (b.bytes.length <= 4 * MAX_BATCH_CHARS) spareBytes = b.bytes;
+  return { type: "output", evalId: b.evalId, cellId: b.cellId, output };
+}
 
 function flush(): void {
   if (flushTimer) {
@@ -154,7 +196,7 @@ function flush(): void {
     // Throttle on output actually sent: the first output after a quiet 50 ms goes out at once
     // (so a line printed just before a long synchronous computation is seen during it).
     lastFlush = performance.now();
-    for (const e of batch) sendNow(e);
+    for (const e of batch) sendNow("bytes" in e ? batchEvent(e) : e);
   } finally {
     busy--;
   }
@@ -180,19 +222,49 @@ function queueOutput(event: KernelEvent): void {
 }
 
 function queueOutputUnguarded(event: KernelEvent): void {
-  const last = pending[pending.length - 1];
-  if (
-    event.type === "output" &&
-    event.output.type === "terminal" &&
-    last?.type === "output" &&
-    last.output.type === "terminal" &&
-    last.evalId === event.evalId &&
-    last.output.stream === event.output.stream
-  ) {
-    last.output = { ...last.output, text: last.output.text + event.output.text };
-  } else {
-    pending.push(event);
+  pending.push(event);
+  afterQueued();
+}
+
+/** Console text of the current evaluation: appended to the batch waiting, if it is its own. */
+function queueConsole(stream: "stdout" | "stderr", text: string): void {
+  busy++;
+  try {
+    const ctx = currentContext();
+    let last = pending[pending.length - 1];
+    if (!last || !("bytes" in last) || last.evalId !== ctx.evalId) {
+      last = {
+        evalId: ctx.evalId,
+        cellId: ctx.cellId,
+        bytes: spare(),
+        used: 0,
+        length: 0,
+        stderr: [],
+      };
+      pending.push(last);
+    }
+    if (stream === "stderr") {
+      const r = last.stderr;
+      if (r.length && r[r.length - 1] === last.length) r[r.length - 1] = last.length + text.length;
+      else r.push(last.length, last.length + text.length);
+    }
+    if (last.used + text.length * 3 > last.bytes.length) {
+      const bigger = Buffer.allocUnsafe(
+        Math.max(last.bytes.length * 2, last.used + text.length * 3),
+      );
+      last.bytes.copy(bigger, 0, 0, last.used);
+      last.bytes = bigger;
+    }
+    last.used += last.bytes.write(text, last.used, "utf8");
+    last.length += text.length;
+    if (last.length >= MAX_BATCH_CHARS) flush();
+    else afterQueued();
+  } finally {
+    busy--;
   }
+}
+
+function afterQueued(): void {
   if (slots) Atomics.store(slots, SLOT_PENDING, 1);
   // A synchronous loop never lets the timer fire: flush from the write path when due (and the
   // watchdog flushes what is left when the loop stops printing).
@@ -243,15 +315,40 @@ for (const stream of ["stdout", "stderr"] as const) {
             typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8",
           );
     // Printed errors (console.error(err)) show notebook positions, not the kernel's frames.
-    emitOutput({
-      type: "terminal",
-      stream,
-      text: text.includes("tsnbcell:///") ? mapStack(text) : text,
-    });
+    if (text.length) queueConsole(stream, text.includes("tsnbcell:///") ? mapStack(text) : text);
     const done = typeof encoding === "function" ? encoding : cb;
-    if (typeof done === "function") queueMicrotask(() => (done as () => void)());
+    if (typeof done === "function") afterWrite(done as () => void);
     return true;
   }) as typeof s.write;
+}
+
+// The global console's methods also report every call to the inspector session the kernel
+// evaluates through (V8 builds a console message with a stack trace per call): that doubled the
+// cost of printing. The methods of a plain Console on the same streams do only the printing; the
+// global object stays (code that kept a reference to it, or patches it, still works).
+{
+  // Colours as the global console decides them ("auto": the kernel's stdout is a pipe, so only
+  // FORCE_COLOR turns them on); without it, no per-call check.
+  const plain = new Console({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    colorMode: process.env["FORCE_COLOR"] === undefined ? false : "auto",
+  });
+  for (const [name, fn] of Object.entries(plain))
+    if (typeof fn === "function" && name in console)
+      (console as unknown as Record<string, unknown>)[name] = fn;
+}
+
+/** Write callbacks, called together in one microtask (console.log passes one per call). */
+let writeCallbacks: Array<() => void> = [];
+function afterWrite(done: () => void): void {
+  writeCallbacks.push(done);
+  if (writeCallbacks.length === 1)
+    queueMicrotask(() => {
+      const calls = writeCallbacks;
+      writeCallbacks = [];
+      for (const f of calls) f();
+    });
 }
 
 /** What the notebook standard library (stdlib/) talks to; shared across bundles via a global. */

@@ -16,7 +16,7 @@ import type { TextDelta } from "../core/delta.ts";
 import type { RemoteCursor } from "./collab.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { createMarkdownEditor, type MarkdownSourceEditor } from "./markdown-editor.ts";
-import { renderOutput, type OutputHost } from "./outputs.ts";
+import { renderOutput, updateOutputElement, type OutputHost } from "./outputs.ts";
 import { SmartCellPanel, type SmartCellActions } from "./smart-cell-view.ts";
 import { SMART_CELLS } from "../smart-cells/index.ts";
 import type { ScanContext } from "../smart-cells/types.ts";
@@ -325,6 +325,9 @@ export class CellView {
       const o = outputs[i]!;
       const old = this.renderedOutputs[i];
       if (old && (old.output === o || sameLiveChart(old.output, o))) {
+        next.push({ output: o, el: old.el });
+      } else if (old && old.output.type === "terminal" && updateOutputElement(old.el, o)) {
+        // More console text: the terminal view redraws what it shows, in place.
         next.push({ output: o, el: old.el });
       } else {
         next.push({ output: o, el: renderOutput(o, this.actions, this.cell.id) });

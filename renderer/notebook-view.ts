@@ -15,7 +15,13 @@ import {
   type Cell,
   type Section,
 } from "../core/notebook.ts";
-import type { TableSort } from "../core/outputs.ts";
+import {
+  DEFAULT_OUTPUT_LIMIT,
+  MAX_OUTPUT_LIMIT,
+  MIN_OUTPUT_LIMIT,
+  outputLimitProblem,
+  type TableSort,
+} from "../core/outputs.ts";
 import type { SessionData } from "../core/session/data.ts";
 import type { ClientOperationInput, Operation } from "../core/session/operations.ts";
 import { button, h } from "./dom.ts";
@@ -99,6 +105,9 @@ export class NotebookView {
   /** "Save outputs" checkbox (the notebook's persistOutputs setting). */
   private readonly persistEl: HTMLElement;
   private readonly persistBox: HTMLInputElement;
+  /** "Output limit" field (the notebook's outputLimit: console text kept per cell). */
+  private readonly limitEl: HTMLElement;
+  private readonly limitBox: HTMLInputElement;
   private readonly lazy: LazyEditors;
   private readonly sidebar: Sidebar;
   private readonly shutdownBtn: HTMLButtonElement;
@@ -174,6 +183,25 @@ export class NotebookView {
       this.persistBox,
       h("span", {}, "Save outputs"),
     );
+    this.limitBox = h("input", {
+      type: "number",
+      class: "output-limit-input",
+      min: String(MIN_OUTPUT_LIMIT),
+      max: String(MAX_OUTPUT_LIMIT),
+      step: "1000",
+      placeholder: DEFAULT_OUTPUT_LIMIT.toLocaleString("en"),
+      "aria-label": "Output limit (characters of console text kept per cell)",
+    });
+    this.limitBox.addEventListener("change", () => this.setOutputLimit());
+    this.limitEl = h(
+      "label",
+      {
+        class: "output-limit",
+        title: `Characters of console text each cell keeps; older lines are dropped (empty: ${DEFAULT_OUTPUT_LIMIT.toLocaleString("en")}). Saved in the notebook.`,
+      },
+      h("span", {}, "Output limit"),
+      this.limitBox,
+    );
     this.shutdownBtn = button(
       "Shut down kernel",
       () => this.host.send({ type: "shutdown-kernel" }),
@@ -205,7 +233,7 @@ export class NotebookView {
       this.shutdownBtn,
       button("Save", () => this.save(), { icon: "⤓", title: "Save (Ctrl+S)", text: true }),
       this.exportMenu(),
-      this.persistEl,
+      this.settingsMenu(),
     );
     const header = h(
       "header",
@@ -280,6 +308,19 @@ export class NotebookView {
     }
   }
 
+  /** The field's value as the notebook's output limit; a bad value says why, and is not sent. */
+  private setOutputLimit(): void {
+    const text = this.limitBox.value.trim();
+    const value = text === "" ? null : Number(text);
+    const problem = value === null ? null : outputLimitProblem(value);
+    this.limitBox.setCustomValidity(problem ? `The ${problem.replace(/^the /, "")}` : "");
+    if (problem) {
+      this.limitBox.reportValidity();
+      return;
+    }
+    this.host.send({ type: "set-output-limit", outputLimit: value });
+  }
+
   private renderImported(): void {
     const from = this.data.importedFrom;
     if (from === this.importShown) return;
@@ -336,6 +377,11 @@ export class NotebookView {
         : "";
     this.saveStateEl.dataset["dirty"] = String(this.data.dirty);
     this.persistBox.checked = this.data.notebook.metadata.persistOutputs === true;
+    if (document.activeElement !== this.limitBox) {
+      const limit = this.data.notebook.metadata.outputLimit;
+      this.limitBox.value = typeof limit === "number" ? String(limit) : "";
+      this.limitBox.setCustomValidity("");
+    }
     const k = this.data.kernel;
     const kernelText: Record<string, string> = {
       "not-started": "Kernel not started",
@@ -625,6 +671,55 @@ export class NotebookView {
   }
 
   /** "Export…": the notebook as the page shows it, as a download (renderer/export-download.ts). */
+  /**
+   * "Settings": the notebook's own settings, saved in its file (keep outputs, output limit), in a
+   * panel under the button so the header stays one row. Escape or a click elsewhere closes it.
+   */
+  private settingsMenu(): HTMLElement {
+    const panel = h(
+      "div",
+      { class: "nb-settings-panel", role: "group", "aria-label": "Notebook settings" },
+      this.persistEl,
+      this.limitEl,
+    );
+    const menu = h(
+      "details",
+      { class: "nb-settings" },
+      h(
+        "summary",
+        {
+          class: "btn",
+          title: "Notebook settings (saved in the notebook)",
+          "aria-label": "Settings",
+        },
+        h("span", { class: "icon", "aria-hidden": "true" }, "⚙"),
+        h("span", { class: "btn-text" }, "Settings"),
+      ),
+      panel,
+    );
+    menu.addEventListener("toggle", () => {
+      if (!menu.open) return;
+      // Under the button, right-aligned; moved right if that would leave the window.
+      panel.style.left = "";
+      panel.style.right = "0";
+      if (panel.getBoundingClientRect().left < 8) {
+        panel.style.right = "auto";
+        panel.style.left = "0";
+      }
+    });
+    document.addEventListener("pointerdown", (ev) => {
+      if (menu.open && !menu.contains(ev.target as Node)) menu.open = false;
+    });
+    menu.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && menu.open) {
+        ev.stopPropagation();
+        menu.open = false;
+        menu.querySelector("summary")!.focus();
+      }
+    });
+    return menu;
+  }
+
   private exportMenu(): HTMLSelectElement {
     const label = "Export the notebook with its outputs";
     const sel = h(

@@ -10,11 +10,11 @@
  * never inlined). The switch over output types is exhaustive.
  */
 import { renderErrorOutput, type ErrorPlaceHost } from "./error-output.ts";
-import { AnsiUp } from "ansi_up";
 import { assertNever } from "../core/notebook.ts";
 import { FRAME_DOCTYPE } from "../core/html-frame.ts";
 import type {
   Output,
+  TerminalOutput,
   ValuePreview,
   TableOutput,
   TableSort,
@@ -23,6 +23,7 @@ import type {
 import { button, h } from "./dom.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { renderControl, renderInputOutput, renderLayout, type InputHost } from "./inputs.ts";
+import { TerminalView } from "./terminal.ts";
 
 /** What outputs can ask of the app (more table rows, an input's new value, a control's event). */
 export interface OutputHost extends InputHost, ErrorPlaceHost {
@@ -32,11 +33,7 @@ export interface OutputHost extends InputHost, ErrorPlaceHost {
   fetchTableRows?(tableId: string, totalRows: number, sort?: TableSort): Promise<unknown[][]>;
 }
 
-/** Terminal output longer than this many lines is folded to its last lines. */
-export const FOLD_LINES = 60;
-
-const ansi = new AnsiUp();
-ansi.use_classes = true;
+export { FOLD_LINES } from "./terminal.ts";
 
 /** Render a list of outputs into a fresh container element. */
 export function renderOutputs(outputs: readonly Output[], host: OutputHost): HTMLElement {
@@ -49,7 +46,7 @@ export function renderOutputs(outputs: readonly Output[], host: OutputHost): HTM
 export function renderOutput(output: Output, host: OutputHost, ownerCellId?: string): HTMLElement {
   switch (output.type) {
     case "terminal":
-      return renderTerminal(output.text, output.stream);
+      return renderTerminal(output);
     case "markdown":
       return h(
         "div",
@@ -120,31 +117,24 @@ function htmlFragment(html: string): DocumentFragment {
   return t.content;
 }
 
-/** ANSI-coloured console text; long text folded to its last FOLD_LINES lines behind a button. */
-export function renderTerminal(text: string, stream: "stdout" | "stderr"): HTMLElement {
-  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
-  const pre = h("pre", { class: `output output-terminal ${stream}` });
-  const fill = (ls: string[]) => {
-    ansi.ansi_to_html(""); // reset state between renders
-    pre.innerHTML = ansi.ansi_to_html(ls.join("\n"));
-  };
-  if (lines.length > FOLD_LINES) {
-    const hidden = lines.length - FOLD_LINES;
-    const box = h("div", { class: "terminal-folded" });
-    const more = button(
-      `Show ${hidden} earlier lines`,
-      () => {
-        fill(lines);
-        more.remove();
-      },
-      { text: true, cls: "link" },
-    );
-    fill(lines.slice(-FOLD_LINES));
-    box.append(more, pre);
-    return box;
-  }
-  fill(lines);
-  return pre;
+/** Console text (renderer/terminal.ts): folded to its last lines, updated in place as it grows. */
+export function renderTerminal(output: TerminalOutput): HTMLElement {
+  const view = new TerminalView(output);
+  terminalViews.set(view.element, view);
+  return view.element;
+}
+
+const terminalViews = new WeakMap<HTMLElement, TerminalView>();
+
+/**
+ * Show `output` in an element drawn for an earlier state of the same output, when that can be
+ * done in place (console text that grew); false when the element must be drawn anew.
+ */
+export function updateOutputElement(el: HTMLElement, output: Output): boolean {
+  const view = terminalViews.get(el);
+  if (!view || output.type !== "terminal") return false;
+  view.update(output);
+  return true;
 }
 
 /** The server's sandbox page for HTML outputs (server/sandbox.ts SANDBOX_PATH). */

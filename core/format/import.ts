@@ -37,6 +37,7 @@ import {
   parseTitleHeading,
 } from "./lines.ts";
 import { trimFinalNewlines } from "./normalize.ts";
+import { DEFAULT_OUTPUT_LIMIT, outputLimitProblem } from "../outputs.ts";
 import type { FormatDiagnostic, ImportOptions, ImportResult } from "./types.ts";
 
 /** Thrown inside the importer to stop at the first error; caught in `importNotebook`. */
@@ -304,6 +305,14 @@ function readNotebookMetadata(
   }
   if ("persistOutputs" in metadata && typeof metadata.persistOutputs !== "boolean") {
     warnings.push({ message: "'persistOutputs' should be true or false", line: first.line });
+  }
+  if ("outputLimit" in metadata) {
+    const problem = outputLimitProblem(metadata.outputLimit);
+    if (problem)
+      warnings.push({
+        message: `'outputLimit': ${problem}; the default (${DEFAULT_OUTPUT_LIMIT.toLocaleString("en")}) is used`,
+        line: first.line,
+      });
   }
   return { metadata, used: first };
 }

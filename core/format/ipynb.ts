@@ -24,7 +24,13 @@ import {
   assertNever,
   newId,
 } from "../notebook.ts";
-import type { Output, ValuePreview } from "../outputs.ts";
+import {
+  appendTerminal,
+  droppedMarker,
+  terminalChunks,
+  type Output,
+  type ValuePreview,
+} from "../outputs.ts";
 import { isRecord } from "../fields.ts";
 import { MarkdownFenceTracker, fenceFor, parseSectionHeading, parseTitleHeading } from "./lines.ts";
 import { normalizeNotebook, trimFinalNewlines } from "./normalize.ts";
@@ -467,14 +473,27 @@ function readOutputs(
   const persisted: PersistedOutput[] = [];
   if (!Array.isArray(value)) return { live, persisted };
   const unsaved = new Set<string>();
+  let afterStream = false;
   for (const o of value) {
     if (!isRecord(o)) continue;
     const type = o["output_type"];
     if (type === "stream") {
+      // Consecutive stream outputs (stdout and stderr) are one console, as the app shows it.
       const text = joinText(o["text"]) ?? "";
-      live.push({ type: "terminal", stream: o["name"] === "stderr" ? "stderr" : "stdout", text });
+      const chunk = {
+        type: "terminal",
+        stream: o["name"] === "stderr" ? "stderr" : "stdout",
+        text,
+      } as const;
+      if (afterStream) live.splice(0, live.length, ...appendTerminal(live, chunk, Infinity));
+      else live.push(chunk);
+      // Saved text blocks stay one per stream output (a .tsnb's blocks round-trip through it).
       if (text !== "") persisted.push({ type: "text", text: trimFinalNewlines(text) });
-    } else if (type === "error") {
+      afterStream = true;
+      continue;
+    }
+    afterStream = false;
+    if (type === "error") {
       const name = typeof o["ename"] === "string" ? o["ename"] : "Error";
       const message = typeof o["evalue"] === "string" ? o["evalue"] : "";
       const traceback = Array.isArray(o["traceback"])
@@ -787,8 +806,16 @@ function persistedToIpynb(o: PersistedOutput): Json {
 /** A live output as nbformat outputs (a frame gives those of its outputs). */
 function liveToIpynb(o: Output): Json[] {
   switch (o.type) {
-    case "terminal":
-      return o.text === "" ? [] : [stream(o.stream, o.text)];
+    case "terminal": {
+      // One console in the app, one `stream` output per run of a stream in nbformat.
+      const marker = droppedMarker(o);
+      return [
+        ...(marker ? [stream("stdout", marker)] : []),
+        ...terminalChunks(o)
+          .filter((c) => c.text !== "")
+          .map((c) => stream(c.stream, c.text)),
+      ];
+    }
     case "markdown":
       return [display({ "text/markdown": sourceLines(o.text), "text/plain": sourceLines(o.text) })];
     case "html":

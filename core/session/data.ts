@@ -28,7 +28,7 @@ import {
   type Section,
   withDependencies,
 } from "../notebook.ts";
-import { appendTerminalText, type Output } from "../outputs.ts";
+import { appendTerminal, outputLimitOf, outputLimitProblem, type Output } from "../outputs.ts";
 import {
   validateControlEvent,
   validateInputValue,
@@ -88,7 +88,7 @@ export type Validity = "never-evaluated" | "fresh" | "stale";
 export interface CellSessionState {
   status: EvaluationStatus;
   validity: Validity;
-  /** Live outputs, in order; console text merged with `appendTerminalText`. */
+  /** Live outputs, in order; console text merged with `appendTerminal`. */
   outputs: Output[];
   /** Top-level names the last finished evaluation defined. */
   defines: string[];
@@ -513,6 +513,14 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
         next = withSourceChanged(next, op.cellId, first.source, found.cell.source, op.clientId);
       return doc(next);
     }
+    case "set-output-limit": {
+      const problem = op.outputLimit === null ? null : outputLimitProblem(op.outputLimit);
+      if (problem) return problem;
+      const metadata = { ...data.notebook.metadata };
+      if (op.outputLimit === null) delete metadata.outputLimit;
+      else metadata.outputLimit = op.outputLimit;
+      return doc({ ...data, notebook: { ...data.notebook, metadata } });
+    }
     case "set-persist-outputs": {
       const metadata = { ...data.notebook.metadata };
       if (op.persistOutputs) metadata.persistOutputs = true;
@@ -616,7 +624,7 @@ function reduce(data: SessionData, op: Operation): Reduced | string {
       if (!s) return `unknown cell ${op.cellId}`;
       const outputs =
         op.output.type === "terminal"
-          ? appendTerminalText(s.outputs, op.output.stream, op.output.text)
+          ? appendTerminal(s.outputs, op.output, outputLimitOf(data.notebook.metadata))
           : capOutputs([...s.outputs, op.output]);
       // An error after the cell finished (a timer or handler it started threw, a promise it made
       // was not handled): the cell failed after all.

@@ -20,7 +20,7 @@
  *   transformed too. Every source change bumps the cell's `sourceRevision`.
  */
 import { assertNever, type CodeCellOptions, type Notebook } from "../notebook.ts";
-import type { Output, OutputUpdate } from "../outputs.ts";
+import { outputLimitProblem, type Output, type OutputUpdate } from "../outputs.ts";
 import type { ControlEvent, InputValue } from "../inputs.ts";
 import { MAX_INPUT_BYTES } from "../inputs.ts";
 import type { BindingInfo } from "../bindings.ts";
@@ -158,6 +158,12 @@ export interface SetPersistOutputsOp extends OperationBase {
   persistOutputs: boolean;
 }
 
+/** Notebook-level setting: console text kept per cell (null: the default). */
+export interface SetOutputLimitOp extends OperationBase {
+  type: "set-output-limit";
+  outputLimit: number | null;
+}
+
 // ---- Evaluation requests (made by renderers) ----
 
 /** Queue a code or smart cell for evaluation (no-op if already queued or running). */
@@ -233,7 +239,7 @@ export interface EvaluationStartedOp extends OperationBase {
   evaluationId: number;
 }
 
-/** An output produced by a cell (console text is merged with `appendTerminalText`). May arrive after the evaluation finished (timers). */
+/** An output produced by a cell (console text is merged with `appendTerminal`). May arrive after the evaluation finished (timers). */
 export interface OutputAppendedOp extends OperationBase {
   type: "output-appended";
   cellId: string;
@@ -350,6 +356,7 @@ export type ClientOperation =
   | SetSmartCellAttrsOp
   | ConvertSmartCellOp
   | SetPersistOutputsOp
+  | SetOutputLimitOp
   | EvaluateCellOp
   | EvaluateAllOp
   | InterruptOp
@@ -417,6 +424,7 @@ export const CLIENT_OPERATION_TYPES: ReadonlySet<string> = new Set<ClientOperati
   "set-smart-cell-attrs",
   "convert-smart-cell",
   "set-persist-outputs",
+  "set-output-limit",
   "evaluate-cell",
   "evaluate-all",
   "interrupt",
@@ -508,6 +516,8 @@ function checkFields(type: ClientOperation["type"], v: Record<string, unknown>):
       return first(str("cellId"), str("source"), jsonProblem(v["attrs"], "attrs", ATTRS_BOUNDS));
     case "set-persist-outputs":
       return typeof v["persistOutputs"] === "boolean" ? null : "persistOutputs must be a boolean";
+    case "set-output-limit":
+      return v["outputLimit"] === null ? null : outputLimitProblem(v["outputLimit"]);
     case "evaluate-all":
     case "interrupt":
     case "restart-kernel":

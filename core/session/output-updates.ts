@@ -7,7 +7,7 @@
  * return the same array (===) when nothing matched, so callers can tell "not found".
  */
 import { assertNever, type PersistedOutput } from "../notebook.ts";
-import type { ErrorOutput, Output, OutputUpdate } from "../outputs.ts";
+import { terminalText, type ErrorOutput, type Output, type OutputUpdate } from "../outputs.ts";
 import { isRecord } from "../fields.ts";
 
 /** Apply `update` to the output with its id in `outputs` (searching inside frames); `found` false when no output has that id. */
@@ -161,7 +161,7 @@ export function outputsToPersisted(outputs: readonly Output[]): PersistedOutput[
     if (o.type !== "terminal") consoleBlock = false;
     switch (o.type) {
       case "terminal":
-        text(o.text, true);
+        text(terminalText(o), true);
         break;
       case "vega-lite":
         out.push({ type: "vega-lite", spec: o.spec });

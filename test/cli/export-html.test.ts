@@ -147,7 +147,11 @@ test("tsnb export --format md: Markdown with outputs, charts and images as files
     const md = readFileSync(join(dir, "README.md"), "utf8");
     assert.match(md, /^# Output gallery\n/);
     assert.match(md, /```ts\nconsole\.log\(/);
-    assert.match(md, /```text\nred text and plain\n```/, "console text without its ANSI codes");
+    assert.match(
+      md,
+      /```text\nred text and plain\na warning on stderr\n```/,
+      "console text without its ANSI codes, both streams in one block in write order",
+    );
     assert.match(md, /\| species \| beak \|\n\| --- \| --- \|\n\| Adelie \| 39\.1 \|/);
     assert.match(md, /\*\*final state\*\*/);
     assert.doesNotMatch(md, /^state [12]$/m);

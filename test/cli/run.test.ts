@@ -335,3 +335,42 @@ test("inputs take their defaults or --input LABEL=VALUE; a listener does not kee
   assert.equal(malformed.status, 2);
   assert.match(malformed.stderr, /--input takes LABEL=VALUE/);
 });
+
+test("--write keeps the notebook's output limit: the oldest console text is dropped behind the marker; a bad limit warns", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnb-run-"));
+  try {
+    const file = join(dir, "big.tsnb");
+    const cell =
+      'for (let i = 0; i < 3000; i++) (i % 2 ? console.error : console.log)("line " + i);';
+    const text = (meta: string) =>
+      `<!-- tsnb:notebook ${meta} -->\n# Big\n\n\`\`\`ts\n${cell}\n\`\`\`\n`;
+    writeFileSync(file, text('{"version":1,"outputLimit":10000}'));
+    const r = tsnb("run", file, "--write");
+    assert.equal(r.status, 0, r.stderr);
+    // The terminal still gets every line, each on its own stream.
+    assert.match(r.stdout, /^line 0\nline 2\n/);
+    assert.match(r.stderr, /^line 1\nline 3\n/);
+    const back = importNotebook(readFileSync(file, "utf8"));
+    assert.ok(back.ok);
+    if (!back.ok) return;
+    const saved = allCells(back.notebook).filter(isEvaluable)[0]!.outputs ?? [];
+    assert.equal(saved.length, 1);
+    const kept = saved[0]!.type === "text" ? saved[0]!.text : "";
+    assert.match(
+      kept,
+      /^… [\d,]+ earlier characters dropped \(this notebook keeps 10,000 characters of console text per cell: Output limit in the notebook's settings\)\nline \d+\n/,
+    );
+    assert.ok(kept.endsWith("line 2998\nline 2999"), kept.slice(-30));
+    assert.ok(kept.length < 10_200, String(kept.length));
+    // A limit that is not one is a warning that names it, and the default applies.
+    writeFileSync(file, text('{"version":1,"outputLimit":"big"}'));
+    const bad = tsnb("run", file);
+    assert.equal(bad.status, 0);
+    assert.match(
+      bad.stderr,
+      /'outputLimit': the output limit must be a whole number of characters, not "big"; the default \(1,000,000\) is used/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -368,3 +368,27 @@ test("importing never throws on mutated notebooks", () => {
     { numRuns: 200 },
   );
 });
+
+test("one console with stderr's text goes out as one stream output per run and reads back as one", () => {
+  const nb = importNotebook("# Console\n\n```ts\nx\n```\n");
+  assert.ok(nb.ok);
+  const id = codeCells(nb.notebook)[0]!.id;
+  const live: Output[] = [
+    { type: "terminal", stream: "stdout", text: "out 1\nerr 1\nout 2\n", stderr: [6, 12] },
+  ];
+  const json = JSON.parse(exportIpynb(nb.notebook, { outputs: { [id]: live } })) as {
+    cells: Array<{ outputs?: Array<{ output_type: string; name: string; text: string[] }> }>;
+  };
+  const outs = json.cells.flatMap((c) => c.outputs ?? []);
+  assert.deepEqual(
+    outs.map((o) => [o.output_type, o.name, o.text.join("")]),
+    [
+      ["stream", "stdout", "out 1\n"],
+      ["stream", "stderr", "err 1\n"],
+      ["stream", "stdout", "out 2\n"],
+    ],
+  );
+  const back = importIpynb(JSON.stringify(json));
+  assert.ok(back.ok);
+  assert.deepEqual(Object.values(back.outputs).flat(), live);
+});

@@ -425,6 +425,54 @@ describe("applyOperation given evaluation-started / output-appended / output-upd
     ]);
   });
 
+  test("stdout and stderr of a cell are one output in write order", () => {
+    let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
+    for (const [stream, text] of [
+      ["stdout", "o1\n"],
+      ["stderr", "e1\n"],
+      ["stdout", "o2\n"],
+    ] as const)
+      d = mustApply(d, {
+        type: "output-appended",
+        cellId: "a",
+        output: { type: "terminal", stream, text },
+      }).data;
+    assert.deepEqual(d.cells["a"]?.outputs, [
+      { type: "terminal", stream: "stdout", text: "o1\ne1\no2\n", stderr: [3, 6] },
+    ]);
+  });
+
+  test("the notebook's output limit drops the oldest console text behind a marker saying where it is set", () => {
+    let d = build([{ type: "set-output-limit", outputLimit: 10_000 }]).data;
+    assert.equal(d.notebook.metadata.outputLimit, 10_000);
+    assert.equal(d.dirty, true);
+    d = mustApply(d, { type: "evaluate-cell", cellId: "a" }).data;
+    for (let i = 0; i < 100; i++)
+      d = mustApply(d, {
+        type: "output-appended",
+        cellId: "a",
+        output: { type: "terminal", stream: "stdout", text: `${"x".repeat(199)}\n` },
+      }).data;
+    const [o] = d.cells["a"]!.outputs;
+    assert.ok(o?.type === "terminal");
+    assert.equal(o.text.length, 10_000);
+    assert.deepEqual(o.dropped, { chars: 10_000, limit: 10_000 });
+    // Back to the default: the key leaves the metadata.
+    d = mustApply(d, { type: "set-output-limit", outputLimit: null }).data;
+    assert.equal("outputLimit" in d.notebook.metadata, false);
+  });
+
+  test("a bad output limit is refused with the reason", () => {
+    const v = validateClientOperation({ type: "set-output-limit", outputLimit: 12 }, "c1", 1);
+    assert.deepEqual(v, {
+      ok: false,
+      error:
+        "set-output-limit: the output limit must be between 10,000 and 50,000,000 characters, not 12",
+    });
+    const r = apply(build([]).data, { type: "set-output-limit", outputLimit: 2.5 });
+    assert.equal(r.ok, false);
+  });
+
   test("a cell keeps at most MAX_OUTPUTS_PER_CELL outputs, the oldest dropped behind one marker", () => {
     let d = build([{ type: "evaluate-cell", cellId: "a" }]).data;
     for (let i = 0; i < MAX_OUTPUTS_PER_CELL + 50; i++)

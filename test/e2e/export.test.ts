@@ -104,7 +104,10 @@ describe("exported HTML in Chromium, offline", { skip: skip ?? false }, () => {
       "red text",
     );
     assert.match(
-      (await page.locator(".output-terminal.stderr").textContent()) ?? "",
+      (await page
+        .locator(".output-terminal.stderr, .output-terminal .stderr")
+        .first()
+        .textContent()) ?? "",
       /a warning on stderr/,
     );
     // A table of records, a tensor, the value inspector.

@@ -80,7 +80,7 @@ describe("layout and looks", { skip: skip ?? false }, () => {
         const header = document.querySelector(".nb-header")!.getBoundingClientRect();
         const outside = [
           ...document.querySelectorAll(
-            ".nb-topbar button, .nb-topbar select, .nb-topbar .kernel-status",
+            ".nb-topbar button, .nb-topbar select, .nb-topbar summary, .nb-topbar .kernel-status",
           ),
         ]
           .map((e) => e.getBoundingClientRect())
@@ -106,6 +106,19 @@ describe("layout and looks", { skip: skip ?? false }, () => {
         `${width} px: the name shows ${m.shown.toFixed(0)} characters`,
       );
       assert.equal(m.title, name, "the whole name is the path's tooltip");
+      // The settings panel opens under its button, inside the window, and Escape closes it.
+      await page.getByLabel("Settings", { exact: true }).click();
+      const panel = page.getByRole("group", { name: "Notebook settings" });
+      await panel.getByLabel("Save outputs").waitFor();
+      const box = (await panel.boundingBox())!;
+      assert.ok(
+        box.x >= 0 && box.x + box.width <= width && box.y >= 0,
+        `${width} px: the settings panel at ${JSON.stringify(box)}`,
+      );
+      if (width === 1000)
+        await page.screenshot({ path: join(shots(), "header-settings-1000.png") });
+      await page.keyboard.press("Escape");
+      await panel.waitFor({ state: "hidden" });
       if (width === 1280) await page.screenshot({ path: join(shots(), "header-1280.png") });
     }
     assert.deepEqual(errors, []);

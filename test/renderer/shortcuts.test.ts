@@ -175,6 +175,7 @@ describe("sections and notebook settings", { skip: skip ?? false }, () => {
       await page.locator(".section").nth(1).getByRole("button", { name: "Delete section" }).click();
       await page.waitForFunction(() => window.__tsnb?.data()?.notebook.sections.length === 1);
       assert.equal(await page.locator(".section").count(), 1);
+      await page.getByLabel("Settings", { exact: true }).click();
       await page.getByLabel("Save outputs").check();
       await page.waitForFunction(
         () => window.__tsnb?.data()?.notebook.metadata.persistOutputs === true,

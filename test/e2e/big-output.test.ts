@@ -1,0 +1,149 @@
+// End-to-end, in Chromium against the real server and kernel (issue 11): a cell printing many
+// lines (stdout and stderr interleaved) keeps the page responsive, shows one console with
+// stderr's lines tinted, "Show earlier lines" expands them (virtualized) and scrolls to the first
+// line kept; the Output limit field refuses a bad value and its limit drops the oldest lines.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  cell,
+  notebookText,
+  openFromBrowser,
+  skipReason,
+  startHarness,
+  type Harness,
+} from "./harness.ts";
+
+const skip = skipReason();
+if (skip) console.log(`# ${skip}`);
+const SHOTS = process.env["TSNB_SHOTS"];
+
+const PRINT = `for (let i = 0; i < 200000; i++) {
+  if (i % 1000 === 999) console.error("warning at " + i);
+  else console.log("line " + i);
+}`;
+
+describe("big console output", { skip: skip ?? false }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test("200,000 lines stream without freezing the page; earlier lines expand and scroll", async () => {
+    await h.writeNotebook("big.tsnb", notebookText("Big output", [PRINT]));
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "big.tsnb");
+    // Frames while the cell prints: the longest gap between animation frames.
+    await page.evaluate(() => {
+      const w = window as unknown as { __worst: number; __stop: boolean };
+      w.__worst = 0;
+      w.__stop = false;
+      let last = performance.now();
+      const tick = (t: number) => {
+        w.__worst = Math.max(w.__worst, t - last);
+        last = t;
+        if (!w.__stop) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    const out = cell(page, 0).locator(".outputs");
+    await out.getByText("line 199998").waitFor({ timeout: 60_000 });
+    const worst = await page.evaluate(() => {
+      const w = window as unknown as { __worst: number; __stop: boolean };
+      w.__stop = true;
+      return w.__worst;
+    });
+    // Generous (a loaded, shared machine): the point is no multi-second freeze.
+    assert.ok(worst < 1000, `a frame took ${worst.toFixed(0)} ms while streaming`);
+    // One console output, stderr's lines tinted inside it; only the last lines drawn.
+    assert.equal(await out.locator(".output-terminal").count(), 1);
+    const stderrLines = await out.locator(".output-terminal .stderr").allTextContents();
+    assert.ok(
+      stderrLines.length >= 1 && stderrLines.every((t) => /^warning at \d+999\n?$/.test(t)),
+      JSON.stringify(stderrLines),
+    );
+    assert.ok((await out.locator(".output-terminal").textContent())!.split("\n").length <= 61);
+    // The oldest text was dropped at the default limit, and the marker says where it is set.
+    await out
+      .getByText(
+        /earlier characters dropped \(this notebook keeps 1,000,000 characters of console text per cell: Output limit in the notebook's settings\)/,
+      )
+      .waitFor();
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/big-output-folded.png` });
+
+    const more = out.getByRole("button", { name: /Show [\d,]+ earlier lines/ });
+    const hidden = Number(((await more.textContent()) ?? "").replace(/\D/g, ""));
+    assert.ok(hidden > 50_000, String(hidden));
+    const t0 = Date.now();
+    await more.click();
+    const box = out.locator(".terminal-scroll");
+    await box.waitFor();
+    assert.ok(Date.now() - t0 < 2000, `expanding took ${Date.now() - t0} ms`);
+    // Only what is in view is in the DOM, at the end first (where the folded view was).
+    const drawn = (await out.locator(".output-terminal").textContent()) ?? "";
+    assert.ok(drawn.split("\n").length < 400, String(drawn.split("\n").length));
+    assert.match(drawn, /line 199998/);
+    // Scrolling to the top shows the first line kept.
+    await box.evaluate((el) => (el.scrollTop = 0));
+    await page.waitForFunction(() =>
+      /^line \d+\n/.test(
+        document.querySelector(".terminal-scroll .output-terminal")?.textContent ?? "",
+      ),
+    );
+    const top = (await out.locator(".output-terminal").textContent()) ?? "";
+    const firstKept = Number(/^line (\d+)/.exec(top)?.[1]);
+    assert.ok(firstKept > 100_000 && firstKept < 199_000, top.slice(0, 40));
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/big-output-expanded.png` });
+    // Folding again shows the last lines.
+    await out.getByRole("button", { name: "Show only the last 60 lines" }).click();
+    assert.equal(await out.locator(".terminal-scroll").count(), 0);
+    assert.match((await out.locator(".output-terminal").textContent()) ?? "", /line 199998/);
+    if (SHOTS) {
+      await out.locator(".output-terminal .stderr").last().scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${SHOTS}/big-output-stderr.png` });
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("the Output limit field refuses a bad value and a smaller limit keeps fewer lines", async () => {
+    await h.writeNotebook(
+      "limit.tsnb",
+      notebookText("Limit", ["for (let i = 0; i < 5000; i++) console.log('row ' + i);"]),
+    );
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "limit.tsnb");
+    // The notebook's settings are a panel under the header's Settings button.
+    await page.getByLabel("Settings", { exact: true }).click();
+    const field = page.getByRole("spinbutton", { name: /Output limit/ });
+    await field.fill("12");
+    await field.press("Enter");
+    await field.blur();
+    const message = await field.evaluate((el) => (el as HTMLInputElement).validationMessage);
+    assert.match(message, /between 10,000 and 50,000,000 characters, not 12/);
+    assert.equal(
+      await page.evaluate(() => window.__tsnb?.data()?.notebook.metadata.outputLimit),
+      undefined,
+    );
+    await field.fill("10000");
+    await field.blur();
+    await page.waitForFunction(
+      () => window.__tsnb?.data()?.notebook.metadata.outputLimit === 10000,
+    );
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    const out = cell(page, 0).locator(".outputs");
+    await out.getByText("row 4999").waitFor({ timeout: 30_000 });
+    await out.getByText(/this notebook keeps 10,000 characters of console text per cell/).waitFor();
+    const o = await page.evaluate(() => {
+      const d = window.__tsnb!.data()!;
+      const id = d.notebook.sections[0]!.cells[0]!.id;
+      return d.cells[id]!.outputs[0];
+    });
+    assert.ok(o?.type === "terminal" && o.text.length <= 10_000 && o.dropped!.chars > 30_000);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
