@@ -975,7 +975,8 @@ export class Trainer {
       this.history.epochs.push(rec);
       if (verbose)
         writeLine(
-          `Epoch ${epoch}/${epochs}  ` +
+          // the epoch number padded to the total's width, so the columns line up
+          `Epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}  ` +
             Object.entries(rec)
               .filter(([k]) => k !== "epoch" && k !== "seconds")
               .map(([k, v]) => `${k} ${v.toFixed(4)}`)
