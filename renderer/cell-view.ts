@@ -53,6 +53,8 @@ export class CellView {
   private markdownView: HTMLElement | null = null;
   private markdownEditor: MarkdownSourceEditor | null = null;
   private remoteCursors: RemoteCursor[] = [];
+  /** Outputs changed since they were last drawn (drawn at the next frame). */
+  private outputsScheduled = false;
   private timer: number | null = null;
 
   constructor(
@@ -186,7 +188,7 @@ export class CellView {
       const outputsChanged = this.state?.outputs !== state.outputs;
       this.state = state;
       this.renderStatus();
-      if (outputsChanged) this.renderOutputs(state.outputs);
+      if (outputsChanged) this.scheduleOutputs();
     }
   }
 
@@ -319,6 +321,27 @@ export class CellView {
       );
   }
 
+  /**
+   * Draw the outputs at the next frame: a cell streaming console text gets many updates per
+   * frame, and drawing each would cost frames. A page in the background (no frames) draws after
+   * 100 ms instead.
+   */
+  private scheduleOutputs(): void {
+    if (this.outputsScheduled) return;
+    this.outputsScheduled = true;
+    let frame = 0;
+    let timer = 0;
+    const draw = () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+      if (!this.outputsScheduled) return;
+      this.outputsScheduled = false;
+      if (this.state) this.renderOutputs(this.state.outputs);
+    };
+    frame = requestAnimationFrame(draw);
+    timer = window.setTimeout(draw, 100);
+  }
+
   private renderOutputs(outputs: readonly Output[]): void {
     const next: Array<{ output: Output; el: HTMLElement }> = [];
     for (let i = 0; i < outputs.length; i++) {
@@ -345,6 +368,7 @@ export class CellView {
 
   dispose(): void {
     if (this.timer !== null) clearInterval(this.timer);
+    this.outputsScheduled = false;
     this.codeEditor?.dispose();
     this.element.remove();
   }

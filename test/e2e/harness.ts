@@ -114,6 +114,11 @@ export function cell(page: Page, n: number) {
   return page.locator(".notebook .cell").nth(n);
 }
 
+/** The outputs of the n-th cell (not its source, which may hold the same words). */
+export function outputsOf(page: Page, n: number) {
+  return cell(page, n).locator(".outputs");
+}
+
 /** Replace the source of a code cell by typing into its editor (Monaco). */
 export async function typeInto(page: Page, n: number, text: string): Promise<void> {
   const c = cell(page, n);

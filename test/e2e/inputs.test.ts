@@ -4,7 +4,14 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { cell, openFromBrowser, skipReason, startHarness, type Harness } from "./harness.ts";
+import {
+  cell,
+  openFromBrowser,
+  outputsOf,
+  skipReason,
+  startHarness,
+  type Harness,
+} from "./harness.ts";
 
 const skip = skipReason();
 if (skip) console.log(`# ${skip}`);
@@ -176,14 +183,14 @@ describe("inputs in Chromium", { skip: skip ?? false }, () => {
     const { page, errors } = await h.newPage();
     await openFromBrowser(page, "uploads.tsnb");
     await page.getByRole("button", { name: "Run all" }).click();
-    await cell(page, 1).getByText("no image").waitFor();
-    await cell(page, 2).getByText("no audio").waitFor();
+    await outputsOf(page, 1).getByText("no image").waitFor();
+    await outputsOf(page, 2).getByText("no audio").waitFor();
     // A real PNG (a screenshot of the page), far bigger than 48×32: the page resizes it.
     const png = await page.screenshot();
     await page
       .getByLabel("Photo")
       .setInputFiles({ name: "shot.png", mimeType: "image/png", buffer: png });
-    await cell(page, 1).getByText("u8 [32,48,3]").waitFor({ timeout: 30_000 });
+    await outputsOf(page, 1).getByText("u8 [32,48,3]").waitFor({ timeout: 30_000 });
     const wav = join(process.cwd(), "data", "speech.wav");
     await page.getByLabel("Voice").setInputFiles(wav);
     const { statSync } = await import("node:fs");
@@ -226,7 +233,7 @@ describe("inputs in Chromium", { skip: skip ?? false }, () => {
     const { page, errors } = await h.newPage();
     await openFromBrowser(page, "draw.tsnb");
     await page.getByRole("button", { name: "Run all" }).click();
-    await cell(page, 1).getByText("no drawing").waitFor();
+    await outputsOf(page, 1).getByText("no drawing").waitFor();
     const pad = page.getByRole("img", { name: "Drawing pad for Digit" });
     await pad.scrollIntoViewIfNeeded();
     const box = (await pad.boundingBox())!;
@@ -250,7 +257,7 @@ describe("inputs in Chromium", { skip: skip ?? false }, () => {
     if (process.env["TSNB_SHOTS"])
       await page.screenshot({ path: join(process.env["TSNB_SHOTS"], "draw.png"), fullPage: true });
     await page.getByRole("button", { name: "Clear" }).click();
-    await cell(page, 1).getByText("no drawing").waitFor();
+    await outputsOf(page, 1).getByText("no drawing").waitFor();
     assert.deepEqual(errors, []);
   });
 });

@@ -10,7 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { startServer, type RunningServer } from "../../server/server.ts";
-import { CHROMIUM, CHROMIUM_ARGS, cell, openFromBrowser, skipReason } from "./harness.ts";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  cell,
+  openFromBrowser,
+  outputsOf,
+  skipReason,
+} from "./harness.ts";
 
 const skip = skipReason();
 
@@ -75,7 +82,7 @@ describe("recording from the microphone", { skip: skip ?? false }, () => {
     await page.waitForFunction(() => window.__tsnb?.state() === "open");
     await openFromBrowser(page, "mic.tsnb");
     await page.getByRole("button", { name: "Run all" }).click();
-    await cell(page, 1).getByText("no audio").waitFor({ timeout: 60_000 });
+    await outputsOf(page, 1).getByText("no audio").waitFor({ timeout: 60_000 });
 
     const record = cell(page, 0).getByRole("button", { name: "Record" });
     await record.click();

@@ -10,6 +10,7 @@ import {
   cell,
   notebookText,
   openFromBrowser,
+  outputsOf,
   skipReason,
   startHarness,
   type Harness,
@@ -44,7 +45,7 @@ describe("npm: imports in the page", { skip: skip ?? false }, () => {
     const { page, errors } = await h.newPage();
     await openFromBrowser(page, "deps.tsnb");
     await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
-    await cell(page, 0).getByText("odd: true").waitFor({ timeout: 90_000 });
+    await outputsOf(page, 0).getByText("odd: true").waitFor({ timeout: 90_000 });
     const progress = cell(page, 0).locator(".output-progress");
     assert.match(
       (await progress.textContent()) ?? "",
