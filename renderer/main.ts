@@ -62,8 +62,13 @@ class App {
       state: () => this.state,
       clientId: () => this.conn.clientId,
     };
+    // Ctrl/Cmd+S never opens the browser's "save page"; with the focus outside the notebook
+    // (the header, nothing focused) it still saves the open notebook, as the notebook's own
+    // shortcut does inside it (which marks the event handled).
     window.addEventListener("keydown", (ev) => {
-      if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "s") ev.preventDefault();
+      if (!((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "s")) return;
+      if (!ev.defaultPrevented && !ev.shiftKey) this.view?.save();
+      ev.preventDefault();
     });
     window.tsnbDesktop?.onMenuCommand((cmd) => this.onMenu(cmd));
     this.conn.connect();
