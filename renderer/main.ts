@@ -21,6 +21,7 @@ import { FileBrowser } from "./file-browser.ts";
 import { SessionsView, type SessionsHost } from "./sessions-view.ts";
 import { LearnSection } from "./learn.ts";
 import { NotebookView } from "./notebook-view.ts";
+import { userName } from "./user-name.ts";
 import { initTheme } from "./theme.ts";
 import "./styles.css";
 
@@ -330,6 +331,7 @@ class App {
       },
       clientId: () => this.conn.clientId ?? "",
       sendCursor: (cellId, anchor, head, revision) => {
+        const name = userName();
         if (this.sessionId)
           this.conn.send({
             type: "cursor",
@@ -338,6 +340,7 @@ class App {
             anchor,
             head,
             revision,
+            ...(name !== null ? { name } : {}),
           });
       },
       resolveConflict: (choice) => {

@@ -37,6 +37,7 @@ import { errorMarks } from "./error-output.ts";
 import type { FileEntry } from "../core/app-protocol.ts";
 import { confirmDialog } from "./dialog.ts";
 import { Sidebar } from "./sidebar.ts";
+import { USER_NAME_EVENT } from "./user-name.ts";
 import type { SessionsView } from "./sessions-view.ts";
 import { themeToggle } from "./theme.ts";
 import { SourceSync } from "./collab.ts";
@@ -283,8 +284,10 @@ export class NotebookView {
       openFile: (path) => this.host.openFile(path),
       restoreCell: (cellId) => this.host.send({ type: "restore-cell", cellId }),
       sessionsView: this.host.sessionsView,
+      people: () => this.sync.people(),
     });
     this.element = h("div", { class: "nb-layout" }, this.sidebar.element, main);
+    window.addEventListener(USER_NAME_EVENT, this.onUserName);
     main.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.lazy = new LazyEditors(() => this.scheduleDeclarations());
     this.render(null);
@@ -395,8 +398,15 @@ export class NotebookView {
       m.clientId,
       m.cellId === null
         ? null
-        : { cellId: m.cellId, anchor: m.anchor, head: m.head, revision: m.revision },
+        : {
+            cellId: m.cellId,
+            anchor: m.anchor,
+            head: m.head,
+            revision: m.revision,
+            ...(m.name !== undefined ? { name: m.name } : {}),
+          },
     );
+    this.sidebar.refreshPeople();
   }
 
   private render(op: Operation | null): void {
@@ -1015,7 +1025,11 @@ export class NotebookView {
     }, 800);
   }
 
+  /** The user changed their name: the other windows get it with this window's cursor. */
+  private readonly onUserName = (): void => this.sync.resendMine();
+
   dispose(): void {
+    window.removeEventListener(USER_NAME_EVENT, this.onUserName);
     for (const v of this.cellViews.values()) v.dispose();
     this.cellViews.clear();
     this.element.remove();

@@ -383,6 +383,7 @@ export class Session {
       anchor: msg.anchor,
       head: msg.head,
       revision: msg.revision,
+      ...(msg.name !== undefined ? { name: msg.name } : {}),
     };
     if (msg.cellId === null) this.cursors.delete(clientId);
     else this.cursors.set(clientId, out);
