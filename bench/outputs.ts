@@ -122,12 +122,16 @@ async function main(): Promise<void> {
       const t1 = await page.evaluate(
         ({ id, last }) =>
           new Promise<number>((resolve) => {
+            // The previous run's output holds the last line too: wait for this run to start.
+            let started = false;
             const check = () => {
               const s = window.__tsnb?.data()?.cells[id];
               const shown = document
                 .querySelectorAll(".notebook .cell")[1]
                 ?.querySelector(".outputs")?.textContent;
-              if (s?.status.type === "done" && shown?.includes(last)) resolve(performance.now());
+              if (s && s.status.type !== "done") started = true;
+              if (started && s?.status.type === "done" && shown?.includes(last))
+                resolve(performance.now());
               else requestAnimationFrame(check);
             };
             check();

@@ -97,6 +97,44 @@ describe("big console output", { skip: skip ?? false }, () => {
     const firstKept = Number(/^line (\d+)/.exec(top)?.[1]);
     assert.ok(firstKept > 100_000 && firstKept < 199_000, top.slice(0, 40));
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/big-output-expanded.png` });
+    // The browser's find sees only the drawn lines: the output's find bar searches all kept text,
+    // scrolls to the match and highlights it.
+    const find = out.getByRole("searchbox", { name: "Find in this output" });
+    const current = () =>
+      page.evaluate(() => {
+        const hl = (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights;
+        return [...(hl.get("tsnb-find-current") ?? [])].map((r) => r.toString());
+      });
+    await find.fill("LINE 150000");
+    await out.getByText("1 of 1 match", { exact: true }).waitFor();
+    await page.waitForFunction(() =>
+      document
+        .querySelector(".terminal-scroll .output-terminal")
+        ?.textContent?.includes("line 150000\n"),
+    );
+    assert.deepEqual(await current(), ["line 150000"]);
+    await find.fill("line 19999");
+    await out.getByText("1 of 9 matches", { exact: true }).waitFor();
+    await find.press("Enter");
+    await out.getByText("2 of 9 matches", { exact: true }).waitFor();
+    assert.deepEqual(await current(), ["line 19999"]);
+    await find.press("Shift+Enter");
+    await find.press("Shift+Enter");
+    await out.getByText("9 of 9 matches", { exact: true }).waitFor();
+    const hit = await page.evaluate(() => {
+      const hl = (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights;
+      const r = [...(hl.get("tsnb-find-current") ?? [])][0]!;
+      const box = r.getBoundingClientRect();
+      const view = document.querySelector(".terminal-scroll")!.getBoundingClientRect();
+      return {
+        line: r.startContainer.textContent!.slice(r.startOffset, r.startOffset + 11),
+        inside: box.top >= view.top && box.bottom <= view.bottom,
+      };
+    });
+    assert.deepEqual(hit, { line: "line 199998", inside: true });
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/big-output-find.png` });
+    await find.fill("no such text");
+    await out.getByText("No matches", { exact: true }).waitFor();
     // Folding again shows the last lines.
     await out.getByRole("button", { name: "Show only the last 60 lines" }).click();
     assert.equal(await out.locator(".terminal-scroll").count(), 0);
