@@ -261,7 +261,8 @@ describe("the output limit", () => {
       outs = appendTerminalText(outs, "stdout", `line ${i}\n`, 10_000);
     const ms = performance.now() - t0;
     assert.equal(outs.filter((o) => o.type === "markdown").length, 999);
-    assert.ok(outs.at(-1)!.type === "terminal" && outs.at(-1)!.text.endsWith("line 19999\n"));
+    const last = outs.at(-1)!;
+    assert.ok(last.type === "terminal" && last.text.endsWith("line 19999\n"));
     assert.ok(ms < 3000, `${ms.toFixed(0)} ms for 20,000 appends`);
   });
 
