@@ -50,6 +50,8 @@ interface ReportedCursor {
   anchor: number;
   head: number;
   revision: number;
+  /** The name the other window's user gave, if any. */
+  name?: string;
 }
 
 export class SourceSync {
@@ -194,6 +196,21 @@ export class SourceSync {
     this.host.sendCursor(m?.cellId ?? null, m?.anchor ?? 0, m?.head ?? 0, revision);
   }
 
+  /** Send this window's cursor again (what it carries changed: the user's name). */
+  resendMine(): void {
+    this.sentMine = "";
+    this.sendMine();
+  }
+
+  /** The other windows with a cursor in this notebook, as their flags name them. */
+  people(): Array<{ clientId: string; label: string; color: number }> {
+    return [...this.remote].map(([clientId, c]) => ({
+      clientId,
+      label: labelOf(clientId, c.name),
+      color: colorOf(clientId),
+    }));
+  }
+
   /** Another window reported its cursor (null cell: it left). */
   remoteCursor(clientId: string, cursor: ReportedCursor | null): void {
     const before = this.remote.get(clientId);
@@ -235,7 +252,13 @@ export class SourceSync {
         anchor = t.tc.toLocal(anchor);
         head = t.tc.toLocal(head);
       }
-      out.push({ clientId, anchor, head, color: colorOf(clientId), label: labelOf(clientId) });
+      out.push({
+        clientId,
+        anchor,
+        head,
+        color: colorOf(clientId),
+        label: labelOf(clientId, c.name),
+      });
     }
     this.onCursors(cellId, out);
   }
@@ -256,7 +279,7 @@ export function colorOf(clientId: string): number {
   return h % 8;
 }
 
-/** What the cursor's flag says: windows have no user names, so a short form of the window's id. */
-export function labelOf(clientId: string): string {
-  return `Window ${clientId.slice(0, 4)}`;
+/** What the cursor's flag says: the user's name, else a short form of the window's id. */
+export function labelOf(clientId: string, name?: string): string {
+  return name ?? `Window ${clientId.slice(0, 4)}`;
 }

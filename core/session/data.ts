@@ -171,6 +171,11 @@ export interface SessionData {
    * from and what of it did not come across as it was (the importer's warnings).
    */
   importedFrom?: ImportedFrom;
+  /**
+   * Set when this session was opened from a journal a crash left behind (server/journal.ts):
+   * how many acknowledged edits were replayed. The page says so once; nothing else reads it.
+   */
+  recovered?: { edits: number };
 }
 
 /**
