@@ -374,14 +374,13 @@ export class TerminalView {
     if (query !== "" && this.scroll) {
       // Which drawn match is the current one: count matches in the raw text from the first drawn line.
       const drawnFrom = this.drawnFrom();
+      // (Only the drawn part is lower-cased: this runs at every redraw, also while text streams.)
       let nth = -1;
-      if (this.current >= drawnFrom) {
+      const drawnLength = this.pre.textContent?.length ?? 0;
+      if (this.current >= drawnFrom && this.current - drawnFrom <= drawnLength + 4096) {
+        const before = this.output.text.slice(drawnFrom, this.current).toLowerCase();
         nth = 0;
-        for (
-          let i = this.finder.step(this.output.text, query, drawnFrom, true);
-          i >= drawnFrom && i < this.current;
-          i = this.finder.step(this.output.text, query, i + query.length, true)
-        )
+        for (let i = before.indexOf(query); i >= 0; i = before.indexOf(query, i + query.length))
           nth++;
       }
       const walker = document.createTreeWalker(this.pre, NodeFilter.SHOW_TEXT);
