@@ -421,7 +421,8 @@ async function downloadTableCsv(t: TableOutput, host: OutputHost): Promise<void>
 }
 
 interface LiveChart {
-  view: ChartView;
+  /** The drawn view (null until the first draw is done; pushed rows wait in `queued`). */
+  view: ChartView | null;
   dataset: string;
   /** A changeset (vega's), so that rows added and removed go in one pulse. */
   changeset: () => ChangeSet;
@@ -455,7 +456,11 @@ interface ChartView {
   /** Re-run the autosize layout on the next run (the drawn size follows changed panel sizes). */
   resize(): unknown;
 }
-/** Charts by output id so `vega-lite-push` updates can feed them rows. */
+/**
+ * Charts by output id so `vega-lite-push` updates can feed them rows: the output element drawn
+ * last for an id owns it from the moment it is made, so rows pushed while it loads wait for it
+ * (and none go to an element it replaced).
+ */
 const liveCharts = new Map<string, LiveChart>();
 
 /**
@@ -535,8 +540,18 @@ function renderVegaLite(o: VegaLiteOutput): HTMLElement {
   box.append(target);
   const panels = containerPanels(o.spec);
   if (panels > 0) target.classList.add("vega-fit-panels");
-  const dataset = o.dataset ?? "data";
-  let current: { view: ChartView; stopFit?: () => void; live: LiveChart } | null = null;
+  const live: LiveChart = {
+    view: null,
+    dataset: o.dataset ?? "data",
+    changeset: () => {
+      throw new Error("chart not drawn");
+    },
+    queued: [],
+    replace: false,
+    pushed: false,
+  };
+  if (o.id) liveCharts.set(o.id, live);
+  let stopFit: (() => void) | undefined;
   const draw = async (theme: Theme) => {
     const { default: embed, vega } = await import("vega-embed");
     target.dataset["theme"] = theme;
@@ -546,42 +561,33 @@ function renderVegaLite(o: VegaLiteOutput): HTMLElement {
       ...chartThemeOptions(theme),
     });
     const view = result.view as unknown as ChartView;
-    const live: LiveChart = {
-      view,
-      dataset,
-      changeset: () => vega.changeset() as unknown as ChangeSet,
-      queued: [],
-      replace: false,
-      pushed: false,
-    };
     // From here to the end nothing awaits, so no pushed row falls between the two views.
-    const previous = current;
+    const previous = live.view;
     if (previous) {
-      previous.stopFit?.();
-      if (previous.live.pushed) {
+      stopFit?.();
+      if (live.pushed) {
         // The rows the old view draws and those queued for it, as plain objects (vega's
         // tuple ids are symbol keys, left behind).
         const plain = (r: unknown) =>
           typeof r === "object" && r !== null ? Object.fromEntries(Object.entries(r)) : r;
-        live.queued = [...previous.view.data(dataset), ...previous.live.queued].map(plain);
+        live.queued = [...previous.data(live.dataset), ...live.queued].map(plain);
         live.replace = true;
-        live.pushed = true;
-        live.window = previous.live.window;
       }
-      previous.live.queued = [];
-      previous.view.finalize();
+      previous.finalize();
     }
+    live.view = view;
+    live.changeset = () => vega.changeset() as unknown as ChangeSet;
     const fit =
       panels > 0 ? fitPanelsToContainer(box, target, view, panels, result.vgSpec) : undefined;
     live.refit = fit?.refit;
-    current = { view, stopFit: fit?.stop, live };
-    if (o.id) liveCharts.set(o.id, live);
-    if (live.replace) runLiveChart(live);
+    stopFit = fit?.stop;
+    if (live.replace || live.queued.length > 0) runLiveChart(live);
   };
   // Draws run one after another (a theme change while the first draw loads waits for it).
   let drawing = draw(pageTheme());
   const fail = (err: unknown) => {
     themedCharts.delete(box);
+    if (o.id && liveCharts.get(o.id) === live) liveCharts.delete(o.id);
     target.replaceWith(h("div", { class: "output output-error" }, `Chart error: ${String(err)}`));
   };
   drawing.catch(fail);
@@ -695,24 +701,31 @@ function fitPanelsToContainer(
   };
 }
 
-/** Push rows into a live chart (vega-lite-push); returns false when the chart is not drawn. */
+/**
+ * Push rows into a live chart (vega-lite-push); returns false when no output element for the
+ * id is on the page. Rows for a chart still loading go in once it is drawn.
+ */
 export function pushChartRows(id: string, rows: unknown[], windowSize?: number): boolean {
   const chart = liveCharts.get(id);
   if (!chart) return false;
   chart.queued.push(...rows);
   if (windowSize !== undefined) chart.window = windowSize;
   chart.pushed = true;
-  runLiveChart(chart);
+  if (chart.view) runLiveChart(chart);
   return true;
 }
 
 /** Run a live chart's view with its queued rows put in first (in one changeset). */
 function runLiveChart(chart: LiveChart): void {
+  const view = chart.view;
+  if (!view) return;
   const prerun = () => {
+    // A run asked of a view since replaced (a redraw took its queued rows over).
+    if (chart.view !== view) return;
     if (chart.queued.length === 0 && !chart.replace) return;
     const rows = chart.queued;
     chart.queued = [];
-    const current = chart.replace ? [] : chart.view.data(chart.dataset);
+    const current = chart.replace ? [] : view.data(chart.dataset);
     const changes = chart.changeset();
     if (chart.replace) changes.remove(() => true);
     chart.replace = false;
@@ -722,7 +735,7 @@ function runLiveChart(chart: LiveChart): void {
       changes.remove((d: unknown) => old.has(d));
     }
     changes.insert(excess > current.length ? rows.slice(excess - current.length) : rows);
-    chart.view.change(chart.dataset, changes);
+    view.change(chart.dataset, changes);
   };
-  void chart.view.runAsync(undefined, prerun).then(() => chart.refit?.());
+  void view.runAsync(undefined, prerun).then(() => chart.refit?.());
 }

@@ -210,6 +210,57 @@ describe("charts follow the page's theme", { skip: skip ?? false }, () => {
     await page.close();
   });
 
+  test("toggling the theme while a training chart streams loses no pushed row", async () => {
+    const epochs = 150;
+    const code = TRAIN.replace("epochs: 4", `epochs: ${epochs}`).replace(
+      "length: 240",
+      "length: 16000",
+    );
+    await h.writeNotebook("train-toggle.tsnb", notebookText("Toggle while training", [code]));
+    const { page, context, errors } = await h.newPage();
+    await page.emulateMedia({ colorScheme: "light" });
+    await openFromBrowser(page, "train-toggle.tsnb");
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    // Toggle back and forth while the epochs arrive (each toggle redraws the chart); count the
+    // toggles made with the chart drawn and the training not done.
+    const toggle = page.getByRole("button", { name: "Dark theme" });
+    let toggles = 0;
+    for (;;) {
+      const drawn = (await page.locator(".cell .output-vega svg.marks").count()) > 0;
+      if (
+        await cell(page, 0)
+          .getByText(/Done in/)
+          .isVisible()
+      )
+        break;
+      await toggle.click();
+      if (drawn) toggles++;
+      await page.waitForTimeout(80);
+    }
+    console.log(`# ${toggles} toggles while the chart streamed`);
+    const theme = await page.evaluate(() => document.documentElement.dataset["theme"]!);
+    await waitForChartTheme(page, 0, theme as "light" | "dark");
+    await page.waitForTimeout(500);
+    const drawn = await chartLook(page, 0);
+    // A window opened now draws the chart from the session's output (every row pushed).
+    const fresh = await context.newPage();
+    await fresh.goto(h.server.url);
+    await fresh.waitForFunction(() => window.__tsnb?.state() === "open");
+    await openFromBrowser(fresh, "train-toggle.tsnb");
+    await waitForChartTheme(fresh, 0, theme as "light" | "dark");
+    await fresh.waitForTimeout(500);
+    const reference = await chartLook(fresh, 0);
+    const where = `after ${toggles} toggles: ${JSON.stringify(drawn)} vs ${JSON.stringify(reference)}`;
+    assert.ok(toggles >= 3, `toggled while training: ${where}`);
+    // Per epoch: a point for validation loss, accuracy and validation accuracy; plus the legend's.
+    assert.equal(drawn.points, 3 * epochs + 2, `every epoch's points: ${where}`);
+    assert.equal(reference.points, drawn.points, where);
+    assert.deepEqual(drawn.lineVertices, reference.lineVertices, `the same lines: ${where}`);
+    assert.deepEqual(errors, []);
+    await fresh.close();
+    await page.close();
+  });
+
   test("a chart's own colours (a label colour in its config, a bar colour) are kept in the dark theme", async () => {
     await h.writeNotebook("own-colours.tsnb", notebookText("Own colours", [OWN_COLOURS]));
     const { page, errors } = await h.newPage();
