@@ -117,22 +117,27 @@ async function main(): Promise<void> {
         await cdp.send("Profiler.enable");
         await cdp.send("Profiler.start");
       }
+      const id = (await cells.nth(1).getAttribute("data-cell-id"))!;
+      // The previous run's evaluation: a later run is done only when another one finished (else
+      // the page still showing the previous run's last line would count as this run's).
+      const seq = await page.evaluate((id) => window.__tsnb?.data()?.cells[id]?.evaluationSeq, id);
       const t0 = await page.evaluate(() => performance.now());
       await cells.nth(1).getByRole("button", { name: "Run cell" }).click();
       const t1 = await page.evaluate(
-        ({ id, last }) =>
+        ({ id, last, seq }) =>
           new Promise<number>((resolve) => {
             const check = () => {
               const s = window.__tsnb?.data()?.cells[id];
               const shown = document
                 .querySelectorAll(".notebook .cell")[1]
                 ?.querySelector(".outputs")?.textContent;
-              if (s?.status.type === "done" && shown?.includes(last)) resolve(performance.now());
+              if (s?.status.type === "done" && s.evaluationSeq !== seq && shown?.includes(last))
+                resolve(performance.now());
               else requestAnimationFrame(check);
             };
             check();
           }),
-        { id: (await cells.nth(1).getAttribute("data-cell-id"))!, last: lastLine },
+        { id, last: lastLine, seq: seq ?? null },
       );
       const f = await stopFrames(page);
       if (cdp) {

@@ -121,7 +121,26 @@ export interface CursorMessage {
   anchor: number;
   head: number;
   revision: number;
+  /**
+   * The name the window's user gave (shown on the cursor's flag to the others): 1–40
+   * characters, no control characters. Absent: the flag says "Window ab12".
+   */
+  name?: string;
   clientId?: string;
+}
+
+/** Longest user name a cursor may carry (characters). */
+export const USER_NAME_MAX = 40;
+
+/** Why `value` is not a user name to show others, or null when it is. */
+export function userNameProblem(value: unknown): string | null {
+  if (typeof value !== "string") return "name must be a string";
+  const chars = [...value];
+  if (value.trim() === "" || chars.length > USER_NAME_MAX)
+    return `name must be 1 to ${USER_NAME_MAX} characters`;
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(value))
+    return "name must not hold control characters";
+  return null;
 }
 
 // ---- server → renderer ----
@@ -328,6 +347,7 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
       return first(
         str("sessionId"),
         v["cellId"] === null ? null : str("cellId"),
+        v["name"] === undefined ? null : userNameProblem(v["name"]),
         ...(["anchor", "head", "revision"] as const).map((k) =>
           Number.isSafeInteger(v[k]) && (v[k] as number) >= 0
             ? null

@@ -44,8 +44,14 @@ export interface TerminalOutput {
    * offsets, flat (`[s0, e0, s1, e1, …]`), sorted, non-empty, never touching each other.
    */
   stderr?: number[];
-  /** Set once text was dropped from the start: how many characters, and the limit that did it. */
-  dropped?: { chars: number; limit: number };
+  /**
+   * Set once console text of the cell was dropped before this text (the notebook's output limit
+   * counts a cell's console text over all its terminal outputs): `chars` dropped from the start
+   * of this output's own text, `earlier` the characters of the cell's earlier console outputs
+   * that were dropped whole (those outputs were removed), and the limit that did it. Only the
+   * cell's first terminal output carries it.
+   */
+  dropped?: { chars: number; limit: number; earlier?: number };
 }
 
 /** Markdown rendered (and sanitized) by the renderer. */
@@ -221,7 +227,7 @@ export type OutputUpdate =
   | { type: "table-page"; id: string; offset: number; rows: unknown[][]; sort?: TableSort }
   | { type: "input-value"; id: string; value: InputValue };
 
-/** Console text kept per terminal output when the notebook does not set `outputLimit`. */
+/** Console text kept per cell when the notebook does not set `outputLimit`. */
 export const DEFAULT_OUTPUT_LIMIT = 1_000_000;
 /** The smallest and largest `outputLimit` a notebook may set (characters). */
 export const MIN_OUTPUT_LIMIT = 10_000;
@@ -236,7 +242,7 @@ export function outputLimitProblem(value: unknown): string | null {
   return null;
 }
 
-/** The console text a notebook keeps per terminal output: its `outputLimit`, else the default. */
+/** The console text a notebook keeps per cell: its `outputLimit`, else the default. */
 export function outputLimitOf(metadata: { outputLimit?: unknown }): number {
   return outputLimitProblem(metadata.outputLimit) === null
     ? (metadata.outputLimit as number)
@@ -271,7 +277,8 @@ export function terminalChunks(
 /** The line saying how much console text was dropped and where the limit is set ("" when none). */
 export function droppedMarker(o: TerminalOutput): string {
   if (!o.dropped) return "";
-  return `… ${o.dropped.chars.toLocaleString("en")} earlier characters dropped (this notebook keeps ${o.dropped.limit.toLocaleString("en")} characters of console text per cell: Output limit in the notebook's settings)\n`;
+  const chars = o.dropped.chars + (o.dropped.earlier ?? 0);
+  return `… ${chars.toLocaleString("en")} earlier characters dropped (this notebook keeps ${o.dropped.limit.toLocaleString("en")} characters of console text per cell: Output limit in the notebook's settings)\n`;
 }
 
 /** The text as a terminal shows it in plain text: the dropped-text marker, then the text. */
@@ -310,12 +317,17 @@ function pushRange(into: number[], s: number, e: number): void {
 }
 
 /**
- * Append console text to a list of outputs: merge into the last output when it is terminal text
+ * Append console text to a cell's outputs: merge into the last output when it is terminal text
  * (either stream: one console, in write order), collapse `\r` rewrites (a progress line updates
- * in place) and keep at most `limit` characters, dropping the oldest lines.
+ * in place) and keep at most `limit` characters of console text in the cell, summed over all its
+ * terminal outputs: beyond it the oldest text goes first, whole lines from the front of the
+ * earliest terminal output; an earlier terminal output left with nothing is removed, and the
+ * first one kept says how much the cell dropped (`dropped`). Other outputs are never dropped.
  *
- * Cost: proportional to the appended text, the last line before it and the stderr ranges, never
- * to re-scanning all the text kept (a cell printing a million lines in batches stays linear).
+ * Cost: proportional to the appended text, the last line before it and the stderr ranges, plus
+ * one look at each output of the list (the copy of the list costs as much; a session keeps at
+ * most MAX_OUTPUTS_PER_CELL), never to re-scanning the text kept (a cell printing a million lines
+ * in batches stays linear).
  */
 export function appendTerminal(
   outputs: readonly Output[],
@@ -363,19 +375,82 @@ export function appendTerminal(
     text = c.text;
     ranges = c.ranges;
   }
-  if (text.length > limit) {
-    const cut = text.length - limit;
-    const nl = text.indexOf("\n", cut);
-    const start = nl >= 0 && nl + 1 < text.length ? nl + 1 : cut;
-    text = text.slice(start);
-    const kept: number[] = [];
-    for (let i = 0; i < ranges.length; i += 2)
-      pushRange(kept, Math.max(0, ranges[i]! - start), ranges[i + 1]! - start);
-    ranges = kept;
-    dropped = { chars: (dropped?.chars ?? 0) + start, limit };
+  // The cell's console text before this output (in its earlier terminal outputs).
+  let before = 0;
+  if (limit !== Infinity) for (const o of next) if (o.type === "terminal") before += o.text.length;
+  let over = before + text.length - limit;
+  if (over > 0 && before > 0) {
+    // The oldest text goes first: from the front of the earliest terminal outputs.
+    let earlier = 0;
+    let i = 0;
+    for (; over > 0 && i < next.length; i++) {
+      const o = next[i]!;
+      if (o.type !== "terminal") continue;
+      const start = over < o.text.length ? lineStartFrom(o.text, over) : -1;
+      if (start < 0) {
+        // Nothing of it is kept: it goes, and what it held is counted by the next one kept.
+        earlier += (o.dropped?.chars ?? 0) + (o.dropped?.earlier ?? 0) + o.text.length;
+        over -= o.text.length;
+        next.splice(i--, 1);
+        continue;
+      }
+      next[i] = dropFront(o, start, earlier, limit);
+      earlier = 0;
+      over -= start;
+    }
+    if (earlier > 0) {
+      // The next console output kept carries the count: an earlier one, else this one.
+      while (i < next.length && next[i]!.type !== "terminal") i++;
+      const o = next[i];
+      if (o?.type === "terminal") next[i] = dropFront(o, 0, earlier, limit);
+      else
+        dropped = {
+          chars: dropped?.chars ?? 0,
+          limit,
+          earlier: (dropped?.earlier ?? 0) + earlier,
+        };
+    }
+  }
+  if (over > 0) {
+    // This output alone is over the limit: its oldest lines go (mid-line when a single line is).
+    const start = lineStartFrom(text, over);
+    const from = start < 0 ? over : start;
+    text = text.slice(from);
+    ranges = shiftRanges(ranges, from);
+    const earlier = dropped?.earlier;
+    dropped = { chars: (dropped?.chars ?? 0) + from, limit };
+    if (earlier) dropped.earlier = earlier;
   }
   next.push(makeTerminal(text, ranges, chunk.stream, dropped));
   return next;
+}
+
+/** The first line start at or after `at` (`at` itself when a line ends just before it), -1 if none before the end. */
+function lineStartFrom(text: string, at: number): number {
+  const nl = text.indexOf("\n", at - 1);
+  return nl >= 0 && nl + 1 < text.length ? nl + 1 : -1;
+}
+
+/** Ranges of a text moved left by `start` characters (what was before it gone). */
+function shiftRanges(ranges: readonly number[], start: number): number[] {
+  const kept: number[] = [];
+  for (let i = 0; i < ranges.length; i += 2)
+    pushRange(kept, Math.max(0, ranges[i]! - start), ranges[i + 1]! - start);
+  return kept;
+}
+
+/** A terminal output without its first `start` characters; `earlier` more were dropped before it. */
+function dropFront(
+  o: TerminalOutput,
+  start: number,
+  earlier: number,
+  limit: number,
+): TerminalOutput {
+  const text = o.text.slice(start);
+  const dropped: TerminalOutput["dropped"] = { chars: (o.dropped?.chars ?? 0) + start, limit };
+  const before = (o.dropped?.earlier ?? 0) + earlier;
+  if (before > 0) dropped.earlier = before;
+  return makeTerminal(text, shiftRanges(stderrRanges(o), start), o.stream, dropped);
 }
 
 /** `appendTerminal` of one stream's text. */

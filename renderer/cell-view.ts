@@ -344,10 +344,34 @@ export class CellView {
 
   private renderOutputs(outputs: readonly Output[]): void {
     const next: Array<{ output: Output; el: HTMLElement }> = [];
+    // Outputs drawn before, found by identity wherever they moved: when the output limit removes
+    // a cell's earliest console text, the displays after it move up and are kept as drawn.
+    const drawn = new Map(this.renderedOutputs.map((r) => [r.output, r.el]));
+    const shown = new Set(outputs);
+    const used = new Set<HTMLElement>();
     for (let i = 0; i < outputs.length; i++) {
       const o = outputs[i]!;
-      const old = this.renderedOutputs[i];
-      if (old && (old.output === o || sameLiveChart(old.output, o))) {
+      const moved = drawn.get(o);
+      if (moved && !used.has(moved)) {
+        used.add(moved);
+        next.push({ output: o, el: moved });
+        continue;
+      }
+      // Else the element at the same place, if its output is gone (replaced by a new state); for
+      // console text, the next such console element (where earlier outputs were removed).
+      const free = (r: { output: Output; el: HTMLElement } | undefined) =>
+        r !== undefined && !used.has(r.el) && !shown.has(r.output);
+      let old = free(this.renderedOutputs[i]) ? this.renderedOutputs[i] : undefined;
+      if (o.type === "terminal" && old?.output.type !== "terminal")
+        for (let j = i + 1; j < this.renderedOutputs.length; j++) {
+          const r = this.renderedOutputs[j]!;
+          if (r.output.type === "terminal" && free(r)) {
+            old = r;
+            break;
+          }
+        }
+      if (old) used.add(old.el);
+      if (old && sameLiveChart(old.output, o)) {
         next.push({ output: o, el: old.el });
       } else if (old && old.output.type === "terminal" && updateOutputElement(old.el, o)) {
         // More console text: the terminal view redraws what it shows, in place.

@@ -17,7 +17,14 @@
  * - Our cursor is sent only when the cell has nothing unacknowledged (its offsets are then
  *   offsets into the session's source at a revision every window knows).
  */
-import { applyDelta, deltaFromDiff, transformOffset, type TextDelta } from "../core/delta.ts";
+import {
+  applyDelta,
+  composeDeltas,
+  deltaFromDiff,
+  transformDelta,
+  transformOffset,
+  type TextDelta,
+} from "../core/delta.ts";
 import { findCell } from "../core/notebook.ts";
 import type { SessionData } from "../core/session/data.ts";
 import type { ClientOperationInput, Operation } from "../core/session/operations.ts";
@@ -43,6 +50,8 @@ interface Tracked {
   tc: CellTextClient;
   /** What this window's editor shows. */
   text: string;
+  /** The session's source at `tc.revision` (what the typing not yet applied is based on). */
+  base: string;
 }
 
 interface ReportedCursor {
@@ -50,6 +59,8 @@ interface ReportedCursor {
   anchor: number;
   head: number;
   revision: number;
+  /** The name the other window's user gave, if any. */
+  name?: string;
 }
 
 export class SourceSync {
@@ -84,9 +95,8 @@ export class SourceSync {
       if (!found || !state || found.cell.type === "smart") return;
       t = {
         text: found.cell.source,
-        tc: new CellTextClient(state.sourceRevision, (d, revision) =>
-          this.host.sendOp({ type: "apply-cell-delta", cellId, delta: d, revision }),
-        ),
+        base: found.cell.source,
+        tc: this.textClient(cellId, state.sourceRevision),
       };
       this.cells.set(cellId, t);
     }
@@ -95,6 +105,12 @@ export class SourceSync {
     t.text = text;
     t.tc.local(d);
     this.refreshCursors(cellId);
+  }
+
+  private textClient(cellId: string, revision: number): CellTextClient {
+    return new CellTextClient(revision, (d, rev) =>
+      this.host.sendOp({ type: "apply-cell-delta", cellId, delta: d, revision: rev }),
+    );
   }
 
   /** Run `fn` once everything typed so far has been sent (e.g. before evaluating or saving). */
@@ -125,15 +141,20 @@ export class SourceSync {
       }
       const target = state.sourceRevision;
       const first = target - state.sourceDeltas.length; // revision before the oldest kept delta
-      if (target < t.tc.revision || t.tc.revision < first) {
-        // Too far behind to rebase (or a newer session): show the session's text.
+      if (target < t.tc.revision) {
+        // A newer session (the server restarted): show the session's text.
         this.cells.delete(id);
         this.replaceFromData(id);
+        continue;
+      }
+      if (t.tc.revision < first) {
+        this.rebaseFar(id, t, found.cell.source, state);
         continue;
       }
       let acked = false;
       for (let rev = t.tc.revision + 1; rev <= target; rev++) {
         const change = state.sourceDeltas[rev - first - 1]!;
+        t.base = safeApply(t.base, change.delta) ?? found.cell.source;
         if (change.clientId === me && t.tc.outstanding !== null && !acked) {
           acked = true;
           t.tc.acknowledged(rev);
@@ -152,6 +173,43 @@ export class SourceSync {
     }
     this.sendMine();
     this.refreshAllCursors();
+  }
+
+  /**
+   * This window is further behind than the cell's kept deltas reach (offline while others made
+   * more than `MAX_SOURCE_DELTAS` changes): its typing not yet applied is rebased on the
+   * session's text as a whole — the others' changes since its base, as one delta from the diff
+   * of the two texts — and sent again, so nothing typed is lost. Whether the delta in flight
+   * arrived is told by the cell's `sourceClients` (then only the typing after it is rebased).
+   */
+  private rebaseFar(
+    cellId: string,
+    t: Tracked,
+    source: string,
+    state: SessionData["cells"][string],
+  ): void {
+    const arrived =
+      t.tc.outstanding !== null &&
+      (state.sourceClients?.[this.host.clientId()] ?? -1) > t.tc.revision;
+    const from = arrived ? safeApply(t.base, t.tc.outstanding!) : t.base;
+    const pending = arrived
+      ? t.tc.buffer
+      : t.tc.outstanding === null
+        ? t.tc.buffer
+        : t.tc.buffer === null
+          ? t.tc.outstanding
+          : composeDeltas(t.tc.outstanding, t.tc.buffer);
+    this.cells.delete(cellId);
+    const mine =
+      pending === null || from === null
+        ? null
+        : transformDelta(deltaFromDiff(from, source), pending, true);
+    const text = mine === null ? null : safeApply(source, mine);
+    if (mine === null || text === null || mine.length === 0) return this.replaceFromData(cellId);
+    const tc = this.textClient(cellId, state.sourceRevision);
+    this.cells.set(cellId, { tc, text, base: source });
+    this.onRemote(cellId, null, text);
+    tc.local(mine);
   }
 
   private replaceFromData(cellId: string): void {
@@ -192,6 +250,21 @@ export class SourceSync {
     if (key === this.sentMine) return;
     this.sentMine = key;
     this.host.sendCursor(m?.cellId ?? null, m?.anchor ?? 0, m?.head ?? 0, revision);
+  }
+
+  /** Send this window's cursor again (what it carries changed: the user's name). */
+  resendMine(): void {
+    this.sentMine = "";
+    this.sendMine();
+  }
+
+  /** The other windows with a cursor in this notebook, as their flags name them. */
+  people(): Array<{ clientId: string; label: string; color: number }> {
+    return [...this.remote].map(([clientId, c]) => ({
+      clientId,
+      label: labelOf(clientId, c.name),
+      color: colorOf(clientId),
+    }));
   }
 
   /** Another window reported its cursor (null cell: it left). */
@@ -235,7 +308,13 @@ export class SourceSync {
         anchor = t.tc.toLocal(anchor);
         head = t.tc.toLocal(head);
       }
-      out.push({ clientId, anchor, head, color: colorOf(clientId), label: labelOf(clientId) });
+      out.push({
+        clientId,
+        anchor,
+        head,
+        color: colorOf(clientId),
+        label: labelOf(clientId, c.name),
+      });
     }
     this.onCursors(cellId, out);
   }
@@ -256,7 +335,7 @@ export function colorOf(clientId: string): number {
   return h % 8;
 }
 
-/** What the cursor's flag says: windows have no user names, so a short form of the window's id. */
-export function labelOf(clientId: string): string {
-  return `Window ${clientId.slice(0, 4)}`;
+/** What the cursor's flag says: the user's name, else a short form of the window's id. */
+export function labelOf(clientId: string, name?: string): string {
+  return name ?? `Window ${clientId.slice(0, 4)}`;
 }

@@ -21,6 +21,7 @@ import { FileBrowser } from "./file-browser.ts";
 import { SessionsView, type SessionsHost } from "./sessions-view.ts";
 import { LearnSection } from "./learn.ts";
 import { NotebookView } from "./notebook-view.ts";
+import { userName } from "./user-name.ts";
 import { initTheme } from "./theme.ts";
 import "./styles.css";
 
@@ -62,8 +63,13 @@ class App {
       state: () => this.state,
       clientId: () => this.conn.clientId,
     };
+    // Ctrl/Cmd+S never opens the browser's "save page"; with the focus outside the notebook
+    // (the header, nothing focused) it still saves the open notebook, as the notebook's own
+    // shortcut does inside it (which marks the event handled).
     window.addEventListener("keydown", (ev) => {
-      if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "s") ev.preventDefault();
+      if (!((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "s")) return;
+      if (!ev.defaultPrevented && !ev.shiftKey) this.view?.save();
+      ev.preventDefault();
     });
     window.tsnbDesktop?.onMenuCommand((cmd) => this.onMenu(cmd));
     this.conn.connect();
@@ -325,6 +331,7 @@ class App {
       },
       clientId: () => this.conn.clientId ?? "",
       sendCursor: (cellId, anchor, head, revision) => {
+        const name = userName();
         if (this.sessionId)
           this.conn.send({
             type: "cursor",
@@ -333,6 +340,7 @@ class App {
             anchor,
             head,
             revision,
+            ...(name !== null ? { name } : {}),
           });
       },
       resolveConflict: (choice) => {

@@ -37,6 +37,7 @@ import { errorMarks } from "./error-output.ts";
 import type { FileEntry } from "../core/app-protocol.ts";
 import { confirmDialog } from "./dialog.ts";
 import { Sidebar } from "./sidebar.ts";
+import { USER_NAME_EVENT } from "./user-name.ts";
 import type { SessionsView } from "./sessions-view.ts";
 import { themeToggle } from "./theme.ts";
 import { SourceSync } from "./collab.ts";
@@ -101,6 +102,9 @@ export class NotebookView {
   private readonly conflictEl: HTMLElement;
   /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
   private readonly importEl: HTMLElement;
+  /** Says that edits were recovered from the journal after a crash, until dismissed. */
+  private readonly recoveredEl: HTMLElement;
+  private recoveredDismissed = false;
   private importShown: SessionData["importedFrom"] | null = null;
   /** "Save outputs" checkbox (the notebook's persistOutputs setting). */
   private readonly persistEl: HTMLElement;
@@ -173,6 +177,11 @@ export class NotebookView {
     this.runtimePicker = new RuntimePicker(host.runtimes);
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
+    this.recoveredEl = h("div", {
+      class: "import-banner recovered-banner",
+      hidden: true,
+      role: "status",
+    });
     this.persistBox = h("input", { type: "checkbox" });
     this.persistBox.addEventListener("change", () =>
       this.host.send({ type: "set-persist-outputs", persistOutputs: this.persistBox.checked }),
@@ -254,6 +263,7 @@ export class NotebookView {
         this.kernelEl,
       ),
       this.conflictEl,
+      this.recoveredEl,
       this.importEl,
     );
     this.sectionsEl = h("div", { class: "sections" });
@@ -274,8 +284,10 @@ export class NotebookView {
       openFile: (path) => this.host.openFile(path),
       restoreCell: (cellId) => this.host.send({ type: "restore-cell", cellId }),
       sessionsView: this.host.sessionsView,
+      people: () => this.sync.people(),
     });
     this.element = h("div", { class: "nb-layout" }, this.sidebar.element, main);
+    window.addEventListener(USER_NAME_EVENT, this.onUserName);
     main.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.lazy = new LazyEditors(() => this.scheduleDeclarations());
     this.render(null);
@@ -321,6 +333,32 @@ export class NotebookView {
     this.host.send({ type: "set-output-limit", outputLimit: value });
   }
 
+  private renderRecovered(): void {
+    const edits = this.data.recovered?.edits ?? 0;
+    const show = edits > 0 && !this.recoveredDismissed;
+    this.recoveredEl.hidden = !show;
+    if (!show) return;
+    const what = edits === 1 ? "1 edit" : `${edits.toLocaleString("en")} edits`;
+    const keep = !this.data.dirty
+      ? "They are saved."
+      : this.data.path
+        ? "They are not saved yet: autosave or Save writes them."
+        : "Use Save As to keep them in a file.";
+    const text = `tsnb stopped before saving this notebook: ${what} made in it were recovered. ${keep}`;
+    if (this.recoveredEl.firstChild?.textContent === text) return;
+    this.recoveredEl.replaceChildren(
+      h("span", {}, text),
+      button(
+        "Dismiss",
+        () => {
+          this.recoveredDismissed = true;
+          this.renderRecovered();
+        },
+        { text: true, cls: "ghost" },
+      ),
+    );
+  }
+
   private renderImported(): void {
     const from = this.data.importedFrom;
     if (from === this.importShown) return;
@@ -360,8 +398,15 @@ export class NotebookView {
       m.clientId,
       m.cellId === null
         ? null
-        : { cellId: m.cellId, anchor: m.anchor, head: m.head, revision: m.revision },
+        : {
+            cellId: m.cellId,
+            anchor: m.anchor,
+            head: m.head,
+            revision: m.revision,
+            ...(m.name !== undefined ? { name: m.name } : {}),
+          },
     );
+    this.sidebar.refreshPeople();
   }
 
   private render(op: Operation | null): void {
@@ -404,6 +449,7 @@ export class NotebookView {
       );
     } else this.conflictEl.hidden = true;
     this.renderImported();
+    this.renderRecovered();
 
     const me = this.host.clientId();
     // Our own echoed edits, and cells with typing not yet sent, keep what the editor shows.
@@ -670,7 +716,6 @@ export class NotebookView {
     this.flush(undefined, () => this.host.save());
   }
 
-  /** "Export…": the notebook as the page shows it, as a download (renderer/export-download.ts). */
   /**
    * "Settings": the notebook's own settings, saved in its file (keep outputs, output limit), in a
    * panel under the button so the header stays one row. Escape or a click elsewhere closes it.
@@ -720,6 +765,7 @@ export class NotebookView {
     return menu;
   }
 
+  /** "Export…": the notebook as the page shows it, as a download (renderer/export-download.ts). */
   private exportMenu(): HTMLSelectElement {
     const label = "Export the notebook with its outputs";
     const sel = h(
@@ -979,7 +1025,11 @@ export class NotebookView {
     }, 800);
   }
 
+  /** The user changed their name: the other windows get it with this window's cursor. */
+  private readonly onUserName = (): void => this.sync.resendMine();
+
   dispose(): void {
+    window.removeEventListener(USER_NAME_EVENT, this.onUserName);
     for (const v of this.cellViews.values()) v.dispose();
     this.cellViews.clear();
     this.element.remove();

@@ -39,8 +39,10 @@ export class RemoteCursorLayer {
           endColumn: head.column,
         },
         options: {
-          beforeContentClassName: `remote-cursor remote-cursor-${c.color} ${cursorLabelClass(c)}`,
-          hoverMessage: { value: c.label },
+          // On the first line the flag sits lower (above it, the editor would cut it).
+          beforeContentClassName: `remote-cursor remote-cursor-${c.color} ${cursorLabelClass(c)}${head.lineNumber === 1 ? " remote-cursor-first" : ""}`,
+          // A user's name, not Markdown: escaped so `[x](…)` or `**` show as typed.
+          hoverMessage: { value: c.label.replace(/[\\`*_{}[\]()#+\-.!<>|~&]/g, "\\$&") },
           stickiness: 1 as Monaco.editor.TrackedRangeStickiness,
         },
       };
@@ -83,8 +85,16 @@ function cursorLabelClass(c: RemoteCursor): string {
       document.head.append(labelSheet);
     }
     labelSheet.textContent = [...labelRules]
-      .map(([k, label]) => `.${k}::after { content: ${JSON.stringify(label)}; }`)
+      .map(([k, label]) => `.${k}::after { content: ${cssString(label)}; }`)
       .join("\n");
   }
   return cls;
+}
+
+/** `text` as a CSS string: every character that is not a plain letter, digit or space escaped. */
+function cssString(text: string): string {
+  let out = '"';
+  for (const ch of text)
+    out += /^[\p{L}\p{N} ]$/u.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16)} `;
+  return `${out}"`;
 }

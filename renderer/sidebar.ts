@@ -2,13 +2,15 @@
  * The notebook's sidebar (Livebook's side panels): an icon rail and one panel at a time —
  * Outline (the title and sections; a click scrolls to it), Files (the served folder; a click
  * opens a notebook), Sessions (every running notebook, its kernel and memory), Bin (deleted
- * cells, restorable). The open panel is remembered per browser (localStorage); the rail
- * collapses the panel when its open tab is clicked again.
+ * cells, restorable), You (the name others see on this window's cursor, and who else is
+ * editing). The open panel is remembered per browser (localStorage); the rail collapses the
+ * panel when its open tab is clicked again.
  */
 import type { FileEntry } from "../core/app-protocol.ts";
 import type { SessionData } from "../core/session/data.ts";
 import { button, h } from "./dom.ts";
 import type { SessionsView } from "./sessions-view.ts";
+import { setUserName, userName } from "./user-name.ts";
 
 export interface SidebarHost {
   scrollToSection(sectionId: string | null): void;
@@ -17,15 +19,18 @@ export interface SidebarHost {
   restoreCell(cellId: string): void;
   /** The running-sessions view, made by the app. */
   sessionsView: SessionsView;
+  /** The other windows with a cursor in this notebook (their flags' names and colours). */
+  people(): Array<{ clientId: string; label: string; color: number }>;
 }
 
-type PanelName = "outline" | "files" | "sessions" | "bin";
+type PanelName = "outline" | "files" | "sessions" | "bin" | "you";
 
 const PANELS: Array<{ name: PanelName; label: string; icon: string }> = [
   { name: "outline", label: "Outline", icon: "☰" },
   { name: "files", label: "Files", icon: "▤" },
   { name: "sessions", label: "Running sessions", icon: "◉" },
   { name: "bin", label: "Bin", icon: "♻" },
+  { name: "you", label: "You", icon: "☺" },
 ];
 
 const STORAGE_KEY = "tsnb-sidebar";
@@ -41,6 +46,7 @@ export class Sidebar {
   private outlineKey = "";
   private binShown: SessionData["bin"] | null = null;
   private binFilter = "";
+  private peopleList: HTMLElement | null = null;
 
   constructor(
     data: SessionData,
@@ -60,6 +66,7 @@ export class Sidebar {
       const b = button(p.label, () => this.toggle(p.name), { icon: p.icon, cls: "rail-btn" });
       b.setAttribute("aria-pressed", "false");
       if (p.name === "bin") b.append(this.binCount);
+      if (p.name === "you") b.classList.add("rail-end");
       this.tabs.set(p.name, b);
       rail.append(b);
     }
@@ -103,7 +110,68 @@ export class Sidebar {
         return;
       case "bin":
         return this.renderBin(force);
+      case "you":
+        if (force) this.renderYou();
+        return;
     }
+  }
+
+  /** Others' cursors came, moved or left: the You panel's list follows. */
+  refreshPeople(): void {
+    if (this.open !== "you" || !this.peopleList) return;
+    const people = this.host.people();
+    const key = JSON.stringify(people);
+    if (this.peopleList.dataset["key"] === key) return;
+    this.peopleList.dataset["key"] = key;
+    this.peopleList.replaceChildren(
+      ...people.map((p) =>
+        h(
+          "li",
+          { class: "person" },
+          h("span", { class: `person-swatch remote-cursor-${p.color}`, "aria-hidden": "true" }),
+          p.label,
+        ),
+      ),
+    );
+    if (people.length === 0)
+      this.peopleList.append(
+        h("li", { class: "muted" }, "Nobody else has a cursor in this notebook now."),
+      );
+  }
+
+  private renderYou(): void {
+    const field = h("input", {
+      type: "text",
+      class: "user-name",
+      maxlength: "40",
+      placeholder: "Window (no name)",
+      autocomplete: "nickname",
+      value: userName() ?? "",
+    });
+    const label = h("label", { class: "user-name-label" }, "Your name", field);
+    const hint = h(
+      "p",
+      { class: "muted side-hint" },
+      "Shown on your cursor to the others editing the notebook with you. Kept in this browser, never in the notebook.",
+    );
+    const commit = () => {
+      const problem = setUserName(field.value);
+      field.setCustomValidity(problem ? `The ${problem}` : "");
+      if (problem) field.reportValidity();
+    };
+    field.addEventListener("change", commit);
+    field.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") commit();
+    });
+    this.peopleList = h("ul", { class: "people", "aria-label": "Editing now" });
+    this.panel(
+      "You",
+      label,
+      hint,
+      h("h3", { class: "panel-subtitle" }, "Editing now"),
+      this.peopleList,
+    );
+    this.refreshPeople();
   }
 
   private panel(title: string, ...body: Array<Node | null>): void {

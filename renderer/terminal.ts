@@ -7,7 +7,9 @@
  * (`LineIndex` keeps the line starts across updates); folded text shows its last `FOLD_LINES`
  * lines; expanded text of more than `PLAIN_EXPAND_LINES` lines is virtualized (only the lines
  * in view, plus a margin, are in the DOM), so expanding a million lines is one small render.
- * Text is escaped by ansi_up.
+ * The browser's find sees only what is drawn, so the virtualized view has its own find bar
+ * (`TerminalFind`): it searches all text kept, scrolls to a match and highlights the matches
+ * drawn (CSS Custom Highlights, nothing added to the DOM). Text is escaped by ansi_up.
  */
 import { AnsiUp } from "ansi_up";
 import { droppedMarker, stderrRanges, type TerminalOutput } from "../core/outputs.ts";
@@ -23,6 +25,8 @@ const ROW_PX = 19;
 const OVERSCAN = 60;
 /** The tallest the virtualized box's content may be (Chromium's layout limit is about 33M px). */
 const MAX_SCROLL_PX = 15_000_000;
+/** Matches the find bar counts (beyond: "10,000+"); stepping goes on past them one at a time. */
+const MAX_MATCHES = 10_000;
 
 /**
  * The start offsets of the lines of a terminal output's text, kept across updates: the reducer
@@ -82,6 +86,61 @@ export class LineIndex {
     if (i >= this.count) return this.text.length;
     return this.starts[this.first + i]! - this.dropped;
   }
+
+  /** The line holding text offset `at`. */
+  lineOf(at: number): number {
+    let lo = 0;
+    let hi = Math.max(0, this.count - 1);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.start(mid) <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
+/**
+ * Case-insensitive plain-text search over a terminal output's text (what is kept, including what
+ * is not drawn). The lower-cased text is made once per text; counting stops at `MAX_MATCHES`.
+ */
+export class TerminalFind {
+  private lower = "";
+  private of: string | null = null;
+
+  private haystack(text: string): string {
+    if (this.of !== text) {
+      this.of = text;
+      this.lower = text.toLowerCase();
+    }
+    return this.lower;
+  }
+
+  /** Offsets of the first matches of `query` (at most `MAX_MATCHES`) and whether there are more. */
+  matches(text: string, query: string): { at: number[]; more: boolean } {
+    const q = query.toLowerCase();
+    const at: number[] = [];
+    if (q === "") return { at, more: false };
+    const hay = this.haystack(text);
+    for (let i = hay.indexOf(q); i >= 0; i = hay.indexOf(q, i + q.length)) {
+      if (at.length === MAX_MATCHES) return { at, more: true };
+      at.push(i);
+    }
+    return { at, more: false };
+  }
+
+  /** The first match at or after `from` (forward) or before it (backward), wrapping around; -1: none. */
+  step(text: string, query: string, from: number, forward: boolean): number {
+    const q = query.toLowerCase();
+    if (q === "") return -1;
+    const hay = this.haystack(text);
+    if (forward) {
+      const i = hay.indexOf(q, from);
+      return i >= 0 ? i : hay.indexOf(q);
+    }
+    const i = from > 0 ? hay.lastIndexOf(q, from - 1) : -1;
+    return i >= 0 ? i : hay.lastIndexOf(q);
+  }
 }
 
 /** HTML of `o.text[from, to)`: ANSI colours as classes, stderr's text in `span.stderr`. */
@@ -111,6 +170,9 @@ function terminalHtml(o: TerminalOutput, from: number, to: number): string {
   return html;
 }
 
+/** The find bars' highlighted ranges, per view (one highlight registry serves the page). */
+const findRanges = new Map<TerminalView, { all: Range[]; current: Range[] }>();
+
 /** One terminal output, drawn folded to its last lines, and updated in place as it grows. */
 export class TerminalView {
   readonly element: HTMLElement;
@@ -123,6 +185,13 @@ export class TerminalView {
   private scroll: HTMLElement | null = null;
   private spacer: HTMLElement | null = null;
   private scheduled = false;
+  /** The find bar of the virtualized view (null until it is first shown). */
+  private findBar: HTMLElement | null = null;
+  private findInput: HTMLInputElement | null = null;
+  private findCount: HTMLElement | null = null;
+  private readonly finder = new TerminalFind();
+  /** Text offset of the current match, -1: none. */
+  private current = -1;
 
   constructor(output: TerminalOutput) {
     this.output = output;
@@ -168,6 +237,10 @@ export class TerminalView {
     }
     if (this.expanded && folded && count > PLAIN_EXPAND_LINES) return this.drawVirtual();
     this.unvirtualize();
+    if (this.findBar && !this.findBar.hidden) {
+      this.findBar.hidden = true;
+      this.highlight();
+    }
     const from = !folded || this.expanded ? 0 : this.index.start(count - FOLD_LINES);
     const to = o.text.endsWith("\n") ? o.text.length - 1 : o.text.length;
     this.pre.innerHTML = terminalHtml(o, from, Math.max(from, to));
@@ -189,6 +262,7 @@ export class TerminalView {
       this.pre.replaceWith(this.scroll);
       this.scroll.append(this.pre);
       this.scroll.addEventListener("scroll", () => this.schedule(), { passive: true });
+      this.showFindBar();
     }
     const box = this.scroll;
     const count = this.index.count;
@@ -204,6 +278,138 @@ export class TerminalView {
     this.pre.style.transform = `translateY(${top}px)`;
     const to = last >= count ? this.output.text.length : this.index.start(last) - 1;
     this.pre.innerHTML = terminalHtml(this.output, this.index.start(first), Math.max(0, to));
+    this.highlight();
+  }
+
+  private showFindBar(): void {
+    if (!this.findBar) {
+      const input = h("input", {
+        type: "search",
+        class: "terminal-find-input",
+        placeholder: "Find in this output",
+        "aria-label": "Find in this output",
+      });
+      const count = h("span", { class: "terminal-find-count", "aria-live": "polite" });
+      const prev = button("Previous match", () => this.findNext(false), { icon: "↑" });
+      const next = button("Next match", () => this.findNext(true), { icon: "↓" });
+      input.addEventListener("input", () => {
+        this.current = -1;
+        this.findNext(true);
+      });
+      input.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") {
+          // Not the notebook's Shift+Enter (run the cell).
+          ev.preventDefault();
+          ev.stopPropagation();
+          this.findNext(!ev.shiftKey);
+        } else if (ev.key === "Escape" && input.value !== "") {
+          ev.preventDefault();
+          ev.stopPropagation();
+          input.value = "";
+          this.current = -1;
+          this.findNext(true);
+        }
+      });
+      this.findInput = input;
+      this.findCount = count;
+      this.findBar = h(
+        "div",
+        { class: "terminal-find", role: "search", "aria-label": "Find in this output" },
+        input,
+        prev,
+        next,
+        count,
+      );
+      this.toggle.after(this.findBar);
+    }
+    this.findBar.hidden = false;
+  }
+
+  /** Move to the next (or previous) match of the find bar's text and scroll it into view. */
+  private findNext(forward: boolean): void {
+    const query = this.findInput?.value ?? "";
+    const text = this.output.text;
+    const from = this.current < 0 ? this.topOffset() : this.current + (forward ? 1 : 0);
+    this.current = this.finder.step(text, query, from, forward);
+    const { at, more } = this.finder.matches(text, query);
+    if (this.findCount) {
+      const n = at.length;
+      const which = this.current < 0 ? -1 : at.indexOf(this.current);
+      this.findCount.textContent =
+        query === ""
+          ? ""
+          : n === 0
+            ? "No matches"
+            : `${which >= 0 ? `${(which + 1).toLocaleString("en")} of ` : ""}${n.toLocaleString("en")}${more ? "+" : ""} match${n === 1 && !more ? "" : "es"}`;
+    }
+    const box = this.scroll;
+    if (box && this.current >= 0) {
+      const count = this.index.count;
+      const row = Math.min(ROW_PX, MAX_SCROLL_PX / count);
+      const line = this.index.lineOf(this.current);
+      const top = line * row;
+      if (top < box.scrollTop || top + row > box.scrollTop + box.clientHeight)
+        box.scrollTop = Math.max(0, top - box.clientHeight / 2);
+      this.drawVirtual();
+    } else this.highlight();
+  }
+
+  /** Text offset of the first line in view. */
+  private topOffset(): number {
+    const box = this.scroll;
+    if (!box) return 0;
+    const row = Math.min(ROW_PX, MAX_SCROLL_PX / Math.max(1, this.index.count));
+    return this.index.start(Math.floor(box.scrollTop / row));
+  }
+
+  /** Highlight the find bar's matches among the lines drawn; the current one stands out. */
+  private highlight(): void {
+    const registry = (globalThis.CSS as { highlights?: Map<string, unknown> } | undefined)
+      ?.highlights;
+    const Highlight = (globalThis as { Highlight?: new (...r: Range[]) => unknown }).Highlight;
+    if (!registry || !Highlight) return;
+    const query = (this.findInput?.value ?? "").toLowerCase();
+    const all: Range[] = [];
+    const current: Range[] = [];
+    if (query !== "" && this.scroll) {
+      // Which drawn match is the current one: count matches in the raw text from the first drawn line.
+      const drawnFrom = this.drawnFrom();
+      let nth = -1;
+      if (this.current >= drawnFrom) {
+        nth = 0;
+        for (
+          let i = this.finder.step(this.output.text, query, drawnFrom, true);
+          i >= drawnFrom && i < this.current;
+          i = this.finder.step(this.output.text, query, i + query.length, true)
+        )
+          nth++;
+      }
+      const walker = document.createTreeWalker(this.pre, NodeFilter.SHOW_TEXT);
+      let k = 0;
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const t = (n.nodeValue ?? "").toLowerCase();
+        for (let i = t.indexOf(query); i >= 0; i = t.indexOf(query, i + query.length)) {
+          const r = document.createRange();
+          r.setStart(n, i);
+          r.setEnd(n, i + query.length);
+          (k === nth ? current : all).push(r);
+          k++;
+        }
+      }
+    }
+    if (all.length + current.length > 0) findRanges.set(this, { all, current });
+    else findRanges.delete(this);
+    const views = [...findRanges.values()];
+    registry.set("tsnb-find", new Highlight(...views.flatMap((v) => v.all)));
+    registry.set("tsnb-find-current", new Highlight(...views.flatMap((v) => v.current)));
+  }
+
+  /** Text offset of the first line drawn in the virtualized view. */
+  private drawnFrom(): number {
+    const box = this.scroll;
+    if (!box) return 0;
+    const row = Math.min(ROW_PX, MAX_SCROLL_PX / Math.max(1, this.index.count));
+    return this.index.start(Math.max(0, Math.floor(box.scrollTop / row) - OVERSCAN));
   }
 
   private schedule(): void {

@@ -220,7 +220,13 @@ export class Session {
       d = r.data;
       entries.push({ op, docRevision: d.docRevision });
     }
-    this.data = { ...d, revision: 0, kernel: this.data.kernel };
+    this.data = {
+      ...d,
+      revision: 0,
+      kernel: this.data.kernel,
+      ...(this.data.importedFrom ? { importedFrom: this.data.importedFrom } : {}),
+      ...(entries.length > 0 ? { recovered: { edits: entries.length } } : {}),
+    };
     this.cellLinesCache = null;
     journal.start(rec.header, entries);
     const known = [rec.header.fileHash, ...rec.saving];
@@ -377,6 +383,7 @@ export class Session {
       anchor: msg.anchor,
       head: msg.head,
       revision: msg.revision,
+      ...(msg.name !== undefined ? { name: msg.name } : {}),
     };
     if (msg.cellId === null) this.cursors.delete(clientId);
     else this.cursors.set(clientId, out);

@@ -53,6 +53,8 @@ import {
  * changes behind (others' typing during one round trip) must join again.
  */
 export const MAX_SOURCE_DELTAS = 256;
+/** Windows whose last source change a cell remembers (`sourceClients`). */
+export const MAX_SOURCE_CLIENTS = 32;
 /** Inserted characters the remembered deltas may hold in all (a big paste is kept alone). */
 export const MAX_SOURCE_DELTA_CHARS = 1024 * 1024;
 
@@ -111,6 +113,12 @@ export interface CellSessionState {
    * are kept (always the last one).
    */
   sourceDeltas: SourceChange[];
+  /**
+   * For the windows that changed the source lately (at most `MAX_SOURCE_CLIENTS`, the latest):
+   * the revision their last change made. A window further behind than `sourceDeltas` reach finds
+   * here whether its typing in flight arrived. Absent: nobody typed since the session began.
+   */
+  sourceClients?: Record<string, number>;
   /** The binding scan of its last evaluation (names it defines that forms can use); cleared when the kernel's bindings are lost. */
   bindings: BindingInfo[];
 }
@@ -171,6 +179,11 @@ export interface SessionData {
    * from and what of it did not come across as it was (the importer's warnings).
    */
   importedFrom?: ImportedFrom;
+  /**
+   * Set when this session was opened from a journal a crash left behind (server/journal.ts):
+   * how many acknowledged edits were replayed. The page says so once; nothing else reads it.
+   */
+  recovered?: { edits: number };
 }
 
 /**
@@ -1059,8 +1072,23 @@ function withSourceChanged(
     ...s,
     sourceRevision: s.sourceRevision + 1,
     sourceDeltas: start === 0 ? deltas : deltas.slice(start),
+    sourceClients: withClientRevision(s.sourceClients, clientId, s.sourceRevision + 1),
     validity: edited ? "stale" : s.validity,
   });
+}
+
+/** `clients` with `clientId`'s last change at `revision`, the oldest dropped beyond the bound. */
+function withClientRevision(
+  clients: Record<string, number> | undefined,
+  clientId: string,
+  revision: number,
+): Record<string, number> {
+  const next: Record<string, number> = { ...clients, [clientId]: revision };
+  const ids = Object.keys(next);
+  if (ids.length <= MAX_SOURCE_CLIENTS) return next;
+  ids.sort((a, b) => next[a]! - next[b]!);
+  for (const id of ids.slice(0, ids.length - MAX_SOURCE_CLIENTS)) delete next[id];
+  return next;
 }
 
 function insertedChars(change: SourceChange): number {

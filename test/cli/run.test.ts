@@ -362,6 +362,39 @@ test("--write keeps the notebook's output limit: the oldest console text is drop
     );
     assert.ok(kept.endsWith("line 2998\nline 2999"), kept.slice(-30));
     assert.ok(kept.length < 10_200, String(kept.length));
+    // The limit is per cell: console text between displays counts together, displays all stay.
+    const mixed =
+      'import { display, md } from "tsnb";\nfor (let r = 0; r < 20; r++) {\n  for (let i = 0; i < 100; i++) console.log("r" + String(r).padStart(2, "0") + " line " + String(i).padStart(2, "0"));\n  display(md`table ${r}`);\n}';
+    writeFileSync(
+      file,
+      `<!-- tsnb:notebook {"version":1,"outputLimit":10000} -->\n# Big\n\n\`\`\`ts\n${mixed}\n\`\`\`\n`,
+    );
+    const m = tsnb("run", file, "--write");
+    assert.equal(m.status, 0, m.stderr);
+    assert.equal(m.stdout.split("\n").filter((l) => / line /.test(l)).length, 2000);
+    const backMixed = importNotebook(readFileSync(file, "utf8"));
+    assert.ok(backMixed.ok);
+    if (!backMixed.ok) return;
+    const savedMixed = allCells(backMixed.notebook).filter(isEvaluable)[0]!.outputs ?? [];
+    const texts = savedMixed.filter((o) => o.type === "text").map((o) => o.text);
+    const marks = savedMixed.filter((o) => o.type === "markdown").map((o) => o.text);
+    assert.deepEqual(
+      marks,
+      Array.from({ length: 20 }, (_, r) => `table ${r}`),
+    );
+    // Lines of 12 characters; what was kept and what the one marker counts make all of them.
+    const lines = texts.join("\n").split("\n");
+    const keptLines = lines.filter((l) => /^r\d\d line \d\d$/.test(l));
+    assert.ok(keptLines.length * 12 <= 10_000, String(keptLines.length));
+    assert.ok(keptLines.length * 12 > 10_000 - 12, String(keptLines.length));
+    assert.equal(keptLines.at(-1), "r19 line 99");
+    const markers = lines.filter((l) => l.startsWith("… "));
+    assert.equal(markers.length, 1);
+    assert.ok(texts[0]!.startsWith(markers[0]!));
+    const dropped = Number(
+      /^… ([\d,]+) earlier characters dropped/.exec(markers[0]!)![1]!.replace(/,/g, ""),
+    );
+    assert.equal(dropped + keptLines.length * 12, 2000 * 12);
     // A limit that is not one is a warning that names it, and the default applies.
     writeFileSync(file, text('{"version":1,"outputLimit":"big"}'));
     const bad = tsnb("run", file);

@@ -143,6 +143,129 @@ describe("the output limit", () => {
         assert.equal(l[0], c.stream === "stderr" ? "E" : "o", l);
   });
 
+  test("the limit counts a cell's console text over all its outputs; other outputs stay", () => {
+    const line = (i: number) => `line ${String(i).padStart(5, "0")}\n`; // 11 chars
+    let outs: Output[] = [];
+    let written = 0;
+    for (let round = 0; round < 40; round++) {
+      // 100 lines of console text (1,100 characters), then a display.
+      for (let i = 0; i < 100; i++) {
+        outs = appendTerminalText(outs, "stdout", line(round * 100 + i), 10_000);
+        written += 11;
+      }
+      outs = [...outs, { type: "markdown", text: `table ${round}` }];
+    }
+    const terminals = outs.filter((o): o is TerminalOutput => o.type === "terminal");
+    const kept = terminals.reduce((n, o) => n + o.text.length, 0);
+    assert.ok(kept <= 10_000, String(kept));
+    assert.ok(kept > 10_000 - 11, String(kept)); // only whole lines over the limit went
+    // Every display is still there, in order.
+    assert.deepEqual(
+      outs.filter((o) => o.type === "markdown").map((o) => (o as { text: string }).text),
+      Array.from({ length: 40 }, (_, i) => `table ${i}`),
+    );
+    // The newest text is kept; runs emptied entirely were removed, the first kept starts at a line.
+    assert.ok(terminals.at(-1)!.text.endsWith(line(3999)));
+    assert.equal(terminals.length, Math.ceil(kept / 1100));
+    assert.match(terminals[0]!.text, /^line \d{5}\n/);
+    // One marker, on the cell's first console text, counting everything the cell dropped.
+    assert.deepEqual(
+      terminals.map((o) => o.dropped !== undefined),
+      terminals.map((_, i) => i === 0),
+    );
+    const d = terminals[0]!.dropped!;
+    assert.equal(d.chars + (d.earlier ?? 0) + kept, written);
+    assert.ok((d.earlier ?? 0) > 0);
+    assert.match(
+      terminalText(terminals[0]!),
+      new RegExp(
+        `^… ${(written - kept).toLocaleString("en")} earlier characters dropped \\(this notebook keeps 10,000 characters of console text per cell: Output limit in the notebook's settings\\)\nline `,
+      ),
+    );
+    // The displays before the first console text kept come before its marker.
+    const firstKept = outs.indexOf(terminals[0]!);
+    assert.ok(outs.slice(0, firstKept).every((o) => o.type === "markdown"));
+  });
+
+  test("a new console run after a display trims the earlier run, not itself (property)", () => {
+    // Model: every console run kept whole (no limit). With a limit, the cell's terminal outputs
+    // are the model's last runs, the first of them maybe without its first lines, stderr's text
+    // where it was, and what was dropped counted on the first one kept.
+    const step = fc.oneof(
+      fc.record({
+        stream: fc.constantFrom("stdout" as const, "stderr" as const),
+        text: fc.stringMatching(/^[ab\n]{1,30}$/),
+      }),
+      fc.constant(null), // a display
+    );
+    fc.assert(
+      fc.property(
+        fc.array(step, { maxLength: 40 }),
+        fc.integer({ min: 20, max: 80 }),
+        (steps, limit) => {
+          let outs: Output[] = [];
+          let model: Output[] = [];
+          for (const [n, s] of steps.entries()) {
+            if (s === null) {
+              const display: Output = { type: "markdown", text: String(n) };
+              outs = [...outs, display];
+              model = [...model, display];
+            } else {
+              outs = appendTerminalText(outs, s.stream, s.text, limit);
+              model = appendTerminalText(model, s.stream, s.text, Infinity);
+            }
+          }
+          const tags = (o: TerminalOutput) => {
+            const t = Array.from(o.text, () => "O");
+            const r = stderrRanges(o);
+            for (let i = 0; i < r.length; i += 2)
+              for (let k = r[i]!; k < r[i + 1]!; k++) t[k] = "E";
+            return t.join("");
+          };
+          // Displays are never dropped.
+          assert.deepEqual(
+            outs.filter((o) => o.type !== "terminal"),
+            model.filter((o) => o.type !== "terminal"),
+          );
+          const got = outs.filter((o): o is TerminalOutput => o.type === "terminal");
+          const all = model.filter((o): o is TerminalOutput => o.type === "terminal");
+          const kept = got.reduce((n, o) => n + o.text.length, 0);
+          const total = all.reduce((n, o) => n + o.text.length, 0);
+          assert.ok(kept <= limit, `${kept} > ${limit}`);
+          const skip = all.length - got.length;
+          for (const [i, o] of got.entries()) {
+            const m = all[skip + i]!;
+            if (i > 0) assert.deepEqual(o, m);
+            else {
+              assert.ok(m.text.endsWith(o.text));
+              assert.equal(tags(m).slice(m.text.length - o.text.length), tags(o));
+            }
+          }
+          const d = got[0]?.dropped;
+          assert.equal((d?.chars ?? 0) + (d?.earlier ?? 0), total - kept);
+          assert.ok(got.slice(1).every((o) => o.dropped === undefined));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("a stream beside a thousand displays appends in bounded time", () => {
+    let outs: Output[] = [];
+    for (let i = 0; i < 999; i++) {
+      outs = appendTerminalText(outs, "stdout", "x".repeat(99) + "\n", 10_000);
+      outs = [...outs, { type: "markdown", text: String(i) }];
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < 20_000; i++)
+      outs = appendTerminalText(outs, "stdout", `line ${i}\n`, 10_000);
+    const ms = performance.now() - t0;
+    assert.equal(outs.filter((o) => o.type === "markdown").length, 999);
+    const last = outs.at(-1)!;
+    assert.ok(last.type === "terminal" && last.text.endsWith("line 19999\n"));
+    assert.ok(ms < 3000, `${ms.toFixed(0)} ms for 20,000 appends`);
+  });
+
   test("limits are checked: whole numbers in the allowed range", () => {
     assert.equal(outputLimitProblem(2_000_000), null);
     assert.match(outputLimitProblem(5) ?? "", /between 10,000 and 50,000,000 characters, not 5/);

@@ -1,7 +1,8 @@
 // End-to-end, in Chromium against the real server and kernel (issue 11): a cell printing many
 // lines (stdout and stderr interleaved) keeps the page responsive, shows one console with
 // stderr's lines tinted, "Show earlier lines" expands them (virtualized) and scrolls to the first
-// line kept; the Output limit field refuses a bad value and its limit drops the oldest lines.
+// line kept; the Output limit field refuses a bad value and its limit drops the oldest lines, of a
+// cell's console text over all its console outputs.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -97,6 +98,44 @@ describe("big console output", { skip: skip ?? false }, () => {
     const firstKept = Number(/^line (\d+)/.exec(top)?.[1]);
     assert.ok(firstKept > 100_000 && firstKept < 199_000, top.slice(0, 40));
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/big-output-expanded.png` });
+    // The browser's find sees only the drawn lines: the output's find bar searches all kept text,
+    // scrolls to the match and highlights it.
+    const find = out.getByRole("searchbox", { name: "Find in this output" });
+    const current = () =>
+      page.evaluate(() => {
+        const hl = (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights;
+        return [...(hl.get("tsnb-find-current") ?? [])].map((r) => r.toString());
+      });
+    await find.fill("LINE 150000");
+    await out.getByText("1 of 1 match", { exact: true }).waitFor();
+    await page.waitForFunction(() =>
+      document
+        .querySelector(".terminal-scroll .output-terminal")
+        ?.textContent?.includes("line 150000\n"),
+    );
+    assert.deepEqual(await current(), ["line 150000"]);
+    await find.fill("line 19999");
+    await out.getByText("1 of 9 matches", { exact: true }).waitFor();
+    await find.press("Enter");
+    await out.getByText("2 of 9 matches", { exact: true }).waitFor();
+    assert.deepEqual(await current(), ["line 19999"]);
+    await find.press("Shift+Enter");
+    await find.press("Shift+Enter");
+    await out.getByText("9 of 9 matches", { exact: true }).waitFor();
+    const hit = await page.evaluate(() => {
+      const hl = (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights;
+      const r = [...(hl.get("tsnb-find-current") ?? [])][0]!;
+      const box = r.getBoundingClientRect();
+      const view = document.querySelector(".terminal-scroll")!.getBoundingClientRect();
+      return {
+        line: r.startContainer.textContent!.slice(r.startOffset, r.startOffset + 11),
+        inside: box.top >= view.top && box.bottom <= view.bottom,
+      };
+    });
+    assert.deepEqual(hit, { line: "line 199998", inside: true });
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/big-output-find.png` });
+    await find.fill("no such text");
+    await out.getByText("No matches", { exact: true }).waitFor();
     // Folding again shows the last lines.
     await out.getByRole("button", { name: "Show only the last 60 lines" }).click();
     assert.equal(await out.locator(".terminal-scroll").count(), 0);
@@ -104,6 +143,60 @@ describe("big console output", { skip: skip ?? false }, () => {
     if (SHOTS) {
       await out.locator(".output-terminal .stderr").last().scrollIntoViewIfNeeded();
       await page.screenshot({ path: `${SHOTS}/big-output-stderr.png` });
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("the limit is per cell: console text between displays counts together; displays stay as drawn", async () => {
+    const code = `import { display, md } from "tsnb";
+for (let r = 0; r < 12; r++) {
+  for (let i = 0; i < 100; i++) console.log("r" + String(r).padStart(2, "0") + " line " + String(i).padStart(2, "0"));
+  display(md\`table **\${r}**\`);
+  await new Promise((done) => setTimeout(done, 150));
+}`;
+    await h.writeNotebook(
+      "percell.tsnb",
+      `<!-- tsnb:notebook {"version":1,"outputLimit":10000} -->\n` +
+        notebookText("Per cell", [code]),
+    );
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "percell.tsnb");
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    const out = cell(page, 0).locator(".outputs");
+    // Mark the first display as drawn, before any console text of the cell is dropped.
+    const first = out.locator(".output-frame", { hasText: "table 0" });
+    await first.waitFor({ timeout: 30_000 });
+    await first.evaluate((el) => (el.dataset["mark"] = "drawn"));
+    await out.getByText("table 11").waitFor({ timeout: 30_000 });
+    await out.getByText("r11 line 99").waitFor();
+    // 12 runs of 1,200 characters under a limit of 10,000: the oldest runs went, the displays
+    // between them all stay, and the first one is the element drawn at the start.
+    const frames = await out.locator(".output-frame").allTextContents();
+    assert.deepEqual(
+      frames.map((t) => t.trim()),
+      Array.from({ length: 12 }, (_, r) => `table ${r}`),
+    );
+    assert.equal(await first.getAttribute("data-mark"), "drawn");
+    assert.equal(await out.getByText("r00 line 00").count(), 0);
+    const markers = await out.locator(".terminal-dropped:not([hidden])").allTextContents();
+    assert.equal(markers.length, 1, JSON.stringify(markers));
+    assert.match(
+      markers[0]!,
+      /^… [\d,]+ earlier characters dropped \(this notebook keeps 10,000 characters of console text per cell: Output limit in the notebook's settings\)$/,
+    );
+    const kept = await page.evaluate(() => {
+      const d = window.__tsnb!.data()!;
+      const id = d.notebook.sections[0]!.cells[0]!.id;
+      return d.cells[id]!.outputs.reduce(
+        (n, o) => n + (o.type === "terminal" ? o.text.length : 0),
+        0,
+      );
+    });
+    assert.ok(kept <= 10_000 && kept > 10_000 - 12, String(kept));
+    if (SHOTS) {
+      await out.locator(".terminal-dropped:not([hidden])").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${SHOTS}/big-output-per-cell.png` });
     }
     assert.deepEqual(errors, []);
     await page.close();

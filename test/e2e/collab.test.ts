@@ -222,4 +222,55 @@ describe("editing together in Chromium", { skip: skip ?? false }, () => {
     assert.deepEqual(a.errors, []);
     assert.deepEqual(b.errors, []);
   });
+  test("a user's name, set in the You panel, is on their cursor's flag and in the others' You panel", async () => {
+    await h.writeNotebook("names.tsnb", notebookText("Names", ["const n = 1;"]));
+    const a = await h.newPage();
+    const b = await h.newPage();
+    for (const w of [a, b]) await openFromBrowser(w.page, "names.tsnb");
+    // Window a names its user (a name with quotes and markup, shown as typed).
+    const name = 'Ada "A" <b>Lovelace</b>';
+    await a.page.getByRole("button", { name: "You" }).click();
+    const field = a.page.getByLabel("Your name");
+    await field.fill(name);
+    await field.press("Enter");
+    await caretAt(a.page, 0, 1);
+    // Window b sees the flag with the name, and lists it in its You panel.
+    const flag = () =>
+      b.page.evaluate(() => {
+        const el = document.querySelector(".notebook .cell .remote-cursor");
+        return el ? getComputedStyle(el, "::after").content : null;
+      });
+    await b.page.waitForFunction(() => document.querySelector(".notebook .cell .remote-cursor"));
+    assert.equal(await flag(), JSON.stringify(name));
+    await b.page.getByRole("button", { name: "You" }).click();
+    await b.page
+      .getByRole("list", { name: "Editing now" })
+      .getByText(name, { exact: true })
+      .waitFor();
+    const box = await b.page.getByRole("list", { name: "Editing now" }).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 1280, JSON.stringify(box));
+    if (process.env["TSNB_SHOTS"])
+      await b.page.screenshot({ path: join(process.env["TSNB_SHOTS"], "names-b.png") });
+    // A new name is on the flag once a is back in the cell (leaving the editor for the field
+    // took its cursor out of the cell).
+    await field.fill("Grace");
+    await field.press("Enter");
+    await caretAt(a.page, 0, 1);
+    await b.page.waitForFunction(() => {
+      const el = document.querySelector(".notebook .cell .remote-cursor");
+      return el !== null && getComputedStyle(el, "::after").content === '"Grace"';
+    });
+    await b.page.getByRole("list", { name: "Editing now" }).getByText("Grace").waitFor();
+    // The field takes at most 40 characters (what the server accepts).
+    await field.fill("x".repeat(41));
+    assert.equal((await field.inputValue()).length, 40);
+    await field.fill("Grace");
+    await field.press("Enter");
+    assert.equal(await a.page.evaluate(() => localStorage.getItem("tsnb-user-name")), "Grace");
+    // The name lives in the browser, never in the notebook.
+    await a.page.waitForFunction(() => window.__tsnb!.data()!.dirty === false);
+    assert.doesNotMatch(await readFile(join(h.root, "names.tsnb"), "utf8"), /Grace/);
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(b.errors, []);
+  });
 });

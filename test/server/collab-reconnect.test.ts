@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { applyDelta } from "../../core/delta.ts";
-import type { SessionData } from "../../core/session/data.ts";
+import { MAX_SOURCE_DELTAS, type SessionData } from "../../core/session/data.ts";
 import { SourceSync } from "../../renderer/collab.ts";
 import { Client, testServer } from "./helpers.ts";
 
@@ -107,6 +107,55 @@ test("typing that arrived but whose acknowledgement was lost is not applied twic
     s.state.deaf = false;
     s.a.send({ type: "join", sessionId: s.sessionId });
     const want = "## abc once";
+    await s.settle(want);
+    assert.equal(await s.serverText(), want);
+    assert.equal(s.state.editor, want);
+  } finally {
+    s.a.close();
+    s.b.close();
+    await s.t.close();
+  }
+});
+
+// Further behind than the cell's kept deltas reach (MAX_SOURCE_DELTAS): the window was offline
+// while another typed 300 changes. Its typing is rebased on the session's text as a whole.
+const MANY = MAX_SOURCE_DELTAS + 44;
+
+test("typing offline while another window made more changes than the cell keeps is rebased, not lost", async () => {
+  const s = await setup("far-lost.tsnb");
+  try {
+    s.state.online = false; // nothing sent, nothing heard: the connection is gone
+    s.state.deaf = true;
+    s.type(" typed offline");
+    s.type(" and more");
+    for (let i = 0; i < MANY; i++) await s.bTypes("x");
+    s.state.online = true;
+    s.state.deaf = false;
+    s.a.send({ type: "join", sessionId: s.sessionId });
+    const want = `${"x".repeat(MANY)}abc typed offline and more`;
+    await s.settle(want);
+    assert.equal(await s.serverText(), want);
+    assert.equal(s.state.editor, want);
+  } finally {
+    s.a.close();
+    s.b.close();
+    await s.t.close();
+  }
+});
+
+test("far behind with the delta in flight applied: only the typing after it is rebased (nothing twice)", async () => {
+  const s = await setup("far-acked.tsnb");
+  try {
+    s.state.deaf = true; // the acknowledgement is lost…
+    s.type(" once");
+    await s.b.applied("apply-cell-delta", (op) => op.clientId === s.a.clientId);
+    s.state.online = false; // …and then the connection: the typing after it is not sent
+    s.type(" twice");
+    for (let i = 0; i < MANY; i++) await s.bTypes("y");
+    s.state.deaf = false;
+    s.state.online = true;
+    s.a.send({ type: "join", sessionId: s.sessionId });
+    const want = `${"y".repeat(MANY)}abc once twice`;
     await s.settle(want);
     assert.equal(await s.serverText(), want);
     assert.equal(s.state.editor, want);

@@ -159,4 +159,36 @@ describe("collaborative editing through the server", () => {
       for (const c of [...clients, late]) c.close();
     });
   }
+  test("cursors carry the user's name to the other windows and to windows that join later; a bad name is refused", async () => {
+    await writeFile(join(t.root, "names.tsnb"), NOTEBOOK);
+    const [a, b] = await Promise.all([Client.connect(t.server), Client.connect(t.server)]);
+    a.send({ type: "open-file", path: "names.tsnb" });
+    const { sessionId, snapshot } = await a.next("joined");
+    b.send({ type: "join", sessionId });
+    await b.next("joined");
+    const cellId = snapshot.notebook.sections[0]!.cells[0]!.id;
+    const cursor = { type: "cursor", sessionId, cellId, anchor: 3, head: 5, revision: 0 };
+    a.send({ ...cursor, name: "Ada Lovelace" });
+    const seen = await b.next("cursor");
+    assert.equal(seen.clientId, a.clientId);
+    assert.equal(seen.name, "Ada Lovelace");
+    assert.deepEqual([seen.anchor, seen.head], [3, 5]);
+    // A window joining later gets the cursor, name and all.
+    const c = await Client.connect(t.server);
+    c.send({ type: "join", sessionId });
+    await c.next("joined");
+    assert.equal((await c.next("cursor")).name, "Ada Lovelace");
+    // Control characters, an empty name, a long one, a non-string: refused, nothing forwarded.
+    for (const name of ["a\u202eb", "x\ny", "  ", "n".repeat(41), 7]) {
+      a.send({ ...cursor, name });
+      const err = await a.next("error");
+      assert.equal(err.code, "bad-message");
+      assert.match(err.message, /name must/);
+    }
+    a.send({ ...cursor, head: 4 });
+    const next = await b.next("cursor");
+    assert.equal(next.head, 4, "the refused cursors were not forwarded");
+    assert.equal(next.name, undefined, "without a name the flag names the window");
+    for (const w of [a, b, c]) w.ws.close();
+  });
 });

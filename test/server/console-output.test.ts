@@ -1,5 +1,6 @@
 // Console output through the real kernel and server (issue 11): stdout and stderr of a cell are
-// one output in write order, and the notebook's output limit drops the oldest text with a marker.
+// one output in write order, and the notebook's output limit drops a cell's oldest console text
+// (over all its console outputs) with a marker.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
@@ -23,6 +24,14 @@ console.log("done");
 
 \`\`\`ts
 for (let i = 0; i < 5000; i++) console.log("line " + String(i).padStart(4, "0"));
+\`\`\`
+
+\`\`\`ts
+import { display, md } from "tsnb";
+for (let round = 0; round < 30; round++) {
+  for (let i = 0; i < 100; i++) console.log("round " + String(round).padStart(2, "0") + " line " + String(i).padStart(2, "0"));
+  display(md\`table **\${round}**\`);
+}
 \`\`\`
 `;
 
@@ -103,5 +112,31 @@ describe("console output through the real kernel", () => {
     a.send({ type: "save", sessionId, requestId: "s" });
     await a.next("done", (m) => m.requestId === "s");
     assert.match(await readFile(join(t.root, "console.tsnb"), "utf8"), /"outputLimit":20000/);
+  });
+
+  test("the limit counts a cell's console text over all its outputs; its displays all stay", async () => {
+    a.send({ type: "apply", sessionId, op: { type: "set-output-limit", outputLimit: 20_000 } });
+    await a.applied("set-output-limit", () => true, 10_000);
+    assert.equal((await run(ids[2]!)).status, "ok");
+    const outs = outputs(ids[2]!);
+    const terminals = outs.filter((o): o is TerminalOutput => o.type === "terminal");
+    const kept = terminals.reduce((n, o) => n + o.text.length, 0);
+    // 30 rounds of 100 lines of 17 characters: 51,000 characters, 2.5 times the limit.
+    assert.ok(kept <= 20_000, String(kept));
+    assert.ok(kept > 20_000 - 17, String(kept));
+    // Every display is kept, in order, whatever the console text around it.
+    const shown = JSON.stringify(outs.filter((o) => o.type !== "terminal"));
+    for (let r = 0; r < 30; r++) assert.ok(shown.includes(`table **${r}**`), `display ${r}`);
+    assert.equal(outs.length - terminals.length, 30);
+    // The newest text is kept, the oldest is gone; one marker counts what the cell dropped.
+    assert.ok(terminals.at(-1)!.text.endsWith("round 29 line 99\n"));
+    assert.ok(!terminals.some((o) => o.text.includes("round 00 ")));
+    assert.match(
+      terminalText(terminals[0]!),
+      new RegExp(
+        `^… ${(30 * 100 * 17 - kept).toLocaleString("en")} earlier characters dropped \\(this notebook keeps 20,000 characters of console text per cell: Output limit in the notebook's settings\\)\nround \\d\\d line \\d\\d\n`,
+      ),
+    );
+    assert.ok(terminals.slice(1).every((o) => o.dropped === undefined));
   });
 });
