@@ -225,18 +225,14 @@ describe("charts follow the page's theme", { skip: skip ?? false }, () => {
     // toggles made with the chart drawn and the training not done.
     const toggle = page.getByRole("button", { name: "Dark theme" });
     let toggles = 0;
-    for (;;) {
+    const done = cell(page, 0).getByText(/Done in/);
+    while (toggles < 8 && !(await done.isVisible())) {
       const drawn = (await page.locator(".cell .output-vega svg.marks").count()) > 0;
-      if (
-        await cell(page, 0)
-          .getByText(/Done in/)
-          .isVisible()
-      )
-        break;
       await toggle.click();
       if (drawn) toggles++;
       await page.waitForTimeout(80);
     }
+    await done.waitFor({ timeout: 120_000 });
     console.log(`# ${toggles} toggles while the chart streamed`);
     const theme = await page.evaluate(() => document.documentElement.dataset["theme"]!);
     await waitForChartTheme(page, 0, theme as "light" | "dark");
