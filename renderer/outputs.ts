@@ -21,6 +21,7 @@ import type {
   VegaLiteOutput,
 } from "../core/outputs.ts";
 import { button, h } from "./dom.ts";
+import { onThemeChange, type Theme } from "./theme.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { renderControl, renderInputOutput, renderLayout, type InputHost } from "./inputs.ts";
 import { TerminalView } from "./terminal.ts";
@@ -420,16 +421,34 @@ async function downloadTableCsv(t: TableOutput, host: OutputHost): Promise<void>
 }
 
 interface LiveChart {
-  view: ChartView;
+  /** The drawn view (null until the first draw is done; pushed rows wait in `queued`). */
+  view: ChartView | null;
   dataset: string;
+  /** A changeset (vega's), so that rows added and removed go in one pulse. */
+  changeset: () => ChangeSet;
+  /**
+   * Rows pushed and not yet in the view. They go in at the start of the next run (its
+   * `prerun`), all in one changeset: vega keeps only the last of two changes made to a dataset
+   * before a run, so a change made while a run is in flight would drop the one before it.
+   */
+  queued: unknown[];
+  /** Replace the dataset's rows by `queued` (a redraw restoring the rows drawn before). */
+  replace: boolean;
+  /** The last `window` asked: at most this many rows are kept. */
+  window?: number;
+  /** Rows were pushed: a redraw (new theme) keeps the drawn rows, not the spec's. */
+  pushed: boolean;
   /** Re-fit a chart that fills its container (its axis labels may have widened with new rows). */
   refit?: () => void;
 }
+interface ChangeSet {
+  insert(rows: unknown[]): ChangeSet;
+  remove(pred: unknown): ChangeSet;
+}
 interface ChartView {
-  insert(name: string, rows: unknown[]): unknown;
-  remove(name: string, pred: unknown): unknown;
+  change(name: string, changes: ChangeSet): unknown;
   run(): unknown;
-  runAsync(): Promise<unknown>;
+  runAsync(encode?: string, prerun?: () => void): Promise<unknown>;
   finalize(): void;
   data(name: string): unknown[];
   signal(name: string): unknown;
@@ -437,7 +456,11 @@ interface ChartView {
   /** Re-run the autosize layout on the next run (the drawn size follows changed panel sizes). */
   resize(): unknown;
 }
-/** Charts by output id so `vega-lite-push` updates can feed them rows. */
+/**
+ * Charts by output id so `vega-lite-push` updates can feed them rows: the output element drawn
+ * last for an id owns it from the moment it is made, so rows pushed while it loads wait for it
+ * (and none go to an element it replaced).
+ */
 const liveCharts = new Map<string, LiveChart>();
 
 /**
@@ -462,27 +485,116 @@ export const EMBED_OPTIONS = {
   defaultStyle: true,
 } as const;
 
-/** A Vega-Lite chart drawn by vega-embed (loaded on first use, AST interpreter: no eval). */
+/** The page's resolved theme (`<html data-theme>`; the export viewer sets none: light). */
+function pageTheme(): Theme {
+  return document.documentElement.dataset["theme"] === "dark" ? "dark" : "light";
+}
+
+/**
+ * vega-embed's options for a chart in theme `t`. Light: Vega's defaults. Dark: vega-themes'
+ * "dark" theme (light guide text, ticks and domain) with the page's own colours over it — the
+ * background is the page's (`--bg`, so a downloaded PNG looks as drawn), text `--fg`, ticks and
+ * domain `--muted`, grid and view outline `--border-strong`. Vega-Lite merges the spec's own
+ * `config` over this one, and colours set on marks, encodings or axes win over any config, so
+ * a chart's explicit colours are kept.
+ */
+export function chartThemeOptions(t: Theme): { theme?: "dark"; config?: Record<string, unknown> } {
+  if (t === "light") return {};
+  const css = getComputedStyle(document.documentElement);
+  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  const bg = v("--bg", "#16191d");
+  const fg = v("--fg", "#dde1e6");
+  const muted = v("--muted", "#8b95a1");
+  const line = v("--border-strong", "#3a414b");
+  return {
+    theme: "dark",
+    config: {
+      background: bg,
+      view: { stroke: line },
+      title: { color: fg, subtitleColor: muted },
+      style: { "guide-label": { fill: fg }, "guide-title": { fill: fg } },
+      axis: { domainColor: muted, tickColor: muted, gridColor: line },
+      text: { color: fg },
+    },
+  };
+}
+
+/** Redraw functions of the charts drawn, called when the page's theme changes. */
+const themedCharts = new Map<HTMLElement, (t: Theme) => void>();
+onThemeChange((t) => {
+  for (const [box, redraw] of [...themedCharts]) {
+    // A chart no longer on the page is not redrawn (nor kept).
+    if (box.isConnected) redraw(t);
+    else themedCharts.delete(box);
+  }
+});
+
+/**
+ * A Vega-Lite chart drawn by vega-embed (loaded on first use, AST interpreter: no eval), in the
+ * page's theme. When the theme changes it is drawn again from its spec in the new theme; a
+ * live chart keeps the rows it was drawing (pushed ones included) and its output id.
+ */
 function renderVegaLite(o: VegaLiteOutput): HTMLElement {
   const box = h("div", { class: "output output-vega", "data-output-id": o.id ?? null });
   const target = h("div", { class: "vega-target" });
   box.append(target);
   const panels = containerPanels(o.spec);
   if (panels > 0) target.classList.add("vega-fit-panels");
-  void import("vega-embed")
-    .then(async ({ default: embed }) => {
-      const result = await embed(target, withoutEmbedOptions(o.spec) as never, {
-        ...EMBED_OPTIONS,
-        actions: { ...EMBED_OPTIONS.actions },
-      });
-      const view = result.view as unknown as ChartView;
-      const refit =
-        panels > 0 ? fitPanelsToContainer(box, target, view, panels, result.vgSpec) : undefined;
-      if (o.id) liveCharts.set(o.id, { view, dataset: o.dataset ?? "data", refit });
-    })
-    .catch((err: unknown) => {
-      target.replaceWith(h("div", { class: "output output-error" }, `Chart error: ${String(err)}`));
+  const live: LiveChart = {
+    view: null,
+    dataset: o.dataset ?? "data",
+    changeset: () => {
+      throw new Error("chart not drawn");
+    },
+    queued: [],
+    replace: false,
+    pushed: false,
+  };
+  if (o.id) liveCharts.set(o.id, live);
+  let stopFit: (() => void) | undefined;
+  const draw = async (theme: Theme) => {
+    const { default: embed, vega } = await import("vega-embed");
+    target.dataset["theme"] = theme;
+    const result = await embed(target, withoutEmbedOptions(o.spec) as never, {
+      ...EMBED_OPTIONS,
+      actions: { ...EMBED_OPTIONS.actions },
+      ...chartThemeOptions(theme),
     });
+    const view = result.view as unknown as ChartView;
+    // From here to the end nothing awaits, so no pushed row falls between the two views.
+    const previous = live.view;
+    if (previous) {
+      stopFit?.();
+      if (live.pushed) {
+        // The rows the old view draws and those queued for it, as plain objects (vega's
+        // tuple ids are symbol keys, left behind).
+        const plain = (r: unknown) =>
+          typeof r === "object" && r !== null ? Object.fromEntries(Object.entries(r)) : r;
+        live.queued = [...previous.data(live.dataset), ...live.queued].map(plain);
+        live.replace = true;
+      }
+      previous.finalize();
+    }
+    live.view = view;
+    live.changeset = () => vega.changeset() as unknown as ChangeSet;
+    const fit =
+      panels > 0 ? fitPanelsToContainer(box, target, view, panels, result.vgSpec) : undefined;
+    live.refit = fit?.refit;
+    stopFit = fit?.stop;
+    if (live.replace || live.queued.length > 0) runLiveChart(live);
+  };
+  // Draws run one after another (a theme change while the first draw loads waits for it).
+  let drawing = draw(pageTheme());
+  const fail = (err: unknown) => {
+    themedCharts.delete(box);
+    if (o.id && liveCharts.get(o.id) === live) liveCharts.delete(o.id);
+    target.replaceWith(h("div", { class: "output output-error" }, `Chart error: ${String(err)}`));
+  };
+  drawing.catch(fail);
+  themedCharts.set(box, (t) => {
+    drawing = drawing.then(() => (target.dataset["theme"] === t ? undefined : draw(t)));
+    drawing.catch(fail);
+  });
   return box;
 }
 
@@ -511,7 +623,8 @@ const MIN_PANEL_WIDTH = 80;
  * Keep a composite chart as wide as its output box: the panels' width signals (Vega-Lite names
  * them `childWidth`, or `<view>_width` per panel) are set so that the drawn chart — panels plus
  * axes, legend and spacing, measured after each draw — fills the box. Runs now, when the box
- * resizes (window, sidebar) and when asked (after rows are pushed). Returns the re-fit function.
+ * resizes (window, sidebar) and when asked (after rows are pushed). Returns the re-fit function
+ * and one that stops following the box (the chart is drawn anew).
  */
 function fitPanelsToContainer(
   box: HTMLElement,
@@ -519,7 +632,7 @@ function fitPanelsToContainer(
   view: ChartView,
   panels: number,
   vgSpec: unknown,
-): () => void {
+): { refit: () => void; stop: () => void } {
   const signals = ((vgSpec as { signals?: unknown[] }).signals ?? [])
     .map((sg) => sg as { name?: unknown; value?: unknown; update?: unknown; on?: unknown })
     .filter(
@@ -531,7 +644,7 @@ function fitPanelsToContainer(
         sg.on === undefined,
     )
     .map((sg) => sg.name as string);
-  if (signals.length === 0) return () => undefined;
+  if (signals.length === 0) return { refit: () => undefined, stop: () => undefined };
   // Vega sizes the drawing to its content (autosize "pad") once, and again only when asked.
   const relayout = async () => {
     view.resize();
@@ -575,24 +688,54 @@ function fitPanelsToContainer(
       void fit();
     });
   };
-  new ResizeObserver(schedule).observe(box);
+  const observer = new ResizeObserver(schedule);
+  observer.observe(box);
   schedule();
-  return schedule;
+  return {
+    refit: schedule,
+    stop: () => {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+      frame = 0;
+    },
+  };
 }
 
-/** Push rows into a live chart (vega-lite-push); returns false when the chart is not drawn. */
+/**
+ * Push rows into a live chart (vega-lite-push); returns false when no output element for the
+ * id is on the page. Rows for a chart still loading go in once it is drawn.
+ */
 export function pushChartRows(id: string, rows: unknown[], windowSize?: number): boolean {
   const chart = liveCharts.get(id);
   if (!chart) return false;
-  chart.view.insert(chart.dataset, rows);
-  if (windowSize !== undefined) {
-    const current = chart.view.data(chart.dataset);
-    const excess = current.length + rows.length - windowSize;
+  chart.queued.push(...rows);
+  if (windowSize !== undefined) chart.window = windowSize;
+  chart.pushed = true;
+  if (chart.view) runLiveChart(chart);
+  return true;
+}
+
+/** Run a live chart's view with its queued rows put in first (in one changeset). */
+function runLiveChart(chart: LiveChart): void {
+  const view = chart.view;
+  if (!view) return;
+  const prerun = () => {
+    // A run asked of a view since replaced (a redraw took its queued rows over).
+    if (chart.view !== view) return;
+    if (chart.queued.length === 0 && !chart.replace) return;
+    const rows = chart.queued;
+    chart.queued = [];
+    const current = chart.replace ? [] : view.data(chart.dataset);
+    const changes = chart.changeset();
+    if (chart.replace) changes.remove(() => true);
+    chart.replace = false;
+    const excess = chart.window === undefined ? 0 : current.length + rows.length - chart.window;
     if (excess > 0) {
       const old = new Set(current.slice(0, excess));
-      chart.view.remove(chart.dataset, (d: unknown) => old.has(d));
+      changes.remove((d: unknown) => old.has(d));
     }
-  }
-  void chart.view.runAsync().then(() => chart.refit?.());
-  return true;
+    changes.insert(excess > current.length ? rows.slice(excess - current.length) : rows);
+    view.change(chart.dataset, changes);
+  };
+  void view.runAsync(undefined, prerun).then(() => chart.refit?.());
 }
