@@ -17,7 +17,7 @@ import { button, h } from "./dom.ts";
 
 /** Terminal output longer than this many lines is folded to its last lines. */
 export const FOLD_LINES = 60;
-/** Expanded text of at most this many lines is one plain <pre>; longer text is virtualized. */
+/** Expanded text of at most this many lines is one plain <pre>; longer text is virtualized (and wraps the same). */
 export const PLAIN_EXPAND_LINES = 2000;
 /** Height of a line of expanded, virtualized text (px; the CSS sets the same). */
 const ROW_PX = 19;
@@ -170,6 +170,22 @@ function terminalHtml(o: TerminalOutput, from: number, to: number): string {
   return html;
 }
 
+/** The rows of the virtualized view (`TerminalView.layout`). */
+interface TerminalRows {
+  key: string;
+  /** Height of a row in the scroll position (`ROW_PX`, less when there are very many rows). */
+  row: number;
+  total: number;
+  /** The column lines wrap at; 0: they do not wrap. */
+  cols: number;
+  /** The text's width when it wraps (px, padding included). */
+  width: number;
+  /** Scroll position of the top of line `i`. */
+  lineTop(i: number): number;
+  /** The line at scroll position `y`. */
+  lineAt(y: number): number;
+}
+
 /** The find bars' highlighted ranges, per view (one highlight registry serves the page). */
 const findRanges = new Map<TerminalView, { all: Range[]; current: Range[] }>();
 
@@ -192,6 +208,9 @@ export class TerminalView {
   private readonly finder = new TerminalFind();
   /** Text offset of the current match, -1: none. */
   private current = -1;
+  /** Width of a character of the console's monospace font (px; 0 until measured). */
+  private charWidth = 0;
+  private rows: TerminalRows | null = null;
 
   constructor(output: TerminalOutput) {
     this.output = output;
@@ -266,19 +285,85 @@ export class TerminalView {
     }
     const box = this.scroll;
     const count = this.index.count;
-    const row = Math.min(ROW_PX, MAX_SCROLL_PX / count);
+    const rows = this.layout();
     const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - ROW_PX;
-    const height = `${Math.ceil(count * row) + ROW_PX}px`;
+    const height = `${Math.ceil(rows.total * rows.row) + ROW_PX}px`;
     if (this.spacer!.style.height !== height) this.spacer!.style.height = height;
     // Following the end, as a terminal does, while the view is at the bottom.
     if (atBottom) box.scrollTop = box.scrollHeight;
-    const first = Math.max(0, Math.floor(box.scrollTop / row) - OVERSCAN);
-    const last = Math.min(count, Math.ceil((box.scrollTop + box.clientHeight) / row) + OVERSCAN);
-    const top = row === ROW_PX ? first * ROW_PX : Math.max(0, box.scrollTop - OVERSCAN * ROW_PX);
+    const first = Math.max(0, rows.lineAt(box.scrollTop) - OVERSCAN);
+    const last = Math.min(count, rows.lineAt(box.scrollTop + box.clientHeight) + 1 + OVERSCAN);
+    const top =
+      rows.row === ROW_PX ? rows.lineTop(first) : Math.max(0, box.scrollTop - OVERSCAN * ROW_PX);
     this.pre.style.transform = `translateY(${top}px)`;
+    this.pre.classList.toggle("wrapped", rows.cols > 0);
+    this.pre.style.width = rows.cols > 0 ? `${rows.width}px` : "";
     const to = last >= count ? this.output.text.length : this.index.start(last) - 1;
     this.pre.innerHTML = terminalHtml(this.output, this.index.start(first), Math.max(0, to));
     this.highlight();
+  }
+
+  /**
+   * Where each line of the virtualized view sits. Lines wrap as in the plain view: at the
+   * column the box's width holds (the text is monospace: a line of n characters takes
+   * ceil(n / cols) rows of `ROW_PX`, and the CSS breaks at every character, spaces included, so
+   * the browser wraps where this counts). When the rows would be taller than the box may be,
+   * rows shrink in the scroll position and lines do not wrap.
+   */
+  private layout(): TerminalRows {
+    const box = this.scroll!;
+    const count = this.index.count;
+    if (this.charWidth === 0) {
+      const ctx = document.createElement("canvas").getContext("2d");
+      if (ctx) {
+        ctx.font = getComputedStyle(this.pre).font;
+        this.charWidth = ctx.measureText("0".repeat(100)).width / 100;
+      }
+    }
+    const style = getComputedStyle(this.pre);
+    const pad = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+    const inner = box.clientWidth - pad;
+    const cols = this.charWidth > 0 ? Math.max(20, Math.floor((inner - 0.5) / this.charWidth)) : 0;
+    const key = `${count}:${cols}:${this.index.start(0)}:${this.output.text.length}`;
+    if (this.rows?.key === key) return this.rows;
+    let starts: Int32Array | null = null;
+    if (cols > 0) {
+      const endsLine = this.output.text.endsWith("\n");
+      starts = new Int32Array(count + 1);
+      let total = 0;
+      for (let i = 0; i < count; i++) {
+        starts[i] = total;
+        const len =
+          this.index.start(i + 1) - this.index.start(i) - (i + 1 < count || endsLine ? 1 : 0);
+        total += Math.max(1, Math.ceil(len / cols));
+      }
+      starts[count] = total;
+      if (total * ROW_PX > MAX_SCROLL_PX) starts = null;
+    }
+    const total = starts ? starts[count]! : count;
+    const row = Math.min(ROW_PX, MAX_SCROLL_PX / Math.max(1, total));
+    const rows: TerminalRows = {
+      key,
+      row,
+      total,
+      cols: starts ? cols : 0,
+      width: cols * this.charWidth + pad + 0.5,
+      lineTop: (i) => (starts ? starts[Math.min(i, count)]! : i) * row,
+      lineAt: (y) => {
+        const r = Math.max(0, Math.floor(y / row));
+        if (!starts) return Math.min(r, Math.max(0, count - 1));
+        let lo = 0;
+        let hi = Math.max(0, count - 1);
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (starts[mid]! <= r) lo = mid;
+          else hi = mid - 1;
+        }
+        return lo;
+      },
+    };
+    this.rows = rows;
+    return rows;
   }
 
   private showFindBar(): void {
@@ -344,10 +429,10 @@ export class TerminalView {
     }
     const box = this.scroll;
     if (box && this.current >= 0) {
-      const count = this.index.count;
-      const row = Math.min(ROW_PX, MAX_SCROLL_PX / count);
+      const rows = this.layout();
       const line = this.index.lineOf(this.current);
-      const top = line * row;
+      const top = rows.lineTop(line);
+      const row = rows.row;
       if (top < box.scrollTop || top + row > box.scrollTop + box.clientHeight)
         box.scrollTop = Math.max(0, top - box.clientHeight / 2);
       this.drawVirtual();
@@ -358,8 +443,7 @@ export class TerminalView {
   private topOffset(): number {
     const box = this.scroll;
     if (!box) return 0;
-    const row = Math.min(ROW_PX, MAX_SCROLL_PX / Math.max(1, this.index.count));
-    return this.index.start(Math.floor(box.scrollTop / row));
+    return this.index.start(this.layout().lineAt(box.scrollTop));
   }
 
   /** Highlight the find bar's matches among the lines drawn; the current one stands out. */
@@ -407,8 +491,7 @@ export class TerminalView {
   private drawnFrom(): number {
     const box = this.scroll;
     if (!box) return 0;
-    const row = Math.min(ROW_PX, MAX_SCROLL_PX / Math.max(1, this.index.count));
-    return this.index.start(Math.max(0, Math.floor(box.scrollTop / row) - OVERSCAN));
+    return this.index.start(Math.max(0, this.layout().lineAt(box.scrollTop) - OVERSCAN));
   }
 
   private schedule(): void {

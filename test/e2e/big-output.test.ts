@@ -239,4 +239,46 @@ for (let r = 0; r < 12; r++) {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  test("long lines wrap in the expanded view of thousands of lines, and find scrolls to the right one", async () => {
+    // 3,000 lines of 100 to 400 characters (750,000 kept: under the limit): each wraps over one to four rows of the box.
+    const LONG = `for (let i = 0; i < 3000; i++) console.log("L" + i + ": " + "word ".repeat(20 + (i % 4) * 20));`;
+    await h.writeNotebook("long.tsnb", notebookText("Long lines", [LONG]));
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "long.tsnb");
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    const out = cell(page, 0).locator(".outputs");
+    await out.getByText(/L2999: /).waitFor({ timeout: 30_000 });
+    await out.getByRole("button", { name: /Show [\d,]+ earlier lines/ }).click();
+    const box = out.locator(".terminal-scroll");
+    await box.waitFor();
+    // No horizontal scrolling: the text is as wide as the box, and a long line takes more rows.
+    const geo = await box.evaluate((el) => {
+      const pre = el.querySelector(".output-terminal")!;
+      return {
+        scroll: el.scrollWidth,
+        client: el.clientWidth,
+        pre: pre.getBoundingClientRect().width,
+      };
+    });
+    assert.ok(geo.scroll <= geo.client + 1, JSON.stringify(geo));
+    // Every line the find bar goes to is in view, at any depth (the rows counted match the wrap).
+    const find = out.getByRole("searchbox", { name: "Find in this output" });
+    for (const n of [7, 1234, 2001, 2500, 2998]) {
+      await find.fill(`L${n}: `);
+      await out.getByText("1 of 1 match", { exact: true }).waitFor();
+      const hit = await page.waitForFunction(() => {
+        const hl = (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights;
+        const r = [...(hl.get("tsnb-find-current") ?? [])][0];
+        if (!r) return null;
+        const b = r.getBoundingClientRect();
+        const v = document.querySelector(".terminal-scroll")!.getBoundingClientRect();
+        return { text: r.toString(), inside: b.top >= v.top && b.bottom <= v.bottom };
+      });
+      assert.deepEqual(await hit.jsonValue(), { text: `L${n}: `, inside: true }, `line ${n}`);
+    }
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/big-output-wrapped.png` });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });
