@@ -294,7 +294,22 @@ export class CellCodeEditor {
       if (editor.hasTextFocus()) this.reportCursor();
     });
     editor.onDidBlurEditorText(() => this.callbacks.onCursor?.(null));
-    editor.addCommand(monaco.KeyMod.Shift | monaco.KeyCode.Enter, () => this.callbacks.onRun());
+    // Shift+Enter runs the cell, also while the completion list is open (whose own Shift+Enter
+    // would accept a suggestion and leave the list over the output, taking the page's clicks):
+    // caught before Monaco sees the key, it closes the list and parameter hints, then runs.
+    host.addEventListener(
+      "keydown",
+      (ev) => {
+        if (ev.key !== "Enter" || !ev.shiftKey || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+        if (ev.isComposing) return;
+        ev.preventDefault();
+        ev.stopPropagation();
+        editor.trigger("run", "hideSuggestWidget", null);
+        editor.trigger("run", "closeParameterHints", null);
+        this.callbacks.onRun();
+      },
+      { capture: true },
+    );
     editor.addCommand(
       monaco.KeyCode.Escape,
       () => this.callbacks.onEscape(),

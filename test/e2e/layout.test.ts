@@ -165,6 +165,70 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     await page.close();
   });
 
+  test("outputs' text is readable in both themes: errors, stderr, values (contrast ≥ 4.5:1)", async () => {
+    await h.writeNotebook(
+      "contrast.tsnb",
+      notebookText("Contrast", [
+        'console.error("to stderr");\n({ name: "a", n: 1, ok: true })',
+        "const broken: number = 1;\nthrow new Error('boom')",
+      ]),
+    );
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "contrast.tsnb");
+    await page.getByRole("button", { name: "Run all" }).click();
+    await cell(page, 1)
+      .locator(".output-error")
+      .getByText(/boom/)
+      .first()
+      .waitFor({ timeout: 60_000 });
+    /** WCAG contrast of each element's text colour against the background it is drawn on. */
+    const contrasts = () =>
+      page.evaluate(() => {
+        const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+        const lum = ([r, g, b]: number[]) => {
+          const f = (v: number) => {
+            const x = v / 255;
+            return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+          };
+          return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+        };
+        const bgOf = (el: Element | null): number[] => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3]! > 0.9)) return c.slice(0, 3);
+          }
+          return rgb(getComputedStyle(document.body).backgroundColor);
+        };
+        const out: Record<string, number> = {};
+        for (const sel of [
+          ".output-error",
+          ".output-terminal .stderr, .output-terminal.stderr",
+          ".value-string",
+          ".value-number",
+          ".value-boolean",
+          ".value-key",
+        ]) {
+          const el = document.querySelector(`.notebook ${sel.split(", ").join(", .notebook ")}`);
+          if (!el) continue;
+          const a = lum(rgb(getComputedStyle(el).color));
+          const b = lum(bgOf(el));
+          out[sel] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        }
+        return out;
+      });
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForFunction((t) => document.documentElement.dataset["theme"] === t, scheme);
+      const c = await contrasts();
+      assert.equal(Object.keys(c).length, 6, JSON.stringify(c));
+      for (const [sel, ratio] of Object.entries(c))
+        assert.ok(ratio >= 4.5, `${scheme}: ${sel} has contrast ${ratio.toFixed(2)}`);
+      if (scheme === "dark") await page.screenshot({ path: join(shots(), "contrast-dark.png") });
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("Markdown cells are edited in Monaco with Markdown highlighting and rendered when left", async () => {
     await h.writeNotebook("md.tsnb", notebookText("Markdown", ["md:Plain *words*", "1 + 1"]));
     const { page, errors } = await h.newPage();

@@ -132,6 +132,24 @@ describe("Monaco popups are drawn next to the cursor", { skip: skip ?? false }, 
     });
   }
 
+  test("Shift+Enter with the completion list open runs the cell and closes the list", async () => {
+    await editAtEnd("middle", "center");
+    await page.keyboard.insertText("\nMath.");
+    await page.keyboard.press("Control+Space");
+    const list = page.locator(".suggest-widget .monaco-list-row").locator("visible=true");
+    await list.first().waitFor({ timeout: 30_000 });
+    const before = server.data("s1").cells["middle"]!.evaluationSeq;
+    await page.keyboard.press("Shift+Enter");
+    await page.locator(".suggest-widget").locator("visible=true").waitFor({ state: "hidden" });
+    assert.equal(await list.count(), 0, "no completion row is left on the page");
+    // …and the cell ran.
+    const t0 = Date.now();
+    while (server.data("s1").cells["middle"]!.evaluationSeq === before) {
+      assert.ok(Date.now() - t0 < 10_000, "the cell ran");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   test("hover over a name shows its type next to it", async () => {
     await editAtEnd("first", "center");
     const word = page.locator('[data-cell-id="first"] .view-line').first().getByText("point");
