@@ -500,6 +500,7 @@ export const chart: SmartCellDefinition<ChartAttrs> = {
   autoRun: true,
   defaultAttrs,
   onChange,
+  uses: (attrs) => attrs.layers.map((l) => l.data).filter((d): d is string => d !== null),
   toSource,
   form,
 };

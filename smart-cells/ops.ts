@@ -5,7 +5,9 @@
  * - `insert-cell` of a smart cell and `set-smart-cell-attrs`: the attrs are checked by the smart
  *   cell's schema (refused with the reason otherwise) and the source is computed from them —
  *   whatever source the window sent is replaced. With "reevaluate automatically" on, an attrs
- *   change of a cell that has run is followed by `evaluate-cell`.
+ *   change is followed by `evaluate-cell` when the cell has run, or when every binding its
+ *   attrs use (`uses`) is defined by a cell that ran and the kernel is up (Livebook waits for a
+ *   first Run).
  * - `convert-smart-cell`: the chunks (one code cell each) are filled in; the first keeps the id.
  * - `set-cell-source` on a smart cell is refused: its code comes from its form (convert it first).
  *
@@ -46,10 +48,21 @@ export function prepareSmartCellOp(
       if (!parsed.ok) return { ok: false, error: parsed.error };
       const { source } = generate(def, parsed.attrs);
       const ops: ClientOperation[] = [{ ...op, attrs: parsed.attrs, source }];
+      // A cell that never ran runs too when what it draws on is in the kernel (defined by a cell
+      // that ran, the kernel up): a new chart draws as its fields are picked, no Run to find first.
+      const ready = () => {
+        const kernelUp = data.kernel.status === "idle" || data.kernel.status === "busy";
+        const names = def.uses?.(parsed.attrs) ?? [];
+        if (!kernelUp || names.length === 0) return false;
+        const defined = new Set(
+          Object.values(data.cells).flatMap((c) => (c.evaluationSeq !== null ? c.defines : [])),
+        );
+        return names.every((n) => defined.has(n));
+      };
       const autoRun = found.cell.options?.autoRun ?? def.autoRun;
       const state = data.cells[op.cellId];
       const changed = source !== found.cell.source;
-      if (autoRun && changed && state && state.validity !== "never-evaluated")
+      if (autoRun && changed && state && (state.validity !== "never-evaluated" || ready()))
         ops.push({ type: "evaluate-cell", cellId: op.cellId, clientId: op.clientId, at: op.at });
       return { ok: true, ops };
     }

@@ -106,6 +106,11 @@ export interface SmartCellDefinition<A extends Attrs = Attrs> {
   defaultAttrs(scan: ScanContext): A;
   /** After the user changed the attr at `path`: attrs that follow from it (a new data binding picks its fields). */
   onChange?(attrs: A, path: readonly (string | number)[], scan: ScanContext, previous: A): A;
+  /**
+   * The bindings the attrs draw on (e.g. a chart's data). A cell that never ran reevaluates
+   * automatically only when this is given and every name is defined by a cell that ran.
+   */
+  uses?(attrs: A): string[];
   /** The generated code, one string per chunk (pure, deterministic); [] when the form is not filled in enough. */
   toSource(attrs: A): string[];
   form: readonly FormField<A>[];

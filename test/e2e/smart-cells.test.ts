@@ -77,7 +77,15 @@ describe("smart cells in Chromium", { skip: skip ?? false }, () => {
       await smart2.getByRole("combobox", { name: "Layer 1: Color field" }).inputValue(),
       "species",
     );
-    // Run: the chart is drawn.
+    // The chart was drawn as its fields were picked (the kernel is up, reevaluate automatically
+    // is on): no Run needed, though the cell had never run.
+    await smart.locator(".outputs canvas, .outputs svg").first().waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => {
+      const d = window.__tsnb?.data();
+      const c = d?.notebook.sections[0]?.cells[1];
+      return c && d.cells[c.id]?.evaluatedSource?.includes('"Penguins"');
+    });
+    // Run runs it too.
     await smart.getByRole("button", { name: "Run cell" }).click();
     await smart.locator(".outputs canvas, .outputs svg").first().waitFor();
     // Reevaluate automatically (on by default for the chart): a change re-runs it.

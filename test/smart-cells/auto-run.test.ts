@@ -8,6 +8,7 @@ import { SMART_AUTO_RUN_KINDS, type Notebook } from "../../core/notebook.ts";
 import { applyOperation, createSessionData, type SessionData } from "../../core/session/data.ts";
 import type { Operation } from "../../core/session/operations.ts";
 import { SMART_CELLS } from "../../smart-cells/index.ts";
+import { prepareSmartCellOp } from "../../smart-cells/ops.ts";
 
 function notebook(chartOptions?: { autoRun: boolean }): Notebook {
   return {
@@ -82,4 +83,36 @@ test("the reducer's defaults are the definitions' autoRun", () => {
       .map((d) => d.kind)
       .sort(),
   );
+});
+
+test("a new chart that never ran draws once its form changes while the kernel is up; not before, not when off", () => {
+  const attrsChange = (d: SessionData) => {
+    const cell = d.notebook.sections[0]!.cells[1]!;
+    const attrs = { ...(cell.type === "smart" ? cell.attrs : {}), title: "Changed" };
+    const r = prepareSmartCellOp(
+      d,
+      { type: "set-smart-cell-attrs", cellId: "chart", attrs, source: "", clientId: "u", at: 0 },
+      () => "x",
+    );
+    assert.ok(r.ok);
+    return r.ops.map((o) => o.type);
+  };
+  // Kernel not started: only the attrs change (running would start a kernel with no data).
+  let d = createSessionData(notebook());
+  assert.deepEqual(attrsChange(d), ["set-smart-cell-attrs"]);
+  // The data cell ran (the kernel is idle): the chart runs, though it never has.
+  d = run(d, "data", ["rows"], []);
+  d = apply(d, { type: "kernel-status", clientId: "kernel", status: "idle" });
+  assert.equal(d.cells["chart"]!.validity, "never-evaluated");
+  assert.deepEqual(attrsChange(d), ["set-smart-cell-attrs", "evaluate-cell"]);
+  // What it draws on is not defined by a cell that ran: not run (it would only fail).
+  let other = createSessionData(notebook());
+  other = run(other, "train", [], []);
+  other = apply(other, { type: "kernel-status", clientId: "kernel", status: "idle" });
+  assert.deepEqual(attrsChange(other), ["set-smart-cell-attrs"]);
+  // Turned off in the cell: never.
+  let off = createSessionData(notebook({ autoRun: false }));
+  off = run(off, "data", ["rows"], []);
+  off = apply(off, { type: "kernel-status", clientId: "kernel", status: "idle" });
+  assert.deepEqual(attrsChange(off), ["set-smart-cell-attrs"]);
 });
