@@ -477,9 +477,14 @@ export function withoutEmbedOptions(spec: unknown): unknown {
   return { ...(spec as object), usermeta: rest };
 }
 
-/** The app's vega-embed options: downloads only, no action that opens a window. */
+/**
+ * The app's vega-embed options: downloads only, no action that opens a window; Vega logs errors
+ * only (a live chart starts with no rows, and each scale's "Infinite extent" warning filled the
+ * browser's console).
+ */
 export const EMBED_OPTIONS = {
   actions: { export: true, source: false, compiled: false, editor: false },
+  logLevel: 1, // vega.Error
   ast: true,
   renderer: "svg",
   defaultStyle: true,

@@ -144,6 +144,12 @@ describe("charts follow the page's theme", { skip: skip ?? false }, () => {
   test("the live training chart: dark text in light, light text on the dark background after the toggle and when the system turns dark, the same lines and points after each redraw", async () => {
     await h.writeNotebook("train-theme.tsnb", notebookText("Training chart theme", [TRAIN]));
     const { page, errors } = await h.newPage();
+    // Vega's warnings (a live chart starts with no rows: "Infinite extent" per scale) stay out
+    // of the browser's console.
+    const warnings: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "warning" && /extent|vega/i.test(m.text())) warnings.push(m.text());
+    });
     await page.setViewportSize({ width: 1200, height: 900 });
     await page.emulateMedia({ colorScheme: "light" });
     await openFromBrowser(page, "train-theme.tsnb");
@@ -206,6 +212,7 @@ describe("charts follow the page's theme", { skip: skip ?? false }, () => {
     allLight(system.axisLabels, true, `system dark: axis labels ${where(system)}`);
     assert.deepEqual(system.lineVertices, light.lineVertices, "system dark: the same lines");
     assert.equal(system.points, light.points, "system dark: the same points");
+    assert.deepEqual(warnings, []);
     assert.deepEqual(errors, []);
     await page.close();
   });
