@@ -186,8 +186,15 @@ export class Sidebar {
     const key = JSON.stringify([nb.title, nb.sections.map((s) => [s.id, s.title, s.cells.length])]);
     if (!force && key === this.outlineKey) return;
     this.outlineKey = key;
-    const item = (label: string, id: string | null, cls: string, count?: number) => {
-      const a = h("a", { href: "#", class: `outline-item ${cls}` }, label || "Untitled section");
+    // Cells before the notebook's first heading are its introduction, not a section left
+    // untitled; a later section without a title is one.
+    const item = (label: string, id: string | null, cls: string, count?: number, first = false) => {
+      const shown = label || (first ? "Introduction" : "Untitled section");
+      const a = h(
+        "a",
+        { href: "#", class: `outline-item ${cls}${label ? "" : " untitled"}` },
+        shown,
+      );
       a.addEventListener("click", (ev) => {
         ev.preventDefault();
         this.host.scrollToSection(id);
@@ -205,7 +212,9 @@ export class Sidebar {
         "ul",
         { class: "outline", "aria-label": "Outline" },
         item(nb.title, null, "outline-title"),
-        ...nb.sections.map((s) => item(s.title, s.id, "outline-section", s.cells.length)),
+        ...nb.sections.map((s, i) =>
+          item(s.title, s.id, "outline-section", s.cells.length, i === 0),
+        ),
       ),
     );
   }

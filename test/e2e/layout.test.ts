@@ -35,11 +35,22 @@ describe("layout and looks", { skip: skip ?? false }, () => {
         ),
       ].join("\n"),
     );
-    await h.writeNotebook("long.tsnb", ["# Long notebook", "", ...sections].join("\n"));
+    await h.writeNotebook(
+      "long.tsnb",
+      ["# Long notebook", "", "An introduction before the first heading.", "", ...sections].join(
+        "\n",
+      ),
+    );
     await h.writeNotebook("other.tsnb", notebookText("Other notebook", ["1"]));
     const { page, errors } = await h.newPage();
     await openFromBrowser(page, "long.tsnb");
     const outline = page.getByRole("list", { name: "Outline" });
+    // The cells before the first heading are the introduction (not an "untitled section").
+    assert.deepEqual((await outline.getByRole("link").allTextContents()).slice(0, 3), [
+      "Long notebook",
+      "Introduction",
+      "Part 1",
+    ]);
     await outline.getByRole("link", { name: "Part 5" }).click();
     await page.waitForFunction(() => {
       const el = [...document.querySelectorAll(".section-title")].find(
