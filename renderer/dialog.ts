@@ -82,3 +82,53 @@ export function confirmDialog(
     yes.focus();
   });
 }
+
+/** What the keyboard does in a notebook (the "Keyboard shortcuts" dialog; docs/ui.md "Shortcuts"). */
+export const SHORTCUTS: ReadonlyArray<readonly [keys: string, action: string]> = [
+  ["Shift+Enter", "Run the cell (in its editor, or the selected cell)"],
+  ["Ctrl/Cmd+Shift+Enter", "Run all cells"],
+  ["Ctrl/Cmd+S", "Save"],
+  ["Enter / Escape", "Edit the selected cell / stop editing it"],
+  ["↑ / ↓, K / J", "Select the previous / next cell"],
+  ["B", "Insert a code cell below"],
+  ["M", "Insert a Markdown cell below"],
+  ["D D", "Delete the cell (restorable from the Bin)"],
+  ["Alt+↑ / Alt+↓", "Move the cell up / down"],
+  ["I I", "Interrupt the running cell"],
+  ["0 0", "Restart the kernel (asks first)"],
+  ["?", "Show these shortcuts"],
+];
+
+/** The keyboard shortcuts, in a dialog that Escape or "Close" closes. */
+export function showShortcuts(): void {
+  if (document.querySelector("dialog.shortcuts-dialog")) return;
+  const dialog = h("dialog", {
+    class: "dialog shortcuts-dialog",
+    "aria-label": "Keyboard shortcuts",
+  });
+  const close = button("Close", () => dialog.close(), { text: true, cls: "primary" });
+  dialog.append(
+    h("h3", {}, "Keyboard shortcuts"),
+    h(
+      "p",
+      { class: "muted" },
+      "Single keys act on the selected cell while nothing is being edited (press Escape to stop editing).",
+    ),
+    h(
+      "table",
+      { class: "shortcuts" },
+      h(
+        "tbody",
+        {},
+        ...SHORTCUTS.map(([keys, action]) =>
+          h("tr", {}, h("td", {}, h("kbd", {}, keys)), h("td", {}, action)),
+        ),
+      ),
+    ),
+    h("div", { class: "dialog-buttons" }, close),
+  );
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  close.focus();
+}

@@ -35,7 +35,7 @@ import type { ScanContext } from "../smart-cells/types.ts";
 import type { ModelFile } from "../core/onnx-info.ts";
 import { errorMarks } from "./error-output.ts";
 import type { FileEntry } from "../core/app-protocol.ts";
-import { confirmDialog } from "./dialog.ts";
+import { confirmDialog, showShortcuts } from "./dialog.ts";
 import { Sidebar } from "./sidebar.ts";
 import { USER_NAME_EVENT } from "./user-name.ts";
 import type { SessionsView } from "./sessions-view.ts";
@@ -948,6 +948,10 @@ export class NotebookView {
       case "Enter":
         ev.preventDefault();
         sel.edit();
+        break;
+      case "?":
+        ev.preventDefault();
+        showShortcuts();
         break;
       case "b":
       case "B":

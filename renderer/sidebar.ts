@@ -8,6 +8,7 @@
  */
 import type { FileEntry } from "../core/app-protocol.ts";
 import type { SessionData } from "../core/session/data.ts";
+import { showShortcuts } from "./dialog.ts";
 import { button, h } from "./dom.ts";
 import type { SessionsView } from "./sessions-view.ts";
 import { setUserName, userName } from "./user-name.ts";
@@ -66,7 +67,15 @@ export class Sidebar {
       const b = button(p.label, () => this.toggle(p.name), { icon: p.icon, cls: "rail-btn" });
       b.setAttribute("aria-pressed", "false");
       if (p.name === "bin") b.append(this.binCount);
-      if (p.name === "you") b.classList.add("rail-end");
+      // At the rail's foot: the keyboard shortcuts (a dialog, not a panel), then You.
+      if (p.name === "you")
+        rail.append(
+          button("Keyboard shortcuts", () => showShortcuts(), {
+            icon: "⌨",
+            cls: "rail-btn rail-end",
+            title: "Keyboard shortcuts (?)",
+          }),
+        );
       this.tabs.set(p.name, b);
       rail.append(b);
     }

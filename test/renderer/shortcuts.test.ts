@@ -89,6 +89,30 @@ describe("keyboard shortcuts", { skip: skip ?? false }, () => {
     await until(() => !ids().includes("b"));
   });
 
+  test("? or the rail's Keyboard shortcuts button lists the shortcuts; Escape closes the list", async () => {
+    await select("a");
+    await page.keyboard.press("?");
+    const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+    await dialog.waitFor();
+    const rows = await dialog.locator("tr").allTextContents();
+    for (const keys of ["Shift+Enter", "D D", "Alt+↑ / Alt+↓", "I I", "0 0", "Ctrl/Cmd+S"])
+      assert.ok(
+        rows.some((r) => r.startsWith(keys)),
+        `${keys} in ${JSON.stringify(rows)}`,
+      );
+    const box = (await dialog.boundingBox())!;
+    const view = page.viewportSize()!;
+    assert.ok(box.y >= 0 && box.y + box.height <= view.height, JSON.stringify(box));
+    if (process.env["TSNB_SHOTS"])
+      await page.screenshot({ path: `${process.env["TSNB_SHOTS"]}/shortcuts.png` });
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Keyboard shortcuts" }).click();
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "hidden" });
+  });
+
   test("Ctrl+S saves, Ctrl+Shift+Enter runs all", async () => {
     await select("a");
     await page.keyboard.press("Control+s");
