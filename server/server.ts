@@ -84,6 +84,12 @@ export interface ServerOptions {
    * minutes" (null: never) when the app data folder has no settings yet. Default 30.
    */
   idleShutdownMinutes?: number | null;
+  /**
+   * A new notebook nobody edited, whose kernel never started, is closed this long after its
+   * last window left (ms; default 30,000): "New notebook" clicked and left behind does not pile
+   * up in the running sessions. A reload or reconnect within it finds the session.
+   */
+  pristineCloseMs?: number;
   /** How kernels are made. Default: kernel processes from `kernel/client.ts`. */
   kernelFactory?: KernelFactory;
   /** The user's runtimes (Jupyter servers). Default: `runtimes.json` in the app data folder. */
@@ -183,6 +189,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   /** Client ids of the connected windows. */
   const liveClients = new Set<string>();
   let policy: AccessPolicy = { token, port: 0 };
+
+  const pristineCloseMs = options.pristineCloseMs ?? 30_000;
+  /**
+   * A window left `session`. A new notebook left untouched — never saved, never edited, its
+   * kernel never started, nobody else in it — is closed `pristineCloseMs` later if it is still
+   * so then (nothing is in it to lose; a reload or reconnect within that time finds it).
+   */
+  const leaveSession = (session: Session, clientId: string): void => {
+    session.leave(clientId);
+    const pristine = () =>
+      sessions.get(session.id) === session &&
+      session.clients.size === 0 &&
+      session.file === null &&
+      session.data.docRevision === 0 &&
+      session.data.importedFrom === undefined &&
+      session.data.kernel.status === "not-started";
+    if (!pristine()) return;
+    const timer = setTimeout(() => {
+      if (!pristine()) return;
+      sessions.delete(session.id);
+      void session.close();
+    }, pristineCloseMs);
+    timer.unref?.();
+  };
 
   const newSession = (
     notebook: Notebook,
@@ -397,7 +427,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       send(msg);
     };
     const joinSession = (session: Session, requestId?: string) => {
-      if (joined && joined !== session) joined.leave(clientId!);
+      if (joined && joined !== session) leaveSession(joined, clientId!);
       joined = session;
       session.join({ id: clientId!, send: sendText }, requestId);
     };
@@ -440,7 +470,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ws.on("close", () => {
       sockets.delete(ws);
       if (clientId) liveClients.delete(clientId);
-      if (joined && clientId) joined.leave(clientId);
+      if (joined && clientId) leaveSession(joined, clientId);
     });
 
     async function handle(msg: ClientMessage): Promise<void> {
@@ -496,7 +526,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           return joinSession(getSession(msg.sessionId), msg.requestId);
         case "leave":
           if (joined?.id === msg.sessionId) {
-            joined.leave(clientId!);
+            leaveSession(joined, clientId!);
             joined = null;
           }
           return;

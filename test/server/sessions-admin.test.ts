@@ -15,7 +15,11 @@ describe("running sessions over WebSocket", () => {
   const log: FakeKernelLog = { started: 0, evaluations: [], interrupts: 0, restarts: 0, stops: 0 };
   before(async () => {
     // 0.01 min = 600 ms.
-    t = await testServer({ kernelFactory: fakeKernelFactory(log), idleShutdownMinutes: 0.01 });
+    t = await testServer({
+      kernelFactory: fakeKernelFactory(log),
+      idleShutdownMinutes: 0.01,
+      pristineCloseMs: 300,
+    });
   });
   after(async () => {
     await t.close();
@@ -103,6 +107,29 @@ describe("running sessions over WebSocket", () => {
       "the busy cell was allowed to finish",
     );
     watcher.ws.close();
+  });
+
+  test("a new notebook left untouched is closed after its window leaves; an edited one stays", async () => {
+    const a = await Client.connect(t.server);
+    a.send({ type: "new-notebook", requestId: "n1" });
+    const untouched = (await a.next("joined")).sessionId;
+    a.send({ type: "new-notebook", requestId: "n2" }); // leaves the first for the second
+    const edited = (await a.next("joined")).sessionId;
+    a.send({
+      type: "apply",
+      sessionId: edited,
+      op: { type: "set-title", title: "Kept" },
+    });
+    await a.next("applied");
+    // A reload within the delay finds it still there.
+    assert.ok(await summary(a, untouched), "listed right after the window left");
+    a.send({ type: "join", sessionId: untouched });
+    await a.next("joined");
+    a.send({ type: "leave", sessionId: untouched });
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(await summary(a, untouched), undefined, "the untouched one is closed");
+    assert.ok(await summary(a, edited), "the edited one stays (its window left too)");
+    a.close();
   });
 
   test("settings: validated, written to the app data folder, applied to open sessions", async () => {
