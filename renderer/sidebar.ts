@@ -61,6 +61,9 @@ export class Sidebar {
         : PANELS.some((p) => p.name === saved)
           ? (saved as PanelName)
           : "outline";
+    // In a narrow window the notebook gets the width: the sidebar starts collapsed to its rail
+    // (not remembered: a wide window opens it as chosen).
+    if (window.matchMedia?.("(max-width: 1100px)").matches) this.open = null;
     this.binCount = h("span", { class: "rail-badge", "aria-hidden": "true" });
     const rail = h("nav", { class: "sidebar-rail", "aria-label": "Side panels" });
     for (const p of PANELS) {

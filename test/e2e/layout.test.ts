@@ -136,6 +136,23 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     await page.close();
   });
 
+  test("in a window under 1,100 px the sidebar starts collapsed to its rail and the header is one row", async () => {
+    await h.writeNotebook("narrow.tsnb", notebookText("A narrow window", ["1 + 1"]));
+    const { page, errors } = await h.newPage();
+    await page.setViewportSize({ width: 1000, height: 800 });
+    await openFromBrowser(page, "narrow.tsnb");
+    assert.equal(await page.locator(".sidebar-panel").isVisible(), false);
+    assert.equal(await page.getByRole("button", { name: "Outline" }).isVisible(), true);
+    const header = (await page.locator(".nb-header").boundingBox())!;
+    assert.ok(header.height < 60, `one row: ${JSON.stringify(header)}`);
+    // Opening a panel still works.
+    await page.getByRole("button", { name: "Outline" }).click();
+    await page.getByRole("list", { name: "Outline" }).waitFor();
+    await page.screenshot({ path: join(shots(), "narrow-1000.png") });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("dark theme: follows the system, the toggle overrides it and is remembered, Monaco follows", async () => {
     await h.writeNotebook(
       "theme.tsnb",
