@@ -140,3 +140,18 @@ export async function cellIds(page: Page): Promise<string[]> {
     return d ? d.notebook.sections.flatMap((s) => s.cells.map((c) => c.id)) : [];
   });
 }
+
+/** A cell that trains a small classifier for 4 epochs with a validation split (a live training chart). */
+export const TRAIN = `import { nn, train } from "tsnb";
+const x = Array.from({ length: 240 }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7)]);
+const y = Int32Array.from(x, ([a, b]) => (a! + b! > 0 ? 1 : 0));
+const model = nn.sequential([nn.dense(8, { activation: "relu" }), nn.dense(2)], { seed: 1 });
+const history = await train.fit(model, x, y, {
+  loss: "categoricalCrossEntropy",
+  metrics: ["accuracy"],
+  epochs: 4,
+  batchSize: 16,
+  validationSplit: 0.25,
+  seed: 1,
+});
+history.epochs.length`;

@@ -14,25 +14,12 @@ import {
   openFromBrowser,
   skipReason,
   startHarness,
+  TRAIN,
   type Harness,
 } from "./harness.ts";
 
 const skip = skipReason();
 if (skip) console.log(`# ${skip}`);
-
-const TRAIN = `import { nn, train } from "tsnb";
-const x = Array.from({ length: 240 }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7)]);
-const y = Int32Array.from(x, ([a, b]) => (a! + b! > 0 ? 1 : 0));
-const model = nn.sequential([nn.dense(8, { activation: "relu" }), nn.dense(2)], { seed: 1 });
-const history = await train.fit(model, x, y, {
-  loss: "categoricalCrossEntropy",
-  metrics: ["accuracy"],
-  epochs: 4,
-  batchSize: 16,
-  validationSplit: 0.25,
-  seed: 1,
-});
-history.epochs.length`;
 
 /** What the drawn chart shows, with every text's box and the boxes it must stay inside. */
 interface ChartLayout {

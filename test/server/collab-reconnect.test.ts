@@ -78,9 +78,23 @@ async function setup(name: string) {
   return { t, a, b, sessionId, state, sync, type, bTypes, serverText, settle };
 }
 
-test("typing that never reached the server is sent again after the rejoin, rebased", async () => {
-  const s = await setup("lost.tsnb");
+/** Run `body` on a fresh setup, closing its clients and server after it. */
+async function withSetup(
+  name: string,
+  body: (s: Awaited<ReturnType<typeof setup>>) => Promise<void>,
+): Promise<void> {
+  const s = await setup(name);
   try {
+    await body(s);
+  } finally {
+    s.a.close();
+    s.b.close();
+    await s.t.close();
+  }
+}
+
+test("typing that never reached the server is sent again after the rejoin, rebased", () =>
+  withSetup("lost.tsnb", async (s) => {
     s.state.online = false; // the connection drops: what the window sends is lost
     s.type(" typed offline");
     await s.bTypes(">> "); // meanwhile another window types at the start
@@ -90,16 +104,10 @@ test("typing that never reached the server is sent again after the rejoin, rebas
     await s.settle(want);
     assert.equal(await s.serverText(), want);
     assert.equal(s.state.editor, want);
-  } finally {
-    s.a.close();
-    s.b.close();
-    await s.t.close();
-  }
-});
+  }));
 
-test("typing that arrived but whose acknowledgement was lost is not applied twice", async () => {
-  const s = await setup("acked.tsnb");
-  try {
+test("typing that arrived but whose acknowledgement was lost is not applied twice", () =>
+  withSetup("acked.tsnb", async (s) => {
     s.state.deaf = true; // the window hears nothing: the acknowledgement is lost
     s.type(" once");
     await s.b.applied("apply-cell-delta", (op) => op.clientId === s.a.clientId);
@@ -110,20 +118,14 @@ test("typing that arrived but whose acknowledgement was lost is not applied twic
     await s.settle(want);
     assert.equal(await s.serverText(), want);
     assert.equal(s.state.editor, want);
-  } finally {
-    s.a.close();
-    s.b.close();
-    await s.t.close();
-  }
-});
+  }));
 
 // Further behind than the cell's kept deltas reach (MAX_SOURCE_DELTAS): the window was offline
 // while another typed 300 changes. Its typing is rebased on the session's text as a whole.
 const MANY = MAX_SOURCE_DELTAS + 44;
 
-test("typing offline while another window made more changes than the cell keeps is rebased, not lost", async () => {
-  const s = await setup("far-lost.tsnb");
-  try {
+test("typing offline while another window made more changes than the cell keeps is rebased, not lost", () =>
+  withSetup("far-lost.tsnb", async (s) => {
     s.state.online = false; // nothing sent, nothing heard: the connection is gone
     s.state.deaf = true;
     s.type(" typed offline");
@@ -136,16 +138,10 @@ test("typing offline while another window made more changes than the cell keeps 
     await s.settle(want);
     assert.equal(await s.serverText(), want);
     assert.equal(s.state.editor, want);
-  } finally {
-    s.a.close();
-    s.b.close();
-    await s.t.close();
-  }
-});
+  }));
 
-test("far behind with the delta in flight applied: only the typing after it is rebased (nothing twice)", async () => {
-  const s = await setup("far-acked.tsnb");
-  try {
+test("far behind with the delta in flight applied: only the typing after it is rebased (nothing twice)", () =>
+  withSetup("far-acked.tsnb", async (s) => {
     s.state.deaf = true; // the acknowledgement is lost…
     s.type(" once");
     await s.b.applied("apply-cell-delta", (op) => op.clientId === s.a.clientId);
@@ -159,9 +155,4 @@ test("far behind with the delta in flight applied: only the typing after it is r
     await s.settle(want);
     assert.equal(await s.serverText(), want);
     assert.equal(s.state.editor, want);
-  } finally {
-    s.a.close();
-    s.b.close();
-    await s.t.close();
-  }
-});
+  }));
