@@ -186,9 +186,13 @@ export class CellView {
     }
     if (state && state !== this.state) {
       const outputsChanged = this.state?.outputs !== state.outputs;
+      const statusChanged = this.state?.status.type !== state.status.type;
       this.state = state;
       this.renderStatus();
-      if (outputsChanged) this.scheduleOutputs();
+      // Streaming text waits for the next frame; a run starting or ending draws its outputs
+      // with its status, so "Done" never shows next to the previous run's outputs.
+      if (statusChanged && (outputsChanged || this.outputsScheduled)) this.drawOutputsNow();
+      else if (outputsChanged) this.scheduleOutputs();
     }
   }
 
@@ -340,6 +344,11 @@ export class CellView {
     };
     frame = requestAnimationFrame(draw);
     timer = window.setTimeout(draw, 100);
+  }
+
+  private drawOutputsNow(): void {
+    this.outputsScheduled = false;
+    if (this.state) this.renderOutputs(this.state.outputs);
   }
 
   private renderOutputs(outputs: readonly Output[]): void {

@@ -20,12 +20,23 @@ if (skip) console.log(`# ${skip}`);
 
 const output = (page: Page, n: number) => cell(page, n).locator(".outputs");
 
+/** Run cell n and wait for that run to finish (a cell that ran before already says "Done in"). */
 async function runCell(page: Page, n: number): Promise<void> {
+  const id = await cell(page, n).getAttribute("data-cell-id");
+  const seq = await page.evaluate((id) => window.__tsnb!.data()!.cells[id!]!.evaluationSeq, id);
   await cell(page, n).getByRole("button", { name: "Run cell" }).click();
+  await page.waitForFunction(
+    ({ id, seq }) => {
+      const s = window.__tsnb!.data()!.cells[id!]!;
+      return s.evaluationSeq !== seq && (s.status.type === "done" || s.status.type === "error");
+    },
+    { id, seq },
+    { timeout: 60_000 },
+  );
   await cell(page, n)
     .locator(".cell-status")
     .getByText(/Done in|Error after/)
-    .waitFor({ timeout: 60_000 });
+    .waitFor();
 }
 
 const kernelStatus = (page: Page) => page.evaluate(() => window.__tsnb!.data()!.kernel);
