@@ -90,7 +90,9 @@ describe("the Learn section", { skip: skip ?? false }, () => {
         await page.screenshot({ path: join(shots, "classifier-drawn-failed.png") });
         throw e;
       });
-      return Number(/reads a (\d)/.exec((await reads.textContent()) ?? "")?.[1]);
+      const text = (await reads.textContent()) ?? "";
+      console.log(`# drawn digit: ${text}`);
+      return Number(/reads a (\d)/.exec(text)?.[1]);
     };
     // A "1": one stroke down the middle.
     await stroke(Array.from({ length: 11 }, (_, i) => [0.5, 0.15 + 0.07 * i] as [number, number]));
