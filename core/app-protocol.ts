@@ -123,7 +123,8 @@ export interface CursorMessage {
   revision: number;
   /**
    * The name the window's user gave (shown on the cursor's flag to the others): 1–40
-   * characters, no control characters. Absent: the flag says "Window ab12".
+   * characters, no control, line-separator or bidirectional-override characters. Absent: the
+   * flag says "Window ab12".
    */
   name?: string;
   clientId?: string;

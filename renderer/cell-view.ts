@@ -338,9 +338,7 @@ export class CellView {
     const draw = () => {
       cancelAnimationFrame(frame);
       clearTimeout(timer);
-      if (!this.outputsScheduled) return;
-      this.outputsScheduled = false;
-      if (this.state) this.renderOutputs(this.state.outputs);
+      if (this.outputsScheduled) this.drawOutputsNow();
     };
     frame = requestAnimationFrame(draw);
     timer = window.setTimeout(draw, 100);

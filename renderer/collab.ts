@@ -192,13 +192,10 @@ export class SourceSync {
       t.tc.outstanding !== null &&
       (state.sourceClients?.[this.host.clientId()] ?? -1) > t.tc.revision;
     const from = arrived ? safeApply(t.base, t.tc.outstanding!) : t.base;
-    const pending = arrived
-      ? t.tc.buffer
-      : t.tc.outstanding === null
-        ? t.tc.buffer
-        : t.tc.buffer === null
-          ? t.tc.outstanding
-          : composeDeltas(t.tc.outstanding, t.tc.buffer);
+    const unsent = (arrived ? [t.tc.buffer] : [t.tc.outstanding, t.tc.buffer]).filter(
+      (d): d is TextDelta => d !== null,
+    );
+    const pending = unsent.length === 0 ? null : unsent.reduce((a, b) => composeDeltas(a, b));
     this.cells.delete(cellId);
     const mine =
       pending === null || from === null

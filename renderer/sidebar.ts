@@ -6,7 +6,7 @@
  * editing). The open panel is remembered per browser (localStorage); the rail collapses the
  * panel when its open tab is clicked again.
  */
-import type { FileEntry } from "../core/app-protocol.ts";
+import { USER_NAME_MAX, type FileEntry } from "../core/app-protocol.ts";
 import type { SessionData } from "../core/session/data.ts";
 import { showShortcuts } from "./dialog.ts";
 import { button, h } from "./dom.ts";
@@ -155,7 +155,7 @@ export class Sidebar {
     const field = h("input", {
       type: "text",
       class: "user-name",
-      maxlength: "40",
+      maxlength: String(USER_NAME_MAX),
       placeholder: "Window (no name)",
       autocomplete: "nickname",
       value: userName() ?? "",

@@ -210,7 +210,11 @@ export class TerminalView {
   private current = -1;
   /** Width of a character of the console's monospace font (px; 0 until measured). */
   private charWidth = 0;
+  /** The text's padding left and right (px), measured with `charWidth`. */
+  private padX = 0;
   private rows: TerminalRows | null = null;
+  /** Text offset of the first line drawn in the virtualized view. */
+  private drawnFrom = 0;
 
   constructor(output: TerminalOutput) {
     this.output = output;
@@ -299,7 +303,8 @@ export class TerminalView {
     this.pre.classList.toggle("wrapped", rows.cols > 0);
     this.pre.style.width = rows.cols > 0 ? `${rows.width}px` : "";
     const to = last >= count ? this.output.text.length : this.index.start(last) - 1;
-    this.pre.innerHTML = terminalHtml(this.output, this.index.start(first), Math.max(0, to));
+    this.drawnFrom = this.index.start(first);
+    this.pre.innerHTML = terminalHtml(this.output, this.drawnFrom, Math.max(0, to));
     this.highlight();
   }
 
@@ -314,14 +319,15 @@ export class TerminalView {
     const box = this.scroll!;
     const count = this.index.count;
     if (this.charWidth === 0) {
+      const style = getComputedStyle(this.pre);
+      this.padX = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
       const ctx = document.createElement("canvas").getContext("2d");
       if (ctx) {
-        ctx.font = getComputedStyle(this.pre).font;
+        ctx.font = style.font;
         this.charWidth = ctx.measureText("0".repeat(100)).width / 100;
       }
     }
-    const style = getComputedStyle(this.pre);
-    const pad = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+    const pad = this.padX;
     const inner = box.clientWidth - pad;
     const cols = this.charWidth > 0 ? Math.max(20, Math.floor((inner - 0.5) / this.charWidth)) : 0;
     const key = `${count}:${cols}:${this.index.start(0)}:${this.output.text.length}`;
@@ -453,11 +459,12 @@ export class TerminalView {
     const Highlight = (globalThis as { Highlight?: new (...r: Range[]) => unknown }).Highlight;
     if (!registry || !Highlight) return;
     const query = (this.findInput?.value ?? "").toLowerCase();
+    if (query === "" && !findRanges.has(this)) return; // nothing to draw or to take away
     const all: Range[] = [];
     const current: Range[] = [];
     if (query !== "" && this.scroll) {
       // Which drawn match is the current one: count matches in the raw text from the first drawn line.
-      const drawnFrom = this.drawnFrom();
+      const drawnFrom = this.drawnFrom;
       // (Only the drawn part is lower-cased: this runs at every redraw, also while text streams.)
       let nth = -1;
       const drawnLength = this.pre.textContent?.length ?? 0;
@@ -485,13 +492,6 @@ export class TerminalView {
     const views = [...findRanges.values()];
     registry.set("tsnb-find", new Highlight(...views.flatMap((v) => v.all)));
     registry.set("tsnb-find-current", new Highlight(...views.flatMap((v) => v.current)));
-  }
-
-  /** Text offset of the first line drawn in the virtualized view. */
-  private drawnFrom(): number {
-    const box = this.scroll;
-    if (!box) return 0;
-    return this.index.start(Math.max(0, this.layout().lineAt(box.scrollTop) - OVERSCAN));
   }
 
   private schedule(): void {
