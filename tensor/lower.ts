@@ -464,6 +464,9 @@ function layerNormOutputs(b: GraphBuilder, x: string, a: Attrs): { y: string; rs
   const known = b.memo.get(key);
   if (known) return { y: known[0]!, rstd: known[1]! };
   const shape = axesAttr(a, "shape");
+  // the scale's shape is static: normalizing over the batch axis cannot be batch-polymorphic
+  if (shape.some((d) => b.isBatchSized(d)))
+    throw new PolyUnsupported("layerNorm normalizes over a batch-sized axis");
   const ones = b.initializer(
     "f32",
     shape,

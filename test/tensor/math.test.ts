@@ -311,6 +311,33 @@ describe("layerNorm and the f32 gelu: one kernel each, with their own gradient r
     }
   });
 
+  it("a jitted layerNorm serves new batch sizes from one graph; over the batch axis it stays correct", () => {
+    const perRow = nx.jit((t: nx.Tensor) => nx.gelu(nx.layerNorm(t)));
+    const overBatch = nx.jit((t: nx.Tensor) => nx.layerNorm(t, { axis: 0 }));
+    const batch = (n: number) => nx.random.normal([n, 5], { seed: n });
+    for (const n of [8, 16]) perRow(batch(n));
+    const sessions = nx.runtimeStats.sessionsCreated;
+    const got = [3, 40].map((n) => perRow(batch(n)));
+    assert.equal(
+      nx.runtimeStats.sessionsCreated,
+      sessions,
+      "no recompilation for batch sizes 3, 40",
+    );
+    [3, 40].forEach((n, i) => {
+      const want = nx.gelu(nx.layerNorm(batch(n)));
+      assert.ok(Number(nx.max(nx.abs(nx.subtract(got[i]!, want))).item()) < 1e-6);
+    });
+    for (const n of [8, 16, 3]) {
+      const x = nx.cast(batch(n), "f64");
+      const want = nx.divide(
+        nx.subtract(x, nx.mean(x)),
+        nx.sqrt(nx.add(nx.variance(x), 1e-5)), // axis 0: over every axis
+      );
+      const err = nx.max(nx.abs(nx.subtract(nx.cast(overBatch(batch(n)), "f64"), want)));
+      assert.ok(Number(err.item()) < 1e-5, `batch ${n}`);
+    }
+  });
+
   it("vmap of layerNorm and gelu is the unbatched op on each example", () => {
     const x = f32(x64);
     const f = (t: nx.Tensor) => nx.gelu(nx.layerNorm(t, { axis: 0, gain: f32(gain64) }));
