@@ -35,10 +35,7 @@ import {
   resolveMetric,
 } from "./losses.ts";
 import type { Model } from "./nn.ts";
-import { compiledSession } from "./session.ts";
 import * as nx from "../tensor/index.ts";
-import { GraphBuilder } from "../tensor/graph.ts";
-import { traceGraph } from "../tensor/transforms.ts";
 import { adam, adamw, sgd, type Optimizer } from "./optim.ts";
 
 function resolveOptimizer(o: Optimizer | string | undefined): Optimizer {
@@ -289,10 +286,16 @@ interface StepIO {
   y: Float32Array;
   masks: Array<{ data: Float32Array; rate: number; keep: number }>;
   hyper: Array<{ name: string; data: Float32Array }>;
-  /** k = 1: nx tensors over the buffers (the jitted step's arguments). */
-  args?: { x: Tensor; y: Tensor; masks: Tensor[]; hyper: Record<string, Tensor> };
-  /** k > 1: ORT tensors over the stacked buffers, by Loop graph input name. */
-  feeds?: Record<string, ort.Tensor>;
+  /** nx tensors over the buffers: the jitted step's arguments (k = 1), or the scan's xs (k > 1). */
+  args?: StepArgs;
+}
+
+/** One step's inputs (stacked along a leading axis of k for nx.scan). */
+interface StepArgs {
+  x: Tensor;
+  y: Tensor;
+  masks: Tensor[];
+  hyper: Record<string, Tensor>;
 }
 
 /** Normalise one data argument into a host tensor. */
@@ -357,6 +360,10 @@ export class Trainer {
         masks: Tensor[],
         h: Record<string, Tensor>,
       ) => [Tensor[], Tensor, Tensor[]])
+    | undefined;
+  /** The body of the k-step nx.scan (one per trainer: scan compiles once per body and signature). */
+  private scanBody:
+    | ((state: Tensor[], at: StepArgs) => readonly [Tensor[], readonly [Tensor, Tensor[]]])
     | undefined;
   /** The jitted evaluation (loss and metric sums of a batch). */
   private evalJit: ((params: Tensor[], x: Tensor, y: Tensor) => [Tensor, Tensor[]]) | undefined;
@@ -537,93 +544,27 @@ export class Trainer {
     return c;
   }
 
-  /** k steps per session run: the traced step as the body of an ONNX Loop over stacked inputs. */
+  /** k steps per session run: the step as the body of nx.scan (one ONNX Loop) over stacked inputs. */
   private compileLoop(b: number, k: number, masks: CompiledStep["masks"]): CompiledStep {
-    const order = this.stateOrder();
-    const f32 = "f32" as const;
-    const stacked: Array<{ name: string; shape: number[]; dtype: "f32" | "i64" }> = [
-      { name: "all_x", shape: [k, b, ...this.model.inputShape], dtype: this.model.inputDtype },
-      { name: "all_y", shape: [k, b, ...this.targetShape()], dtype: f32 },
-      ...masks.map((m, i) => ({ name: `all_mask${i}`, shape: [k, ...m.shape], dtype: f32 })),
-      ...this.optimizer.hyperNames.map((n) => ({ name: `all_h:${n}`, shape: [k], dtype: f32 })),
-    ];
-    const nm = masks.length;
-    const hyperNames = this.optimizer.hyperNames;
-    const body = (iter: Tensor, cond: Tensor, state: Tensor[], all: Tensor[]): Tensor[] => {
-      const at = (t: Tensor) => nx.take(t, iter, { axis: 0 });
-      const h: Record<string, Tensor> = {};
-      hyperNames.forEach((n, i) => (h[n] = at(all[2 + nm + i]!)));
-      const r = this.stepCore(state, at(all[0]!), at(all[1]!), all.slice(2, 2 + nm).map(at), h);
-      return [cond, ...r.state, r.loss, ...r.metrics];
+    // one body per trainer, so nx.scan compiles once per signature
+    this.scanBody ??= (state: Tensor[], at: StepArgs) => {
+      const r = this.stepCore(state, at.x, at.y, at.masks, at.hyper);
+      return [r.state, [r.loss, r.metrics]] as const;
     };
-    const example = (shape: readonly number[], dtype: "f32" | "i64" | "bool") =>
-      nx.zeros(shape, { dtype });
-    const graph = traceGraph(
-      body,
-      [
-        example([], "i64"),
-        example([], "bool"),
-        order.map((n) => example(this.stateShape(n), f32)),
-        stacked.map((st) => example(st.shape, st.dtype)),
-      ],
-      {
-        name: "step_body",
-        inputNames: [
-          "iter",
-          "cond_in",
-          ...order.map((n) => `in:${n}`),
-          ...stacked.map((st) => st.name),
-        ],
-        outputNames: [
-          "cond_out",
-          ...order.map((n) => `out:${n}`),
-          "loss_i",
-          ...this.metrics.map((_, i) => `metric_i${i}`),
-        ],
-      },
-    );
-    // the stacked inputs are the outer graph's: the body reads them from the enclosing scope
-    const outerNames = new Set(stacked.map((st) => st.name));
-    graph.inputs = graph.inputs.filter((v) => !outerNames.has(v.name));
-    const g = new GraphBuilder();
-    g.input("trip_count", "i64", []);
-    for (const st of stacked) g.input(st.name, st.dtype, st.shape);
-    for (const n of order) g.input(n, f32, [...this.stateShape(n)]);
-    g.initializer("bool", [], Uint8Array.from([1]), "cond:true");
-    const outs = [
-      ...order.map((n) => `o:${n}`),
-      "loss",
-      ...this.metrics.map((_, i) => `metric${i}`),
-    ];
-    g.nodes.push({
-      opType: "Loop",
-      inputs: ["trip_count", "cond:true", ...order],
-      outputs: outs,
-      attrs: { body: { graph } },
-    });
-    for (const n of order) g.output(`o:${n}`, f32, [...this.stateShape(n)]);
-    g.output("loss", f32, [k]);
-    this.metrics.forEach((_, i) => g.output(`metric${i}`, f32, [k]));
-    const session = compiledSession(g.encode("train_step"), this.threads, this.executionProviders);
+    const body = this.scanBody;
+    const opts = { threads: this.threads, executionProviders: this.executionProviders };
     return {
       masks,
       k,
       run: (state, io) => {
-        const feeds = io.feeds!;
-        order.forEach((n, i) => (feeds[n] = state[i]!.toOrt()));
-        const res = session.run(feeds);
+        const [next, [losses, metrics]] = nx.scan(body, state.slice(), io.args!, opts);
         return {
-          state: order.map((n) => nx.fromOrt(res[`o:${n}`]!)),
-          losses: res.loss!.data as Float32Array,
-          metrics: this.metrics.map((_, i) => res[`metric${i}`]!.data as Float32Array),
+          state: next,
+          losses: losses.dataSync() as Float32Array,
+          metrics: metrics.map((m) => m.dataSync() as Float32Array),
         };
       },
     };
-  }
-
-  private stateShape(n: string): readonly number[] {
-    const name = n.startsWith("p:") ? n.slice(2) : n.slice(n.indexOf(":", 2) + 1);
-    return this.model.params.get(name)!.shape;
   }
 
   /** The jitted evaluation: mean loss and metric sums of one batch (one session per batch size). */
@@ -859,25 +800,14 @@ export class Trainer {
           data: new Float32Array(k),
         }));
         io = { x, y, masks, hyper };
-        if (k === 1) {
-          const h: Record<string, Tensor> = {};
-          for (const hp of hyper) h[hp.name] = view(hp.data, []);
-          io.args = {
-            x: view(x, xShape),
-            y: view(y, yShape),
-            masks: masks.map((m) => view(m.data, m.shape)),
-            hyper: h,
-          };
-        } else {
-          const feeds: Record<string, ort.Tensor> = {
-            trip_count: new ort.Tensor("int64", BigInt64Array.from([BigInt(k)]), []),
-            all_x: view(x, xShape).toOrt(),
-            all_y: view(y, yShape).toOrt(),
-          };
-          masks.forEach((m, i) => (feeds[`all_mask${i}`] = view(m.data, m.shape).toOrt()));
-          for (const hp of hyper) feeds[`all_h:${hp.name}`] = view(hp.data, [k]).toOrt();
-          io.feeds = feeds;
-        }
+        const h: Record<string, Tensor> = {};
+        for (const hp of hyper) h[hp.name] = view(hp.data, lead);
+        io.args = {
+          x: view(x, xShape),
+          y: view(y, yShape),
+          masks: masks.map((m) => view(m.data, m.shape)),
+          hyper: h,
+        };
         ios.set(compiled, io);
       }
       return io;

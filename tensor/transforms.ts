@@ -653,23 +653,11 @@ function exportWith(
 }
 
 /**
- * @internal Traces `fn` on `args` and lowers it to a standalone ONNX graph (not a model): every
- * tensor of `args` is an input in argument order (declared even when unused), named by
- * `inputNames`; the returned tensors are outputs named by `outputNames`; captured tensors become
- * initializers. Used to embed a traced function as a subgraph, e.g. the body of an ONNX Loop that
- * runs several training steps per session run (ml/train.ts).
- */
-export function traceGraph(
-  fn: (...args: never[]) => unknown,
-  args: unknown[],
-  opts: { inputNames: readonly string[]; outputNames: readonly string[]; name?: string },
-): GraphJson {
-  return tracedGraph(fn, args, opts).graph;
-}
-
-/**
- * traceGraph, with the graph's estimated work and a rebuilder of the function's result tree;
- * `outputNames` may be made from the number of outputs.
+ * Traces `fn` on `args` and lowers it to a standalone ONNX graph (not a model): every tensor of
+ * `args` is an input in argument order (declared even when unused), named by `inputNames`; the
+ * returned tensors are outputs named by `outputNames` (or by a function of their count); captured
+ * tensors become initializers. Also gives the graph's estimated work and a rebuilder of the
+ * result's tree. The body of scan's ONNX Loop.
  */
 function tracedGraph(
   fn: (...args: never[]) => unknown,
@@ -686,11 +674,11 @@ function tracedGraph(
     typeof opts.outputNames === "function" ? opts.outputNames(outLeaves.length) : opts.outputNames;
   if (placeholders.length !== opts.inputNames.length || outLeaves.length !== outputNames.length)
     throw new TensorError(
-      `traceGraph: ${placeholders.length} inputs and ${outLeaves.length} outputs, but ${opts.inputNames.length} input and ${outputNames.length} output names`,
+      `scan: ${placeholders.length} inputs and ${outLeaves.length} outputs, but ${opts.inputNames.length} input and ${outputNames.length} output names`,
     );
   for (const t of outLeaves)
     if (t._node?.trace !== trace)
-      throw new TensorError("traceGraph: every output must depend on the inputs");
+      throw new TensorError("scan: every output of the body must depend on its inputs");
   const lowered = lowerTrace(trace, placeholders, outLeaves, true);
   const b = lowered.builder;
   const rename = new Map<string, string>();
