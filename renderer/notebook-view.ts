@@ -98,6 +98,8 @@ export class NotebookView {
   private readonly pathEl: HTMLElement;
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
+  /** The kernel's state in words (a narrow header shows only the dot: the words are its tooltip). */
+  private readonly kernelTextEl: HTMLElement;
   private readonly runtimePicker: RuntimePicker;
   private readonly conflictEl: HTMLElement;
   /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
@@ -169,11 +171,12 @@ export class NotebookView {
     });
     this.pathEl = h("span", { class: "nb-path" });
     this.saveStateEl = h("span", { class: "save-state", "aria-live": "polite" });
-    this.kernelEl = h("span", {
-      class: "kernel-status",
-      role: "status",
-      "aria-label": "Kernel status",
-    });
+    this.kernelTextEl = h("span", { class: "kernel-text" });
+    this.kernelEl = h(
+      "span",
+      { class: "kernel-status", role: "status", "aria-label": "Kernel status" },
+      this.kernelTextEl,
+    );
     this.runtimePicker = new RuntimePicker(host.runtimes);
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
@@ -435,8 +438,9 @@ export class NotebookView {
       busy: "Kernel busy",
       dead: "Kernel dead",
     };
-    setText(this.kernelEl, kernelText[k.status] ?? k.status);
-    this.kernelEl.title = k.reason ?? "";
+    const kernelWords = kernelText[k.status] ?? k.status;
+    setText(this.kernelTextEl, kernelWords);
+    this.kernelEl.title = k.reason ? `${kernelWords}: ${k.reason}` : kernelWords;
     this.kernelEl.dataset["status"] = k.status;
     this.shutdownBtn.disabled = k.status === "not-started" || k.status === "dead";
     this.runtimePicker.update(this.data.runtime ?? null);
