@@ -68,9 +68,8 @@ async function transformerRunner(threads: number, c: Config, batch: number) {
       state,
       nx.tensor(xs, { shape: [batch, c.context] }),
       nx.tensor(ys, { shape: [batch, c.context] }),
-      nx.tensor(3e-3),
-      nx.tensor(1 - m.beta1 ** t),
-      nx.tensor(1 - m.beta2 ** t),
+      nx.tensor((3e-3 * Math.sqrt(1 - m.beta2 ** t)) / (1 - m.beta1 ** t)),
+      nx.tensor(1e-8 * Math.sqrt(1 - m.beta2 ** t)),
     );
     state = out.state;
     out.loss.item();

@@ -3,8 +3,8 @@
 //  1. MatMul f32 n×n (256, 1024, 2048) in GFLOP/s: nx eager, a raw onnxruntime-node session with
 //     the same options, a raw session with ORT defaults, numpy (OpenBLAS), tfjs cpu, tfjs-wasm.
 //  2. Eager overhead of a 1-element add vs a raw session.run (async public API and native sync).
-//  3. A jit-compiled forward + backward (and SGD step) of a 784-128-10 MLP at batch 128 vs PyTorch,
-//     at 1 and 2 threads.
+//  3. A jit-compiled forward + backward (and SGD step, one per call and eight per call with
+//     nx.scan) of a 784-128-10 MLP at batch 128 vs PyTorch, at 1 and 2 threads.
 //  4–5. bench/tensor-ops.ts: eager overhead of the newer ops (indexing, updates, einsum, prod, tril,
 //     pooling, conv1d, convTranspose2d) vs a raw session of the same ONNX node, and a jit-compiled
 //     einsum + indexing chain as one session.
@@ -317,9 +317,17 @@ table(
       },
       { threads },
     );
+    // the same SGD step, eight per call into ONNX Runtime (nx.scan: one ONNX Loop)
+    const scanBody = (q: P, b: { x: nx.Tensor; y: nx.Tensor }) => {
+      const [l, g] = nx.valueAndGrad(loss)(q, b.x, b.y);
+      return [nx.treeMap((w, d) => nx.subtract(w, nx.multiply(d, 0.01)), q, g) as P, l] as const;
+    };
+    const eight = { x: nx.stack(new Array(8).fill(x)), y: nx.stack(new Array(8).fill(labels)) };
     // nx and torch alternate three times, best of each: the machine is shared and noisy
     let tFB = Infinity;
     let tStep = Infinity;
+    let tScan = Infinity;
+    let q = params;
     let torch: { fwd_bwd: number; sgd_step: number } | null = null;
     let p = params;
     for (let round = 0; round < (quick ? 1 : 3); round++) {
@@ -329,12 +337,16 @@ table(
           step: () => {
             p = (step(p, x, labels) as { params: P }).params;
           },
+          scan: () => {
+            q = nx.scan(scanBody, q, eight, { threads })[0];
+          },
         },
         0.03,
         quick ? 8 : 20,
       );
       tFB = Math.min(tFB, t.fb!);
       tStep = Math.min(tStep, t.step!);
+      tScan = Math.min(tScan, t.scan! / 8);
       const tt = python("tensor_torch.py", [String(threads)], false);
       if (tt)
         torch = torch
@@ -352,6 +364,8 @@ table(
       tStep * 1e3,
       (torch?.sgd_step ?? NaN) * 1e3,
       torch ? torch.sgd_step / tStep : NaN,
+      tScan * 1e3,
+      torch ? torch.sgd_step / tScan : NaN,
     ]);
   }
   table(
@@ -363,6 +377,8 @@ table(
       "speed-up",
       "nx jit SGD step",
       "torch SGD step",
+      "speed-up",
+      "nx.scan SGD step (8 per call)",
       "speed-up",
     ],
     rows,

@@ -60,15 +60,7 @@ export function initParams(c: Config, seed = 1): Params {
 export function model(c: Config) {
   const { width: D, heads: H, context: T, vocab: V } = c;
   const Dh = D / H;
-  const layerNorm = (x: nx.Tensor, p: Norm) => {
-    const mean = nx.mean(x, { axes: -1, keepDims: true });
-    const variance = nx.mean(nx.square(x.sub(mean)), { axes: -1, keepDims: true });
-    return x
-      .sub(mean)
-      .div(nx.sqrt(variance.add(1e-5)))
-      .mul(p.gain)
-      .add(p.bias);
-  };
+  const layerNorm = (x: nx.Tensor, p: Norm) => nx.layerNorm(x, { gain: p.gain, bias: p.bias });
   const causalMask = nx.where(
     nx.greater(nx.arange(T).reshape([1, T]), nx.arange(T).reshape([T, 1])),
     -1e9,
@@ -107,7 +99,7 @@ export function model(c: Config) {
   const beta2 = 0.99;
   const step = (threads?: number) =>
     nx.jit(
-      (s: State, x: nx.Tensor, y: nx.Tensor, lr: nx.Tensor, c1: nx.Tensor, c2: nx.Tensor) => {
+      (s: State, x: nx.Tensor, y: nx.Tensor, stepSize: nx.Tensor, epsHat: nx.Tensor) => {
         const [value, g] = nx.valueAndGrad(loss)(s.p, x, y);
         const m = nx.treeMap(
           (a: nx.Tensor, gi: nx.Tensor) => a.mul(beta1).add(gi.mul(1 - beta1)),
@@ -119,9 +111,10 @@ export function model(c: Config) {
           s.v,
           g,
         ) as Params;
+        // lesson 5's form of Adam's update: the bias corrections folded into stepSize and epsHat
         const p = nx.treeMap(
           (w: nx.Tensor, mi: nx.Tensor, vi: nx.Tensor) =>
-            w.sub(lr.mul(mi.div(c1)).div(nx.sqrt(vi.div(c2)).add(1e-8))),
+            w.sub(mi.div(nx.sqrt(vi).add(epsHat)).mul(stepSize)),
           s.p,
           m,
           v,

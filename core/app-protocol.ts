@@ -127,11 +127,25 @@ export interface CursorMessage {
    * flag says "Window ab12".
    */
   name?: string;
+  /**
+   * The cursor colour the window's user chose: an index 0…USER_COLORS − 1 into the page's cursor
+   * colours. Absent: the colour follows from the window's id.
+   */
+  color?: number;
   clientId?: string;
 }
 
 /** Longest user name a cursor may carry (characters). */
 export const USER_NAME_MAX = 40;
+/** How many cursor colours the page has (a user's choice is an index into them). */
+export const USER_COLORS = 8;
+
+/** Why `value` is not a cursor colour index, or null when it is. */
+export function userColorProblem(value: unknown): string | null {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) < USER_COLORS
+    ? null
+    : `color must be an integer from 0 to ${USER_COLORS - 1}`;
+}
 
 /** Why `value` is not a user name to show others, or null when it is. */
 export function userNameProblem(value: unknown): string | null {
@@ -349,6 +363,7 @@ function checkMessage(type: ClientMessage["type"], v: Record<string, unknown>): 
         str("sessionId"),
         v["cellId"] === null ? null : str("cellId"),
         v["name"] === undefined ? null : userNameProblem(v["name"]),
+        v["color"] === undefined ? null : userColorProblem(v["color"]),
         ...(["anchor", "head", "revision"] as const).map((k) =>
           Number.isSafeInteger(v[k]) && (v[k] as number) >= 0
             ? null

@@ -366,13 +366,7 @@ export function layerNorm(opts: { name?: string; epsilon?: number } = {}): Layer
         { name: "beta", shape: [d], init: "zeros" },
       ];
     },
-    apply: ([x], p) => {
-      const mu = nx.mean(x!, { axes: [-1], keepDims: true });
-      const xc = nx.subtract(x!, mu);
-      const variance = nx.mean(nx.square(xc), { axes: [-1], keepDims: true });
-      const norm = nx.divide(xc, nx.sqrt(nx.add(variance, eps)));
-      return nx.add(nx.multiply(norm, p.gamma!), p.beta!);
-    },
+    apply: ([x], p) => nx.layerNorm(x!, { epsilon: eps, gain: p.gamma!, bias: p.beta! }),
   });
 }
 

@@ -61,6 +61,8 @@ interface ReportedCursor {
   revision: number;
   /** The name the other window's user gave, if any. */
   name?: string;
+  /** The cursor colour its user chose, if any. */
+  color?: number;
 }
 
 export class SourceSync {
@@ -249,7 +251,7 @@ export class SourceSync {
     this.host.sendCursor(m?.cellId ?? null, m?.anchor ?? 0, m?.head ?? 0, revision);
   }
 
-  /** Send this window's cursor again (what it carries changed: the user's name). */
+  /** Send this window's cursor again (what it carries changed: the user's name or colour). */
   resendMine(): void {
     this.sentMine = "";
     this.sendMine();
@@ -260,7 +262,7 @@ export class SourceSync {
     return [...this.remote].map(([clientId, c]) => ({
       clientId,
       label: labelOf(clientId, c.name),
-      color: colorOf(clientId),
+      color: c.color ?? colorOf(clientId),
     }));
   }
 
@@ -309,7 +311,7 @@ export class SourceSync {
         clientId,
         anchor,
         head,
-        color: colorOf(clientId),
+        color: c.color ?? colorOf(clientId),
         label: labelOf(clientId, c.name),
       });
     }
@@ -325,7 +327,7 @@ function safeApply(text: string, delta: TextDelta): string | null {
   }
 }
 
-/** A stable colour for a window (8 colours). */
+/** A stable colour for a window (one of the USER_COLORS), when its user chose none. */
 export function colorOf(clientId: string): number {
   let h = 0;
   for (let i = 0; i < clientId.length; i++) h = (h * 31 + clientId.charCodeAt(i)) >>> 0;

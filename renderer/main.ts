@@ -21,7 +21,7 @@ import { FileBrowser } from "./file-browser.ts";
 import { SessionsView, type SessionsHost } from "./sessions-view.ts";
 import { LearnSection } from "./learn.ts";
 import { NotebookView } from "./notebook-view.ts";
-import { userName } from "./user-name.ts";
+import { userColor, userName } from "./user-profile.ts";
 import { initTheme } from "./theme.ts";
 import "./styles.css";
 
@@ -332,6 +332,7 @@ class App {
       clientId: () => this.conn.clientId ?? "",
       sendCursor: (cellId, anchor, head, revision) => {
         const name = userName();
+        const color = userColor();
         if (this.sessionId)
           this.conn.send({
             type: "cursor",
@@ -341,6 +342,7 @@ class App {
             head,
             revision,
             ...(name !== null ? { name } : {}),
+            ...(color !== null ? { color } : {}),
           });
       },
       resolveConflict: (choice) => {

@@ -37,7 +37,7 @@ import { errorMarks } from "./error-output.ts";
 import type { FileEntry } from "../core/app-protocol.ts";
 import { confirmDialog, showShortcuts } from "./dialog.ts";
 import { Sidebar } from "./sidebar.ts";
-import { USER_NAME_EVENT } from "./user-name.ts";
+import { USER_PROFILE_EVENT } from "./user-profile.ts";
 import type { SessionsView } from "./sessions-view.ts";
 import { themeToggle } from "./theme.ts";
 import { SourceSync } from "./collab.ts";
@@ -290,7 +290,7 @@ export class NotebookView {
       people: () => this.sync.people(),
     });
     this.element = h("div", { class: "nb-layout" }, this.sidebar.element, main);
-    window.addEventListener(USER_NAME_EVENT, this.onUserName);
+    window.addEventListener(USER_PROFILE_EVENT, this.onUserProfile);
     main.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.lazy = new LazyEditors(() => this.scheduleDeclarations());
     this.render(null);
@@ -407,6 +407,7 @@ export class NotebookView {
             head: m.head,
             revision: m.revision,
             ...(m.name !== undefined ? { name: m.name } : {}),
+            ...(m.color !== undefined ? { color: m.color } : {}),
           },
     );
     this.sidebar.refreshPeople();
@@ -1034,10 +1035,10 @@ export class NotebookView {
   }
 
   /** The user changed their name: the other windows get it with this window's cursor. */
-  private readonly onUserName = (): void => this.sync.resendMine();
+  private readonly onUserProfile = (): void => this.sync.resendMine();
 
   dispose(): void {
-    window.removeEventListener(USER_NAME_EVENT, this.onUserName);
+    window.removeEventListener(USER_PROFILE_EVENT, this.onUserProfile);
     for (const v of this.cellViews.values()) v.dispose();
     this.cellViews.clear();
     this.element.remove();

@@ -11,7 +11,7 @@ import type { SessionData } from "../core/session/data.ts";
 import { showShortcuts } from "./dialog.ts";
 import { button, h, setText } from "./dom.ts";
 import type { SessionsView } from "./sessions-view.ts";
-import { setUserName, userName } from "./user-name.ts";
+import { USER_COLORS, setUserColor, setUserName, userColor, userName } from "./user-profile.ts";
 
 export interface SidebarHost {
   scrollToSection(sectionId: string | null): void;
@@ -179,11 +179,46 @@ export class Sidebar {
     this.panel(
       "You",
       label,
+      this.colorChooser(),
       hint,
       h("h3", { class: "panel-subtitle" }, "Editing now"),
       this.peopleList,
     );
     this.refreshPeople();
+  }
+
+  /** Radio buttons for the cursor colour: automatic, or one of the page's cursor colours. */
+  private colorChooser(): HTMLElement {
+    const chosen = userColor();
+    const option = (value: number | null) => {
+      const input = h("input", {
+        type: "radio",
+        name: "user-color",
+        class: "user-color-input",
+        value: value === null ? "auto" : String(value),
+        "aria-label": value === null ? "Automatic" : `Colour ${value + 1}`,
+      });
+      input.checked = value === chosen;
+      input.addEventListener("change", () => {
+        if (input.checked) setUserColor(value);
+      });
+      return h(
+        "label",
+        {
+          class: `user-color${value === null ? " user-color-auto" : ` remote-cursor-${value}`}`,
+          title: value === null ? "Automatic: each window gets its own" : `Colour ${value + 1}`,
+        },
+        input,
+        value === null ? "Auto" : null,
+      );
+    };
+    return h(
+      "fieldset",
+      { class: "user-colors" },
+      h("legend", {}, "Your cursor colour"),
+      ...Array.from({ length: USER_COLORS }, (_, i) => option(i)),
+      option(null),
+    );
   }
 
   private panel(title: string, ...body: Array<Node | null>): void {

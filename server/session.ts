@@ -384,6 +384,7 @@ export class Session {
       head: msg.head,
       revision: msg.revision,
       ...(msg.name !== undefined ? { name: msg.name } : {}),
+      ...(msg.color !== undefined ? { color: msg.color } : {}),
     };
     if (msg.cellId === null) this.cursors.delete(clientId);
     else this.cursors.set(clientId, out);

@@ -18,6 +18,7 @@ import * as o from "./ops.ts";
 import { productOfOthers } from "./reduce.ts";
 import { einsum } from "./linalg.ts";
 import { avgPoolGrad } from "./conv.ts";
+import { geluInner } from "./math.ts";
 import { type Tensor, TensorError } from "./tensor.ts";
 
 /** A gradient rule: the output cotangent g, the node's inputs x, its output y and attributes. */
@@ -229,12 +230,56 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
     });
   },
   avgPool: (g, [x], _y, at) => [avgPoolGrad(g, x!.shape, at)],
+  gelu: (g, [x], _y, at) => [o.multiply(g, geluDerivative(x!, at.approximate === "tanh"))],
+  // y = (x − μ)·r with r = (σ² + ε)^−½ over the normalized axes (n elements):
+  // dx = r·(g − mean(g) − y·mean(g·y))
+  normalize: (g, [x], y, at) => {
+    const axes = normalizedAxes(x!, at);
+    const rstd = o.primitive("normRstd", [x!], at, keepShape(x!.shape, axes), x!.dtype);
+    const centred = o.subtract(g, o.mean(g, { axes, keepDims: true }));
+    const along = o.multiply(y, o.mean(o.multiply(g, y), { axes, keepDims: true }));
+    return [o.multiply(o.subtract(centred, along), rstd)];
+  },
+  // dr/dx = −r³·(x − μ)/n = −r²·y/n
+  normRstd: (g, [x], r, at) => {
+    const axes = normalizedAxes(x!, at);
+    const n = axes.reduce((k, i) => k * x!.shape[i]!, 1);
+    const y = o.primitive("normalize", [x!], at, x!.shape, x!.dtype);
+    return [o.multiply(y, o.multiply(o.multiply(g, o.multiply(r, r)), -1 / n))];
+  },
   trilu: (g, _x, _y, at) => [o.primitive("trilu", [g], at, g.shape, g.dtype)],
   scatterElementsAdd: (g, [, idx], _y, at) => [
     o.primitive("gatherElements", [g, idx!], { axis: at.axis as number }, idx!.shape, g.dtype),
     null,
   ],
 };
+
+const normalizedAxes = (x: Tensor, at: Attrs): number[] =>
+  x.shape.map((_, i) => i).slice(at.axis as number);
+
+/**
+ * d/dx of GELU. Exact: Φ(x) + x·φ(x) = ½·(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π), in 11 element-wise
+ * kernels (the composite's backward took 10 more after its 5 forward ones). Tanh form: with
+ * t = tanh(u), u = √(2/π)·(x + 0.044715x³): ½(1 + t) + ½x·(1 − t²)·√(2/π)·(1 + 3·0.044715x²).
+ */
+function geluDerivative(x: Tensor, tanh: boolean): Tensor {
+  if (tanh) {
+    const t = o.tanh(geluInner(x));
+    const du = o.multiply(
+      o.add(o.multiply(o.multiply(x, x), 3 * 0.044715), 1),
+      Math.sqrt(2 / Math.PI),
+    );
+    const half = o.multiply(o.add(t, 1), 0.5);
+    return o.add(
+      half,
+      o.multiply(o.multiply(o.multiply(x, 0.5), o.subtract(1, o.multiply(t, t))), du),
+    );
+  }
+  const u = o.multiply(x, Math.SQRT1_2);
+  const density = o.exp(o.multiply(u, o.multiply(x, -Math.SQRT1_2))); // e^(−x²/2)
+  const cdf = o.multiply(o.erf(u), 0.5);
+  return o.add(o.add(cdf, o.multiply(o.multiply(x, density), 1 / Math.sqrt(2 * Math.PI))), 0.5);
+}
 
 /**
  * The gradient of a (possibly strided, possibly reversed) slice: the cotangent goes back to the

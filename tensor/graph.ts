@@ -37,6 +37,8 @@ export class GraphBuilder {
   readonly initializers: TensorProtoJson[] = [];
   readonly inputs: ValueInfoJson[] = [];
   readonly outputs: ValueInfoJson[] = [];
+  /** Outputs of nodes that several lowerings share, by a key of their own (e.g. LayerNormalization). */
+  readonly memo = new Map<string, string[]>();
   private counter = 0;
 
   fresh(prefix = "t"): string {

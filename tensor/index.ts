@@ -34,6 +34,8 @@ export {
   valueAndGrad,
   exportOnnx,
   vmap,
+  scan,
+  type ScanOptions,
   type VmapOptions,
   type JitOptions,
   type GradOptions,

@@ -95,7 +95,10 @@ export type Prim =
   | "trilu"
   | "reduceProd"
   | "einsum"
-  | "avgPool";
+  | "avgPool"
+  | "gelu"
+  | "normalize"
+  | "normRstd";
 
 /**
  * Attributes that eager single-op graphs take as int64 inputs instead of constants, so values that
@@ -257,7 +260,18 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   sqrt: elementwise("Sqrt", FLOATS),
   tanh: elementwise("Tanh", FLOATS),
   sigmoid: elementwise("Sigmoid", FLOATS),
-  relu: elementwise("Relu", WIDE),
+  // integers as Max(x, 0): ONNX Runtime has no integer Relu kernel at opset 19+ (a graph with Gelu)
+  relu: (b, ins, dts, _a, out) =>
+    dts[0] === "f32" || dts[0] === "f64"
+      ? b.add("Relu", ins)
+      : typed(
+          b,
+          "Max",
+          [ins[0]!, b.scalar(dts[0] === "i64" ? "i64" : "i32", 0)],
+          dts[0]!,
+          WIDE,
+          out,
+        ),
   sign: elementwise("Sign", ALL_BUT_BOOL),
   floor: elementwise("Floor", FLOATS),
   ceil: elementwise("Ceil", FLOATS),
@@ -425,6 +439,12 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     }),
   einsum: (b, ins, dts, a, out) =>
     typed(b, "Einsum", ins, dts[0]!, WIDE, out, { equation: a.equation as string }),
+  // f32 only (ONNX Gelu, opset 20); attrs: approximate "none" | "tanh"
+  gelu: (b, ins, _d, a) => b.add("Gelu", ins, { approximate: a.approximate as string }),
+  // (x − mean) / sqrt(var + ε) over the axes from `axis` on (f32): one LayerNormalization node,
+  // whose InvStdDev output is normRstd of the same input (the backward reuses the forward's node)
+  normalize: (b, ins, _d, a) => layerNormOutputs(b, ins[0]!, a).y,
+  normRstd: (b, ins, _d, a) => layerNormOutputs(b, ins[0]!, a).rstd,
   // number of elements over `axes` of the input, as a scalar of the output dtype (read from the run-time shape)
   count: (b, ins, _d, a, out) => {
     const dims = b.add("Gather", [b.add("Shape", [ins[0]!]), b.ints(axesAttr(a, "axes"))], {
@@ -434,6 +454,34 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     return b.cast(n, out);
   },
 };
+
+/**
+ * The LayerNormalization node (scale 1, no bias) of input `x` with attrs {axis, epsilon, shape:
+ * the normalized dims}: made once per builder, so normalize and normRstd of one value share it.
+ */
+function layerNormOutputs(b: GraphBuilder, x: string, a: Attrs): { y: string; rstd: string } {
+  const key = `LayerNormalization ${x} ${a.axis as number} ${a.epsilon as number}`;
+  const known = b.memo.get(key);
+  if (known) return { y: known[0]!, rstd: known[1]! };
+  const shape = axesAttr(a, "shape");
+  // the scale's shape is static: normalizing over the batch axis cannot be batch-polymorphic
+  if (shape.some((d) => b.isBatchSized(d)))
+    throw new PolyUnsupported("layerNorm normalizes over a batch-sized axis");
+  const ones = b.initializer(
+    "f32",
+    shape,
+    new Float32Array(shape.reduce((n, d) => n * d, 1)).fill(1),
+  );
+  const [y, mean, rstd] = [b.fresh("layernorm"), b.fresh("mean"), b.fresh("rstd")];
+  b.nodes.push({
+    opType: "LayerNormalization",
+    inputs: [x, ones],
+    outputs: [y, mean, rstd],
+    attrs: { axis: a.axis as number, epsilon: { float: a.epsilon as number } },
+  });
+  b.memo.set(key, [y, rstd]);
+  return { y, rstd };
+}
 
 /**
  * The gradient of `gather(x, indices, axis)` with respect to x: scatter-add of the incoming

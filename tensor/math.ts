@@ -222,18 +222,61 @@ export function softplus(x: TensorLike): Tensor {
 }
 /**
  * GELU: x·Φ(x) with the exact normal CDF (erf; `{approximate: true}` uses the tanh form of
- * PyTorch's `approximate="tanh"`). The exact form computes erf in f32 (ONNX Runtime's Erf is f32).
+ * PyTorch's `approximate="tanh"`). f32 is one primitive (ONNX Gelu) with its own gradient rule;
+ * f64 is a composite that computes erf in f32 (ONNX Runtime's Erf and Gelu are f32 only).
  */
 export function gelu(x: TensorLike, opts: { approximate?: boolean } = {}): Tensor {
   const t = floaty(x);
-  if (opts.approximate) {
-    const inner = o.multiply(
-      o.add(t, o.multiply(o.multiply(o.multiply(t, t), t), 0.044715)),
-      Math.sqrt(2 / Math.PI),
-    );
-    return o.multiply(o.multiply(t, 0.5), o.add(o.tanh(inner), 1));
-  }
+  if (t.dtype === "f32")
+    return emit("gelu", [t], { approximate: opts.approximate ? "tanh" : "none" }, t.shape, "f32");
+  if (opts.approximate) return o.multiply(o.multiply(t, 0.5), o.add(o.tanh(geluInner(t)), 1));
   return o.multiply(o.multiply(t, 0.5), o.add(o.cast(o.erf(o.divide(t, Math.SQRT2)), t.dtype), 1));
+}
+/** √(2/π)·(x + 0.044715·x³): the argument of tanh in GELU's tanh form. */
+export function geluInner(t: Tensor): Tensor {
+  return o.multiply(
+    o.add(t, o.multiply(o.multiply(o.multiply(t, t), t), 0.044715)),
+    Math.sqrt(2 / Math.PI),
+  );
+}
+
+/** Options of {@link layerNorm}. */
+export interface LayerNormOptions {
+  /** The first normalized axis: the mean and variance are over axes `axis` … last (default −1). */
+  axis?: number;
+  /** Added to the variance (default 1e-5, PyTorch's). */
+  epsilon?: number;
+  /** Multiplies the normalized value (broadcast, e.g. shape [D]). */
+  gain?: TensorLike;
+  /** Added last (broadcast, e.g. shape [D]). */
+  bias?: TensorLike;
+}
+/**
+ * Layer normalisation: (x − mean) / sqrt(variance + ε) over the trailing axes from `axis`, then
+ * `· gain + bias` when given (PyTorch's `F.layer_norm`, biased variance). f32 normalizes in one
+ * primitive (ONNX LayerNormalization) with its own gradient rule; f64 is a composite.
+ */
+export function layerNorm(x: TensorLike, opts: LayerNormOptions = {}): Tensor {
+  const t = floaty(x);
+  const r = t.rank;
+  const a = opts.axis ?? -1;
+  if (!Number.isInteger(a) || a < -r || a >= r)
+    throw new TensorError(`layerNorm: axis ${a} is out of range for ${desc(t)}`);
+  const axis = a < 0 ? a + r : a;
+  const epsilon = opts.epsilon ?? 1e-5;
+  if (!(epsilon >= 0)) throw new TensorError(`layerNorm: epsilon must be ≥ 0, got ${epsilon}`);
+  const axes = t.shape.map((_, i) => i).slice(axis);
+  let y: Tensor;
+  if (t.dtype === "f32" && t.size > 0) {
+    y = emit("normalize", [t], { axis, epsilon, shape: t.shape.slice(axis) }, t.shape, "f32");
+  } else {
+    const centred = o.subtract(t, o.mean(t, { axes, keepDims: true }));
+    const variance = o.mean(o.multiply(centred, centred), { axes, keepDims: true });
+    y = o.divide(centred, o.sqrt(o.add(variance, epsilon)));
+  }
+  if (opts.gain !== undefined) y = o.multiply(y, opts.gain);
+  if (opts.bias !== undefined) y = o.add(y, opts.bias);
+  return y;
 }
 /** x·sigmoid(x) (also called swish). */
 export function silu(x: TensorLike): Tensor {

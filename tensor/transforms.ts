@@ -664,22 +664,38 @@ export function traceGraph(
   args: unknown[],
   opts: { inputNames: readonly string[]; outputNames: readonly string[]; name?: string },
 ): GraphJson {
+  return tracedGraph(fn, args, opts).graph;
+}
+
+/**
+ * traceGraph, with the graph's estimated work and a rebuilder of the function's result tree;
+ * `outputNames` may be made from the number of outputs.
+ */
+function tracedGraph(
+  fn: (...args: never[]) => unknown,
+  args: unknown[],
+  opts: {
+    inputNames: readonly string[];
+    outputNames: readonly string[] | ((count: number) => string[]);
+    name?: string;
+  },
+): { graph: GraphJson; work: number; rebuild: (l: readonly Tensor[]) => unknown } {
   const f = fn as unknown as (...a: unknown[]) => unknown;
-  const { trace, placeholders, outLeaves } = traceFunction(f, args);
-  if (
-    placeholders.length !== opts.inputNames.length ||
-    outLeaves.length !== opts.outputNames.length
-  )
+  const { trace, placeholders, outLeaves, rebuild } = traceFunction(f, args);
+  const outputNames =
+    typeof opts.outputNames === "function" ? opts.outputNames(outLeaves.length) : opts.outputNames;
+  if (placeholders.length !== opts.inputNames.length || outLeaves.length !== outputNames.length)
     throw new TensorError(
-      `traceGraph: ${placeholders.length} inputs and ${outLeaves.length} outputs, but ${opts.inputNames.length} input and ${opts.outputNames.length} output names`,
+      `traceGraph: ${placeholders.length} inputs and ${outLeaves.length} outputs, but ${opts.inputNames.length} input and ${outputNames.length} output names`,
     );
   for (const t of outLeaves)
     if (t._node?.trace !== trace)
       throw new TensorError("traceGraph: every output must depend on the inputs");
-  const b = lowerTrace(trace, placeholders, outLeaves, true).builder;
+  const lowered = lowerTrace(trace, placeholders, outLeaves, true);
+  const b = lowered.builder;
   const rename = new Map<string, string>();
   placeholders.forEach((_, i) => rename.set(`input_${i}`, opts.inputNames[i]!));
-  outLeaves.forEach((_, i) => rename.set(`output_${i}`, opts.outputNames[i]!));
+  outLeaves.forEach((_, i) => rename.set(`output_${i}`, outputNames[i]!));
   const r = (n: string): string => rename.get(n) ?? n;
   const declared = new Map(b.inputs.map((v) => [v.name, v]));
   const inputs = placeholders.map((p, i) => {
@@ -695,12 +711,211 @@ export function traceGraph(
     n.inputs = n.inputs.map(r);
     n.outputs = n.outputs.map(r);
   }
-  return {
+  const graph = {
     name: opts.name ?? "traced",
     nodes: b.nodes,
     inputs,
     outputs: b.outputs,
     initializers: b.initializers,
+  };
+  return { graph, work: lowered.work, rebuild };
+}
+
+/** Options of {@link scan}. */
+export interface ScanOptions {
+  /** Intra-op threads of the compiled session (default: 1 for small bodies, all cores for large). */
+  threads?: number;
+  /** ONNX Runtime execution providers, as for jit. */
+  executionProviders?: readonly string[];
+}
+
+interface CompiledScan {
+  session: Session;
+  /** Carry and ys from the Loop's outputs (flattened: carry leaves, then ys leaves). */
+  rebuild: (outs: readonly Tensor[]) => [unknown, unknown];
+  outputs: Array<{ name: string; dtype: DType }>;
+}
+
+const scans = new WeakMap<object, Map<string, CompiledScan>>();
+
+/**
+ * Runs `body(carry, x) → [carry, y]` for each x along the leading axis of `xs` (a tree whose
+ * leaves share that axis), threading the carry: JAX's `lax.scan`. Returns the final carry and the
+ * ys stacked along a new leading axis. The k steps run as one ONNX `Loop` in one call into ONNX
+ * Runtime, so a training loop pays for one call per k steps, not per step (what `train.fit`
+ * does with its eight-step loop). Compiled once per body and argument signature (like jit);
+ * inside jit or grad it unrolls into the traced graph instead, so it composes with both.
+ */
+export function scan<C, X, Y>(
+  body: (carry: C, x: X) => readonly [C, Y],
+  init: C,
+  xs: X,
+  opts: ScanOptions = {},
+): [C, Y] {
+  const carry = flatten(init);
+  const xsFlat = flatten(xs);
+  if (xsFlat.leaves.length === 0) throw new TensorError("scan: xs holds no tensor");
+  const k = xsFlat.leaves[0]!.shape[0] ?? 0;
+  for (const t of xsFlat.leaves)
+    if (t.rank === 0 || t.shape[0] !== k)
+      throw new TensorError(
+        `scan: every tensor of xs needs the same leading length (got [${xsFlat.leaves.map((l) => l.shape.join(",")).join("], [")}])`,
+      );
+  if (k === 0) throw new TensorError("scan: xs has length 0 along its leading axis");
+  const checkCarry = (c: unknown): void => {
+    const got = flatten(c);
+    const same =
+      got.key === carry.key &&
+      got.leaves.every(
+        (t, i) =>
+          t.dtype === carry.leaves[i]!.dtype &&
+          t.shape.join(",") === carry.leaves[i]!.shape.join(","),
+      );
+    if (!same)
+      throw new TensorError(
+        `scan: the body must return a carry of the structure, shapes and dtypes it was given (${describeArgs(carry.leaves)}), got (${describeArgs(got.leaves)})`,
+      );
+  };
+  const step = (c: C, x: X): [C, Y] => {
+    const r = body(c, x);
+    if (!Array.isArray(r) || r.length !== 2)
+      throw new TensorError("scan: the body must return [carry, y]");
+    checkCarry(r[0]);
+    return [r[0] as C, r[1] as Y];
+  };
+  const at = (i: number | Tensor): X =>
+    xsFlat.rebuild(xsFlat.leaves.map((t) => o.take(t, i, { axis: 0 }))) as X;
+  // Inside a trace: unrolled, one body per step, so grad and vmap see ordinary ops.
+  if ([...carry.leaves, ...xsFlat.leaves].some((t) => t.isSymbolic)) {
+    let c = init;
+    const ys: unknown[] = [];
+    for (let i = 0; i < k; i++) {
+      const [c2, y] = step(c, at(i));
+      c = c2;
+      ys.push(y);
+    }
+    const first = flatten(ys[0]);
+    const stacked = first.leaves.map((_, j) => o.stack(ys.map((y) => flatten(y).leaves[j]!)));
+    return [c, first.rebuild(stacked) as Y];
+  }
+  let key = `${carry.key}|${xsFlat.key}|${opts.threads ?? ""}|${(opts.executionProviders ?? []).join(",")}`;
+  for (const t of [...carry.leaves, ...xsFlat.leaves]) key += `|${t.dtype}${t.shape.join(",")}`;
+  let perBody = scans.get(body);
+  if (!perBody) scans.set(body, (perBody = new Map()));
+  let compiled = perBody.get(key);
+  if (!compiled) {
+    compiled = compileScan(step, carry.leaves, xsFlat.leaves, init, xs, k, opts);
+    perBody.set(key, compiled);
+    if (perBody.size === MANY_COMPILES)
+      console.warn(
+        `tsnb/nx scan: ${MANY_COMPILES} compilations of ${body.name || "one body"}: each new shape compiles a new loop`,
+      );
+  }
+  const feeds: Record<string, ort.Tensor> = {};
+  carry.leaves.forEach((t, i) => (feeds[`scan_carry_in_${i}`] = t.toOrt()));
+  xsFlat.leaves.forEach((t, i) => (feeds[`scan_xs_${i}`] = t.toOrt()));
+  let results: Record<string, ort.Tensor>;
+  try {
+    results = compiled.session.run(feeds);
+  } catch (e) {
+    throw new TensorError(
+      `scan: running the compiled loop failed (${describeArgs([...carry.leaves, ...xsFlat.leaves])}): ${explainOrtFailure(e)}`,
+      { cause: e },
+    );
+  }
+  stats.runs++;
+  const outs = compiled.outputs.map(({ name, dtype }) => {
+    const r = results[name]!;
+    return new Tensor(r.dims, dtype, r, null);
+  });
+  return compiled.rebuild(outs) as [C, Y];
+}
+
+/** The ONNX Loop of a scan: the body traced once, the xs read from the outer scope at `iter`. */
+function compileScan<C, X, Y>(
+  step: (c: C, x: X) => [C, Y],
+  carryLeaves: readonly Tensor[],
+  xsLeaves: readonly Tensor[],
+  init: C,
+  xs: X,
+  k: number,
+  opts: ScanOptions,
+): CompiledScan {
+  const nc = carryLeaves.length;
+  const xsNames = xsLeaves.map((_, i) => `scan_xs_${i}`);
+  const xsRebuild = flatten(xs).rebuild;
+  const loopBody = (iter: Tensor, cond: Tensor, c: C, all: Tensor[]): unknown[] => {
+    const x = xsRebuild(all.map((t) => o.take(t, iter, { axis: 0 }))) as X;
+    const [c2, y] = step(c, x);
+    yDtypes = flatten(y).leaves.map((t) => t.dtype);
+    return [cond, c2, y];
+  };
+  let yDtypes: DType[] = [];
+  const zeros = (dtype: DType) => o.zeros([], { dtype });
+  let ny = 0;
+  const traced = tracedGraph(loopBody, [zeros("i64"), zeros("bool"), init, [...xsLeaves]], {
+    name: "scan_body",
+    inputNames: [
+      "scan_iter",
+      "scan_cond_in",
+      ...carryLeaves.map((_, i) => `scan_body_carry_${i}`),
+      ...xsNames,
+    ],
+    outputNames: (count) => {
+      ny = count - 1 - nc;
+      return [
+        "scan_cond_out",
+        ...carryLeaves.map((_, i) => `scan_body_carry_out_${i}`),
+        ...Array.from({ length: ny }, (_, i) => `scan_body_y_${i}`),
+      ];
+    },
+  });
+  const body = traced.graph;
+  const outer = new Set(xsNames);
+  body.inputs = body.inputs.filter((v) => !outer.has(v.name));
+  const yTypes = body.outputs.slice(1 + nc);
+  const g = new GraphBuilder();
+  carryLeaves.forEach((t, i) => g.input(`scan_carry_in_${i}`, t.dtype, t.shape.slice()));
+  xsLeaves.forEach((t, i) => g.input(xsNames[i]!, t.dtype, t.shape.slice()));
+  g.initializer("i64", [], BigInt64Array.from([BigInt(k)]), "scan_trips");
+  g.initializer("bool", [], Uint8Array.from([1]), "scan_true");
+  const carryOut = carryLeaves.map((_, i) => `scan_carry_out_${i}`);
+  const ysOut = Array.from({ length: ny }, (_, i) => `scan_ys_${i}`);
+  g.nodes.push({
+    opType: "Loop",
+    inputs: ["scan_trips", "scan_true", ...carryLeaves.map((_, i) => `scan_carry_in_${i}`)],
+    outputs: [...carryOut, ...ysOut],
+    attrs: { body: { graph: body } },
+  });
+  carryLeaves.forEach((t, i) => g.output(carryOut[i]!, t.dtype, t.shape.slice()));
+  yTypes.forEach((v, i) => g.outputs.push({ ...v, name: ysOut[i]!, shape: [k, ...v.shape] }));
+  const threads = opts.threads ?? (CORES > 1 && traced.work * k >= PARALLEL_WORK ? CORES : 1);
+  let session: Session;
+  try {
+    session = createSession(g.encode("scan"), {
+      threads,
+      graphOptimizationLevel: "all",
+      executionProviders: opts.executionProviders,
+    });
+    stats.sessionsCreated++;
+  } catch (e) {
+    const provider = opts.executionProviders && explainProviders(opts.executionProviders, e);
+    if (provider) throw new TensorError(`scan: ${provider}`, { cause: e });
+    throw new TensorError(
+      `scan: could not compile the loop for arguments (${describeArgs([...carryLeaves, ...xsLeaves])}): ONNX Runtime rejected it (the original error is in .cause)`,
+      { cause: e },
+    );
+  }
+  return {
+    session,
+    outputs: [
+      ...carryLeaves.map((t, i) => ({ name: carryOut[i]!, dtype: t.dtype })),
+      ...yDtypes.map((dtype, i) => ({ name: ysOut[i]!, dtype })),
+    ],
+    rebuild: (outs) => {
+      const r = traced.rebuild([o.zeros([], { dtype: "bool" }), ...outs]) as unknown[];
+      return [r[1], r[2]];
+    },
   };
 }
 

@@ -167,6 +167,7 @@ const RULES: Partial<Record<Prim, Rule>> = {
         "bitNot",
         "matmul",
         "trilu",
+        "gelu",
       ] as const
     ).map((p) => [p, elementwise]),
   ),
@@ -178,6 +179,8 @@ const RULES: Partial<Record<Prim, Rule>> = {
   argMin: shifted("axis"),
   softmax: shifted("axis"),
   logSoftmax: shifted("axis"),
+  normalize: shifted("axis"),
+  normRstd: shifted("axis"),
   cumsum: shifted("axis"),
   topkIndices: shifted("axis"),
   // the element count over axes is the same for every example: one unbatched scalar

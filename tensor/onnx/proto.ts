@@ -32,10 +32,26 @@ export const AttrType = {
   STRINGS: 8,
 } as const;
 
-/** IR version written by tsnb (ONNX 1.13+, opset 18). */
-export const IR_VERSION = 8;
+/** IR version written by tsnb (ONNX 1.15+: opset 20's Gelu). */
+export const IR_VERSION = 9;
 /** Default opset of the ai.onnx domain written by tsnb. */
 export const OPSET = 18;
+/**
+ * Ops newer than OPSET: a model using one declares the opset that has it (and only then, since
+ * ONNX Runtime resolves some kernels differently at newer opsets: Relu on int64 has none at 19+).
+ */
+const NEWER_OPS: Record<string, number> = { Gelu: 20 };
+
+/** The opset a graph needs: OPSET, or newer when a node (or a subgraph's) is a newer op. */
+function opsetOf(g: GraphJson): number {
+  let v = OPSET;
+  for (const n of g.nodes) {
+    v = Math.max(v, NEWER_OPS[n.opType] ?? OPSET);
+    for (const a of Object.values(n.attrs ?? {}))
+      if (typeof a === "object" && a !== null && "graph" in a) v = Math.max(v, opsetOf(a.graph));
+  }
+  return v;
+}
 
 const descriptor = {
   nested: {
@@ -262,7 +278,7 @@ function graphToProto(g: GraphJson): Record<string, unknown> {
 export function encodeModel(m: ModelJson): Uint8Array {
   const msg = ModelProtoType.fromObject({
     irVersion: m.irVersion ?? IR_VERSION,
-    opsetImport: [{ domain: "", version: m.opset ?? OPSET }],
+    opsetImport: [{ domain: "", version: m.opset ?? opsetOf(m.graph) }],
     producerName: m.producerName ?? "tsnb",
     producerVersion: "0.1.0",
     docString: m.docString ?? "",

@@ -267,6 +267,47 @@ describe("editing together in Chromium", { skip: skip ?? false }, () => {
     await field.fill("Grace");
     await field.press("Enter");
     assert.equal(await a.page.evaluate(() => localStorage.getItem("tsnb-user-name")), "Grace");
+    // A chosen cursor colour: b draws a's flag and swatch in it (and back to automatic).
+    const colorOfFlag = () =>
+      b.page.evaluate(() => {
+        const el = document.querySelector(".notebook .cell .remote-cursor");
+        const swatch = document.querySelector(".people .person-swatch");
+        return el && swatch
+          ? [
+              getComputedStyle(el, "::after").backgroundColor,
+              getComputedStyle(swatch).backgroundColor,
+            ]
+          : null;
+      });
+    await caretAt(a.page, 0, 1);
+    await b.page.waitForFunction(() => document.querySelector(".notebook .cell .remote-cursor"));
+    const automatic = await colorOfFlag();
+    const pick = automatic![0] === "rgb(47, 158, 68)" ? 3 : 1; // one that differs from automatic
+    await a.page.getByRole("radio", { name: `Colour ${pick + 1}` }).check();
+    await caretAt(a.page, 0, 1);
+    const want = pick === 1 ? "rgb(47, 158, 68)" : "rgb(25, 113, 194)";
+    await b.page.waitForFunction(
+      (w) =>
+        getComputedStyle(document.querySelector(".notebook .cell .remote-cursor")!, "::after")
+          .backgroundColor === w,
+      want,
+    );
+    assert.deepEqual(await colorOfFlag(), [want, want]);
+    assert.equal(
+      await a.page.evaluate(() => localStorage.getItem("tsnb-user-color")),
+      String(pick),
+    );
+    if (process.env["TSNB_SHOTS"])
+      await a.page.screenshot({ path: join(process.env["TSNB_SHOTS"], "names-colour-a.png") });
+    await a.page.getByRole("radio", { name: "Automatic" }).check();
+    await caretAt(a.page, 0, 1);
+    await b.page.waitForFunction(
+      (w) =>
+        getComputedStyle(document.querySelector(".notebook .cell .remote-cursor")!, "::after")
+          .backgroundColor === w,
+      automatic![0],
+    );
+    assert.equal(await a.page.evaluate(() => localStorage.getItem("tsnb-user-color")), null);
     // The name lives in the browser, never in the notebook.
     await a.page.waitForFunction(() => window.__tsnb!.data()!.dirty === false);
     assert.doesNotMatch(await readFile(join(h.root, "names.tsnb"), "utf8"), /Grace/);

@@ -115,14 +115,16 @@ test("04-classifier: the Training smart cell trains the digits to over 90% test 
   assert.match(stdout, /Draw or upload a digit above/);
 });
 
-test("05-training-loop: the hand-written jit loop learns the digits and both loops are timed", () => {
+test("05-training-loop: the hand-written jit loop learns the digits; nx.scan gives the same weights; the three loops are timed", () => {
   const { stdout } = run("05-training-loop.tsnb");
   const acc = Number(/test accuracy ([\d.]+)%/.exec(stdout)?.[1]);
   assert.ok(acc > 90, `test accuracy ${acc}%`);
   const final = Number(/final loss ([\d.]+)/.exec(stdout)?.[1]);
   assert.ok(final < 0.3, `final loss ${final}`);
+  const difference = Number(/step-by-step loop's weights: ([\d.e+-]+)/.exec(stdout)?.[1]);
+  assert.ok(difference <= 1e-5, `the scanned loop's weights differ by ${difference}`);
   const rates = [...stdout.matchAll(/stepsPerSecond: (\d+)/g)].map((m) => Number(m[1]));
-  assert.equal(rates.length, 2, stdout);
+  assert.equal(rates.length, 3, stdout);
   assert.ok(
     rates.every((r) => r > 100),
     `steps/s ${rates.join(", ")}`,

@@ -159,7 +159,7 @@ describe("collaborative editing through the server", () => {
       for (const c of [...clients, late]) c.close();
     });
   }
-  test("cursors carry the user's name to the other windows and to windows that join later; a bad name is refused", async () => {
+  test("cursors carry the user's name and colour to the other windows and to windows that join later; a bad name or colour is refused", async () => {
     await writeFile(join(t.root, "names.tsnb"), NOTEBOOK);
     const [a, b] = await Promise.all([Client.connect(t.server), Client.connect(t.server)]);
     a.send({ type: "open-file", path: "names.tsnb" });
@@ -185,10 +185,20 @@ describe("collaborative editing through the server", () => {
       assert.equal(err.code, "bad-message");
       assert.match(err.message, /name must/);
     }
+    // A chosen cursor colour travels with it: an index into the page's 8 colours, nothing else.
+    a.send({ ...cursor, head: 2, color: 5 });
+    assert.equal((await b.next("cursor")).color, 5);
+    for (const color of [8, -1, 1.5, "red", "#ff0000"]) {
+      a.send({ ...cursor, color });
+      const err = await a.next("error");
+      assert.equal(err.code, "bad-message");
+      assert.match(err.message, /color must be an integer from 0 to 7/);
+    }
     a.send({ ...cursor, head: 4 });
     const next = await b.next("cursor");
     assert.equal(next.head, 4, "the refused cursors were not forwarded");
     assert.equal(next.name, undefined, "without a name the flag names the window");
+    assert.equal(next.color, undefined, "without a colour the page picks one from the window");
     for (const w of [a, b, c]) w.ws.close();
   });
 });

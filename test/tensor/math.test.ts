@@ -226,3 +226,143 @@ describe("isClose and allClose vs NumPy", () => {
     assert.equal(nx.allClose(nx.zeros([0]), nx.zeros([0])), true);
   });
 });
+
+describe("layerNorm and the f32 gelu: one kernel each, with their own gradient rules", () => {
+  const r = rng(2026);
+  const x64 = rand([3, 4, 5], r, -3, 3);
+  const gain64 = rand([5], r, 0.5, 1.5);
+  const bias64 = rand([5], r);
+  const f32 = (t: nx.Tensor) => nx.cast(t, "f32");
+
+  it("layerNorm matches NumPy's (x − mean) / sqrt(var + ε) · gain + bias, over the last axes", () => {
+    const ref = numpy([
+      {
+        expr: "(x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * g + b",
+        args: { x: x64, g: gain64, b: bias64 },
+      },
+      {
+        expr: "(x - x.mean((1, 2), keepdims=True)) / np.sqrt(x.var((1, 2), keepdims=True) + 0.1)",
+        args: { x: x64 },
+      },
+    ]);
+    for (const x of [x64, f32(x64)]) {
+      const tol = x.dtype === "f32" ? 2e-6 : 1e-12;
+      const y = nx.layerNorm(x, { gain: nx.cast(gain64, x.dtype), bias: nx.cast(bias64, x.dtype) });
+      assert.equal(y.dtype, x.dtype);
+      assertLikeNumpy(y, ref[0]!, tol, `layerNorm ${x.dtype}`);
+      assertLikeNumpy(
+        nx.layerNorm(x, { axis: 1, epsilon: 0.1 }),
+        ref[1]!,
+        tol,
+        `axis 1 ${x.dtype}`,
+      );
+      // under jit too (the primitive in a compiled graph)
+      const jitted = nx.jit((t: nx.Tensor) => nx.layerNorm(t, { axis: -2, epsilon: 0.1 }));
+      assertLikeNumpy(jitted(x), ref[1]!, tol, `jit ${x.dtype}`);
+    }
+    assert.throws(
+      () => nx.layerNorm(x64, { axis: 3 }),
+      /layerNorm: axis 3 is out of range for f64\[3,4,5\]/,
+    );
+    assert.throws(() => nx.layerNorm(x64, { epsilon: -1 }), /layerNorm: epsilon must be ≥ 0/);
+    assert.deepEqual(nx.layerNorm(nx.zeros([0, 4])).shape, [0, 4]);
+  });
+
+  it("f64 layerNorm (a composite) against central differences", () => {
+    check("layerNorm", (x, g, b) => nx.layerNorm(x, { gain: g, bias: b }), [x64, gain64, bias64]);
+    check("layerNorm axis 1", (x) => nx.layerNorm(x, { axis: 1, epsilon: 0.1 }), [x64]);
+  });
+
+  it("the f32 rules (first and second order) agree with the f64 composites' gradients", () => {
+    const w = rand([3, 4, 5], r, 0.5, 1.5);
+    const cases: Array<[string, (x: nx.Tensor) => nx.Tensor]> = [
+      [
+        "layerNorm",
+        (x) => nx.layerNorm(x, { gain: nx.cast(gain64, x.dtype), bias: nx.cast(bias64, x.dtype) }),
+      ],
+      ["layerNorm axis 1", (x) => nx.layerNorm(x, { axis: 1 })],
+      ["gelu", (x) => nx.gelu(x)],
+      ["gelu tanh", (x) => nx.gelu(x, { approximate: true })],
+    ];
+    for (const [name, fn] of cases) {
+      const loss = (x: nx.Tensor) => nx.sum(nx.multiply(fn(x), nx.cast(w, x.dtype)));
+      // the second order: the gradient of the gradient's squared norm
+      const second = (x: nx.Tensor) => nx.sum(nx.square(nx.grad(loss)(x) as nx.Tensor));
+      for (const [order, f] of [
+        ["first", loss],
+        ["second", second],
+      ] as const) {
+        const g64 = nx.grad(f)(x64) as nx.Tensor;
+        const g32 = nx.grad(f)(f32(x64)) as nx.Tensor;
+        const jitted = nx.jit(nx.grad(f))(f32(x64)) as nx.Tensor;
+        assert.equal(g32.dtype, "f32");
+        const scale = Math.max(1, Number(nx.max(nx.abs(g64)).item()));
+        for (const [how, g] of [
+          ["eager", g32],
+          ["jit", jitted],
+        ] as const) {
+          const err = Number(nx.max(nx.abs(nx.subtract(nx.cast(g, "f64"), g64))).item());
+          assert.ok(
+            err <= 1e-4 * scale,
+            `${name} ${order} order (${how}): off by ${err} (scale ${scale})`,
+          );
+        }
+      }
+    }
+  });
+
+  it("a jitted layerNorm serves new batch sizes from one graph; over the batch axis it stays correct", () => {
+    const perRow = nx.jit((t: nx.Tensor) => nx.gelu(nx.layerNorm(t)));
+    const overBatch = nx.jit((t: nx.Tensor) => nx.layerNorm(t, { axis: 0 }));
+    const batch = (n: number) => nx.random.normal([n, 5], { seed: n });
+    for (const n of [8, 16]) perRow(batch(n));
+    const sessions = nx.runtimeStats.sessionsCreated;
+    const got = [3, 40].map((n) => perRow(batch(n)));
+    assert.equal(
+      nx.runtimeStats.sessionsCreated,
+      sessions,
+      "no recompilation for batch sizes 3, 40",
+    );
+    [3, 40].forEach((n, i) => {
+      const want = nx.gelu(nx.layerNorm(batch(n)));
+      assert.ok(Number(nx.max(nx.abs(nx.subtract(got[i]!, want))).item()) < 1e-6);
+    });
+    for (const n of [8, 16, 3]) {
+      const x = nx.cast(batch(n), "f64");
+      const want = nx.divide(
+        nx.subtract(x, nx.mean(x)),
+        nx.sqrt(nx.add(nx.variance(x), 1e-5)), // axis 0: over every axis
+      );
+      const err = nx.max(nx.abs(nx.subtract(nx.cast(overBatch(batch(n)), "f64"), want)));
+      assert.ok(Number(err.item()) < 1e-5, `batch ${n}`);
+    }
+  });
+
+  it("vmap of layerNorm and gelu is the unbatched op on each example", () => {
+    const x = f32(x64);
+    const f = (t: nx.Tensor) => nx.gelu(nx.layerNorm(t, { axis: 0, gain: f32(gain64) }));
+    const mapped = nx.vmap(f)(x);
+    const each = nx.stack([0, 1, 2].map((i) => f(nx.reshape(x.slice([i], [1]), [4, 5]))));
+    assert.ok(Number(nx.max(nx.abs(nx.subtract(mapped, each))).item()) < 1e-6);
+  });
+
+  it("a model with the f32 gelu declares opset 20 (ONNX Gelu); one without stays at opset 18", () => {
+    const x = f32(x64);
+    const withGelu = nx.decodeModel(
+      nx.exportOnnx((t: nx.Tensor) => nx.gelu(nx.layerNorm(t)), [x]),
+    ) as any;
+    const without = nx.decodeModel(
+      nx.exportOnnx((t: nx.Tensor) => nx.relu(nx.layerNorm(t)), [x]),
+    ) as any;
+    assert.equal(withGelu.opsetImport[0].version, 20);
+    assert.ok(withGelu.graph.node.some((n: { opType: string }) => n.opType === "Gelu"));
+    assert.ok(
+      withGelu.graph.node.some((n: { opType: string }) => n.opType === "LayerNormalization"),
+    );
+    assert.equal(without.opsetImport[0].version, nx.OPSET);
+    // an integer relu in a graph with Gelu (ONNX Runtime has no integer Relu at opset 19+)
+    const mixed = nx.jit((t: nx.Tensor, i: nx.Tensor) => [nx.gelu(t), nx.relu(i)]);
+    const [, ri] = mixed(x, nx.tensor([-2, 3], { dtype: "i64" })) as nx.Tensor[];
+    assert.deepEqual(Array.from(ri!.dataSync() as BigInt64Array, Number), [0, 3]);
+  });
+});
