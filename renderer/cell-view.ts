@@ -21,6 +21,9 @@ import { SmartCellPanel, type SmartCellActions } from "./smart-cell-view.ts";
 import { SMART_CELLS } from "../smart-cells/index.ts";
 import type { ScanContext } from "../smart-cells/types.ts";
 
+/** Outputs that keep changing (console text streaming in) are drawn at most this often (ms). */
+const OUTPUT_DRAW_MS = 33;
+
 /** What a cell view asks the notebook for. */
 export interface CellActions extends OutputHost, SmartCellActions {
   run(cellId: string): void;
@@ -55,7 +58,11 @@ export class CellView {
   private remoteCursors: RemoteCursor[] = [];
   /** Outputs changed since they were last drawn (drawn at the next frame). */
   private outputsScheduled = false;
+  /** When the outputs were last drawn (`performance.now()`). */
+  private outputsDrawnAt = -Infinity;
   private timer: number | null = null;
+  /** What the status shows (`statusKey`), to draw it again only when that changes. */
+  private statusKey = "";
 
   constructor(
     cell: Cell,
@@ -268,6 +275,12 @@ export class CellView {
   private renderStatus(): void {
     const s = this.state;
     if (!s || this.cell.type === "markdown") return;
+    // A streaming cell gets a new state per message: what the status shows is drawn again only
+    // when it changes (re-creating it restarts the running dot's animation and the timer, and
+    // makes the page lay itself out again on every message).
+    const key = statusKey(s);
+    if (key === this.statusKey) return;
+    this.statusKey = key;
     if (this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
@@ -327,25 +340,35 @@ export class CellView {
 
   /**
    * Draw the outputs at the next frame: a cell streaming console text gets many updates per
-   * frame, and drawing each would cost frames. A page in the background (no frames) draws after
-   * 100 ms instead.
+   * frame, and drawing each would cost frames. Outputs that changed again within
+   * `OUTPUT_DRAW_MS` of their last drawing wait for a later frame (a flood of console text is
+   * drawn about 30 times a second: each drawing also costs the browser's layout, paint and
+   * compositing, on a machine the kernel and the server keep busy). A page in the background
+   * (no frames) draws after 100 ms instead.
    */
   private scheduleOutputs(): void {
     if (this.outputsScheduled) return;
     this.outputsScheduled = true;
     let frame = 0;
     let timer = 0;
-    const draw = () => {
+    const draw = (at?: number) => {
       cancelAnimationFrame(frame);
       clearTimeout(timer);
-      if (this.outputsScheduled) this.drawOutputsNow();
+      if (this.outputsScheduled) this.drawOutputsNow(at);
     };
-    frame = requestAnimationFrame(draw);
-    timer = window.setTimeout(draw, 100);
+    // `t`: the frame's start (frames come every ~16.7 ms at 60 Hz, hence the margin).
+    const atFrame = (t: number) => {
+      if (t - this.outputsDrawnAt < OUTPUT_DRAW_MS - 4) frame = requestAnimationFrame(atFrame);
+      else draw(t);
+    };
+    frame = requestAnimationFrame(atFrame);
+    timer = window.setTimeout(() => draw(), 100);
   }
 
-  private drawOutputsNow(): void {
+  /** Draw the outputs now (`at`: the frame's start when drawn at a frame). */
+  private drawOutputsNow(at = performance.now()): void {
     this.outputsScheduled = false;
+    this.outputsDrawnAt = at;
     if (this.state) this.renderOutputs(this.state.outputs);
   }
 
@@ -440,3 +463,17 @@ function sameLiveChart(a: Output, b: Output): boolean {
 
 /** Ids of charts that received pushed rows directly (so re-rendering them is unnecessary). */
 export const liveChartIds = new Set<string>();
+
+/** What a cell's status line shows, as a string that changes when it does. */
+function statusKey(s: CellSessionState): string {
+  const st = s.status;
+  const what =
+    st.type === "running"
+      ? `${st.evaluationId}:${st.startedAt}`
+      : st.type === "done" || st.type === "error"
+        ? String(st.durationMs)
+        : st.type === "aborted"
+          ? st.reason
+          : "";
+  return `${st.type}:${what}:${s.validity}`;
+}

@@ -28,6 +28,15 @@ export function append(el: Element, children: Child[]): void {
   }
 }
 
+/**
+ * Set an element's text when it differs: setting the same text still replaces the element's
+ * text node, which makes the page lay itself out again (views that redraw on every message,
+ * such as the header while a cell streams output, would do that each time).
+ */
+export function setText(el: Node, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 /** A button with a visible icon/label and an accessible name. */
 export function button(
   label: string,

@@ -7,7 +7,8 @@
  * `eval`), HTML outputs in sandboxed srcdoc frames.
  *
  * There is no kernel: inputs and controls are drawn with the value they had, disabled; a table
- * shows the rows that were saved. Built by renderer/build.js to dist/renderer/export-view.js
+ * shows the rows that were saved. The page is light or dark as the system is, following it
+ * (renderer/theme.ts). Built by renderer/build.js to dist/renderer/export-view.js
  * (one classic script, no chunks: the file has nowhere to load them from) and export-view.css
  * (fonts as data: URLs).
  */
@@ -21,6 +22,7 @@ import {
 import { h } from "./dom.ts";
 import { highlightCode, renderMarkdown } from "./markdown.ts";
 import { renderOutput, useInlineHtmlFrames, type OutputHost } from "./outputs.ts";
+import { initTheme } from "./theme.ts";
 
 /** Outputs ask nothing of a kernel here: there is none. */
 const host: OutputHost = {
@@ -100,6 +102,8 @@ function main(): void {
     return;
   }
   useInlineHtmlFrames(FRAME_HEIGHT_SCRIPT);
+  // Light or dark as the system is (as the app does until its toggle is used); charts follow.
+  initTheme({ systemOnly: true });
   mount.replaceChildren(render(data));
   document.documentElement.dataset["rendered"] = "true";
 }

@@ -24,7 +24,7 @@ import {
 } from "../core/outputs.ts";
 import type { SessionData } from "../core/session/data.ts";
 import type { ClientOperationInput, Operation } from "../core/session/operations.ts";
-import { button, h } from "./dom.ts";
+import { button, h, setText } from "./dom.ts";
 import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
 import { interactionCount, LazyEditors, loadMonaco } from "./editor.ts";
 import { pushChartRows } from "./outputs.ts";
@@ -98,6 +98,8 @@ export class NotebookView {
   private readonly pathEl: HTMLElement;
   private readonly saveStateEl: HTMLElement;
   private readonly kernelEl: HTMLElement;
+  /** The kernel's state in words (a narrow header shows only the dot: the words are its tooltip). */
+  private readonly kernelTextEl: HTMLElement;
   private readonly runtimePicker: RuntimePicker;
   private readonly conflictEl: HTMLElement;
   /** "Imported from X.ipynb" and what did not come across (a Jupyter notebook's importer warnings). */
@@ -169,11 +171,12 @@ export class NotebookView {
     });
     this.pathEl = h("span", { class: "nb-path" });
     this.saveStateEl = h("span", { class: "save-state", "aria-live": "polite" });
-    this.kernelEl = h("span", {
-      class: "kernel-status",
-      role: "status",
-      "aria-label": "Kernel status",
-    });
+    this.kernelTextEl = h("span", { class: "kernel-text" });
+    this.kernelEl = h(
+      "span",
+      { class: "kernel-status", role: "status", "aria-label": "Kernel status" },
+      this.kernelTextEl,
+    );
     this.runtimePicker = new RuntimePicker(host.runtimes);
     this.conflictEl = h("div", { class: "conflict-banner", hidden: true, role: "alert" });
     this.importEl = h("div", { class: "import-banner", hidden: true, role: "status" });
@@ -412,15 +415,15 @@ export class NotebookView {
 
   private render(op: Operation | null): void {
     const nb = this.data.notebook;
-    if (document.activeElement !== this.titleEl) this.titleEl.textContent = nb.title;
-    document.title = `${nb.title}${this.data.dirty ? " •" : ""} — tsnb`;
-    this.pathEl.textContent = this.data.path ?? "Unsaved notebook";
+    if (document.activeElement !== this.titleEl) setText(this.titleEl, nb.title);
+    const title = `${nb.title}${this.data.dirty ? " •" : ""} — tsnb`;
+    if (document.title !== title) document.title = title;
+    setText(this.pathEl, this.data.path ?? "Unsaved notebook");
     this.pathEl.title = this.data.path ?? "Not saved yet: Save chooses where";
-    this.saveStateEl.textContent = this.data.dirty
-      ? "Unsaved changes"
-      : this.data.lastSavedAt
-        ? "Saved"
-        : "";
+    setText(
+      this.saveStateEl,
+      this.data.dirty ? "Unsaved changes" : this.data.lastSavedAt ? "Saved" : "",
+    );
     this.saveStateEl.dataset["dirty"] = String(this.data.dirty);
     this.persistBox.checked = this.data.notebook.metadata.persistOutputs === true;
     if (document.activeElement !== this.limitBox) {
@@ -436,8 +439,9 @@ export class NotebookView {
       busy: "Kernel busy",
       dead: "Kernel dead",
     };
-    this.kernelEl.textContent = kernelText[k.status] ?? k.status;
-    this.kernelEl.title = k.reason ?? "";
+    const kernelWords = kernelText[k.status] ?? k.status;
+    setText(this.kernelTextEl, kernelWords);
+    this.kernelEl.title = k.reason ? `${kernelWords}: ${k.reason}` : kernelWords;
     this.kernelEl.dataset["status"] = k.status;
     this.shutdownBtn.disabled = k.status === "not-started" || k.status === "dead";
     this.runtimePicker.update(this.data.runtime ?? null);
@@ -477,7 +481,7 @@ export class NotebookView {
       const sec = this.sectionView(section);
       if (this.sectionsEl.children[si] !== sec.root)
         this.sectionsEl.insertBefore(sec.root, this.sectionsEl.children[si] ?? null);
-      if (document.activeElement !== sec.title) sec.title.textContent = section.title;
+      if (document.activeElement !== sec.title) setText(sec.title, section.title);
       sec.root.classList.toggle("untitled", section.title === "");
       section.cells.forEach((cell, ci) => {
         seenCells.add(cell.id);

@@ -490,7 +490,7 @@ export const EMBED_OPTIONS = {
   defaultStyle: true,
 } as const;
 
-/** The page's resolved theme (`<html data-theme>`; the export viewer sets none: light). */
+/** The page's resolved theme (`<html data-theme>`, set by renderer/theme.ts, also in the export viewer). */
 function pageTheme(): Theme {
   return document.documentElement.dataset["theme"] === "dark" ? "dark" : "light";
 }

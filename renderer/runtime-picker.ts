@@ -10,7 +10,7 @@
  */
 import type { ClientMessage, ServerMessage } from "../core/app-protocol.ts";
 import type { RuntimeSummary } from "../core/session/operations.ts";
-import { button, h } from "./dom.ts";
+import { button, h, setText } from "./dom.ts";
 
 export interface RuntimeHost {
   request(msg: ClientMessage): Promise<ServerMessage>;
@@ -35,7 +35,7 @@ export class RuntimePicker {
     this.current = runtime;
     const label = runtime ? runtime.name : "Local";
     const text = this.element.querySelector(".btn-text");
-    if (text) text.textContent = label;
+    if (text) setText(text, label);
     this.element.title = runtime
       ? `The kernel runs on ${runtime.name} (${runtime.url}); click to change`
       : "The kernel runs on this machine; click to run it on a Jupyter server";

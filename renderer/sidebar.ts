@@ -9,7 +9,7 @@
 import { USER_NAME_MAX, type FileEntry } from "../core/app-protocol.ts";
 import type { SessionData } from "../core/session/data.ts";
 import { showShortcuts } from "./dialog.ts";
-import { button, h } from "./dom.ts";
+import { button, h, setText } from "./dom.ts";
 import type { SessionsView } from "./sessions-view.ts";
 import { USER_COLORS, setUserColor, setUserName, userColor, userName } from "./user-profile.ts";
 
@@ -100,7 +100,7 @@ export class Sidebar {
 
   private renderPanel(force: boolean): void {
     const n = this.data.bin.length;
-    this.binCount.textContent = n > 0 ? String(n) : "";
+    setText(this.binCount, n > 0 ? String(n) : "");
     this.tabs.get("bin")!.setAttribute("aria-label", n > 0 ? `Bin (${n})` : "Bin");
     for (const [name, b] of this.tabs) b.setAttribute("aria-pressed", String(name === this.open));
     this.element.classList.toggle("collapsed", this.open === null);

@@ -3,7 +3,8 @@
  * picks one with the header's toggle; the choice is kept per browser (localStorage
  * `tsnb-theme`: "light", "dark" or absent for the system's). The resolved theme is
  * `<html data-theme="light|dark">`; the CSS variables in styles.css do the rest, and Monaco's
- * theme follows (`tsnb` / `tsnb-dark`, defined in monaco-entry.ts).
+ * theme follows (`tsnb` / `tsnb-dark`, defined in monaco-entry.ts). The viewer of HTML exports
+ * (export-view.ts) follows the system only: it has no toggle, and keeps nothing.
  */
 import { button } from "./dom.ts";
 
@@ -12,7 +13,11 @@ const KEY = "tsnb-theme";
 const listeners = new Set<(t: Theme) => void>();
 const media = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
 
+/** Set by `initTheme({ systemOnly: true })`: the user's choice is neither read nor kept. */
+let systemOnly = false;
+
 function chosen(): Theme | null {
+  if (systemOnly) return null;
   const v = localStorage.getItem(KEY);
   return v === "light" || v === "dark" ? v : null;
 }
@@ -29,14 +34,20 @@ function apply(): void {
   for (const l of listeners) l(t);
 }
 
-/** Apply the theme now and follow the system's changes. Call once, before the first paint. */
-export function initTheme(): void {
+/**
+ * Apply the theme now and follow the system's changes. Call once, before the first paint.
+ * `systemOnly`: the system's theme alone (an exported file: no stored choice, and no storage is
+ * touched, so a file viewed where storage is refused still draws).
+ */
+export function initTheme(opts: { systemOnly?: boolean } = {}): void {
+  systemOnly = opts.systemOnly ?? false;
   apply();
   media?.addEventListener("change", apply);
   // Another window of the app changed it.
-  window.addEventListener("storage", (ev) => {
-    if (ev.key === KEY) apply();
-  });
+  if (!systemOnly)
+    window.addEventListener("storage", (ev) => {
+      if (ev.key === KEY) apply();
+    });
 }
 
 export function onThemeChange(listener: (t: Theme) => void): () => void {

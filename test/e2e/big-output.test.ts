@@ -148,6 +148,65 @@ describe("big console output", { skip: skip ?? false }, () => {
     await page.close();
   });
 
+  test("while text streams in, the console is drawn at most 30 times a second and the running dot keeps pulsing", async () => {
+    // A flood for 4 s (the measure takes 1 s of it, on a loaded machine too): the kernel sends a
+    // batch per 256 KB or 50 ms, often several per frame.
+    const code = `const end = Date.now() + 4000;
+let i = 0;
+while (Date.now() < end) {
+  for (let k = 0; k < 5000; k++) console.log("line " + i++ + " of a flood of console text");
+  await new Promise((r) => setImmediate(r));
+}
+console.log("finished");`;
+    await h.writeNotebook("stream.tsnb", notebookText("Streaming", [code]));
+    const { page, errors } = await h.newPage();
+    await openFromBrowser(page, "stream.tsnb");
+    await cell(page, 0).getByRole("button", { name: "Run cell" }).click();
+    const out = cell(page, 0).locator(".outputs");
+    await out
+      .getByText(/line \d+/)
+      .first()
+      .waitFor({ timeout: 30_000 });
+    const seen = await page.evaluate(async () => {
+      const c = document.querySelector(".notebook .cell")!;
+      const pre = c.querySelector(".output-terminal")!;
+      let draws = 0;
+      let frames = 0;
+      const observer = new MutationObserver(() => draws++);
+      observer.observe(pre, { childList: true, subtree: true, characterData: true });
+      let stop = false;
+      const tick = () => {
+        frames++;
+        if (!stop) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+      const dotTime = () => {
+        const t = c.querySelector(".status-dot")?.getAnimations()[0]?.currentTime;
+        return typeof t === "number" ? t : -1;
+      };
+      const pulse0 = dotTime();
+      await new Promise((r) => setTimeout(r, 1000));
+      stop = true;
+      observer.disconnect();
+      const lines = pre.textContent ?? "";
+      return { draws, frames, pulse0, pulse1: dotTime(), streaming: !lines.includes("finished") };
+    });
+    assert.ok(
+      seen.streaming,
+      `the cell was still printing during the measure: ${JSON.stringify(seen)}`,
+    );
+    // At most one drawing per 33 ms (one per message would be one per kernel batch of 256 KB).
+    assert.ok(
+      seen.draws >= 1 && seen.draws <= 36,
+      `${seen.draws} drawings in 1 s (${seen.frames} frames)`,
+    );
+    // The dot's animation went on through the messages (each of them started it again before).
+    assert.ok(seen.pulse0 >= 0 && seen.pulse1 - seen.pulse0 >= 500, JSON.stringify(seen));
+    await out.getByText("finished").waitFor({ timeout: 30_000 });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("the limit is per cell: console text between displays counts together; displays stay as drawn", async () => {
     const code = `import { display, md } from "tsnb";
 for (let r = 0; r < 12; r++) {

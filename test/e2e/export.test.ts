@@ -41,8 +41,9 @@ const shots = process.env["TSNB_SCREENSHOTS"];
 async function openOffline(
   browser: Browser,
   file: string,
+  colorScheme: "light" | "dark" = "light",
 ): Promise<{ page: Page; refused: string[]; errors: string[]; dialogs: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, colorScheme });
   const page = await context.newPage();
   const own = pathToFileURL(file).href;
   const refused: string[] = [];
@@ -261,6 +262,85 @@ describe("exported HTML in Chromium, offline", { skip: skip ?? false }, () => {
       "no request left the file (the image and fetch were refused by its CSP)",
     );
     await page.context().close();
+  });
+
+  test("an export is light or dark as the system is, and follows it; its chart too", async () => {
+    const text = notebookText("Dark export", [
+      "md:Some **Markdown** with `code`",
+      'const answer = 42;\nconsole.log("out"); console.error("err"); answer',
+    ]);
+    const imported = importNotebook(text);
+    assert.ok(imported.ok);
+    const nb = imported.notebook;
+    const [code] = allCells(nb).filter((c) => c.type === "code");
+    const outputs: Record<string, Output[]> = {
+      [code!.id]: [
+        { type: "terminal", stream: "stdout", text: "out\nerr\n", stderr: [4, 8] },
+        {
+          type: "vega-lite",
+          spec: {
+            title: "A chart",
+            data: {
+              values: [
+                { k: "a", v: 3 },
+                { k: "b", v: 5 },
+              ],
+            },
+            mark: "bar",
+            encoding: {
+              x: { field: "k", type: "nominal" },
+              y: { field: "v", type: "quantitative" },
+            },
+          },
+        },
+        { type: "error", name: "TypeError", message: "x is not a function", stack: "" },
+      ],
+    };
+    const assets = readViewerAssets();
+    assert.ok(typeof assets !== "string", String(assets));
+    const file = join(dir, "dark.html");
+    writeFileSync(file, await exportHtml(nb, outputs, assets));
+    const look = (page: Page) =>
+      page.evaluate(() => {
+        const body = getComputedStyle(document.body);
+        const md = getComputedStyle(document.querySelector(".markdown-body")!);
+        const code = getComputedStyle(document.querySelector(".static-code code")!);
+        return {
+          theme: document.documentElement.dataset["theme"],
+          background: body.backgroundColor,
+          color: md.color,
+          code: code.color,
+          chart: document.querySelector<HTMLElement>(".output-vega .vega-target")?.dataset["theme"],
+        };
+      });
+    const dark = await openOffline(browser, file, "dark");
+    await dark.page.locator(".output-vega svg, .output-vega canvas").first().waitFor();
+    assert.deepEqual(await look(dark.page), {
+      theme: "dark",
+      background: "rgb(22, 25, 29)",
+      color: "rgb(221, 225, 230)",
+      code: "rgb(212, 212, 212)",
+      chart: "dark",
+    });
+    if (shots) await dark.page.screenshot({ path: join(shots, "export-dark.png"), fullPage: true });
+    // The system turns light: the page and its chart follow.
+    await dark.page.emulateMedia({ colorScheme: "light" });
+    await dark.page.waitForFunction(() => document.documentElement.dataset["theme"] === "light");
+    await dark.page.waitForFunction(
+      () =>
+        document.querySelector<HTMLElement>(".output-vega .vega-target")?.dataset["theme"] ===
+        "light",
+    );
+    assert.equal(
+      await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor),
+      "rgb(255, 255, 255)",
+    );
+    assert.deepEqual(dark.errors, []);
+    assert.deepEqual(dark.refused, []);
+    await dark.page.context().close();
+    const light = await openOffline(browser, file, "light");
+    assert.equal((await look(light.page)).theme, "light");
+    await light.page.context().close();
   });
 });
 

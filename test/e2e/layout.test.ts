@@ -153,6 +153,57 @@ describe("layout and looks", { skip: skip ?? false }, () => {
     await page.close();
   });
 
+  test("at 1,000 px with the sidebar's panel opened by hand the header stays one row", async () => {
+    const name = "a-rather-long-notebook-name.tsnb";
+    await h.writeNotebook(name, notebookText("Header", ["1 + 1"]));
+    const { page, errors } = await h.newPage();
+    const headerHeight = async () => (await page.locator(".nb-header").boundingBox())!.height;
+    // The one-row height: a wide window, the panel closed.
+    await page.setViewportSize({ width: 1600, height: 700 });
+    await openFromBrowser(page, name);
+    const one = await headerHeight();
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.goto(h.server.baseUrl);
+    await openFromBrowser(page, name);
+    assert.equal(await page.locator(".sidebar-panel").isVisible(), false);
+    await page.getByRole("button", { name: "Outline" }).click();
+    await page.getByRole("list", { name: "Outline" }).waitFor();
+    const open = await headerHeight();
+    await page.screenshot({ path: join(shots(), "header-1000-sidebar.png") });
+    assert.equal(open, one, "the header with the panel open is as tall as one row");
+    // Every control is still there, inside the header, and named.
+    const outside = await page.evaluate(() => {
+      const header = document.querySelector(".nb-header")!.getBoundingClientRect();
+      return [
+        ...document.querySelectorAll(
+          ".nb-topbar button, .nb-topbar summary, .nb-topbar .kernel-status",
+        ),
+      ]
+        .map((e) => e.getBoundingClientRect())
+        .filter((r) => r.width === 0 || r.right > header.right + 0.5 || r.left < header.left - 0.5)
+        .length;
+    });
+    assert.equal(outside, 0);
+    for (const label of [
+      "Start page",
+      "Run all",
+      "Interrupt",
+      "Restart kernel",
+      "Save",
+      "Settings",
+      "Runtime: Local",
+    ])
+      assert.equal(
+        await page.locator(".nb-topbar").getByLabel(label, { exact: true }).isVisible(),
+        true,
+        label,
+      );
+    // The kernel's state shows as its dot; its words are the tooltip.
+    assert.equal(await page.locator(".kernel-status").getAttribute("title"), "Kernel not started");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("dark theme: follows the system, the toggle overrides it and is remembered, Monaco follows", async () => {
     await h.writeNotebook(
       "theme.tsnb",
