@@ -233,27 +233,48 @@ function compile(
   if (poly && lowered.outputs.some((x) => "value" in x))
     throw new PolyUnsupported("an output does not depend on the arguments");
   const hasGraph = lowered.outputs.some((x) => "name" in x);
-  let session: Session | null = null;
-  if (hasGraph) {
-    const work = workHint ?? lowered.work;
-    const threads = opts.threads ?? (CORES > 1 && work >= PARALLEL_WORK ? CORES : 1);
-    try {
-      session = createSession(lowered.builder.encode("jit"), {
-        threads,
-        graphOptimizationLevel: "all",
-        executionProviders: opts.executionProviders,
-      });
-      stats.sessionsCreated++;
-    } catch (e) {
-      const provider = opts.executionProviders && explainProviders(opts.executionProviders, e);
-      if (provider) throw new TensorError(`jit: ${provider}`, { cause: e });
-      throw new TensorError(
-        `jit: could not compile the traced graph for arguments (${describeArgs(flatten(args).leaves)}): ONNX Runtime rejected it (the original error is in .cause)`,
-        { cause: e },
-      );
-    }
-  }
+  const session = hasGraph
+    ? sessionOf(
+        lowered.builder,
+        workHint ?? lowered.work,
+        opts,
+        "jit",
+        "the traced graph",
+        () => flatten(args).leaves,
+      )
+    : null;
   return { session, lowered, rebuild };
+}
+
+/**
+ * The session of a compiled graph (jit's or scan's): all cores when the estimated work is large
+ * unless `threads` says; a failure names the op, what was compiled and the arguments.
+ */
+function sessionOf(
+  b: GraphBuilder,
+  work: number,
+  opts: { threads?: number; executionProviders?: readonly string[] },
+  op: string,
+  what: string,
+  args: () => readonly Tensor[],
+): Session {
+  const threads = opts.threads ?? (CORES > 1 && work >= PARALLEL_WORK ? CORES : 1);
+  try {
+    const session = createSession(b.encode(op), {
+      threads,
+      graphOptimizationLevel: "all",
+      executionProviders: opts.executionProviders,
+    });
+    stats.sessionsCreated++;
+    return session;
+  } catch (e) {
+    const provider = opts.executionProviders && explainProviders(opts.executionProviders, e);
+    if (provider) throw new TensorError(`${op}: ${provider}`, { cause: e });
+    throw new TensorError(
+      `${op}: could not compile ${what} for arguments (${describeArgs(args())}): ONNX Runtime rejected it (the original error is in .cause)`,
+      { cause: e },
+    );
+  }
 }
 
 function runCompiled(c: Compiled, leaves: readonly Tensor[]): unknown {
@@ -877,23 +898,10 @@ function compileScan<C, X, Y>(
   });
   carryLeaves.forEach((t, i) => g.output(carryOut[i]!, t.dtype, t.shape.slice()));
   yTypes.forEach((v, i) => g.outputs.push({ ...v, name: ysOut[i]!, shape: [k, ...v.shape] }));
-  const threads = opts.threads ?? (CORES > 1 && traced.work * k >= PARALLEL_WORK ? CORES : 1);
-  let session: Session;
-  try {
-    session = createSession(g.encode("scan"), {
-      threads,
-      graphOptimizationLevel: "all",
-      executionProviders: opts.executionProviders,
-    });
-    stats.sessionsCreated++;
-  } catch (e) {
-    const provider = opts.executionProviders && explainProviders(opts.executionProviders, e);
-    if (provider) throw new TensorError(`scan: ${provider}`, { cause: e });
-    throw new TensorError(
-      `scan: could not compile the loop for arguments (${describeArgs([...carryLeaves, ...xsLeaves])}): ONNX Runtime rejected it (the original error is in .cause)`,
-      { cause: e },
-    );
-  }
+  const session = sessionOf(g, traced.work * k, opts, "scan", "the loop", () => [
+    ...carryLeaves,
+    ...xsLeaves,
+  ]);
   return {
     session,
     outputs: [
