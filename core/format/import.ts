@@ -533,6 +533,8 @@ function readTable(
     return null;
   };
   const [head, ...rest] = block.content;
+  // an empty block (e.g. unclosed at the end of the file) is reported at its fence
+  if (head === undefined) return fail("an output table block needs its JSON header line", 0);
   let header: unknown;
   try {
     header = JSON.parse(head ?? "");

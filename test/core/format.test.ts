@@ -147,6 +147,19 @@ describe("fixtures", () => {
     assert.equal(code!.source, "const a = 1;\n\n## this is still code");
     assert.equal(result.notebook.sections.length, 1);
   });
+
+  test("an empty output table left open at the end of the file is reported at its fence (found by the fuzzer)", () => {
+    const text =
+      '<!-- tsnb:notebook {"version":1,"persistOutputs":true} -->\n\n```ts\nchart\n```\n```output table\n';
+    const result = ok(importNotebook(text));
+    assert.deepEqual(
+      result.warnings.map((w) => [w.line, w.message]),
+      [
+        [6, "unclosed table-output block: it runs to the end of the file"],
+        [6, "an output table block needs its JSON header line (kept as Markdown text)"],
+      ],
+    );
+  });
 });
 
 describe("structure", () => {
