@@ -205,11 +205,22 @@ describe("charts follow the page's theme", { skip: skip ?? false }, () => {
   });
 
   test("toggling the theme while a training chart streams loses no pushed row", async () => {
+    // TRAIN's small model for many epochs, each followed by a pause: the chart streams for
+    // several seconds however fast or loaded the machine (training on more data instead took
+    // over two minutes on a loaded CI machine).
     const epochs = 150;
-    const code = TRAIN.replace("epochs: 4", `epochs: ${epochs}`).replace(
-      "length: 240",
-      "length: 16000",
-    );
+    const code = `import { nn, train } from "tsnb";
+const x = Array.from({ length: 240 }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7)]);
+const y = Int32Array.from(x, ([a, b]) => (a! + b! > 0 ? 1 : 0));
+const model = nn.sequential([nn.dense(8, { activation: "relu" }), nn.dense(2)], { seed: 1 });
+const trainer = train.trainer(model, {
+  loss: "categoricalCrossEntropy",
+  metrics: ["accuracy"],
+  seed: 1,
+});
+trainer.on("epochCompleted", () => new Promise<void>((r) => setTimeout(r, 60)));
+const history = await trainer.fit(x, y, { epochs: ${epochs}, batchSize: 16, validationSplit: 0.25 });
+history.epochs.length`;
     await h.writeNotebook("train-toggle.tsnb", notebookText("Toggle while training", [code]));
     const { page, context, errors } = await h.newPage();
     await page.emulateMedia({ colorScheme: "light" });
