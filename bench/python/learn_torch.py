@@ -22,6 +22,10 @@ import time
 import torch
 import torch.nn.functional as F
 
+import blas_check
+
+blas_check.check()
+
 threads = int(sys.argv[1])
 seconds = float(sys.argv[2])
 kind = sys.argv[3]

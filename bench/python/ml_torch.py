@@ -15,6 +15,10 @@ import time
 
 import torch
 
+import blas_check
+
+blas_check.check()
+
 threads, n_in, hidden, n_out, batch = map(int, sys.argv[1:6])
 seconds = float(sys.argv[6])
 torch.set_num_threads(threads)

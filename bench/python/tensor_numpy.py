@@ -9,6 +9,10 @@ import time
 
 import numpy as np
 
+import blas_check
+
+blas_check.check()
+
 
 def bench(n):
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)

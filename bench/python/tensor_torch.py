@@ -8,6 +8,10 @@ import time
 
 import torch
 
+import blas_check
+
+blas_check.check()
+
 threads = int(sys.argv[1])
 torch.set_num_threads(threads)
 g = torch.Generator().manual_seed(0)

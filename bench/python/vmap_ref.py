@@ -11,6 +11,10 @@ import time
 import numpy as np
 import torch
 
+import blas_check
+
+blas_check.check()
+
 batch = int(sys.argv[1])
 threads = int(sys.argv[2])
 torch.set_num_threads(threads)
