@@ -144,11 +144,20 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
   },
   // the gradient goes to each window's maximum (MaxPool's indices; the first one on ties)
   maxPool: (g, [x], y, at) => {
-    const idx = o.primitive("maxPoolIndices", [x!], at, y.shape, "i64");
+    const idx = o.primitive(
+      "maxPoolIndices",
+      [x!],
+      { ...at, shape: x!.shape.slice() },
+      y.shape,
+      "i64",
+    );
+    // windows that do not overlap send at most one value to each position
+    const strides = at.strides as number[];
+    const unique = (at.kernel as number[]).every((k, i) => k <= strides[i]!);
     const flat = o.primitive(
       "scatterElementsAdd",
       [o.reshape(g, [g.size]), o.reshape(idx, [idx.size])],
-      { axis: 0, shape: [x!.size] },
+      { axis: 0, shape: [x!.size], ...(unique ? { unique: true } : {}) },
       [x!.size],
       g.dtype,
     );

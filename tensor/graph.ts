@@ -33,6 +33,11 @@ export class GraphBuilder {
   poly?: PolyBatch;
   /** Set when lowering an eager single-op graph: `param` vectors become graph inputs. */
   eagerParams = false;
+  /**
+   * The compiled session's intra-op threads when the caller fixed them: a lowering may pick
+   * kernels by how they scale (ONNX Runtime runs some ops on one thread whatever it is given).
+   */
+  threads?: number;
   readonly nodes: NodeJson[] = [];
   readonly initializers: TensorProtoJson[] = [];
   readonly inputs: ValueInfoJson[] = [];

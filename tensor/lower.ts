@@ -9,6 +9,7 @@
  */
 import type { DType } from "./dtype.ts";
 import { GraphBuilder, PolyUnsupported } from "./graph.ts";
+import { CORES } from "./runtime.ts";
 
 /** The primitive ops of the IR. Composite ops (softmax, mean, clip, …) are built from these. */
 export type Prim =
@@ -356,10 +357,21 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
   scatterElementsAdd: (b, ins, dts, a, out) => {
     const [g, idx] = ins as [string, string];
     const compute: DType = dts[0] === "f64" ? "f64" : "f32";
-    const zeros = b.add("ConstantOfShape", [b.shapeInts(axesAttr(a, "shape"))], {
+    const i64 = dts[1] === "i64" ? idx : b.cast(idx, "i64");
+    const shape = axesAttr(a, "shape");
+    if (a.unique && compute === "f32" && dts[0] === "f32" && shape.length === 1) {
+      // positions known to be distinct (the gradient of non-overlapping max pooling): MaxUnpool
+      // writes each value once into zeros, ≈ 4× faster than ScatterElements with reduction add
+      const row = (v: string) => b.add("Unsqueeze", [v, b.ints([0, 1])]);
+      const y = b.add("MaxUnpool", [row(g), row(i64), b.shapeInts([1, 1, shape[0]!])], {
+        kernel_shape: [1],
+        strides: [1],
+      });
+      return b.add("Reshape", [y, b.shapeInts(shape)]);
+    }
+    const zeros = b.add("ConstantOfShape", [b.shapeInts(shape)], {
       value: GraphBuilder.tensorAttr(compute, 0),
     });
-    const i64 = dts[1] === "i64" ? idx : b.cast(idx, "i64");
     const y = b.add("ScatterElements", [zeros, i64, dts[0] === compute ? g : b.cast(g, compute)], {
       axis: a.axis as number,
       reduction: "add",
@@ -386,13 +398,22 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
       output_padding: axesAttr(a, "outputPadding"),
     }),
   maxPool: (b, ins, dts, a, out) =>
-    typed(b, "MaxPool", ins, dts[0]!, FLOATS, out, {
-      kernel_shape: axesAttr(a, "kernel"),
-      strides: axesAttr(a, "strides"),
-      pads: axesAttr(a, "pads"),
-    }),
-  // flat (NCHW row-major) index of each window's maximum, i64: MaxPool's second output
+    dts[0] === "f32" && out === "f32"
+      ? maxPoolValues(b, ins[0]!, a)
+      : typed(b, "MaxPool", ins, dts[0]!, FLOATS, out, {
+          kernel_shape: axesAttr(a, "kernel"),
+          strides: axesAttr(a, "strides"),
+          pads: axesAttr(a, "pads"),
+        }),
+  // flat (NCHW row-major) index of each window's maximum (the first on ties), i64
   maxPoolIndices: (b, ins, dts, a) => {
+    // ONNX Runtime runs the tiled lowering's Slices and Wheres on one thread and MaxPool's
+    // indices on all: with more threads the indices path is as fast (bench/learn.ts, docs/learn.md)
+    if (dts[0] === "f32" && (b.threads ?? CORES) === 1) {
+      const tiled = tiledMaxPoolIndices(b, ins[0]!, a);
+      if (tiled) return tiled;
+    }
+    // MaxPool's second output: ONNX Runtime computes it in a plain loop (≈ 15× its forward)
     const x = FLOATS.has(dts[0]!) ? ins[0]! : b.cast(ins[0]!, "f32");
     const values = b.fresh("maxpool_values");
     const indices = b.fresh("maxpool_indices");
@@ -454,6 +475,64 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     return b.cast(n, out);
   },
 };
+
+/** f32 MaxPool of `x` (values only), made once per builder: the gradient's indices reuse it. */
+function maxPoolValues(b: GraphBuilder, x: string, a: Attrs): string {
+  const kernel = axesAttr(a, "kernel");
+  const strides = axesAttr(a, "strides");
+  const pads = axesAttr(a, "pads");
+  const key = `MaxPool ${x} ${kernel} ${strides} ${pads}`;
+  const known = b.memo.get(key);
+  if (known) return known[0]!;
+  const y = b.add("MaxPool", [x], { kernel_shape: kernel, strides, pads });
+  b.memo.set(key, [y]);
+  return y;
+}
+
+/**
+ * The indices of {@link maxPoolIndices} for windows that tile the input (stride = window, no
+ * padding) of a static shape (attr `shape`), without MaxPool's slow indices path: each window
+ * offset's strided slice is compared with the pooled maximum, and a chain of Wheres picks the
+ * first offset that holds it (row-major in the window, as MaxPool's indices), as a flat position
+ * from constant tables. Null when the windows overlap, are padded or large, or the shape is not
+ * static (a batch-polymorphic lowering).
+ */
+function tiledMaxPoolIndices(b: GraphBuilder, x: string, a: Attrs): string | null {
+  const kernel = axesAttr(a, "kernel");
+  const strides = axesAttr(a, "strides");
+  const shape = a.shape as number[] | undefined;
+  if (!shape || shape.length !== 4 || shape.some((d) => b.isBatchSized(d))) return null;
+  if (kernel.some((k, i) => k !== strides[i]) || axesAttr(a, "pads").some((p) => p !== 0))
+    return null;
+  const [kh, kw] = kernel as [number, number];
+  if (kh * kw > 9 || kh * kw < 2) return null;
+  const [n, c, h, w] = shape as [number, number, number, number];
+  const ho = Math.floor(h / kh);
+  const wo = Math.floor(w / kw);
+  const y = maxPoolValues(b, x, a);
+  // flat position of window (i, j)'s element (r, s) within one [h, w] plane, per offset
+  const at = (r: number, s: number) => {
+    const t = new BigInt64Array(ho * wo);
+    for (let i = 0; i < ho; i++)
+      for (let j = 0; j < wo; j++) t[i * wo + j] = BigInt((i * kh + r) * w + j * kw + s);
+    return b.initializer("i64", [1, 1, ho, wo], t);
+  };
+  let pick = at(kh - 1, kw - 1);
+  for (let k = kh * kw - 2; k >= 0; k--) {
+    const [r, s] = [Math.floor(k / kw), k % kw];
+    const part = b.add("Slice", [
+      x,
+      b.ints([r, s]),
+      b.ints([r + ho * kh, s + wo * kw]),
+      b.ints([2, 3]),
+      b.ints([kh, kw]),
+    ]);
+    pick = b.add("Where", [b.add("Equal", [part, y]), at(r, s), pick]);
+  }
+  const planes = new BigInt64Array(n * c);
+  for (let p = 0; p < n * c; p++) planes[p] = BigInt(p * h * w);
+  return b.add("Add", [pick, b.initializer("i64", [n, c, 1, 1], planes)]);
+}
 
 /**
  * The LayerNormalization node (scale 1, no bias) of input `x` with attrs {axis, epsilon, shape:

@@ -90,8 +90,10 @@ function lowerTrace(
   outs: readonly Tensor[],
   exportMode: boolean,
   poly?: PolySpec,
+  threads?: number,
 ): Lowered {
   const b = new GraphBuilder();
+  b.threads = threads;
   const needed = new Set<number>();
   const stack: number[] = [];
   for (const t of outs) if (t._node?.trace === trace) stack.push(t._node.id);
@@ -229,7 +231,7 @@ function compile(
   workHint?: number,
 ): Compiled {
   const { trace, placeholders, outLeaves, rebuild } = traceFunction(fn, args, poly);
-  const lowered = lowerTrace(trace, placeholders, outLeaves, false, poly);
+  const lowered = lowerTrace(trace, placeholders, outLeaves, false, poly, opts.threads);
   if (poly && lowered.outputs.some((x) => "value" in x))
     throw new PolyUnsupported("an output does not depend on the arguments");
   const hasGraph = lowered.outputs.some((x) => "name" in x);
@@ -687,6 +689,7 @@ function tracedGraph(
     inputNames: readonly string[];
     outputNames: readonly string[] | ((count: number) => string[]);
     name?: string;
+    threads?: number;
   },
 ): { graph: GraphJson; work: number; rebuild: (l: readonly Tensor[]) => unknown } {
   const f = fn as unknown as (...a: unknown[]) => unknown;
@@ -700,7 +703,7 @@ function tracedGraph(
   for (const t of outLeaves)
     if (t._node?.trace !== trace)
       throw new TensorError("scan: every output of the body must depend on its inputs");
-  const lowered = lowerTrace(trace, placeholders, outLeaves, true);
+  const lowered = lowerTrace(trace, placeholders, outLeaves, true, undefined, opts.threads);
   const b = lowered.builder;
   const rename = new Map<string, string>();
   placeholders.forEach((_, i) => rename.set(`input_${i}`, opts.inputNames[i]!));
@@ -864,6 +867,7 @@ function compileScan<C, X, Y>(
   let ny = 0;
   const traced = tracedGraph(loopBody, [zeros("i64"), zeros("bool"), init, [...xsLeaves]], {
     name: "scan_body",
+    threads: opts.threads,
     inputNames: [
       "scan_iter",
       "scan_cond_in",

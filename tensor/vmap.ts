@@ -346,7 +346,9 @@ const RULES: Partial<Record<Prim, Rule>> = {
   avgPool: foldIntoN,
   // flat NCHW positions of each window's maximum: computed on the folded batch, made per example
   maxPoolIndices: (ins, node, out, n) => {
-    const y = foldIntoN(ins, node, out, n).t;
+    const xs = node.inputs[0]!.shape;
+    const attrs = { ...node.attrs, shape: [n * xs[0]!, ...xs.slice(1)] };
+    const y = foldIntoN(ins, { ...node, attrs }, out, n).t;
     const size = node.inputs[0]!.size;
     return batched(o.subtract(y, offsets(n, size, out.rank + 1, y)));
   },

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as nx from "../../tensor/index.ts";
 import { close, rng } from "./ref.ts";
+import { GraphBuilder } from "../../tensor/graph.ts";
+import { LOWERINGS } from "../../tensor/lower.ts";
 
 function rand(shape: number[], r: () => number, dtype: "f32" | "f64" = "f64"): nx.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -178,6 +180,26 @@ describe("conv2d", () => {
       "jit",
     );
   });
+  it("one thread lowers tiling windows' indices to strided slices, more threads or overlapping windows to MaxPool's indices", () => {
+    const opsOf = (threads: number, attrs: Record<string, unknown>) => {
+      const b = new GraphBuilder();
+      b.threads = threads;
+      const x = b.input("x", "f32", [2, 3, 7, 9]);
+      LOWERINGS.maxPoolIndices(
+        b,
+        [x],
+        ["f32"],
+        { pads: [0, 0, 0, 0], shape: [2, 3, 7, 9], ...attrs },
+        "i64",
+      );
+      return b.nodes.map((n) => `${n.opType}/${n.outputs.length}`);
+    };
+    const tiled = { kernel: [2, 3], strides: [2, 3] };
+    assert.ok(opsOf(1, tiled).includes("Slice/1") && !opsOf(1, tiled).includes("MaxPool/2"));
+    assert.ok(opsOf(2, tiled).includes("MaxPool/2") && !opsOf(2, tiled).includes("Slice/1"));
+    const overlapping = { kernel: [3, 3], strides: [1, 1] };
+    assert.ok(opsOf(1, overlapping).includes("MaxPool/2"));
+  });
   it("errors name the shapes", () => {
     assert.throws(
       () => nx.conv2d(nx.zeros([1, 3, 5, 5]), nx.zeros([2, 2, 3, 3])),
@@ -231,19 +253,42 @@ describe("maxPool2d", () => {
     ]);
   });
   it("tiling windows on a cropped input with many ties: the gradient goes to the first maximum in row-major window order", () => {
-    // values in {0, 1, 2}: most windows have tied maxima; 7x9 with 2x3 and 3x3 windows leaves rows/columns out
-    for (const k of [
-      [2, 2],
-      [3, 3],
-      [2, 3],
+    // values in {0, 1, 2}: most windows have tied maxima; 7x9 with 2x3 and 3x3 windows leaves
+    // rows/columns out. f32 tiling windows on one thread lower to strided slices, on more to
+    // MaxPool's indices, and both scatter with MaxUnpool; f64 uses MaxPool's indices and
+    // ScatterElements: eager, jit on 1 and 2 threads, and vmap.
+    for (const [k, dtype, how] of [
+      [[2, 2], "f64", "eager"],
+      [[3, 3], "f64", "eager"],
+      [[2, 3], "f64", "eager"],
+      [[2, 2], "f32", "eager"],
+      [[2, 2], "f32", "jit1"],
+      [[2, 2], "f32", "jit2"],
+      [[3, 3], "f32", "jit1"],
+      [[2, 3], "f32", "vmap"],
+      [[1, 2], "f32", "jit1"],
     ] as const) {
       const [n, c, h, w] = [2, 3, 7, 9];
       const xs = Array.from({ length: n * c * h * w }, () => Math.floor(r() * 3));
-      const x = nx.tensor(Float64Array.from(xs), { shape: [n, c, h, w] });
+      const x = nx.tensor(Float64Array.from(xs), { shape: [n, c, h, w] }).astype(dtype);
       const [ho, wo] = [Math.floor(h / k[0]), Math.floor(w / k[1])];
       const wts = Array.from({ length: n * c * ho * wo }, () => r());
-      const tw = nx.tensor(Float64Array.from(wts), { shape: [n, c, ho, wo] });
-      const g = nx.grad((a: nx.Tensor) => nx.sum(nx.multiply(nx.maxPool2d(a, k), tw)))(x);
+      const tw = nx.tensor(Float64Array.from(wts), { shape: [n, c, ho, wo] }).astype(dtype);
+      const loss = (a: nx.Tensor, t: nx.Tensor) => nx.sum(nx.multiply(nx.maxPool2d(a, k), t));
+      const g =
+        how === "eager"
+          ? nx.grad(loss)(x, tw)
+          : how === "vmap"
+            ? // per example: [c, h, w] images as batches of one, in one jitted graph
+              nx.jit(
+                nx.vmap((a: nx.Tensor, t: nx.Tensor) =>
+                  nx
+                    .grad(loss)(a.reshape([1, c, h, w]), t.reshape([1, c, ho, wo]))
+                    .reshape([c, h, w]),
+                ),
+                { threads: 1 },
+              )(x, tw)
+            : nx.jit(nx.grad(loss), { threads: how === "jit1" ? 1 : 2 })(x, tw);
       const want = new Float64Array(xs.length);
       for (let p = 0; p < n * c; p++)
         for (let i = 0; i < ho; i++)
@@ -256,7 +301,8 @@ describe("maxPool2d", () => {
               }
             want[best]! += wts[(p * ho + i) * wo + j]!;
           }
-      close(Array.from(g.dataSync() as Float64Array), Array.from(want), 1e-12, `ties ${k}`);
+      const tol = dtype === "f64" ? 1e-12 : 1e-6;
+      close(Array.from(g.dataSync()), Array.from(want), tol, `ties ${k} ${dtype} ${how}`);
     }
   });
   it("errors name the shapes", () => {
