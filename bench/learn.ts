@@ -1,7 +1,9 @@
 /**
  * Benchmarks of issue 15 (the Learn lessons' models), each against PyTorch (Debian's
  * python3-torch, bench/python/learn_torch.py) in the same run, at 1 and 2 threads, same model,
- * optimizer and batch; repetitions of both sides alternate and the best of each counts:
+ * optimizer and batch; repetitions of both sides alternate; printed: the best of each side, their
+ * ratio, and the median of the per-pair ratios (a tsnb repetition over the PyTorch one right after
+ * it: on a shared machine whose speed drifts, steadier than a ratio of two maxima):
  *  1. lesson 8's tiny transformer (bench/transformer-model.ts; 4 layers, 4 heads, width 128,
  *     context 64, batch 16, vocabulary 65): training steps/s of the hand-written nx.jit step;
  *  2. a CNN (conv 3x3 16, pool, conv 3x3 32, pool, dense 10; batch 64 of 1x28x28; Adam) with
@@ -21,7 +23,7 @@ import { initParams, model, type Config, type Params, type State } from "./trans
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
 const only = /--only=(\S+)/.exec(process.argv.join(" "))?.[1]?.split(",");
-const REPS = quick ? 2 : 5;
+const REPS = quick ? 3 : 7;
 const SECONDS = quick ? 0.5 : 1.5;
 
 /** A PyTorch reference process (bench/python/learn_torch.py): one timed repetition per call. */
@@ -117,18 +119,26 @@ async function compare(
 ) {
   let best = 0;
   let bestTorch = 0;
+  const pairs: number[] = [];
   for (let i = 0; i < REPS; i++) {
-    best = Math.max(best, await tsnb());
-    bestTorch = Math.max(bestTorch, await torch.rep());
+    const a = await tsnb();
+    const b = await torch.rep();
+    best = Math.max(best, a);
+    bestTorch = Math.max(bestTorch, b);
+    pairs.push(a / b);
   }
   torch.close();
+  pairs.sort((x, y) => x - y);
+  const median = pairs[Math.floor(pairs.length / 2)]!;
   console.log(
-    `| ${label} | ${best.toFixed(1)} | ${bestTorch.toFixed(1)} | ${(best / bestTorch).toFixed(2)}× |`,
+    `| ${label} | ${best.toFixed(1)} | ${bestTorch.toFixed(1)} | ${(best / bestTorch).toFixed(2)}× | ${median.toFixed(2)}× (${pairs[0]!.toFixed(2)}–${pairs.at(-1)!.toFixed(2)}) |`,
   );
 }
 
-console.log("| model, threads | tsnb steps/s | PyTorch steps/s | tsnb / PyTorch |");
-console.log("| --- | --- | --- | --- |");
+console.log(
+  "| model, threads | tsnb steps/s (best) | PyTorch steps/s (best) | best / best | median of paired ratios (range) |",
+);
+console.log("| --- | --- | --- | --- | --- |");
 const config: Config = { vocab: 65, context: 64, width: 128, heads: 4, layers: 4 };
 for (const threads of [1, 2]) {
   if (!only || only.includes("transformer"))
