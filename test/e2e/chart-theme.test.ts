@@ -205,10 +205,11 @@ describe("charts follow the page's theme", { skip: skip ?? false }, () => {
   });
 
   test("toggling the theme while a training chart streams loses no pushed row", async () => {
-    // TRAIN's small model for many epochs, each followed by a pause: the chart streams for
-    // several seconds however fast or loaded the machine (training on more data instead took
-    // over two minutes on a loaded CI machine).
-    const epochs = 150;
+    // TRAIN's small model for 80 epochs, each followed by a 200 ms pause: the chart streams for
+    // 16 s however fast or loaded the machine, time for several toggles even when each click
+    // takes a second (training on more data instead took over two minutes on a loaded CI
+    // machine, and 150 epochs of 60 ms left time for only two toggles there).
+    const epochs = 80;
     const code = `import { nn, train } from "tsnb";
 const x = Array.from({ length: 240 }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7)]);
 const y = Int32Array.from(x, ([a, b]) => (a! + b! > 0 ? 1 : 0));
@@ -218,7 +219,7 @@ const trainer = train.trainer(model, {
   metrics: ["accuracy"],
   seed: 1,
 });
-trainer.on("epochCompleted", () => new Promise<void>((r) => setTimeout(r, 60)));
+trainer.on("epochCompleted", () => new Promise<void>((r) => setTimeout(r, 200)));
 const history = await trainer.fit(x, y, { epochs: ${epochs}, batchSize: 16, validationSplit: 0.25 });
 history.epochs.length`;
     await h.writeNotebook("train-toggle.tsnb", notebookText("Toggle while training", [code]));
