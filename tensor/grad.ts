@@ -142,7 +142,8 @@ export const GRAD_RULES: Partial<Record<Prim, Rule>> = {
       convKernelGrad(h, g!, convAttrs, w!.shape),
     ];
   },
-  // the gradient goes to each window's maximum (MaxPool's indices; the first one on ties)
+  // the gradient goes to each window's maximum (the first one on ties; how its positions are
+  // found is the lowering's choice: lower.ts maxPoolIndices)
   maxPool: (g, [x], y, at) => {
     const idx = o.primitive(
       "maxPoolIndices",

@@ -359,7 +359,7 @@ export const LOWERINGS: Record<Exclude<Prim, "input" | "const">, Lowering> = {
     const compute: DType = dts[0] === "f64" ? "f64" : "f32";
     const i64 = dts[1] === "i64" ? idx : b.cast(idx, "i64");
     const shape = axesAttr(a, "shape");
-    if (a.unique && compute === "f32" && dts[0] === "f32" && shape.length === 1) {
+    if (a.unique && dts[0] === "f32" && shape.length === 1) {
       // positions known to be distinct (the gradient of non-overlapping max pooling): MaxUnpool
       // writes each value once into zeros, ≈ 4× faster than ScatterElements with reduction add
       const row = (v: string) => b.add("Unsqueeze", [v, b.ints([0, 1])]);
@@ -509,13 +509,15 @@ function tiledMaxPoolIndices(b: GraphBuilder, x: string, a: Attrs): string | nul
   const [n, c, h, w] = shape as [number, number, number, number];
   const ho = Math.floor(h / kh);
   const wo = Math.floor(w / kw);
+  // positions are computed in i32 (ONNX Runtime's Where on i64 is twice as slow) and widened once
+  if (n * c * h * w >= 2 ** 31) return null;
   const y = maxPoolValues(b, x, a);
   // flat position of window (i, j)'s element (r, s) within one [h, w] plane, per offset
   const at = (r: number, s: number) => {
-    const t = new BigInt64Array(ho * wo);
+    const t = new Int32Array(ho * wo);
     for (let i = 0; i < ho; i++)
-      for (let j = 0; j < wo; j++) t[i * wo + j] = BigInt((i * kh + r) * w + j * kw + s);
-    return b.initializer("i64", [1, 1, ho, wo], t);
+      for (let j = 0; j < wo; j++) t[i * wo + j] = (i * kh + r) * w + j * kw + s;
+    return b.initializer("i32", [1, 1, ho, wo], t);
   };
   let pick = at(kh - 1, kw - 1);
   for (let k = kh * kw - 2; k >= 0; k--) {
@@ -529,9 +531,9 @@ function tiledMaxPoolIndices(b: GraphBuilder, x: string, a: Attrs): string | nul
     ]);
     pick = b.add("Where", [b.add("Equal", [part, y]), at(r, s), pick]);
   }
-  const planes = new BigInt64Array(n * c);
-  for (let p = 0; p < n * c; p++) planes[p] = BigInt(p * h * w);
-  return b.add("Add", [pick, b.initializer("i64", [n, c, 1, 1], planes)]);
+  const planes = new Int32Array(n * c);
+  for (let p = 0; p < n * c; p++) planes[p] = p * h * w;
+  return b.cast(b.add("Add", [pick, b.initializer("i32", [n, c, 1, 1], planes)]), "i64");
 }
 
 /**
