@@ -681,3 +681,40 @@ test("a sequential model without inputShape takes it from the first data", async
     [2, 3],
   );
 });
+
+test("a CNN on the digits learns, and trains the same on 1 and 2 threads (the max-pool gradient's two lowerings)", async () => {
+  const { xtr, ytr, xte, yte } = await digitsSplit();
+  const images = (x: nx.Tensor) => x.reshape([-1, 1, 8, 8]);
+  const run = async (threads: number) => {
+    const model = nn.sequential(
+      [
+        nn.conv2d(16, { kernelSize: 3, padding: "same", activation: "relu" }),
+        nn.maxPool2d(2),
+        nn.conv2d(32, { kernelSize: 3, padding: "same", activation: "relu" }),
+        nn.maxPool2d(2),
+        nn.flatten(),
+        nn.dense(10),
+      ],
+      { inputShape: [1, 8, 8], seed: 3 },
+    );
+    const tr = new Trainer(model, {
+      loss: "categoricalCrossEntropy",
+      metrics: ["accuracy"],
+      optimizer: optim.adam({ learningRate: 3e-3 }),
+      threads,
+      seed: 1,
+    });
+    const history = await tr.fit(images(xtr), ytr, { epochs: 8, batchSize: 32, verbose: false });
+    const ev = await tr.evaluate(images(xte), yte);
+    return { losses: history.epochs.map((e) => e["loss"]!), accuracy: ev["accuracy"]! };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  assert.ok(one.accuracy > 0.95, `test accuracy ${one.accuracy}`);
+  // the same positions get the same gradients: the runs differ only in float summation order
+  for (let e = 0; e < one.losses.length; e++)
+    assert.ok(
+      Math.abs(one.losses[e]! - two.losses[e]!) < 1e-3,
+      `epoch ${e + 1} loss ${one.losses[e]} (1 thread) vs ${two.losses[e]} (2 threads)`,
+    );
+});
