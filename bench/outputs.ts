@@ -10,6 +10,7 @@
  *      lines from the bottom to the top; target: no frame over 50 ms.
  * Usage: node --import tsx bench/outputs.ts [--lines N] [--runs N]
  *   TSNB_BENCH_TRACE=path: a Chromium trace of each run's streaming, in path.<run>.json;
+ *   TSNB_BENCH_LOAD_TRACE=path: a Chromium trace of opening the notebook and the 3 s after;
  *   TSNB_BENCH_PROFILE=file: a V8 CPU profile of the page; TSNB_BENCH_DEBUG=1: the page's console.
  */
 import { spawn } from "node:child_process";
@@ -278,12 +279,17 @@ async function main(): Promise<void> {
     if (process.env["TSNB_BENCH_DEBUG"])
       page.on("console", (m) => console.log(`  page: ${m.text()}`));
     await page.goto(server.url);
+    const loadTrace = process.env["TSNB_BENCH_LOAD_TRACE"] ? await startTrace(page) : null;
     await page.getByRole("list", { name: "Files" }).getByText("print.tsnb").click();
     const cells = page.locator(".notebook .cell");
     await cells.nth(1).waitFor();
     // Start the kernel (not part of the measurement).
     await cells.nth(0).getByRole("button", { name: "Run cell" }).click();
     await cells.nth(0).locator(".outputs").getByText("2").waitFor({ timeout: 60_000 });
+    if (loadTrace) {
+      await page.waitForTimeout(3000);
+      await writeFile(process.env["TSNB_BENCH_LOAD_TRACE"]!, await loadTrace());
+    }
 
     const tsnb: number[] = [];
     const refs: number[] = [];

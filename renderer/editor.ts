@@ -69,6 +69,41 @@ export function loadMonaco(): Promise<MonacoModule> {
   return loading;
 }
 
+let typeScriptWanted = false;
+const typeScriptListeners: Array<() => void> = [];
+
+/**
+ * Start the editors' TypeScript (its worker, diagnostics, the cells' shared declarations) the
+ * first time the user works in an editor: focus or the mouse over one. Until then a notebook that
+ * is only read or run spends no CPU on it.
+ */
+export function startTypeScript(): void {
+  if (typeScriptWanted) return;
+  typeScriptWanted = true;
+  void loadMonaco().then((m) => {
+    m.startTypeScript();
+    for (const f of typeScriptListeners.splice(0)) f();
+  });
+}
+
+/** Whether {@link startTypeScript} was called. */
+export function typeScriptStarted(): boolean {
+  return typeScriptWanted;
+}
+
+/** Call `f` once TypeScript has started (at once if it has); returns a function that cancels. */
+export function onTypeScriptStart(f: () => void): () => void {
+  if (typeScriptWanted && loaded) {
+    f();
+    return () => {};
+  }
+  typeScriptListeners.push(f);
+  return () => {
+    const i = typeScriptListeners.indexOf(f);
+    if (i >= 0) typeScriptListeners.splice(i, 1);
+  };
+}
+
 export function monacoIfLoaded(): Monaco | null {
   return loaded?.monaco ?? null;
 }
@@ -222,7 +257,7 @@ export class CellCodeEditor {
     const { monaco } = m;
     const uri = monaco.Uri.parse(`file:///cells/${this.cellId}.ts`);
     this.model =
-      monaco.editor.getModel(uri) ?? monaco.editor.createModel(this.source, "typescript", uri);
+      monaco.editor.getModel(uri) ?? monaco.editor.createModel(this.source, m.cellLanguage(), uri);
     if (this.model.getValue() !== this.source) this.model.setValue(this.source);
     const host = h("div", { class: "monaco-host" });
     const lines = Math.max(1, this.source.split("\n").length);
@@ -231,7 +266,6 @@ export class CellCodeEditor {
     const editor = monaco.editor.create(host, {
       model: this.model,
       theme: monacoTheme(),
-      language: "typescript",
       minimap: { enabled: false },
       scrollBeyondLastLine: false,
       lineNumbers: "off",
@@ -315,7 +349,11 @@ export class CellCodeEditor {
       () => this.callbacks.onEscape(),
       "!suggestWidgetVisible && !findWidgetVisible",
     );
-    editor.onDidFocusEditorText(() => this.callbacks.onFocus());
+    editor.onDidFocusEditorText(() => {
+      startTypeScript();
+      this.callbacks.onFocus();
+    });
+    editor.onMouseMove(() => startTypeScript());
     this.errorDecorations = applyErrorMark(monaco, editor, this.errorMark, null);
     this.remoteCursors.render(this.editor);
     this.staticView?.remove();

@@ -10,6 +10,10 @@
  */
 import * as monaco from "monaco-editor";
 import {
+  conf as tsConf,
+  language as tsTokens,
+} from "monaco-editor/languages/definitions/typescript/typescript.js";
+import {
   CELL_COMPILER_OPTIONS,
   CELLS_LIB_PATH,
   IGNORED_DIAGNOSTIC_CODES,
@@ -42,6 +46,33 @@ ts.typescriptDefaults.setDiagnosticsOptions({
   diagnosticCodesToIgnore: [...IGNORED_DIAGNOSTIC_CODES],
 });
 ts.typescriptDefaults.setEagerModelSync(true);
+
+/**
+ * The language of cell models until {@link startTypeScript}: TypeScript's highlighting (its
+ * Monarch tokens, so the same colours) without its language service. A model in "typescript"
+ * starts Monaco's TypeScript worker at once, and its start (compiling TypeScript itself, reading
+ * the libraries, checking every cell) took ≈ 1.5 s of CPU in the seconds after a notebook
+ * opened, while the user may already be running cells (docs/ui.md).
+ */
+const QUIET_TYPESCRIPT = "tsnb-typescript";
+monaco.languages.register({ id: QUIET_TYPESCRIPT });
+monaco.languages.setMonarchTokensProvider(QUIET_TYPESCRIPT, tsTokens);
+monaco.languages.setLanguageConfiguration(QUIET_TYPESCRIPT, tsConf);
+let typeScriptStarted = false;
+
+/** The language to create a cell's model in: TypeScript once started, its highlighting before. */
+export function cellLanguage(): string {
+  return typeScriptStarted ? "typescript" : QUIET_TYPESCRIPT;
+}
+
+/** Give the cells TypeScript's language service (completion, hovers, diagnostics): once. */
+export function startTypeScript(): void {
+  if (typeScriptStarted) return;
+  typeScriptStarted = true;
+  for (const model of monaco.editor.getModels())
+    if (model.getLanguageId() === QUIET_TYPESCRIPT)
+      monaco.editor.setModelLanguage(model, "typescript");
+}
 
 /**
  * Declarations of the notebook standard library, as {relative path: .d.ts text}, and Node's

@@ -26,7 +26,14 @@ import type { SessionData } from "../core/session/data.ts";
 import type { ClientOperationInput, Operation } from "../core/session/operations.ts";
 import { button, h, setText } from "./dom.ts";
 import { CellView, liveChartIds, type CellActions } from "./cell-view.ts";
-import { interactionCount, LazyEditors, loadMonaco } from "./editor.ts";
+import {
+  interactionCount,
+  LazyEditors,
+  loadMonaco,
+  onTypeScriptStart,
+  startTypeScript,
+  typeScriptStarted,
+} from "./editor.ts";
 import { pushChartRows } from "./outputs.ts";
 import { syncInputs } from "./inputs.ts";
 import { smartCellMenu } from "./cell-view.ts";
@@ -124,6 +131,11 @@ export class NotebookView {
   private readonly sync: SourceSync;
   private lastKey: { key: string; at: number } | null = null;
   private declTimer: number | null = null;
+  /** Cancels the wait for the editors' TypeScript to start (see scheduleDeclarations). */
+  private readonly stopWaitingForTypeScript: () => void;
+  /** When the session last changed (an output, a status, an edit), for startTypeScriptWhenQuiet. */
+  private lastChange = performance.now();
+  private quietCheck: number | null;
   /** The binding scan as of `scanCells` (recomputed only when cell states change). */
   private scanCache: {
     cells: SessionData["cells"];
@@ -293,6 +305,8 @@ export class NotebookView {
     window.addEventListener(USER_PROFILE_EVENT, this.onUserProfile);
     main.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.lazy = new LazyEditors(() => this.scheduleDeclarations());
+    this.stopWaitingForTypeScript = onTypeScriptStart(() => this.scheduleDeclarations());
+    this.quietCheck = window.setInterval(() => this.startTypeScriptWhenQuiet(), 500);
     this.render(null);
     // Load Monaco in the background once the page has painted.
     const idle = window.requestIdleCallback ?? ((fn: () => void) => window.setTimeout(fn, 200));
@@ -301,6 +315,7 @@ export class NotebookView {
 
   /** The session data changed by `op` (null: a whole new snapshot). */
   update(data: SessionData, op: Operation | null): void {
+    this.lastChange = performance.now();
     if (op && op.type === "output-updated" && op.update.type === "vega-lite-push") {
       if (pushChartRows(op.update.id, op.update.rows, op.update.window))
         liveChartIds.add(op.update.id);
@@ -1000,8 +1015,26 @@ export class NotebookView {
     }
   }
 
+  /**
+   * The editors' TypeScript starts when the user first works in an editor (renderer/editor.ts)
+   * or, without that, once the notebook has been quiet for a while: no cell running or queued
+   * and no change for 3 s, so its start (≈ 1.5 s of CPU) does not compete with a cell's output
+   * streaming in right after the notebook opened (docs/ui.md).
+   */
+  private startTypeScriptWhenQuiet(): void {
+    if (typeScriptStarted()) {
+      if (this.quietCheck !== null) window.clearInterval(this.quietCheck);
+      this.quietCheck = null;
+      return;
+    }
+    const busy = this.data.running !== null || this.data.queue.length > 0;
+    if (busy || performance.now() - this.lastChange < 3000) return;
+    startTypeScript();
+  }
+
   /** Recompute the editor's declarations of names defined by cells (debounced). */
   private scheduleDeclarations(): void {
+    if (!typeScriptStarted()) return; // computed when TypeScript starts
     if (this.declTimer !== null) clearTimeout(this.declTimer);
     this.declTimer = window.setTimeout(() => {
       this.declTimer = null;
@@ -1038,6 +1071,8 @@ export class NotebookView {
   private readonly onUserProfile = (): void => this.sync.resendMine();
 
   dispose(): void {
+    this.stopWaitingForTypeScript();
+    if (this.quietCheck !== null) window.clearInterval(this.quietCheck);
     window.removeEventListener(USER_PROFILE_EVENT, this.onUserProfile);
     for (const v of this.cellViews.values()) v.dispose();
     this.cellViews.clear();
