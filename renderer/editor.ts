@@ -70,6 +70,7 @@ export function loadMonaco(): Promise<MonacoModule> {
 }
 
 let typeScriptWanted = false;
+let typeScriptRunning = false;
 const typeScriptListeners: Array<() => void> = [];
 
 /**
@@ -82,6 +83,7 @@ export function startTypeScript(): void {
   typeScriptWanted = true;
   void loadMonaco().then((m) => {
     m.startTypeScript();
+    typeScriptRunning = true;
     for (const f of typeScriptListeners.splice(0)) f();
   });
 }
@@ -93,7 +95,7 @@ export function typeScriptStarted(): boolean {
 
 /** Call `f` once TypeScript has started (at once if it has); returns a function that cancels. */
 export function onTypeScriptStart(f: () => void): () => void {
-  if (typeScriptWanted && loaded) {
+  if (typeScriptRunning) {
     f();
     return () => {};
   }

@@ -34,8 +34,9 @@ export class GraphBuilder {
   /** Set when lowering an eager single-op graph: `param` vectors become graph inputs. */
   eagerParams = false;
   /**
-   * The compiled session's intra-op threads when the caller fixed them: a lowering may pick
-   * kernels by how they scale (ONNX Runtime runs some ops on one thread whatever it is given).
+   * The compiled session's intra-op threads when the caller fixed them (undefined: this machine's
+   * cores; Infinity: any, for an exported graph): a lowering may pick kernels by how they scale
+   * (ONNX Runtime runs some ops on one thread whatever it is given).
    */
   threads?: number;
   readonly nodes: NodeJson[] = [];

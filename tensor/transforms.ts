@@ -637,7 +637,8 @@ function exportWith(
   for (const t of outLeaves)
     if (t._node?.trace !== trace)
       throw new TensorError("exportOnnx: every output must depend on the inputs");
-  const lowered = lowerTrace(trace, placeholders, outLeaves, true, poly);
+  // threads: Infinity, so an exported graph does not depend on this machine's cores
+  const lowered = lowerTrace(trace, placeholders, outLeaves, true, poly, Infinity);
   const b = lowered.builder;
   const rename = new Map<string, string>();
   b.inputs.forEach((v) => {

@@ -255,8 +255,8 @@ describe("maxPool2d", () => {
   it("tiling windows on a cropped input with many ties: the gradient goes to the first maximum in row-major window order", () => {
     // values in {0, 1, 2}: most windows have tied maxima; 7x9 with 2x3 and 3x3 windows leaves
     // rows/columns out. f32 tiling windows on one thread lower to strided slices, on more to
-    // MaxPool's indices, and both scatter with MaxUnpool; f64 uses MaxPool's indices and
-    // ScatterElements: eager, jit on 1 and 2 threads, and vmap.
+    // MaxPool's indices, and both scatter with MaxUnpool (under vmap with ScatterElements); f64
+    // uses MaxPool's indices and ScatterElements: eager, jit on 1 and 2 threads, and vmap.
     for (const [k, dtype, how] of [
       [[2, 2], "f64", "eager"],
       [[3, 3], "f64", "eager"],
